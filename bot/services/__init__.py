@@ -1,0 +1,50 @@
+"""Domain services and the container the Slack adapter receives."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from bot.config import Settings
+from bot.outbox import Outbox
+from bot.services.requirements import RequirementService
+from storage.db import SessionScope
+
+
+def utc_now() -> datetime:
+    """The current time, aware, in UTC."""
+    return datetime.now(UTC)
+
+
+@dataclass
+class Services:
+    """Everything a listener may call, built once at start."""
+
+    settings: Settings
+    session_scope: SessionScope
+    requirements: RequirementService
+    outbox: Outbox
+    clock: Callable[[], datetime] = field(default=utc_now)
+
+    def now(self) -> datetime:
+        """The current time from the configured clock (fixed in tests)."""
+        return self.clock()
+
+    @classmethod
+    def build(cls, settings: Settings, session_scope: SessionScope,
+              clock: Callable[[], datetime] = utc_now) -> Services:
+        """Wire the services from settings and a session factory."""
+        return cls(
+            settings=settings,
+            session_scope=session_scope,
+            requirements=RequirementService(
+                session_scope,
+                tz=settings.tz,
+                reminder_lead=settings.reminder_lead,
+                question_lead=settings.question_lead,
+                default_question_window=settings.default_confirm_window,
+            ),
+            outbox=Outbox(session_scope),
+            clock=clock,
+        )

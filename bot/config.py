@@ -1,0 +1,110 @@
+"""Settings: one frozen object built once from the environment."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+DEFAULT_API_URL = "https://slack.com/api/"
+
+class ConfigError(ValueError):
+    """The environment holds a value the bot cannot use."""
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the bot reads from its environment, validated."""
+
+    bot_token: str = field(default="", repr=False)
+    signing_secret: str = field(default="", repr=False)
+    app_token: str = field(default="", repr=False)
+    database_url: str = "sqlite:///coordbot.db"
+    slack_api_url: str = DEFAULT_API_URL
+    port: int = 3000
+    tz: str = "UTC"
+    lang: str = "en"
+    tick_seconds: int = 60
+    sign_reactions: tuple[str, ...] = ("white_check_mark", "heavy_check_mark")
+    reminder_lead: timedelta = timedelta(hours=2)
+    question_lead: timedelta = timedelta(hours=2)
+    default_confirm_window: timedelta = timedelta(hours=24)
+    workday_end: time = time(18, 0)
+    log_level: str = "INFO"
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The workspace's default timezone."""
+        return ZoneInfo(self.tz)
+
+    @property
+    def socket_mode(self) -> bool:
+        """Socket Mode runs when an app-level token is configured."""
+        return bool(self.app_token)
+
+    def missing_for_run(self) -> list[str]:
+        """The variables `coordbot run` needs that are not set."""
+        missing = []
+        if not self.bot_token:
+            missing.append("SLACK_BOT_TOKEN")
+        if not self.socket_mode and not self.signing_secret:
+            missing.append("SLACK_SIGNING_SECRET")
+        return missing
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Build settings from environment variables (see the README's table)."""
+        e = os.environ if env is None else env
+
+        def get(name: str, default: str) -> str:
+            value = e.get(name, "").strip()
+            return value or default
+
+        def integer(name: str, default: int, minimum: int = 0) -> int:
+            raw = get(name, str(default))
+            try:
+                value = int(raw)
+            except ValueError as exc:
+                raise ConfigError(f"{name} must be a whole number, not {raw!r}") from exc
+            if value < minimum:
+                raise ConfigError(f"{name} must be at least {minimum}")
+            return value
+
+        tz = get("COORDBOT_TZ", "UTC")
+        try:
+            ZoneInfo(tz)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ConfigError(f"COORDBOT_TZ is not an IANA timezone: {tz!r}") from exc
+        lang = get("COORDBOT_LANG", "en").lower()
+        if lang not in ("en", "zh"):
+            raise ConfigError(f"COORDBOT_LANG must be 'en' or 'zh', not {lang!r}")
+        api_url = get("SLACK_API_URL", DEFAULT_API_URL)
+        if not api_url.endswith("/"):
+            api_url += "/"
+        end_raw = get("COORDBOT_WORKDAY_END", "18:00")
+        try:
+            hh, mm = end_raw.split(":")
+            workday_end = time(int(hh), int(mm))
+        except ValueError as exc:
+            raise ConfigError(f"COORDBOT_WORKDAY_END must look like 18:00, not {end_raw!r}") from exc
+        reactions = tuple(
+            r.strip().strip(":") for r in get("COORDBOT_SIGN_REACTIONS", "white_check_mark,heavy_check_mark").split(",")
+            if r.strip()
+        )
+        return cls(
+            bot_token=get("SLACK_BOT_TOKEN", ""),
+            signing_secret=get("SLACK_SIGNING_SECRET", ""),
+            app_token=get("SLACK_APP_TOKEN", ""),
+            database_url=get("DATABASE_URL", "sqlite:///coordbot.db"),
+            slack_api_url=api_url,
+            port=integer("PORT", 3000, 1),
+            tz=tz,
+            lang=lang,
+            tick_seconds=integer("COORDBOT_TICK_SECONDS", 60, 1),
+            sign_reactions=reactions,
+            reminder_lead=timedelta(minutes=integer("COORDBOT_REMINDER_LEAD_MINUTES", 120)),
+            question_lead=timedelta(minutes=integer("COORDBOT_QUESTION_LEAD_MINUTES", 120)),
+            workday_end=workday_end,
+            log_level=get("COORDBOT_LOG_LEVEL", "INFO").upper(),
+        )

@@ -1,0 +1,94 @@
+"""Engine, sessions and schema upgrades."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+logger = logging.getLogger(__name__)
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+SessionScope = Callable[[], AbstractContextManager[Session]]
+
+
+def normalize_url(url: str) -> str:
+    """Use the psycopg 3 driver for plain postgresql:// URLs."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
+def is_sqlite(engine: Engine) -> bool:
+    """True for the embedded SQLite backend."""
+    return engine.dialect.name == "sqlite"
+
+
+def make_engine(url: str, *, echo: bool = False) -> Engine:
+    """Create an engine; SQLite gets WAL, a busy timeout and write-intent transactions."""
+    url = normalize_url(url)
+    if url.startswith("sqlite"):
+        engine = create_engine(url, echo=echo, connect_args={"timeout": 30, "check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+            # Let SQLAlchemy's "begin" event open transactions, so they can be IMMEDIATE.
+            dbapi_connection.isolation_level = None
+            cur = dbapi_connection.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn: Any) -> None:
+            # Taking the write lock up front means two processes never deadlock
+            # upgrading read locks; the busy timeout makes the second one wait.
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=5, max_overflow=10)
+
+
+def make_session_scope(engine: Engine) -> SessionScope:
+    """Return a factory of transactional scopes: commit on success, roll back on error."""
+    factory = sessionmaker(engine, expire_on_commit=False)
+
+    @contextmanager
+    def session_scope() -> Iterator[Session]:
+        session = factory()
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    return session_scope
+
+
+def migrate(engine: Engine, revision: str = "head") -> None:
+    """Create or upgrade the schema with Alembic."""
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, revision)
+    logger.info("database schema is at %s", revision)
+
+

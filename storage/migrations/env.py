@@ -1,0 +1,39 @@
+"""Alembic environment: runs on the connection the caller hands over."""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlmodel import SQLModel
+
+import storage.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+
+target_metadata = SQLModel.metadata
+
+
+def run_migrations_online() -> None:
+    """Upgrade using the connection in config.attributes, or one made from the URL."""
+    connection = context.config.attributes.get("connection")
+    if connection is None:
+        from sqlalchemy import create_engine
+
+        from storage.db import normalize_url
+
+        engine = create_engine(normalize_url(context.config.get_main_option("sqlalchemy.url") or ""))
+        with engine.begin() as conn:
+            _run(conn)
+        return
+    _run(connection)
+
+
+def _run(connection) -> None:  # type: ignore[no-untyped-def]
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+run_migrations_online()

@@ -1,0 +1,137 @@
+"""Tables. Datetime fields are timezone-aware and stored in UTC."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+class Counter(SQLModel, table=True):
+    """Per-workspace, per-prefix, per-year sequence for human IDs like RW-2026-001."""
+
+    __tablename__ = "counter"
+    team_id: str = Field(primary_key=True, max_length=32)
+    prefix: str = Field(primary_key=True, max_length=16)
+    year: int = Field(primary_key=True)
+    value: int = 0
+
+
+class Requirement(SQLModel, table=True):
+    """A requirement confirmation sheet (需求沟通与确认表); current revision's content."""
+
+    __tablename__ = "requirement"
+    __table_args__ = (
+        UniqueConstraint("team_id", "code", name="uq_requirement_code"),
+        Index("ix_requirement_message", "channel_id", "message_ts"),
+        Index("ix_requirement_channel_created", "channel_id", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32)
+    code: str = Field(max_length=32)
+    revision: int = 1
+    status: str = Field(default="awaiting", max_length=24)
+    author_id: str = Field(max_length=32)
+    requester_dept: str = Field(sa_column=Column(Text, nullable=False))
+    requester_owner: str = Field(max_length=32, index=True)
+    receiver_dept: str = Field(sa_column=Column(Text, nullable=False))
+    receiver_owner: str = Field(max_length=32, index=True)
+    background: str = Field(sa_column=Column(Text, nullable=False))
+    goal: str = Field(sa_column=Column(Text, nullable=False))
+    description: str = Field(sa_column=Column(Text, nullable=False))
+    priority: str = Field(max_length=8)
+    due_at: datetime
+    resources: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    confirm_by: datetime
+    channel_id: str = Field(max_length=32)
+    message_ts: str | None = Field(default=None, max_length=32)
+    change_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_at: datetime
+    updated_at: datetime
+    confirmed_at: datetime | None = None
+
+
+class Signature(SQLModel, table=True):
+    """One owner's signature on one revision; a row per role (requester / receiver)."""
+
+    __tablename__ = "signature"
+    __table_args__ = (UniqueConstraint("requirement_id", "revision", "role", name="uq_signature_role"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    requirement_id: int = Field(foreign_key="requirement.id", index=True)
+    revision: int
+    role: str = Field(max_length=16)
+    user_id: str = Field(max_length=32)
+    via: str = Field(max_length=16)
+    signed_at: datetime
+
+
+class OpenQuestion(SQLModel, table=True):
+    """A 待确认事项 line: a question with an owner and a feedback deadline."""
+
+    __tablename__ = "open_question"
+
+    id: int | None = Field(default=None, primary_key=True)
+    requirement_id: int = Field(foreign_key="requirement.id", index=True)
+    position: int
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    owner_id: str = Field(max_length=32)
+    deadline: datetime
+    answered_at: datetime | None = None
+    answered_by: str | None = Field(default=None, max_length=32)
+
+
+class RequirementRevision(SQLModel, table=True):
+    """The content of every revision, kept when a record is edited."""
+
+    __tablename__ = "requirement_revision"
+    __table_args__ = (UniqueConstraint("requirement_id", "revision", name="uq_requirement_revision"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    requirement_id: int = Field(foreign_key="requirement.id", index=True)
+    revision: int
+    content: str = Field(sa_column=Column(Text, nullable=False))
+    created_by: str = Field(max_length=32)
+    created_at: datetime
+
+
+class HistoryEntry(SQLModel, table=True):
+    """Append-only log of state changes: who did what, when."""
+
+    __tablename__ = "history"
+    __table_args__ = (Index("ix_history_subject", "subject_type", "subject_id", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    subject_type: str = Field(max_length=24)
+    subject_id: int
+    at: datetime
+    actor_id: str = Field(max_length=32)
+    action: str = Field(max_length=40)
+    detail: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+
+
+class OutboxItem(SQLModel, table=True):
+    """A piece of due work (a reminder, a notice): the database is the schedule."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        UniqueConstraint("dedupe_key", name="uq_outbox_dedupe"),
+        Index("ix_outbox_due", "state", "due_at"),
+        Index("ix_outbox_subject", "subject"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=40)
+    subject: str = Field(max_length=64)
+    dedupe_key: str = Field(max_length=160)
+    payload: str = Field(default="{}", sa_column=Column(Text, nullable=False, server_default="{}"))
+    due_at: datetime
+    state: str = Field(default="pending", max_length=16)
+    attempts: int = 0
+    lease_until: datetime | None = None
+    claimed_by: str | None = Field(default=None, max_length=64)
+    last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    sent_at: datetime | None = None
+    created_at: datetime

@@ -1,0 +1,124 @@
+"""Queries for the outbox of due work: schedule, cancel, claim with a lease."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from storage.models import OutboxItem
+
+PENDING, CLAIMED, SENT, FAILED, CANCELLED = "pending", "claimed", "sent", "failed", "cancelled"
+
+
+def schedule(
+    session: Session, *, kind: str, subject: str, dedupe_key: str, due_at: datetime, payload: str, now: datetime
+) -> None:
+    """Insert a row unless one with the same dedupe key exists (then nothing changes)."""
+    values: dict[str, Any] = {
+        "kind": kind,
+        "subject": subject,
+        "dedupe_key": dedupe_key,
+        "due_at": due_at,
+        "payload": payload,
+        "state": PENDING,
+        "attempts": 0,
+        "created_at": now,
+    }
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(OutboxItem).values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    session.execute(stmt)
+
+
+def cancel(session: Session, *, subject: str, kinds: tuple[str, ...] | None = None) -> int:
+    """Cancel the pending rows of a subject and its sub-subjects ("req:1" covers "req:1:U1")."""
+    stmt = update(OutboxItem).where(
+        or_(OutboxItem.subject == subject, OutboxItem.subject.like(subject + ":%")),  # type: ignore[attr-defined]
+        OutboxItem.state == PENDING,
+    )
+    if kinds:
+        stmt = stmt.where(OutboxItem.kind.in_(kinds))  # type: ignore[attr-defined]
+    result = session.execute(stmt.values(state=CANCELLED))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _claimable(now: datetime) -> Any:
+    return or_(
+        and_(OutboxItem.state == PENDING, OutboxItem.due_at <= now),
+        and_(OutboxItem.state == CLAIMED, OutboxItem.lease_until < now),  # type: ignore[operator]
+    )
+
+
+def claim(session: Session, *, now: datetime, worker: str, lease: timedelta, limit: int) -> list[OutboxItem]:
+    """Atomically claim up to `limit` due rows (or rows whose lease ran out) for `worker`."""
+    due = select(OutboxItem.id).where(_claimable(now)).order_by(OutboxItem.due_at).limit(limit)  # type: ignore[arg-type]
+    if session.get_bind().dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    # The state test is repeated in the outer WHERE so that a concurrent claimer
+    # re-checks the row after waiting on its lock and skips it once taken.
+    session.execute(
+        update(OutboxItem)
+        .where(OutboxItem.id.in_(due.scalar_subquery()), _claimable(now))  # type: ignore[union-attr]
+        .values(
+            state=CLAIMED,
+            claimed_by=worker,
+            lease_until=now + lease,
+            attempts=OutboxItem.attempts + 1,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    rows = session.scalars(
+        select(OutboxItem)
+        .where(OutboxItem.claimed_by == worker, OutboxItem.state == CLAIMED)
+        .order_by(OutboxItem.due_at)  # type: ignore[arg-type]
+    ).all()
+    return list(rows)
+
+
+def finish(session: Session, *, item_id: int, worker: str, state: str, now: datetime, error: str | None = None) -> bool:
+    """Mark a claimed row sent, failed or cancelled, if this worker still holds it."""
+    values: dict[str, Any] = {"state": state, "lease_until": None, "last_error": error}
+    if state == SENT:
+        values["sent_at"] = now
+    result = session.execute(
+        update(OutboxItem)
+        .where(OutboxItem.id == item_id, OutboxItem.claimed_by == worker, OutboxItem.state == CLAIMED)
+        .values(**values)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+def release(session: Session, *, item_id: int, worker: str, due_at: datetime, error: str) -> bool:
+    """Give a claimed row back for a later retry."""
+    result = session.execute(
+        update(OutboxItem)
+        .where(OutboxItem.id == item_id, OutboxItem.claimed_by == worker, OutboxItem.state == CLAIMED)
+        .values(state=PENDING, lease_until=None, claimed_by=None, due_at=due_at, last_error=error)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+def counts(session: Session) -> dict[tuple[str, str], int]:
+    """Number of rows by (kind, state)."""
+    rows = session.execute(
+        select(OutboxItem.kind, OutboxItem.state, func.count()).group_by(OutboxItem.kind, OutboxItem.state)
+    ).all()
+    return {(k, s): int(n) for k, s, n in rows}
+
+
+def recent_failures(session: Session, limit: int = 20) -> list[OutboxItem]:
+    """The latest rows that failed for good, with their reasons."""
+    return list(
+        session.scalars(
+            select(OutboxItem).where(OutboxItem.state == FAILED).order_by(OutboxItem.id.desc()).limit(limit)  # type: ignore[union-attr]
+        ).all()
+    )
+
+
+def next_due(session: Session) -> datetime | None:
+    """When the next pending row falls due."""
+    return session.scalar(select(func.min(OutboxItem.due_at)).where(OutboxItem.state == PENDING))

@@ -1,0 +1,131 @@
+"""Queries for requirement sheets, their signatures, questions, revisions and history."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import delete, or_, select
+from sqlalchemy.orm import Session
+
+from storage.models import HistoryEntry, OpenQuestion, Requirement, RequirementRevision, Signature
+
+
+def get(session: Session, requirement_id: int, *, lock: bool = False) -> Requirement | None:
+    """One requirement by primary key (optionally locked for update)."""
+    stmt = select(Requirement).where(Requirement.id == requirement_id)
+    if lock:
+        stmt = stmt.with_for_update()
+    return session.scalars(stmt).first()
+
+
+def by_code(session: Session, *, team_id: str, code: str) -> Requirement | None:
+    """One requirement by its human ID."""
+    return session.scalars(
+        select(Requirement).where(Requirement.team_id == team_id, Requirement.code == code)
+    ).first()
+
+
+def by_message(session: Session, *, channel_id: str, message_ts: str) -> Requirement | None:
+    """The requirement whose sheet is the given message."""
+    return session.scalars(
+        select(Requirement).where(Requirement.channel_id == channel_id, Requirement.message_ts == message_ts)
+    ).first()
+
+
+def signatures(session: Session, requirement_id: int, revision: int) -> Sequence[Signature]:
+    """Signatures on one revision."""
+    return session.scalars(
+        select(Signature)
+        .where(Signature.requirement_id == requirement_id, Signature.revision == revision)
+        .order_by(Signature.signed_at)  # type: ignore[arg-type]
+    ).all()
+
+
+def delete_signature(session: Session, requirement_id: int, revision: int, role: str) -> int:
+    """Withdraw one role's signature."""
+    result = session.execute(
+        delete(Signature).where(
+            Signature.requirement_id == requirement_id, Signature.revision == revision, Signature.role == role
+        )
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def questions(session: Session, requirement_id: int) -> Sequence[OpenQuestion]:
+    """Open questions in sheet order."""
+    return session.scalars(
+        select(OpenQuestion).where(OpenQuestion.requirement_id == requirement_id).order_by(OpenQuestion.position)  # type: ignore[arg-type]
+    ).all()
+
+
+def question(session: Session, question_id: int) -> OpenQuestion | None:
+    """One open question."""
+    return session.get(OpenQuestion, question_id)
+
+
+def delete_questions(session: Session, requirement_id: int) -> None:
+    """Remove a requirement's questions (before writing a revision's new set)."""
+    session.execute(delete(OpenQuestion).where(OpenQuestion.requirement_id == requirement_id))  # type: ignore[arg-type]
+
+
+def add_history(session: Session, *, requirement_id: int, at: datetime, actor_id: str, action: str, detail: str) -> None:
+    """Append one entry to a requirement's history."""
+    session.add(
+        HistoryEntry(
+            subject_type="requirement", subject_id=requirement_id, at=at, actor_id=actor_id, action=action, detail=detail
+        )
+    )
+
+
+def history(session: Session, requirement_id: int) -> Sequence[HistoryEntry]:
+    """A requirement's history, oldest first."""
+    return session.scalars(
+        select(HistoryEntry)
+        .where(HistoryEntry.subject_type == "requirement", HistoryEntry.subject_id == requirement_id)
+        .order_by(HistoryEntry.at, HistoryEntry.id)  # type: ignore[arg-type]
+    ).all()
+
+
+def add_revision(session: Session, *, requirement_id: int, revision: int, content: str, by: str, at: datetime) -> None:
+    """Keep the content of one revision."""
+    session.add(
+        RequirementRevision(requirement_id=requirement_id, revision=revision, content=content, created_by=by, created_at=at)
+    )
+
+
+def awaiting_signature_of(session: Session, *, team_id: str, user_id: str, limit: int = 20) -> Sequence[Requirement]:
+    """Records in which the user is an owner and the status is awaiting signatures."""
+    return session.scalars(
+        select(Requirement)
+        .where(
+            Requirement.team_id == team_id,
+            Requirement.status == "awaiting",
+            or_(Requirement.requester_owner == user_id, Requirement.receiver_owner == user_id),
+        )
+        .order_by(Requirement.confirm_by)  # type: ignore[arg-type]
+        .limit(limit)
+    ).all()
+
+
+def latest_in_channel(session: Session, *, team_id: str, channel_id: str, limit: int = 10) -> Sequence[Requirement]:
+    """The channel's most recent records."""
+    return session.scalars(
+        select(Requirement)
+        .where(Requirement.team_id == team_id, Requirement.channel_id == channel_id)
+        .order_by(Requirement.created_at.desc(), Requirement.id.desc())  # type: ignore[attr-defined,union-attr]
+        .limit(limit)
+    ).all()
+
+
+def signatures_for(session: Session, pairs: Sequence[tuple[int, int]]) -> dict[int, list[Signature]]:
+    """Signatures of many (requirement id, revision) pairs in one query."""
+    if not pairs:
+        return {}
+    ids = [p[0] for p in pairs]
+    wanted = set(pairs)
+    out: dict[int, list[Signature]] = {i: [] for i in ids}
+    for sig in session.scalars(select(Signature).where(Signature.requirement_id.in_(ids))).all():  # type: ignore[attr-defined]
+        if (sig.requirement_id, sig.revision) in wanted:
+            out[sig.requirement_id].append(sig)
+    return out

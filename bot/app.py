@@ -1,0 +1,96 @@
+"""The composition root: builds the Web API client, the Bolt app and the runtime around them."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from slack_bolt import App, BoltContext
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+from sqlalchemy import Engine, text
+
+import handlers
+from bot.config import Settings
+from bot.outbox import TickReport
+from bot.services import Services, utc_now
+from handlers.directory import Directory
+from handlers.outbound import make_deliver
+from storage.db import make_engine, make_session_scope, migrate
+
+logger = logging.getLogger(__name__)
+
+
+def make_client(settings: Settings) -> WebClient:
+    """The one Web API client: SLACK_API_URL, retries for rate limits, 5xx and dropped connections."""
+    return WebClient(
+        token=settings.bot_token,
+        base_url=settings.slack_api_url,
+        timeout=15,
+        retry_handlers=[
+            ConnectionErrorRetryHandler(max_retry_count=1),
+            RateLimitErrorRetryHandler(max_retry_count=1),
+            ServerErrorRetryHandler(max_retry_count=1),
+        ],
+    )
+
+
+@dataclass
+class Runtime:
+    """Everything `coordbot run` and `coordbot tick` need, wired together."""
+
+    settings: Settings
+    engine: Engine
+    services: Services
+    client: WebClient
+    directory: Directory
+
+    def tick(self, now: datetime | None = None) -> TickReport:
+        """Deliver everything due as of `now` (default: the clock's now)."""
+        deliver = make_deliver(self.client, self.services, self.directory)
+        return self.services.outbox.tick(now or self.services.now(), deliver)
+
+    def healthy(self) -> bool:
+        """The database answers."""
+        with self.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return True
+
+
+def build_runtime(settings: Settings, *, clock: Callable[[], datetime] = utc_now,
+                  client: WebClient | None = None, upgrade: bool = True) -> Runtime:
+    """Open the database (upgrading its schema) and build services, client and directory."""
+    engine = make_engine(settings.database_url)
+    if upgrade:
+        migrate(engine)
+    services = Services.build(settings, make_session_scope(engine), clock=clock)
+    client = client or make_client(settings)
+    directory = Directory(client, default_tz=settings.tz, default_lang=settings.lang)
+    return Runtime(settings=settings, engine=engine, services=services, client=client, directory=directory)
+
+
+def create_app(runtime: Runtime, *, token_verification: bool = True) -> App:
+    """The Bolt app with every feature's listeners, the services middleware and the error handler."""
+    settings = runtime.settings
+    app = App(
+        client=runtime.client,
+        signing_secret=settings.signing_secret,
+        token_verification_enabled=token_verification,
+        process_before_response=False,
+        logger=logging.getLogger("slack_bolt"),
+    )
+
+    @app.middleware
+    def inject_services(context: BoltContext, next: Callable[[], None]) -> None:  # noqa: A002
+        context["services"] = runtime.services
+        context["directory"] = runtime.directory
+        next()
+
+    handlers.register_all(app)
+    return app

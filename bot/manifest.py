@@ -1,0 +1,64 @@
+"""The Slack app manifest, in Socket Mode or with request URLs for HTTP mode."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+COMMANDS = [
+    {
+        "command": "/requirement",
+        "description": "Requirement sheet: new, list, or show RW-2026-001",
+        "usage_hint": "[list | help | RW-2026-001]",
+        "should_escape": False,
+    },
+]
+BOT_EVENTS = ["reaction_added", "reaction_removed"]
+# Exactly what the bot's Web API calls need:
+#   chat:write         chat.postMessage, chat.update, chat.postEphemeral, chat.getPermalink (and DMs by user ID)
+#   chat:write.public  posting a sheet in a public channel the bot has not joined
+#   commands           slash commands
+#   reactions:read     reaction_added / reaction_removed events
+#   users:read         users.list / users.info (names, timezones, locales)
+BOT_SCOPES = ["chat:write", "chat:write.public", "commands", "reactions:read", "users:read"]
+
+
+def manifest(url: str | None = None) -> dict[str, Any]:
+    """The manifest as a dict; with `url`, HTTP mode with request URLs under it."""
+    request_url = url.rstrip("/") + "/slack/events" if url else None
+    commands = [dict(c, **({"url": request_url} if request_url else {})) for c in COMMANDS]
+    settings: dict[str, Any] = {
+        "event_subscriptions": {"bot_events": list(BOT_EVENTS)},
+        "interactivity": {"is_enabled": True},
+        "org_deploy_enabled": False,
+        "socket_mode_enabled": request_url is None,
+        "token_rotation_enabled": False,
+    }
+    if request_url:
+        settings["event_subscriptions"]["request_url"] = request_url
+        settings["interactivity"]["request_url"] = request_url
+    return {
+        "display_information": {
+            "name": "coordbot",
+            "description": "The coordination handbook, inside Slack: sign-offs, meetings, follow-ups.",
+            "background_color": "#2c3e50",
+            "long_description": (
+                "coordbot turns a company's coordination handbook into working chat features. "
+                "/requirement opens the requirement confirmation sheet (需求沟通与确认表); the bot posts it with "
+                "an ID such as RW-2026-001, both owners sign with a reaction or a button, the record locks and "
+                "keeps its history, and owners are reminded by direct message before the deadline."
+            ),
+        },
+        "features": {
+            "bot_user": {"display_name": "coordbot", "always_online": True},
+            "slash_commands": commands,
+        },
+        "oauth_config": {"scopes": {"bot": list(BOT_SCOPES)}},
+        "settings": settings,
+    }
+
+
+def render(url: str | None = None) -> str:
+    """The manifest as YAML."""
+    return yaml.safe_dump(manifest(url), sort_keys=False, allow_unicode=True)

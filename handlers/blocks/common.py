@@ -1,0 +1,64 @@
+"""Helpers shared by every Block Kit builder: escaping, dates, people, limits."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from slack_sdk.models.blocks import ContextBlock, MarkdownTextObject, PlainTextObject, SectionBlock
+
+SECTION_MAX = 3000
+PLAIN_MAX = 75  # button and option text
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def escape(text: str) -> str:
+    """Escape user-typed text for mrkdwn: &, < and > (so <!channel> cannot ping)."""
+    text = _CONTROL.sub("", text)
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def truncate(text: str, limit: int) -> str:
+    """Cut text to `limit` characters with an ellipsis, never inside an escape entity."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    amp = cut.rfind("&")
+    if amp != -1 and ";" not in cut[amp:]:
+        cut = cut[:amp]
+    return cut + "…"
+
+
+def mention(user_id: str) -> str:
+    """A mention that notifies the user."""
+    return f"<@{user_id}>"
+
+
+def date_token(dt: datetime, tz: str, *, with_time: bool = True) -> str:
+    """Slack's date formatting so each reader sees their own local time; fallback in `tz`."""
+    local = dt.astimezone(ZoneInfo(tz))
+    fmt = "{date_short_pretty} {time}" if with_time else "{date_short_pretty}"
+    fallback = local.strftime("%Y-%m-%d %H:%M" if with_time else "%Y-%m-%d") + f" {tz}"
+    return f"<!date^{int(dt.timestamp())}^{fmt}|{fallback}>"
+
+
+def plain(text: str, limit: int = PLAIN_MAX) -> PlainTextObject:
+    """Plain text cut to a Block Kit limit."""
+    return PlainTextObject(text=truncate(text, limit), emoji=True)
+
+
+def section(text: str) -> SectionBlock:
+    """A mrkdwn section within Slack's 3,000-character limit (text must already be escaped)."""
+    return SectionBlock(text=MarkdownTextObject(text=truncate(text, SECTION_MAX)))
+
+
+def labelled(label: str, body: str) -> SectionBlock:
+    """A section with a bold label and escaped user text below it."""
+    head = f"*{escape(label)}*\n"
+    return SectionBlock(text=MarkdownTextObject(text=head + truncate(escape(body), SECTION_MAX - len(head))))
+
+
+def context(text: str) -> ContextBlock:
+    """A context line (text must already be escaped)."""
+    return ContextBlock(elements=[MarkdownTextObject(text=truncate(text, SECTION_MAX))])

@@ -1,0 +1,374 @@
+"""Block Kit for the requirement sheet: the modal, its parser, the posted sheet, lists and notices."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ConversationSelectElement,
+    DatePickerElement,
+    DateTimePickerElement,
+    DividerBlock,
+    HeaderBlock,
+    InputBlock,
+    MarkdownTextObject,
+    Option,
+    PlainTextInputElement,
+    SectionBlock,
+    StaticSelectElement,
+    UserSelectElement,
+)
+from slack_sdk.models.views import View
+
+from bot.errors import ValidationFailed
+from bot.people import Member
+from bot.services.requirement_text import LineError, parse_questions
+from bot.services.requirements import (
+    MAX_SHORT,
+    MAX_TEXT,
+    PRIORITIES,
+    QuestionInfo,
+    RequirementDraft,
+    RequirementInfo,
+    Status,
+)
+from bot.text import t
+from handlers.blocks.common import context, date_token, escape, labelled, mention, plain, section, truncate
+
+MAX_SHOWN_QUESTIONS = 15
+
+
+class Ids(StrEnum):
+    """callback_id, block_id and action_id values this feature owns."""
+
+    MODAL = "requirement_modal"
+    CHANGES_MODAL = "requirement_changes_modal"
+    CONFIRM = "requirement_confirm"
+    REQUEST_CHANGES = "requirement_request_changes"
+    EDIT = "requirement_edit"
+    ANSWERED = "requirement_question_answered"
+    REASON = "reason"
+    INPUT = "value"  # the action_id of every input element; block_id names the field
+
+
+FIELDS = (
+    "requester_dept", "requester_owner", "receiver_dept", "receiver_owner", "background", "goal",
+    "description", "priority", "due", "resources", "open_questions", "confirm_by", "channel",
+)
+
+
+@dataclass(frozen=True)
+class ModalMeta:
+    """What the modal carries in private_metadata."""
+
+    origin_channel: str
+    requirement_id: int | None = None
+    revision: int | None = None
+
+    def dump(self) -> str:
+        """JSON for private_metadata."""
+        return json.dumps({"c": self.origin_channel, "r": self.requirement_id, "v": self.revision})
+
+    @classmethod
+    def load(cls, raw: str | None) -> ModalMeta:
+        """Read private_metadata; tolerate an empty or foreign value."""
+        try:
+            data = json.loads(raw or "{}")
+            return cls(str(data.get("c") or ""), data.get("r"), data.get("v"))
+        except (ValueError, AttributeError):
+            return cls("")
+
+
+def _text_input(block_id: str, label: str, *, lang: str, multiline: bool = False, optional: bool = False,
+                initial: str | None = None, max_length: int = MAX_TEXT, hint: str | None = None,
+                placeholder: str | None = None) -> InputBlock:
+    return InputBlock(
+        block_id=block_id,
+        label=plain(label, 2000),
+        optional=optional,
+        hint=plain(hint, 2000) if hint else None,
+        element=PlainTextInputElement(
+            action_id=Ids.INPUT, multiline=multiline, max_length=max_length,
+            initial_value=truncate(initial, max_length) if initial else None,
+            placeholder=plain(placeholder, 150) if placeholder else None,
+        ),
+    )
+
+
+def modal(
+    lang: str,
+    *,
+    meta: ModalMeta,
+    user_id: str,
+    now: datetime,
+    tz: str,
+    draft: RequirementDraft | None = None,
+    code: str | None = None,
+) -> View:
+    """The sheet as a modal, empty for a new record or prefilled for an edit."""
+    zone = ZoneInfo(tz)
+    confirm_by = draft.confirm_by if draft else now + timedelta(hours=24)
+    if confirm_by <= now:
+        confirm_by = now + timedelta(hours=24)
+    priority_options = [Option(value=p, label=t(lang, f"priority.{p}")) for p in PRIORITIES]
+    initial_priority = draft.priority if draft else "medium"
+    questions = "\n".join(
+        q.text + (f" — <@{q.owner_id}>" if q.owner_id else "")
+        + (f" — {q.deadline.astimezone(zone):%Y-%m-%d %H:%M}" if q.deadline else "")
+        for q in (draft.questions if draft else ())
+    )
+    blocks: list[Block] = [
+        SectionBlock(text=MarkdownTextObject(text=escape(t(lang, "modal.intro")))),
+        _text_input("requester_dept", t(lang, "field.requester_dept"), lang=lang, max_length=MAX_SHORT,
+                    initial=draft.requester_dept if draft else None),
+        InputBlock(block_id="requester_owner", label=plain(t(lang, "field.requester_owner")),
+                   element=UserSelectElement(action_id=Ids.INPUT,
+                                             initial_user=draft.requester_owner if draft else user_id)),
+        _text_input("receiver_dept", t(lang, "field.receiver_dept"), lang=lang, max_length=MAX_SHORT,
+                    initial=draft.receiver_dept if draft else None),
+        InputBlock(block_id="receiver_owner", label=plain(t(lang, "field.receiver_owner")),
+                   element=UserSelectElement(action_id=Ids.INPUT,
+                                             initial_user=draft.receiver_owner if draft else None)),
+        _text_input("background", t(lang, "field.background"), lang=lang, multiline=True,
+                    initial=draft.background if draft else None),
+        _text_input("goal", t(lang, "field.goal"), lang=lang, multiline=True, hint=t(lang, "hint.goal"),
+                    initial=draft.goal if draft else None),
+        _text_input("description", t(lang, "field.description"), lang=lang, multiline=True,
+                    initial=draft.description if draft else None),
+        InputBlock(block_id="priority", label=plain(t(lang, "field.priority")),
+                   element=StaticSelectElement(
+                       action_id=Ids.INPUT, options=priority_options,
+                       initial_option=next(o for o in priority_options if o.value == initial_priority))),
+        InputBlock(block_id="due", label=plain(t(lang, "field.due")), hint=plain(t(lang, "hint.due"), 2000),
+                   element=DatePickerElement(
+                       action_id=Ids.INPUT,
+                       initial_date=draft.due.astimezone(zone).date().isoformat() if draft else None)),
+        _text_input("resources", t(lang, "field.resources"), lang=lang, multiline=True, optional=True,
+                    initial=draft.resources if draft else None),
+        _text_input("open_questions", t(lang, "field.open_questions"), lang=lang, multiline=True, optional=True,
+                    hint=t(lang, "hint.open_questions"), initial=questions or None),
+        InputBlock(block_id="confirm_by", label=plain(t(lang, "field.confirm_by")),
+                   hint=plain(t(lang, "hint.confirm_by"), 2000),
+                   element=DateTimePickerElement(action_id=Ids.INPUT,
+                                                 initial_date_time=int(confirm_by.timestamp()))),
+    ]
+    editing = code is not None
+    if not editing:  # an edited sheet stays in the channel where it was posted
+        blocks.append(InputBlock(
+            block_id="channel", label=plain(t(lang, "field.channel")),
+            element=ConversationSelectElement(
+                action_id=Ids.INPUT, initial_conversation=meta.origin_channel or None,
+                filter={"include": ["public", "private"], "exclude_bot_users": True})))
+    return View(
+        type="modal",
+        callback_id=Ids.MODAL,
+        title=plain(t(lang, "modal.title_edit", code=code) if editing else t(lang, "modal.title"), 24),
+        submit=plain(t(lang, "modal.submit_edit" if editing else "modal.submit"), 24),
+        close=plain(t(lang, "modal.close"), 24),
+        private_metadata=meta.dump(),
+        blocks=blocks,
+    )
+
+
+def _value(values: dict[str, Any], block_id: str) -> dict[str, Any]:
+    block = values.get(block_id) or {}
+    if not isinstance(block, dict):
+        return {}
+    element = block.get(Ids.INPUT) or next(iter(block.values()), {})
+    return element if isinstance(element, dict) else {}
+
+
+def _str(values: dict[str, Any], block_id: str, key: str = "value") -> str:
+    raw = _value(values, block_id).get(key)
+    return raw if isinstance(raw, str) else ""
+
+
+def parse_form(
+    values: dict[str, Any],
+    *,
+    now: datetime,
+    tz: str,
+    members: list[Member],
+    workday_end: time = time(18, 0),
+    default_channel: str = "",
+) -> RequirementDraft:
+    """Turn view.state.values into a draft; unreadable fields raise ValidationFailed."""
+    errors: dict[str, tuple[str, dict[str, Any]]] = {}
+    zone = ZoneInfo(tz)
+    due = now
+    due_raw = _str(values, "due", "selected_date")
+    try:
+        due = datetime.combine(date.fromisoformat(due_raw), workday_end, tzinfo=zone)
+    except ValueError:
+        errors["due"] = ("error.required", {}) if not due_raw else ("error.unparseable_date", {"text": due_raw[:40]})
+    confirm_raw = _value(values, "confirm_by").get("selected_date_time")
+    confirm_by = now + timedelta(hours=24)
+    if confirm_raw not in (None, ""):
+        try:
+            confirm_by = datetime.fromtimestamp(int(confirm_raw), tz=zone)
+        except (TypeError, ValueError, OverflowError, OSError):
+            errors["confirm_by"] = ("error.unparseable_date", {"text": str(confirm_raw)[:40]})
+    option = _value(values, "priority").get("selected_option")
+    priority = option.get("value", "") if isinstance(option, dict) else ""
+    questions: tuple[Any, ...] = ()
+    try:
+        questions = parse_questions(_str(values, "open_questions"), now=now, tz=tz, members=members,
+                                    workday_end=workday_end)
+    except LineError as exc:
+        errors["open_questions"] = (exc.key, exc.params)
+    if errors:
+        raise ValidationFailed(errors)
+    return RequirementDraft(
+        requester_dept=_str(values, "requester_dept"),
+        requester_owner=_str(values, "requester_owner", "selected_user"),
+        receiver_dept=_str(values, "receiver_dept"),
+        receiver_owner=_str(values, "receiver_owner", "selected_user"),
+        background=_str(values, "background"),
+        goal=_str(values, "goal"),
+        description=_str(values, "description"),
+        priority=priority,
+        due=due,
+        confirm_by=confirm_by,
+        channel_id=_str(values, "channel", "selected_conversation") if "channel" in values else default_channel,
+        resources=_str(values, "resources"),
+        questions=questions,
+    )
+
+
+def changes_modal(lang: str, *, requirement: RequirementInfo) -> View:
+    """A modal asking why changes are needed."""
+    return View(
+        type="modal",
+        callback_id=Ids.CHANGES_MODAL,
+        title=plain(t(lang, "changes.title"), 24),
+        submit=plain(t(lang, "changes.submit"), 24),
+        close=plain(t(lang, "modal.close"), 24),
+        private_metadata=json.dumps({"r": requirement.id}),
+        blocks=[
+            section(f"*{escape(requirement.code)}* · {escape(truncate(requirement.goal, 200))}"),
+            _text_input(Ids.REASON, t(lang, "changes.label"), lang=lang, multiline=True),
+        ],
+    )
+
+
+def _question_line(lang: str, q: QuestionInfo, tz: str) -> str:
+    if q.answered_at:
+        return t(lang, "sheet.question_answered", n=q.position + 1, text=escape(truncate(q.text, 400)),
+                 user=mention(q.answered_by or q.owner_id))
+    return t(lang, "sheet.question", n=q.position + 1, text=escape(truncate(q.text, 400)),
+             owner=mention(q.owner_id), when=date_token(q.deadline, tz))
+
+
+def sheet_blocks(lang: str, req: RequirementInfo, *, tz: str, actions: bool = True) -> list[Block]:
+    """The posted sheet: every field, status, signatures, open questions and the buttons."""
+    status = t(lang, f"status.{req.status.value}")
+    blocks: list[Block] = [
+        HeaderBlock(text=plain(t(lang, "sheet.header", code=req.code), 150)),
+        SectionBlock(fields=[
+            MarkdownTextObject(text=truncate(
+                f"*{t(lang, 'sheet.requester')}*\n{escape(req.requester_dept)} · {mention(req.requester_owner)}", 2000)),
+            MarkdownTextObject(text=truncate(
+                f"*{t(lang, 'sheet.receiver')}*\n{escape(req.receiver_dept)} · {mention(req.receiver_owner)}", 2000)),
+            MarkdownTextObject(text=f"*{t(lang, 'field.priority')}*\n{t(lang, f'priority.{req.priority}')}"),
+            MarkdownTextObject(text=f"*{t(lang, 'field.due')}*\n{date_token(req.due, tz)}"),
+            MarkdownTextObject(text=f"*{t(lang, 'sheet.status')}*\n{status} · {t(lang, 'sheet.revision', n=req.revision)}"),
+            MarkdownTextObject(text=f"*{t(lang, 'field.confirm_by')}*\n{date_token(req.confirm_by, tz)}"),
+        ]),
+        DividerBlock(),
+        labelled(t(lang, "field.background"), req.background),
+        labelled(t(lang, "field.goal"), req.goal),
+        labelled(t(lang, "field.description"), req.description),
+    ]
+    if req.resources:
+        blocks.append(labelled(t(lang, "field.resources"), req.resources))
+    blocks.append(section(f"*{t(lang, 'field.open_questions')}*"
+                          + ("" if req.questions else f"\n{t(lang, 'sheet.no_questions')}")))
+    for q in req.questions[:MAX_SHOWN_QUESTIONS]:
+        line = section(_question_line(lang, q, tz))
+        if actions and q.answered_at is None:
+            line.accessory = ButtonElement(action_id=Ids.ANSWERED, text=plain(t(lang, "button.answered")),
+                                           value=str(q.id))
+        blocks.append(line)
+    if len(req.questions) > MAX_SHOWN_QUESTIONS:
+        blocks.append(context(t(lang, "sheet.more_questions", n=len(req.questions) - MAX_SHOWN_QUESTIONS)))
+    blocks.append(DividerBlock())
+    blocks.append(section(f"*{t(lang, 'sheet.signatures')}*\n" + "\n".join(_signature_lines(lang, req, tz))))
+    if req.status == Status.CHANGES_REQUESTED and req.change_reason:
+        changer = next((h.actor_id for h in reversed(req.history) if h.action == "changes_requested"), None)
+        blocks.append(section(t(lang, "sheet.change_reason", user=mention(changer) if changer else "",
+                                reason=escape(truncate(req.change_reason, 2000))).strip()))
+    if req.status == Status.CONFIRMED and req.confirmed_at:
+        blocks.append(context(t(lang, "sheet.locked", when=date_token(req.confirmed_at, tz))))
+    elif req.status == Status.AWAITING:
+        blocks.append(context(t(lang, "sheet.how_to_sign")))
+    if actions:
+        buttons = []
+        if req.status == Status.AWAITING:
+            buttons.append(ButtonElement(action_id=Ids.CONFIRM, text=plain(t(lang, "button.confirm")),
+                                         value=str(req.id), style="primary"))
+            buttons.append(ButtonElement(action_id=Ids.REQUEST_CHANGES, text=plain(t(lang, "button.request_changes")),
+                                         value=str(req.id)))
+        buttons.append(ButtonElement(action_id=Ids.EDIT, text=plain(t(lang, "button.edit")), value=str(req.id)))
+        blocks.append(ActionsBlock(block_id=f"requirement_actions_{req.id}", elements=buttons))
+    return blocks
+
+
+def _signature_lines(lang: str, req: RequirementInfo, tz: str) -> list[str]:
+    lines = []
+    for role, user in (("requester", req.requester_owner), ("receiver", req.receiver_owner)):
+        sig = next((s for s in req.signatures if s.role.value == role), None)
+        label = t(lang, f"sheet.{role}")
+        if sig:
+            lines.append(f"{label}: " + t(lang, "sheet.signed", user=mention(sig.user_id),
+                                          when=date_token(sig.signed_at, tz)))
+        else:
+            lines.append(f"{label}: " + t(lang, "sheet.unsigned", user=mention(user)))
+    return lines
+
+
+def sheet_text(lang: str, req: RequirementInfo, *, tz: str) -> str:
+    """The notification text of the sheet message (mentions both owners)."""
+    return t(lang, "sheet.fallback", code=req.code, requester=mention(req.requester_owner),
+             receiver=mention(req.receiver_owner), when=date_token(req.confirm_by, tz))
+
+
+def list_blocks(lang: str, *, awaiting: list[RequirementInfo], latest: list[RequirementInfo], tz: str) -> list[Block]:
+    """`/requirement list`: what awaits the caller and the channel's latest sheets."""
+    def line(r: RequirementInfo) -> str:
+        return t(lang, "list.line", code=r.code, status=t(lang, f"status.{r.status.value}"),
+                 requester=mention(r.requester_owner), receiver=mention(r.receiver_owner),
+                 when=date_token(r.confirm_by, tz))
+
+    blocks: list[Block] = [section(f"*{t(lang, 'list.awaiting_title')}*\n"
+                                   + ("\n".join(line(r) for r in awaiting) or t(lang, "list.none_awaiting")))]
+    blocks.append(section(f"*{t(lang, 'list.channel_title')}*\n"
+                          + ("\n".join(line(r) for r in latest) or t(lang, "list.none_channel"))))
+    return blocks
+
+
+def record_blocks(lang: str, req: RequirementInfo, *, tz: str, permalink: str | None) -> list[Block]:
+    """`/requirement RW-…`: the sheet without buttons, its history and a link."""
+    blocks = sheet_blocks(lang, req, tz=tz, actions=False)
+    lines = []
+    for h in req.history[-25:]:
+        params = {k: escape(truncate(str(v), 300)) for k, v in h.detail.items() if isinstance(v, str | int)}
+        lines.append(t(lang, f"history.{h.action}", when=date_token(h.at, tz), user=mention(h.actor_id),
+                       **{"revision": h.detail.get("revision", ""), **params}))
+    blocks.append(section(f"*{t(lang, 'view.history')}*\n" + "\n".join(lines)))
+    if permalink:
+        blocks.append(context(t(lang, "view.open_message", link=permalink)))
+    return blocks
+
+
+def thread_note(lang: str, key: str, req: RequirementInfo, *, user: str | None = None, reason: str = "") -> str:
+    """A short line posted in the sheet's thread when something happens."""
+    return t(lang, key, code=req.code, requester=mention(req.requester_owner), receiver=mention(req.receiver_owner),
+             user=mention(user) if user else "", n=req.revision, reason=escape(truncate(reason, 1000)))

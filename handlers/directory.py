@@ -1,0 +1,109 @@
+"""Who is who in the workspace: members, their timezones and languages, cached."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.people import Member
+from bot.text import normalize_lang
+
+logger = logging.getLogger(__name__)
+
+
+def _member(u: dict[str, Any]) -> Member:
+    profile = u.get("profile") or {}
+    return Member(
+        id=str(u.get("id", "")),
+        name=str(u.get("name") or ""),
+        display_name=str(profile.get("display_name") or ""),
+        real_name=str(u.get("real_name") or profile.get("real_name") or ""),
+        tz=u.get("tz"),
+        locale=u.get("locale"),
+        is_bot=bool(u.get("is_bot")) or u.get("id") == "USLACKBOT",
+        deleted=bool(u.get("deleted")),
+    )
+
+
+class Directory:
+    """A cache of workspace members, refreshed in the background after `ttl` seconds."""
+
+    def __init__(self, client: WebClient, *, default_tz: str, default_lang: str, ttl: float = 900) -> None:
+        self._client = client
+        self.default_tz = default_tz
+        self.default_lang = default_lang
+        self._ttl = ttl
+        self._members: dict[str, Member] = {}
+        self._loaded_at = 0.0
+        self._lock = threading.Lock()
+        self._refreshing = False
+
+    def load(self) -> None:
+        """Fetch every member with users.list (paged)."""
+        members: dict[str, Member] = {}
+        cursor = None
+        while True:
+            resp = self._client.users_list(limit=200, cursor=cursor, include_locale=True)
+            for u in resp.get("members") or []:
+                m = _member(u)
+                members[m.id] = m
+            cursor = (resp.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                break
+        with self._lock:
+            self._members = members
+            self._loaded_at = time.monotonic()
+        logger.info("directory loaded: %d members", len(members))
+
+    def _maybe_refresh(self) -> None:
+        if time.monotonic() - self._loaded_at < self._ttl or self._refreshing:
+            return
+        self._refreshing = True
+
+        def run() -> None:
+            try:
+                self.load()
+            except SlackApiError as exc:
+                logger.warning("directory refresh failed: %s", exc.response.get("error"))
+            except Exception:
+                logger.exception("directory refresh failed")
+            finally:
+                self._refreshing = False
+
+        threading.Thread(target=run, name="directory-refresh", daemon=True).start()
+
+    def members(self) -> list[Member]:
+        """Every known member (no network; a stale cache refreshes in the background)."""
+        self._maybe_refresh()
+        with self._lock:
+            return list(self._members.values())
+
+    def get(self, user_id: str, *, fetch: bool = False) -> Member | None:
+        """One member from the cache, or from users.info when `fetch` is set."""
+        with self._lock:
+            member = self._members.get(user_id)
+        if member is None and fetch:
+            try:
+                resp = self._client.users_info(user=user_id, include_locale=True)
+            except SlackApiError as exc:
+                logger.info("users.info %s failed: %s", user_id, exc.response.get("error"))
+                return None
+            member = _member(resp.get("user") or {})
+            with self._lock:
+                self._members[member.id] = member
+        return member
+
+    def tz_of(self, user_id: str, *, fetch: bool = False) -> str:
+        """The user's Slack timezone, or the workspace default."""
+        member = self.get(user_id, fetch=fetch)
+        return (member.tz if member and member.tz else None) or self.default_tz
+
+    def lang_of(self, user_id: str, *, fetch: bool = False) -> str:
+        """The user's language from their Slack locale, or the workspace default."""
+        member = self.get(user_id, fetch=fetch)
+        return normalize_lang(member.locale if member else None, self.default_lang)

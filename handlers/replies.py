@@ -1,0 +1,77 @@
+"""One error handler for the whole app, and the ephemeral replies it sends."""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from typing import Any
+
+from slack_bolt import BoltResponse
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.webhook import WebhookClient
+
+from bot.errors import CoordbotError, ValidationFailed
+from bot.text import t
+from handlers.directory import Directory
+
+logger = logging.getLogger(__name__)
+
+
+def field_errors(lang: str, exc: ValidationFailed) -> dict[str, str]:
+    """Field errors in the reader's language, cut to Slack's limits."""
+    return {field: t(lang, key, **params)[:150] for field, (key, params) in exc.field_errors.items()}
+
+
+def _user_of(body: dict[str, Any]) -> str | None:
+    user = body.get("user")
+    if isinstance(user, dict):
+        return user.get("id")
+    event = body.get("event") or {}
+    return body.get("user_id") or (user if isinstance(user, str) else None) or event.get("user")
+
+
+def tell(client: WebClient, body: dict[str, Any], text: str) -> None:
+    """Say something to the person behind a request, only to them, on the best surface available."""
+    user = _user_of(body)
+    response_url = body.get("response_url") or next(
+        (r.get("response_url") for r in body.get("response_urls") or [] if r.get("response_url")), None)
+    try:
+        if response_url:
+            WebhookClient(response_url, timeout=10).send(text=text, response_type="ephemeral",
+                                                         replace_original=False)
+            return
+        event = body.get("event") or {}
+        channel = (event.get("item") or {}).get("channel") or event.get("channel")
+        if channel and user:
+            client.chat_postEphemeral(channel=channel, user=user, text=text)
+        elif user:
+            client.chat_postMessage(channel=user, text=text)
+    except (SlackApiError, OSError) as exc:
+        logger.warning("could not tell %s: %s", user, exc)
+
+
+def handle_error(error: Exception, body: dict[str, Any], response: BoltResponse | None,
+                 client: WebClient, directory: Directory | None = None) -> BoltResponse | None:
+    """Acknowledge anyway, and answer in the user's language: field errors, a refusal, or an apology."""
+    user = _user_of(body) or ""
+    lang = directory.lang_of(user) if directory and user else "en"
+    not_acked = response is not None
+    if isinstance(error, ValidationFailed) and body.get("type") == "view_submission" and not_acked:
+
+
+        return BoltResponse(status=200, headers={"content-type": ["application/json"]},
+                            body=json.dumps({"response_action": "errors", "errors": field_errors(lang, error)}))
+    if isinstance(error, CoordbotError):
+        logger.info("refused %s for %s: %s", body.get("type") or body.get("command"), user, error.key)
+        text = t(lang, error.key, **error.params)
+    else:
+        ref = uuid.uuid4().hex[:8]
+        logger.exception("unhandled error (ref %s) in %s", ref, body.get("type") or body.get("command"),
+                         exc_info=error)
+        text = t(lang, "error.generic", ref=ref)
+    if body.get("command") and not_acked:
+        return BoltResponse(status=200, body=text)
+    tell(client, body, text)
+    return BoltResponse(status=200, body="") if not_acked else None

@@ -1,0 +1,233 @@
+"""Slack listeners for the requirement sheet: /requirement, the modal, signatures, edits."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import threading
+from collections import defaultdict
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.errors import Conflict, NotAllowed, ValidationFailed
+from bot.services import Services
+from bot.services.requirements import RequirementInfo, validate
+from bot.text import t
+from handlers.blocks import requirement as blocks
+from handlers.blocks.common import escape, truncate
+from handlers.blocks.requirement import Ids, ModalMeta
+from handlers.directory import Directory
+from handlers.outbound import permalink
+from handlers.replies import field_errors
+
+logger = logging.getLogger(__name__)
+
+CODE_RE = re.compile(r"^RW-\d{4}-\d{3,}$", re.IGNORECASE)
+_sheet_locks: defaultdict[int, threading.Lock] = defaultdict(threading.Lock)
+
+
+def register(app: App) -> None:
+    """Wire this feature's listeners."""
+    app.command("/requirement")(handle_command)
+    app.view_submission(Ids.MODAL)(save_sheet)
+    app.view_submission(Ids.CHANGES_MODAL)(save_change_request)
+    app.action(Ids.CONFIRM)(sign_by_button)
+    app.action(Ids.REQUEST_CHANGES)(open_change_request)
+    app.action(Ids.EDIT)(open_edit_modal)
+    app.action(Ids.ANSWERED)(mark_question_answered)
+    app.event("reaction_added")(sign_by_reaction)
+    app.event("reaction_removed")(withdraw_by_reaction)
+
+
+# -- /requirement ------------------------------------------------------------------------------
+
+def handle_command(ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond,
+                   services: Services, directory: Directory) -> None:
+    """`/requirement` opens the sheet; `list`, `help` and an ID answer ephemerally."""
+    text = (command.get("text") or "").strip()
+    user, channel = command["user_id"], command["channel_id"]
+    lang = directory.lang_of(user)
+    if not text:
+        ack()
+        view = blocks.modal(lang, meta=ModalMeta(channel), user_id=user, now=services.now(),
+                            tz=directory.tz_of(user))
+        client.views_open(trigger_id=command["trigger_id"], view=view)
+        return
+    if text.lower() in ("help", "帮助", "?"):
+        ack(text=t(lang, "help.requirement"))
+        return
+    ack()
+    tz = directory.tz_of(user)
+    if text.lower() in ("list", "列表"):
+        reqs = services.requirements
+        listing = blocks.list_blocks(lang, awaiting=reqs.awaiting(command["team_id"], user),
+                                     latest=reqs.latest(command["team_id"], channel), tz=tz)
+        respond(blocks=listing, text=t(lang, "list.awaiting_title"), response_type="ephemeral")
+    elif CODE_RE.match(text):
+        req = services.requirements.by_code(command["team_id"], text, with_history=True)
+        respond(blocks=blocks.record_blocks(lang, req, tz=tz, permalink=permalink(client, req)),
+                text=req.code, response_type="ephemeral")
+    else:
+        respond(text=t(lang, "error.unknown_command", text=text[:100]), response_type="ephemeral")
+
+
+# -- the sheet modal -------------------------------------------------------------------------------
+
+def save_sheet(ack: Ack, body: dict[str, Any], client: WebClient, services: Services, directory: Directory) -> None:
+    """Validate without network calls, acknowledge, then store and post (or revise) the sheet."""
+    user = body["user"]["id"]
+    lang, tz, now = directory.lang_of(user), directory.tz_of(user), services.now()
+    meta = ModalMeta.load(body["view"].get("private_metadata"))
+    try:
+        draft = blocks.parse_form(body["view"]["state"]["values"], now=now, tz=tz, members=directory.members(),
+                                  workday_end=services.settings.workday_end, default_channel=meta.origin_channel)
+        validate(draft, now)
+    except ValidationFailed as exc:
+        ack(response_action="errors", errors=field_errors(lang, exc))
+        return
+    ack()
+    reqs = services.requirements
+    if meta.requirement_id:
+        req = reqs.revise(meta.requirement_id, user_id=user, draft=draft, now=now, expected_revision=meta.revision)
+        refresh_sheet(client, services, req.id, note=("thread.revised", user))
+        return
+    req = reqs.create(team_id=body["team"]["id"] if body.get("team") else body["user"]["team_id"],
+                      author_id=user, draft=draft, now=now)
+    post_sheet(client, services, req, author=user)
+
+
+def post_sheet(client: WebClient, services: Services, req: RequirementInfo, *, author: str) -> None:
+    """Post a new sheet in its channel and remember the message; tell the author if that fails."""
+    lang, tz = services.settings.lang, services.settings.tz
+    try:
+        resp = client.chat_postMessage(channel=req.channel_id, text=blocks.sheet_text(lang, req, tz=tz),
+                                       blocks=blocks.sheet_blocks(lang, req, tz=tz), unfurl_links=False)
+    except SlackApiError as exc:
+        error = exc.response.get("error")
+        if error not in ("not_in_channel", "channel_not_found", "is_archived"):
+            raise
+        logger.info("could not post %s in %s: %s", req.code, req.channel_id, error)
+        client.chat_postMessage(channel=author, text=t(lang, "reply.not_in_channel", channel=f"<#{req.channel_id}>"))
+        return
+    services.requirements.attach_message(req.id, channel_id=str(resp["channel"]), message_ts=str(resp["ts"]))
+
+
+def refresh_sheet(client: WebClient, services: Services, requirement_id: int,
+                  note: tuple[str, str | None] | None = None, reason: str = "") -> RequirementInfo:
+    """Re-render the sheet message from the database (one render at a time per record)."""
+    lang, tz = services.settings.lang, services.settings.tz
+    with _sheet_locks[requirement_id]:
+        req = services.requirements.get(requirement_id, with_history=True)
+        if req.message_ts:
+            client.chat_update(channel=req.channel_id, ts=req.message_ts, text=blocks.sheet_text(lang, req, tz=tz),
+                               blocks=blocks.sheet_blocks(lang, req, tz=tz))
+    if note and req.message_ts:
+        key, user = note
+        client.chat_postMessage(channel=req.channel_id, thread_ts=req.message_ts,
+                                text=blocks.thread_note(lang, key, req, user=user, reason=reason))
+    return req
+
+
+# -- signatures ----------------------------------------------------------------------------------------
+
+def sign_by_button(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond,
+                   services: Services, directory: Directory) -> None:
+    """Confirm: the clicking owner signs."""
+    ack()
+    user = body["user"]["id"]
+    lang = directory.lang_of(user)
+    outcome = services.requirements.sign(int(body["actions"][0]["value"]), user_id=user, via="button",
+                                         now=services.now())
+    if not outcome.changed:
+        respond(text=t(lang, "reply.already_signed", code=outcome.requirement.code),
+                response_type="ephemeral", replace_original=False)
+        return
+    refresh_sheet(client, services, outcome.requirement.id,
+                  note=("thread.confirmed", None) if outcome.confirmed_now else None)
+
+
+def sign_by_reaction(event: dict[str, Any], client: WebClient, services: Services) -> None:
+    """✅ on a sheet by one of its owners signs it; anyone else is told they can't."""
+    req = _sheet_for_reaction(event, services)
+    if req is None:
+        return
+    outcome = services.requirements.sign(req.id, user_id=event["user"], via="reaction", now=services.now())
+    if outcome.changed:
+        refresh_sheet(client, services, req.id, note=("thread.confirmed", None) if outcome.confirmed_now else None)
+
+
+def withdraw_by_reaction(event: dict[str, Any], client: WebClient, services: Services) -> None:
+    """Removing ✅ before both have signed withdraws that owner's signature."""
+    req = _sheet_for_reaction(event, services)
+    if req is None or event["user"] not in req.owners:
+        return
+    outcome = services.requirements.withdraw(req.id, user_id=event["user"], now=services.now())
+    if outcome.changed:
+        refresh_sheet(client, services, req.id)
+
+
+def _sheet_for_reaction(event: dict[str, Any], services: Services) -> RequirementInfo | None:
+    item = event.get("item") or {}
+    if event.get("reaction") not in services.settings.sign_reactions or item.get("type") != "message":
+        return None
+    return services.requirements.by_message(str(item.get("channel")), str(item.get("ts")))
+
+
+# -- changes, edits, questions -------------------------------------------------------------------------
+
+def open_change_request(ack: Ack, body: dict[str, Any], client: WebClient,
+                        services: Services, directory: Directory) -> None:
+    """Request changes: an owner is asked for the reason in a modal."""
+    ack()
+    user = body["user"]["id"]
+    req = services.requirements.get(int(body["actions"][0]["value"]))
+    if user not in req.owners:
+        raise NotAllowed("error.only_owners_request_changes", code=req.code)
+    if req.status.value == "confirmed":
+        raise Conflict("error.already_confirmed", code=req.code)
+    client.views_open(trigger_id=body["trigger_id"], view=blocks.changes_modal(directory.lang_of(user), requirement=req))
+
+
+def save_change_request(ack: Ack, body: dict[str, Any], client: WebClient,
+                        services: Services, directory: Directory) -> None:
+    """Store the change request, update the sheet and tell the requester owner."""
+    user = body["user"]["id"]
+    lang = directory.lang_of(user)
+    reason = ((body["view"]["state"]["values"].get(Ids.REASON) or {}).get(Ids.INPUT) or {}).get("value") or ""
+    if not reason.strip():
+        ack(response_action="errors", errors={Ids.REASON: t(lang, "error.required")})
+        return
+    ack()
+    requirement_id = int(json.loads(body["view"].get("private_metadata") or "{}").get("r") or 0)
+    req = services.requirements.request_changes(requirement_id, user_id=user, reason=reason, now=services.now())
+    req = refresh_sheet(client, services, req.id, note=("thread.changes_requested", user), reason=reason)
+    target = req.requester_owner
+    if target != user:
+        tlang = directory.lang_of(target, fetch=True)
+        client.chat_postMessage(channel=target, text=t(
+            tlang, "notify.changes_requested", user=f"<@{user}>", code=req.code,
+            reason=escape(truncate(reason, 2000)), link=permalink(client, req) or ""))
+
+
+def open_edit_modal(ack: Ack, body: dict[str, Any], client: WebClient, services: Services,
+                    directory: Directory) -> None:
+    """Edit reopens the modal prefilled, for the requester owner or the author."""
+    ack()
+    user = body["user"]["id"]
+    req = services.requirements.get(int(body["actions"][0]["value"]))
+    services.requirements.check_can_edit(req.requester_owner, req.author_id, user)
+    view = blocks.modal(directory.lang_of(user), meta=ModalMeta(req.channel_id, req.id, req.revision), user_id=user,
+                        now=services.now(), tz=directory.tz_of(user), draft=req.draft(), code=req.code)
+    client.views_open(trigger_id=body["trigger_id"], view=view)
+
+
+def mark_question_answered(ack: Ack, body: dict[str, Any], client: WebClient, services: Services) -> None:
+    """An open question is marked answered; its reminder stops."""
+    ack()
+    req = services.requirements.answer_question(int(body["actions"][0]["value"]), user_id=body["user"]["id"],
+                                                now=services.now())
+    refresh_sheet(client, services, req.id)

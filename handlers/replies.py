@@ -7,7 +7,11 @@ import logging
 import uuid
 from typing import Any
 
-from slack_bolt import BoltResponse
+from collections.abc import Callable
+
+from slack_bolt import BoltRequest, BoltResponse
+from slack_bolt.kwargs_injection.utils import build_required_kwargs
+from slack_bolt.util.utils import get_arg_names_of_callable
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
@@ -75,3 +79,30 @@ def handle_error(error: Exception, body: dict[str, Any], response: BoltResponse 
         return BoltResponse(status=200, body=text)
     tell(client, body, text)
     return BoltResponse(status=200, body="") if not_acked else None
+
+
+def guarded(fn: Callable[..., None]) -> Callable[..., None]:
+    """Wrap a listener so an error after its acknowledgment still reaches `handle_error`.
+
+    Bolt runs listeners on a worker thread and returns the HTTP answer as soon as
+    ack() is called; an exception raised later would otherwise only be logged (and
+    can even clear the recorded acknowledgment). Before ack(), the error propagates
+    so Bolt's error path answers the request itself.
+    """
+    names = get_arg_names_of_callable(fn)
+
+    def listener(request: BoltRequest, response: BoltResponse | None, logger: logging.Logger) -> None:
+        kwargs = build_required_kwargs(logger=logger, required_arg_names=list(names), request=request,
+                                       response=response, this_func=fn, next_keys_required=False)
+        try:
+            fn(**kwargs)
+        except Exception as exc:
+            ack = request.context.ack
+            if ack is None or ack.response is None:
+                raise
+            handle_error(exc, request.body, None, request.context.client, request.context.get("directory"))
+
+    listener.__name__ = fn.__name__
+    listener.__qualname__ = fn.__qualname__
+    listener.__doc__ = fn.__doc__
+    return listener

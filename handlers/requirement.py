@@ -22,7 +22,7 @@ from handlers.blocks.common import escape, truncate
 from handlers.blocks.requirement import Ids, ModalMeta
 from handlers.directory import Directory
 from handlers.outbound import permalink
-from handlers.replies import field_errors
+from handlers.replies import field_errors, guarded
 
 logger = logging.getLogger(__name__)
 
@@ -32,15 +32,15 @@ _sheet_locks: defaultdict[int, threading.Lock] = defaultdict(threading.Lock)
 
 def register(app: App) -> None:
     """Wire this feature's listeners."""
-    app.command("/requirement")(handle_command)
-    app.view_submission(Ids.MODAL)(save_sheet)
-    app.view_submission(Ids.CHANGES_MODAL)(save_change_request)
-    app.action(Ids.CONFIRM)(sign_by_button)
-    app.action(Ids.REQUEST_CHANGES)(open_change_request)
-    app.action(Ids.EDIT)(open_edit_modal)
-    app.action(Ids.ANSWERED)(mark_question_answered)
-    app.event("reaction_added")(sign_by_reaction)
-    app.event("reaction_removed")(withdraw_by_reaction)
+    app.command("/requirement")(guarded(handle_command))
+    app.view_submission(Ids.MODAL)(guarded(save_sheet))
+    app.view_submission(Ids.CHANGES_MODAL)(guarded(save_change_request))
+    app.action(Ids.CONFIRM)(guarded(sign_by_button))
+    app.action(Ids.REQUEST_CHANGES)(guarded(open_change_request))
+    app.action(Ids.EDIT)(guarded(open_edit_modal))
+    app.action(Ids.ANSWERED)(guarded(mark_question_answered))
+    app.event("reaction_added")(guarded(sign_by_reaction))
+    app.event("reaction_removed")(guarded(withdraw_by_reaction))
 
 
 # -- /requirement ------------------------------------------------------------------------------

@@ -1,0 +1,128 @@
+"""Fixtures: a fake Slack Web API, the real bot over HTTP, a temp database, a fixed clock."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from bot.app import Runtime, build_runtime, create_app, make_client
+from bot.config import Settings
+from handlers.http_server import SlackHTTPServer
+from storage.db import normalize_url
+from tests.fakes.driver import SlackDriver
+from tests.fakes.slack_api import FakeSlack
+
+SIGNING_SECRET = "test-signing-secret"
+# Thursday 2026-11-26 14:00 in Asia/Shanghai
+START = datetime(2026, 11, 26, 6, 0, tzinfo=UTC)
+BACKENDS = ["sqlite"] + (["postgres"] if os.environ.get("TEST_DATABASE_URL") else [])
+
+
+class FixedClock:
+    """A clock that only moves when a test moves it."""
+
+    def __init__(self, start: datetime = START) -> None:
+        self._now = start
+        self._lock = threading.Lock()
+
+    def __call__(self) -> datetime:
+        with self._lock:
+            return self._now
+
+    def set(self, when: datetime) -> None:
+        """Jump to a time."""
+        with self._lock:
+            self._now = when
+
+    def advance(self, delta: timedelta) -> datetime:
+        """Move forward and return the new time."""
+        with self._lock:
+            self._now += delta
+            return self._now
+
+
+def reset_postgres(url: str) -> None:
+    """Give a test an empty public schema."""
+    engine = create_engine(normalize_url(url), isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh database: a temp SQLite file, or PostgreSQL when TEST_DATABASE_URL is set."""
+    if request.param == "postgres":
+        url = os.environ["TEST_DATABASE_URL"]
+        reset_postgres(url)
+        return url
+    return f"sqlite:///{tmp_path / 'coordbot.db'}"
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    """The fixed clock, starting Thursday 2026-11-26 14:00 Asia/Shanghai."""
+    return FixedClock()
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeSlack]:
+    """The fake Slack Web API, recording every call."""
+    with FakeSlack() as server:
+        yield server
+    assert not server.validation_errors, server.validation_errors
+
+
+@pytest.fixture
+def settings(database_url: str, fake: FakeSlack) -> Settings:
+    """Settings pointing at the fake API and the temp database."""
+    return Settings(
+        bot_token=fake.bot_token,
+        signing_secret=SIGNING_SECRET,
+        database_url=database_url,
+        slack_api_url=fake.api_url,
+        tz="Asia/Shanghai",
+        lang="en",
+    )
+
+
+@pytest.fixture
+def runtime(settings: Settings, clock: FixedClock) -> Iterator[Runtime]:
+    """Services, client and directory over the temp database, the schema migrated."""
+    rt = build_runtime(settings, clock=clock, client=make_client(settings))
+    rt.directory.load()
+    yield rt
+    rt.engine.dispose()
+
+
+@dataclass
+class Bot:
+    """The running bot and the handles a test needs."""
+
+    runtime: Runtime
+    server: SlackHTTPServer
+    slack: SlackDriver
+    fake: FakeSlack
+    clock: FixedClock
+
+
+@pytest.fixture
+def bot(runtime: Runtime, fake: FakeSlack, clock: FixedClock) -> Iterator[Bot]:
+    """The real Bolt app served over HTTP on 127.0.0.1, driven by signed requests."""
+    app = create_app(runtime)
+    server = SlackHTTPServer(app, host="127.0.0.1", port=0, health=runtime.healthy)
+    server.start_background()
+    driver = SlackDriver(server.url + "/slack/events", SIGNING_SECRET, fake)
+    try:
+        yield Bot(runtime, server, driver, fake, clock)
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -92,5 +92,16 @@ class _Handler(BaseHTTPRequestHandler):
         headers: dict[str, list[str]] = {}
         for name, value in self.headers.items():
             headers.setdefault(name.lower(), []).append(value)
-        response = self.server.app.dispatch(BoltRequest(body=raw, query=parsed.query, headers=headers))
+        try:
+            request = BoltRequest(body=raw, query=parsed.query, headers=headers)
+        except ValueError:  # a payload that is not JSON: nothing to dispatch
+            logger.info("malformed request body (%d bytes)", len(raw))
+            self._send(400, "malformed payload")
+            return
+        try:
+            response = self.server.app.dispatch(request)
+        except Exception:  # Bolt itself choked on a payload of the wrong shape
+            logger.exception("could not dispatch a request")
+            self._send(400, "malformed payload")
+            return
         self._send(response.status, response.body or "", response.headers)

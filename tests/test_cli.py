@@ -1,0 +1,158 @@
+"""The `coordbot` command: run (HTTP mode, end to end), tick, status and manifest."""
+
+from __future__ import annotations
+
+import os
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from bot.cli import main
+from bot.manifest import BOT_EVENTS, BOT_SCOPES, manifest
+from tests.conftest import SIGNING_SECRET
+from tests.fakes.driver import SlackDriver
+from tests.fakes.slack_api import ALICE, BOB, GENERAL, FakeSlack
+from tests.helpers import SHEET_VALUES, block_text
+
+ROOT = Path(__file__).resolve().parent.parent
+CLEAN_ENV = {k: v for k, v in os.environ.items()
+             if not k.startswith(("SLACK_", "COORDBOT_")) and k not in ("DATABASE_URL", "PORT")}
+
+
+def test_run_without_tokens_says_what_is_missing() -> None:
+    result = CliRunner().invoke(main, ["run"], env={k: "" for k in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET",
+                                                                     "SLACK_APP_TOKEN")})
+    assert result.exit_code == 2
+    assert "SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are not set" in result.output
+    assert "coordbot manifest" in result.output
+
+
+def test_socket_mode_needs_no_signing_secret() -> None:
+    from bot.config import Settings
+
+    assert Settings.from_env({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1"}).missing_for_run() == []
+    assert Settings.from_env({"SLACK_BOT_TOKEN": "xoxb-1"}).missing_for_run() == ["SLACK_SIGNING_SECRET"]
+
+
+def test_bad_configuration_is_a_clear_error() -> None:
+    result = CliRunner().invoke(main, ["run"], env={"COORDBOT_TZ": "Mars/Olympus"})
+    assert result.exit_code != 0 and "COORDBOT_TZ is not an IANA timezone" in result.output
+
+
+def test_secrets_are_not_in_the_settings_repr() -> None:
+    from bot.config import Settings
+
+    text = repr(Settings.from_env({"SLACK_BOT_TOKEN": "xoxb-secret-1", "SLACK_SIGNING_SECRET": "shh-2",
+                                   "SLACK_APP_TOKEN": "xapp-secret-3"}))
+    assert "secret-1" not in text and "shh-2" not in text and "secret-3" not in text
+
+
+def test_manifest_file_matches_the_command() -> None:
+    assert (ROOT / "manifest.yaml").read_text() == CliRunner().invoke(main, ["manifest"]).output
+    data = yaml.safe_load((ROOT / "manifest.yaml").read_text())
+    assert data["settings"]["socket_mode_enabled"] is True
+    assert data["settings"]["event_subscriptions"]["bot_events"] == BOT_EVENTS
+    assert [c["command"] for c in data["features"]["slash_commands"]] == ["/requirement"]
+
+
+def test_manifest_for_http_mode_fills_request_urls() -> None:
+    data = yaml.safe_load(CliRunner().invoke(main, ["manifest", "--url", "https://bot.example.com/"]).output)
+    url = "https://bot.example.com/slack/events"
+    assert data["settings"]["socket_mode_enabled"] is False
+    assert data["settings"]["event_subscriptions"]["request_url"] == url
+    assert data["settings"]["interactivity"]["request_url"] == url
+    assert {c["url"] for c in data["features"]["slash_commands"]} == {url}
+
+
+def test_every_registered_command_is_in_the_manifest() -> None:
+    from handlers.blocks.requirement import Ids  # noqa: F401  (features register their commands)
+
+    source = "\n".join(p.read_text() for p in (ROOT / "handlers").glob("*.py"))
+    registered = {line.split('app.command("')[1].split('"')[0] for line in source.splitlines()
+                  if 'app.command("' in line}
+    assert registered == {c["command"] for c in manifest()["features"]["slash_commands"]}
+    events = {line.split('app.event("')[1].split('"')[0] for line in source.splitlines() if 'app.event("' in line}
+    assert events == set(BOT_EVENTS)
+    assert len(BOT_SCOPES) == len(set(BOT_SCOPES))
+
+
+def test_tick_and_status_on_an_empty_database(tmp_path: Path, fake: FakeSlack) -> None:
+    env = {"SLACK_BOT_TOKEN": fake.bot_token, "SLACK_API_URL": fake.api_url,
+           "DATABASE_URL": f"sqlite:///{tmp_path / 'c.db'}"}
+    result = CliRunner().invoke(main, ["tick", "--now", "2026-11-26T10:00:00+08:00"], env=env)
+    assert result.exit_code == 0, result.output
+    assert "sent 0, skipped 0, retrying 0, failed 0" in result.output
+    result = CliRunner().invoke(main, ["status"], env=env)
+    assert result.exit_code == 0 and "outbox is empty" in result.output
+    result = CliRunner().invoke(main, ["tick", "--now", "yesterday"], env=env)
+    assert result.exit_code != 0 and "not an ISO 8601 time" in result.output
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def running_bot(tmp_path: Path, fake: FakeSlack) -> Iterator[str]:
+    """`coordbot run` as a process in HTTP mode, against the fake Web API."""
+    port = free_port()
+    env = {**CLEAN_ENV, "SLACK_BOT_TOKEN": fake.bot_token, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+           "SLACK_API_URL": fake.api_url, "DATABASE_URL": f"sqlite:///{tmp_path / 'run.db'}",
+           "PORT": str(port), "COORDBOT_TZ": "Asia/Shanghai", "COORDBOT_TICK_SECONDS": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "bot", "run", "--host", "127.0.0.1"], env=env, cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            if urllib.request.urlopen(url + "/healthz", timeout=1).status == 200:
+                break
+        except OSError:
+            if proc.poll() is not None:
+                raise AssertionError(proc.communicate()[0]) from None
+            time.sleep(0.1)
+    else:
+        proc.kill()
+        raise AssertionError("coordbot run did not become healthy")
+    try:
+        yield url
+    finally:
+        proc.terminate()
+        out = proc.communicate(timeout=20)[0]
+        assert proc.returncode == 0, out
+        assert fake.bot_token not in out and SIGNING_SECRET not in out  # secrets never logged
+
+
+def test_run_in_http_mode_completes_the_flow(running_bot: str, fake: FakeSlack, tmp_path: Path) -> None:
+    slack = SlackDriver(running_bot + "/slack/events", SIGNING_SECRET, fake)
+    assert fake.wait_for("users.list")  # the directory loads at start
+    assert slack.slash("/requirement", "", user=ALICE).acked_in_time
+    fake.wait_for("views.open")
+    assert slack.submit_view(SHEET_VALUES, user=ALICE).status == 200
+    posted = fake.wait_for("chat.postMessage")[0]
+    ts = posted.response["ts"] if posted.response else ""
+    deadline = time.time() + 10  # the listener stores the message ts right after posting
+    while time.time() < deadline:
+        with sqlite3.connect(tmp_path / "run.db") as db:
+            if db.execute("SELECT 1 FROM requirement WHERE message_ts = ?", (ts,)).fetchone():
+                break
+        time.sleep(0.05)
+    for user in (ALICE, BOB):
+        assert slack.react("white_check_mark", channel=GENERAL, ts=ts, user=user).status == 200
+    deadline = time.time() + 10
+    while time.time() < deadline and "Confirmed" not in block_text(fake.message(GENERAL, ts) or {}):
+        time.sleep(0.05)
+    assert "Confirmed" in block_text(fake.message(GENERAL, ts) or {})
+    assert "RW-2026-001" in block_text(fake.message(GENERAL, ts) or {})

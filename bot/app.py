@@ -87,7 +87,7 @@ def create_app(runtime: Runtime, *, token_verification: bool = True) -> App:
     )
 
     @app.middleware
-    def inject_services(context: BoltContext, next: Callable[[], None]) -> None:  # noqa: A002
+    def inject_services(context: BoltContext, next: Callable[[], None]) -> None:
         context["services"] = runtime.services
         context["directory"] = runtime.directory
         next()

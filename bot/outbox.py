@@ -145,7 +145,7 @@ class Outbox:
 
     def _deliver_one(self, item: DueWork, worker: str, now: datetime, deliver: Deliver, report: TickReport) -> None:
         if item.attempts > self.max_attempts:
-            self._finish(item, worker, q.FAILED, now, "gave up after %d attempts" % (item.attempts - 1))
+            self._finish(item, worker, q.FAILED, now, f"gave up after {item.attempts - 1} attempts")
             report.failed += 1
             return
         try:
@@ -157,7 +157,8 @@ class Outbox:
             else:
                 delay = exc.retry_after if exc.retry_after is not None else self.backoff(item.attempts)
                 with self._scope() as s:
-                    q.release(s, item_id=item.id, worker=worker, due_at=now + timedelta(seconds=delay), error=exc.reason)
+                    q.release(s, item_id=item.id, worker=worker, due_at=now + timedelta(seconds=delay),
+                              error=exc.reason)
                 report.retried += 1
             report.errors.append(f"{item.kind}#{item.id}: {exc.reason}")
             logger.warning("delivery of %s #%d failed: %s", item.kind, item.id, exc.reason)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlparse
 
@@ -32,7 +32,7 @@ class SlackHTTPServer(ThreadingHTTPServer):
     @property
     def url(self) -> str:
         """The base URL the server listens on."""
-        host, port = self.server_address[:2]
+        host, port = str(self.server_address[0]), int(self.server_address[1])
         return f"http://{host if host != '0.0.0.0' else '127.0.0.1'}:{port}"
 
     def start_background(self) -> threading.Thread:
@@ -46,10 +46,10 @@ class _Handler(BaseHTTPRequestHandler):
     server: SlackHTTPServer
     protocol_version = "HTTP/1.1"
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         logger.debug("%s %s", self.address_string(), format % args)
 
-    def _send(self, status: int, body: str | bytes, headers: dict[str, list[str]] | None = None) -> None:
+    def _send(self, status: int, body: str | bytes, headers: Mapping[str, Sequence[str]] | None = None) -> None:
         data = body.encode() if isinstance(body, str) else body
         self.send_response(status)
         sent_type = False
@@ -65,7 +65,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         if urlparse(self.path).path == "/healthz":
             ok = False
             try:
@@ -76,7 +76,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self._send(404, "not found")
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         parsed = urlparse(self.path)
         if parsed.path != EVENTS_PATH:
             self._send(404, "not found")
@@ -89,9 +89,10 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(413, "payload too large")
             return
         raw = self.rfile.read(length).decode("utf-8", errors="replace")
-        headers: dict[str, list[str]] = {}
+        headers: dict[str, str | Sequence[str]] = {}
         for name, value in self.headers.items():
-            headers.setdefault(name.lower(), []).append(value)
+            previous = headers.get(name.lower())
+            headers[name.lower()] = [*previous, value] if isinstance(previous, list) else [value]
         try:
             request = BoltRequest(body=raw, query=parsed.query, headers=headers)
         except ValueError:  # a payload that is not JSON: nothing to dispatch

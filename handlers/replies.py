@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from typing import Any
-
 from collections.abc import Callable
+from typing import Any
 
 from slack_bolt import BoltRequest, BoltResponse
 from slack_bolt.kwargs_injection.utils import build_required_kwargs

@@ -189,7 +189,8 @@ def open_change_request(ack: Ack, body: dict[str, Any], client: WebClient,
         raise NotAllowed("error.only_owners_request_changes", code=req.code)
     if req.status.value == "confirmed":
         raise Conflict("error.already_confirmed", code=req.code)
-    client.views_open(trigger_id=body["trigger_id"], view=blocks.changes_modal(directory.lang_of(user), requirement=req))
+    view = blocks.changes_modal(directory.lang_of(user), requirement=req)
+    client.views_open(trigger_id=body["trigger_id"], view=view)
 
 
 def save_change_request(ack: Ack, body: dict[str, Any], client: WebClient,

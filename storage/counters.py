@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from storage.models import Counter
 
@@ -21,10 +22,12 @@ def next_value(session: Session, *, team_id: str, prefix: str, year: int) -> int
     # The UPDATE takes the row lock, so concurrent callers get distinct values.
     session.execute(
         update(Counter)
-        .where(Counter.team_id == team_id, Counter.prefix == prefix, Counter.year == year)
-        .values(value=Counter.value + 1)
+        .where(col(Counter.team_id) == team_id, col(Counter.prefix) == prefix, col(Counter.year) == year)
+        .values(value=col(Counter.value) + 1)
     )
     value = session.scalar(
-        select(Counter.value).where(Counter.team_id == team_id, Counter.prefix == prefix, Counter.year == year)
+        select(col(Counter.value)).where(
+            col(Counter.team_id) == team_id, col(Counter.prefix) == prefix, col(Counter.year) == year
+        )
     )
     return int(value or 0)

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from storage.models import OutboxItem
 
@@ -37,44 +38,44 @@ def schedule(
 def cancel(session: Session, *, subject: str, kinds: tuple[str, ...] | None = None) -> int:
     """Cancel the pending rows of a subject and its sub-subjects ("req:1" covers "req:1:U1")."""
     stmt = update(OutboxItem).where(
-        or_(OutboxItem.subject == subject, OutboxItem.subject.like(subject + ":%")),  # type: ignore[attr-defined]
-        OutboxItem.state == PENDING,
+        or_(col(OutboxItem.subject) == subject, col(OutboxItem.subject).like(subject + ":%")),
+        col(OutboxItem.state) == PENDING,
     )
     if kinds:
-        stmt = stmt.where(OutboxItem.kind.in_(kinds))  # type: ignore[attr-defined]
+        stmt = stmt.where(col(OutboxItem.kind).in_(kinds))
     result = session.execute(stmt.values(state=CANCELLED))
     return int(getattr(result, "rowcount", 0) or 0)
 
 
 def _claimable(now: datetime) -> Any:
     return or_(
-        and_(OutboxItem.state == PENDING, OutboxItem.due_at <= now),
-        and_(OutboxItem.state == CLAIMED, OutboxItem.lease_until < now),  # type: ignore[operator]
+        and_(col(OutboxItem.state) == PENDING, col(OutboxItem.due_at) <= now),
+        and_(col(OutboxItem.state) == CLAIMED, col(OutboxItem.lease_until) < now),
     )
 
 
 def claim(session: Session, *, now: datetime, worker: str, lease: timedelta, limit: int) -> list[OutboxItem]:
     """Atomically claim up to `limit` due rows (or rows whose lease ran out) for `worker`."""
-    due = select(OutboxItem.id).where(_claimable(now)).order_by(OutboxItem.due_at).limit(limit)  # type: ignore[arg-type]
+    due = select(col(OutboxItem.id)).where(_claimable(now)).order_by(col(OutboxItem.due_at)).limit(limit)
     if session.get_bind().dialect.name == "postgresql":
         due = due.with_for_update(skip_locked=True)
     # The state test is repeated in the outer WHERE so that a concurrent claimer
     # re-checks the row after waiting on its lock and skips it once taken.
     session.execute(
         update(OutboxItem)
-        .where(OutboxItem.id.in_(due.scalar_subquery()), _claimable(now))  # type: ignore[union-attr]
+        .where(col(OutboxItem.id).in_(due.scalar_subquery()), _claimable(now))
         .values(
             state=CLAIMED,
             claimed_by=worker,
             lease_until=now + lease,
-            attempts=OutboxItem.attempts + 1,
+            attempts=col(OutboxItem.attempts) + 1,
         )
         .execution_options(synchronize_session=False)
     )
     rows = session.scalars(
         select(OutboxItem)
-        .where(OutboxItem.claimed_by == worker, OutboxItem.state == CLAIMED)
-        .order_by(OutboxItem.due_at)  # type: ignore[arg-type]
+        .where(col(OutboxItem.claimed_by) == worker, col(OutboxItem.state) == CLAIMED)
+        .order_by(col(OutboxItem.due_at))
     ).all()
     return list(rows)
 
@@ -86,7 +87,7 @@ def finish(session: Session, *, item_id: int, worker: str, state: str, now: date
         values["sent_at"] = now
     result = session.execute(
         update(OutboxItem)
-        .where(OutboxItem.id == item_id, OutboxItem.claimed_by == worker, OutboxItem.state == CLAIMED)
+        .where(col(OutboxItem.id) == item_id, col(OutboxItem.claimed_by) == worker, col(OutboxItem.state) == CLAIMED)
         .values(**values)
     )
     return bool(getattr(result, "rowcount", 0))
@@ -96,7 +97,7 @@ def release(session: Session, *, item_id: int, worker: str, due_at: datetime, er
     """Give a claimed row back for a later retry."""
     result = session.execute(
         update(OutboxItem)
-        .where(OutboxItem.id == item_id, OutboxItem.claimed_by == worker, OutboxItem.state == CLAIMED)
+        .where(col(OutboxItem.id) == item_id, col(OutboxItem.claimed_by) == worker, col(OutboxItem.state) == CLAIMED)
         .values(state=PENDING, lease_until=None, claimed_by=None, due_at=due_at, last_error=error)
     )
     return bool(getattr(result, "rowcount", 0))
@@ -105,7 +106,8 @@ def release(session: Session, *, item_id: int, worker: str, due_at: datetime, er
 def counts(session: Session) -> dict[tuple[str, str], int]:
     """Number of rows by (kind, state)."""
     rows = session.execute(
-        select(OutboxItem.kind, OutboxItem.state, func.count()).group_by(OutboxItem.kind, OutboxItem.state)
+        select(col(OutboxItem.kind), col(OutboxItem.state), func.count())
+        .group_by(col(OutboxItem.kind), col(OutboxItem.state))
     ).all()
     return {(k, s): int(n) for k, s, n in rows}
 
@@ -114,11 +116,11 @@ def recent_failures(session: Session, limit: int = 20) -> list[OutboxItem]:
     """The latest rows that failed for good, with their reasons."""
     return list(
         session.scalars(
-            select(OutboxItem).where(OutboxItem.state == FAILED).order_by(OutboxItem.id.desc()).limit(limit)  # type: ignore[union-attr]
+            select(OutboxItem).where(col(OutboxItem.state) == FAILED).order_by(col(OutboxItem.id).desc()).limit(limit)
         ).all()
     )
 
 
 def next_due(session: Session) -> datetime | None:
     """When the next pending row falls due."""
-    return session.scalar(select(func.min(OutboxItem.due_at)).where(OutboxItem.state == PENDING))
+    return session.scalar(select(func.min(col(OutboxItem.due_at))).where(col(OutboxItem.state) == PENDING))

@@ -7,13 +7,14 @@ from datetime import datetime
 
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from storage.models import HistoryEntry, OpenQuestion, Requirement, RequirementRevision, Signature
 
 
 def get(session: Session, requirement_id: int, *, lock: bool = False) -> Requirement | None:
     """One requirement by primary key (optionally locked for update)."""
-    stmt = select(Requirement).where(Requirement.id == requirement_id)
+    stmt = select(Requirement).where(col(Requirement.id) == requirement_id)
     if lock:
         stmt = stmt.with_for_update()
     return session.scalars(stmt).first()
@@ -22,14 +23,14 @@ def get(session: Session, requirement_id: int, *, lock: bool = False) -> Require
 def by_code(session: Session, *, team_id: str, code: str) -> Requirement | None:
     """One requirement by its human ID."""
     return session.scalars(
-        select(Requirement).where(Requirement.team_id == team_id, Requirement.code == code)
+        select(Requirement).where(col(Requirement.team_id) == team_id, col(Requirement.code) == code)
     ).first()
 
 
 def by_message(session: Session, *, channel_id: str, message_ts: str) -> Requirement | None:
     """The requirement whose sheet is the given message."""
     return session.scalars(
-        select(Requirement).where(Requirement.channel_id == channel_id, Requirement.message_ts == message_ts)
+        select(Requirement).where(col(Requirement.channel_id) == channel_id, col(Requirement.message_ts) == message_ts)
     ).first()
 
 
@@ -37,8 +38,8 @@ def signatures(session: Session, requirement_id: int, revision: int) -> Sequence
     """Signatures on one revision."""
     return session.scalars(
         select(Signature)
-        .where(Signature.requirement_id == requirement_id, Signature.revision == revision)
-        .order_by(Signature.signed_at)  # type: ignore[arg-type]
+        .where(col(Signature.requirement_id) == requirement_id, col(Signature.revision) == revision)
+        .order_by(col(Signature.signed_at))
     ).all()
 
 
@@ -46,7 +47,9 @@ def delete_signature(session: Session, requirement_id: int, revision: int, role:
     """Withdraw one role's signature."""
     result = session.execute(
         delete(Signature).where(
-            Signature.requirement_id == requirement_id, Signature.revision == revision, Signature.role == role
+            col(Signature.requirement_id) == requirement_id,
+            col(Signature.revision) == revision,
+            col(Signature.role) == role,
         )
     )
     return int(getattr(result, "rowcount", 0) or 0)
@@ -55,7 +58,9 @@ def delete_signature(session: Session, requirement_id: int, revision: int, role:
 def questions(session: Session, requirement_id: int) -> Sequence[OpenQuestion]:
     """Open questions in sheet order."""
     return session.scalars(
-        select(OpenQuestion).where(OpenQuestion.requirement_id == requirement_id).order_by(OpenQuestion.position)  # type: ignore[arg-type]
+        select(OpenQuestion)
+        .where(col(OpenQuestion.requirement_id) == requirement_id)
+        .order_by(col(OpenQuestion.position))
     ).all()
 
 
@@ -66,31 +71,31 @@ def question(session: Session, question_id: int) -> OpenQuestion | None:
 
 def delete_questions(session: Session, requirement_id: int) -> None:
     """Remove a requirement's questions (before writing a revision's new set)."""
-    session.execute(delete(OpenQuestion).where(OpenQuestion.requirement_id == requirement_id))  # type: ignore[arg-type]
+    session.execute(delete(OpenQuestion).where(col(OpenQuestion.requirement_id) == requirement_id))
 
 
-def add_history(session: Session, *, requirement_id: int, at: datetime, actor_id: str, action: str, detail: str) -> None:
+def add_history(
+    session: Session, *, requirement_id: int, at: datetime, actor_id: str, action: str, detail: str
+) -> None:
     """Append one entry to a requirement's history."""
-    session.add(
-        HistoryEntry(
-            subject_type="requirement", subject_id=requirement_id, at=at, actor_id=actor_id, action=action, detail=detail
-        )
-    )
+    session.add(HistoryEntry(subject_type="requirement", subject_id=requirement_id, at=at, actor_id=actor_id,
+                             action=action, detail=detail))
 
 
 def history(session: Session, requirement_id: int) -> Sequence[HistoryEntry]:
     """A requirement's history, oldest first."""
     return session.scalars(
         select(HistoryEntry)
-        .where(HistoryEntry.subject_type == "requirement", HistoryEntry.subject_id == requirement_id)
-        .order_by(HistoryEntry.at, HistoryEntry.id)  # type: ignore[arg-type]
+        .where(col(HistoryEntry.subject_type) == "requirement", col(HistoryEntry.subject_id) == requirement_id)
+        .order_by(col(HistoryEntry.at), col(HistoryEntry.id))
     ).all()
 
 
 def add_revision(session: Session, *, requirement_id: int, revision: int, content: str, by: str, at: datetime) -> None:
     """Keep the content of one revision."""
     session.add(
-        RequirementRevision(requirement_id=requirement_id, revision=revision, content=content, created_by=by, created_at=at)
+        RequirementRevision(requirement_id=requirement_id, revision=revision, content=content, created_by=by,
+                            created_at=at)
     )
 
 
@@ -99,11 +104,11 @@ def awaiting_signature_of(session: Session, *, team_id: str, user_id: str, limit
     return session.scalars(
         select(Requirement)
         .where(
-            Requirement.team_id == team_id,
-            Requirement.status == "awaiting",
-            or_(Requirement.requester_owner == user_id, Requirement.receiver_owner == user_id),
+            col(Requirement.team_id) == team_id,
+            col(Requirement.status) == "awaiting",
+            or_(col(Requirement.requester_owner) == user_id, col(Requirement.receiver_owner) == user_id),
         )
-        .order_by(Requirement.confirm_by)  # type: ignore[arg-type]
+        .order_by(col(Requirement.confirm_by))
         .limit(limit)
     ).all()
 
@@ -112,8 +117,8 @@ def latest_in_channel(session: Session, *, team_id: str, channel_id: str, limit:
     """The channel's most recent records."""
     return session.scalars(
         select(Requirement)
-        .where(Requirement.team_id == team_id, Requirement.channel_id == channel_id)
-        .order_by(Requirement.created_at.desc(), Requirement.id.desc())  # type: ignore[attr-defined,union-attr]
+        .where(col(Requirement.team_id) == team_id, col(Requirement.channel_id) == channel_id)
+        .order_by(col(Requirement.created_at).desc(), col(Requirement.id).desc())
         .limit(limit)
     ).all()
 
@@ -125,7 +130,7 @@ def signatures_for(session: Session, pairs: Sequence[tuple[int, int]]) -> dict[i
     ids = [p[0] for p in pairs]
     wanted = set(pairs)
     out: dict[int, list[Signature]] = {i: [] for i in ids}
-    for sig in session.scalars(select(Signature).where(Signature.requirement_id.in_(ids))).all():  # type: ignore[attr-defined]
+    for sig in session.scalars(select(Signature).where(col(Signature.requirement_id).in_(ids))).all():
         if (sig.requirement_id, sig.revision) in wanted:
             out[sig.requirement_id].append(sig)
     return out

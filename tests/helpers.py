@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from storage.models import HistoryEntry, Requirement
 from tests.conftest import Bot
@@ -40,6 +41,7 @@ def create_sheet(bot: Bot, *, user: str = ALICE, channel: str = GENERAL, **value
     assert reply.status == 200, reply.body
     assert reply.json() is None, reply.body  # closed, no errors
     call = bot.fake.wait_for("chat.postMessage", posted_before + 1)[-1]
+    assert call.response is not None
     message = bot.fake.message(call.params["channel"], call.response["ts"])
     assert message is not None
     wait_attached(bot, message["ts"])
@@ -53,7 +55,7 @@ def wait_attached(bot: Bot, ts: str) -> Requirement:
     deadline = time.time() + 5
     while time.time() < deadline:
         with bot.runtime.services.session_scope() as s:
-            row = s.scalars(select(Requirement).where(Requirement.message_ts == ts)).first()
+            row = s.scalars(select(Requirement).where(col(Requirement.message_ts) == ts)).first()
             if row is not None:
                 return row
         time.sleep(0.02)
@@ -63,7 +65,7 @@ def wait_attached(bot: Bot, ts: str) -> Requirement:
 def record(bot: Bot, code: str = "RW-2026-001") -> Requirement:
     """The stored requirement by code."""
     with bot.runtime.services.session_scope() as s:
-        row = s.scalars(select(Requirement).where(Requirement.code == code)).one()
+        row = s.scalars(select(Requirement).where(col(Requirement.code) == code)).one()
         return row
 
 
@@ -71,7 +73,9 @@ def history_actions(bot: Bot, requirement_id: int) -> list[str]:
     """The actions in a record's history, oldest first."""
     with bot.runtime.services.session_scope() as s:
         return list(s.scalars(
-            select(HistoryEntry.action).where(HistoryEntry.subject_id == requirement_id).order_by(HistoryEntry.id)
+            select(col(HistoryEntry.action))
+            .where(col(HistoryEntry.subject_id) == requirement_id)
+            .order_by(col(HistoryEntry.id))
         ).all())
 
 

@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from bot.app import Runtime
 from storage.models import OutboxItem
@@ -28,7 +29,7 @@ def dms(bot: Bot, user: str) -> list[str]:
 def outbox_rows(runtime: Runtime) -> list[OutboxItem]:
     """Every outbox row."""
     with runtime.services.session_scope() as s:
-        return list(s.scalars(select(OutboxItem).order_by(OutboxItem.id)).all())
+        return list(s.scalars(select(OutboxItem).order_by(col(OutboxItem.id))).all())
 
 
 def test_sign_reminders_go_out_before_confirm_by_not_earlier(bot: Bot) -> None:

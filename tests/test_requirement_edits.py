@@ -132,7 +132,9 @@ def test_stale_edit_is_refused(bot: Bot) -> None:
     first = bot.fake.wait_for("views.open", 2)[-1].params["view"]
     bot.slack.submit_view({"goal": "A"}, user=ALICE)
     wait_until(lambda: record(bot).revision == 2, what="revision 2")
-    stale = dict(first, id=bot.fake.last_view(open_only=False)["id"])  # the same form, submitted again
+    latest = bot.fake.last_view(open_only=False)
+    assert latest is not None
+    stale = dict(first, id=latest["id"])  # the same form, submitted again
     bot.slack.submit_view({"goal": "B"}, user=ALICE, view=stale)
     notice = wait_until(lambda: [c for c in bot.fake.calls("chat.postMessage") if c.params["channel"] == ALICE],
                         what="stale notice")[0]

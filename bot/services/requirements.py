@@ -502,7 +502,9 @@ class RequirementService:
             ))
         s.flush()
 
-    def _schedule_reminders(self, s: Session, info: RequirementInfo, now: datetime, users: list[str] | None = None) -> None:
+    def _schedule_reminders(
+        self, s: Session, info: RequirementInfo, now: datetime, users: list[str] | None = None
+    ) -> None:
         if info.status != Status.AWAITING:
             return
         remind_at = info.confirm_by - self.reminder_lead

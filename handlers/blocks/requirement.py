@@ -13,6 +13,7 @@ from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
     ButtonElement,
+    ConversationFilter,
     ConversationSelectElement,
     DatePickerElement,
     DateTimePickerElement,
@@ -166,7 +167,7 @@ def modal(
             block_id="channel", label=plain(t(lang, "field.channel")),
             element=ConversationSelectElement(
                 action_id=Ids.INPUT, initial_conversation=meta.origin_channel or None,
-                filter={"include": ["public", "private"], "exclude_bot_users": True})))
+                filter=ConversationFilter(include=["public", "private"], exclude_bot_users=True))))
     return View(
         type="modal",
         callback_id=Ids.MODAL,
@@ -182,7 +183,7 @@ def _value(values: dict[str, Any], block_id: str) -> dict[str, Any]:
     block = values.get(block_id) or {}
     if not isinstance(block, dict):
         return {}
-    element = block.get(Ids.INPUT) or next(iter(block.values()), {})
+    element: Any = block.get(Ids.INPUT) or next(iter(block.values()), {})
     return element if isinstance(element, dict) else {}
 
 
@@ -269,17 +270,17 @@ def _question_line(lang: str, q: QuestionInfo, tz: str) -> str:
 
 def sheet_blocks(lang: str, req: RequirementInfo, *, tz: str, actions: bool = True) -> list[Block]:
     """The posted sheet: every field, status, signatures, open questions and the buttons."""
-    status = t(lang, f"status.{req.status.value}")
+    status = t(lang, f"status.{req.status.value}") + " · " + t(lang, "sheet.revision", n=req.revision)
+    requester = f"{escape(req.requester_dept)} · {mention(req.requester_owner)}"
+    receiver = f"{escape(req.receiver_dept)} · {mention(req.receiver_owner)}"
     blocks: list[Block] = [
         HeaderBlock(text=plain(t(lang, "sheet.header", code=req.code), 150)),
         SectionBlock(fields=[
-            MarkdownTextObject(text=truncate(
-                f"*{t(lang, 'sheet.requester')}*\n{escape(req.requester_dept)} · {mention(req.requester_owner)}", 2000)),
-            MarkdownTextObject(text=truncate(
-                f"*{t(lang, 'sheet.receiver')}*\n{escape(req.receiver_dept)} · {mention(req.receiver_owner)}", 2000)),
+            MarkdownTextObject(text=truncate(f"*{t(lang, 'sheet.requester')}*\n{requester}", 2000)),
+            MarkdownTextObject(text=truncate(f"*{t(lang, 'sheet.receiver')}*\n{receiver}", 2000)),
             MarkdownTextObject(text=f"*{t(lang, 'field.priority')}*\n{t(lang, f'priority.{req.priority}')}"),
             MarkdownTextObject(text=f"*{t(lang, 'field.due')}*\n{date_token(req.due, tz)}"),
-            MarkdownTextObject(text=f"*{t(lang, 'sheet.status')}*\n{status} · {t(lang, 'sheet.revision', n=req.revision)}"),
+            MarkdownTextObject(text=f"*{t(lang, 'sheet.status')}*\n{status}"),
             MarkdownTextObject(text=f"*{t(lang, 'field.confirm_by')}*\n{date_token(req.confirm_by, tz)}"),
         ]),
         DividerBlock(),

@@ -5,22 +5,21 @@ Revises:
 Create Date: 2026-11-26
 
 """
-from typing import Sequence, Union
+from collections.abc import Sequence
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = '0001'
-down_revision: Union[str, Sequence[str], None] = None
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+down_revision: str | Sequence[str] | None = None
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
     """Upgrade schema."""
-    
+
     op.create_table('counter',
     sa.Column('team_id', sa.String(length=32), nullable=False),
     sa.Column('prefix', sa.String(length=16), nullable=False),
@@ -139,12 +138,12 @@ def upgrade() -> None:
     with op.batch_alter_table('signature', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_signature_requirement_id'), ['requirement_id'], unique=False)
 
-    
+
 
 
 def downgrade() -> None:
     """Downgrade schema."""
-    
+
     with op.batch_alter_table('signature', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_signature_requirement_id'))
 
@@ -174,4 +173,4 @@ def downgrade() -> None:
 
     op.drop_table('history')
     op.drop_table('counter')
-    
+

@@ -34,6 +34,9 @@ def _settings() -> Settings:
 def _logging(level: str) -> None:
     logging.basicConfig(level=getattr(logging, level, logging.INFO),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if level != "DEBUG":  # their per-run chatter drowns out the bot's own lines
+        for noisy in ("alembic", "apscheduler"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def _parse_now(value: str | None) -> datetime | None:

@@ -132,3 +132,10 @@ def test_escape_and_truncate() -> None:
     cut = truncate("a" * 10 + "&amp;" + "b" * 10, 13)
     assert cut == "a" * 10 + "…"
     assert truncate("short", 10) == "short"
+
+
+def test_default_sign_by_is_a_day_ahead_on_a_quarter_hour() -> None:
+    odd = datetime(2026, 11, 26, 6, 7, 31, tzinfo=UTC)
+    view = b.modal("en", meta=b.ModalMeta("C1"), user_id="U_ALICE", now=odd, tz="UTC").to_dict()
+    picker = next(x for x in view["blocks"] if x.get("block_id") == "confirm_by")["element"]
+    assert datetime.fromtimestamp(picker["initial_date_time"], UTC) == datetime(2026, 11, 27, 6, 15, tzinfo=UTC)

@@ -116,9 +116,9 @@ def modal(
 ) -> View:
     """The sheet as a modal, empty for a new record or prefilled for an edit."""
     zone = ZoneInfo(tz)
-    confirm_by = draft.confirm_by if draft else now + timedelta(hours=24)
+    confirm_by = draft.confirm_by if draft else _next_quarter_hour(now + timedelta(hours=24))
     if confirm_by <= now:
-        confirm_by = now + timedelta(hours=24)
+        confirm_by = _next_quarter_hour(now + timedelta(hours=24))
     priority_options = [Option(value=p, label=t(lang, f"priority.{p}")) for p in PRIORITIES]
     initial_priority = draft.priority if draft else "medium"
     questions = "\n".join(
@@ -177,6 +177,13 @@ def modal(
         private_metadata=meta.dump(),
         blocks=blocks,
     )
+
+
+def _next_quarter_hour(moment: datetime) -> datetime:
+    """Round up to :00, :15, :30 or :45, the way people pick times."""
+    extra = (-moment.minute) % 15
+    rounded = moment.replace(second=0, microsecond=0) + timedelta(minutes=extra)
+    return rounded + timedelta(minutes=15) if rounded < moment else rounded
 
 
 def _value(values: dict[str, Any], block_id: str) -> dict[str, Any]:

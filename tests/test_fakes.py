@@ -19,7 +19,8 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.webhook import WebhookClient
 
-from tests.fakes.driver import BoltServer, SlackDriver, view_state
+from handlers.http_server import SlackHTTPServer
+from tests.fakes.driver import SlackDriver, view_state
 from tests.fakes.slack_api import ALICE, BOB, BOT, CAROL, DAVE, GENERAL, FakeSlack
 
 SECRET = "test-signing-secret"
@@ -126,8 +127,13 @@ def app(fake: FakeSlack, received: list[dict[str, Any]]) -> App:
 
 @pytest.fixture
 def driver(app: App, fake: FakeSlack) -> Iterator[SlackDriver]:
-    with BoltServer(app) as server:
-        yield SlackDriver(server.url, SECRET, fake)
+    server = SlackHTTPServer(app, host="127.0.0.1", port=0)
+    server.start_background()
+    try:
+        yield SlackDriver(server.url + "/slack/events", SECRET, fake)
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 # ---------------------------------------------------------------------- Web API

@@ -1,15 +1,14 @@
 """Plays Slack's side of the HTTP conversation with a running Bolt endpoint.
 
 ``SlackDriver`` builds slash command, interactivity and Events API payloads shaped like
-Slack's, signs them with the signing secret and POSTs them over real HTTP. ``BoltServer``
-serves a Bolt ``App`` on 127.0.0.1 for it to talk to.
+Slack's, signs them with the signing secret and POSTs them over real HTTP to a Bolt endpoint
+(the bot's own ``handlers.http_server.SlackHTTPServer``).
 """
 
 from __future__ import annotations
 
 import base64
 import json
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -17,12 +16,10 @@ import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from itertools import count
 from typing import Any
 from urllib.parse import urlencode
 
-from slack_bolt import App, BoltRequest
 from slack_sdk.signature import SignatureVerifier
 
 from tests.fakes.slack_api import ALICE, BOT, GENERAL, FakeSlack
@@ -383,80 +380,6 @@ class SlackDriver:
             "actions": [_action(element, block_id, value)],
         }
         return self.post_payload(payload)
-
-
-class BoltServer:
-    """Serves a Bolt ``App`` over HTTP on 127.0.0.1 (like ``app.start()``, but in a thread)."""
-
-    def __init__(self, app: App, path: str = "/slack/events") -> None:
-        """Serve ``app`` at ``path`` once started."""
-        self.app = app
-        self.path = path
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> BoltServer:
-        """Listen on an ephemeral port in a daemon thread."""
-        app, path = self.app, self.path
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self) -> None:
-                request_path, _, query = self.path.partition("?")
-                if request_path != path:
-                    self._send(404, {}, "")
-                    return
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length).decode("utf-8")
-                headers: dict[str, str | Sequence[str]] = {k.lower(): [v] for k, v in self.headers.items()}
-                response = app.dispatch(BoltRequest(body=body, query=query, headers=headers))
-                self._send(response.status, response.headers, response.body)
-
-            def _send(self, status: int, headers: Mapping[str, Sequence[str]], body: str) -> None:
-                data = body.encode("utf-8")
-                self.send_response(status)
-                for name, values in headers.items():
-                    if name.lower() != "content-length":
-                        for value in values:
-                            self.send_header(name, value)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                """Keep test output quiet."""
-
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        server.daemon_threads = True
-        self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02},
-                                        name="bolt-server", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving and release the port."""
-        server, self._server = self._server, None
-        if server is None:
-            return
-        server.shutdown()
-        server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    @property
-    def url(self) -> str:
-        """The endpoint URL to give to SlackDriver."""
-        if self._server is None:
-            raise RuntimeError("BoltServer is not started")
-        return f"http://127.0.0.1:{self._server.server_address[1]}{self.path}"
-
-    def __enter__(self) -> BoltServer:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
 
 
 # ---------------------------------------------------------------------- payload helpers

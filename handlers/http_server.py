@@ -37,7 +37,8 @@ class SlackHTTPServer(ThreadingHTTPServer):
 
     def start_background(self) -> threading.Thread:
         """Serve on a daemon thread (tests, embedding)."""
-        thread = threading.Thread(target=self.serve_forever, name="slack-http", daemon=True)
+        thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05}, name="slack-http",
+                                  daemon=True)
         thread.start()
         return thread
 

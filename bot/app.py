@@ -71,7 +71,7 @@ def build_runtime(settings: Settings, *, clock: Callable[[], datetime] = utc_now
         migrate(engine)
     services = Services.build(settings, make_session_scope(engine), clock=clock)
     client = client or make_client(settings)
-    directory = Directory(client, default_tz=settings.tz, default_lang=settings.lang)
+    directory = Directory(client, default_tz=settings.tz, default_lang=settings.lang, prefs=services.prefs)
     return Runtime(settings=settings, engine=engine, services=services, client=client, directory=directory)
 
 

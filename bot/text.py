@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import string
 from typing import Any
 
@@ -30,8 +31,17 @@ EN: dict[str, str] = {
     "field.channel": "Post to",
     "hint.open_questions": "One question a line. Optionally name an owner and a deadline: "
     "Which API version? — @alice — tomorrow 3pm. Without them: the receiver owner, 24 hours.",
-    "hint.due": "The sheet counts a date as the end of that working day.",
     "hint.confirm_by": "Both owners are reminded before this time.",
+    "placeholder.due": "e.g. next Friday, Dec 20, end of month, 下周五",
+    "placeholder.confirm_by": "e.g. tomorrow 6pm, in 24 hours, 明天下午3点",
+    "default.confirm_by": "in 24 hours",
+    "echo.date": "→ {when}",
+    "echo.empty_due": "Type a date in your own words; a date without a time means the end of that working day.",
+    "echo.empty_confirm_by": "Type when both owners must have signed.",
+    "echo.empty_open_questions": "No open questions.",
+    "echo.question": "{n}. {owner} · {when}",
+    "echo.receiver": "the receiver owner",
+    "echo.in_24h": "24 hours after posting",
     "hint.goal": "What success looks like, in numbers where possible.",
     "priority.high": "High",
     "priority.medium": "Medium",
@@ -113,6 +123,7 @@ EN: dict[str, str] = {
     "error.already_confirmed": "{code} is already confirmed and locked. Edit it to start a new revision.",
     "error.changes_requested_sign": "Changes were requested on {code}; it can be signed once a new revision is saved.",
     "error.stale_revision": "{code} has changed since you opened it (now revision {revision}). Open Edit again.",
+    "error.unknown_language": "Choose one of: {langs}.",
     "error.required": "This field is required.",
     "error.too_long": "Keep it under {max} characters.",
     "error.in_past": "This time has already passed.",
@@ -150,8 +161,17 @@ ZH: dict[str, str] = {
     "field.channel": "发布到频道",
     "hint.open_questions": "每行一项。可写负责人和反馈时间：接口用哪个版本？— @alice — 明天下午3点。"
     "不写则默认承接方负责人、24 小时内反馈。",
-    "hint.due": "只写日期时按当天下班时间计。",
     "hint.confirm_by": "截止前会提醒双方负责人。",
+    "placeholder.due": "例如：下周五、12月20日、月底、next Friday",
+    "placeholder.confirm_by": "例如：明天下午6点、24小时内、tomorrow 3pm",
+    "default.confirm_by": "24小时内",
+    "echo.date": "→ {when}",
+    "echo.empty_due": "用自己的话写日期；只写日期时按当天下班时间计。",
+    "echo.empty_confirm_by": "写明双方负责人最晚何时签字。",
+    "echo.empty_open_questions": "暂无待确认事项。",
+    "echo.question": "{n}. {owner} · {when}",
+    "echo.receiver": "承接方负责人",
+    "echo.in_24h": "发布后 24 小时内",
     "hint.goal": "写清成功的标准，尽量量化。",
     "priority.high": "高",
     "priority.medium": "中",
@@ -227,6 +247,7 @@ ZH: dict[str, str] = {
     "error.already_confirmed": "{code} 已确认并锁定。如需变更，请编辑生成新版本。",
     "error.changes_requested_sign": "{code} 已被要求修改，新版本保存后才能签字。",
     "error.stale_revision": "{code} 在你打开后已被修改（现为第 {revision} 版），请重新点编辑。",
+    "error.unknown_language": "请从以下语言中选择：{langs}。",
     "error.required": "此项必填。",
     "error.too_long": "请控制在 {max} 字以内。",
     "error.in_past": "这个时间已经过去了。",
@@ -269,6 +290,19 @@ def t(lang: str, key: str, **params: Any) -> str:
 class _Lenient(dict[str, Any]):
     def __missing__(self, key: str) -> str:
         return "{" + key + "}"
+
+
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_LATIN = re.compile(r"[A-Za-z]")
+
+
+def text_lang(text: str, fallback: str) -> str:
+    """The language typed text is written in: zh with Han characters, else en with Latin letters, else fallback."""
+    if _CJK.search(text):
+        return "zh"
+    if _LATIN.search(text):
+        return "en"
+    return fallback
 
 
 def placeholders(template: str) -> set[str]:

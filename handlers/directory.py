@@ -11,6 +11,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.people import Member
+from bot.services.prefs import Preferences
 from bot.text import normalize_lang
 
 logger = logging.getLogger(__name__)
@@ -33,8 +34,11 @@ def _member(u: dict[str, Any]) -> Member:
 class Directory:
     """A cache of workspace members, refreshed in the background after `ttl` seconds."""
 
-    def __init__(self, client: WebClient, *, default_tz: str, default_lang: str, ttl: float = 900) -> None:
+    def __init__(self, client: WebClient, *, default_tz: str, default_lang: str, prefs: Preferences,
+                 ttl: float = 900) -> None:
         self._client = client
+        self._prefs = prefs
+        self.team_id = ""
         self.default_tz = default_tz
         self.default_lang = default_lang
         self._ttl = ttl
@@ -44,7 +48,9 @@ class Directory:
         self._refreshing = False
 
     def load(self) -> None:
-        """Fetch every member with users.list (paged)."""
+        """Fetch the workspace's ID (auth.test) and every member (users.list, paged)."""
+        if not self.team_id:
+            self.team_id = str(self._client.auth_test().get("team_id") or "")
         members: dict[str, Member] = {}
         cursor = None
         while True:
@@ -104,6 +110,13 @@ class Directory:
         return (member.tz if member and member.tz else None) or self.default_tz
 
     def lang_of(self, user_id: str, *, fetch: bool = False) -> str:
-        """The user's language from their Slack locale, or the workspace default."""
+        """The user's language: their own choice, else their Slack locale, else the workspace default."""
+        chosen = self._prefs.user_lang(self.team_id, user_id)
+        if chosen:
+            return chosen
         member = self.get(user_id, fetch=fetch)
         return normalize_lang(member.locale if member else None, self.default_lang)
+
+    def channel_lang(self, channel_id: str) -> str:
+        """The language of the bot's posts in a channel: the channel's setting, else the workspace default."""
+        return self._prefs.channel_lang(self.team_id, channel_id) or self.default_lang

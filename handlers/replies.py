@@ -24,7 +24,11 @@ logger = logging.getLogger(__name__)
 
 def field_errors(lang: str, exc: ValidationFailed) -> dict[str, str]:
     """Field errors in the reader's language, cut to Slack's limits."""
-    return {field: t(lang, key, **params)[:150] for field, (key, params) in exc.field_errors.items()}
+    out = {}
+    for field, (key, params) in exc.field_errors.items():
+        values = dict(params)
+        out[field] = t(values.pop("_lang", None) or lang, key, **values)[:150]
+    return out
 
 
 def _user_of(body: dict[str, Any]) -> str | None:

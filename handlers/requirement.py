@@ -27,6 +27,7 @@ from handlers.replies import field_errors, guarded
 logger = logging.getLogger(__name__)
 
 CODE_RE = re.compile(r"^RW-\d{4}-\d{3,}$", re.IGNORECASE)
+ECHOED_BLOCKS = re.compile(r"^(due|confirm_by|open_questions)$")
 _sheet_locks: defaultdict[int, threading.Lock] = defaultdict(threading.Lock)
 
 
@@ -34,6 +35,7 @@ def register(app: App) -> None:
     """Wire this feature's listeners."""
     app.command("/requirement")(guarded(handle_command))
     app.view_submission(Ids.MODAL)(guarded(save_sheet))
+    app.action({"action_id": Ids.INPUT, "block_id": ECHOED_BLOCKS})(guarded(echo_dates))
     app.view_submission(Ids.CHANGES_MODAL)(guarded(save_change_request))
     app.action(Ids.CONFIRM)(guarded(sign_by_button))
     app.action(Ids.REQUEST_CHANGES)(guarded(open_change_request))
@@ -54,8 +56,10 @@ def handle_command(ack: Ack, command: dict[str, Any], client: WebClient, respond
     if not text:
         ack()
         view = blocks.modal(lang, meta=ModalMeta(channel), user_id=user, now=services.now(),
-                            tz=directory.tz_of(user))
+                            tz=directory.tz_of(user), members=directory.members(),
+                            workday_end=services.settings.workday_end)
         client.views_open(trigger_id=command["trigger_id"], view=view)
+        directory.get(user, fetch=True)  # so the submission knows this person's timezone without a call
         return
     if text.lower() in ("help", "帮助", "?"):
         ack(text=t(lang, "help.requirement"))
@@ -84,7 +88,8 @@ def save_sheet(ack: Ack, body: dict[str, Any], client: WebClient, services: Serv
     meta = ModalMeta.load(body["view"].get("private_metadata"))
     try:
         draft = blocks.parse_form(body["view"]["state"]["values"], now=now, tz=tz, members=directory.members(),
-                                  workday_end=services.settings.workday_end, default_channel=meta.origin_channel)
+                                  workday_end=services.settings.workday_end, default_channel=meta.origin_channel,
+                                  lang=lang)
         validate(draft, now)
     except ValidationFailed as exc:
         ack(response_action="errors", errors=field_errors(lang, exc))
@@ -93,16 +98,35 @@ def save_sheet(ack: Ack, body: dict[str, Any], client: WebClient, services: Serv
     reqs = services.requirements
     if meta.requirement_id:
         req = reqs.revise(meta.requirement_id, user_id=user, draft=draft, now=now, expected_revision=meta.revision)
-        refresh_sheet(client, services, req.id, note=("thread.revised", user))
+        refresh_sheet(client, services, directory, req.id, note=("thread.revised", user))
         return
     req = reqs.create(team_id=body["team"]["id"] if body.get("team") else body["user"]["team_id"],
                       author_id=user, draft=draft, now=now)
-    post_sheet(client, services, req, author=user)
+    post_sheet(client, services, directory, req, author=user)
 
 
-def post_sheet(client: WebClient, services: Services, req: RequirementInfo, *, author: str) -> None:
+def echo_dates(ack: Ack, body: dict[str, Any], client: WebClient, services: Services,
+               directory: Directory) -> None:
+    """As a date is typed, show under the field what the bot understood, in the reader's own time."""
+    ack()
+    view = body.get("view") or {}
+    if view.get("callback_id") != Ids.MODAL:
+        return
+    user = body["user"]["id"]
+    echoes = blocks.echo_texts(directory.lang_of(user), blocks.typed_values(view["state"]["values"]),
+                               now=services.now(), tz=directory.tz_of(user), members=directory.members(),
+                               workday_end=services.settings.workday_end)
+    try:
+        client.views_update(view_id=view["id"], hash=view.get("hash"), view=blocks.with_echoes(view, echoes))
+    except SlackApiError as exc:
+        if exc.response.get("error") != "hash_conflict":  # a newer keystroke already updated the view
+            raise
+
+
+def post_sheet(client: WebClient, services: Services, directory: Directory, req: RequirementInfo, *,
+               author: str) -> None:
     """Post a new sheet in its channel and remember the message; tell the author if that fails."""
-    lang, tz = services.settings.lang, services.settings.tz
+    lang, tz = directory.channel_lang(req.channel_id), services.settings.tz
     try:
         resp = client.chat_postMessage(channel=req.channel_id, text=blocks.sheet_text(lang, req, tz=tz),
                                        blocks=blocks.sheet_blocks(lang, req, tz=tz), unfurl_links=False)
@@ -111,17 +135,19 @@ def post_sheet(client: WebClient, services: Services, req: RequirementInfo, *, a
         if error not in ("not_in_channel", "channel_not_found", "is_archived"):
             raise
         logger.info("could not post %s in %s: %s", req.code, req.channel_id, error)
-        client.chat_postMessage(channel=author, text=t(lang, "reply.not_in_channel", channel=f"<#{req.channel_id}>"))
+        client.chat_postMessage(channel=author, text=t(directory.lang_of(author), "reply.not_in_channel",
+                                                       channel=f"<#{req.channel_id}>", code=req.code))
         return
     services.requirements.attach_message(req.id, channel_id=str(resp["channel"]), message_ts=str(resp["ts"]))
 
 
-def refresh_sheet(client: WebClient, services: Services, requirement_id: int,
+def refresh_sheet(client: WebClient, services: Services, directory: Directory, requirement_id: int,
                   note: tuple[str, str | None] | None = None, reason: str = "") -> RequirementInfo:
     """Re-render the sheet message from the database (one render at a time per record)."""
-    lang, tz = services.settings.lang, services.settings.tz
+    tz = services.settings.tz
     with _sheet_locks[requirement_id]:
         req = services.requirements.get(requirement_id, with_history=True)
+        lang = directory.channel_lang(req.channel_id)
         if req.message_ts:
             client.chat_update(channel=req.channel_id, ts=req.message_ts, text=blocks.sheet_text(lang, req, tz=tz),
                                blocks=blocks.sheet_blocks(lang, req, tz=tz))
@@ -146,28 +172,30 @@ def sign_by_button(ack: Ack, body: dict[str, Any], client: WebClient, respond: R
         respond(text=t(lang, "reply.already_signed", code=outcome.requirement.code),
                 response_type="ephemeral", replace_original=False)
         return
-    refresh_sheet(client, services, outcome.requirement.id,
+    refresh_sheet(client, services, directory, outcome.requirement.id,
                   note=("thread.confirmed", None) if outcome.confirmed_now else None)
 
 
-def sign_by_reaction(event: dict[str, Any], client: WebClient, services: Services) -> None:
+def sign_by_reaction(event: dict[str, Any], client: WebClient, services: Services, directory: Directory) -> None:
     """✅ on a sheet by one of its owners signs it; anyone else is told they can't."""
     req = _sheet_for_reaction(event, services)
     if req is None:
         return
     outcome = services.requirements.sign(req.id, user_id=event["user"], via="reaction", now=services.now())
     if outcome.changed:
-        refresh_sheet(client, services, req.id, note=("thread.confirmed", None) if outcome.confirmed_now else None)
+        note = ("thread.confirmed", None) if outcome.confirmed_now else None
+        refresh_sheet(client, services, directory, req.id, note=note)
 
 
-def withdraw_by_reaction(event: dict[str, Any], client: WebClient, services: Services) -> None:
+def withdraw_by_reaction(event: dict[str, Any], client: WebClient, services: Services,
+                         directory: Directory) -> None:
     """Removing ✅ before both have signed withdraws that owner's signature."""
     req = _sheet_for_reaction(event, services)
     if req is None or event["user"] not in req.owners:
         return
     outcome = services.requirements.withdraw(req.id, user_id=event["user"], now=services.now())
     if outcome.changed:
-        refresh_sheet(client, services, req.id)
+        refresh_sheet(client, services, directory, req.id)
 
 
 def _sheet_for_reaction(event: dict[str, Any], services: Services) -> RequirementInfo | None:
@@ -205,7 +233,7 @@ def save_change_request(ack: Ack, body: dict[str, Any], client: WebClient,
     ack()
     requirement_id = int(json.loads(body["view"].get("private_metadata") or "{}").get("r") or 0)
     req = services.requirements.request_changes(requirement_id, user_id=user, reason=reason, now=services.now())
-    req = refresh_sheet(client, services, req.id, note=("thread.changes_requested", user), reason=reason)
+    req = refresh_sheet(client, services, directory, req.id, note=("thread.changes_requested", user), reason=reason)
     target = req.requester_owner
     if target != user:
         tlang = directory.lang_of(target, fetch=True)
@@ -222,13 +250,15 @@ def open_edit_modal(ack: Ack, body: dict[str, Any], client: WebClient, services:
     req = services.requirements.get(int(body["actions"][0]["value"]))
     services.requirements.check_can_edit(req.requester_owner, req.author_id, user)
     view = blocks.modal(directory.lang_of(user), meta=ModalMeta(req.channel_id, req.id, req.revision), user_id=user,
-                        now=services.now(), tz=directory.tz_of(user), draft=req.draft(), code=req.code)
+                        now=services.now(), tz=directory.tz_of(user), members=directory.members(), draft=req.draft(),
+                        code=req.code, workday_end=services.settings.workday_end)
     client.views_open(trigger_id=body["trigger_id"], view=view)
 
 
-def mark_question_answered(ack: Ack, body: dict[str, Any], client: WebClient, services: Services) -> None:
+def mark_question_answered(ack: Ack, body: dict[str, Any], client: WebClient, services: Services,
+                           directory: Directory) -> None:
     """An open question is marked answered; its reminder stops."""
     ack()
     req = services.requirements.answer_question(int(body["actions"][0]["value"]), user_id=body["user"]["id"],
                                                 now=services.now())
-    refresh_sheet(client, services, req.id)
+    refresh_sheet(client, services, directory, req.id)

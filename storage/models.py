@@ -135,3 +135,23 @@ class OutboxItem(SQLModel, table=True):
     last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     sent_at: datetime | None = None
     created_at: datetime
+
+
+class UserPref(SQLModel, table=True):
+    """A person's own settings, overriding what Slack says about them."""
+
+    __tablename__ = "user_pref"
+    team_id: str = Field(primary_key=True, max_length=32)
+    user_id: str = Field(primary_key=True, max_length=32)
+    lang: str | None = Field(default=None, max_length=8)
+    updated_at: datetime
+
+
+class ChannelPref(SQLModel, table=True):
+    """A channel's settings: the language of what the bot posts there."""
+
+    __tablename__ = "channel_pref"
+    team_id: str = Field(primary_key=True, max_length=32)
+    channel_id: str = Field(primary_key=True, max_length=32)
+    lang: str | None = Field(default=None, max_length=8)
+    updated_at: datetime

@@ -70,9 +70,9 @@ def test_sheet_at_every_limit_is_valid_block_kit(lang: str, status: Status) -> N
 def test_modals_are_valid_views(lang: str) -> None:
     draft = info().draft()
     for view in (
-        b.modal(lang, meta=b.ModalMeta("C1"), user_id="U_ALICE", now=NOW, tz="UTC"),
+        b.modal(lang, meta=b.ModalMeta("C1"), user_id="U_ALICE", now=NOW, tz="UTC", members=MEMBERS),
         b.modal(lang, meta=b.ModalMeta("C1", 7, 3), user_id="U_ALICE", now=NOW, tz="UTC", draft=draft,
-                code="RW-2026-007"),
+                code="RW-2026-007", members=MEMBERS),
         b.changes_modal(lang, requirement=info()),
     ):
         d = view.to_dict()
@@ -104,7 +104,7 @@ def test_modal_round_trip_gives_back_the_draft() -> None:
     draft = RequirementDraft(**{**draft.__dict__, "questions": (QuestionDraft("Which API?", "U_BOB",
                                                                               NOW + timedelta(days=1)),)})
     view = b.modal("en", meta=b.ModalMeta("C1", 1, 1), user_id="U_ALICE", now=NOW, tz="UTC", draft=draft,
-                   code="RW-2026-001").to_dict()
+                   code="RW-2026-001", members=MEMBERS).to_dict()
     state = view_state(view, {})
     parsed = b.parse_form(state["values"], now=NOW, tz="UTC", members=MEMBERS, default_channel="C1")
     assert parsed == draft
@@ -114,9 +114,11 @@ def test_parse_form_tolerates_missing_and_malformed_values() -> None:
     from bot.errors import ValidationFailed
 
     with pytest.raises(ValidationFailed) as exc:
-        b.parse_form({"due": {"value": {"selected_date": "12/10/2026"}}, "confirm_by": "nonsense"},
+        b.parse_form({"due": {"value": {"value": ["not", "text"]}}, "confirm_by": "nonsense",
+                      "open_questions": {"value": {"value": "Q — @nobody"}}},
                      now=NOW, tz="UTC", members=MEMBERS)
-    assert set(exc.value.field_errors) == {"due"}
+    assert {k: v[0] for k, v in exc.value.field_errors.items()} == {
+        "due": "error.required", "confirm_by": "error.required", "open_questions": "error.unknown_person"}
     with pytest.raises(ValidationFailed) as exc:
         b.parse_form({}, now=NOW, tz="UTC", members=MEMBERS)
     assert exc.value.field_errors["due"][0] == "error.required"
@@ -134,8 +136,27 @@ def test_escape_and_truncate() -> None:
     assert truncate("short", 10) == "short"
 
 
-def test_default_sign_by_is_a_day_ahead_on_a_quarter_hour() -> None:
-    odd = datetime(2026, 11, 26, 6, 7, 31, tzinfo=UTC)
-    view = b.modal("en", meta=b.ModalMeta("C1"), user_id="U_ALICE", now=odd, tz="UTC").to_dict()
-    picker = next(x for x in view["blocks"] if x.get("block_id") == "confirm_by")["element"]
-    assert datetime.fromtimestamp(picker["initial_date_time"], UTC) == datetime(2026, 11, 27, 6, 15, tzinfo=UTC)
+def test_new_modal_echoes_its_default_sign_by_time() -> None:
+    view = b.modal("zh", meta=b.ModalMeta("C1"), user_id="U_ALICE", now=NOW, tz="Asia/Shanghai",
+                   members=MEMBERS).to_dict()
+    field = next(x for x in view["blocks"] if x.get("block_id") == "confirm_by")
+    assert field["element"]["initial_value"] == "24小时内"
+    assert field["dispatch_action"] is True
+    echo = next(x for x in view["blocks"] if x.get("block_id") == "confirm_by_echo")
+    stamp = int((NOW + timedelta(hours=24)).timestamp())
+    assert echo["elements"][0]["text"].startswith(f"→ <!date^{stamp}^{{date_long_pretty}} {{time}}|")
+
+
+def test_echoes_say_what_was_understood_or_what_is_wrong() -> None:
+    echoes = b.echo_texts("en", {"due": "下周五", "confirm_by": "yesterday", "open_questions": "API? — @bob — soon-ish"},
+                          now=NOW, tz="Asia/Shanghai", members=MEMBERS)
+    friday = int(datetime(2026, 12, 4, 10, 0, tzinfo=UTC).timestamp())  # 18:00 in Shanghai
+    assert echoes["due"].startswith(f"→ <!date^{friday}^")
+    assert echoes["confirm_by"] == "⚠️ This time has already passed."
+    assert echoes["open_questions"] == "⚠️ Line 1: I couldn't read a date in “soon-ish”."
+    view = b.modal("en", meta=b.ModalMeta("C1"), user_id="U_ALICE", now=NOW, tz="UTC", members=MEMBERS).to_dict()
+    updated = b.with_echoes(view, echoes).to_dict()
+    assert [x.get("block_id") for x in updated["blocks"]] == [x.get("block_id") for x in view["blocks"]]
+    assert next(x for x in updated["blocks"] if x.get("block_id") == "due_echo")["elements"][0]["text"] == \
+        echoes["due"]
+    View(**updated).to_dict()

@@ -28,14 +28,26 @@ def test_due_in_the_past_is_a_field_error(bot: Bot) -> None:
 
 
 def test_confirm_by_after_due_is_a_field_error(bot: Bot) -> None:
-    after_due = int((bot.clock() + timedelta(days=30)).timestamp())
-    errors = submit_errors(bot, confirm_by=after_due)
+    errors = submit_errors(bot, confirm_by="2026-12-25 10:00")
     assert errors == {"confirm_by": "Signatures must be due before the expected completion."}
 
 
 def test_confirm_by_in_the_past_is_a_field_error(bot: Bot) -> None:
-    errors = submit_errors(bot, confirm_by=int((bot.clock() - timedelta(hours=1)).timestamp()))
-    assert list(errors) == ["confirm_by"]
+    errors = submit_errors(bot, confirm_by="yesterday")
+    assert errors == {"confirm_by": "This time has already passed."}
+
+
+def test_unreadable_dates_are_field_errors_in_the_language_they_were_written_in(bot: Bot) -> None:
+    errors = submit_errors(bot, due="尽快", confirm_by="whenever")  # Carol reads English
+    assert errors == {"due": "无法识别“尽快”中的日期。", "confirm_by": "I couldn't read a date in “whenever”."}
+
+
+def test_dates_in_words_are_read_in_the_writers_timezone(bot: Bot) -> None:
+    create_sheet(bot, user=BOB, due="next Friday", confirm_by="tomorrow 3pm")  # Bob: America/New_York
+    row = record(bot)
+    new_york = ZoneInfo("America/New_York")
+    assert row.due_at == datetime(2026, 12, 4, 18, 0, tzinfo=new_york)
+    assert row.confirm_by == datetime(2026, 11, 27, 15, 0, tzinfo=new_york)
 
 
 def test_unknown_and_ambiguous_people_in_questions_are_field_errors(bot: Bot) -> None:
@@ -188,3 +200,28 @@ def test_help_and_unknown_subcommand(bot: Bot) -> None:
     assert reply.status == 200 and "/requirement list" in reply.body
     bot.slack.slash("/requirement", "frobnicate", user=CAROL)
     assert "Try /requirement help" in bot.fake.wait_for("response_url")[0].params["text"]
+
+
+def test_typing_a_date_echoes_what_was_understood_in_the_readers_time(bot: Bot) -> None:
+    open_modal(bot, user=BOB)  # America/New_York, English
+    assert bot.slack.type_in("due", "下周五下午3点前", user=BOB).status == 200
+    update = bot.fake.wait_for("views.update")[0]
+    blocks = update.params["view"]["blocks"]
+    echo = next(b for b in blocks if b.get("block_id") == "due_echo")["elements"][0]["text"]
+    stamp = int(datetime(2026, 12, 4, 15, 0, tzinfo=ZoneInfo("America/New_York")).timestamp())
+    assert echo.startswith(f"→ <!date^{stamp}^{{date_long_pretty}} {{time}}|2026-12-04 15:00 America/New_York>")
+    assert update.params["hash"]  # guards against a stale update
+    bot.slack.type_in("due", "someday", user=BOB)
+    second = bot.fake.wait_for("views.update", 2)[-1].params["view"]["blocks"]
+    assert next(b for b in second if b.get("block_id") == "due_echo")["elements"][0]["text"] == \
+        "⚠️ I couldn't read a date in “someday”."
+    assert record_count(bot) == 0  # nothing is stored while typing
+
+
+def record_count(bot: Bot) -> int:
+    """How many requirements exist."""
+    from sqlalchemy import func, select
+
+    from storage.models import Requirement
+    with bot.runtime.services.session_scope() as s:
+        return int(s.scalar(select(func.count()).select_from(Requirement)) or 0)

@@ -33,7 +33,7 @@ def test_submission_posts_sheet_with_id_fields_and_buttons(bot: Bot) -> None:
     assert actions == [Ids.CONFIRM, Ids.REQUEST_CHANGES, Ids.EDIT]
     row = record(bot)
     assert row.status == "awaiting" and row.message_ts == message["ts"] and row.channel_id == GENERAL
-    # confirm_by defaults to 24 hours after the modal opened (the fixed clock sits on a quarter hour)
+    # confirm_by defaults to "in 24 hours", read when the form is submitted
     assert row.confirm_by == bot.clock() + timedelta(hours=24)
 
 

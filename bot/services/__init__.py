@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from bot.config import Settings
 from bot.outbox import Outbox
+from bot.services.prefs import Preferences
 from bot.services.requirements import RequirementService
 from storage.db import SessionScope
 
@@ -25,6 +26,7 @@ class Services:
     session_scope: SessionScope
     requirements: RequirementService
     outbox: Outbox
+    prefs: Preferences
     clock: Callable[[], datetime] = field(default=utc_now)
 
     def now(self) -> datetime:
@@ -46,5 +48,6 @@ class Services:
                 default_question_window=settings.default_confirm_window,
             ),
             outbox=Outbox(session_scope),
+            prefs=Preferences(session_scope),
             clock=clock,
         )

@@ -9,6 +9,7 @@ from typing import Any
 from bot.dates import parse_when
 from bot.people import Member, find_people, strip_people
 from bot.services.requirements import QuestionDraft
+from bot.text import text_lang
 
 SEPARATORS = re.compile(r"\s+(?:—|–|--|\|)\s+|\s*[—｜]\s*")
 BULLET = re.compile(r"^\s*(?:[-*•·]|\d+[.)、]|[（(]\d+[)）])\s*")
@@ -52,7 +53,8 @@ def parse_questions(
                 continue
             when = parse_when(part, now=now, tz=tz, workday_end=workday_end)
             if when is None:
-                raise LineError("error.question_bad_deadline", line=number, text=part[:80])
+                raise LineError("error.question_bad_deadline", line=number, text=part[:80],
+                                _lang=text_lang(part, ""))
             deadline = when
         question = " ".join(question_parts).strip()
         if not question:

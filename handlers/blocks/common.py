@@ -35,10 +35,11 @@ def mention(user_id: str) -> str:
     return f"<@{user_id}>"
 
 
-def date_token(dt: datetime, tz: str, *, with_time: bool = True) -> str:
+def date_token(dt: datetime, tz: str, *, with_time: bool = True, long: bool = False) -> str:
     """Slack's date formatting so each reader sees their own local time; fallback in `tz`."""
     local = dt.astimezone(ZoneInfo(tz))
-    fmt = "{date_short_pretty} {time}" if with_time else "{date_short_pretty}"
+    day = "{date_long_pretty}" if long else "{date_short_pretty}"
+    fmt = f"{day} {{time}}" if with_time else day
     fallback = local.strftime("%Y-%m-%d %H:%M" if with_time else "%Y-%m-%d") + f" {tz}"
     return f"<!date^{int(dt.timestamp())}^{fmt}|{fallback}>"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time
 from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -13,10 +13,9 @@ from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
     ButtonElement,
+    ContextBlock,
     ConversationFilter,
     ConversationSelectElement,
-    DatePickerElement,
-    DateTimePickerElement,
     DividerBlock,
     HeaderBlock,
     InputBlock,
@@ -27,8 +26,10 @@ from slack_sdk.models.blocks import (
     StaticSelectElement,
     UserSelectElement,
 )
+from slack_sdk.models.blocks.basic_components import DispatchActionConfig
 from slack_sdk.models.views import View
 
+from bot.dates import parse_when
 from bot.errors import ValidationFailed
 from bot.people import Member
 from bot.services.requirement_text import LineError, parse_questions
@@ -41,7 +42,7 @@ from bot.services.requirements import (
     RequirementInfo,
     Status,
 )
-from bot.text import t
+from bot.text import t, text_lang
 from handlers.blocks.common import context, date_token, escape, labelled, mention, plain, section, truncate
 
 MAX_SHOWN_QUESTIONS = 15
@@ -90,18 +91,29 @@ class ModalMeta:
 
 def _text_input(block_id: str, label: str, *, lang: str, multiline: bool = False, optional: bool = False,
                 initial: str | None = None, max_length: int = MAX_TEXT, hint: str | None = None,
-                placeholder: str | None = None) -> InputBlock:
+                placeholder: str | None = None, dispatch: bool = False) -> InputBlock:
     return InputBlock(
         block_id=block_id,
         label=plain(label, 2000),
         optional=optional,
         hint=plain(hint, 2000) if hint else None,
+        dispatch_action=dispatch or None,
         element=PlainTextInputElement(
             action_id=Ids.INPUT, multiline=multiline, max_length=max_length,
             initial_value=truncate(initial, max_length) if initial else None,
             placeholder=plain(placeholder, 150) if placeholder else None,
+            dispatch_action_config=_DISPATCH if dispatch else None,
         ),
     )
+
+
+DATE_FIELDS = ("due", "confirm_by")
+ECHOED = ("due", "confirm_by", "open_questions")
+_DISPATCH = DispatchActionConfig(trigger_actions_on=["on_enter_pressed", "on_character_entered"])
+
+
+def _echo_block(field: str, text: str) -> ContextBlock:
+    return ContextBlock(block_id=f"{field}_echo", elements=[MarkdownTextObject(text=truncate(text, 2000) or " ")])
 
 
 def modal(
@@ -111,21 +123,27 @@ def modal(
     user_id: str,
     now: datetime,
     tz: str,
+    members: list[Member],
     draft: RequirementDraft | None = None,
     code: str | None = None,
+    workday_end: time = time(18, 0),
 ) -> View:
-    """The sheet as a modal, empty for a new record or prefilled for an edit."""
+    """The sheet as a modal, empty for a new record or prefilled for an edit, with date echoes."""
     zone = ZoneInfo(tz)
-    confirm_by = draft.confirm_by if draft else _next_quarter_hour(now + timedelta(hours=24))
-    if confirm_by <= now:
-        confirm_by = _next_quarter_hour(now + timedelta(hours=24))
+
+    def local(moment: datetime) -> str:
+        return f"{moment.astimezone(zone):%Y-%m-%d %H:%M}"
+
+    initial_due = local(draft.due) if draft else ""
+    initial_confirm = local(draft.confirm_by) if draft and draft.confirm_by > now else t(lang, "default.confirm_by")
     priority_options = [Option(value=p, label=t(lang, f"priority.{p}")) for p in PRIORITIES]
     initial_priority = draft.priority if draft else "medium"
     questions = "\n".join(
-        q.text + (f" — <@{q.owner_id}>" if q.owner_id else "")
-        + (f" — {q.deadline.astimezone(zone):%Y-%m-%d %H:%M}" if q.deadline else "")
+        q.text + (f" — <@{q.owner_id}>" if q.owner_id else "") + (f" — {local(q.deadline)}" if q.deadline else "")
         for q in (draft.questions if draft else ())
     )
+    echoes = echo_texts(lang, {"due": initial_due, "confirm_by": initial_confirm, "open_questions": questions},
+                        now=now, tz=tz, members=members, workday_end=workday_end)
     blocks: list[Block] = [
         SectionBlock(text=MarkdownTextObject(text=escape(t(lang, "modal.intro")))),
         _text_input("requester_dept", t(lang, "field.requester_dept"), lang=lang, max_length=MAX_SHORT,
@@ -148,18 +166,17 @@ def modal(
                    element=StaticSelectElement(
                        action_id=Ids.INPUT, options=priority_options,
                        initial_option=next(o for o in priority_options if o.value == initial_priority))),
-        InputBlock(block_id="due", label=plain(t(lang, "field.due")), hint=plain(t(lang, "hint.due"), 2000),
-                   element=DatePickerElement(
-                       action_id=Ids.INPUT,
-                       initial_date=draft.due.astimezone(zone).date().isoformat() if draft else None)),
+        _text_input("due", t(lang, "field.due"), lang=lang, max_length=100, initial=initial_due or None,
+                    placeholder=t(lang, "placeholder.due"), dispatch=True),
+        _echo_block("due", echoes["due"]),
         _text_input("resources", t(lang, "field.resources"), lang=lang, multiline=True, optional=True,
                     initial=draft.resources if draft else None),
         _text_input("open_questions", t(lang, "field.open_questions"), lang=lang, multiline=True, optional=True,
-                    hint=t(lang, "hint.open_questions"), initial=questions or None),
-        InputBlock(block_id="confirm_by", label=plain(t(lang, "field.confirm_by")),
-                   hint=plain(t(lang, "hint.confirm_by"), 2000),
-                   element=DateTimePickerElement(action_id=Ids.INPUT,
-                                                 initial_date_time=int(confirm_by.timestamp()))),
+                    hint=t(lang, "hint.open_questions"), initial=questions or None, dispatch=True),
+        _echo_block("open_questions", echoes["open_questions"]),
+        _text_input("confirm_by", t(lang, "field.confirm_by"), lang=lang, max_length=100, initial=initial_confirm,
+                    placeholder=t(lang, "placeholder.confirm_by"), hint=t(lang, "hint.confirm_by"), dispatch=True),
+        _echo_block("confirm_by", echoes["confirm_by"]),
     ]
     editing = code is not None
     if not editing:  # an edited sheet stays in the channel where it was posted
@@ -179,11 +196,56 @@ def modal(
     )
 
 
-def _next_quarter_hour(moment: datetime) -> datetime:
-    """Round up to :00, :15, :30 or :45, the way people pick times."""
-    extra = (-moment.minute) % 15
-    rounded = moment.replace(second=0, microsecond=0) + timedelta(minutes=extra)
-    return rounded + timedelta(minutes=15) if rounded < moment else rounded
+def with_echoes(view: dict[str, Any], echoes: dict[str, str]) -> View:
+    """The same modal with its date echoes replaced; inputs keep what the user typed."""
+    blocks = []
+    for block in view.get("blocks") or []:
+        field = str(block.get("block_id") or "").removesuffix("_echo")
+        if block.get("type") == "context" and field in echoes and block.get("block_id") == f"{field}_echo":
+            blocks.append(_echo_block(field, echoes[field]).to_dict())
+        else:
+            blocks.append(block)
+    keep = ("type", "callback_id", "title", "submit", "close", "private_metadata", "clear_on_close",
+            "notify_on_close", "external_id")
+    return View(**{k: view[k] for k in keep if view.get(k) is not None}, blocks=blocks)
+
+
+def typed_values(values: dict[str, Any]) -> dict[str, str]:
+    """The raw text of the echoed fields in view.state.values."""
+    return {field: _str(values, field) for field in ECHOED}
+
+
+def _date_echo(lang: str, raw: str, *, now: datetime, tz: str, workday_end: time, empty_key: str) -> str:
+    raw = raw.strip()
+    if not raw:
+        return t(lang, empty_key)
+    when = parse_when(raw, now=now, tz=tz, workday_end=workday_end)
+    said = text_lang(raw, lang)
+    if when is None:
+        return "⚠️ " + t(said, "error.unparseable_date", text=escape(raw[:60]))
+    if when <= now:
+        return "⚠️ " + t(said, "error.in_past")
+    return t(lang, "echo.date", when=date_token(when, tz, long=True))
+
+
+def echo_texts(lang: str, typed: dict[str, str], *, now: datetime, tz: str, members: list[Member],
+               workday_end: time = time(18, 0)) -> dict[str, str]:
+    """What the bot understood of each date field, shown under it in the reader's own time."""
+    out = {field: _date_echo(lang, typed.get(field, ""), now=now, tz=tz, workday_end=workday_end,
+                             empty_key=f"echo.empty_{field}")
+           for field in DATE_FIELDS}
+    text = typed.get("open_questions", "")
+    try:
+        questions = parse_questions(text, now=now, tz=tz, members=members, workday_end=workday_end)
+    except LineError as exc:
+        params = dict(exc.params)
+        out["open_questions"] = "⚠️ " + escape(t(params.pop("_lang", None) or lang, exc.key, **params))
+    else:
+        lines = [t(lang, "echo.question", n=n, owner=mention(q.owner_id) if q.owner_id else t(lang, "echo.receiver"),
+                   when=date_token(q.deadline, tz) if q.deadline else t(lang, "echo.in_24h"))
+                 for n, q in enumerate(questions[:MAX_SHOWN_QUESTIONS], start=1)]
+        out["open_questions"] = "\n".join(lines) or t(lang, "echo.empty_open_questions")
+    return out
 
 
 def _value(values: dict[str, Any], block_id: str) -> dict[str, Any]:
@@ -207,23 +269,22 @@ def parse_form(
     members: list[Member],
     workday_end: time = time(18, 0),
     default_channel: str = "",
+    lang: str = "en",
 ) -> RequirementDraft:
     """Turn view.state.values into a draft; unreadable fields raise ValidationFailed."""
     errors: dict[str, tuple[str, dict[str, Any]]] = {}
-    zone = ZoneInfo(tz)
-    due = now
-    due_raw = _str(values, "due", "selected_date")
-    try:
-        due = datetime.combine(date.fromisoformat(due_raw), workday_end, tzinfo=zone)
-    except ValueError:
-        errors["due"] = ("error.required", {}) if not due_raw else ("error.unparseable_date", {"text": due_raw[:40]})
-    confirm_raw = _value(values, "confirm_by").get("selected_date_time")
-    confirm_by = now + timedelta(hours=24)
-    if confirm_raw not in (None, ""):
-        try:
-            confirm_by = datetime.fromtimestamp(int(confirm_raw), tz=zone)
-        except (TypeError, ValueError, OverflowError, OSError):
-            errors["confirm_by"] = ("error.unparseable_date", {"text": str(confirm_raw)[:40]})
+    when: dict[str, datetime] = {}
+    for field in DATE_FIELDS:
+        raw = _str(values, field).strip()
+        parsed = parse_when(raw, now=now, tz=tz, workday_end=workday_end) if raw else None
+        if not raw:
+            errors[field] = ("error.required", {})
+        elif parsed is None:
+            errors[field] = ("error.unparseable_date", {"text": raw[:60], "_lang": text_lang(raw, lang)})
+        elif parsed <= now:
+            errors[field] = ("error.in_past", {"_lang": text_lang(raw, lang)})
+        else:
+            when[field] = parsed
     option = _value(values, "priority").get("selected_option")
     priority = option.get("value", "") if isinstance(option, dict) else ""
     questions: tuple[Any, ...] = ()
@@ -243,8 +304,8 @@ def parse_form(
         goal=_str(values, "goal"),
         description=_str(values, "description"),
         priority=priority,
-        due=due,
-        confirm_by=confirm_by,
+        due=when.get("due", now),
+        confirm_by=when.get("confirm_by", now),
         channel_id=_str(values, "channel", "selected_conversation") if "channel" in values else default_channel,
         resources=_str(values, "resources"),
         questions=questions,

@@ -364,6 +364,27 @@ class SlackDriver:
             payload["message"] = {k: v for k, v in message.items() if k != "channel"}
         return self.post_payload(payload)
 
+    def type_in(self, block_id: str, text: str, *, user: str = ALICE, view: dict[str, Any] | None = None,
+                values: Mapping[str, object] | None = None) -> Reply:
+        """Type into a text input that dispatches actions (``dispatch_action``), as Slack reports it."""
+        if view is None:
+            view = self._wait(lambda: self.fake.last_view(), "an open modal")
+        current = self.fake.view(str(view.get("id"))) or view
+        block = next((b for b in current.get("blocks") or [] if b.get("block_id") == block_id), None)
+        if block is None or not block.get("dispatch_action"):
+            raise AssertionError(f"block {block_id!r} is not an input that dispatches actions")
+        element = block["element"]
+        payload = {
+            "type": "block_actions", "user": self._user(user), "api_app_id": self.api_app_id,
+            "token": self.verification_token, "container": {"type": "view", "view_id": current.get("id")},
+            "trigger_id": self.fake.new_trigger_id(user=user, view_id=current.get("id")),
+            "team": self._team(), "enterprise": None, "is_enterprise_install": False,
+            "view": self._view_payload(current, view_state(current, {**(values or {}), block_id: text})),
+            "actions": [{"type": element["type"], "block_id": block_id, "action_id": element["action_id"],
+                         "value": text, "action_ts": f"{time.time():.6f}"}],
+        }
+        return self.post_payload(payload)
+
     def _click_in_view(self, action_id: str, *, user: str, view: dict[str, Any],
                        value: str | Sequence[str] | None) -> Reply:
         current = self.fake.view(str(view.get("id"))) or view

@@ -148,8 +148,8 @@ def test_new_modal_echoes_its_default_sign_by_time() -> None:
 
 
 def test_echoes_say_what_was_understood_or_what_is_wrong() -> None:
-    echoes = b.echo_texts("en", {"due": "下周五", "confirm_by": "yesterday", "open_questions": "API? — @bob — soon-ish"},
-                          now=NOW, tz="Asia/Shanghai", members=MEMBERS)
+    typed = {"due": "下周五", "confirm_by": "yesterday", "open_questions": "API? — @bob — soon-ish"}
+    echoes = b.echo_texts("en", typed, now=NOW, tz="Asia/Shanghai", members=MEMBERS)
     friday = int(datetime(2026, 12, 4, 10, 0, tzinfo=UTC).timestamp())  # 18:00 in Shanghai
     assert echoes["due"].startswith(f"→ <!date^{friday}^")
     assert echoes["confirm_by"] == "⚠️ This time has already passed."

@@ -72,6 +72,7 @@ def build_runtime(settings: Settings, *, clock: Callable[[], datetime] = utc_now
     services = Services.build(settings, make_session_scope(engine), clock=clock)
     client = client or make_client(settings)
     directory = Directory(client, default_tz=settings.tz, default_lang=settings.lang, prefs=services.prefs)
+    services.requirements.tz_of = directory.tz_of  # reminders are placed in each recipient's working hours
     return Runtime(settings=settings, engine=engine, services=services, client=client, directory=directory)
 
 

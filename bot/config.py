@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.workhours import WorkCalendar
+
 DEFAULT_API_URL = "https://slack.com/api/"
 
 class ConfigError(ValueError):
@@ -31,7 +33,15 @@ class Settings:
     question_lead: timedelta = timedelta(hours=2)
     default_confirm_window: timedelta = timedelta(hours=24)
     workday_end: time = time(18, 0)
+    holidays: str = ""
+    work_hours: str = "09:00-18:00"
+    work_days: str = "mon-fri"
     log_level: str = "INFO"
+
+    @property
+    def calendar(self) -> WorkCalendar:
+        """Working hours and days, with the workspace's holiday calendar."""
+        return WorkCalendar.parse(self.holidays or None, self.work_hours, self.work_days)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -92,6 +102,13 @@ class Settings:
             r.strip().strip(":") for r in get("COORDBOT_SIGN_REACTIONS", "white_check_mark,heavy_check_mark").split(",")
             if r.strip()
         )
+        holidays = get("COORDBOT_HOLIDAYS", "")
+        holidays = "" if holidays.lower() in ("none", "-") else holidays.upper()
+        work_hours, work_days = get("COORDBOT_WORK_HOURS", "09:00-18:00"), get("COORDBOT_WORK_DAYS", "mon-fri")
+        try:
+            WorkCalendar.parse(holidays or None, work_hours, work_days)
+        except ValueError as exc:
+            raise ConfigError(f"COORDBOT_HOLIDAYS / COORDBOT_WORK_HOURS / COORDBOT_WORK_DAYS: {exc}") from exc
         return cls(
             bot_token=get("SLACK_BOT_TOKEN", ""),
             signing_secret=get("SLACK_SIGNING_SECRET", ""),
@@ -106,5 +123,8 @@ class Settings:
             reminder_lead=timedelta(minutes=integer("COORDBOT_REMINDER_LEAD_MINUTES", 120)),
             question_lead=timedelta(minutes=integer("COORDBOT_QUESTION_LEAD_MINUTES", 120)),
             workday_end=workday_end,
+            holidays=holidays,
+            work_hours=work_hours,
+            work_days=work_days,
             log_level=get("COORDBOT_LOG_LEVEL", "INFO").upper(),
         )

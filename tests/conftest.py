@@ -82,8 +82,13 @@ def fake() -> Iterator[FakeSlack]:
 
 
 @pytest.fixture
-def settings(database_url: str, fake: FakeSlack) -> Settings:
-    """Settings pointing at the fake API and the temp database."""
+def settings(request: pytest.FixtureRequest, database_url: str, fake: FakeSlack) -> Settings:
+    """Settings pointing at the fake API and the temp database.
+
+    Reminders are due around the clock unless a test asks for an office calendar with
+    ``@pytest.mark.office_hours(holidays="CN")``, so most tests see exact due times.
+    """
+    office = request.node.get_closest_marker("office_hours")
     return Settings(
         bot_token=fake.bot_token,
         signing_secret=SIGNING_SECRET,
@@ -91,6 +96,9 @@ def settings(database_url: str, fake: FakeSlack) -> Settings:
         slack_api_url=fake.api_url,
         tz="Asia/Shanghai",
         lang="en",
+        holidays=office.kwargs.get("holidays", "") if office else "",
+        work_hours="09:00-18:00" if office else "00:00-23:59",
+        work_days="mon-fri" if office else "mon-sun",
     )
 
 

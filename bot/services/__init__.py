@@ -46,6 +46,7 @@ class Services:
                 reminder_lead=settings.reminder_lead,
                 question_lead=settings.question_lead,
                 default_question_window=settings.default_confirm_window,
+                calendar=settings.calendar,
             ),
             outbox=Outbox(session_scope),
             prefs=Preferences(session_scope),

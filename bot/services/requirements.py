@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from bot import outbox
 from bot.errors import Conflict, NotAllowed, NotFound, ValidationFailed
+from bot.workhours import WorkCalendar
 from storage import counters
 from storage import requirements as repo
 from storage.db import SessionScope
@@ -245,9 +247,12 @@ class RequirementService:
         reminder_lead: timedelta = timedelta(hours=2),
         question_lead: timedelta = timedelta(hours=2),
         default_question_window: timedelta = timedelta(hours=24),
+        calendar: WorkCalendar | None = None,
     ) -> None:
         self._scope = session_scope
         self._zone = ZoneInfo(tz)
+        self._calendar = calendar or WorkCalendar()
+        self.tz_of: Callable[[str], str] = lambda _user: tz  # the recipient's timezone; the app wires Slack's
         self.reminder_lead = reminder_lead
         self.question_lead = question_lead
         self.default_question_window = default_question_window
@@ -502,35 +507,45 @@ class RequirementService:
             ))
         s.flush()
 
+    def _place(self, when: datetime, user: str, *, deadline: datetime | None, now: datetime) -> datetime:
+        """Move a reminder into the recipient's working hours, in their own timezone."""
+        return self._calendar.place(when, tz=self.tz_of(user), deadline=deadline, now=now)
+
     def _schedule_reminders(
         self, s: Session, info: RequirementInfo, now: datetime, users: list[str] | None = None
     ) -> None:
         if info.status != Status.AWAITING:
             return
-        remind_at = info.confirm_by - self.reminder_lead
         # Withdrawing re-arms a reminder under a new key, so a reminder that was
         # already sent for an earlier signature does not block this one.
         suffix = f":w{int(now.timestamp())}" if users else ""
         for user in users or info.unsigned_owners:
-            if remind_at > now:
-                outbox.schedule(
-                    s, kind=KIND_SIGN_REMINDER, subject=_subject(info.id, user),
-                    key=f"req:{info.id}:r{info.revision}:sign:{user}{suffix}", due_at=remind_at, now=now,
-                    payload={"requirement_id": info.id, "revision": info.revision, "user_id": user},
-                )
+            remind_at = info.confirm_by - self.reminder_lead
+            if remind_at <= now:
+                continue  # the sheet's own mention is the notice; the overdue notice follows
+            remind_at = self._place(remind_at, user, deadline=info.confirm_by, now=now)
+            if remind_at >= info.confirm_by:
+                continue
+            outbox.schedule(
+                s, kind=KIND_SIGN_REMINDER, subject=_subject(info.id, user),
+                key=f"req:{info.id}:r{info.revision}:sign:{user}{suffix}", due_at=remind_at, now=now,
+                payload={"requirement_id": info.id, "revision": info.revision, "user_id": user},
+            )
         if users:
             return
         for user in info.owners:
             outbox.schedule(
                 s, kind=KIND_OVERDUE, subject=_subject(info.id), key=f"req:{info.id}:r{info.revision}:overdue:{user}",
-                due_at=info.confirm_by, now=now,
+                # never before the deadline itself: only later, into the recipient's next working hours
+                due_at=self._place(info.confirm_by, user, deadline=None, now=max(now, info.confirm_by)), now=now,
                 payload={"requirement_id": info.id, "revision": info.revision, "user_id": user},
             )
         for q in info.questions:
             if q.answered_at is None:
+                due = self._place(max(now, q.deadline - self.question_lead), q.owner_id, deadline=q.deadline, now=now)
                 outbox.schedule(
                     s, kind=KIND_QUESTION_REMINDER, subject=_question_subject(q.id),
-                    key=f"req:{info.id}:q{q.id}:remind", due_at=max(now, q.deadline - self.question_lead), now=now,
+                    key=f"req:{info.id}:q{q.id}:remind", due_at=max(now, due), now=now,
                     payload={"question_id": q.id, "requirement_id": info.id},
                 )
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -63,5 +63,5 @@ def test_overdue_notice_across_the_new_york_dst_change(bot: Bot) -> None:
     due = due_times(bot)
     overdue = due[("req.overdue", BOB)].astimezone(NEW_YORK)
     assert (overdue.date().isoformat(), overdue.hour) == ("2026-11-02", 9)
-    assert overdue.utcoffset() is not None and overdue.utcoffset().total_seconds() == -5 * 3600
+    assert overdue.utcoffset() == timedelta(hours=-5)
     assert due[("req.overdue", BOB)] == datetime(2026, 11, 2, 14, 0, tzinfo=UTC)

@@ -13,8 +13,14 @@ COMMANDS = [
         "usage_hint": "[list | help | RW-2026-001]",
         "should_escape": False,
     },
+    {
+        "command": "/digest",
+        "description": "Channel settings: the language coordbot posts in",
+        "usage_hint": "lang zh | lang en | lang auto",
+        "should_escape": False,
+    },
 ]
-BOT_EVENTS = ["reaction_added", "reaction_removed"]
+BOT_EVENTS = ["app_home_opened", "reaction_added", "reaction_removed"]
 # Exactly what the bot's Web API calls need:
 #   chat:write         chat.postMessage, chat.update, chat.postEphemeral, chat.getPermalink (and DMs by user ID)
 #   chat:write.public  posting a sheet in a public channel the bot has not joined
@@ -52,6 +58,8 @@ def manifest(url: str | None = None) -> dict[str, Any]:
         },
         "features": {
             "bot_user": {"display_name": "coordbot", "always_online": True},
+            "app_home": {"home_tab_enabled": True, "messages_tab_enabled": True,
+                         "messages_tab_read_only_enabled": True},
             "slash_commands": commands,
         },
         "oauth_config": {"scopes": {"bot": list(BOT_SCOPES)}},

@@ -48,6 +48,7 @@ EN: dict[str, str] = {
     "priority.low": "Low",
     # sheet
     "sheet.header": "{code} · Requirement sheet",
+    "sheet.code": "Requirement ID",
     "sheet.fallback": "{code}: requirement sheet for {requester} and {receiver}, to sign by {when}",
     "sheet.requester": "Requester",
     "sheet.receiver": "Receiver",
@@ -109,6 +110,15 @@ EN: dict[str, str] = {
     "*/requirement list* shows what awaits your signature and this channel's latest sheets.\n"
     "*/requirement RW-2026-001* shows one record with its history.\n"
     "*/requirement help* shows this text.",
+    # App Home and channel settings
+    "home.title": "coordbot",
+    "home.lang_label": "*Language* for what coordbot sends you",
+    "home.lang_auto": "Automatic (from Slack)",
+    "home.help": "/requirement opens a requirement sheet · /requirement list shows what awaits you · /digest lang sets a channel's language",
+    "help.digest": "*/digest lang zh*, */digest lang en* or */digest lang auto* sets the language of what coordbot posts in this channel (auto: the workspace default).",
+    "reply.channel_lang": "coordbot now posts in {language} in {channel}.",
+    "lang.en": "English",
+    "lang.zh": "Chinese (中文)",
     # errors
     "error.generic": "Something went wrong on our side. Please try again; if it keeps happening, quote reference {ref}.",
     "error.validation": "Please check the highlighted fields.",
@@ -177,6 +187,7 @@ ZH: dict[str, str] = {
     "priority.medium": "中",
     "priority.low": "低",
     "sheet.header": "{code} · 需求沟通与确认表",
+    "sheet.code": "需求编号",
     "sheet.fallback": "{code}：{requester} 与 {receiver} 的需求确认表，请于 {when} 前签字",
     "sheet.requester": "需求方",
     "sheet.receiver": "承接方",
@@ -234,6 +245,14 @@ ZH: dict[str, str] = {
     "*/requirement list* 查看等待你签字的需求和本频道最新需求。\n"
     "*/requirement RW-2026-001* 查看某条记录及其变更记录。\n"
     "*/requirement help* 显示本说明。",
+    "home.title": "coordbot",
+    "home.lang_label": "coordbot 发给你的消息使用的*语言*",
+    "home.lang_auto": "自动（跟随 Slack）",
+    "home.help": "/requirement 新建需求确认表 · /requirement list 查看待办 · /digest lang 设置频道语言",
+    "help.digest": "*/digest lang zh*、*/digest lang en* 或 */digest lang auto* 设置 coordbot 在本频道发帖的语言（auto：工作区默认语言）。",
+    "reply.channel_lang": "coordbot 在 {channel} 将使用{language}发帖。",
+    "lang.en": "英文",
+    "lang.zh": "中文",
     "error.generic": "处理时出错了，请重试；若一直出现，请提供编号 {ref}。",
     "error.validation": "请检查标出的字段。",
     "error.not_allowed": "你没有权限进行此操作。",

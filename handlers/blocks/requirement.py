@@ -344,9 +344,10 @@ def sheet_blocks(lang: str, req: RequirementInfo, *, tz: str, actions: bool = Tr
     blocks: list[Block] = [
         HeaderBlock(text=plain(t(lang, "sheet.header", code=req.code), 150)),
         SectionBlock(fields=[
+            MarkdownTextObject(text=f"*{t(lang, 'sheet.code')}*\n{req.code}"),
+            MarkdownTextObject(text=f"*{t(lang, 'field.priority')}*\n{t(lang, f'priority.{req.priority}')}"),
             MarkdownTextObject(text=truncate(f"*{t(lang, 'sheet.requester')}*\n{requester}", 2000)),
             MarkdownTextObject(text=truncate(f"*{t(lang, 'sheet.receiver')}*\n{receiver}", 2000)),
-            MarkdownTextObject(text=f"*{t(lang, 'field.priority')}*\n{t(lang, f'priority.{req.priority}')}"),
             MarkdownTextObject(text=f"*{t(lang, 'field.due')}*\n{date_token(req.due, tz)}"),
             MarkdownTextObject(text=f"*{t(lang, 'sheet.status')}*\n{status}"),
             MarkdownTextObject(text=f"*{t(lang, 'field.confirm_by')}*\n{date_token(req.confirm_by, tz)}"),

@@ -1,0 +1,7 @@
+"""The text catalog, one module per feature, each with an EN and a ZH table (merged by bot.text)."""
+
+from __future__ import annotations
+
+from bot.catalog import core
+
+FEATURES = (core,)

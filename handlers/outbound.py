@@ -1,9 +1,9 @@
-"""Rendering and sending due work from the outbox: reminders and overdue notices."""
+"""Sending due work from the outbox: each feature renders its kinds; failures are classified here."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 
 from slack_sdk import WebClient
@@ -12,15 +12,7 @@ from slack_sdk.errors import SlackApiError, SlackRequestError
 from bot.errors import DeliveryFailed, NotFound
 from bot.outbox import Deliver, DueWork, Outcome
 from bot.services import Services
-from bot.services.requirements import (
-    KIND_OVERDUE,
-    KIND_QUESTION_REMINDER,
-    KIND_SIGN_REMINDER,
-    RequirementInfo,
-    Status,
-)
-from bot.text import t
-from handlers.blocks.common import date_token, escape, mention, truncate
+from bot.services.requirements import RequirementInfo
 from handlers.directory import Directory
 
 logger = logging.getLogger(__name__)
@@ -64,49 +56,17 @@ def sheet_link(client: WebClient, req: RequirementInfo) -> str:
     return permalink(client, req) or f"slack://channel?id={req.channel_id}"
 
 
+Deliverer = Callable[[DueWork, datetime], Outcome]
+Provider = Callable[[WebClient, Services, Directory], Mapping[str, Deliverer]]
+
+
 def make_deliver(client: WebClient, services: Services, directory: Directory) -> Deliver:
-    """The delivery function the tick hands each due row to."""
-    reqs = services.requirements
+    """The delivery function the tick hands each due row to, dispatching on its kind."""
+    from handlers import requirement_due
 
-    def sign_reminder(item: DueWork, now: datetime) -> Outcome:
-        user = str(item.payload["user_id"])
-        req = reqs.get(int(item.payload["requirement_id"]))
-        if (req.status != Status.AWAITING or req.revision != item.payload.get("revision")
-                or user not in req.unsigned_owners or now >= req.confirm_by):
-            return Outcome.SKIPPED
-        lang, tz = directory.lang_of(user, fetch=True), directory.tz_of(user, fetch=True)
-        text = t(lang, "remind.sign", code=req.code, when=date_token(req.confirm_by, tz), link=sheet_link(client, req))
-        client.chat_postMessage(channel=user, text=text)
-        return Outcome.SENT
-
-    def overdue(item: DueWork, now: datetime) -> Outcome:
-        user = str(item.payload["user_id"])
-        req = reqs.get(int(item.payload["requirement_id"]))
-        if req.status != Status.AWAITING or req.revision != item.payload.get("revision") or not req.unsigned_owners:
-            return Outcome.SKIPPED
-        lang, tz = directory.lang_of(user, fetch=True), directory.tz_of(user, fetch=True)
-        who = ", ".join(mention(u) for u in req.unsigned_owners)
-        text = t(lang, "remind.overdue", code=req.code, when=date_token(req.confirm_by, tz), who=who,
-                 link=sheet_link(client, req))
-        client.chat_postMessage(channel=user, text=text)
-        return Outcome.SENT
-
-    def question_reminder(item: DueWork, now: datetime) -> Outcome:
-        req, question = reqs.question_info(int(item.payload["question_id"]))
-        if question.answered_at is not None:
-            return Outcome.SKIPPED
-        user = question.owner_id
-        lang, tz = directory.lang_of(user, fetch=True), directory.tz_of(user, fetch=True)
-        text = t(lang, "remind.question", code=req.code, when=date_token(question.deadline, tz),
-                 text=escape(truncate(question.text, 500)), link=sheet_link(client, req))
-        client.chat_postMessage(channel=user, text=text)
-        return Outcome.SENT
-
-    kinds: dict[str, Callable[[DueWork, datetime], Outcome]] = {
-        KIND_SIGN_REMINDER: sign_reminder,
-        KIND_OVERDUE: overdue,
-        KIND_QUESTION_REMINDER: question_reminder,
-    }
+    kinds: dict[str, Deliverer] = {}
+    for provider in (requirement_due.deliverers,):
+        kinds.update(provider(client, services, directory))
 
     def deliver(item: DueWork, now: datetime) -> Outcome:
         handler = kinds.get(item.kind)

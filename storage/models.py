@@ -155,3 +155,96 @@ class ChannelPref(SQLModel, table=True):
     channel_id: str = Field(primary_key=True, max_length=32)
     lang: str | None = Field(default=None, max_length=8)
     updated_at: datetime
+
+
+class Meeting(SQLModel, table=True):
+    """A cross-department meeting: goal, time, agenda, and afterwards its minutes."""
+
+    __tablename__ = "meeting"
+    __table_args__ = (
+        UniqueConstraint("team_id", "code", name="uq_meeting_code"),
+        Index("ix_meeting_message", "channel_id", "message_ts"),
+        Index("ix_meeting_minutes_message", "channel_id", "minutes_ts"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32)
+    code: str = Field(max_length=32)
+    title: str = Field(sa_column=Column(Text, nullable=False))
+    goal: str = Field(sa_column=Column(Text, nullable=False))
+    start_at: datetime
+    duration_minutes: int
+    location: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    materials: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    host_id: str = Field(max_length=32, index=True)
+    channel_id: str = Field(max_length=32)
+    message_ts: str | None = Field(default=None, max_length=32)
+    created_by: str = Field(max_length=32)
+    created_at: datetime
+    updated_at: datetime
+    decisions: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # JSON list
+    notes: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    minutes_at: datetime | None = None
+    minutes_by: str | None = Field(default=None, max_length=32)
+    minutes_ts: str | None = Field(default=None, max_length=32)
+
+
+class MeetingParticipant(SQLModel, table=True):
+    """Who is invited to a meeting."""
+
+    __tablename__ = "meeting_participant"
+    meeting_id: int = Field(foreign_key="meeting.id", primary_key=True)
+    user_id: str = Field(primary_key=True, max_length=32, index=True)
+
+
+class AgendaItem(SQLModel, table=True):
+    """One agenda line: topic, owner, timebox."""
+
+    __tablename__ = "agenda_item"
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(foreign_key="meeting.id", index=True)
+    position: int
+    topic: str = Field(sa_column=Column(Text, nullable=False))
+    owner_id: str = Field(max_length=32)
+    minutes: int
+
+
+class MinutesAck(SQLModel, table=True):
+    """A participant acknowledged the minutes (✅ on the minutes message)."""
+
+    __tablename__ = "minutes_ack"
+    meeting_id: int = Field(foreign_key="meeting.id", primary_key=True)
+    user_id: str = Field(primary_key=True, max_length=32)
+    at: datetime
+
+
+class ActionItem(SQLModel, table=True):
+    """An action item (行动项): what, owner, due, deliverable, status; linked to its source."""
+
+    __tablename__ = "action_item"
+    __table_args__ = (
+        UniqueConstraint("team_id", "code", name="uq_action_code"),
+        Index("ix_action_owner_status", "owner_id", "status"),
+        Index("ix_action_source", "source_type", "source_id"),
+        Index("ix_action_channel", "channel_id", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32)
+    code: str = Field(max_length=32)
+    title: str = Field(sa_column=Column(Text, nullable=False))
+    owner_id: str = Field(max_length=32)
+    creator_id: str = Field(max_length=32)
+    due_at: datetime
+    deliverable: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    status: str = Field(default="open", max_length=16)
+    blocked_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    source_type: str = Field(default="", max_length=16)
+    source_id: int | None = None
+    source_code: str = Field(default="", max_length=32)
+    escalate_to: str | None = Field(default=None, max_length=32)
+    channel_id: str = Field(default="", max_length=32)
+    message_ts: str | None = Field(default=None, max_length=32)
+    created_at: datetime
+    updated_at: datetime
+    done_at: datetime | None = None

@@ -72,7 +72,10 @@ def build_runtime(settings: Settings, *, clock: Callable[[], datetime] = utc_now
     services = Services.build(settings, make_session_scope(engine), clock=clock)
     client = client or make_client(settings)
     directory = Directory(client, default_tz=settings.tz, default_lang=settings.lang, prefs=services.prefs)
-    services.requirements.tz_of = directory.tz_of  # reminders are placed in each recipient's working hours
+    # reminders are placed in each recipient's working hours, in their Slack timezone
+    services.requirements.tz_of = directory.tz_of
+    services.actions.tz_of = directory.tz_of
+    services.meetings.tz_of = directory.tz_of
     return Runtime(settings=settings, engine=engine, services=services, client=client, directory=directory)
 
 

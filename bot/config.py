@@ -33,6 +33,10 @@ class Settings:
     question_lead: timedelta = timedelta(hours=2)
     default_confirm_window: timedelta = timedelta(hours=24)
     workday_end: time = time(18, 0)
+    agenda_lead: timedelta = timedelta(days=3)
+    meeting_reminder: timedelta = timedelta(minutes=15)
+    minutes_due: timedelta = timedelta(hours=24)
+    action_lead: timedelta = timedelta(hours=24)
     holidays: str = ""
     work_hours: str = "09:00-18:00"
     work_days: str = "mon-fri"
@@ -123,6 +127,10 @@ class Settings:
             reminder_lead=timedelta(minutes=integer("COORDBOT_REMINDER_LEAD_MINUTES", 120)),
             question_lead=timedelta(minutes=integer("COORDBOT_QUESTION_LEAD_MINUTES", 120)),
             workday_end=workday_end,
+            agenda_lead=timedelta(days=integer("COORDBOT_AGENDA_LEAD_DAYS", 3)),
+            meeting_reminder=timedelta(minutes=integer("COORDBOT_MEETING_REMINDER_MINUTES", 15)),
+            minutes_due=timedelta(hours=integer("COORDBOT_MINUTES_DUE_HOURS", 24, 1)),
+            action_lead=timedelta(hours=integer("COORDBOT_ACTION_LEAD_HOURS", 24)),
             holidays=holidays,
             work_hours=work_hours,
             work_days=work_days,

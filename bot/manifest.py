@@ -14,6 +14,12 @@ COMMANDS = [
         "should_escape": False,
     },
     {
+        "command": "/meeting",
+        "description": "Schedule a meeting, record its minutes, or show one",
+        "usage_hint": "[minutes MTG-2026-001 | MTG-2026-001 | help]",
+        "should_escape": False,
+    },
+    {
         "command": "/digest",
         "description": "Channel settings: the language coordbot posts in",
         "usage_hint": "lang zh | lang en | lang auto",

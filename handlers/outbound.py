@@ -62,10 +62,10 @@ Provider = Callable[[WebClient, Services, Directory], Mapping[str, Deliverer]]
 
 def make_deliver(client: WebClient, services: Services, directory: Directory) -> Deliver:
     """The delivery function the tick hands each due row to, dispatching on its kind."""
-    from handlers import requirement_due
+    from handlers import actions_due, meeting_due, requirement_due
 
     kinds: dict[str, Deliverer] = {}
-    for provider in (requirement_due.deliverers,):
+    for provider in (requirement_due.deliverers, meeting_due.deliverers, actions_due.deliverers):
         kinds.update(provider(client, services, directory))
 
     def deliver(item: DueWork, now: datetime) -> Outcome:
@@ -80,3 +80,8 @@ def make_deliver(client: WebClient, services: Services, directory: Directory) ->
             raise classify(exc) from exc
 
     return deliver
+
+
+def tick_now(client: WebClient, services: Services, directory: Directory) -> None:
+    """Deliver what is due right away (e.g. an agenda for a meeting that starts soon) instead of at the next beat."""
+    services.outbox.tick(services.now(), make_deliver(client, services, directory))

@@ -41,8 +41,7 @@ def register(app: App) -> None:
     app.action(Ids.REQUEST_CHANGES)(guarded(open_change_request))
     app.action(Ids.EDIT)(guarded(open_edit_modal))
     app.action(Ids.ANSWERED)(guarded(mark_question_answered))
-    app.event("reaction_added")(guarded(sign_by_reaction))
-    app.event("reaction_removed")(guarded(withdraw_by_reaction))
+
 
 
 # -- /requirement ------------------------------------------------------------------------------
@@ -96,8 +95,8 @@ def save_sheet(ack: Ack, body: dict[str, Any], client: WebClient, services: Serv
         return
     ack()
     reqs = services.requirements
-    if meta.requirement_id:
-        req = reqs.revise(meta.requirement_id, user_id=user, draft=draft, now=now, expected_revision=meta.revision)
+    if meta.record_id:
+        req = reqs.revise(meta.record_id, user_id=user, draft=draft, now=now, expected_revision=meta.revision)
         refresh_sheet(client, services, directory, req.id, note=("thread.revised", user))
         return
     req = reqs.create(team_id=body["team"]["id"] if body.get("team") else body["user"]["team_id"],
@@ -176,33 +175,25 @@ def sign_by_button(ack: Ack, body: dict[str, Any], client: WebClient, respond: R
                   note=("thread.confirmed", None) if outcome.confirmed_now else None)
 
 
-def sign_by_reaction(event: dict[str, Any], client: WebClient, services: Services, directory: Directory) -> None:
-    """✅ on a sheet by one of its owners signs it; anyone else is told they can't."""
-    req = _sheet_for_reaction(event, services)
+def on_reaction(event: dict[str, Any], client: WebClient, services: Services, directory: Directory, *,
+                removed: bool) -> bool:
+    """✅ on a sheet signs (removing it withdraws) for its owners; True when the message is a sheet."""
+    item = event.get("item") or {}
+    req = services.requirements.by_message(str(item.get("channel")), str(item.get("ts")))
     if req is None:
-        return
+        return False
+    if event.get("reaction") not in services.settings.sign_reactions:
+        return True
+    if removed:
+        if event["user"] in req.owners and services.requirements.withdraw(
+                req.id, user_id=event["user"], now=services.now()).changed:
+            refresh_sheet(client, services, directory, req.id)
+        return True
     outcome = services.requirements.sign(req.id, user_id=event["user"], via="reaction", now=services.now())
     if outcome.changed:
         note = ("thread.confirmed", None) if outcome.confirmed_now else None
         refresh_sheet(client, services, directory, req.id, note=note)
-
-
-def withdraw_by_reaction(event: dict[str, Any], client: WebClient, services: Services,
-                         directory: Directory) -> None:
-    """Removing ✅ before both have signed withdraws that owner's signature."""
-    req = _sheet_for_reaction(event, services)
-    if req is None or event["user"] not in req.owners:
-        return
-    outcome = services.requirements.withdraw(req.id, user_id=event["user"], now=services.now())
-    if outcome.changed:
-        refresh_sheet(client, services, directory, req.id)
-
-
-def _sheet_for_reaction(event: dict[str, Any], services: Services) -> RequirementInfo | None:
-    item = event.get("item") or {}
-    if event.get("reaction") not in services.settings.sign_reactions or item.get("type") != "message":
-        return None
-    return services.requirements.by_message(str(item.get("channel")), str(item.get("ts")))
+    return True
 
 
 # -- changes, edits, questions -------------------------------------------------------------------------

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from bot.catalog import core
+from bot.catalog import actions, core, meetings
 
-FEATURES = (core,)
+FEATURES = (core, meetings, actions)

@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 
 from bot.config import Settings
 from bot.outbox import Outbox
+from bot.services.actions import ActionService
+from bot.services.meetings import MeetingService
 from bot.services.prefs import Preferences
 from bot.services.requirements import RequirementService
 from storage.db import SessionScope
@@ -27,6 +29,8 @@ class Services:
     requirements: RequirementService
     outbox: Outbox
     prefs: Preferences
+    actions: ActionService
+    meetings: MeetingService
     clock: Callable[[], datetime] = field(default=utc_now)
 
     def now(self) -> datetime:
@@ -37,6 +41,11 @@ class Services:
     def build(cls, settings: Settings, session_scope: SessionScope,
               clock: Callable[[], datetime] = utc_now) -> Services:
         """Wire the services from settings and a session factory."""
+        calendar = settings.calendar
+        actions = ActionService(session_scope, tz=settings.tz, lead=settings.action_lead, calendar=calendar)
+        meetings = MeetingService(session_scope, actions, tz=settings.tz, agenda_lead=settings.agenda_lead,
+                                  start_lead=settings.meeting_reminder, minutes_due=settings.minutes_due,
+                                  calendar=calendar)
         return cls(
             settings=settings,
             session_scope=session_scope,
@@ -46,9 +55,11 @@ class Services:
                 reminder_lead=settings.reminder_lead,
                 question_lead=settings.question_lead,
                 default_question_window=settings.default_confirm_window,
-                calendar=settings.calendar,
+                calendar=calendar,
             ),
             outbox=Outbox(session_scope),
             prefs=Preferences(session_scope),
+            actions=actions,
+            meetings=meetings,
             clock=clock,
         )

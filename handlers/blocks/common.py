@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -63,3 +65,25 @@ def labelled(label: str, body: str) -> SectionBlock:
 def context(text: str) -> ContextBlock:
     """A context line (text must already be escaped)."""
     return ContextBlock(elements=[MarkdownTextObject(text=truncate(text, SECTION_MAX))])
+
+
+@dataclass(frozen=True)
+class ModalMeta:
+    """What the modal carries in private_metadata."""
+
+    origin_channel: str
+    record_id: int | None = None
+    revision: int | None = None
+
+    def dump(self) -> str:
+        """JSON for private_metadata."""
+        return json.dumps({"c": self.origin_channel, "r": self.record_id, "v": self.revision})
+
+    @classmethod
+    def load(cls, raw: str | None) -> ModalMeta:
+        """Read private_metadata; tolerate an empty or foreign value."""
+        try:
+            data = json.loads(raw or "{}")
+            return cls(str(data.get("c") or ""), data.get("r"), data.get("v"))
+        except (ValueError, AttributeError):
+            return cls("")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import datetime, time
 from enum import StrEnum
 from typing import Any
@@ -43,7 +42,7 @@ from bot.services.requirements import (
     Status,
 )
 from bot.text import t, text_lang
-from handlers.blocks.common import context, date_token, escape, labelled, mention, plain, section, truncate
+from handlers.blocks.common import ModalMeta, context, date_token, escape, labelled, mention, plain, section, truncate
 
 MAX_SHOWN_QUESTIONS = 15
 
@@ -65,28 +64,6 @@ FIELDS = (
     "requester_dept", "requester_owner", "receiver_dept", "receiver_owner", "background", "goal",
     "description", "priority", "due", "resources", "open_questions", "confirm_by", "channel",
 )
-
-
-@dataclass(frozen=True)
-class ModalMeta:
-    """What the modal carries in private_metadata."""
-
-    origin_channel: str
-    requirement_id: int | None = None
-    revision: int | None = None
-
-    def dump(self) -> str:
-        """JSON for private_metadata."""
-        return json.dumps({"c": self.origin_channel, "r": self.requirement_id, "v": self.revision})
-
-    @classmethod
-    def load(cls, raw: str | None) -> ModalMeta:
-        """Read private_metadata; tolerate an empty or foreign value."""
-        try:
-            data = json.loads(raw or "{}")
-            return cls(str(data.get("c") or ""), data.get("r"), data.get("v"))
-        except (ValueError, AttributeError):
-            return cls("")
 
 
 def _text_input(block_id: str, label: str, *, lang: str, multiline: bool = False, optional: bool = False,

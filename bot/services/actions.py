@@ -1,0 +1,303 @@
+"""Action items (行动项): what, owner, due, deliverable and status, with reminders until done.
+
+An item comes from a source record (a meeting today; requirements and incidents later), named by
+`source_type`, `source_id` and `source_code`, and is followed up on its own from then on.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from bot import outbox
+from bot.errors import NotAllowed, NotFound, ValidationFailed
+from bot.services.requirements import HistoryItem
+from bot.workhours import WorkCalendar
+from storage import actions as repo
+from storage import counters
+from storage.db import SessionScope
+from storage.models import ActionItem
+
+logger = logging.getLogger(__name__)
+
+PREFIX = "ACT"
+MAX_TITLE = 500
+MAX_DELIVERABLE = 1000
+MAX_REASON = 3000
+FIELD = "action_items"  # the field a batch's validation errors are reported on
+
+KIND_ACTION_REMINDER = "action.reminder"
+KIND_ACTION_OVERDUE = "action.overdue"
+
+
+class ActionStatus(StrEnum):
+    """Where an action item stands."""
+
+    OPEN = "open"
+    IN_PROGRESS = "in_progress"
+    BLOCKED = "blocked"
+    DONE = "done"
+
+
+@dataclass(frozen=True)
+class ActionDraft:
+    """An action item as entered: what, who, by when, and what is handed over."""
+
+    title: str
+    owner_id: str
+    due: datetime
+    deliverable: str = ""
+
+
+@dataclass(frozen=True)
+class ActionInfo:
+    """An action item as the rest of the bot sees it."""
+
+    id: int
+    code: str
+    team_id: str
+    title: str
+    owner_id: str
+    creator_id: str
+    due: datetime
+    deliverable: str
+    status: ActionStatus
+    blocked_reason: str | None
+    source_type: str
+    source_id: int | None
+    source_code: str
+    escalate_to: str | None
+    channel_id: str
+    message_ts: str | None
+    created_at: datetime
+    updated_at: datetime
+    done_at: datetime | None
+    history: tuple[HistoryItem, ...] = ()
+
+    @property
+    def overdue_recipients(self) -> list[str]:
+        """Who hears that the item is overdue: the owner, and whoever it escalates to."""
+        return list(dict.fromkeys([self.owner_id, *([self.escalate_to] if self.escalate_to else [])]))
+
+
+def validate_drafts(drafts: Sequence[ActionDraft], now: datetime) -> None:
+    """Check a batch of drafts; the first bad one raises ValidationFailed on the `action_items` field."""
+    for line, draft in enumerate(drafts, start=1):
+        error: tuple[str, dict[str, Any]] | None = None
+        if not draft.title.strip():
+            error = ("error.action_item_title", {"line": line})
+        elif len(draft.title.strip()) > MAX_TITLE:
+            error = ("error.action_item_too_long", {"line": line, "max": MAX_TITLE})
+        elif len(draft.deliverable.strip()) > MAX_DELIVERABLE:
+            error = ("error.action_item_too_long", {"line": line, "max": MAX_DELIVERABLE})
+        elif not draft.owner_id:
+            error = ("error.action_item_owner", {"line": line})
+        elif draft.due.tzinfo is None or draft.due <= now:
+            error = ("error.action_item_past", {"line": line})
+        if error:
+            raise ValidationFailed({FIELD: error})
+
+
+class ActionService:
+    """Creates action items, moves them through their statuses and keeps their reminders."""
+
+    def __init__(
+        self,
+        session_scope: SessionScope,
+        *,
+        tz: str = "UTC",
+        lead: timedelta = timedelta(hours=24),
+        calendar: WorkCalendar | None = None,
+    ) -> None:
+        self._scope = session_scope
+        self._zone = ZoneInfo(tz)
+        self._calendar = calendar or WorkCalendar()
+        self.tz_of: Callable[[str], str] = lambda _user: tz  # the recipient's timezone; the app wires Slack's
+        self.lead = lead
+
+    # -- creation and status ------------------------------------------------------------------
+
+    def create_many(
+        self,
+        *,
+        team_id: str,
+        creator_id: str,
+        drafts: Sequence[ActionDraft],
+        now: datetime,
+        source_type: str = "",
+        source_id: int | None = None,
+        source_code: str = "",
+        escalate_to: str | None = None,
+        channel_id: str = "",
+    ) -> list[ActionInfo]:
+        """Store a batch of items in one unit of work, each with its ID, history and reminders."""
+        validate_drafts(drafts, now)
+        if not drafts:
+            return []
+        infos: list[ActionInfo] = []
+        with self._scope() as s:
+            year = now.astimezone(self._zone).year
+            for draft in drafts:
+                seq = counters.next_value(s, team_id=team_id, prefix=PREFIX, year=year)
+                row = ActionItem(
+                    team_id=team_id, code=f"{PREFIX}-{year}-{seq:03d}", title=draft.title.strip(),
+                    owner_id=draft.owner_id, creator_id=creator_id, due_at=draft.due,
+                    deliverable=draft.deliverable.strip(), status=ActionStatus.OPEN, source_type=source_type,
+                    source_id=source_id, source_code=source_code, escalate_to=escalate_to or None,
+                    channel_id=channel_id, created_at=now, updated_at=now,
+                )
+                s.add(row)
+                s.flush()
+                repo.add_history(s, action_id=int(row.id or 0), at=now, actor_id=creator_id, action="created",
+                                 detail=json.dumps({"source": source_code} if source_code else {}))
+                info = self._load(s, row)
+                self._schedule(s, info, now)
+                infos.append(info)
+        logger.info("action items %s created by %s", ", ".join(i.code for i in infos), creator_id)
+        return infos
+
+    @staticmethod
+    def check_can_update(owner_id: str, creator_id: str, user_id: str) -> None:
+        """Only the owner or the creator may change an item's status."""
+        if user_id not in (owner_id, creator_id):
+            raise NotAllowed("error.action_not_allowed")
+
+    def set_status(
+        self, action_id: int, *, user_id: str, status: ActionStatus, now: datetime, reason: str = ""
+    ) -> tuple[ActionInfo, bool]:
+        """Move an item to `status`; returns the item and whether anything changed."""
+        status = ActionStatus(status)
+        reason = reason.strip()
+        if status == ActionStatus.BLOCKED:
+            if not reason:
+                raise ValidationFailed({"reason": ("error.required", {})})
+            if len(reason) > MAX_REASON:
+                raise ValidationFailed({"reason": ("error.too_long", {"max": MAX_REASON})})
+        with self._scope() as s:
+            row = self._get(s, action_id, lock=True)
+            self.check_can_update(row.owner_id, row.creator_id, user_id)
+            before = ActionStatus(row.status)
+            if before == status:
+                return self._load(s, row), False
+            row.status = status
+            row.blocked_reason = reason if status == ActionStatus.BLOCKED else None
+            row.updated_at = now
+            if status == ActionStatus.DONE:
+                row.done_at = now
+            elif before == ActionStatus.DONE:
+                row.done_at = None
+            s.add(row)
+            detail: dict[str, str] = {"from": before, "to": status}
+            if status == ActionStatus.BLOCKED:
+                detail["reason"] = reason
+            repo.add_history(s, action_id=action_id, at=now, actor_id=user_id, action="status_changed",
+                             detail=json.dumps(detail, ensure_ascii=False))
+            s.flush()
+            info = self._load(s, row)
+            if status == ActionStatus.DONE:
+                outbox.cancel(s, subject=_subject(action_id))
+            elif before == ActionStatus.DONE:
+                self._schedule(s, info, now, rearm=True)
+        logger.info("action item %s: %s -> %s by %s", info.code, before, status, user_id)
+        return info, True
+
+    def attach_message(self, action_id: int, *, channel_id: str, message_ts: str) -> None:
+        """Remember which message shows the item (its buttons and reactions act on it)."""
+        with self._scope() as s:
+            row = self._get(s, action_id)
+            row.channel_id = channel_id
+            row.message_ts = message_ts
+            s.add(row)
+
+    # -- reading ----------------------------------------------------------------------------------
+
+    def get(self, action_id: int, *, with_history: bool = False) -> ActionInfo:
+        """One item by primary key."""
+        with self._scope() as s:
+            return self._load(s, self._get(s, action_id), with_history=with_history)
+
+    def by_code(self, team_id: str, code: str, *, with_history: bool = False) -> ActionInfo:
+        """One item by its ID such as ACT-2026-001."""
+        with self._scope() as s:
+            row = repo.by_code(s, team_id=team_id, code=code.strip().upper())
+            if row is None:
+                raise NotFound("error.action_not_found", code=code)
+            return self._load(s, row, with_history=with_history)
+
+    def by_message(self, channel_id: str, message_ts: str) -> ActionInfo | None:
+        """The item shown by a message, if any."""
+        with self._scope() as s:
+            row = repo.by_message(s, channel_id=channel_id, message_ts=message_ts)
+            return None if row is None else self._load(s, row)
+
+    def for_source(self, source_type: str, source_id: int) -> list[ActionInfo]:
+        """The items that came from one source record, in creation order."""
+        with self._scope() as s:
+            return [self._load(s, r) for r in repo.for_source(s, source_type=source_type, source_id=source_id)]
+
+    def open_for_owner(self, team_id: str, owner_id: str, limit: int = 50) -> list[ActionInfo]:
+        """An owner's items not yet done, the soonest due first."""
+        with self._scope() as s:
+            rows = repo.open_for_owner(s, team_id=team_id, owner_id=owner_id, done=ActionStatus.DONE, limit=limit)
+            return [self._load(s, r) for r in rows]
+
+    # -- internals --------------------------------------------------------------------------------
+
+    @staticmethod
+    def _get(s: Session, action_id: int, *, lock: bool = False) -> ActionItem:
+        row = repo.get(s, action_id, lock=lock)
+        if row is None:
+            raise NotFound("error.action_not_found", code=str(action_id))
+        return row
+
+    def _schedule(self, s: Session, info: ActionInfo, now: datetime, *, rearm: bool = False) -> None:
+        """The owner's reminder before the due time, and the overdue notices after it."""
+        if info.status == ActionStatus.DONE:
+            return
+        subject = _subject(info.id)
+        already: set[tuple[str, str]] = set()
+        suffix = ""
+        if rearm:
+            # Re-arming after a reopen uses fresh keys (the old rows were cancelled), but what
+            # was already delivered once is not delivered again.
+            already = {(kind, str(json.loads(payload).get("user_id"))) for kind, payload in
+                       repo.sent_work(s, subject=subject)}
+            suffix = f":g{len(repo.history(s, info.id))}"
+        owner = info.owner_id
+        if (KIND_ACTION_REMINDER, owner) not in already:
+            remind_at = self._calendar.place(info.due - self.lead, tz=self.tz_of(owner), deadline=info.due, now=now)
+            if now < remind_at < info.due:
+                outbox.schedule(s, kind=KIND_ACTION_REMINDER, subject=subject, key=f"action:{info.id}:remind{suffix}",
+                                due_at=remind_at, now=now, payload={"action_id": info.id, "user_id": owner})
+        for user in info.overdue_recipients:
+            if (KIND_ACTION_OVERDUE, user) in already:
+                continue
+            # never before the due time itself: only later, into the recipient's next working hours
+            due_at = self._calendar.place(info.due, tz=self.tz_of(user), now=max(now, info.due))
+            outbox.schedule(s, kind=KIND_ACTION_OVERDUE, subject=subject,
+                            key=f"action:{info.id}:overdue:{user}{suffix}", due_at=due_at, now=now,
+                            payload={"action_id": info.id, "user_id": user})
+
+    def _load(self, s: Session, row: ActionItem, *, with_history: bool = False) -> ActionInfo:
+        history = repo.history(s, int(row.id or 0)) if with_history else ()
+        return ActionInfo(
+            id=int(row.id or 0), code=row.code, team_id=row.team_id, title=row.title, owner_id=row.owner_id,
+            creator_id=row.creator_id, due=row.due_at, deliverable=row.deliverable,
+            status=ActionStatus(row.status), blocked_reason=row.blocked_reason, source_type=row.source_type,
+            source_id=row.source_id, source_code=row.source_code, escalate_to=row.escalate_to,
+            channel_id=row.channel_id, message_ts=row.message_ts, created_at=row.created_at,
+            updated_at=row.updated_at, done_at=row.done_at,
+            history=tuple(HistoryItem(h.at, h.actor_id, h.action, json.loads(h.detail or "{}")) for h in history),
+        )
+
+
+def _subject(action_id: int) -> str:
+    return f"action:{action_id}"

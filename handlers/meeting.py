@@ -1,0 +1,242 @@
+"""Slack listeners for meetings: /meeting, the modals, the card's buttons, minutes acknowledgments."""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections import defaultdict
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.errors import ValidationFailed
+from bot.services import Services
+from bot.services.meetings import MAX_PARTICIPANTS_ADVISED, MeetingInfo, validate, validate_minutes
+from bot.text import t
+from handlers.actions import send_action_dms
+from handlers.blocks import meeting as blocks
+from handlers.blocks.common import ModalMeta
+from handlers.blocks.meeting import Ids
+from handlers.directory import Directory
+from handlers.outbound import tick_now
+from handlers.replies import field_errors, guarded
+
+logger = logging.getLogger(__name__)
+
+CODE_RE = re.compile(r"^MTG-\d{4}-\d{3,}$", re.IGNORECASE)
+ECHOED_BLOCKS = re.compile(r"^(start|participants)$")
+_card_locks: defaultdict[int, threading.Lock] = defaultdict(threading.Lock)
+
+
+def register(app: App) -> None:
+    """Wire this feature's listeners."""
+    app.command("/meeting")(guarded(handle_command))
+    app.view_submission(Ids.MODAL)(guarded(save_meeting))
+    app.view_submission(Ids.MINUTES_MODAL)(guarded(save_minutes))
+    app.action({"action_id": Ids.INPUT, "block_id": ECHOED_BLOCKS})(guarded(echo_fields))
+    app.action(Ids.RECORD_MINUTES)(guarded(open_minutes_modal))
+    app.action(Ids.EDIT)(guarded(open_edit_modal))
+    app.action(Ids.ACK)(guarded(acknowledge_by_button))
+
+
+def handle_command(ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond, services: Services,
+                   directory: Directory) -> None:
+    """`/meeting` schedules; `minutes MTG-…` records minutes; `MTG-…` shows one; `help` explains."""
+    words = (command.get("text") or "").split()
+    user, channel = command["user_id"], command["channel_id"]
+    lang = directory.lang_of(user)
+    if not words:
+        ack()
+        view = blocks.meeting_modal(lang, meta=ModalMeta(channel), user_id=user, now=services.now(),
+                                    tz=directory.tz_of(user), workday_end=services.settings.workday_end)
+        client.views_open(trigger_id=command["trigger_id"], view=view)
+        directory.get(user, fetch=True)
+        return
+    if words[0].lower() in ("help", "帮助", "?"):
+        ack(text=t(lang, "meeting.help"))
+        return
+    ack()
+    if words[0].lower() in ("minutes", "纪要") and len(words) == 2 and CODE_RE.match(words[1]):
+        info = services.meetings.by_code(command["team_id"], words[1])
+        services.meetings.check_can_record(info, user)
+        actions = services.actions.for_source("meeting", info.id)
+        client.views_open(trigger_id=command["trigger_id"],
+                          view=blocks.minutes_modal(lang, meeting=info, actions=actions, tz=directory.tz_of(user)))
+    elif len(words) == 1 and CODE_RE.match(words[0]):
+        info = services.meetings.by_code(command["team_id"], words[0])
+        shown = blocks.card_blocks(lang, info, tz=directory.tz_of(user))[:-1]  # without the buttons
+        respond(blocks=shown, text=blocks.card_text(lang, info, tz=directory.tz_of(user)), response_type="ephemeral")
+    else:
+        respond(text=t(lang, "meeting.help"), response_type="ephemeral")
+
+
+def echo_fields(ack: Ack, body: dict[str, Any], client: WebClient, services: Services, directory: Directory) -> None:
+    """As the start is typed or participants picked, say under the field what the bot understood."""
+    ack()
+    view = body.get("view") or {}
+    if view.get("callback_id") != Ids.MODAL:
+        return
+    user = body["user"]["id"]
+    echoes = blocks.meeting_echoes(directory.lang_of(user), blocks.typed_values(view["state"]["values"]),
+                                   now=services.now(), tz=directory.tz_of(user),
+                                   workday_end=services.settings.workday_end)
+    try:
+        client.views_update(view_id=view["id"], hash=view.get("hash"), view=blocks.with_echoes(view, echoes))
+    except SlackApiError as exc:
+        if exc.response.get("error") != "hash_conflict":
+            raise
+
+
+def save_meeting(ack: Ack, body: dict[str, Any], client: WebClient, services: Services,
+                 directory: Directory) -> None:
+    """Validate without network calls, acknowledge, then store, post the card and send what is due."""
+    user = body["user"]["id"]
+    lang, tz, now = directory.lang_of(user), directory.tz_of(user), services.now()
+    meta = ModalMeta.load(body["view"].get("private_metadata"))
+    try:
+        draft = blocks.parse_meeting_form(body["view"]["state"]["values"], now=now, tz=tz,
+                                          members=directory.members(), lang=lang, default_channel=meta.origin_channel,
+                                          workday_end=services.settings.workday_end)
+        validate(draft)
+    except ValidationFailed as exc:
+        ack(response_action="errors", errors=field_errors(lang, exc))
+        return
+    ack()
+    if meta.record_id:  # the record's ID, for an edit
+        info = services.meetings.update(meta.record_id, user_id=user, draft=draft, now=now)
+        refresh_card(client, services, directory, info.id)
+    else:
+        team = (body.get("team") or {}).get("id") or body["user"].get("team_id", "")
+        info = services.meetings.create(team_id=team, creator_id=user, draft=draft, now=now)
+        post_card(client, services, directory, info, author=user)
+    if len(info.attendees) > MAX_PARTICIPANTS_ADVISED:
+        client.chat_postMessage(channel=user, text=t(lang, "meeting.reply.too_many", code=info.code,
+                                                     n=len(info.attendees), max=MAX_PARTICIPANTS_ADVISED))
+    tick_now(client, services, directory)
+
+
+def post_card(client: WebClient, services: Services, directory: Directory, info: MeetingInfo, *, author: str) -> None:
+    """Post a new meeting card and remember it; tell the author if the channel refuses."""
+    lang, tz = directory.channel_lang(info.channel_id), services.settings.tz
+    try:
+        resp = client.chat_postMessage(channel=info.channel_id, text=blocks.card_text(lang, info, tz=tz),
+                                       blocks=blocks.card_blocks(lang, info, tz=tz), unfurl_links=False)
+    except SlackApiError as exc:
+        if exc.response.get("error") not in ("not_in_channel", "channel_not_found", "is_archived"):
+            raise
+        client.chat_postMessage(channel=author, text=t(directory.lang_of(author), "reply.not_in_channel",
+                                                       channel=f"<#{info.channel_id}>"))
+        return
+    services.meetings.attach_message(info.id, channel_id=str(resp["channel"]), message_ts=str(resp["ts"]))
+
+
+def refresh_card(client: WebClient, services: Services, directory: Directory, meeting_id: int) -> MeetingInfo:
+    """Re-render the card from the database (one render at a time per meeting)."""
+    with _card_locks[meeting_id]:
+        info = services.meetings.get(meeting_id)
+        if info.message_ts:
+            lang, tz = directory.channel_lang(info.channel_id), services.settings.tz
+            client.chat_update(channel=info.channel_id, ts=info.message_ts, text=blocks.card_text(lang, info, tz=tz),
+                               blocks=blocks.card_blocks(lang, info, tz=tz))
+    return info
+
+
+def open_minutes_modal(ack: Ack, body: dict[str, Any], client: WebClient, services: Services,
+                       directory: Directory) -> None:
+    """Record minutes: for the host or a participant."""
+    ack()
+    user = body["user"]["id"]
+    info = services.meetings.get(int(body["actions"][0]["value"]))
+    services.meetings.check_can_record(info, user)
+    view = blocks.minutes_modal(directory.lang_of(user), meeting=info,
+                                actions=services.actions.for_source("meeting", info.id), tz=directory.tz_of(user))
+    client.views_open(trigger_id=body["trigger_id"], view=view)
+
+
+def open_edit_modal(ack: Ack, body: dict[str, Any], client: WebClient, services: Services,
+                    directory: Directory) -> None:
+    """Edit the meeting's details: for the host or whoever scheduled it."""
+    ack()
+    user = body["user"]["id"]
+    info = services.meetings.get(int(body["actions"][0]["value"]))
+    services.meetings.check_can_edit(info.host_id, info.created_by, user)
+    view = blocks.meeting_modal(directory.lang_of(user), meta=ModalMeta(info.channel_id, info.id), user_id=user,
+                                now=services.now(), tz=directory.tz_of(user), draft=info.draft(), code=info.code,
+                                workday_end=services.settings.workday_end)
+    client.views_open(trigger_id=body["trigger_id"], view=view)
+
+
+def save_minutes(ack: Ack, body: dict[str, Any], client: WebClient, services: Services,
+                 directory: Directory) -> None:
+    """Store the minutes; post them in the card's thread; DM action owners and every participant."""
+    user = body["user"]["id"]
+    lang, tz, now = directory.lang_of(user), directory.tz_of(user), services.now()
+    try:
+        draft = blocks.parse_minutes_form(body["view"]["state"]["values"], now=now, tz=tz,
+                                          members=directory.members(), workday_end=services.settings.workday_end)
+        validate_minutes(draft)
+    except ValidationFailed as exc:
+        ack(response_action="errors", errors=field_errors(lang, exc))
+        return
+    ack()
+    outcome = services.meetings.record_minutes(blocks.minutes_meta(body["view"].get("private_metadata")),
+                                               user_id=user, draft=draft, now=now)
+    info = outcome.meeting
+    post_minutes(client, services, directory, info)
+    refresh_card(client, services, directory, info.id)
+    send_action_dms(client, services, directory, outcome.new_actions, source_link=_card_link(client, info))
+    tick_now(client, services, directory)
+
+
+def post_minutes(client: WebClient, services: Services, directory: Directory, info: MeetingInfo) -> None:
+    """Post the minutes in the card's thread, or update them there when edited."""
+    lang, tz = directory.channel_lang(info.channel_id), services.settings.tz
+    actions = services.actions.for_source("meeting", info.id)
+    text, body = blocks.minutes_text(lang, info), blocks.minutes_blocks(lang, info, actions, tz=tz)
+    if info.minutes_ts:
+        client.chat_update(channel=info.channel_id, ts=info.minutes_ts, text=text, blocks=body)
+    elif info.message_ts:
+        resp = client.chat_postMessage(channel=info.channel_id, thread_ts=info.message_ts, text=text, blocks=body)
+        services.meetings.attach_minutes_message(info.id, minutes_ts=str(resp["ts"]))
+
+
+def _card_link(client: WebClient, info: MeetingInfo) -> str | None:
+    if not info.message_ts:
+        return None
+    try:
+        return str(client.chat_getPermalink(channel=info.channel_id, message_ts=info.message_ts)["permalink"])
+    except SlackApiError:
+        return None
+
+
+def acknowledge_by_button(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, services: Services,
+                          directory: Directory) -> None:
+    """Acknowledge the minutes from their DM copy."""
+    ack()
+    user = body["user"]["id"]
+    info, changed = services.meetings.acknowledge(int(body["actions"][0]["value"]), user_id=user, now=services.now())
+    key = "meeting.reply.acknowledged" if changed else "meeting.reply.already_acknowledged"
+    respond(text=t(directory.lang_of(user), key, code=info.code), response_type="ephemeral", replace_original=False)
+    if changed:
+        refresh_card(client, services, directory, info.id)
+
+
+def on_reaction(event: dict[str, Any], client: WebClient, services: Services, directory: Directory, *,
+                removed: bool) -> bool:
+    """✅ on the minutes acknowledges them (removing it withdraws); True when the message is a meeting's."""
+    item = event.get("item") or {}
+    info = services.meetings.by_message(str(item.get("channel")), str(item.get("ts")))
+    if info is None:
+        return False
+    if info.minutes_ts != item.get("ts") or event.get("reaction") not in services.settings.sign_reactions:
+        return True
+    if removed:
+        _, changed = services.meetings.withdraw_ack(info.id, user_id=event["user"], now=services.now())
+    else:
+        _, changed = services.meetings.acknowledge(info.id, user_id=event["user"], now=services.now())
+    if changed:
+        refresh_card(client, services, directory, info.id)
+    return True

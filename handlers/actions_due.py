@@ -6,7 +6,6 @@ import logging
 from datetime import datetime
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot.outbox import DueWork, Outcome
 from bot.services import Services
@@ -14,21 +13,9 @@ from bot.services.actions import KIND_ACTION_OVERDUE, KIND_ACTION_REMINDER, Acti
 from bot.text import t
 from handlers.blocks.common import date_token, escape, mention, truncate
 from handlers.directory import Directory
-from handlers.outbound import Deliverer
+from handlers.outbound import Deliverer, message_link
 
 logger = logging.getLogger(__name__)
-
-
-def action_permalink(client: WebClient, item: ActionInfo) -> str | None:
-    """A link to the item's card message, if it has one."""
-    if not item.message_ts or not item.channel_id:
-        return None
-    try:
-        resp = client.chat_getPermalink(channel=item.channel_id, message_ts=item.message_ts)
-    except SlackApiError as exc:
-        logger.info("no permalink for %s: %s", item.code, exc.response.get("error"))
-        return None
-    return str(resp.get("permalink") or "") or None
 
 
 def deliverers(client: WebClient, services: Services, directory: Directory) -> dict[str, Deliverer]:
@@ -36,7 +23,7 @@ def deliverers(client: WebClient, services: Services, directory: Directory) -> d
     actions = services.actions
 
     def with_link(lang: str, text: str, item: ActionInfo) -> str:
-        link = action_permalink(client, item)
+        link = message_link(client, item.channel_id, item.message_ts)
         return f"{text}\n{t(lang, 'action.open_message', link=link)}" if link else text
 
     def reminder(work: DueWork, now: datetime) -> Outcome:

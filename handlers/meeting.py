@@ -21,7 +21,7 @@ from handlers.blocks import meeting as blocks
 from handlers.blocks.common import ModalMeta
 from handlers.blocks.meeting import Ids
 from handlers.directory import Directory
-from handlers.outbound import tick_now
+from handlers.outbound import message_link, tick_now
 from handlers.replies import field_errors, guarded
 
 logger = logging.getLogger(__name__)
@@ -187,7 +187,8 @@ def save_minutes(ack: Ack, body: dict[str, Any], client: WebClient, services: Se
     info = outcome.meeting
     post_minutes(client, services, directory, info)
     refresh_card(client, services, directory, info.id)
-    send_action_dms(client, services, directory, outcome.new_actions, source_link=_card_link(client, info))
+    card_link = message_link(client, info.channel_id, info.message_ts)
+    send_action_dms(client, services, directory, outcome.new_actions, source_link=card_link)
     tick_now(client, services, directory)
 
 
@@ -201,15 +202,6 @@ def post_minutes(client: WebClient, services: Services, directory: Directory, in
     elif info.message_ts:
         resp = client.chat_postMessage(channel=info.channel_id, thread_ts=info.message_ts, text=text, blocks=body)
         services.meetings.attach_minutes_message(info.id, minutes_ts=str(resp["ts"]))
-
-
-def _card_link(client: WebClient, info: MeetingInfo) -> str | None:
-    if not info.message_ts:
-        return None
-    try:
-        return str(client.chat_getPermalink(channel=info.channel_id, message_ts=info.message_ts)["permalink"])
-    except SlackApiError:
-        return None
 
 
 def acknowledge_by_button(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, services: Services,

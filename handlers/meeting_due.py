@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot.outbox import DueWork, Outcome
 from bot.services import Services
@@ -14,22 +13,12 @@ from bot.services.meetings import (
     KIND_MINUTES_DM,
     KIND_MINUTES_MISSING,
     KIND_START,
-    MeetingInfo,
 )
 from bot.text import t
 from handlers.blocks import meeting as blocks
 from handlers.blocks.common import date_token, escape, truncate
 from handlers.directory import Directory
-from handlers.outbound import Deliverer
-
-
-def _link(client: WebClient, info: MeetingInfo, ts: str | None) -> str:
-    if ts:
-        try:
-            return str(client.chat_getPermalink(channel=info.channel_id, message_ts=ts)["permalink"])
-        except SlackApiError:
-            pass
-    return f"slack://channel?id={info.channel_id}"
+from handlers.outbound import Deliverer, link_or_channel
 
 
 def deliverers(client: WebClient, services: Services, directory: Directory) -> dict[str, Deliverer]:
@@ -45,10 +34,9 @@ def deliverers(client: WebClient, services: Services, directory: Directory) -> d
         card = blocks.card_blocks(lang, info, tz=tz)[:-1]  # the card without its buttons
         intro = t(lang, "meeting.dm.agenda", code=info.code, title=escape(truncate(info.title, 200)),
                   when=date_token(info.start, tz))
-        client.chat_postMessage(channel=user, text=intro, blocks=[blocks.section(intro), *card[1:],
-                                                                  blocks.context(t(lang, "meeting.dm.open",
-                                                                                   link=_link(client, info,
-                                                                                              info.message_ts)))])
+        link = link_or_channel(client, info.channel_id, info.message_ts)
+        body = [blocks.section(intro), *card[1:], blocks.context(t(lang, "meeting.dm.open", link=link))]
+        client.chat_postMessage(channel=user, text=intro, blocks=body)
         return Outcome.SENT
 
     def start(item: DueWork, now: datetime) -> Outcome:
@@ -72,7 +60,7 @@ def deliverers(client: WebClient, services: Services, directory: Directory) -> d
         client.chat_postMessage(channel=user, text=t(lang, "meeting.dm.minutes_missing", code=info.code,
                                                       title=escape(truncate(info.title, 200)),
                                                       when=date_token(info.end, tz),
-                                                      link=_link(client, info, info.message_ts)))
+                                                      link=link_or_channel(client, info.channel_id, info.message_ts)))
         return Outcome.SENT
 
     def minutes_copy(item: DueWork, now: datetime) -> Outcome:
@@ -82,7 +70,7 @@ def deliverers(client: WebClient, services: Services, directory: Directory) -> d
             return Outcome.SKIPPED
         lang, tz = directory.lang_of(user, fetch=True), directory.tz_of(user, fetch=True)
         text = t(lang, "meeting.dm.minutes", code=info.code, title=escape(truncate(info.title, 200)),
-                 link=_link(client, info, info.minutes_ts or info.message_ts))
+                 link=link_or_channel(client, info.channel_id, info.minutes_ts or info.message_ts))
         actions = services.actions.for_source("meeting", info.id)
         client.chat_postMessage(channel=user, text=text, blocks=[
             blocks.section(text), *blocks.minutes_blocks(lang, info, actions, tz=tz, ack_button=True)])

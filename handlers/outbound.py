@@ -12,7 +12,6 @@ from slack_sdk.errors import SlackApiError, SlackRequestError
 from bot.errors import DeliveryFailed, NotFound
 from bot.outbox import Deliver, DueWork, Outcome
 from bot.services import Services
-from bot.services.requirements import RequirementInfo
 from handlers.directory import Directory
 
 logger = logging.getLogger(__name__)
@@ -39,21 +38,21 @@ def classify(exc: Exception) -> DeliveryFailed:
     return DeliveryFailed(f"{type(exc).__name__}: {exc}"[:300], permanent=False)
 
 
-def permalink(client: WebClient, req: RequirementInfo) -> str | None:
-    """A link to the sheet message, if it was posted."""
-    if not req.message_ts:
+def message_link(client: WebClient, channel_id: str | None, ts: str | None) -> str | None:
+    """A permalink to a message the bot posted, or None when there is none (or Slack will not say)."""
+    if not channel_id or not ts:
         return None
     try:
-        resp = client.chat_getPermalink(channel=req.channel_id, message_ts=req.message_ts)
+        resp = client.chat_getPermalink(channel=channel_id, message_ts=ts)
     except SlackApiError as exc:
-        logger.info("no permalink for %s: %s", req.code, exc.response.get("error"))
+        logger.info("no permalink for %s/%s: %s", channel_id, ts, exc.response.get("error"))
         return None
     return str(resp.get("permalink") or "") or None
 
 
-def sheet_link(client: WebClient, req: RequirementInfo) -> str:
-    """The permalink, or the channel when the message is unknown."""
-    return permalink(client, req) or f"slack://channel?id={req.channel_id}"
+def link_or_channel(client: WebClient, channel_id: str, ts: str | None) -> str:
+    """The message's permalink, or a link to its channel when the message is unknown."""
+    return message_link(client, channel_id, ts) or f"slack://channel?id={channel_id}"
 
 
 Deliverer = Callable[[DueWork, datetime], Outcome]

@@ -21,7 +21,7 @@ from handlers.blocks import requirement as blocks
 from handlers.blocks.common import escape, truncate
 from handlers.blocks.requirement import Ids, ModalMeta
 from handlers.directory import Directory
-from handlers.outbound import permalink
+from handlers.outbound import link_or_channel, message_link
 from handlers.replies import field_errors, guarded
 
 logger = logging.getLogger(__name__)
@@ -72,8 +72,9 @@ def handle_command(ack: Ack, command: dict[str, Any], client: WebClient, respond
         respond(blocks=listing, text=t(lang, "list.awaiting_title"), response_type="ephemeral")
     elif CODE_RE.match(text):
         req = services.requirements.by_code(command["team_id"], text, with_history=True)
-        respond(blocks=blocks.record_blocks(lang, req, tz=tz, permalink=permalink(client, req)),
-                text=req.code, response_type="ephemeral")
+        link = message_link(client, req.channel_id, req.message_ts)
+        respond(blocks=blocks.record_blocks(lang, req, tz=tz, permalink=link), text=req.code,
+                response_type="ephemeral")
     else:
         respond(text=t(lang, "error.unknown_command", text=text[:100]), response_type="ephemeral")
 
@@ -230,7 +231,7 @@ def save_change_request(ack: Ack, body: dict[str, Any], client: WebClient,
         tlang = directory.lang_of(target, fetch=True)
         client.chat_postMessage(channel=target, text=t(
             tlang, "notify.changes_requested", user=f"<@{user}>", code=req.code,
-            reason=escape(truncate(reason, 2000)), link=permalink(client, req) or ""))
+            reason=escape(truncate(reason, 2000)), link=link_or_channel(client, req.channel_id, req.message_ts)))
 
 
 def open_edit_modal(ack: Ack, body: dict[str, Any], client: WebClient, services: Services,

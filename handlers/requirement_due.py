@@ -12,7 +12,7 @@ from bot.services.requirements import KIND_OVERDUE, KIND_QUESTION_REMINDER, KIND
 from bot.text import t
 from handlers.blocks.common import date_token, escape, mention, truncate
 from handlers.directory import Directory
-from handlers.outbound import Deliverer, sheet_link
+from handlers.outbound import Deliverer, link_or_channel
 
 
 def deliverers(client: WebClient, services: Services, directory: Directory) -> dict[str, Deliverer]:
@@ -26,7 +26,8 @@ def deliverers(client: WebClient, services: Services, directory: Directory) -> d
                 or user not in req.unsigned_owners or now >= req.confirm_by):
             return Outcome.SKIPPED
         lang, tz = directory.lang_of(user, fetch=True), directory.tz_of(user, fetch=True)
-        text = t(lang, "remind.sign", code=req.code, when=date_token(req.confirm_by, tz), link=sheet_link(client, req))
+        link = link_or_channel(client, req.channel_id, req.message_ts)
+        text = t(lang, "remind.sign", code=req.code, when=date_token(req.confirm_by, tz), link=link)
         client.chat_postMessage(channel=user, text=text)
         return Outcome.SENT
 
@@ -38,7 +39,7 @@ def deliverers(client: WebClient, services: Services, directory: Directory) -> d
         lang, tz = directory.lang_of(user, fetch=True), directory.tz_of(user, fetch=True)
         who = ", ".join(mention(u) for u in req.unsigned_owners)
         text = t(lang, "remind.overdue", code=req.code, when=date_token(req.confirm_by, tz), who=who,
-                 link=sheet_link(client, req))
+                 link=link_or_channel(client, req.channel_id, req.message_ts))
         client.chat_postMessage(channel=user, text=text)
         return Outcome.SENT
 
@@ -49,7 +50,8 @@ def deliverers(client: WebClient, services: Services, directory: Directory) -> d
         user = question.owner_id
         lang, tz = directory.lang_of(user, fetch=True), directory.tz_of(user, fetch=True)
         text = t(lang, "remind.question", code=req.code, when=date_token(question.deadline, tz),
-                 text=escape(truncate(question.text, 500)), link=sheet_link(client, req))
+                 text=escape(truncate(question.text, 500)),
+                 link=link_or_channel(client, req.channel_id, req.message_ts))
         client.chat_postMessage(channel=user, text=text)
         return Outcome.SENT
 

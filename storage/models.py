@@ -248,3 +248,19 @@ class ActionItem(SQLModel, table=True):
     created_at: datetime
     updated_at: datetime
     done_at: datetime | None = None
+    context: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    escalated_at: datetime | None = None
+
+
+class DigestSubscription(SQLModel, table=True):
+    """A channel's weekly digest: which weekday and time, in which timezone."""
+
+    __tablename__ = "digest_subscription"
+    team_id: str = Field(primary_key=True, max_length=32)
+    channel_id: str = Field(primary_key=True, max_length=32)
+    weekday: int = 0  # Monday
+    time_of_day: str = Field(default="09:00", max_length=5)
+    tz: str = Field(default="UTC", max_length=64)
+    created_by: str = Field(max_length=32)
+    created_at: datetime
+    updated_at: datetime

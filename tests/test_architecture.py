@@ -56,3 +56,18 @@ def test_every_catalog_key_used_in_code_exists() -> None:
                 "priority|history|action|meeting|echo|placeholder|default|home|lang")
     used = set(re.findall(rf"""["']((?:{prefixes})\.[a-z_.]+[a-z_])["']""", source))
     assert used - set(EN) == set()
+
+
+def test_migrations_build_exactly_the_models_schema(tmp_path: Path) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlalchemy import create_engine
+    from sqlmodel import SQLModel
+
+    import storage.models  # noqa: F401
+    from storage.db import migrate
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'schema.db'}")
+    migrate(engine)
+    with engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), SQLModel.metadata) == []

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from bot.catalog import actions, core, meetings
+from bot.catalog import actions, core, digest, home, meetings
 
-FEATURES = (core, meetings, actions)
+FEATURES = (core, meetings, actions, home, digest)

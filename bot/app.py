@@ -53,6 +53,7 @@ class Runtime:
 
     def tick(self, now: datetime | None = None) -> TickReport:
         """Deliver everything due as of `now` (default: the clock's now)."""
+        self.directory.ensure_team()  # `coordbot tick` runs without loading the member list
         deliver = make_deliver(self.client, self.services, self.directory)
         return self.services.outbox.tick(now or self.services.now(), deliver)
 

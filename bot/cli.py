@@ -7,10 +7,12 @@ import signal
 import sys
 import threading
 from datetime import UTC, datetime
+from pathlib import Path
 
 import click
 
 from bot.config import ConfigError, Settings
+from bot.export import FORMATS, KINDS, collect, parse_since, render
 
 logger = logging.getLogger("bot")
 
@@ -154,6 +156,64 @@ def manifest_cmd(url: str | None) -> None:
     from bot.manifest import render
 
     click.echo(render(url), nl=False)
+
+
+EXPORT_HELP = """Write records with their full history (who changed what, when) for archives and audits.
+
+Reads the database offline (no Slack calls); people appear as user IDs.
+
+\b
+Formats:
+  json  a list of records, every field and nested list, times in UTC (ISO 8601, ...Z)
+  csv   one row per record after a header row, lists one item a line in their cell, a
+        history column with one entry a line; times ISO 8601 in COORDBOT_TZ with the offset.
+        Encoding UTF-8 without a BOM, comma-separated, RFC 4180 quoting: in Excel use
+        Data > From Text/CSV and choose 65001 : Unicode (UTF-8).
+  md    Markdown in --lang: requirements as the 需求沟通与确认表 sheet, meetings as minutes;
+        times in COORDBOT_TZ with the offset
+"""
+
+
+@main.command("export", help=EXPORT_HELP)
+@click.option("--kind", required=True, type=click.Choice(sorted(KINDS)), help="Which records.")
+@click.option("--format", "fmt", required=True, type=click.Choice(FORMATS), help="Output format.")
+@click.option("--since", "since_text", default=None, metavar="DATE",
+              help="Only records created or changed since this ISO date or time (2026-11-01, 2026-11-01T09:00+08:00); "
+                   "a date without an offset is in COORDBOT_TZ.")
+@click.option("--channel", default=None, metavar="CHANNEL_ID", help="Only records in this channel (ID, e.g. C0123).")
+@click.option("--id", "codes", multiple=True, metavar="CODE", help="Only this record, e.g. RW-2026-001 (repeatable).")
+@click.option("--out", type=click.Path(dir_okay=False, writable=True, path_type=Path), default=None,
+              help="Write to this file instead of stdout.")
+@click.option("--lang", type=click.Choice(["en", "zh"]), default=None, help="Markdown labels (default COORDBOT_LANG).")
+def export_cmd(kind: str, fmt: str, since_text: str | None, channel: str | None, codes: tuple[str, ...],
+               out: Path | None, lang: str | None) -> None:
+    settings = _settings()
+    try:
+        since = parse_since(since_text, settings.zone) if since_text is not None else None
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--since") from exc
+    from bot.services import Services, utc_now
+    from storage.db import make_engine, make_session_scope, migrate
+
+    engine = make_engine(settings.database_url)
+    try:
+        migrate(engine)
+        services = Services.build(settings, make_session_scope(engine))
+        wanted = [c.strip().upper() for c in codes if c.strip()]
+        records = collect(services, KINDS[kind], since=since, channel_id=(channel or "").strip().upper() or None,
+                          codes=wanted)
+        text = render(KINDS[kind], records, fmt, lang=lang or settings.lang, zone=settings.zone, now=utc_now())
+    finally:
+        engine.dispose()
+    data = text.encode("utf-8")
+    if out is None:
+        click.echo(data, nl=False)  # bytes: UTF-8 whatever the terminal's locale
+    else:
+        out.write_bytes(data)
+        click.echo(f"wrote {len(records)} {kind} to {out}", err=True)
+    missing = sorted(set(wanted) - {KINDS[kind].code(r) for r in records})
+    if missing:
+        click.echo(f"no {kind} matched: {', '.join(missing)}", err=True)
 
 
 if __name__ == "__main__":

@@ -37,6 +37,7 @@ class Settings:
     meeting_reminder: timedelta = timedelta(minutes=15)
     minutes_due: timedelta = timedelta(hours=24)
     action_lead: timedelta = timedelta(hours=24)
+    escalation_days: int = 2
     holidays: str = ""
     work_hours: str = "09:00-18:00"
     work_days: str = "mon-fri"
@@ -131,6 +132,7 @@ class Settings:
             meeting_reminder=timedelta(minutes=integer("COORDBOT_MEETING_REMINDER_MINUTES", 15)),
             minutes_due=timedelta(hours=integer("COORDBOT_MINUTES_DUE_HOURS", 24, 1)),
             action_lead=timedelta(hours=integer("COORDBOT_ACTION_LEAD_HOURS", 24)),
+            escalation_days=integer("COORDBOT_ESCALATION_WORKING_DAYS", 2),
             holidays=holidays,
             work_hours=work_hours,
             work_days=work_days,

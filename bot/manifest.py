@@ -20,10 +20,24 @@ COMMANDS = [
         "should_escape": False,
     },
     {
+        "command": "/action",
+        "description": "Create an action item: /action @owner what to do by when",
+        "usage_hint": "@owner what to do by when",
+        "should_escape": True,
+    },
+    {
         "command": "/digest",
-        "description": "Channel settings: the language coordbot posts in",
-        "usage_hint": "lang zh | lang en | lang auto",
+        "description": "Weekly channel digest: subscribe, unsubscribe, post now; the channel's language",
+        "usage_hint": "[subscribe fri 17:00 | unsubscribe | now | lang zh | help]",
         "should_escape": False,
+    },
+]
+SHORTCUTS = [
+    {
+        "name": "Create action item",
+        "type": "message",
+        "callback_id": "create_action_item",
+        "description": "Turn this message into an action item with an owner and a due date",
     },
 ]
 BOT_EVENTS = ["app_home_opened", "reaction_added", "reaction_removed"]
@@ -67,6 +81,7 @@ def manifest(url: str | None = None) -> dict[str, Any]:
             "app_home": {"home_tab_enabled": True, "messages_tab_enabled": True,
                          "messages_tab_read_only_enabled": True},
             "slash_commands": commands,
+            "shortcuts": [dict(s) for s in SHORTCUTS],
         },
         "oauth_config": {"scopes": {"bot": list(BOT_SCOPES)}},
         "settings": settings,

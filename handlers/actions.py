@@ -12,12 +12,28 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.errors import ValidationFailed
 from bot.services import Services
-from bot.services.actions import ActionInfo, ActionStatus
-from bot.text import t
-from handlers.blocks.actions import Ids, action_card, action_text, shown_source_link, status_label
+from bot.services.action_text import parse_quick
+from bot.services.actions import ActionDraft, ActionInfo, ActionStatus
+from bot.text import t, text_lang
+from handlers.blocks.actions import (
+    ActionPrefill,
+    Ids,
+    action_card,
+    action_modal,
+    action_text,
+    blocked_modal,
+    due_echo,
+    parse_action_form,
+    shown_source_link,
+    status_label,
+    with_due_echo,
+)
+from handlers.blocks.common import ModalMeta, escape, truncate
 from handlers.directory import Directory
-from handlers.replies import guarded
+from handlers.outbound import message_link
+from handlers.replies import field_errors, guarded, in_view
 
 logger = logging.getLogger(__name__)
 
@@ -27,7 +43,14 @@ _card_locks: defaultdict[int, threading.Lock] = defaultdict(threading.Lock)
 def register(app: App) -> None:
     """Wire this feature's listeners."""
     app.action(Ids.ACCEPT)(guarded(accept_action))
+    app.action(Ids.IN_PROGRESS)(guarded(resume_action))
     app.action(Ids.DONE)(guarded(complete_action))
+    app.action(Ids.BLOCKED)(guarded(open_blocked_modal))
+    app.view_submission(Ids.BLOCKED_MODAL)(guarded(save_blocked_reason))
+    app.command("/action")(guarded(handle_command))
+    app.shortcut(Ids.SHORTCUT)(guarded(open_from_message))
+    app.view_submission(Ids.MODAL)(guarded(save_action))
+    app.action({"action_id": Ids.INPUT, "block_id": "due"}, matchers=[in_view(Ids.MODAL)])(guarded(echo_due))
 
 
 def accept_action(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond,
@@ -37,11 +60,174 @@ def accept_action(ack: Ack, body: dict[str, Any], client: WebClient, respond: Re
     _move(body, client, respond, services, directory, ActionStatus.IN_PROGRESS)
 
 
+def resume_action(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond,
+                  services: Services, directory: Directory) -> None:
+    """In progress: work goes on (after being blocked)."""
+    ack()
+    _move(body, client, respond, services, directory, ActionStatus.IN_PROGRESS)
+
+
 def complete_action(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond,
                     services: Services, directory: Directory) -> None:
     """Done: the item is finished and its reminders stop."""
     ack()
     _move(body, client, respond, services, directory, ActionStatus.DONE)
+
+
+def open_blocked_modal(ack: Ack, body: dict[str, Any], client: WebClient, services: Services,
+                       directory: Directory) -> None:
+    """Blocked: ask the owner (or creator) what is in the way."""
+    ack()
+    user = body["user"]["id"]
+    item = services.actions.get(int(body["actions"][0]["value"]))
+    services.actions.check_can_update(item.owner_id, item.creator_id, user)
+    client.views_open(trigger_id=body["trigger_id"], view=blocked_modal(directory.lang_of(user), item))
+
+
+def save_blocked_reason(ack: Ack, body: dict[str, Any], client: WebClient, services: Services,
+                        directory: Directory) -> None:
+    """Store the reason, re-render the item's card, and tell the creator."""
+    user = body["user"]["id"]
+    values = body["view"]["state"]["values"]
+    reason = str(((values.get(Ids.REASON) or {}).get(Ids.INPUT) or {}).get("value") or "").strip()
+    if not reason:
+        ack(response_action="errors", errors={Ids.REASON: t(directory.lang_of(user), "error.required")})
+        return
+    ack()
+    action_id = int(body["view"].get("private_metadata") or 0)
+    with _card_locks[action_id]:
+        item, changed = services.actions.set_status(action_id, user_id=user, status=ActionStatus.BLOCKED,
+                                                    now=services.now(), reason=reason)
+        if changed and item.message_ts:
+            refresh_card(client, services, directory, item, channel_id=item.channel_id, message_ts=item.message_ts,
+                         source_link=source_link_of(client, item))
+    if changed and item.creator_id != user:
+        lang = directory.lang_of(item.creator_id, fetch=True)
+        client.chat_postMessage(channel=item.creator_id, text=t(
+            lang, "action.blocked_notice", owner=f"<@{user}>", code=item.code,
+            reason=escape(truncate(reason, 1500)), title=escape(truncate(item.title, 500))))
+
+
+# -- creating items ------------------------------------------------------------------------------------
+
+def handle_command(ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond, services: Services,
+                   directory: Directory) -> None:
+    """`/action @owner what by when` creates an item in one line; `/action` alone opens the form."""
+    text = (command.get("text") or "").strip()
+    user, channel = command["user_id"], command["channel_id"]
+    lang, tz, now = directory.lang_of(user), directory.tz_of(user), services.now()
+    if text.lower() in ("help", "帮助", "?"):
+        ack(text=t(lang, "action.help"))
+        return
+    ack()
+    meta = ModalMeta(channel)
+    if not text:
+        client.views_open(trigger_id=command["trigger_id"], view=action_modal(
+            lang, meta=meta, user_id=user, now=now, tz=tz, workday_end=services.settings.workday_end))
+        return
+    quick = parse_quick(text, now=now, tz=tz, members=directory.members(), workday_end=services.settings.workday_end)
+    if quick.problem is None and quick.owner_id and quick.due:
+        draft = ActionDraft(title=quick.title, owner_id=quick.owner_id, due=quick.due)
+        (item,) = services.actions.create_many(team_id=command["team_id"], creator_id=user, drafts=[draft],
+                                               now=now, channel_id=channel)
+        post_card(client, services, directory, item, author=user)
+        return
+    # Not sure what was meant: say why, and open the form prefilled instead of guessing.
+    client.views_open(trigger_id=command["trigger_id"], view=action_modal(
+        lang, meta=meta, user_id=user, now=now, tz=tz, workday_end=services.settings.workday_end,
+        prefill=ActionPrefill(title=quick.title, owner_id=quick.owner_id, due_text=quick.due_text)))
+    key = {"no_owner": "action.quick_no_owner", "unknown_person": "action.quick_no_owner",
+           "ambiguous_person": "action.quick_no_owner"}.get(quick.problem or "", "action.quick_unparsed")
+    respond(text=t(text_lang(text, lang), key, text=escape(truncate(quick.due_text, 80))),
+            response_type="ephemeral")
+
+
+def open_from_message(ack: Ack, shortcut: dict[str, Any], client: WebClient, services: Services,
+                      directory: Directory) -> None:
+    """The message shortcut: the form, prefilled with the message as the item's context."""
+    ack()
+    user = shortcut["user"]["id"]
+    message, channel = shortcut.get("message") or {}, (shortcut.get("channel") or {}).get("id", "")
+    meta = ModalMeta(channel, context_ts=str(message.get("ts") or ""))
+    client.views_open(trigger_id=shortcut["trigger_id"], view=action_modal(
+        directory.lang_of(user), meta=meta, user_id=user, now=services.now(), tz=directory.tz_of(user),
+        workday_end=services.settings.workday_end,
+        prefill=ActionPrefill(title=truncate(str(message.get("text") or ""), 490))))
+
+
+def echo_due(ack: Ack, body: dict[str, Any], client: WebClient, services: Services, directory: Directory) -> None:
+    """As the due date is typed, show what the bot understood."""
+    ack()
+    view = body.get("view") or {}
+    if view.get("callback_id") != Ids.MODAL:
+        return
+    user = body["user"]["id"]
+    raw = str(((view["state"]["values"].get("due") or {}).get(Ids.INPUT) or {}).get("value") or "")
+    text = due_echo(directory.lang_of(user), raw, now=services.now(), tz=directory.tz_of(user),
+                    workday_end=services.settings.workday_end)
+    try:
+        client.views_update(view_id=view["id"], hash=view.get("hash"), view=with_due_echo(view, text))
+    except SlackApiError as exc:
+        if exc.response.get("error") != "hash_conflict":
+            raise
+
+
+def save_action(ack: Ack, body: dict[str, Any], client: WebClient, services: Services,
+                directory: Directory) -> None:
+    """Validate without network calls, acknowledge, then create the item and post its card."""
+    user = body["user"]["id"]
+    lang, tz, now = directory.lang_of(user), directory.tz_of(user), services.now()
+    try:
+        form = parse_action_form(body["view"]["state"]["values"], now=now, tz=tz, lang=lang,
+                                 workday_end=services.settings.workday_end)
+    except ValidationFailed as exc:
+        ack(response_action="errors", errors=field_errors(lang, exc))
+        return
+    ack()
+    meta = ModalMeta.load(body["view"].get("private_metadata"))
+    team = (body.get("team") or {}).get("id") or body["user"].get("team_id", "")
+    source: dict[str, Any] = {}
+    if form.source.startswith("RW-"):
+        req = services.requirements.by_code(team, form.source)
+        source = {"source_type": "requirement", "source_id": req.id, "source_code": req.code}
+    elif form.source.startswith("MTG-"):
+        mtg = services.meetings.by_code(team, form.source)
+        source = {"source_type": "meeting", "source_id": mtg.id, "source_code": mtg.code,
+                  "escalate_to": mtg.host_id}
+    context = ""
+    if meta.context_ts:
+        link = message_link(client, meta.origin_channel, meta.context_ts) or ""
+        context = f"{link}\n{form.draft.title}"
+    (item,) = services.actions.create_many(team_id=team, creator_id=user, drafts=[form.draft], now=now,
+                                           channel_id=form.channel_id, context=context, **source)
+    post_card(client, services, directory, item, author=user)
+
+
+def post_card(client: WebClient, services: Services, directory: Directory, item: ActionInfo, *, author: str) -> None:
+    """Post an item's card in its channel (the owner is mentioned) and remember the message."""
+    lang, tz = directory.channel_lang(item.channel_id), services.settings.tz
+    link = message_link(client, *_source_message(services, item)) if item.source_code else None
+    try:
+        resp = client.chat_postMessage(channel=item.channel_id, text=action_text(lang, item, tz),
+                                       blocks=action_card(lang, item, tz=tz, source_link=link), unfurl_links=False)
+    except SlackApiError as exc:
+        if exc.response.get("error") not in ("not_in_channel", "channel_not_found", "is_archived"):
+            raise
+        client.chat_postMessage(channel=author, text=t(directory.lang_of(author), "reply.not_in_channel",
+                                                       channel=f"<#{item.channel_id}>"))
+        return
+    services.actions.attach_message(item.id, channel_id=str(resp["channel"]), message_ts=str(resp["ts"]))
+
+
+def _source_message(services: Services, item: ActionInfo) -> tuple[str | None, str | None]:
+    """Where the item's source record is shown."""
+    if item.source_type == "meeting" and item.source_id:
+        mtg = services.meetings.get(item.source_id)
+        return mtg.channel_id, mtg.message_ts
+    if item.source_type == "requirement" and item.source_id:
+        req = services.requirements.get(item.source_id)
+        return req.channel_id, req.message_ts
+    return None, None
 
 
 def _move(body: dict[str, Any], client: WebClient, respond: Respond, services: Services, directory: Directory,
@@ -88,7 +274,7 @@ def on_reaction(event: dict[str, Any], client: WebClient, services: Services, di
         item, changed = services.actions.set_status(item.id, user_id=user, status=status, now=services.now())
         if changed and item.message_ts:
             refresh_card(client, services, directory, item, channel_id=item.channel_id, message_ts=item.message_ts,
-                         source_link=_source_link_of(client, item))
+                         source_link=source_link_of(client, item))
     return True
 
 
@@ -101,7 +287,7 @@ def _status_before_done(item: ActionInfo) -> ActionStatus:
     return ActionStatus.OPEN
 
 
-def _source_link_of(client: WebClient, item: ActionInfo) -> str | None:
+def source_link_of(client: WebClient, item: ActionInfo) -> str | None:
     """The source link the card message shows now (kept when the card is re-rendered)."""
     try:  # reactions.get returns the message itself and needs only reactions:read
         resp = client.reactions_get(channel=item.channel_id, timestamp=item.message_ts)

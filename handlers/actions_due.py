@@ -9,7 +9,13 @@ from slack_sdk import WebClient
 
 from bot.outbox import DueWork, Outcome
 from bot.services import Services
-from bot.services.actions import KIND_ACTION_OVERDUE, KIND_ACTION_REMINDER, ActionInfo, ActionStatus
+from bot.services.actions import (
+    KIND_ACTION_ESCALATE,
+    KIND_ACTION_OVERDUE,
+    KIND_ACTION_REMINDER,
+    ActionInfo,
+    ActionStatus,
+)
 from bot.text import t
 from handlers.blocks.common import date_token, escape, mention, truncate
 from handlers.directory import Directory
@@ -49,4 +55,16 @@ def deliverers(client: WebClient, services: Services, directory: Directory) -> d
         client.chat_postMessage(channel=user, text=with_link(lang, text, item))
         return Outcome.SENT
 
-    return {KIND_ACTION_REMINDER: reminder, KIND_ACTION_OVERDUE: overdue}
+    def escalate(work: DueWork, now: datetime) -> Outcome:
+        user = str(work.payload["user_id"])
+        item = actions.get(int(work.payload["action_id"]))
+        if item.status == ActionStatus.DONE or item.escalated_at is not None:
+            return Outcome.SKIPPED
+        lang, tz = directory.lang_of(user, fetch=True), directory.tz_of(user, fetch=True)
+        text = t(lang, "action.escalated", code=item.code, when=date_token(item.due, tz),
+                 title=escape(truncate(item.title, 500)), owner=mention(item.owner_id), days=actions.escalation_days)
+        client.chat_postMessage(channel=user, text=with_link(lang, text, item))
+        actions.mark_escalated(item.id, now=now)
+        return Outcome.SENT
+
+    return {KIND_ACTION_REMINDER: reminder, KIND_ACTION_OVERDUE: overdue, KIND_ACTION_ESCALATE: escalate}

@@ -1,14 +1,21 @@
-"""Slack listeners for /digest: channel settings."""
+"""Slack listeners for /digest: the weekly channel digest and the channel's language."""
 
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from bot.services import Services
+from bot.services.digest_text import Schedule, parse_schedule
+from bot.services.digests import SubscriptionInfo
 from bot.text import t
+from handlers.blocks import digest as blocks
+from handlers.blocks.common import date_token, escape, truncate
 from handlers.directory import Directory
 from handlers.replies import guarded
 
@@ -16,6 +23,10 @@ logger = logging.getLogger(__name__)
 
 LANG_WORDS = {"en": "en", "english": "en", "英文": "en", "zh": "zh", "cn": "zh", "chinese": "zh", "中文": "zh",
               "auto": None, "default": None, "默认": None}
+SUBSCRIBE = ("subscribe", "sub", "订阅")
+UNSUBSCRIBE = ("unsubscribe", "unsub", "stop", "取消订阅", "退订")
+NOW = ("now", "立即", "现在")
+UNREACHABLE = ("not_in_channel", "channel_not_found", "is_archived")
 
 
 def register(app: App) -> None:
@@ -23,18 +34,100 @@ def register(app: App) -> None:
     app.command("/digest")(guarded(handle_command))
 
 
-def handle_command(ack: Ack, command: dict[str, Any], respond: Respond, services: Services,
+def handle_command(ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond, services: Services,
                    directory: Directory) -> None:
-    """`/digest lang zh|en|auto` sets the language of the bot's posts in this channel."""
+    """`/digest subscribe [weekday time]`, `unsubscribe`, `now`, `lang zh|en|auto`; anything else explains."""
     words = (command.get("text") or "").split()
-    user, channel = command["user_id"], command["channel_id"]
+    verb = words[0].lower() if words else ""
+    user, channel, team = command["user_id"], command["channel_id"], command["team_id"]
     lang = directory.lang_of(user)
-    if len(words) == 2 and words[0].lower() in ("lang", "language", "语言") and words[1].lower() in LANG_WORDS:
+    if verb in ("lang", "language", "语言") and len(words) == 2 and words[1].lower() in LANG_WORDS:
         ack()
-        choice = LANG_WORDS[words[1].lower()]
-        services.prefs.set_channel_lang(directory.team_id, channel, choice, now=services.now())
-        effective = directory.channel_lang(channel)
+        services.prefs.set_channel_lang(directory.team_id, channel, LANG_WORDS[words[1].lower()], now=services.now())
         respond(text=t(lang, "reply.channel_lang", channel=f"<#{channel}>",
-                       language=t(lang, f"lang.{effective}")), response_type="ephemeral")
+                       language=t(lang, f"lang.{directory.channel_lang(channel)}")), response_type="ephemeral")
+    elif verb in SUBSCRIBE:
+        subscribe(ack, respond, services, directory, team_id=team, channel_id=channel, user_id=user,
+                  typed=" ".join(words[1:]))
+    elif verb in UNSUBSCRIBE and len(words) == 1:
+        ack()
+        removed = services.digests.unsubscribe(team_id=team, channel_id=channel)
+        key = "digest.reply.unsubscribed" if removed else "digest.reply.not_subscribed"
+        respond(text=t(lang, key, channel=f"<#{channel}>"), response_type="ephemeral")
+    elif verb in NOW and len(words) == 1:
+        ack()
+        post_now(client, respond, services, directory, team_id=team, channel_id=channel, user_id=user)
+    else:
+        ack(text=t(lang, "digest.help", tz=services.settings.tz, lang_help=t(lang, "help.digest")))
+
+
+def subscribe(ack: Ack, respond: Respond, services: Services, directory: Directory, *, team_id: str,
+              channel_id: str, user_id: str, typed: str) -> None:
+    """Subscribe the channel at the typed weekday and time (Monday 09:00 by default), and echo the next digest."""
+    lang = directory.lang_of(user_id)
+    schedule = parse_schedule(typed) if typed else Schedule()
+    if schedule is None:
+        ack(text=t(lang, "error.digest_schedule", text=escape(truncate(typed, 100))))
         return
-    ack(text=t(lang, "help.digest"))
+    ack()
+    sub = services.digests.subscribe(team_id=team_id, channel_id=channel_id, user_id=user_id, schedule=schedule,
+                                     now=services.now())
+    respond(text=subscribed_text(lang, sub, tz=directory.tz_of(user_id)), response_type="ephemeral")
+
+
+def subscribed_text(lang: str, sub: SubscriptionInfo, *, tz: str) -> str:
+    """The confirmation: which weekday and time, and when the next digest comes (in the reader's own time)."""
+    when = date_token(sub.next_at, tz, long=True) if sub.next_at else "—"
+    return t(lang, "digest.reply.subscribed", channel=f"<#{sub.channel_id}>",
+             day=t(lang, f"digest.day.{sub.schedule.weekday}"), time=sub.schedule.time_text, tz=sub.tz, when=when)
+
+
+def post_now(client: WebClient, respond: Respond, services: Services, directory: Directory, *, team_id: str,
+             channel_id: str, user_id: str) -> None:
+    """Post a digest in the channel right away (outside the weekly schedule) and tell the caller."""
+    lang = directory.lang_of(user_id)
+    try:
+        post_digest(client, services, directory, team_id=team_id, channel_id=channel_id, now=services.now())
+    except SlackApiError as exc:
+        if exc.response.get("error") not in UNREACHABLE:
+            raise
+        respond(text=t(lang, "reply.not_in_channel", channel=f"<#{channel_id}>"), response_type="ephemeral")
+        return
+    sub = services.digests.subscription(team_id, channel_id)
+    if sub is not None and sub.next_at is not None:
+        text = t(lang, "digest.reply.posted_next", channel=f"<#{channel_id}>",
+                 when=date_token(sub.next_at, directory.tz_of(user_id), long=True))
+    else:
+        text = t(lang, "digest.reply.posted", channel=f"<#{channel_id}>")
+    respond(text=text, response_type="ephemeral")
+
+
+def post_digest(client: WebClient, services: Services, directory: Directory, *, team_id: str, channel_id: str,
+                now: datetime, late_due: datetime | None = None) -> None:
+    """Gather the channel's digest and post it there, in the channel's language."""
+    digest = services.digests.content(team_id, channel_id, now=now)
+    lang, tz = channel_lang(services, directory, team_id, channel_id), services.settings.tz
+    body = blocks.digest_blocks(lang, digest, tz=tz, name_of=lambda user: _name(directory, user),
+                                base_url=workspace_url(client), late_due=late_due)
+    client.chat_postMessage(channel=channel_id, text=blocks.digest_text(lang, digest, tz=tz, late_due=late_due),
+                            blocks=body, unfurl_links=False, unfurl_media=False)
+    logger.info("digest posted in %s (%d blocks)", channel_id, len(body))
+
+
+def channel_lang(services: Services, directory: Directory, team_id: str, channel_id: str) -> str:
+    """The channel's language; the team comes from the request, so it also holds where no directory was loaded."""
+    return services.prefs.channel_lang(team_id, channel_id) or directory.channel_lang(channel_id)
+
+
+def workspace_url(client: WebClient) -> str | None:
+    """The workspace's URL (https://acme.slack.com/), which permalinks start with; None when Slack will not say."""
+    try:
+        return str(client.auth_test().get("url") or "") or None
+    except SlackApiError as exc:
+        logger.info("no workspace URL for digest links: %s", exc.response.get("error"))
+        return None
+
+
+def _name(directory: Directory, user_id: str) -> str:
+    member = directory.get(user_id, fetch=True)
+    return member.label if member else user_id

@@ -8,7 +8,7 @@ import time
 from typing import Any
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackRequestError
 
 from bot.people import Member
 from bot.services.prefs import Preferences
@@ -47,10 +47,18 @@ class Directory:
         self._lock = threading.Lock()
         self._refreshing = False
 
+    def ensure_team(self) -> str:
+        """The workspace's ID, asked of Slack once (auth.test); people's language choices are kept under it."""
+        if not self.team_id:
+            try:
+                self.team_id = str(self._client.auth_test().get("team_id") or "")
+            except (SlackApiError, SlackRequestError, OSError) as exc:  # retried on the next call
+                logger.warning("could not identify the workspace yet: %s", exc)
+        return self.team_id
+
     def load(self) -> None:
         """Fetch the workspace's ID (auth.test) and every member (users.list, paged)."""
-        if not self.team_id:
-            self.team_id = str(self._client.auth_test().get("team_id") or "")
+        self.ensure_team()
         members: dict[str, Member] = {}
         cursor = None
         while True:

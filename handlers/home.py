@@ -1,29 +1,49 @@
-"""Slack listeners for the App Home."""
+"""Slack listeners for the App Home: publish it, act from it (sign, done, record minutes) and page through it."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
 from typing import Any
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
+from bot.errors import Conflict
 from bot.services import Services
+from bot.services.actions import ActionInfo, ActionStatus
+from bot.services.meetings import MeetingInfo
+from bot.services.requirements import RequirementInfo
+from handlers.actions import refresh_card, source_link_of
 from handlers.blocks import home as blocks
+from handlers.blocks import meeting as meeting_blocks
+from handlers.blocks.home import PAGE_SIZE, Ids, Listing, Pages, last_page
 from handlers.directory import Directory
+from handlers.outbound import message_link
 from handlers.replies import guarded
+from handlers.requirement import refresh_sheet
 
 logger = logging.getLogger(__name__)
+
+LINK_WORKERS = 8  # permalinks of one page are asked for side by side
 
 
 def register(app: App) -> None:
     """Wire this feature's listeners."""
     app.event("app_home_opened")(guarded(publish_home))
-    app.action(blocks.Ids.LANGUAGE)(guarded(choose_language))
+    app.action(Ids.LANGUAGE)(guarded(choose_language))
+    app.action(Ids.SIGN)(guarded(sign_from_home))
+    app.action(Ids.DONE)(guarded(complete_from_home))
+    app.action(Ids.RECORD_MINUTES)(guarded(open_minutes_from_home))
+    for pager in (Ids.MORE, Ids.PREVIOUS, Ids.FIRST):
+        app.action(pager)(guarded(turn_page))
+    app.action(Ids.OPEN)(guarded(follow_link))
 
 
 def publish_home(event: dict[str, Any], client: WebClient, services: Services, directory: Directory) -> None:
-    """Show the viewer their App Home."""
+    """Show the viewer their App Home, every part on its first page."""
     if event.get("tab", "home") != "home":
         return
     render(client, services, directory, event["user"])
@@ -37,12 +57,128 @@ def choose_language(ack: Ack, body: dict[str, Any], client: WebClient, services:
     choice = ((body.get("actions") or [{}])[0].get("selected_option") or {}).get("value")
     services.prefs.set_user_lang(directory.team_id, user, None if choice in (None, "auto") else choice,
                                  now=services.now())
-    render(client, services, directory, user)
+    render(client, services, directory, user, _pages(body))
 
 
-def render(client: WebClient, services: Services, directory: Directory, user: str) -> None:
-    """Build and publish one person's home."""
-    view = blocks.home(directory.lang_of(user, fetch=True),
-                       awaiting=services.requirements.awaiting(directory.team_id, user),
-                       chosen_lang=services.prefs.user_lang(directory.team_id, user), tz=directory.tz_of(user))
+def sign_from_home(ack: Ack, body: dict[str, Any], client: WebClient, services: Services,
+                   directory: Directory) -> None:
+    """Sign: the viewer signs a sheet; the sheet's message and the home both show it."""
+    ack()
+    user = body["user"]["id"]
+    try:
+        outcome = services.requirements.sign(_record_id(body), user_id=user, via="home", now=services.now())
+    except Conflict:
+        render(client, services, directory, user, _pages(body))  # the sheet moved on since this home was drawn
+        raise
+    if outcome.changed:
+        refresh_sheet(client, services, directory, outcome.requirement.id,
+                      note=("thread.confirmed", None) if outcome.confirmed_now else None)
+    render(client, services, directory, user, _pages(body))
+
+
+def complete_from_home(ack: Ack, body: dict[str, Any], client: WebClient, services: Services,
+                       directory: Directory) -> None:
+    """Done: the item is finished; its card and the home both show it (refusals reach the error handler)."""
+    ack()
+    user = body["user"]["id"]
+    item, changed = services.actions.set_status(_record_id(body), user_id=user, status=ActionStatus.DONE,
+                                                now=services.now())
+    if changed and item.message_ts:
+        refresh_card(client, services, directory, item, channel_id=item.channel_id, message_ts=item.message_ts,
+                     source_link=source_link_of(client, item))
+    render(client, services, directory, user, _pages(body))
+
+
+def open_minutes_from_home(ack: Ack, body: dict[str, Any], client: WebClient, services: Services,
+                           directory: Directory) -> None:
+    """Record minutes: the minutes modal, for the host or a participant."""
+    ack()
+    user = body["user"]["id"]
+    info = services.meetings.get(_record_id(body))
+    services.meetings.check_can_record(info, user)
+    view = meeting_blocks.minutes_modal(directory.lang_of(user), meeting=info,
+                                        actions=services.actions.for_source("meeting", info.id),
+                                        tz=directory.tz_of(user))
+    client.views_open(trigger_id=body["trigger_id"], view=view)
+
+
+def turn_page(ack: Ack, body: dict[str, Any], client: WebClient, services: Services, directory: Directory) -> None:
+    """Show more / Previous / Back to the first: one part turns its page, the others stay where they were."""
+    ack()
+    pages = _pages(body).turned(str((body.get("actions") or [{}])[0].get("value") or ""))
+    render(client, services, directory, body["user"]["id"], pages)
+
+
+def follow_link(ack: Ack) -> None:
+    """Open: Slack follows the link itself; the click only needs acknowledging."""
+    ack()
+
+
+def render(client: WebClient, services: Services, directory: Directory, user: str, pages: Pages | None = None) -> None:
+    """Build and publish one person's home, each part on the page asked for (or its last one)."""
+    pages = pages or Pages()
+    team, now = directory.team_id, services.now()
+    view = blocks.home(
+        directory.lang_of(user, fetch=True),
+        awaiting=_awaiting(client, services, team, user, pages.sign, now),
+        actions=_actions(client, services, team, user, pages.actions, now),
+        meetings=_meetings(client, services, team, user, pages.meetings, now, upcoming=True),
+        minutes=_meetings(client, services, team, user, pages.minutes, now, upcoming=False),
+        chosen_lang=services.prefs.user_lang(team, user), tz=directory.tz_of(user), now=now,
+    )
     client.views_publish(user_id=user, view=view)
+
+
+# -- gathering one page of each part ------------------------------------------------------------------
+
+def _awaiting(client: WebClient, services: Services, team: str, user: str, page: int,
+              now: datetime) -> Listing[RequirementInfo]:
+    total, late = services.requirements.awaiting_counts(team, user, now)
+    page = min(page, last_page(total))
+    items = services.requirements.awaiting_page(team, user, offset=(page - 1) * PAGE_SIZE,
+                                                limit=PAGE_SIZE) if total else []
+    return Listing(items, total, page, late, _links(client, [(r.id, r.channel_id, r.message_ts) for r in items]))
+
+
+def _actions(client: WebClient, services: Services, team: str, user: str, page: int,
+             now: datetime) -> Listing[ActionInfo]:
+    total, overdue = services.actions.open_counts(team, user, now)
+    page = min(page, last_page(total))
+    items = services.actions.open_page(team, user, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE) if total else []
+    return Listing(items, total, page, overdue, _links(client, [(a.id, a.channel_id, a.message_ts) for a in items]))
+
+
+def _meetings(client: WebClient, services: Services, team: str, user: str, page: int, now: datetime, *,
+              upcoming: bool) -> Listing[MeetingInfo]:
+    def fetch(number: int) -> tuple[list[MeetingInfo], int]:
+        offset = (number - 1) * PAGE_SIZE
+        if upcoming:
+            return services.meetings.upcoming_page(team, user, now, within=timedelta(days=blocks.MEETING_DAYS),
+                                                   offset=offset, limit=PAGE_SIZE)
+        return services.meetings.minutes_owed(team, user, now, offset=offset, limit=PAGE_SIZE)
+
+    items, total = fetch(page)
+    if not items and page > last_page(total):  # fewer than when this page was drawn
+        page = last_page(total)
+        items, total = fetch(page)
+    links = _links(client, [(m.id, m.channel_id, m.message_ts) for m in items]) if upcoming else {}
+    return Listing(items, total, page, 0, links)
+
+
+def _links(client: WebClient, messages: Sequence[tuple[int, str, str | None]]) -> dict[int, str]:
+    """Permalinks of the records' messages, by record id (records without a message have none)."""
+    wanted = [(rid, channel, ts) for rid, channel, ts in messages if channel and ts]
+    if not wanted:
+        return {}
+    with ThreadPoolExecutor(max_workers=min(LINK_WORKERS, len(wanted))) as pool:
+        found = pool.map(lambda m: (m[0], message_link(client, m[1], m[2])), wanted)
+        return {rid: link for rid, link in found if link}
+
+
+def _record_id(body: dict[str, Any]) -> int:
+    return int(body["actions"][0]["value"])
+
+
+def _pages(body: dict[str, Any]) -> Pages:
+    """The pages the clicked home showed."""
+    return Pages.load((body.get("view") or {}).get("private_metadata"))

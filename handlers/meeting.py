@@ -22,7 +22,7 @@ from handlers.blocks.common import ModalMeta
 from handlers.blocks.meeting import Ids
 from handlers.directory import Directory
 from handlers.outbound import message_link, tick_now
-from handlers.replies import field_errors, guarded
+from handlers.replies import field_errors, guarded, in_view
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +36,8 @@ def register(app: App) -> None:
     app.command("/meeting")(guarded(handle_command))
     app.view_submission(Ids.MODAL)(guarded(save_meeting))
     app.view_submission(Ids.MINUTES_MODAL)(guarded(save_minutes))
-    app.action({"action_id": Ids.INPUT, "block_id": ECHOED_BLOCKS})(guarded(echo_fields))
+    app.action({"action_id": Ids.INPUT, "block_id": ECHOED_BLOCKS}, matchers=[in_view(Ids.MODAL)])(
+        guarded(echo_fields))
     app.action(Ids.RECORD_MINUTES)(guarded(open_minutes_modal))
     app.action(Ids.EDIT)(guarded(open_edit_modal))
     app.action(Ids.ACK)(guarded(acknowledge_by_button))
@@ -190,6 +191,9 @@ def save_minutes(ack: Ack, body: dict[str, Any], client: WebClient, services: Se
     card_link = message_link(client, info.channel_id, info.message_ts)
     send_action_dms(client, services, directory, outcome.new_actions, source_link=card_link)
     tick_now(client, services, directory)
+    from handlers import home  # the recorder's home lists minutes still owed
+
+    home.render(client, services, directory, user)
 
 
 def post_minutes(client: WebClient, services: Services, directory: Directory, info: MeetingInfo) -> None:

@@ -84,6 +84,15 @@ def handle_error(error: Exception, body: dict[str, Any], response: BoltResponse 
     return BoltResponse(status=200, body="") if not_acked else None
 
 
+def in_view(callback_id: str) -> Callable[[dict[str, Any]], bool]:
+    """A Bolt matcher: the action happened inside the modal with this callback_id (inputs share action_ids)."""
+
+    def matches(body: dict[str, Any]) -> bool:
+        return (body.get("view") or {}).get("callback_id") == callback_id
+
+    return matches
+
+
 def guarded(fn: Callable[..., None]) -> Callable[..., None]:
     """Wrap a listener so an error after its acknowledgment still reaches `handle_error`.
 

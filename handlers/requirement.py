@@ -22,7 +22,7 @@ from handlers.blocks.common import escape, truncate
 from handlers.blocks.requirement import Ids, ModalMeta
 from handlers.directory import Directory
 from handlers.outbound import link_or_channel, message_link
-from handlers.replies import field_errors, guarded
+from handlers.replies import field_errors, guarded, in_view
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +35,8 @@ def register(app: App) -> None:
     """Wire this feature's listeners."""
     app.command("/requirement")(guarded(handle_command))
     app.view_submission(Ids.MODAL)(guarded(save_sheet))
-    app.action({"action_id": Ids.INPUT, "block_id": ECHOED_BLOCKS})(guarded(echo_dates))
+    app.action({"action_id": Ids.INPUT, "block_id": ECHOED_BLOCKS}, matchers=[in_view(Ids.MODAL)])(
+        guarded(echo_dates))
     app.view_submission(Ids.CHANGES_MODAL)(guarded(save_change_request))
     app.action(Ids.CONFIRM)(guarded(sign_by_button))
     app.action(Ids.REQUEST_CHANGES)(guarded(open_change_request))

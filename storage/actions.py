@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
@@ -79,3 +79,29 @@ def sent_work(session: Session, *, subject: str) -> list[tuple[str, str]]:
         .where(col(OutboxItem.subject) == subject, col(OutboxItem.state) == SENT)
     ).all()
     return [(str(kind), str(payload)) for kind, payload in rows]
+
+
+def open_for_owner_page(
+    session: Session, *, team_id: str, owner_id: str, done: str, offset: int, limit: int
+) -> Sequence[ActionItem]:
+    """One page of an owner's items whose status is not `done`, the soonest due (so the most overdue) first."""
+    return session.scalars(
+        select(ActionItem)
+        .where(col(ActionItem.team_id) == team_id, col(ActionItem.owner_id) == owner_id,
+               col(ActionItem.status) != done)
+        .order_by(col(ActionItem.due_at), col(ActionItem.id))
+        .offset(offset)
+        .limit(limit)
+    ).all()
+
+
+def count_open_for_owner(
+    session: Session, *, team_id: str, owner_id: str, done: str, overdue_before: datetime
+) -> tuple[int, int]:
+    """How many of an owner's items are not `done`, and how many of those were due before `overdue_before`."""
+    total, overdue = session.execute(
+        select(func.count(), func.count(case((col(ActionItem.due_at) < overdue_before, 1))))
+        .where(col(ActionItem.team_id) == team_id, col(ActionItem.owner_id) == owner_id,
+               col(ActionItem.status) != done)
+    ).one()
+    return int(total or 0), int(overdue or 0)

@@ -115,3 +115,34 @@ def upcoming_for(
         .order_by(col(Meeting.start_at))
         .limit(limit)
     ).all()
+
+
+def starts_for(
+    session: Session, *, team_id: str, user_id: str, after: datetime | None, until: datetime,
+    without_minutes: bool = False,
+) -> list[tuple[int, datetime, int]]:
+    """(id, start, duration in minutes) of the meetings the user hosts or joins that start in (after, until].
+
+    The earliest first; `without_minutes` keeps only those whose minutes are not recorded yet.
+    """
+    stmt = (
+        select(col(Meeting.id), col(Meeting.start_at), col(Meeting.duration_minutes))
+        .join(MeetingParticipant, col(MeetingParticipant.meeting_id) == col(Meeting.id), isouter=True)
+        .where(col(Meeting.team_id) == team_id, col(Meeting.start_at) <= until,
+               (col(Meeting.host_id) == user_id) | (col(MeetingParticipant.user_id) == user_id))
+        .distinct()
+        .order_by(col(Meeting.start_at), col(Meeting.id))
+    )
+    if after is not None:
+        stmt = stmt.where(col(Meeting.start_at) > after)
+    if without_minutes:
+        stmt = stmt.where(col(Meeting.minutes_at).is_(None))
+    return [(int(mid or 0), start, int(minutes)) for mid, start, minutes in session.execute(stmt).all()]
+
+
+def get_many(session: Session, meeting_ids: Sequence[int]) -> list[Meeting]:
+    """Meetings by primary key, in the order asked for."""
+    if not meeting_ids:
+        return []
+    found = {m.id: m for m in session.scalars(select(Meeting).where(col(Meeting.id).in_(meeting_ids))).all()}
+    return [found[i] for i in meeting_ids if i in found]

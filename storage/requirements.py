@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import ColumnElement, and_, case, delete, exists, func, or_, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
@@ -134,3 +134,35 @@ def signatures_for(session: Session, pairs: Sequence[tuple[int, int]]) -> dict[i
         if (sig.requirement_id, sig.revision) in wanted:
             out[sig.requirement_id].append(sig)
     return out
+
+
+def _unsigned_by(user_id: str) -> ColumnElement[bool]:
+    """The user owns a role on the record whose current revision they have not signed yet."""
+    def signed(role: str) -> ColumnElement[bool]:
+        return exists().where(col(Signature.requirement_id) == col(Requirement.id),
+                              col(Signature.revision) == col(Requirement.revision), col(Signature.role) == role)
+
+    return or_(and_(col(Requirement.requester_owner) == user_id, ~signed("requester")),
+               and_(col(Requirement.receiver_owner) == user_id, ~signed("receiver")))
+
+
+def awaiting_unsigned_page(
+    session: Session, *, team_id: str, user_id: str, offset: int, limit: int
+) -> Sequence[Requirement]:
+    """One page of the records awaiting the user's own signature, the earliest sign-by first."""
+    return session.scalars(
+        select(Requirement)
+        .where(col(Requirement.team_id) == team_id, col(Requirement.status) == "awaiting", _unsigned_by(user_id))
+        .order_by(col(Requirement.confirm_by), col(Requirement.id))
+        .offset(offset)
+        .limit(limit)
+    ).all()
+
+
+def count_awaiting_unsigned(session: Session, *, team_id: str, user_id: str, late_before: datetime) -> tuple[int, int]:
+    """How many records await the user's own signature, and how many of them are past their sign-by time."""
+    total, late = session.execute(
+        select(func.count(), func.count(case((col(Requirement.confirm_by) < late_before, 1))))
+        .where(col(Requirement.team_id) == team_id, col(Requirement.status) == "awaiting", _unsigned_by(user_id))
+    ).one()
+    return int(total or 0), int(late or 0)

@@ -14,6 +14,7 @@ from sqlmodel import col
 
 from bot.errors import NotAllowed, NotFound, ValidationFailed
 from bot.services.actions import (
+    KIND_ACTION_ESCALATE,
     KIND_ACTION_OVERDUE,
     KIND_ACTION_REMINDER,
     ActionDraft,
@@ -217,12 +218,14 @@ def test_overdue_notice_goes_once_to_the_owner_and_to_escalate_to(bot: Bot) -> N
     alice, bob = dms(bot, ALICE)[-1], dms(bot, BOB)
     assert "已超过截止时间" in alice and "ACT-2026-001" in alice  # each in the reader's own language
     assert len(bob) == 1 and "owned by <@U_ALICE>" in bob[0] and "is not done yet" in bob[0]
-    assert bot.runtime.tick(item.due + timedelta(days=3)).sent == 0
+    assert bot.runtime.tick(item.due + timedelta(days=3)).sent == 1  # the escalation, two working days on
+    assert "Needs attention" in dms(bot, BOB)[-1] and service(bot).get(item.id).escalated_at is not None
+    assert bot.runtime.tick(item.due + timedelta(days=30)).sent == 0
 
 
 def test_escalating_to_the_owner_sends_one_notice(bot: Bot) -> None:
     (item,) = create(bot, draft(owner=BOB), escalate_to=BOB)
-    assert [r.kind for r in outbox(bot)] == [KIND_ACTION_REMINDER, KIND_ACTION_OVERDUE]
+    assert [r.kind for r in outbox(bot)] == [KIND_ACTION_REMINDER, KIND_ACTION_OVERDUE, KIND_ACTION_ESCALATE]
     bot.runtime.tick(item.due + timedelta(hours=1))
     assert len(dms(bot, BOB)) == 1
 
@@ -243,7 +246,8 @@ def test_done_cancels_the_reminders_and_reopening_rearms_only_what_was_not_sent(
     assert {r.state for r in outbox(bot)} == {"sent", "cancelled"}
     assert bot.runtime.tick(item.due + timedelta(days=1)).sent == 0
     service(bot).set_status(item.id, user_id=CAROL, status=ActionStatus.OPEN, now=bot.clock())
-    assert set(due_times(bot)) == {(KIND_ACTION_OVERDUE, BOB), (KIND_ACTION_OVERDUE, CAROL)}
+    assert set(due_times(bot)) == {(KIND_ACTION_OVERDUE, BOB), (KIND_ACTION_OVERDUE, CAROL),
+                                   (KIND_ACTION_ESCALATE, CAROL)}
     assert service(bot).get(item.id).done_at is None
     assert bot.runtime.tick(item.due + timedelta(minutes=1)).sent == 2
     assert len(dms(bot, BOB)) == 2 and len(dms(bot, CAROL)) == 1
@@ -260,7 +264,7 @@ def test_a_due_row_for_an_item_already_done_is_skipped(bot: Bot) -> None:
 
 def test_no_reminder_when_the_lead_has_already_passed(bot: Bot) -> None:
     create(bot, draft(due=bot.clock() + timedelta(hours=3)))
-    assert set(due_times(bot)) == {(KIND_ACTION_OVERDUE, BOB)}
+    assert set(due_times(bot)) - {(KIND_ACTION_ESCALATE, CAROL)} == {(KIND_ACTION_OVERDUE, BOB)}
 
 
 @pytest.mark.office_hours(holidays="CN")
@@ -293,7 +297,7 @@ def test_a_reminder_that_would_land_after_the_due_time_is_skipped(bot: Bot) -> N
     # is already past, and the next working period (Monday morning) would be after the due time
     bot.clock.set(datetime(2026, 11, 27, 20, 0, tzinfo=SHANGHAI))
     create(bot, draft(owner=ALICE, due=datetime(2026, 11, 29, 8, 0, tzinfo=SHANGHAI)))
-    assert set(due_times(bot)) == {(KIND_ACTION_OVERDUE, ALICE)}
+    assert set(due_times(bot)) - {(KIND_ACTION_ESCALATE, CAROL)} == {(KIND_ACTION_OVERDUE, ALICE)}
 
 
 # -- the card, the DMs and the buttons over HTTP ------------------------------------------------------------
@@ -309,7 +313,7 @@ def test_owners_get_their_card_by_dm_in_their_language(bot: Bot) -> None:
     assert f"<{MEETING_LINK}|MTG-2026-001>" in block_text(bob)
     assert "Asia/Shanghai" in block_text(alice) and "America/New_York" in block_text(bob)
     assert "ACT-2026-002" in bob["text"] and "<@U_BOB>" in bob["text"]
-    assert buttons(bob) == [Ids.ACCEPT, Ids.DONE]
+    assert buttons(bob) == [Ids.ACCEPT, Ids.BLOCKED, Ids.DONE]
     found = service(bot).by_message("DU_BOB", bob["ts"])
     assert found is not None and found.code == "ACT-2026-002"
     bot.runtime.tick(bobs.due - timedelta(hours=1))
@@ -334,7 +338,7 @@ def test_accept_and_done_buttons_update_the_card(bot: Bot) -> None:
     assert bot.slack.click(Ids.ACCEPT, user=BOB, message=card).acked_in_time
     bot.fake.wait_for("chat.update", 1)
     card = bot.fake.message("DU_BOB", card["ts"]) or {}
-    assert "In progress" in block_text(card) and buttons(card) == [Ids.DONE]
+    assert "In progress" in block_text(card) and buttons(card) == [Ids.BLOCKED, Ids.DONE]
     assert f"<{MEETING_LINK}|MTG-2026-001>" in block_text(card)  # the source link survives the update
     assert bot.slack.click(Ids.DONE, user=BOB, message=card).acked_in_time
     bot.fake.wait_for("chat.update", 2)
@@ -399,7 +403,7 @@ def test_a_check_mark_on_the_card_marks_it_done_and_removing_it_restores_the_sta
     assert bot.runtime.tick(item.due + timedelta(hours=1)).sent == 0
     assert react("white_check_mark", removed=True)
     shown = bot.fake.message("DU_BOB", card["ts"]) or {}
-    assert service(bot).get(item.id).status == ActionStatus.IN_PROGRESS and buttons(shown) == [Ids.DONE]
+    assert service(bot).get(item.id).status == ActionStatus.IN_PROGRESS and buttons(shown) == [Ids.BLOCKED, Ids.DONE]
     assert bot.runtime.tick(item.due + timedelta(hours=2)).sent == 2  # the overdue notices are back
     with pytest.raises(NotAllowed):
         react("white_check_mark", removed=False, user=DAVE)

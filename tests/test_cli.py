@@ -61,7 +61,8 @@ def test_manifest_file_matches_the_command() -> None:
     data = yaml.safe_load((ROOT / "manifest.yaml").read_text())
     assert data["settings"]["socket_mode_enabled"] is True
     assert data["settings"]["event_subscriptions"]["bot_events"] == BOT_EVENTS
-    assert [c["command"] for c in data["features"]["slash_commands"]] == ["/requirement", "/meeting", "/digest"]
+    commands = [c["command"] for c in data["features"]["slash_commands"]]
+    assert commands == ["/requirement", "/meeting", "/action", "/digest"]
 
 
 def test_manifest_for_http_mode_fills_request_urls() -> None:

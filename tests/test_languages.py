@@ -137,7 +137,9 @@ def test_no_user_facing_text_bypasses_the_catalog() -> None:
         b.modal(PSEUDO, meta=b.ModalMeta("C1", 1, 2), user_id="U_ALICE", now=NOW, tz="UTC", members=[],
                 draft=req.draft(), code=req.code).to_dict(),
         b.changes_modal(PSEUDO, requirement=req).to_dict(),
-        home_blocks.home(PSEUDO, awaiting=[req], chosen_lang=None, tz="UTC").to_dict(),
+        home_blocks.home(PSEUDO, awaiting=home_blocks.Listing([req], total=30, page=2, late=1,
+                                                              links={1: "https://x.example/p1"}),
+                         chosen_lang=None, tz="UTC", now=NOW).to_dict(),
         {"text": b.sheet_text(PSEUDO, req, tz="UTC")},
         {"text": b.thread_note(PSEUDO, "thread.changes_requested", req, user="U_BOB", reason=USER_TEXT)},
     ]

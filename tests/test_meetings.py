@@ -216,7 +216,10 @@ def test_action_items_from_minutes_are_reminded_and_escalated_to_the_host(bot: B
     before_bob = len(dms(bot, BOB))
     bot.runtime.tick(item.due + timedelta(minutes=1))
     assert len(dms(bot, BOB)) == before_bob + 1 and "ACT-2026-001" in dms(bot, BOB)[-1]["text"]
-    assert bot.runtime.tick(item.due + timedelta(days=2)).sent == 0
+    assert bot.runtime.tick(item.due + timedelta(days=1)).sent == 0
+    assert bot.runtime.tick(item.due + timedelta(days=2)).sent == 1  # two working days late: escalated to the host
+    assert "Needs attention" in dms(bot, BOB)[-1]["text"]
+    assert bot.runtime.tick(item.due + timedelta(days=20)).sent == 0
 
 
 def test_edit_reschedules_the_reminders(bot: Bot) -> None:

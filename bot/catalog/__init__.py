@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from bot.catalog import actions, core, digest, home, meetings
+from bot.catalog import actions, core, digest, export, home, meetings
 
-FEATURES = (core, meetings, actions, home, digest)
+FEATURES = (core, meetings, actions, home, digest, export)

@@ -104,11 +104,7 @@ EN: dict[str, str] = {
     "*/requirement list* shows what awaits your signature and this channel's latest sheets.\n"
     "*/requirement RW-2026-001* shows one record with its history.\n"
     "*/requirement help* shows this text.",
-    # App Home and channel settings
-    "home.title": "coordbot",
-    "home.lang_label": "*Language* for what coordbot sends you",
-    "home.lang_auto": "Automatic (from Slack)",
-    "home.help": "/requirement opens a requirement sheet · /requirement list shows what awaits you · /digest lang sets a channel's language",
+    # channel settings
     "help.digest": "*/digest lang zh*, */digest lang en* or */digest lang auto* sets the language of what coordbot posts in this channel (auto: the workspace default).",
     "reply.channel_lang": "coordbot now posts in {language} in {channel}.",
     "lang.en": "English",
@@ -239,10 +235,6 @@ ZH: dict[str, str] = {
     "*/requirement list* 查看等待你签字的需求和本频道最新需求。\n"
     "*/requirement RW-2026-001* 查看某条记录及其变更记录。\n"
     "*/requirement help* 显示本说明。",
-    "home.title": "coordbot",
-    "home.lang_label": "coordbot 发给你的消息使用的*语言*",
-    "home.lang_auto": "自动（跟随 Slack）",
-    "home.help": "/requirement 新建需求确认表 · /requirement list 查看待办 · /digest lang 设置频道语言",
     "help.digest": "*/digest lang zh*、*/digest lang en* 或 */digest lang auto* 设置 coordbot 在本频道发帖的语言（auto：工作区默认语言）。",
     "reply.channel_lang": "coordbot 在 {channel} 将使用{language}发帖。",
     "lang.en": "英文",

@@ -2,6 +2,80 @@
 
 from __future__ import annotations
 
-EN: dict[str, str] = {}
+EN: dict[str, str] = {
+    "home.title": "coordbot",
+    "home.lang_label": "*Language* for what coordbot sends you",
+    "home.lang_auto": "Automatic (from Slack)",
+    "home.help": "/requirement opens a requirement sheet · /requirement list shows what awaits you · "
+    "/meeting schedules a meeting · /digest lang sets a channel's language",
+    # what awaits my signature
+    "home.sign.title": "✍️ Awaiting your signature · {total}",
+    "home.sign.title_late": "✍️ Awaiting your signature · {total} ({late} overdue)",
+    "home.sign.none": "Nothing awaits your signature.",
+    "home.sign.line": "*{code}* · {requester} → {receiver}\nSign by {when}",
+    "home.sign.button": "Sign",
+    # my open action items
+    "home.actions.title": "📌 Open action items · {total}",
+    "home.actions.title_late": "📌 Open action items · {total} ({late} overdue)",
+    "home.actions.none": "No open action items.",
+    "home.actions.line": "*{code}* · {title}\nDue {when} · {status}",
+    "home.actions.source": "from {source}",
+    "home.actions.done": "Done",
+    # my upcoming meetings
+    "home.meetings.title": "📅 Upcoming meetings, next {days} days · {total}",
+    "home.meetings.none": "No meetings in the next {days} days.",
+    "home.meetings.line": "*{code}* · {title}\n{when} · {minutes} min · host {host}",
+    "home.meetings.now": "🟢 *Under way*",
+    # minutes I still owe
+    "home.minutes.title": "📝 Minutes still to record · {total}",
+    "home.minutes.none": "No minutes outstanding.",
+    "home.minutes.line": "*{code}* · {title}\nHeld {when} · host {host}",
+    "home.minutes.button": "Record minutes",
+    # shared
+    "home.overdue.days": "🔴 *OVERDUE by {n} days*",
+    "home.overdue.one_day": "🔴 *OVERDUE by 1 day*",
+    "home.overdue.hours": "🔴 *OVERDUE by {n} hours*",
+    "home.overdue.one_hour": "🔴 *OVERDUE by 1 hour*",
+    "home.overdue.now": "🔴 *OVERDUE*",
+    "home.open": "Open",
+    "home.more": "Show more ({n} more)",
+    "home.previous": "Previous",
+    "home.first": "Back to the first",
+    "home.showing": "Showing {first}–{last} of {total}",
+}
 
-ZH: dict[str, str] = {}
+ZH: dict[str, str] = {
+    "home.title": "coordbot",
+    "home.lang_label": "coordbot 发给你的消息使用的*语言*",
+    "home.lang_auto": "自动（跟随 Slack）",
+    "home.help": "/requirement 新建需求确认表 · /requirement list 查看待办 · /meeting 安排会议 · /digest lang 设置频道语言",
+    "home.sign.title": "✍️ 等待你签字 · {total}",
+    "home.sign.title_late": "✍️ 等待你签字 · {total}（{late} 项已逾期）",
+    "home.sign.none": "没有等待你签字的需求。",
+    "home.sign.line": "*{code}* · {requester} → {receiver}\n{when} 前签字",
+    "home.sign.button": "签字",
+    "home.actions.title": "📌 未完成的行动项 · {total}",
+    "home.actions.title_late": "📌 未完成的行动项 · {total}（{late} 项已逾期）",
+    "home.actions.none": "没有未完成的行动项。",
+    "home.actions.line": "*{code}* · {title}\n截止 {when} · {status}",
+    "home.actions.source": "来自 {source}",
+    "home.actions.done": "完成",
+    "home.meetings.title": "📅 未来 {days} 天的会议 · {total}",
+    "home.meetings.none": "未来 {days} 天没有会议。",
+    "home.meetings.line": "*{code}* · {title}\n{when} · {minutes} 分钟 · 主持人 {host}",
+    "home.meetings.now": "🟢 *进行中*",
+    "home.minutes.title": "📝 待记录的会议纪要 · {total}",
+    "home.minutes.none": "没有待记录的会议纪要。",
+    "home.minutes.line": "*{code}* · {title}\n{when} 召开 · 主持人 {host}",
+    "home.minutes.button": "记录纪要",
+    "home.overdue.days": "🔴 *已逾期 {n} 天*",
+    "home.overdue.one_day": "🔴 *已逾期 1 天*",
+    "home.overdue.hours": "🔴 *已逾期 {n} 小时*",
+    "home.overdue.one_hour": "🔴 *已逾期 1 小时*",
+    "home.overdue.now": "🔴 *已逾期*",
+    "home.open": "打开",
+    "home.more": "显示更多（还有 {n} 项）",
+    "home.previous": "上一页",
+    "home.first": "回到第一页",
+    "home.showing": "第 {first}–{last} 项，共 {total} 项",
+}

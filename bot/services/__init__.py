@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from bot.config import Settings
 from bot.outbox import Outbox
 from bot.services.actions import ActionService
+from bot.services.digests import DigestService
 from bot.services.meetings import MeetingService
 from bot.services.prefs import Preferences
 from bot.services.requirements import RequirementService
@@ -31,6 +32,7 @@ class Services:
     prefs: Preferences
     actions: ActionService
     meetings: MeetingService
+    digests: DigestService
     clock: Callable[[], datetime] = field(default=utc_now)
 
     def now(self) -> datetime:
@@ -42,7 +44,8 @@ class Services:
               clock: Callable[[], datetime] = utc_now) -> Services:
         """Wire the services from settings and a session factory."""
         calendar = settings.calendar
-        actions = ActionService(session_scope, tz=settings.tz, lead=settings.action_lead, calendar=calendar)
+        actions = ActionService(session_scope, tz=settings.tz, lead=settings.action_lead, calendar=calendar,
+                                escalation_days=settings.escalation_days)
         meetings = MeetingService(session_scope, actions, tz=settings.tz, agenda_lead=settings.agenda_lead,
                                   start_lead=settings.meeting_reminder, minutes_due=settings.minutes_due,
                                   calendar=calendar)
@@ -61,5 +64,6 @@ class Services:
             prefs=Preferences(session_scope),
             actions=actions,
             meetings=meetings,
+            digests=DigestService(session_scope, tz=settings.tz),
             clock=clock,
         )

@@ -36,6 +36,7 @@ FIELD = "action_items"  # the field a batch's validation errors are reported on
 
 KIND_ACTION_REMINDER = "action.reminder"
 KIND_ACTION_OVERDUE = "action.overdue"
+KIND_ACTION_ESCALATE = "action.escalate"
 
 
 class ActionStatus(StrEnum):
@@ -80,7 +81,14 @@ class ActionInfo:
     created_at: datetime
     updated_at: datetime
     done_at: datetime | None
+    context: str = ""
+    escalated_at: datetime | None = None
     history: tuple[HistoryItem, ...] = ()
+
+    @property
+    def escalation_target(self) -> str:
+        """Who hears when the item stays overdue: the meeting host (or other source's lead), else the creator."""
+        return self.escalate_to or self.creator_id
 
     @property
     def overdue_recipients(self) -> list[str]:
@@ -116,12 +124,14 @@ class ActionService:
         tz: str = "UTC",
         lead: timedelta = timedelta(hours=24),
         calendar: WorkCalendar | None = None,
+        escalation_days: int = 2,
     ) -> None:
         self._scope = session_scope
         self._zone = ZoneInfo(tz)
         self._calendar = calendar or WorkCalendar()
         self.tz_of: Callable[[str], str] = lambda _user: tz  # the recipient's timezone; the app wires Slack's
         self.lead = lead
+        self.escalation_days = escalation_days
 
     # -- creation and status ------------------------------------------------------------------
 
@@ -137,6 +147,7 @@ class ActionService:
         source_code: str = "",
         escalate_to: str | None = None,
         channel_id: str = "",
+        context: str = "",
     ) -> list[ActionInfo]:
         """Store a batch of items in one unit of work, each with its ID, history and reminders."""
         validate_drafts(drafts, now)
@@ -152,7 +163,7 @@ class ActionService:
                     owner_id=draft.owner_id, creator_id=creator_id, due_at=draft.due,
                     deliverable=draft.deliverable.strip(), status=ActionStatus.OPEN, source_type=source_type,
                     source_id=source_id, source_code=source_code, escalate_to=escalate_to or None,
-                    channel_id=channel_id, created_at=now, updated_at=now,
+                    channel_id=channel_id, created_at=now, updated_at=now, context=context.strip()[:3000],
                 )
                 s.add(row)
                 s.flush()
@@ -249,6 +260,19 @@ class ActionService:
             rows = repo.open_for_owner(s, team_id=team_id, owner_id=owner_id, done=ActionStatus.DONE, limit=limit)
             return [self._load(s, r) for r in rows]
 
+    def open_page(self, team_id: str, owner_id: str, *, offset: int = 0, limit: int = 10) -> list[ActionInfo]:
+        """One page of an owner's items not yet done, the soonest due (so the most overdue) first."""
+        with self._scope() as s:
+            rows = repo.open_for_owner_page(s, team_id=team_id, owner_id=owner_id, done=ActionStatus.DONE,
+                                            offset=offset, limit=limit)
+            return [self._load(s, r) for r in rows]
+
+    def open_counts(self, team_id: str, owner_id: str, now: datetime) -> tuple[int, int]:
+        """How many items an owner has not done yet, and how many of them are overdue."""
+        with self._scope() as s:
+            return repo.count_open_for_owner(s, team_id=team_id, owner_id=owner_id, done=ActionStatus.DONE,
+                                             overdue_before=now)
+
     # -- internals --------------------------------------------------------------------------------
 
     @staticmethod
@@ -285,6 +309,26 @@ class ActionService:
             outbox.schedule(s, kind=KIND_ACTION_OVERDUE, subject=subject,
                             key=f"action:{info.id}:overdue:{user}{suffix}", due_at=due_at, now=now,
                             payload={"action_id": info.id, "user_id": user})
+        target = info.escalation_target
+        if self.escalation_days > 0 and info.escalated_at is None and (KIND_ACTION_ESCALATE, target) not in already:
+            tz = self.tz_of(target)
+            late = self._calendar.add_working_days(info.due, self.escalation_days, tz)
+            escalate_at = self._calendar.place(late, tz=tz, now=max(now, late))
+            outbox.schedule(s, kind=KIND_ACTION_ESCALATE, subject=subject,
+                            key=f"action:{info.id}:escalate{suffix}", due_at=escalate_at, now=now,
+                            payload={"action_id": info.id, "user_id": target})
+
+    def mark_escalated(self, action_id: int, *, now: datetime) -> ActionInfo:
+        """Record that an overdue item was escalated (once)."""
+        with self._scope() as s:
+            row = self._get(s, action_id, lock=True)
+            if row.escalated_at is None:
+                row.escalated_at = now
+                s.add(row)
+                repo.add_history(s, action_id=action_id, at=now, actor_id="coordbot", action="escalated",
+                                 detail=json.dumps({"to": row.escalate_to or row.creator_id}))
+                s.flush()
+            return self._load(s, row)
 
     def _load(self, s: Session, row: ActionItem, *, with_history: bool = False) -> ActionInfo:
         history = repo.history(s, int(row.id or 0)) if with_history else ()
@@ -294,7 +338,7 @@ class ActionService:
             status=ActionStatus(row.status), blocked_reason=row.blocked_reason, source_type=row.source_type,
             source_id=row.source_id, source_code=row.source_code, escalate_to=row.escalate_to,
             channel_id=row.channel_id, message_ts=row.message_ts, created_at=row.created_at,
-            updated_at=row.updated_at, done_at=row.done_at,
+            updated_at=row.updated_at, done_at=row.done_at, context=row.context, escalated_at=row.escalated_at,
             history=tuple(HistoryItem(h.at, h.actor_id, h.action, json.loads(h.detail or "{}")) for h in history),
         )
 

@@ -372,6 +372,28 @@ class MeetingService:
             return [self._load(s, r) for r in repo.upcoming_for(s, team_id=team_id, user_id=user_id, after=now,
                                                                    limit=limit)]
 
+    def upcoming_page(
+        self, team_id: str, user_id: str, now: datetime, *, within: timedelta = timedelta(days=14), offset: int = 0,
+        limit: int = 10,
+    ) -> tuple[list[MeetingInfo], int]:
+        """One page of the user's meetings that are under way or start within `within`, soonest first; and how many."""
+        with self._scope() as s:
+            # no meeting lasts longer than MAX_DURATION, so one that started earlier is over
+            starts = repo.starts_for(s, team_id=team_id, user_id=user_id,
+                                     after=now - timedelta(minutes=MAX_DURATION), until=now + within)
+            ids = [mid for mid, start, minutes in starts if start + timedelta(minutes=minutes) > now]
+            return [self._load(s, r) for r in repo.get_many(s, ids[offset:offset + limit])], len(ids)
+
+    def minutes_owed(
+        self, team_id: str, user_id: str, now: datetime, *, offset: int = 0, limit: int = 10
+    ) -> tuple[list[MeetingInfo], int]:
+        """One page of the user's meetings that are over without minutes, oldest first; and how many there are."""
+        with self._scope() as s:
+            starts = repo.starts_for(s, team_id=team_id, user_id=user_id, after=None, until=now,
+                                     without_minutes=True)
+            ids = [mid for mid, start, minutes in starts if start + timedelta(minutes=minutes) <= now]
+            return [self._load(s, r) for r in repo.get_many(s, ids[offset:offset + limit])], len(ids)
+
     # -- internals -------------------------------------------------------------------------------------
 
     @staticmethod

@@ -468,6 +468,17 @@ class RequirementService:
             infos = self._load_many(s, rows)
         return [i for i in infos if user_id in i.unsigned_owners][:limit]
 
+    def awaiting_page(self, team_id: str, user_id: str, *, offset: int = 0, limit: int = 10) -> list[RequirementInfo]:
+        """One page of the records awaiting the user's own signature, the earliest sign-by first."""
+        with self._scope() as s:
+            rows = repo.awaiting_unsigned_page(s, team_id=team_id, user_id=user_id, offset=offset, limit=limit)
+            return self._load_many(s, rows)
+
+    def awaiting_counts(self, team_id: str, user_id: str, now: datetime) -> tuple[int, int]:
+        """How many records await the user's own signature, and how many of them are past their sign-by time."""
+        with self._scope() as s:
+            return repo.count_awaiting_unsigned(s, team_id=team_id, user_id=user_id, late_before=now)
+
     def latest(self, team_id: str, channel_id: str, limit: int = 10) -> list[RequirementInfo]:
         """The channel's most recent records."""
         with self._scope() as s:

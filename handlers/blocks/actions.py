@@ -3,14 +3,32 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from datetime import datetime, time
 from enum import StrEnum
 from typing import Any
 
-from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, ContextBlock, MarkdownTextObject, SectionBlock
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    ConversationFilter,
+    ConversationSelectElement,
+    InputBlock,
+    MarkdownTextObject,
+    PlainTextInputElement,
+    SectionBlock,
+    UserSelectElement,
+)
+from slack_sdk.models.blocks.basic_components import DispatchActionConfig
+from slack_sdk.models.views import View
 
-from bot.services.actions import ActionInfo, ActionStatus
-from bot.text import t
-from handlers.blocks.common import context, date_token, escape, mention, plain, section, truncate
+from bot.dates import parse_when
+from bot.errors import ValidationFailed
+from bot.services.actions import ActionDraft, ActionInfo, ActionStatus
+from bot.text import t, text_lang
+from handlers.blocks.common import ModalMeta, context, date_token, escape, mention, plain, section, truncate
 
 FIELD_MAX = 2000  # a section field's text
 
@@ -19,9 +37,16 @@ class Ids(StrEnum):
     """block_id and action_id values this feature owns."""
 
     ACCEPT = "action_accept"
+    IN_PROGRESS = "action_in_progress"
+    BLOCKED = "action_blocked"
     DONE = "action_done"
     SOURCE = "action_source"
     BUTTONS = "action_buttons"
+    MODAL = "action_modal"
+    BLOCKED_MODAL = "action_blocked_modal"
+    SHORTCUT = "create_action_item"
+    REASON = "reason"
+    INPUT = "value"
 
 
 def _field(label: str, body: str) -> MarkdownTextObject:
@@ -53,17 +78,31 @@ def action_card(lang: str, item: ActionInfo, *, tz: str, source_link: str | None
         shown = f"<{source_link}|{code}>" if source_link else code
         blocks.append(ContextBlock(block_id=Ids.SOURCE, elements=[
             MarkdownTextObject(text=truncate(f"{escape(t(lang, 'action.source'))}: {shown}", FIELD_MAX))]))
+    if item.context:
+        blocks.append(context(t(lang, "action.context", text=_context(lang, item.context))))
     if item.status == ActionStatus.DONE and item.done_at:
         blocks.append(context(t(lang, "action.done_at", when=date_token(item.done_at, tz))))
     if buttons and item.status != ActionStatus.DONE:
-        elements = []
-        if item.status != ActionStatus.IN_PROGRESS:
-            elements.append(ButtonElement(action_id=Ids.ACCEPT, text=plain(t(lang, "action.button.accept")),
-                                          value=str(item.id)))
+        # Accept while it is new, In progress to unblock, Blocked while it is not, Done always.
+        offered = {ActionStatus.OPEN: (Ids.ACCEPT, Ids.BLOCKED), ActionStatus.IN_PROGRESS: (Ids.BLOCKED,),
+                   ActionStatus.BLOCKED: (Ids.IN_PROGRESS,)}[item.status]
+        labels = {Ids.ACCEPT: "action.button.accept", Ids.IN_PROGRESS: "action.button.in_progress",
+                  Ids.BLOCKED: "action.button.blocked"}
+        elements = [ButtonElement(action_id=i, text=plain(t(lang, labels[i])), value=str(item.id)) for i in offered]
         elements.append(ButtonElement(action_id=Ids.DONE, text=plain(t(lang, "action.button.done")),
                                       value=str(item.id), style="primary"))
         blocks.append(ActionsBlock(block_id=f"{Ids.BUTTONS}_{item.id}", elements=elements))
     return blocks
+
+
+def _context(lang: str, raw: str) -> str:
+    """An item's context: an excerpt of the message it came from, and a link to it."""
+    link, _, excerpt = raw.partition("\n")
+    shown = escape(truncate(excerpt, 300))
+    if link.startswith("https://"):
+        linked = t(lang, "action.context_link", link=link)
+        return f"{shown} · {linked}" if shown else linked
+    return escape(truncate(raw, 300))
 
 
 def action_text(lang: str, item: ActionInfo, tz: str) -> str:
@@ -85,3 +124,130 @@ def shown_source_link(blocks: list[dict[str, Any]] | None) -> str | None:
             if found:
                 return found[1]
     return None
+
+
+_DISPATCH = DispatchActionConfig(trigger_actions_on=["on_enter_pressed", "on_character_entered"])
+SOURCE_RE = re.compile(r"^(RW|MTG)-\d{4}-\d{3,}$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class ActionPrefill:
+    """What the /action modal starts with (from a one-liner or a message)."""
+
+    title: str = ""
+    owner_id: str | None = None
+    due_text: str = ""
+    deliverable: str = ""
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class ActionForm:
+    """The /action modal, read."""
+
+    draft: ActionDraft
+    channel_id: str
+    source: str
+
+
+def _input(block_id: str, label: str, *, initial: str = "", multiline: bool = False, optional: bool = False,
+           max_length: int = 500, placeholder: str | None = None, dispatch: bool = False) -> InputBlock:
+    return InputBlock(
+        block_id=block_id, label=plain(label, 2000), optional=optional, dispatch_action=dispatch or None,
+        element=PlainTextInputElement(action_id=Ids.INPUT, multiline=multiline, max_length=max_length,
+                                      initial_value=truncate(initial, max_length) or None,
+                                      placeholder=plain(placeholder, 150) if placeholder else None,
+                                      dispatch_action_config=_DISPATCH if dispatch else None))
+
+
+def due_echo(lang: str, raw: str, *, now: datetime, tz: str, workday_end: time = time(18, 0)) -> str:
+    """What the bot understood of a typed due date, in the reader's own time."""
+    raw = raw.strip()
+    if not raw:
+        return t(lang, "echo.empty_due")
+    when = parse_when(raw, now=now, tz=tz, workday_end=workday_end)
+    if when is None:
+        return "⚠️ " + t(text_lang(raw, lang), "error.unparseable_date", text=escape(raw[:60]))
+    if when <= now:
+        return "⚠️ " + t(text_lang(raw, lang), "error.in_past")
+    return t(lang, "echo.date", when=date_token(when, tz, long=True))
+
+
+def action_modal(lang: str, *, meta: ModalMeta, user_id: str, now: datetime, tz: str,
+                 prefill: ActionPrefill | None = None, workday_end: time = time(18, 0)) -> View:
+    """The modal for a new action item: what, owner, due (echoed), deliverable, channel, source."""
+    p = prefill or ActionPrefill()
+    blocks: list[Block] = [
+        _input("what", t(lang, "action.field.what"), initial=p.title, multiline=True),
+        InputBlock(block_id="owner", label=plain(t(lang, "action.field.owner")),
+                   element=UserSelectElement(action_id=Ids.INPUT, initial_user=p.owner_id or None)),
+        _input("due", t(lang, "action.field.due"), initial=p.due_text, max_length=100,
+               placeholder=t(lang, "action.placeholder.due"), dispatch=True),
+        ContextBlock(block_id="due_echo", elements=[MarkdownTextObject(
+            text=due_echo(lang, p.due_text, now=now, tz=tz, workday_end=workday_end))]),
+        _input("deliverable", t(lang, "action.field.deliverable"), initial=p.deliverable, optional=True,
+               max_length=1000),
+        InputBlock(block_id="channel", label=plain(t(lang, "action.field.channel")),
+                   element=ConversationSelectElement(
+                       action_id=Ids.INPUT, initial_conversation=meta.origin_channel or None,
+                       filter=ConversationFilter(include=["public", "private"], exclude_bot_users=True))),
+        _input("source", t(lang, "action.field.source"), initial=p.source, optional=True, max_length=32,
+               placeholder=t(lang, "action.placeholder.source")),
+    ]
+    return View(type="modal", callback_id=Ids.MODAL, private_metadata=meta.dump(), blocks=blocks,
+                title=plain(t(lang, "action.modal_title"), 24), submit=plain(t(lang, "action.modal_submit"), 24),
+                close=plain(t(lang, "modal.close"), 24))
+
+
+def with_due_echo(view: dict[str, Any], text: str) -> View:
+    """The same modal with the due echo replaced; inputs keep what the user typed."""
+    blocks = [ContextBlock(block_id="due_echo", elements=[MarkdownTextObject(text=text)]).to_dict()
+              if b.get("block_id") == "due_echo" else b for b in view.get("blocks") or []]
+    keep = ("type", "callback_id", "title", "submit", "close", "private_metadata")
+    return View(**{k: view[k] for k in keep if view.get(k) is not None}, blocks=blocks)
+
+
+def _value(values: dict[str, Any], block_id: str, key: str = "value") -> str:
+    block = values.get(block_id) or {}
+    element = block.get(Ids.INPUT) if isinstance(block, dict) else None
+    raw = element.get(key) if isinstance(element, dict) else None
+    return raw if isinstance(raw, str) else ""
+
+
+def parse_action_form(values: dict[str, Any], *, now: datetime, tz: str, lang: str,
+                      workday_end: time = time(18, 0)) -> ActionForm:
+    """Read the /action modal; unreadable fields raise ValidationFailed."""
+    errors: dict[str, tuple[str, dict[str, Any]]] = {}
+    title, owner = _value(values, "what").strip(), _value(values, "owner", "selected_user")
+    raw_due = _value(values, "due").strip()
+    due = parse_when(raw_due, now=now, tz=tz, workday_end=workday_end) if raw_due else None
+    if not title:
+        errors["what"] = ("error.required", {})
+    if not owner:
+        errors["owner"] = ("error.required", {})
+    if not raw_due:
+        errors["due"] = ("error.required", {})
+    elif due is None:
+        errors["due"] = ("error.unparseable_date", {"text": raw_due[:60], "_lang": text_lang(raw_due, lang)})
+    elif due <= now:
+        errors["due"] = ("error.in_past", {"_lang": text_lang(raw_due, lang)})
+    source = _value(values, "source").strip().upper()
+    if source and not SOURCE_RE.match(source):
+        errors["source"] = ("error.action_source_unknown", {"code": source[:32]})
+    channel = _value(values, "channel", "selected_conversation")
+    if not channel:
+        errors["channel"] = ("error.required", {})
+    if errors:
+        raise ValidationFailed(errors)
+    draft = ActionDraft(title=title, owner_id=owner, due=due or now, deliverable=_value(values, "deliverable"))
+    return ActionForm(draft=draft, channel_id=channel, source=source)
+
+
+def blocked_modal(lang: str, item: ActionInfo) -> View:
+    """Ask what is blocking an item."""
+    return View(type="modal", callback_id=Ids.BLOCKED_MODAL, private_metadata=str(item.id),
+                title=plain(t(lang, "action.blocked_title"), 24), submit=plain(t(lang, "action.blocked_submit"), 24),
+                close=plain(t(lang, "modal.close"), 24), blocks=[
+                    section(t(lang, "action.card_title", code=item.code, title=escape(truncate(item.title, 500)))),
+                    _input(Ids.REASON, t(lang, "action.blocked_label", code=item.code), multiline=True,
+                           max_length=3000)])

@@ -74,16 +74,17 @@ class ModalMeta:
     origin_channel: str
     record_id: int | None = None
     revision: int | None = None
+    context_ts: str = ""  # a message the form was started from
 
     def dump(self) -> str:
         """JSON for private_metadata."""
-        return json.dumps({"c": self.origin_channel, "r": self.record_id, "v": self.revision})
+        return json.dumps({"c": self.origin_channel, "r": self.record_id, "v": self.revision, "m": self.context_ts})
 
     @classmethod
     def load(cls, raw: str | None) -> ModalMeta:
         """Read private_metadata; tolerate an empty or foreign value."""
         try:
             data = json.loads(raw or "{}")
-            return cls(str(data.get("c") or ""), data.get("r"), data.get("v"))
+            return cls(str(data.get("c") or ""), data.get("r"), data.get("v"), str(data.get("m") or ""))
         except (ValueError, AttributeError):
             return cls("")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from handlers import actions, digest, home, meeting, reactions, requirement
+from handlers import actions, digest, history, home, meeting, reactions, requirement
 from handlers.replies import handle_error
 
 
@@ -13,6 +13,7 @@ def register_all(app: App) -> None:
     requirement.register(app)
     meeting.register(app)
     actions.register(app)
+    history.register(app)
     reactions.register(app)
     home.register(app)
     digest.register(app)

@@ -87,7 +87,8 @@ def card_message(bot: Bot, user: str) -> dict[str, Any]:
 
 def buttons(message: dict[str, Any]) -> list[str]:
     """The action_ids of a message's buttons."""
-    return [e["action_id"] for b in message.get("blocks") or [] if b["type"] == "actions" for e in b["elements"]]
+    return [e["action_id"] for b in message.get("blocks") or [] if b["type"] == "actions" for e in b["elements"]
+            if e["type"] == "button"]
 
 
 def history(bot: Bot, action_id: int) -> list[tuple[str, str, dict[str, Any]]]:

@@ -73,7 +73,7 @@ def test_schedule_posts_the_card_and_plans_the_reminders(bot: Bot) -> None:
     assert "MTG-2026-001 · Q1 launch plan" in text and "Decide the launch date and owners" in text
     assert "1. Launch date — <@U_BOB> — 20 min" in text and "3. Risks — <@U_ALICE> — 10 min" in text
     actions = [e["action_id"] for b in card["blocks"] if b["type"] == "actions" for e in b["elements"]]
-    assert actions == [Ids.RECORD_MINUTES, Ids.EDIT]
+    assert actions == [Ids.RECORD_MINUTES, Ids.EDIT, "record_history"]
     due = {(r.kind, json.loads(r.payload)["user_id"]): r.due_at for r in rows(bot)}
     for user in (ALICE, BOB, DAVE):
         assert due[("meeting.agenda", user)] == START - timedelta(days=3)
@@ -245,3 +245,19 @@ def test_owner_marks_an_action_item_done_with_a_reaction_on_its_card(bot: Bot) -
     wait_until(lambda: bot.runtime.services.actions.get(item.id).status == "done", what="done by ✅")
     bot.runtime.tick(item.due + timedelta(days=1))
     assert {r.state for r in rows(bot) if r.kind.startswith("action.")} <= {"cancelled"}  # no reminder, no notice
+
+
+def test_history_of_a_meeting_and_of_an_action_item(bot: Bot) -> None:
+    card = schedule(bot)
+    record_minutes(bot, card, user=BOB, action_items="Book the venue — @dave — 2026-12-10 18:00")
+    wait_until(lambda: bot.runtime.services.actions.for_source("meeting", 1), what="item")
+    bot.slack.click("record_history", user=CAROL, message=bot.fake.message(GENERAL, card["ts"]), value="meeting:1")
+    text = block_text(bot.fake.wait_for("response_url")[0].params)
+    assert "<@U_ALICE> scheduled the meeting" in text and "<@U_BOB> recorded the minutes" in text
+    actions = bot.runtime.services.actions
+    wait_until(lambda: actions.get(1).message_ts, what="the item's card attached")
+    item = actions.set_status(1, user_id=DAVE, status="in_progress", now=bot.clock())[0]
+    dm_card = bot.fake.message(item.channel_id, item.message_ts or "")
+    bot.slack.click("record_history", user=DAVE, message=dm_card, value="action:1")
+    text = block_text(bot.fake.wait_for("response_url", 2)[-1].params)
+    assert "ACT-2026-001 的变更记录" in text and "待开始 → 进行中" in text  # Dave reads Chinese

@@ -30,7 +30,7 @@ def test_submission_posts_sheet_with_id_fields_and_buttons(bot: Bot) -> None:
     assert f"<@{ALICE}>" in message["text"] and f"<@{BOB}>" in message["text"]  # both owners are notified
     assert "Awaiting signatures" in text
     actions = [e["action_id"] for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]]
-    assert actions == [Ids.CONFIRM, Ids.REQUEST_CHANGES, Ids.EDIT]
+    assert actions == [Ids.CONFIRM, Ids.REQUEST_CHANGES, Ids.EDIT, "record_history"]
     row = record(bot)
     assert row.status == "awaiting" and row.message_ts == message["ts"] and row.channel_id == GENERAL
     # confirm_by defaults to "in 24 hours", read when the form is submitted
@@ -138,3 +138,15 @@ def test_ids_increase_per_record(bot: Bot) -> None:
     create_sheet(bot)
     second = create_sheet(bot)
     assert "RW-2026-002" in block_text(second)
+
+
+def test_history_is_one_click_away_on_the_sheet(bot: Bot) -> None:
+    message = create_sheet(bot)
+    bot.slack.react("white_check_mark", channel=GENERAL, ts=message["ts"], user=BOB)
+    bot.fake.wait_for("chat.update")
+    stored = bot.fake.message(GENERAL, message["ts"]) or {}
+    assert bot.slack.click("record_history", user=CAROL, message=stored, value="requirement:1").status == 200
+    reply = bot.fake.wait_for("response_url")[0].params
+    text = block_text(reply)
+    assert reply["response_type"] == "ephemeral" and "History of RW-2026-001" in text
+    assert "<@U_ALICE> created revision 1" in text and "<@U_BOB> signed revision 1" in text

@@ -100,6 +100,18 @@ EN: dict[str, str] = {
     "history.changes_requested": "{when} · {user} requested changes: {reason}",
     "history.revised": "{when} · {user} saved revision {revision}",
     "history.question_answered": "{when} · {user} marked question {question} answered",
+    "history.menu": "History",
+    "history.title": "History of {code}",
+    "history.earlier": "{n} earlier entries are in the export (coordbot export).",
+    "history.meeting.created": "{when} · {user} scheduled the meeting",
+    "history.meeting.edited": "{when} · {user} changed the details",
+    "history.meeting.minutes_recorded": "{when} · {user} recorded the minutes",
+    "history.meeting.minutes_edited": "{when} · {user} edited the minutes",
+    "history.meeting.minutes_acknowledged": "{when} · {user} acknowledged the minutes",
+    "history.meeting.ack_withdrawn": "{when} · {user} withdrew their acknowledgment",
+    "history.action.created": "{when} · {user} created the item",
+    "history.action.status_changed": "{when} · {user}: {from} → {to}",
+    "history.action.escalated": "{when} · escalated (overdue)",
     "help.requirement": "*/requirement* opens a new requirement sheet.\n"
     "*/requirement list* shows what awaits your signature and this channel's latest sheets.\n"
     "*/requirement RW-2026-001* shows one record with its history.\n"
@@ -231,6 +243,18 @@ ZH: dict[str, str] = {
     "history.changes_requested": "{when} · {user} 要求修改：{reason}",
     "history.revised": "{when} · {user} 保存第 {revision} 版",
     "history.question_answered": "{when} · {user} 标记第 {question} 项待确认事项已答复",
+    "history.menu": "变更记录",
+    "history.title": "{code} 的变更记录",
+    "history.earlier": "更早的 {n} 条记录请用 coordbot export 导出查看。",
+    "history.meeting.created": "{when} · {user} 安排了会议",
+    "history.meeting.edited": "{when} · {user} 修改了会议信息",
+    "history.meeting.minutes_recorded": "{when} · {user} 记录了会议纪要",
+    "history.meeting.minutes_edited": "{when} · {user} 修改了会议纪要",
+    "history.meeting.minutes_acknowledged": "{when} · {user} 确认了会议纪要",
+    "history.meeting.ack_withdrawn": "{when} · {user} 撤回了确认",
+    "history.action.created": "{when} · {user} 创建了行动项",
+    "history.action.status_changed": "{when} · {user}：{from} → {to}",
+    "history.action.escalated": "{when} · 已逾期上报",
     "help.requirement": "*/requirement* 新建需求沟通与确认表。\n"
     "*/requirement list* 查看等待你签字的需求和本频道最新需求。\n"
     "*/requirement RW-2026-001* 查看某条记录及其变更记录。\n"

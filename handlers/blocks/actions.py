@@ -28,6 +28,7 @@ from bot.dates import parse_when
 from bot.errors import ValidationFailed
 from bot.services.actions import ActionDraft, ActionInfo, ActionStatus
 from bot.text import t, text_lang
+from handlers.blocks import history
 from handlers.blocks.common import ModalMeta, context, date_token, escape, mention, plain, section, truncate
 
 FIELD_MAX = 2000  # a section field's text
@@ -91,7 +92,8 @@ def action_card(lang: str, item: ActionInfo, *, tz: str, source_link: str | None
         elements = [ButtonElement(action_id=i, text=plain(t(lang, labels[i])), value=str(item.id)) for i in offered]
         elements.append(ButtonElement(action_id=Ids.DONE, text=plain(t(lang, "action.button.done")),
                                       value=str(item.id), style="primary"))
-        blocks.append(ActionsBlock(block_id=f"{Ids.BUTTONS}_{item.id}", elements=elements))
+        blocks.append(ActionsBlock(block_id=f"{Ids.BUTTONS}_{item.id}",
+                                   elements=[*elements, history.overflow(lang, "action", item.id)]))
     return blocks
 
 

@@ -43,6 +43,7 @@ from bot.services.meetings import (
 )
 from bot.services.requirement_text import LineError
 from bot.text import t, text_lang
+from handlers.blocks import history
 from handlers.blocks.common import (
     ModalMeta,
     context,
@@ -307,6 +308,7 @@ def card_blocks(lang: str, info: MeetingInfo, *, tz: str) -> list[Block]:
         ButtonElement(action_id=Ids.RECORD_MINUTES, text=plain(t(lang, minutes_label)), value=str(info.id),
                       style=None if info.minutes_at else "primary"),
         ButtonElement(action_id=Ids.EDIT, text=plain(t(lang, "meeting.button.edit")), value=str(info.id)),
+        history.overflow(lang, "meeting", info.id),
     ]))
     return blocks
 

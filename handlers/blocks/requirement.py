@@ -42,6 +42,7 @@ from bot.services.requirements import (
     Status,
 )
 from bot.text import t, text_lang
+from handlers.blocks import history
 from handlers.blocks.common import ModalMeta, context, date_token, escape, labelled, mention, plain, section, truncate
 
 MAX_SHOWN_QUESTIONS = 15
@@ -364,7 +365,8 @@ def sheet_blocks(lang: str, req: RequirementInfo, *, tz: str, actions: bool = Tr
             buttons.append(ButtonElement(action_id=Ids.REQUEST_CHANGES, text=plain(t(lang, "button.request_changes")),
                                          value=str(req.id)))
         buttons.append(ButtonElement(action_id=Ids.EDIT, text=plain(t(lang, "button.edit")), value=str(req.id)))
-        blocks.append(ActionsBlock(block_id=f"requirement_actions_{req.id}", elements=buttons))
+        elements: list[Any] = [*buttons, history.overflow(lang, "requirement", req.id)]
+        blocks.append(ActionsBlock(block_id=f"requirement_actions_{req.id}", elements=elements))
     return blocks
 
 

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from bot.services.actions import ActionStatus
 from handlers.blocks.meeting import FIELDS, Ids
 from storage.models import OutboxItem
 from tests.conftest import Bot
@@ -256,7 +257,7 @@ def test_history_of_a_meeting_and_of_an_action_item(bot: Bot) -> None:
     assert "<@U_ALICE> scheduled the meeting" in text and "<@U_BOB> recorded the minutes" in text
     actions = bot.runtime.services.actions
     wait_until(lambda: actions.get(1).message_ts, what="the item's card attached")
-    item = actions.set_status(1, user_id=DAVE, status="in_progress", now=bot.clock())[0]
+    item = actions.set_status(1, user_id=DAVE, status=ActionStatus.IN_PROGRESS, now=bot.clock())[0]
     dm_card = bot.fake.message(item.channel_id, item.message_ts or "")
     bot.slack.click("record_history", user=DAVE, message=dm_card, value="action:1")
     text = block_text(bot.fake.wait_for("response_url", 2)[-1].params)

@@ -32,7 +32,7 @@ def make_client(settings: Settings) -> WebClient:
     return WebClient(
         token=settings.bot_token,
         base_url=settings.slack_api_url,
-        timeout=15,
+        timeout=settings.http_timeout,  # type: ignore[arg-type]  # urllib takes fractions too
         retry_handlers=[
             ConnectionErrorRetryHandler(max_retry_count=1),
             RateLimitErrorRetryHandler(max_retry_count=1),

@@ -34,11 +34,48 @@ def _settings() -> Settings:
 
 
 def _logging(level: str) -> None:
+    import os
+    import re
+
     logging.basicConfig(level=getattr(logging, level, logging.INFO),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if level != "DEBUG":  # their per-run chatter drowns out the bot's own lines
         for noisy in ("alembic", "apscheduler"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
+
+    # Tokens and secrets never reach a log line, whatever a library writes at DEBUG: each record that
+    # reaches the output is cleaned of Slack tokens (xoxb-, xapp-, …), this process's own secrets, the
+    # secret part of response URLs and Socket Mode tickets.
+    own = (os.environ.get(name, "").strip() for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET"))
+    secret = re.compile("|".join([
+        r"\bx(?:ox[abeoprs]|app)-[A-Za-z0-9-]+",
+        r"(?<=hooks\.slack\.com/)[^\s'\"<>]+",
+        r"(?<=ticket=)[^&\s'\"<>]+",
+        *(re.escape(value) for value in sorted(own, key=len, reverse=True) if len(value) >= 8),
+    ]))
+
+    class RedactSecrets(logging.Filter):
+        redacts_secrets = True
+
+        def filter(self, record: logging.LogRecord) -> bool:
+            try:
+                message = record.getMessage()
+            except Exception:  # a malformed record is logging's own error to report
+                return True
+            clean = secret.sub("[redacted]", message)
+            if clean != message:
+                record.msg, record.args = clean, None
+            if record.exc_info and not record.exc_text:
+                record.exc_text = logging.Formatter().formatException(record.exc_info)
+            if record.exc_text:
+                record.exc_text = secret.sub("[redacted]", record.exc_text)
+            if record.stack_info:
+                record.stack_info = secret.sub("[redacted]", record.stack_info)
+            return True
+
+    for handler in logging.getLogger().handlers:
+        if not any(getattr(f, "redacts_secrets", False) for f in handler.filters):
+            handler.addFilter(RedactSecrets())
 
 
 def _parse_now(value: str | None) -> datetime | None:

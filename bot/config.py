@@ -42,6 +42,11 @@ class Settings:
     work_hours: str = "09:00-18:00"
     work_days: str = "mon-fri"
     log_level: str = "INFO"
+    http_timeout: float = 15.0
+    incident_channel: str = ""
+    incident_escalation: tuple[str, ...] = ()
+    incident_ack_minutes: tuple[int, ...] = (5, 15, 60, 0)
+    incident_update_minutes: tuple[int, ...] = (30, 60, 240, 0)
 
     @property
     def calendar(self) -> WorkCalendar:
@@ -86,6 +91,16 @@ class Settings:
                 raise ConfigError(f"{name} must be at least {minimum}")
             return value
 
+        def seconds(name: str, default: float) -> float:
+            raw = get(name, str(default))
+            try:
+                value = float(raw)
+            except ValueError as exc:
+                raise ConfigError(f"{name} must be a number of seconds, not {raw!r}") from exc
+            if not 0 < value <= 300:
+                raise ConfigError(f"{name} must be more than 0 and at most 300 seconds")
+            return value
+
         tz = get("COORDBOT_TZ", "UTC")
         try:
             ZoneInfo(tz)
@@ -114,6 +129,19 @@ class Settings:
             WorkCalendar.parse(holidays or None, work_hours, work_days)
         except ValueError as exc:
             raise ConfigError(f"COORDBOT_HOLIDAYS / COORDBOT_WORK_HOURS / COORDBOT_WORK_DAYS: {exc}") from exc
+
+        def per_severity(name: str, default: tuple[int, ...]) -> tuple[int, ...]:
+            raw = get(name, ",".join(map(str, default)))
+            try:
+                values = tuple(int(v) for v in raw.replace(" ", "").split(","))
+            except ValueError as exc:
+                raise ConfigError(f"{name} must be four whole numbers of minutes (SEV1,SEV2,SEV3,SEV4)") from exc
+            if len(values) != 4 or min(values) < 0:
+                raise ConfigError(f"{name} must be four whole numbers of minutes (SEV1,SEV2,SEV3,SEV4), 0 for none")
+            return values
+
+        escalation = tuple(u.strip().strip("<@>") for u in get("COORDBOT_INCIDENT_ESCALATION", "").split(",")
+                           if u.strip())
         return cls(
             bot_token=get("SLACK_BOT_TOKEN", ""),
             signing_secret=get("SLACK_SIGNING_SECRET", ""),
@@ -137,4 +165,9 @@ class Settings:
             work_hours=work_hours,
             work_days=work_days,
             log_level=get("COORDBOT_LOG_LEVEL", "INFO").upper(),
+            http_timeout=seconds("COORDBOT_HTTP_TIMEOUT", 15.0),
+            incident_channel=get("COORDBOT_INCIDENT_CHANNEL", ""),
+            incident_escalation=escalation,
+            incident_ack_minutes=per_severity("COORDBOT_INCIDENT_ACK_MINUTES", (5, 15, 60, 0)),
+            incident_update_minutes=per_severity("COORDBOT_INCIDENT_UPDATE_MINUTES", (30, 60, 240, 0)),
         )

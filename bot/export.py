@@ -25,6 +25,7 @@ from bot.text import t
 if TYPE_CHECKING:
     from bot.services import Services
     from bot.services.actions import ActionInfo
+    from bot.services.incidents import IncidentReview
     from bot.services.meetings import MeetingInfo
     from bot.services.requirements import HistoryItem, RequirementInfo
 
@@ -462,4 +463,74 @@ ACTIONS = register(Kind(
     record=action_record, markdown=action_markdown,
     columns=("code", "team_id", "title", "owner_id", "creator_id", "due", "deliverable", "status", "blocked_reason",
              "source", "escalate_to", "channel_id", "created_at", "updated_at", "done_at", "history"),
+))
+
+
+# -- incidents ------------------------------------------------------------------------------------------
+
+
+def _load_incidents(services: Services, ids: Sequence[int]) -> list[IncidentReview]:
+    return [services.incidents.review(iid) for iid in ids]
+
+
+def incident_record(r: IncidentReview, stamp: Stamp) -> dict[str, Any]:
+    """An incident as data: all fields, how long it lasted, its timeline and follow-up action items."""
+    info = r.incident
+    data: dict[str, Any] = {"kind": "incident", **_fields(info, stamp, skip=("id", "timeline"))}
+    data["duration_minutes"] = (int(info.duration(info.resolved_at).total_seconds() // 60)
+                                if info.resolved_at else None)
+    data["timeline"] = [{"at": stamp(e.at), "actor": e.actor_id, "kind": e.kind, "text": e.text,
+                         "detail": _plain(e.detail, stamp)} for e in info.timeline]
+    data["action_items"] = [a.code for a in r.follow_ups]
+    return data
+
+
+def incident_markdown(r: IncidentReview, lang: str, zone: ZoneInfo) -> list[str]:
+    """An incident as its review (复盘): facts, summary, impact, timeline, decisions and follow-ups."""
+    from bot.services.incident_text import duration_text, event_text
+
+    info = r.incident
+    resolved = (t(lang, "export.created_by", user=info.resolved_by or "—", when=md_time(info.resolved_at, zone))
+                if info.resolved_at else "—")
+    duration = duration_text(lang, info.duration(info.resolved_at)) if info.resolved_at else "—"
+    rows = [
+        (t(lang, "incident.label.severity"), t(lang, f"incident.severity.{info.severity.value}")),
+        (t(lang, "incident.label.status"), t(lang, f"incident.status.{info.status.value}")),
+        (t(lang, "incident.label.commander"), info.commander_id),
+        (t(lang, "incident.label.comms"), info.comms_id or "—"),
+        (t(lang, "incident.label.responders"), ", ".join(info.responders) or "—"),
+        (t(lang, "incident.label.declared"), t(lang, "export.created_by", user=info.declared_by,
+                                               when=md_time(info.declared_at, zone))),
+        (t(lang, "incident.label.acknowledged"), t(lang, "export.created_by", user=info.acknowledged_by or "—",
+                                                   when=md_time(info.acknowledged_at, zone))
+         if info.acknowledged_at else "—"),
+        (t(lang, "incident.label.resolved"), resolved),
+        (t(lang, "incident.label.duration"), duration),
+        (t(lang, "incident.label.channel"), f"{info.channel_id} #{info.channel_name}" if info.channel_id else "—"),
+    ]
+    lines = [f"## {t(lang, 'incident.review.header', code=info.code, title=_text(info.title))}", "",
+             *_table(lang, rows)]
+    for label, value in ((t(lang, "incident.review.summary"), info.resolution),
+                         (t(lang, "incident.label.impact"), info.impact),
+                         (t(lang, "incident.label.description"), info.description)):
+        lines += [f"### {label}", "", _text(value), ""]
+    lines += [f"### {t(lang, 'incident.review.timeline')}", ""]
+    lines += [f"- {md_time(e.at, zone)} · {e.actor_id} · {event_text(lang, e, person=str, text=_text)}"
+              for e in info.timeline] or [t(lang, "incident.review.none")]
+    lines += ["", f"### {t(lang, 'incident.review.decisions')}", ""]
+    lines += [f"- {_text(d.text)} — {d.actor_id}" for d in info.decisions] or [t(lang, "incident.review.none")]
+    lines += ["", f"### {t(lang, 'incident.review.follow_ups')}", ""]
+    lines += ["- " + t(lang, "export.action_line", code=a.code, title=_text(a.title), owner=a.owner_id,
+                       when=md_time(a.due, zone), status=t(lang, f"action.status.{a.status.value}"))
+              for a in r.follow_ups] or [t(lang, "incident.review.none")]
+    return [*lines, ""]
+
+
+INCIDENTS = register(Kind(
+    name="incidents", subject="incident", load=_load_incidents, code=lambda r: r.incident.code,
+    record=incident_record, markdown=incident_markdown,
+    columns=("code", "team_id", "title", "severity", "status", "description", "impact", "commander_id", "comms_id",
+             "responders", "declared_by", "declared_at", "acknowledged_at", "acknowledged_by", "escalated_at",
+             "resolved_at", "resolved_by", "duration_minutes", "resolution", "channel_id", "channel_name",
+             "announce_channel_id", "timeline", "action_items"),
 ))

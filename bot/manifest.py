@@ -26,6 +26,12 @@ COMMANDS = [
         "should_escape": True,
     },
     {
+        "command": "/incident",
+        "description": "Declare an incident; in its channel: update, status, roles, decisions, resolve",
+        "usage_hint": "[title | update <text> | status identified | role comms @name | lead @name | resolve | help]",
+        "should_escape": True,
+    },
+    {
         "command": "/digest",
         "description": "Weekly channel digest: subscribe, unsubscribe, post now; the channel's language",
         "usage_hint": "[subscribe fri 17:00 | unsubscribe | now | lang zh | help]",
@@ -42,12 +48,23 @@ SHORTCUTS = [
 ]
 BOT_EVENTS = ["app_home_opened", "reaction_added", "reaction_removed"]
 # Exactly what the bot's Web API calls need:
+#   channels:history   conversations.history / conversations.replies: the text of a 📌-marked message in an
+#                      incident channel (incident channels are public channels the bot created)
+#   channels:manage    conversations.create and conversations.invite: an incident's own channel and its team
+#   channels:read      conversations.info / conversations.members on public channels: whether a channel is
+#                      public, and its members when a guest asks (a record is shown only to who can see it)
 #   chat:write         chat.postMessage, chat.update, chat.postEphemeral, chat.getPermalink (and DMs by user ID)
 #   chat:write.public  posting a sheet in a public channel the bot has not joined
 #   commands           slash commands
+#   groups:read        conversations.info / conversations.members on private channels: who is in them, so a
+#                      record posted there is shown only to its members
+#   im:read            conversations.info on a direct message: whose it is (an action item handed over by DM
+#                      is shown only to that person)
+#   pins:write         pins.add: an incident's summary pinned in its channel
 #   reactions:read     reaction_added / reaction_removed events
-#   users:read         users.list / users.info (names, timezones, locales)
-BOT_SCOPES = ["chat:write", "chat:write.public", "commands", "reactions:read", "users:read"]
+#   users:read         users.list / users.info (names, timezones, locales; guests see only their channels)
+BOT_SCOPES = ["channels:history", "channels:manage", "channels:read", "chat:write", "chat:write.public", "commands",
+              "groups:read", "im:read", "pins:write", "reactions:read", "users:read"]
 
 
 def manifest(url: str | None = None) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from bot import dedupe
 from bot.errors import DeliveryFailed
 from storage import outbox as q
 from storage.db import SessionScope
@@ -128,14 +130,33 @@ class Outbox:
     def tick(self, now: datetime, deliver: Deliver, *, max_batches: int = 50) -> TickReport:
         """Deliver everything due as of `now`."""
         report = TickReport()
+        dedupe.prune(self._scope, now)  # housekeeping rides on the heartbeat
+        # Every lease of this tick ends `lease` after `now`, whenever its batch was claimed. A slow
+        # tick stops using its claims long before then, so that no other process can take a row
+        # this one might still send: what is left goes back, due as before, for the next tick.
+        deadline = time.monotonic() + self.lease.total_seconds() / 2
         for _ in range(max_batches):
+            if time.monotonic() > deadline:
+                break
             worker, work = self.claim(now)
             if not work:
                 break
-            for item in work:
+            for index, item in enumerate(work):
+                if time.monotonic() > deadline:
+                    self._give_back(work[index:], worker)
+                    logger.warning("tick %s ran long: gave back %d rows", now.isoformat(), len(work) - index)
+                    return self._log(report, now)
                 self._deliver_one(item, worker, now, deliver, report)
             if len(work) < self.batch:
                 break
+        return self._log(report, now)
+
+    def _give_back(self, items: list[DueWork], worker: str) -> None:
+        with self._scope() as s:
+            q.give_back(s, item_ids=[item.id for item in items], worker=worker)
+
+    @staticmethod
+    def _log(report: TickReport, now: datetime) -> TickReport:
         if report.handled:
             logger.info(
                 "tick %s: sent=%d skipped=%d retried=%d failed=%d",

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from handlers import actions, digest, history, home, meeting, reactions, requirement
+from handlers import actions, dedupe, digest, history, home, incident, meeting, reactions, requirement
 from handlers.replies import handle_error
 
 
 def register_all(app: App) -> None:
     """Register every feature's listeners and the app-wide error handler."""
+    dedupe.register(app)  # first: a duplicate reaches no listener
     requirement.register(app)
     meeting.register(app)
     actions.register(app)
+    incident.register(app)
     history.register(app)
     reactions.register(app)
     home.register(app)

@@ -12,7 +12,7 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.errors import ValidationFailed
+from bot.errors import NotFound, ValidationFailed
 from bot.services import Services
 from bot.services.action_text import parse_quick
 from bot.services.actions import ActionDraft, ActionInfo, ActionStatus
@@ -34,6 +34,7 @@ from handlers.blocks.common import ModalMeta, escape, truncate
 from handlers.directory import Directory
 from handlers.outbound import message_link
 from handlers.replies import field_errors, guarded, in_view
+from handlers.visibility import require_visible
 
 logger = logging.getLogger(__name__)
 
@@ -89,7 +90,7 @@ def save_blocked_reason(ack: Ack, body: dict[str, Any], client: WebClient, servi
     """Store the reason, re-render the item's card, and tell the creator."""
     user = body["user"]["id"]
     values = body["view"]["state"]["values"]
-    reason = str(((values.get(Ids.REASON) or {}).get(Ids.INPUT) or {}).get("value") or "").strip()
+    reason = str(((values.get(Ids.REASON) or {}).get(Ids.INPUT) or {}).get("value") or "").replace("\x00", "").strip()
     if not reason:
         ack(response_action="errors", errors={Ids.REASON: t(directory.lang_of(user), "error.required")})
         return
@@ -113,7 +114,7 @@ def save_blocked_reason(ack: Ack, body: dict[str, Any], client: WebClient, servi
 def handle_command(ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond, services: Services,
                    directory: Directory) -> None:
     """`/action @owner what by when` creates an item in one line; `/action` alone opens the form."""
-    text = (command.get("text") or "").strip()
+    text = str(command.get("text") or "").replace("\x00", "").strip()
     user, channel = command["user_id"], command["channel_id"]
     lang, tz, now = directory.lang_of(user), directory.tz_of(user), services.now()
     if text.lower() in ("help", "帮助", "?"):
@@ -129,7 +130,7 @@ def handle_command(ack: Ack, command: dict[str, Any], client: WebClient, respond
     if quick.problem is None and quick.owner_id and quick.due:
         draft = ActionDraft(title=quick.title, owner_id=quick.owner_id, due=quick.due)
         (item,) = services.actions.create_many(team_id=command["team_id"], creator_id=user, drafts=[draft],
-                                               now=now, channel_id=channel)
+                                               now=now, channel_id=channel, **services.incidents.source_for(channel))
         post_card(client, services, directory, item, author=user)
         return
     # Not sure what was meant: say why, and open the form prefilled instead of guessing.
@@ -189,11 +190,14 @@ def save_action(ack: Ack, body: dict[str, Any], client: WebClient, services: Ser
     source: dict[str, Any] = {}
     if form.source.startswith("RW-"):
         req = services.requirements.by_code(team, form.source)
+        require_visible(directory, user, req.channel_id, NotFound("error.requirement_not_found", code=form.source))
         source = {"source_type": "requirement", "source_id": req.id, "source_code": req.code}
     elif form.source.startswith("MTG-"):
         mtg = services.meetings.by_code(team, form.source)
+        require_visible(directory, user, mtg.channel_id, NotFound("error.meeting_not_found", code=form.source))
         source = {"source_type": "meeting", "source_id": mtg.id, "source_code": mtg.code,
                   "escalate_to": mtg.host_id}
+    source = source or services.incidents.source_for(meta.origin_channel)  # raised inside an incident
     context = ""
     if meta.context_ts:
         link = message_link(client, meta.origin_channel, meta.context_ts) or ""
@@ -227,6 +231,9 @@ def _source_message(services: Services, item: ActionInfo) -> tuple[str | None, s
     if item.source_type == "requirement" and item.source_id:
         req = services.requirements.get(item.source_id)
         return req.channel_id, req.message_ts
+    if item.source_type == "incident" and item.source_id:
+        inc = services.incidents.get(item.source_id)
+        return inc.summary_channel, inc.summary_ts
     return None, None
 
 

@@ -1,4 +1,4 @@
-"""Who is who in the workspace: members, their timezones and languages, cached."""
+"""Who is who in the workspace: members, their timezones and languages, and who may see which channel, cached."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from slack_sdk.errors import SlackApiError, SlackRequestError
 from bot.people import Member
 from bot.services.prefs import Preferences
 from bot.text import normalize_lang
+from handlers.visibility import ChannelAccess
 
 logger = logging.getLogger(__name__)
 
@@ -31,11 +32,20 @@ def _member(u: dict[str, Any]) -> Member:
     )
 
 
+def _is_guest(u: dict[str, Any]) -> bool:
+    """A multi- or single-channel guest sees only the channels they are in, public ones included."""
+    return bool(u.get("is_restricted") or u.get("is_ultra_restricted"))
+
+
 class Directory:
-    """A cache of workspace members, refreshed in the background after `ttl` seconds."""
+    """A cache of workspace members, refreshed in the background after `ttl` seconds.
+
+    It also answers who may see a conversation (`can_see`, `is_public`), each conversation asked
+    of Slack at most once a minute (see handlers/visibility.py).
+    """
 
     def __init__(self, client: WebClient, *, default_tz: str, default_lang: str, prefs: Preferences,
-                 ttl: float = 900) -> None:
+                 ttl: float = 900, channel_ttl: float = 60) -> None:
         self._client = client
         self._prefs = prefs
         self.team_id = ""
@@ -43,9 +53,11 @@ class Directory:
         self.default_lang = default_lang
         self._ttl = ttl
         self._members: dict[str, Member] = {}
+        self._guests: set[str] = set()
         self._loaded_at = 0.0
         self._lock = threading.Lock()
         self._refreshing = False
+        self.channels = ChannelAccess(client, is_guest=self.is_guest, ttl=channel_ttl)
 
     def ensure_team(self) -> str:
         """The workspace's ID, asked of Slack once (auth.test); people's language choices are kept under it."""
@@ -60,17 +72,21 @@ class Directory:
         """Fetch the workspace's ID (auth.test) and every member (users.list, paged)."""
         self.ensure_team()
         members: dict[str, Member] = {}
+        guests: set[str] = set()
         cursor = None
         while True:
             resp = self._client.users_list(limit=200, cursor=cursor, include_locale=True)
             for u in resp.get("members") or []:
                 m = _member(u)
                 members[m.id] = m
+                if _is_guest(u):
+                    guests.add(m.id)
             cursor = (resp.get("response_metadata") or {}).get("next_cursor")
             if not cursor:
                 break
         with self._lock:
             self._members = members
+            self._guests = guests
             self._loaded_at = time.monotonic()
         logger.info("directory loaded: %d members", len(members))
 
@@ -107,10 +123,30 @@ class Directory:
             except SlackApiError as exc:
                 logger.info("users.info %s failed: %s", user_id, exc.response.get("error"))
                 return None
-            member = _member(resp.get("user") or {})
+            raw = resp.get("user") or {}
+            member = _member(raw)
             with self._lock:
                 self._members[member.id] = member
+                if _is_guest(raw):
+                    self._guests.add(member.id)
+                else:
+                    self._guests.discard(member.id)
         return member
+
+    def is_guest(self, user_id: str) -> bool:
+        """Whether the person is a guest; someone Slack will not describe counts as one (they see less)."""
+        if self.get(user_id, fetch=True) is None:
+            return True
+        with self._lock:
+            return user_id in self._guests
+
+    def can_see(self, user_id: str, channel_id: str) -> bool:
+        """Whether the person may see what is posted in the conversation (False when Slack will not say)."""
+        return self.channels.can_see(user_id, channel_id)
+
+    def is_public(self, channel_id: str) -> bool:
+        """Whether the conversation is a public channel, open to every full member of the workspace."""
+        return self.channels.is_public(channel_id)
 
     def tz_of(self, user_id: str, *, fetch: bool = False) -> str:
         """The user's Slack timezone, or the workspace default."""

@@ -6,16 +6,17 @@ import logging
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from bot.errors import Conflict
+from bot.errors import Conflict, NotFound
 from bot.services import Services
 from bot.services.actions import ActionInfo, ActionStatus
 from bot.services.meetings import MeetingInfo
 from bot.services.requirements import RequirementInfo
+from bot.services.visibility import home_channels
 from handlers.actions import refresh_card, source_link_of
 from handlers.blocks import home as blocks
 from handlers.blocks import meeting as meeting_blocks
@@ -24,10 +25,13 @@ from handlers.directory import Directory
 from handlers.outbound import message_link
 from handlers.replies import guarded
 from handlers.requirement import refresh_sheet
+from handlers.visibility import require_visible
 
 logger = logging.getLogger(__name__)
 
-LINK_WORKERS = 8  # permalinks of one page are asked for side by side
+LINK_WORKERS = 8  # permalinks of one page (and who may see which channel) are asked for side by side
+ALL = 1_000_000  # "every one" as a page size
+T = TypeVar("T")
 
 
 def register(app: App) -> None:
@@ -64,10 +68,12 @@ def sign_from_home(ack: Ack, body: dict[str, Any], client: WebClient, services: 
                    directory: Directory) -> None:
     """Sign: the viewer signs a sheet; the sheet's message and the home both show it."""
     ack()
-    user = body["user"]["id"]
+    user, record_id = body["user"]["id"], _record_id(body)
     try:
-        outcome = services.requirements.sign(_record_id(body), user_id=user, via="home", now=services.now())
-    except Conflict:
+        req = services.requirements.get(record_id)
+        require_visible(directory, user, req.channel_id, NotFound("error.requirement_not_found", code=str(record_id)))
+        outcome = services.requirements.sign(record_id, user_id=user, via="home", now=services.now())
+    except (Conflict, NotFound):
         render(client, services, directory, user, _pages(body))  # the sheet moved on since this home was drawn
         raise
     if outcome.changed:
@@ -80,8 +86,14 @@ def complete_from_home(ack: Ack, body: dict[str, Any], client: WebClient, servic
                        directory: Directory) -> None:
     """Done: the item is finished; its card and the home both show it (refusals reach the error handler)."""
     ack()
-    user = body["user"]["id"]
-    item, changed = services.actions.set_status(_record_id(body), user_id=user, status=ActionStatus.DONE,
+    user, record_id = body["user"]["id"], _record_id(body)
+    try:
+        item = services.actions.get(record_id)
+        require_visible(directory, user, item.channel_id, NotFound("error.action_not_found", code=str(record_id)))
+    except NotFound:
+        render(client, services, directory, user, _pages(body))  # drawn before the viewer left its channel
+        raise
+    item, changed = services.actions.set_status(record_id, user_id=user, status=ActionStatus.DONE,
                                                 now=services.now())
     if changed and item.message_ts:
         refresh_card(client, services, directory, item, channel_id=item.channel_id, message_ts=item.message_ts,
@@ -95,6 +107,7 @@ def open_minutes_from_home(ack: Ack, body: dict[str, Any], client: WebClient, se
     ack()
     user = body["user"]["id"]
     info = services.meetings.get(_record_id(body))
+    require_visible(directory, user, info.channel_id, NotFound("error.meeting_not_found", code=str(info.id)))
     services.meetings.check_can_record(info, user)
     view = meeting_blocks.minutes_modal(directory.lang_of(user), meeting=info,
                                         actions=services.actions.for_source("meeting", info.id),
@@ -115,52 +128,101 @@ def follow_link(ack: Ack) -> None:
 
 
 def render(client: WebClient, services: Services, directory: Directory, user: str, pages: Pages | None = None) -> None:
-    """Build and publish one person's home, each part on the page asked for (or its last one)."""
+    """Build and publish one person's home, each part on the page asked for (or its last one).
+
+    Records in conversations the viewer cannot see (a private channel they are not in) are left
+    out, and each part's counts and pages are of what is left.
+    """
     pages = pages or Pages()
     team, now = directory.team_id, services.now()
+    where = home_channels(services.session_scope, team_id=team, user_id=user, now=now)
+    hidden = _hidden(directory, user, where.every)
     view = blocks.home(
         directory.lang_of(user, fetch=True),
-        awaiting=_awaiting(client, services, team, user, pages.sign, now),
-        actions=_actions(client, services, team, user, pages.actions, now),
-        meetings=_meetings(client, services, team, user, pages.meetings, now, upcoming=True),
-        minutes=_meetings(client, services, team, user, pages.minutes, now, upcoming=False),
+        awaiting=_awaiting(client, services, directory, team, user, pages.sign, now, hidden & where.awaiting),
+        actions=_actions(client, services, directory, team, user, pages.actions, now, hidden & where.actions),
+        meetings=_meetings(client, services, directory, team, user, pages.meetings, now, hidden & where.meetings,
+                           upcoming=True),
+        minutes=_meetings(client, services, directory, team, user, pages.minutes, now, hidden & where.meetings,
+                          upcoming=False),
         chosen_lang=services.prefs.user_lang(team, user), tz=directory.tz_of(user), now=now,
     )
     client.views_publish(user_id=user, view=view)
 
 
 # -- gathering one page of each part ------------------------------------------------------------------
+# Usually the viewer sees every channel their records are in, and a part is counted and paged by the
+# database. When some are hidden, that part's records are read whole and counted and paged here.
 
-def _awaiting(client: WebClient, services: Services, team: str, user: str, page: int,
-              now: datetime) -> Listing[RequirementInfo]:
-    total, late = services.requirements.awaiting_counts(team, user, now)
-    page = min(page, last_page(total))
-    items = services.requirements.awaiting_page(team, user, offset=(page - 1) * PAGE_SIZE,
-                                                limit=PAGE_SIZE) if total else []
+def _hidden(directory: Directory, user: str, channels: frozenset[str]) -> frozenset[str]:
+    """The channels among these that the viewer cannot see (each asked of Slack side by side, then cached)."""
+    ordered = sorted(channels)
+    if len(ordered) <= 1:
+        return frozenset(c for c in ordered if not directory.can_see(user, c))
+    with ThreadPoolExecutor(max_workers=min(LINK_WORKERS, len(ordered))) as pool:
+        seen = list(pool.map(lambda c: directory.can_see(user, c), ordered))
+    return frozenset(c for c, ok in zip(ordered, seen, strict=True) if not ok)
+
+
+def _page_of(every: list[T], page: int) -> tuple[int, list[T]]:
+    """The page asked for (or the last one) of a list already counted."""
+    page = min(page, last_page(len(every)))
+    return page, every[(page - 1) * PAGE_SIZE:page * PAGE_SIZE]
+
+
+def _awaiting(client: WebClient, services: Services, directory: Directory, team: str, user: str, page: int,
+              now: datetime, hidden: frozenset[str]) -> Listing[RequirementInfo]:
+    reqs = services.requirements
+    total, late = reqs.awaiting_counts(team, user, now)
+    if hidden:
+        every = [r for r in reqs.awaiting_page(team, user, offset=0, limit=total)
+                 if r.channel_id not in hidden and directory.can_see(user, r.channel_id)] if total else []
+        total, late = len(every), sum(1 for r in every if r.confirm_by < now)
+        page, items = _page_of(every, page)
+    else:
+        page = min(page, last_page(total))
+        items = [r for r in reqs.awaiting_page(team, user, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+                 if directory.can_see(user, r.channel_id)] if total else []
     return Listing(items, total, page, late, _links(client, [(r.id, r.channel_id, r.message_ts) for r in items]))
 
 
-def _actions(client: WebClient, services: Services, team: str, user: str, page: int,
-             now: datetime) -> Listing[ActionInfo]:
-    total, overdue = services.actions.open_counts(team, user, now)
-    page = min(page, last_page(total))
-    items = services.actions.open_page(team, user, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE) if total else []
+def _actions(client: WebClient, services: Services, directory: Directory, team: str, user: str, page: int,
+             now: datetime, hidden: frozenset[str]) -> Listing[ActionInfo]:
+    acts = services.actions
+    total, overdue = acts.open_counts(team, user, now)
+    if hidden:
+        every = [a for a in acts.open_page(team, user, offset=0, limit=total)
+                 if a.channel_id not in hidden and directory.can_see(user, a.channel_id)] if total else []
+        total, overdue = len(every), sum(1 for a in every if a.due < now)
+        page, items = _page_of(every, page)
+    else:
+        page = min(page, last_page(total))
+        items = [a for a in acts.open_page(team, user, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+                 if directory.can_see(user, a.channel_id)] if total else []
     return Listing(items, total, page, overdue, _links(client, [(a.id, a.channel_id, a.message_ts) for a in items]))
 
 
-def _meetings(client: WebClient, services: Services, team: str, user: str, page: int, now: datetime, *,
-              upcoming: bool) -> Listing[MeetingInfo]:
-    def fetch(number: int) -> tuple[list[MeetingInfo], int]:
-        offset = (number - 1) * PAGE_SIZE
+def _meetings(client: WebClient, services: Services, directory: Directory, team: str, user: str, page: int,
+              now: datetime, hidden: frozenset[str], *, upcoming: bool) -> Listing[MeetingInfo]:
+    def fetch(offset: int, limit: int) -> tuple[list[MeetingInfo], int]:
         if upcoming:
             return services.meetings.upcoming_page(team, user, now, within=timedelta(days=blocks.MEETING_DAYS),
-                                                   offset=offset, limit=PAGE_SIZE)
-        return services.meetings.minutes_owed(team, user, now, offset=offset, limit=PAGE_SIZE)
+                                                   offset=offset, limit=limit)
+        return services.meetings.minutes_owed(team, user, now, offset=offset, limit=limit)
 
-    items, total = fetch(page)
-    if not items and page > last_page(total):  # fewer than when this page was drawn
-        page = last_page(total)
-        items, total = fetch(page)
+    def seen(found: list[MeetingInfo]) -> list[MeetingInfo]:
+        return [m for m in found if m.channel_id not in hidden and directory.can_see(user, m.channel_id)]
+
+    if hidden:
+        every = seen(fetch(0, ALL)[0])
+        total = len(every)
+        page, items = _page_of(every, page)
+    else:
+        items, total = fetch((page - 1) * PAGE_SIZE, PAGE_SIZE)
+        if not items and page > last_page(total):  # fewer than when this page was drawn
+            page = last_page(total)
+            items, total = fetch((page - 1) * PAGE_SIZE, PAGE_SIZE)
+        items = seen(items)
     links = _links(client, [(m.id, m.channel_id, m.message_ts) for m in items]) if upcoming else {}
     return Listing(items, total, page, 0, links)
 

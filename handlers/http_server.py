@@ -96,7 +96,7 @@ class _Handler(BaseHTTPRequestHandler):
             headers[name.lower()] = [*previous, value] if isinstance(previous, list) else [value]
         try:
             request = BoltRequest(body=raw, query=parsed.query, headers=headers)
-        except ValueError:  # a payload that is not JSON: nothing to dispatch
+        except (ValueError, TypeError, AttributeError, RecursionError):  # not JSON, or JSON but not an object
             logger.info("malformed request body (%d bytes)", len(raw))
             self._send(400, "malformed payload")
             return

@@ -12,7 +12,7 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.errors import ValidationFailed
+from bot.errors import NotFound, ValidationFailed
 from bot.services import Services
 from bot.services.meetings import MAX_PARTICIPANTS_ADVISED, MeetingInfo, validate, validate_minutes
 from bot.text import t
@@ -23,6 +23,7 @@ from handlers.blocks.meeting import Ids
 from handlers.directory import Directory
 from handlers.outbound import message_link, tick_now
 from handlers.replies import field_errors, guarded, in_view
+from handlers.visibility import require_visible
 
 logger = logging.getLogger(__name__)
 
@@ -62,12 +63,15 @@ def handle_command(ack: Ack, command: dict[str, Any], client: WebClient, respond
     ack()
     if words[0].lower() in ("minutes", "纪要") and len(words) == 2 and CODE_RE.match(words[1]):
         info = services.meetings.by_code(command["team_id"], words[1])
+        # before the participants check, whose refusal would confirm that the meeting exists
+        require_visible(directory, user, info.channel_id, NotFound("error.meeting_not_found", code=words[1]))
         services.meetings.check_can_record(info, user)
         actions = services.actions.for_source("meeting", info.id)
         client.views_open(trigger_id=command["trigger_id"],
                           view=blocks.minutes_modal(lang, meeting=info, actions=actions, tz=directory.tz_of(user)))
     elif len(words) == 1 and CODE_RE.match(words[0]):
         info = services.meetings.by_code(command["team_id"], words[0])
+        require_visible(directory, user, info.channel_id, NotFound("error.meeting_not_found", code=words[0]))
         shown = blocks.card_blocks(lang, info, tz=directory.tz_of(user))[:-1]  # without the buttons
         respond(blocks=shown, text=blocks.card_text(lang, info, tz=directory.tz_of(user)), response_type="ephemeral")
     else:

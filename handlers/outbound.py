@@ -61,11 +61,11 @@ Provider = Callable[[WebClient, Services, Directory], Mapping[str, Deliverer]]
 
 def make_deliver(client: WebClient, services: Services, directory: Directory) -> Deliver:
     """The delivery function the tick hands each due row to, dispatching on its kind."""
-    from handlers import actions_due, digest_due, meeting_due, requirement_due
+    from handlers import actions_due, digest_due, incident_due, meeting_due, requirement_due
 
     kinds: dict[str, Deliverer] = {}
     for provider in (requirement_due.deliverers, meeting_due.deliverers, actions_due.deliverers,
-                     digest_due.deliverers):
+                     digest_due.deliverers, incident_due.deliverers):
         kinds.update(provider(client, services, directory))
 
     def deliver(item: DueWork, now: datetime) -> Outcome:

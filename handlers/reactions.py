@@ -9,7 +9,7 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot.services import Services
-from handlers import actions, meeting, requirement
+from handlers import actions, incident, meeting, requirement
 from handlers.directory import Directory
 from handlers.replies import guarded
 
@@ -38,6 +38,6 @@ def route(event: dict[str, Any], client: WebClient, services: Services, director
     item = event.get("item") or {}
     if item.get("type") != "message" or not item.get("channel") or not item.get("ts"):
         return
-    for handler in (requirement.on_reaction, meeting.on_reaction, actions.on_reaction):
+    for handler in (incident.on_reaction, requirement.on_reaction, meeting.on_reaction, actions.on_reaction):
         if handler(event, client, services, directory, removed=removed):
             return

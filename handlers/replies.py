@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import BoltRequest, BoltResponse
+from slack_bolt import BoltContext, BoltRequest, BoltResponse
 from slack_bolt.kwargs_injection.utils import build_required_kwargs
 from slack_bolt.util.utils import get_arg_names_of_callable
 from slack_sdk import WebClient
@@ -17,6 +17,7 @@ from slack_sdk.webhook import WebhookClient
 
 from bot.errors import CoordbotError, ValidationFailed
 from bot.text import t
+from handlers import dedupe
 from handlers.directory import Directory
 
 logger = logging.getLogger(__name__)
@@ -33,10 +34,9 @@ def field_errors(lang: str, exc: ValidationFailed) -> dict[str, str]:
 
 def _user_of(body: dict[str, Any]) -> str | None:
     user = body.get("user")
-    if isinstance(user, dict):
-        return user.get("id")
-    event = body.get("event") or {}
-    return body.get("user_id") or (user if isinstance(user, str) else None) or event.get("user")
+    event = body.get("event") if isinstance(body.get("event"), dict) else {}
+    found = (user.get("id") if isinstance(user, dict) else None) or body.get("user_id") or user or event.get("user")
+    return found if isinstance(found, str) else None  # a malformed payload may carry anything there
 
 
 def tell(client: WebClient, body: dict[str, Any], text: str) -> None:
@@ -55,16 +55,19 @@ def tell(client: WebClient, body: dict[str, Any], text: str) -> None:
             client.chat_postEphemeral(channel=channel, user=user, text=text)
         elif user:
             client.chat_postMessage(channel=user, text=text)
-    except (SlackApiError, OSError) as exc:
+    except (SlackApiError, OSError, ValueError) as exc:  # ValueError: a response_url that is no URL
         logger.warning("could not tell %s: %s", user, exc)
 
 
 def handle_error(error: Exception, body: dict[str, Any], response: BoltResponse | None,
-                 client: WebClient, directory: Directory | None = None) -> BoltResponse | None:
+                 client: WebClient, directory: Directory | None = None,
+                 context: BoltContext | None = None) -> BoltResponse | None:
     """Acknowledge anyway, and answer in the user's language: field errors, a refusal, or an apology."""
     user = _user_of(body) or ""
     lang = directory.lang_of(user) if directory and user else "en"
     not_acked = response is not None
+    if not_acked:  # refused before anything happened: the same request may come again
+        dedupe.release(context)
     if isinstance(error, ValidationFailed) and body.get("type") == "view_submission" and not_acked:
 
 

@@ -13,7 +13,7 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.errors import Conflict, NotAllowed, ValidationFailed
+from bot.errors import Conflict, NotAllowed, NotFound, ValidationFailed
 from bot.services import Services
 from bot.services.requirements import RequirementInfo, validate
 from bot.text import t
@@ -23,6 +23,7 @@ from handlers.blocks.requirement import Ids, ModalMeta
 from handlers.directory import Directory
 from handlers.outbound import link_or_channel, message_link
 from handlers.replies import field_errors, guarded, in_view
+from handlers.visibility import require_visible
 
 logger = logging.getLogger(__name__)
 
@@ -68,11 +69,14 @@ def handle_command(ack: Ack, command: dict[str, Any], client: WebClient, respond
     tz = directory.tz_of(user)
     if text.lower() in ("list", "列表"):
         reqs = services.requirements
-        listing = blocks.list_blocks(lang, awaiting=reqs.awaiting(command["team_id"], user),
-                                     latest=reqs.latest(command["team_id"], channel), tz=tz)
+        # each sheet is listed only to people who can see the channel it was posted in
+        awaiting = [r for r in reqs.awaiting(command["team_id"], user) if directory.can_see(user, r.channel_id)]
+        latest = reqs.latest(command["team_id"], channel) if directory.can_see(user, channel) else []
+        listing = blocks.list_blocks(lang, awaiting=awaiting, latest=latest, tz=tz)
         respond(blocks=listing, text=t(lang, "list.awaiting_title"), response_type="ephemeral")
     elif CODE_RE.match(text):
         req = services.requirements.by_code(command["team_id"], text, with_history=True)
+        require_visible(directory, user, req.channel_id, NotFound("error.requirement_not_found", code=text))
         link = message_link(client, req.channel_id, req.message_ts)
         respond(blocks=blocks.record_blocks(lang, req, tz=tz, permalink=link), text=req.code,
                 response_type="ephemeral")
@@ -219,7 +223,8 @@ def save_change_request(ack: Ack, body: dict[str, Any], client: WebClient,
     """Store the change request, update the sheet and tell the requester owner."""
     user = body["user"]["id"]
     lang = directory.lang_of(user)
-    reason = ((body["view"]["state"]["values"].get(Ids.REASON) or {}).get(Ids.INPUT) or {}).get("value") or ""
+    reason = str(((body["view"]["state"]["values"].get(Ids.REASON) or {}).get(Ids.INPUT) or {}).get("value") or "")
+    reason = reason.replace("\x00", "")  # PostgreSQL text holds no NUL
     if not reason.strip():
         ack(response_action="errors", errors={Ids.REASON: t(lang, "error.required")})
         return

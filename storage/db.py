@@ -8,7 +8,7 @@ from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 logger = logging.getLogger(__name__)
@@ -16,6 +16,7 @@ logger = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 SessionScope = Callable[[], AbstractContextManager[Session]]
+MIGRATION_LOCK = 0x636F6F7264  # any constant: the advisory lock schema upgrades take on PostgreSQL
 
 
 def normalize_url(url: str) -> str:
@@ -86,6 +87,10 @@ def migrate(engine: Engine, revision: str = "head") -> None:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # Replicas starting together upgrade one at a time; the others wait, then find the schema current.
+            # (SQLite's BEGIN IMMEDIATE already serializes them.)
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, revision)
     logger.info("database schema is at %s", revision)

@@ -11,10 +11,11 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from storage import outbox as q
-from storage.models import ActionItem, DigestSubscription, Meeting, OutboxItem, Requirement
+from storage.models import ActionItem, DigestSubscription, Incident, Meeting, OutboxItem, Requirement
 
 SOURCE_MEETING = "meeting"
 SOURCE_REQUIREMENT = "requirement"
+SOURCE_INCIDENT = "incident"
 
 
 # -- subscriptions ---------------------------------------------------------------------------------------
@@ -113,16 +114,21 @@ def actions(session: Session, *, team_id: str, channel_id: str, since: datetime,
     """The channel's action items not done, and those done since `since`.
 
     An item belongs to the channel when it was posted there or when its source meeting or
-    requirement is there: items handed to their owners by DM carry the DM's channel.
+    requirement is there: items handed to their owners by DM carry the DM's channel. The source's
+    channel comes along (an incident's too) so the digest can tell whether it may name it.
     """
-    source_channel = func.coalesce(col(Meeting.channel_id), col(Requirement.channel_id))
-    source_ts = func.coalesce(col(Meeting.message_ts), col(Requirement.message_ts))
+    # an incident's summary is in its own channel, else (none could be made) in the announcement's
+    incident_channel = func.coalesce(func.nullif(col(Incident.channel_id), ""), col(Incident.announce_channel_id))
+    source_channel = func.coalesce(col(Meeting.channel_id), col(Requirement.channel_id), incident_channel)
+    source_ts = func.coalesce(col(Meeting.message_ts), col(Requirement.message_ts), col(Incident.summary_ts))
     rows = session.execute(
         select(ActionItem, source_channel, source_ts)
         .outerjoin(Meeting, and_(col(ActionItem.source_type) == SOURCE_MEETING,
                                  col(ActionItem.source_id) == col(Meeting.id)))
         .outerjoin(Requirement, and_(col(ActionItem.source_type) == SOURCE_REQUIREMENT,
                                      col(ActionItem.source_id) == col(Requirement.id)))
+        .outerjoin(Incident, and_(col(ActionItem.source_type) == SOURCE_INCIDENT,
+                                  col(ActionItem.source_id) == col(Incident.id)))
         .where(col(ActionItem.team_id) == team_id,
                or_(col(ActionItem.channel_id) == channel_id, col(Meeting.channel_id) == channel_id,
                    col(Requirement.channel_id) == channel_id),

@@ -10,13 +10,14 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from storage.models import ActionItem, HistoryEntry, Meeting, Requirement, RequirementRevision
+from storage.models import ActionItem, HistoryEntry, Incident, Meeting, Requirement, RequirementRevision
 
 # The table behind each history subject type; a new kind of record adds its line here.
 TABLES: dict[str, Any] = {
     "requirement": Requirement,
     "meeting": Meeting,
     "action": ActionItem,
+    "incident": Incident,
 }
 
 

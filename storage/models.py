@@ -264,3 +264,76 @@ class DigestSubscription(SQLModel, table=True):
     created_by: str = Field(max_length=32)
     created_at: datetime
     updated_at: datetime
+
+
+class Incident(SQLModel, table=True):
+    """An emergency (应急响应): who leads, what is known, where it is run, and how it ended."""
+
+    __tablename__ = "incident"
+    __table_args__ = (
+        UniqueConstraint("team_id", "code", name="uq_incident_code"),
+        Index("ix_incident_channel", "channel_id"),
+        Index("ix_incident_announcement", "announce_channel_id", "announce_ts"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32)
+    code: str = Field(max_length=32)
+    title: str = Field(sa_column=Column(Text, nullable=False))
+    severity: str = Field(max_length=8)
+    status: str = Field(default="investigating", max_length=16)
+    description: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    impact: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    commander_id: str = Field(max_length=32)
+    comms_id: str | None = Field(default=None, max_length=32)
+    declared_by: str = Field(max_length=32)
+    declared_in: str = Field(default="", max_length=32)
+    channel_id: str = Field(default="", max_length=32)
+    channel_name: str = Field(default="", max_length=80)
+    summary_ts: str | None = Field(default=None, max_length=32)
+    announce_channel_id: str = Field(default="", max_length=32)
+    announce_ts: str | None = Field(default=None, max_length=32)
+    declared_at: datetime
+    acknowledged_at: datetime | None = None
+    acknowledged_by: str | None = Field(default=None, max_length=32)
+    escalated_at: datetime | None = None
+    last_update_at: datetime
+    resolved_at: datetime | None = None
+    resolved_by: str | None = Field(default=None, max_length=32)
+    resolution: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_at: datetime
+    updated_at: datetime
+
+
+class IncidentResponder(SQLModel, table=True):
+    """Someone working on an incident besides its commander."""
+
+    __tablename__ = "incident_responder"
+    incident_id: int = Field(foreign_key="incident.id", primary_key=True)
+    user_id: str = Field(primary_key=True, max_length=32)
+    added_at: datetime
+
+
+class IncidentTimeline(SQLModel, table=True):
+    """One moment of an incident: declared, acknowledged, status, update, role, decision, 📌 message, resolved."""
+
+    __tablename__ = "incident_timeline"
+    __table_args__ = (Index("ix_incident_timeline", "incident_id", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id")
+    at: datetime
+    actor_id: str = Field(max_length=32)
+    kind: str = Field(max_length=24)
+    text: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    detail: str = Field(default="{}", sa_column=Column(Text, nullable=False, server_default="{}"))
+    message_ts: str | None = Field(default=None, max_length=32)
+
+
+class ProcessedEvent(SQLModel, table=True):
+    """An idempotency key of a request already taken on (an event_id, a submitted view), kept for a day."""
+
+    __tablename__ = "processed_event"
+
+    key: str = Field(primary_key=True, max_length=200)
+    at: datetime = Field(index=True)

@@ -59,11 +59,16 @@ def claim(session: Session, *, now: datetime, worker: str, lease: timedelta, lim
     due = select(col(OutboxItem.id)).where(_claimable(now)).order_by(col(OutboxItem.due_at)).limit(limit)
     if session.get_bind().dialect.name == "postgresql":
         due = due.with_for_update(skip_locked=True)
-    # The state test is repeated in the outer WHERE so that a concurrent claimer
-    # re-checks the row after waiting on its lock and skips it once taken.
+    # The ids are read first and then updated: as a subquery of the UPDATE, PostgreSQL may
+    # run the locking SELECT again for every row it updates and so ignore the LIMIT.
+    ids = list(session.scalars(due).all())
+    if not ids:
+        return []
+    # The state test is repeated in the UPDATE so that a row taken by a concurrent claimer
+    # (on SQLite, between the two statements of another process's transaction) is skipped.
     session.execute(
         update(OutboxItem)
-        .where(col(OutboxItem.id).in_(due.scalar_subquery()), _claimable(now))
+        .where(col(OutboxItem.id).in_(ids), _claimable(now))
         .values(
             state=CLAIMED,
             claimed_by=worker,
@@ -101,6 +106,18 @@ def release(session: Session, *, item_id: int, worker: str, due_at: datetime, er
         .values(state=PENDING, lease_until=None, claimed_by=None, due_at=due_at, last_error=error)
     )
     return bool(getattr(result, "rowcount", 0))
+
+
+def give_back(session: Session, *, item_ids: list[int], worker: str) -> int:
+    """Return claimed rows this worker did not get to, unchanged (the claim did not count as an attempt)."""
+    result = session.execute(
+        update(OutboxItem)
+        .where(col(OutboxItem.id).in_(item_ids), col(OutboxItem.claimed_by) == worker,
+               col(OutboxItem.state) == CLAIMED)
+        .values(state=PENDING, lease_until=None, claimed_by=None, attempts=col(OutboxItem.attempts) - 1)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def counts(session: Session) -> dict[tuple[str, str], int]:

@@ -62,7 +62,7 @@ def test_manifest_file_matches_the_command() -> None:
     assert data["settings"]["socket_mode_enabled"] is True
     assert data["settings"]["event_subscriptions"]["bot_events"] == BOT_EVENTS
     commands = [c["command"] for c in data["features"]["slash_commands"]]
-    assert commands == ["/requirement", "/meeting", "/action", "/digest"]
+    assert commands == ["/requirement", "/meeting", "/action", "/incident", "/digest"]
 
 
 def test_manifest_for_http_mode_fills_request_urls() -> None:

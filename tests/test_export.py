@@ -331,7 +331,7 @@ def test_bad_arguments_are_clear_errors(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'c.db'}"
     result = export(url, "--kind", "requirements", "--format", "json", "--since", "last week")
     assert result.exit_code == 2 and "--since" in result.output and "not an ISO 8601 date" in result.output
-    result = export(url, "--kind", "incidents", "--format", "json")
+    result = export(url, "--kind", "tickets", "--format", "json")
     assert result.exit_code == 2 and "'requirements'" in result.output
     result = export(url, "--kind", "requirements", "--format", "xml")
     assert result.exit_code == 2

@@ -253,6 +253,53 @@ def test_channels_members_create_and_invite(fake: FakeSlack, client: WebClient) 
     assert again.value.response["error"] == "already_in_channel"
 
 
+def test_history_and_replies_answer_from_the_message_store(fake: FakeSlack, client: WebClient) -> None:
+    first = fake.add_message(GENERAL, "disk full on db-1", user=BOB)
+    second = client.chat_postMessage(channel=GENERAL, text="looking")["ts"]
+    reply = fake.add_message(GENERAL, "it's the WAL", user=CAROL, thread_ts=first["ts"])
+
+    newest = client.conversations_history(channel=GENERAL, limit=1)
+    assert [m["ts"] for m in newest["messages"]] == [second] and newest["has_more"] is True
+    one = client.conversations_history(channel=GENERAL, latest=first["ts"], oldest=first["ts"], inclusive=True)
+    assert [(m["text"], m["user"]) for m in one["messages"]] == [("disk full on db-1", BOB)]
+    assert client.conversations_history(channel=GENERAL, latest=first["ts"], oldest=first["ts"])["messages"] == []
+    assert reply["ts"] not in [m["ts"] for m in client.conversations_history(channel=GENERAL)["messages"]]
+
+    thread = client.conversations_replies(channel=GENERAL, ts=reply["ts"])
+    assert [m["ts"] for m in thread["messages"]] == [first["ts"], reply["ts"]]
+    narrowed = client.conversations_replies(channel=GENERAL, ts=first["ts"], oldest=reply["ts"],
+                                            latest=reply["ts"], inclusive=True)
+    assert [m["text"] for m in narrowed["messages"]] == ["disk full on db-1", "it's the WAL"]
+    with pytest.raises(SlackApiError) as missing:
+        client.conversations_replies(channel=GENERAL, ts="1.000001")
+    assert missing.value.response["error"] == "thread_not_found"
+    fake.set_channel("C_OUTSIDE", name="outside", bot_is_member=False)
+    with pytest.raises(SlackApiError) as outside:
+        client.conversations_history(channel="C_OUTSIDE")
+    assert outside.value.response["error"] == "not_in_channel"
+
+
+def test_who_is_in_a_conversation_like_slack_says_it(fake: FakeSlack, client: WebClient) -> None:
+    fake.set_channel("G_HIDDEN", name="hidden", members=[ALICE], is_private=True, bot_is_member=False)
+    for call in (client.conversations_info, client.conversations_members):
+        with pytest.raises(SlackApiError) as hidden:  # a private channel the bot is not in does not exist for it
+            call(channel="G_HIDDEN")
+        assert hidden.value.response["error"] == "channel_not_found"
+    fake.set_channel("C_OPEN", name="open", bot_is_member=False)
+    assert client.conversations_info(channel="C_OPEN")["channel"]["is_private"] is False
+    dm = client.conversations_info(channel="D" + BOB)["channel"]
+    assert (dm["is_im"], dm["user"]) == (True, BOB)
+    assert client.conversations_members(channel="D" + BOB)["members"] == [BOB, BOT]
+    first = client.conversations_members(channel=GENERAL, limit=3)
+    rest = client.conversations_members(channel=GENERAL, cursor=first["response_metadata"]["next_cursor"])
+    assert first["members"] + rest["members"] == [ALICE, BOB, CAROL, DAVE]
+    assert rest["response_metadata"]["next_cursor"] == ""
+
+    fake.add_user("U_GUEST", "gina", guest=True)
+    assert client.users_info(user="U_GUEST")["user"]["is_restricted"] is True
+    assert client.users_info(user=ALICE)["user"]["is_restricted"] is False
+
+
 def test_reactions_pins_and_ephemerals(fake: FakeSlack, client: WebClient) -> None:
     ts = client.chat_postMessage(channel=GENERAL, text="vote")["ts"]
     client.reactions_add(channel=GENERAL, timestamp=ts, name="white_check_mark")

@@ -10,6 +10,7 @@ from bot.config import Settings
 from bot.outbox import Outbox
 from bot.services.actions import ActionService
 from bot.services.digests import DigestService
+from bot.services.incidents import IncidentService
 from bot.services.meetings import MeetingService
 from bot.services.prefs import Preferences
 from bot.services.requirements import RequirementService
@@ -33,6 +34,7 @@ class Services:
     actions: ActionService
     meetings: MeetingService
     digests: DigestService
+    incidents: IncidentService
     clock: Callable[[], datetime] = field(default=utc_now)
 
     def now(self) -> datetime:
@@ -65,5 +67,9 @@ class Services:
             actions=actions,
             meetings=meetings,
             digests=DigestService(session_scope, tz=settings.tz),
+            incidents=IncidentService(session_scope, actions, tz=settings.tz,
+                                      ack_minutes=settings.incident_ack_minutes,
+                                      update_minutes=settings.incident_update_minutes,
+                                      backups=settings.incident_escalation),
             clock=clock,
         )

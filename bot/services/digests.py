@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -231,8 +232,13 @@ class DigestService:
 
     # -- content ---------------------------------------------------------------------------------------
 
-    def content(self, team_id: str, channel_id: str, *, now: datetime) -> Digest:
-        """The channel's last 7 days and what is next, with last week's counts for the trend."""
+    def content(self, team_id: str, channel_id: str, *, now: datetime,
+                is_public: Callable[[str], bool] | None = None) -> Digest:
+        """The channel's last 7 days and what is next, with last week's counts for the trend.
+
+        `is_public(channel_id)` says whether another channel is open to the whole workspace; records
+        living in other channels are shown only when it is (see `build_digest`). Without it, none are.
+        """
         since = now - 2 * WINDOW
         with self._scope() as s:
             reqs = list(repo.requirements(s, team_id=team_id, channel_id=channel_id, since=since,
@@ -241,7 +247,7 @@ class DigestService:
             acts = repo.actions(s, team_id=team_id, channel_id=channel_id, since=since, done=ActionStatus.DONE)
             meetings = list(repo.meetings(s, team_id=team_id, channel_id=channel_id, since=since, now=now))
         return build_digest(channel_id, now=now, requirements=reqs, signatures=sigs, actions=acts,
-                            meetings=meetings)
+                            meetings=meetings, is_public=is_public)
 
 
 # -- gathering -------------------------------------------------------------------------------------------------
@@ -260,9 +266,29 @@ def _in(moment: datetime | None, start: datetime, end: datetime) -> bool:
 
 def build_digest(channel_id: str, *, now: datetime, requirements: list[Requirement],
                  signatures: dict[int, list[Signature]], actions: list[repo.SourcedAction],
-                 meetings: list[Meeting]) -> Digest:
-    """Sort a channel's records into the digest's lists (newest or most urgent first)."""
+                 meetings: list[Meeting], is_public: Callable[[str], bool] | None = None) -> Digest:
+    """Sort a channel's records into the digest's lists (newest or most urgent first).
+
+    Everyone in the channel reads the digest, so nothing from a conversation they may not see gets in:
+    - an action item counted here through its source (a meeting or sheet of this channel) but posted
+      in another channel is left out, counts included, unless that channel is public; one handed to
+      its owner by direct message stays (the minutes in this channel list it already);
+    - an item's source in another channel is named only when that channel is public (never linked);
+      from a private channel or a direct message, the item is listed without its source.
+    """
     start, prev = now - WINDOW, now - 2 * WINDOW
+    answers: dict[str, bool] = {}
+
+    def public(other: str | None) -> bool:
+        if not other or is_public is None:
+            return False
+        if other not in answers:
+            answers[other] = is_public(other)
+        return answers[other]
+
+    def shown_here(a: repo.SourcedAction) -> bool:
+        where = a.item.channel_id
+        return where == channel_id or not where or where.startswith("D") or public(where)
 
     def req_ref(r: Requirement) -> Ref:
         return Ref(r.code, r.channel_id, r.message_ts)
@@ -278,15 +304,16 @@ def build_digest(channel_id: str, *, now: datetime, requirements: list[Requireme
         item = a.item
         ref = Ref(item.code, item.channel_id, item.message_ts) if item.channel_id == channel_id else Ref(item.code)
         source = None
-        if item.source_code:
-            source = (Ref(item.source_code, a.source_channel, a.source_ts) if a.source_channel == channel_id
-                      else Ref(item.source_code))
+        if item.source_code and a.source_channel == channel_id:
+            source = Ref(item.source_code, a.source_channel, a.source_ts)
+        elif item.source_code and public(a.source_channel):
+            source = Ref(item.source_code)
         late = item.status != ActionStatus.DONE and item.due_at < now
         return Entry(ref=ref, title=item.title, people=(item.owner_id,), when=item.done_at or item.due_at,
                      overdue=late, note=item.blocked_reason if item.status == ActionStatus.BLOCKED else None,
                      source=source)
 
-    items = list(actions)
+    items = [a for a in actions if shown_here(a)]
     open_items = [a for a in items if a.item.status != ActionStatus.DONE]
     by_due = sorted(open_items, key=lambda a: (a.item.due_at, a.item.id))
     done = sorted((a for a in items if a.item.status == ActionStatus.DONE and _in(a.item.done_at, start, now)),

@@ -26,7 +26,7 @@ from slack_sdk.models.views import View
 
 from bot.dates import parse_when
 from bot.errors import ValidationFailed
-from bot.services.actions import ActionDraft, ActionInfo, ActionStatus
+from bot.services.actions import MAX_DELIVERABLE, MAX_TITLE, ActionDraft, ActionInfo, ActionStatus
 from bot.text import t, text_lang
 from handlers.blocks import history
 from handlers.blocks.common import ModalMeta, context, date_token, escape, mention, plain, section, truncate
@@ -210,10 +210,10 @@ def with_due_echo(view: dict[str, Any], text: str) -> View:
 
 
 def _value(values: dict[str, Any], block_id: str, key: str = "value") -> str:
-    block = values.get(block_id) or {}
+    block = (values.get(block_id) if isinstance(values, dict) else None) or {}
     element = block.get(Ids.INPUT) if isinstance(block, dict) else None
     raw = element.get(key) if isinstance(element, dict) else None
-    return raw if isinstance(raw, str) else ""
+    return raw.replace("\x00", "") if isinstance(raw, str) else ""  # PostgreSQL text holds no NUL
 
 
 def parse_action_form(values: dict[str, Any], *, now: datetime, tz: str, lang: str,
@@ -225,6 +225,11 @@ def parse_action_form(values: dict[str, Any], *, now: datetime, tz: str, lang: s
     due = parse_when(raw_due, now=now, tz=tz, workday_end=workday_end) if raw_due else None
     if not title:
         errors["what"] = ("error.required", {})
+    elif len(title) > MAX_TITLE:  # the service would refuse it after the modal closed
+        errors["what"] = ("error.too_long", {"max": MAX_TITLE})
+    deliverable = _value(values, "deliverable")
+    if len(deliverable.strip()) > MAX_DELIVERABLE:
+        errors["deliverable"] = ("error.too_long", {"max": MAX_DELIVERABLE})
     if not owner:
         errors["owner"] = ("error.required", {})
     if not raw_due:
@@ -241,7 +246,7 @@ def parse_action_form(values: dict[str, Any], *, now: datetime, tz: str, lang: s
         errors["channel"] = ("error.required", {})
     if errors:
         raise ValidationFailed(errors)
-    draft = ActionDraft(title=title, owner_id=owner, due=due or now, deliverable=_value(values, "deliverable"))
+    draft = ActionDraft(title=title, owner_id=owner, due=due or now, deliverable=deliverable)
     return ActionForm(draft=draft, channel_id=channel, source=source)
 
 

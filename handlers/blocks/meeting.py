@@ -176,14 +176,14 @@ def with_echoes(view: dict[str, Any], echoes: dict[str, str]) -> View:
 
 
 def _element(values: dict[str, Any], block_id: str) -> dict[str, Any]:
-    block = values.get(block_id) or {}
+    block = (values.get(block_id) if isinstance(values, dict) else None) or {}
     element: Any = block.get(Ids.INPUT) if isinstance(block, dict) else None
     return element if isinstance(element, dict) else {}
 
 
 def _str(values: dict[str, Any], block_id: str, key: str = "value") -> str:
     raw = _element(values, block_id).get(key)
-    return raw if isinstance(raw, str) else ""
+    return raw.replace("\x00", "") if isinstance(raw, str) else ""  # PostgreSQL text holds no NUL
 
 
 def typed_values(values: dict[str, Any]) -> dict[str, Any]:

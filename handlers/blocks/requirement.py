@@ -227,7 +227,7 @@ def echo_texts(lang: str, typed: dict[str, str], *, now: datetime, tz: str, memb
 
 
 def _value(values: dict[str, Any], block_id: str) -> dict[str, Any]:
-    block = values.get(block_id) or {}
+    block = (values.get(block_id) if isinstance(values, dict) else None) or {}
     if not isinstance(block, dict):
         return {}
     element: Any = block.get(Ids.INPUT) or next(iter(block.values()), {})
@@ -236,7 +236,7 @@ def _value(values: dict[str, Any], block_id: str) -> dict[str, Any]:
 
 def _str(values: dict[str, Any], block_id: str, key: str = "value") -> str:
     raw = _value(values, block_id).get(key)
-    return raw if isinstance(raw, str) else ""
+    return raw.replace("\x00", "") if isinstance(raw, str) else ""  # PostgreSQL text holds no NUL
 
 
 def parse_form(

@@ -197,6 +197,8 @@ class FakeSlack:
             "conversations.open": self._conversations_open,
             "conversations.info": self._conversations_info,
             "conversations.members": self._conversations_members,
+            "conversations.history": self._conversations_history,
+            "conversations.replies": self._conversations_replies,
             "conversations.create": self._conversations_create,
             "conversations.invite": self._conversations_invite,
             "pins.add": self._pins_add,
@@ -324,14 +326,14 @@ class FakeSlack:
 
     def add_user(self, user_id: str, name: str, real_name: str | None = None, display_name: str | None = None,
                  tz: str = "UTC", locale: str = "en-US", is_bot: bool = False,
-                 deleted: bool = False) -> dict[str, Any]:
-        """Add or replace a workspace member; returns its users.info JSON."""
+                 deleted: bool = False, guest: bool = False) -> dict[str, Any]:
+        """Add or replace a workspace member (``guest``: a multi-channel guest); returns its users.info JSON."""
         ZoneInfo(tz)
         with self._lock:
             self._users[user_id] = {
                 "id": user_id, "name": name, "real_name": real_name or name,
                 "display_name": name if display_name is None else display_name,
-                "tz": tz, "locale": locale, "is_bot": is_bot, "deleted": deleted,
+                "tz": tz, "locale": locale, "is_bot": is_bot, "deleted": deleted, "guest": guest,
             }
             return self._user_json(user_id, include_locale=True)
 
@@ -716,7 +718,7 @@ class FakeSlack:
             "id": user_id, "team_id": self.team_id, "name": info["name"], "deleted": info["deleted"],
             "color": "9f69e7", "real_name": info["real_name"], "tz": info["tz"], "tz_label": label,
             "tz_offset": int(offset.total_seconds()) if offset is not None else 0, "profile": profile,
-            "is_admin": False, "is_owner": False, "is_primary_owner": False, "is_restricted": False,
+            "is_admin": False, "is_owner": False, "is_primary_owner": False, "is_restricted": bool(info.get("guest")),
             "is_ultra_restricted": False, "is_bot": info["is_bot"], "is_app_user": False,
             "updated": 1_700_000_000,
         }
@@ -991,8 +993,16 @@ class FakeSlack:
         self._open_dms.add(channel_id)
         return {"no_op": already, "already_open": already, "channel": {"id": channel_id}}
 
+    def _visible_to_bot(self, channel_id: str) -> None:
+        """Like Slack, a private channel the bot is not in does not exist for it."""
+        if channel_id[:1] in ("C", "G") and channel_id in self._channels:
+            record = self._channels[channel_id]
+            if record["is_private"] and not record["bot_is_member"]:
+                raise SlackApiFailure("channel_not_found")
+
     def _conversations_info(self, params: dict[str, Any], call: Call) -> dict[str, Any]:
         self._require(params, "channel")
+        self._visible_to_bot(str(params["channel"]))
         channel = self._channel_json(str(params["channel"]))
         if _truthy(params.get("include_num_members")) and not channel.get("is_im"):
             channel["num_members"] = len(self._members(channel["id"]))
@@ -1001,9 +1011,44 @@ class FakeSlack:
     def _conversations_members(self, params: dict[str, Any], call: Call) -> dict[str, Any]:
         self._require(params, "channel")
         channel_id = str(params["channel"])
+        self._visible_to_bot(channel_id)
         self._channel_json(channel_id)
         page, next_cursor = self._page(self._members(channel_id), params, "member")
         return {"members": page, "response_metadata": {"next_cursor": next_cursor}}
+
+    def _readable_messages(self, params: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
+        """The channel named by ``params`` and its stored messages, if the bot may read them."""
+        self._require(params, "channel")
+        channel_id = self._resolve_channel(params["channel"])
+        if not channel_id.startswith("D") and not self._channel_record(channel_id)["bot_is_member"]:
+            raise SlackApiFailure("not_in_channel")
+        return channel_id, [m for m in self._messages.values() if m["channel"] == channel_id]
+
+    def _conversations_history(self, params: dict[str, Any], call: Call) -> dict[str, Any]:
+        _, stored = self._readable_messages(params)
+        top = [m for m in stored if not m.get("thread_ts") or m["thread_ts"] == m["ts"]]
+        found = _in_window(top, params)
+        found.sort(key=lambda m: _ts_key(m["ts"]), reverse=True)  # newest first, like Slack
+        limit = int(params.get("limit") or 100)
+        shown = [{k: v for k, v in copy.deepcopy(m).items() if k != "channel"} for m in found[:limit]]
+        return {"messages": shown, "has_more": len(found) > limit, "pin_count": 0,
+                "response_metadata": {"next_cursor": ""}}
+
+    def _conversations_replies(self, params: dict[str, Any], call: Call) -> dict[str, Any]:
+        self._require(params, "ts")
+        channel_id, stored = self._readable_messages(params)
+        message = self._messages.get((channel_id, str(params["ts"])))
+        if message is None:
+            raise SlackApiFailure("thread_not_found")
+        root = str(message.get("thread_ts") or message["ts"])
+        parent = self._messages.get((channel_id, root))
+        replies = [m for m in stored if m.get("thread_ts") == root and m["ts"] != root]
+        found = _in_window(replies, params)
+        found.sort(key=lambda m: _ts_key(m["ts"]))
+        limit = int(params.get("limit") or 1000)
+        thread = ([parent] if parent is not None else []) + found[:limit]
+        shown = [{k: v for k, v in copy.deepcopy(m).items() if k != "channel"} for m in thread]
+        return {"messages": shown, "has_more": len(found) > limit, "response_metadata": {"next_cursor": ""}}
 
     def _conversations_create(self, params: dict[str, Any], call: Call) -> dict[str, Any]:
         name = params.get("name")
@@ -1097,6 +1142,22 @@ def _truthy(value: Any) -> bool:
 def _ts_key(ts: str) -> tuple[int, int]:
     seconds, _, fraction = ts.partition(".")
     return int(seconds), int(fraction or 0)
+
+
+def _in_window(messages: list[dict[str, Any]], params: dict[str, Any]) -> list[dict[str, Any]]:
+    """Messages between ``oldest`` and ``latest`` (bounds included only with ``inclusive``)."""
+    inclusive = _truthy(params.get("inclusive"))
+    oldest = _ts_key(str(params["oldest"])) if params.get("oldest") else None
+    latest = _ts_key(str(params["latest"])) if params.get("latest") else None
+    kept = []
+    for message in messages:
+        key = _ts_key(message["ts"])
+        if oldest is not None and (key < oldest or (key == oldest and not inclusive)):
+            continue
+        if latest is not None and (key > latest or (key == latest and not inclusive)):
+            continue
+        kept.append(message)
+    return kept
 
 
 def _name_from_id(channel_id: str) -> str:

@@ -1,0 +1,1 @@
+"""Benchmarks: acknowledgment latency, tick cost, render time and memory (`python bench/run.py [--quick]`)."""

@@ -1,0 +1,222 @@
+"""Helpers the benchmarks share: the machine, percentiles, memory readings, SQL counting, databases."""
+
+from __future__ import annotations
+
+import math
+import os
+import platform
+import re
+import resource
+import socket
+import sqlite3
+import statistics
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from sqlalchemy import Engine, create_engine, event, text
+
+from storage.db import normalize_url
+
+ROOT = Path(__file__).resolve().parents[1]
+PG_SCHEMA = "coordbot_bench"  # its own schema, so the test suite's `public` is left alone
+
+
+def percentile(values: Sequence[float], pct: float) -> float:
+    """Nearest-rank percentile (p99 of 400 samples is the 4th largest)."""
+    ordered = sorted(values)
+    if not ordered:
+        return math.nan
+    rank = max(1, math.ceil(pct / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+def median(values: Sequence[float]) -> float:
+    """The median, NaN when empty."""
+    return statistics.median(values) if values else math.nan
+
+
+def ms(seconds: float) -> str:
+    """Seconds shown as milliseconds."""
+    return f"{seconds * 1000:.1f} ms"
+
+
+def mib(kib: int | float | None) -> str:
+    """KiB (as /proc and getrusage report them) shown as MiB."""
+    return "n/a" if kib is None else f"{kib / 1024:.0f} MiB"
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+# -- memory --------------------------------------------------------------------------------------------
+
+
+def proc_memory(pid: int | str = "self") -> dict[str, int]:
+    """VmHWM (peak resident) and VmRSS (resident now) of a process, in KiB."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    found = {key: int(m.group(1)) for key in ("VmHWM", "VmRSS")
+             if (m := re.search(rf"^{key}:\s+(\d+) kB", status, re.MULTILINE))}
+    return found
+
+
+def reset_peak_rss() -> bool:
+    """Reset this process's VmHWM to its current RSS (Linux /proc/self/clear_refs); False when refused."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True
+
+
+def max_rss_kib() -> int:
+    """Lifetime peak RSS of this process (getrusage), in KiB."""
+    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+
+
+# -- SQL -----------------------------------------------------------------------------------------------
+
+
+class StatementCounter:
+    """Counts the SQL statements an engine sends (SQLAlchemy's before_cursor_execute event)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.count = 0
+        self.texts: list[str] = []
+        self.keep = False
+        event.listen(engine, "before_cursor_execute", self._seen)
+
+    def _seen(self, conn: Any, cursor: Any, statement: str, parameters: Any, context: Any,
+              executemany: bool) -> None:
+        self.count += 1
+        if self.keep:
+            self.texts.append(statement)
+
+    @contextmanager
+    def counting(self, *, keep: bool = False) -> Iterator[StatementCounter]:
+        """Count from zero inside the block."""
+        self.count, self.texts, self.keep = 0, [], keep
+        try:
+            yield self
+        finally:
+            self.keep = False
+
+
+@dataclass(frozen=True)
+class Backend:
+    """A database server (or SQLite) to run a benchmark on; each database made on it is fresh."""
+
+    name: str  # "SQLite" or "PostgreSQL"
+    where: str  # SQLite: a directory; PostgreSQL: the server's URL
+
+    @property
+    def is_postgres(self) -> bool:
+        """True for PostgreSQL."""
+        return self.name == "PostgreSQL"
+
+    def fresh(self, tag: str) -> str:
+        """The URL of a new, empty database: a SQLite file, or a PostgreSQL schema of its own."""
+        if not self.is_postgres:
+            path = Path(self.where) / f"{tag}.db"
+            for leftover in path.parent.glob(path.name + "*"):
+                leftover.unlink()
+            return f"sqlite:///{path}"
+        return fresh_postgres(self.where, f"{PG_SCHEMA}_{tag}")
+
+
+def postgres_url() -> str | None:
+    """BENCH_DATABASE_URL, else TEST_DATABASE_URL, else None."""
+    return os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL") or None
+
+
+def backends(tmp: Path) -> list[Backend]:
+    """SQLite in `tmp`, and PostgreSQL when a server is configured."""
+    found = [Backend("SQLite", str(tmp))]
+    url = postgres_url()
+    if url:
+        found.append(Backend("PostgreSQL", url))
+    return found
+
+
+def fresh_postgres(url: str, schema: str) -> str:
+    """Drop and recreate a schema; return a URL whose connections use it."""
+    base = normalize_url(url)
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    admin.dispose()
+    joiner = "&" if "?" in base else "?"
+    return f"{base}{joiner}options={quote(f'-csearch_path={schema}')}"
+
+
+def drop_postgres_schemas() -> None:
+    """Remove every schema the benchmark made."""
+    url = postgres_url()
+    if not url:
+        return
+    admin = create_engine(normalize_url(url), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        found = conn.execute(text("SELECT nspname FROM pg_namespace WHERE nspname LIKE :p"),
+                             {"p": PG_SCHEMA + "%"}).scalars().all()
+        for schema in found:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+    admin.dispose()
+
+
+# -- the machine -----------------------------------------------------------------------------------------
+
+
+def cpu_model() -> str:
+    """The CPU's model name from /proc/cpuinfo."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def machine() -> dict[str, str]:
+    """What the numbers were measured on."""
+    import slack_bolt
+    import slack_sdk
+    import sqlalchemy
+
+    info = {
+        "CPU": f"{os.cpu_count()} cores ({cpu_model()})",
+        "Memory": _mem_total(),
+        "OS": f"{platform.system()} {platform.release()}",
+        "Python": platform.python_version(),
+        "SQLite": sqlite3.sqlite_version,
+        "SQLAlchemy": sqlalchemy.__version__,
+        "slack-bolt / slack-sdk": f"{slack_bolt.version.__version__} / {slack_sdk.version.__version__}",
+    }
+    url = postgres_url()
+    if url:
+        try:
+            engine = create_engine(normalize_url(url))
+            with engine.connect() as conn:
+                info["PostgreSQL"] = str(conn.execute(text("SHOW server_version")).scalar())
+            engine.dispose()
+        except Exception as exc:  # reported, not fatal: the PostgreSQL runs will say the same
+            info["PostgreSQL"] = f"unreachable ({type(exc).__name__})"
+    else:
+        info["PostgreSQL"] = "not configured (set BENCH_DATABASE_URL or TEST_DATABASE_URL)"
+    return info
+
+
+def _mem_total() -> str:
+    try:
+        found = re.search(r"^MemTotal:\s+(\d+) kB", Path("/proc/meminfo").read_text(), re.MULTILINE)
+    except OSError:
+        return "unknown"
+    return f"{int(found.group(1)) / 1024 / 1024:.1f} GiB" if found else "unknown"

@@ -1,0 +1,112 @@
+"""Processes the latency benchmark talks to: the fake Slack Web API, and a bare Bolt app that only acknowledges.
+
+`python -m bench.servers fake` serves tests/fakes/slack_api.py in its own process, so its work (answering,
+validating Block Kit) does not share an interpreter with the clients being timed. It prints its API URL, then
+answers one JSON line per command read from stdin: `triggers N USER`, `counts`, `modals CALLBACK_ID`,
+`sheets CHANNEL`.
+
+`python -m bench.servers bare --port P --api-url URL` serves a Bolt app whose listeners only acknowledge,
+through the same SlackHTTPServer the bot uses.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections import Counter
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+
+from handlers.blocks.requirement import Ids as RequirementIds
+from handlers.http_server import SlackHTTPServer
+from tests.fakes.slack_api import FakeSlack
+
+BOT_TOKEN = "xoxb-bench"
+SIGNING_SECRET = "bench-signing-secret"
+
+
+def serve_fake() -> None:
+    """The fake Slack Web API with a line-oriented control channel on stdin/stdout."""
+    # trigger_ids are issued ahead of the timed requests, so they must not expire while waiting
+    with FakeSlack(bot_token=BOT_TOKEN, trigger_ttl=None) as fake:
+        _reply({"api_url": fake.api_url, "base_url": fake.base_url})
+        for line in sys.stdin:
+            words = line.split()
+            if not words:
+                continue
+            if words[0] == "quit":
+                break
+            _reply(_command(fake, words))
+
+
+def _command(fake: FakeSlack, words: list[str]) -> Any:
+    verb = words[0]
+    if verb == "triggers":
+        return [fake.new_trigger_id(user=words[2]) for _ in range(int(words[1]))]
+    if verb == "counts":
+        calls = Counter(c.method for c in fake.calls())
+        failed = Counter(c.method for c in fake.calls() if c.error)
+        return {"calls": dict(calls), "failed": dict(failed), "validation_errors": fake.validation_errors[:5]}
+    if verb == "modals":  # every modal opened with this callback_id, oldest first
+        return [v for v in fake.views() if v.get("callback_id") == words[1]]
+    if verb == "sheets":
+        return [m["ts"] for m in fake.messages(words[1])
+                if m.get("user") == "U_BOT" and m.get("thread_ts") in (None, m["ts"]) and m.get("blocks")]
+    return {"error": f"unknown command {verb}"}
+
+
+def _reply(value: Any) -> None:
+    sys.stdout.write(json.dumps(value) + "\n")
+    sys.stdout.flush()
+
+
+def bare_app(api_url: str) -> App:
+    """A Bolt app configured like the bot's (HTTP, ack before work), whose listeners only acknowledge."""
+    client = WebClient(token=BOT_TOKEN, base_url=api_url)
+    app = App(client=client, signing_secret=SIGNING_SECRET, process_before_response=False,
+              logger=logging.getLogger("slack_bolt"))
+
+    @app.command("/requirement")
+    def on_command(ack: Ack) -> None:
+        ack()
+
+    @app.view_submission(RequirementIds.MODAL)
+    def on_submission(ack: Ack) -> None:
+        ack()
+
+    @app.event("reaction_added")
+    def on_reaction(ack: Ack) -> None:
+        ack()
+
+    return app
+
+
+def serve_bare(port: int, api_url: str) -> None:
+    """Serve the bare app until killed."""
+    logging.basicConfig(level=logging.WARNING)
+    server = SlackHTTPServer(bare_app(api_url), host="127.0.0.1", port=port)
+    _reply({"url": server.url})
+    server.serve_forever(poll_interval=0.05)
+
+
+def main() -> None:
+    """Entry point of the helper processes."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    sub = parser.add_subparsers(dest="what", required=True)
+    sub.add_parser("fake")
+    bare = sub.add_parser("bare")
+    bare.add_argument("--port", type=int, required=True)
+    bare.add_argument("--api-url", required=True)
+    args = parser.parse_args()
+    if args.what == "fake":
+        serve_fake()
+    else:
+        serve_bare(args.port, args.api_url)
+
+
+if __name__ == "__main__":
+    main()

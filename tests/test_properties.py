@@ -1,0 +1,268 @@
+"""Property tests: every parser of what people type or Slack sends either reads it or refuses it cleanly."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.dates import parse_when
+from bot.errors import ValidationFailed
+from bot.people import Member
+from bot.services.action_text import QuickAction, parse_quick
+from bot.services.meeting_text import parse_action_lines, parse_agenda
+from bot.services.requirement_text import LineError, parse_questions
+from handlers.blocks import actions as action_blocks
+from handlers.blocks import meeting as meeting_blocks
+from handlers.blocks import requirement as requirement_blocks
+from handlers.blocks.common import ModalMeta, escape
+from tests.fakes.driver import view_state
+
+NOW = datetime(2026, 11, 26, 6, 0, tzinfo=UTC)
+TZ = "Asia/Shanghai"
+MEMBERS = [
+    Member("U_ALICE", "alice", "", "Alice Chen", "Asia/Shanghai", "zh-CN"),
+    Member("U_BOB", "bob", "", "Bob Smith", "America/New_York", "en-US"),
+    Member("U_CAROL", "carol", "", "Carol Li", "UTC", "en-US"),
+    Member("U_CAROL2", "carol.l", "carol", "Carol Lee", "UTC", "en-US"),  # two Carols: "@carol" is ambiguous
+    Member("U_BOT", "coordbot", "", "Coordbot", "UTC", None, is_bot=True),
+    Member("U_GONE", "gone", "", "Gone Person", "UTC", None, deleted=True),
+]
+PROPERTY = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+# Pieces people really type, and pieces that try to break things, mixed with arbitrary text.
+PIECES = [
+    "Launch date", "提交预算方案", " — ", " | ", "--", "\n", "\r\n", "20 min", "90分钟", "@bob", "@carol", "@nobody",
+    "<@U_BOB>", "<@U_GONE>", "<@U_BOT|coordbot>", "<!channel>", "<!here>", "<https://evil.example|click>",
+    "tomorrow 3pm", "下周五下午3点前", "2026-12-01 15:00", "next Friday EOD", "yesterday", "月底", "24小时内",
+    "1. ", "- ", "•", "&amp;", "&lt;", "\x00", "\x1b[31m", "\u202e", "\ufeff", "🙂", "9" * 30, "Dec 32",
+]
+texts = st.one_of(
+    st.text(max_size=300),
+    st.lists(st.one_of(st.sampled_from(PIECES), st.text(max_size=20)), max_size=14).map("".join),
+)
+json_leaf = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True), texts)
+json_value = st.recursive(json_leaf, lambda inner: st.one_of(
+    st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=12), inner, max_size=4)), max_leaves=12)
+
+ELEMENT_KEYS = ["type", "value", "selected_user", "selected_users", "selected_option", "selected_options",
+                "selected_conversation", "selected_channel", "selected_date", "selected_time"]
+
+
+def shaped_values(fields: tuple[str, ...]) -> st.SearchStrategy[dict[str, Any]]:
+    """`view.state.values` shaped like Slack's, with any block ids, action ids and (wrong) types inside."""
+    element = st.dictionaries(st.sampled_from(ELEMENT_KEYS),
+                              st.one_of(texts, json_value,
+                                        st.fixed_dictionaries({"value": st.one_of(texts, json_value)})),
+                              max_size=5)
+    block = st.dictionaries(st.one_of(st.just("value"), st.text(max_size=8)),
+                            st.one_of(element, json_value), max_size=2)
+    return st.dictionaries(st.one_of(st.sampled_from(list(fields)), st.text(max_size=10)),
+                           st.one_of(block, json_value), max_size=len(fields) + 2)
+
+
+def any_values(fields: tuple[str, ...]) -> st.SearchStrategy[Any]:
+    """Well-shaped values most of the time, arbitrary JSON otherwise."""
+    return st.one_of(shaped_values(fields), json_value)
+
+
+def _reads_or_refuses(parse: Any, *args: Any, **kwargs: Any) -> Any:
+    """Run a form parser: a draft or ValidationFailed with field errors, nothing else."""
+    try:
+        return parse(*args, **kwargs)
+    except ValidationFailed as exc:
+        assert exc.field_errors, "a refusal names the fields it refuses"
+        for field, (key, params) in exc.field_errors.items():
+            assert isinstance(field, str) and isinstance(key, str) and isinstance(params, dict)
+        return None
+
+
+def _form_values(values: Any) -> dict[str, Any]:
+    # Bolt hands listeners whatever JSON Slack sent; a non-dict `values` is exercised separately below.
+    return values if isinstance(values, dict) else {"junk": values}
+
+
+@PROPERTY
+@given(values=any_values(requirement_blocks.FIELDS), lang=st.sampled_from(["en", "zh"]))
+def test_requirement_form_reads_or_refuses(values: Any, lang: str) -> None:
+    draft = _reads_or_refuses(requirement_blocks.parse_form, _form_values(values), now=NOW, tz=TZ,
+                              members=MEMBERS, default_channel="C_GENERAL", lang=lang)
+    if draft is not None:
+        assert draft.receiver_owner and draft.requester_owner
+        assert draft.due_at.tzinfo is not None
+
+
+@PROPERTY
+@given(values=any_values(meeting_blocks.FIELDS), lang=st.sampled_from(["en", "zh"]))
+def test_meeting_form_reads_or_refuses(values: Any, lang: str) -> None:
+    draft = _reads_or_refuses(meeting_blocks.parse_meeting_form, _form_values(values), now=NOW, tz=TZ,
+                              members=MEMBERS, lang=lang, default_channel="C_GENERAL")
+    if draft is not None:
+        assert draft.start.tzinfo is not None and draft.duration_minutes > 0
+
+
+@PROPERTY
+@given(values=any_values(meeting_blocks.MINUTES_FIELDS))
+def test_minutes_form_reads_or_refuses(values: Any) -> None:
+    draft = _reads_or_refuses(meeting_blocks.parse_minutes_form, _form_values(values), now=NOW, tz=TZ,
+                              members=MEMBERS)
+    if draft is not None:
+        assert all(a.owner_id and a.due.tzinfo is not None for a in draft.actions)
+
+
+@PROPERTY
+@given(values=any_values(("what", "owner", "due", "deliverable", "channel", "source")),
+       lang=st.sampled_from(["en", "zh"]))
+def test_action_form_reads_or_refuses(values: Any, lang: str) -> None:
+    form = _reads_or_refuses(action_blocks.parse_action_form, _form_values(values), now=NOW, tz=TZ, lang=lang)
+    if form is not None:
+        assert form.draft.title and form.draft.owner_id and form.draft.due.tzinfo is not None
+
+
+# -- valid forms with one or more fields replaced: every field's own parsing is reached ------------------------------
+
+SHEET = {"requester_dept": "Marketing", "receiver_dept": "Engineering", "receiver_owner": "U_BOB",
+         "background": "Q1 campaign", "goal": "Sign-ups +20%", "description": "A landing page", "priority": "high",
+         "due": "2026-12-10", "open_questions": "Which API? — @bob — 2026-12-01 12:00", "confirm_by": "tomorrow 6pm"}
+MEETING = {"title": "Q1 launch plan", "goal": "Decide the date", "start": "2026-12-03 10:00", "duration_minutes": "60",
+           "participants": ["U_ALICE", "U_BOB"], "agenda": "Launch date — @bob — 20 min\nRisks — 10分钟"}
+ACTION = {"what": "Write the launch post", "owner": "U_BOB", "due": "next Friday 3pm", "deliverable": "A post"}
+
+
+def _state(view: Any, valid: dict[str, Any]) -> dict[str, Any]:
+    return dict(view_state(view.to_dict(), valid)["values"])
+
+
+REQUIREMENT_STATE = _state(requirement_blocks.modal("en", meta=ModalMeta("C_GENERAL"), user_id="U_ALICE", now=NOW,
+                                                    tz=TZ, members=MEMBERS), SHEET)
+MEETING_STATE = _state(meeting_blocks.meeting_modal("en", meta=ModalMeta("C_GENERAL"), user_id="U_ALICE", now=NOW,
+                                                    tz=TZ), MEETING)
+ACTION_STATE = _state(action_blocks.action_modal("en", meta=ModalMeta("C_GENERAL"), user_id="U_ALICE", now=NOW,
+                                                 tz=TZ), ACTION)
+MINUTES_STATE = {f: {"value": {"type": "plain_text_input", "value": v}} for f, v in (
+    ("decisions", "Launch on Dec 1"), ("action_items", "Write the post — @bob — 2026-12-01 — a post"),
+    ("notes", ""))}
+
+
+def mutated(base: dict[str, Any]) -> st.SearchStrategy[dict[str, Any]]:
+    """A valid state with some elements' values replaced by arbitrary text or JSON."""
+    def apply(changes: dict[str, Any]) -> dict[str, Any]:
+        out = {block: {aid: dict(el) for aid, el in elements.items()} for block, elements in base.items()}
+        for block, new in changes.items():
+            for element in out[block].values():
+                key = next((k for k in element if k != "type"), "value")
+                element[key] = new
+        return out
+    return st.dictionaries(st.sampled_from(sorted(base)), st.one_of(texts, json_value), min_size=1,
+                           max_size=3).map(apply)
+
+
+def test_the_unmutated_forms_are_valid() -> None:
+    assert requirement_blocks.parse_form(REQUIREMENT_STATE, now=NOW, tz=TZ, members=MEMBERS,
+                                         default_channel="C_GENERAL").receiver_owner == "U_BOB"
+    assert meeting_blocks.parse_meeting_form(MEETING_STATE, now=NOW, tz=TZ, members=MEMBERS, lang="en",
+                                             default_channel="C_GENERAL").duration_minutes == 60
+    assert action_blocks.parse_action_form(ACTION_STATE, now=NOW, tz=TZ, lang="en").draft.owner_id == "U_BOB"
+    assert meeting_blocks.parse_minutes_form(MINUTES_STATE, now=NOW, tz=TZ, members=MEMBERS).actions
+
+
+@PROPERTY
+@given(values=mutated(REQUIREMENT_STATE))
+def test_requirement_form_with_any_field_changed(values: dict[str, Any]) -> None:
+    _reads_or_refuses(requirement_blocks.parse_form, values, now=NOW, tz=TZ, members=MEMBERS,
+                      default_channel="C_GENERAL")
+
+
+@PROPERTY
+@given(values=mutated(MEETING_STATE))
+def test_meeting_form_with_any_field_changed(values: dict[str, Any]) -> None:
+    _reads_or_refuses(meeting_blocks.parse_meeting_form, values, now=NOW, tz=TZ, members=MEMBERS, lang="en",
+                      default_channel="C_GENERAL")
+
+
+@PROPERTY
+@given(values=mutated(MINUTES_STATE))
+def test_minutes_form_with_any_field_changed(values: dict[str, Any]) -> None:
+    _reads_or_refuses(meeting_blocks.parse_minutes_form, values, now=NOW, tz=TZ, members=MEMBERS)
+
+
+@PROPERTY
+@given(values=mutated(ACTION_STATE))
+def test_action_form_with_any_field_changed(values: dict[str, Any]) -> None:
+    _reads_or_refuses(action_blocks.parse_action_form, values, now=NOW, tz=TZ, lang="en")
+
+
+@pytest.mark.parametrize("values", [None, [], "x", 1, {"due": None}, {"due": []}, {"due": {"value": 5}},
+                                    {"due": {"value": {"value": "tomorrow"}}}])
+def test_form_parsers_refuse_values_of_the_wrong_shape(values: Any) -> None:
+    for parse, kwargs in (
+            (requirement_blocks.parse_form, {"members": MEMBERS}),
+            (meeting_blocks.parse_meeting_form, {"members": MEMBERS, "lang": "en"}),
+            (meeting_blocks.parse_minutes_form, {"members": MEMBERS}),
+            (action_blocks.parse_action_form, {"lang": "en"})):
+        try:
+            parse(values, now=NOW, tz=TZ, **kwargs)
+        except ValidationFailed:
+            pass
+
+
+def _reads_or_line_error(parse: Any, text: str, **kwargs: Any) -> Any:
+    """Run a line parser: the lines it read, or LineError naming a catalog key, nothing else."""
+    try:
+        return parse(text, **kwargs)
+    except LineError as exc:
+        assert exc.key.startswith("error.")
+        return None
+
+
+@PROPERTY
+@given(text=texts)
+def test_quick_action_line_reads_or_says_why(text: str) -> None:
+    quick = parse_quick(text, now=NOW, tz=TZ, members=MEMBERS)
+    assert isinstance(quick, QuickAction)
+    assert quick.owner_id is None or quick.owner_id in {m.id for m in MEMBERS}
+    assert quick.due is None or quick.due.tzinfo is not None
+    assert len(quick.title) <= 500
+
+
+@PROPERTY
+@given(text=texts)
+def test_open_questions_read_or_refuse(text: str) -> None:
+    found = _reads_or_line_error(parse_questions, text, now=NOW, tz=TZ, members=MEMBERS)
+    for question in found or ():
+        assert question.text.strip()
+        assert question.deadline is None or question.deadline.tzinfo is not None
+
+
+@PROPERTY
+@given(text=texts)
+def test_agenda_reads_or_refuses(text: str) -> None:
+    for line in _reads_or_line_error(parse_agenda, text, members=MEMBERS) or ():
+        assert line.minutes is None or line.minutes >= 0
+
+
+@PROPERTY
+@given(text=texts)
+def test_action_lines_read_or_refuse(text: str) -> None:
+    for line in _reads_or_line_error(parse_action_lines, text, now=NOW, tz=TZ, members=MEMBERS) or ():
+        assert line.owner_id and line.due.tzinfo is not None
+
+
+@PROPERTY
+@given(text=texts, tz=st.sampled_from(["Asia/Shanghai", "America/New_York", "UTC", "Pacific/Kiritimati"]),
+       hour=st.integers(0, 23))
+def test_the_date_parser_answers_a_time_or_none(text: str, tz: str, hour: int) -> None:
+    when = parse_when(text, now=NOW.replace(hour=hour), tz=tz, workday_end=time(18, 0))
+    assert when is None or when.tzinfo is not None
+
+
+@PROPERTY
+@given(text=texts)
+def test_escaped_text_cannot_ping_link_or_carry_control_characters(text: str) -> None:
+    shown = escape(text)
+    assert "<" not in shown and ">" not in shown
+    assert not any(ord(c) < 32 and c not in "\t\n\r" for c in shown)
+    assert "\x7f" not in shown

@@ -105,7 +105,8 @@ def post_now(client: WebClient, respond: Respond, services: Services, directory:
 def post_digest(client: WebClient, services: Services, directory: Directory, *, team_id: str, channel_id: str,
                 now: datetime, late_due: datetime | None = None) -> None:
     """Gather the channel's digest and post it there, in the channel's language."""
-    digest = services.digests.content(team_id, channel_id, now=now, is_public=directory.is_public)
+    digest = services.digests.content(team_id, channel_id, now=now, is_public=directory.is_public,
+                                      open_incidents=services.incidents.with_open_followups(team_id, channel_id))
     lang, tz = channel_lang(services, directory, team_id, channel_id), services.settings.tz
     body = blocks.digest_blocks(lang, digest, tz=tz, name_of=lambda user: _name(directory, user),
                                 base_url=workspace_url(client), late_due=late_due)

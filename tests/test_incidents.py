@@ -18,7 +18,7 @@ from bot.config import ConfigError, Settings
 from bot.errors import NotFound
 from bot.export import KINDS
 from bot.manifest import BOT_SCOPES
-from bot.services.actions import ActionDraft
+from bot.services.actions import ActionDraft, ActionStatus
 from bot.services.incident_text import Status, channel_name, parse_command, plain_text, slug
 from bot.services.incidents import IncidentInfo, ResolutionDraft
 from handlers.blocks import incident as blocks
@@ -610,3 +610,21 @@ def test_action_items_raised_in_the_incident_channel_link_to_it(bot: Bot) -> Non
                            channel=channel).status == 200
     item = wait_until(lambda: bot.runtime.services.actions.for_source("incident", info.id), what="linked item")[0]
     assert (item.source_code, item.escalate_to) == (info.code, info.commander_id)
+
+
+def test_the_digest_lists_an_incident_until_its_follow_ups_are_done(bot: Bot) -> None:
+    info = declare(bot)
+    (item,) = bot.runtime.services.actions.create_many(
+        team_id=info.team_id, creator_id=BOB, now=bot.clock(), source_type="incident", source_id=info.id,
+        source_code=info.code, escalate_to=info.commander_id, channel_id=info.channel_id or "",
+        drafts=[ActionDraft(title="Add a canary check", owner_id=DAVE, due=bot.clock() + timedelta(days=3))])
+    channel = info.channel_id or ""
+    bot.slack.slash("/digest", "now", user=BOB, channel=channel)
+    digest = wait_until(lambda: [m for m in posts(bot, channel) if "digest_incidents" in json.dumps(m)],
+                        what="a digest listing the incident")[-1]
+    assert info.code in block_text(digest) and "1 follow-ups open" in block_text(digest)
+    bot.runtime.services.actions.set_status(item.id, user_id=DAVE, status=ActionStatus.DONE, now=bot.clock())
+    before = len(posts(bot, channel))
+    bot.slack.slash("/digest", "now", user=BOB, channel=channel)
+    latest = wait_until(lambda: posts(bot, channel)[before:], what="second digest")[-1]
+    assert "digest_incidents" not in json.dumps(latest)

@@ -328,7 +328,7 @@ def test_a_digest_without_an_answer_about_other_channels_keeps_to_its_own(bot: B
 def test_an_incident_as_source_is_named_only_while_its_channel_is_public(bot: Bot) -> None:
     bot.fake.set_channel("C_INC_1", name="inc-1-db-down")
     with bot.runtime.services.session_scope() as s:
-        incident = Incident(team_id=TEAM, code="INC-2026-001", title="DB down", severity="sev2", commander_id=BOB,
+        incident = Incident(team_id=TEAM, code="INC-2026-001", title="DB down", severity="SEV2", commander_id=BOB,
                             declared_by=BOB, declared_in=GENERAL, channel_id="C_INC_1", announce_channel_id=GENERAL,
                             summary_ts="1790000000.000001", declared_at=NOW, last_update_at=NOW, created_at=NOW,
                             updated_at=NOW)

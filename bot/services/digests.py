@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
@@ -114,6 +116,7 @@ class Digest:
     confirmed_trend: Trend
     done_trend: Trend
     overdue_trend: Trend
+    incidents: tuple[Entry, ...] = ()  # incidents whose follow-ups are not all done (note: how many are open)
 
     @property
     def overdue_count(self) -> int:
@@ -123,7 +126,8 @@ class Digest:
     @property
     def empty(self) -> bool:
         """Nothing happened and nothing is open."""
-        return not any((self.needs_attention, self.confirmed, self.awaiting, self.changes_requested, self.done,
+        return not any((self.incidents, self.needs_attention, self.confirmed, self.awaiting,
+                        self.changes_requested, self.done,
                         self.overdue, self.blocked, self.open, self.held, self.minutes_missing, self.upcoming))
 
 
@@ -233,7 +237,8 @@ class DigestService:
     # -- content ---------------------------------------------------------------------------------------
 
     def content(self, team_id: str, channel_id: str, *, now: datetime,
-                is_public: Callable[[str], bool] | None = None) -> Digest:
+                is_public: Callable[[str], bool] | None = None,
+                open_incidents: Sequence[tuple[Any, int]] = ()) -> Digest:
         """The channel's last 7 days and what is next, with last week's counts for the trend.
 
         `is_public(channel_id)` says whether another channel is open to the whole workspace; records
@@ -246,8 +251,16 @@ class DigestService:
             sigs = requirements_repo.signatures_for(s, [(int(r.id or 0), r.revision) for r in reqs])
             acts = repo.actions(s, team_id=team_id, channel_id=channel_id, since=since, done=ActionStatus.DONE)
             meetings = list(repo.meetings(s, team_id=team_id, channel_id=channel_id, since=since, now=now))
-        return build_digest(channel_id, now=now, requirements=reqs, signatures=sigs, actions=acts,
-                            meetings=meetings, is_public=is_public)
+        digest = build_digest(channel_id, now=now, requirements=reqs, signatures=sigs, actions=acts,
+                              meetings=meetings, is_public=is_public)
+        # an incident stays in its channel's digest until its follow-ups are all done
+        # (named here only when its own channel is this one or open to everyone, like any other source)
+        incidents = tuple(
+            Entry(ref=Ref(i.code, i.summary_channel, i.summary_ts), title=i.title, people=(i.commander_id,),
+                  when=i.declared_at, note=str(n))
+            for i, n in open_incidents
+            if i.channel_id in (None, "", channel_id) or (is_public is not None and is_public(i.channel_id)))
+        return dataclasses.replace(digest, incidents=incidents)
 
 
 # -- gathering -------------------------------------------------------------------------------------------------

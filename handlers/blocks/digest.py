@@ -28,6 +28,7 @@ class Ids(StrEnum):
     SUMMARY = "digest_summary"
     TREND = "digest_trend"
     ATTENTION = "digest_attention"
+    INCIDENTS = "digest_incidents"
     CONFIRMED = "digest_confirmed"
     AWAITING = "digest_awaiting"
     CHANGES = "digest_changes"
@@ -161,6 +162,8 @@ def _sections(style: _Style, d: Digest) -> list[Block]:
                          [_owner_line(style, g) for g in d.overdue[:TOP]], len(d.overdue), "digest.more_owners")]
     more_req = "digest.more_requirements"
     groups: list[list[Block]] = [
+        listing(Ids.INCIDENTS, "digest.incidents", d.incidents,
+                lambda e: _line(style, e, t(lang, "digest.extra.incident", n=e.note or "0"))),
         listing(Ids.ATTENTION, "digest.attention", d.needs_attention, lambda e: _action_line(style, e)),
         [
             *listing(Ids.CONFIRMED, "digest.confirmed", d.confirmed,

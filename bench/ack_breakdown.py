@@ -78,7 +78,8 @@ class Breakdown:
         parts = [f"ack p50 {ack.p50 * 1000:.0f} / p99 {ack.p99 * 1000:.0f} ms"]
         if self.claims.get(kind):
             c = self.claims[kind]
-            parts.append(f"idempotency claim p50 {percentile(c, 50) * 1000:.0f} / p99 {percentile(c, 99) * 1000:.0f} ms")
+            parts.append(f"idempotency claim p50 {percentile(c, 50) * 1000:.0f} / "
+                         f"p99 {percentile(c, 99) * 1000:.0f} ms")
         if self.waits.get(kind):
             w = self.waits[kind]
             parts.append(f"wait for a listener thread p50 {percentile(w, 50) * 1000:.0f} / "
@@ -101,7 +102,7 @@ def measure(tmp: Path, *, n: int, warmup: int) -> Breakdown:
     db = tmp / "breakdown.db"
     with open(tmp / "breakdown.log", "w") as log:
         fake = FakeProcess(log)
-        bot.dedupe.claim = timed_claim  # type: ignore[assignment]
+        bot.dedupe.claim = timed_claim
         try:
             settings = Settings(bot_token=BOT_TOKEN, signing_secret=SIGNING_SECRET, database_url=f"sqlite:///{db}",
                                 slack_api_url=fake.api_url, tz="Asia/Shanghai")
@@ -138,7 +139,7 @@ def measure(tmp: Path, *, n: int, warmup: int) -> Breakdown:
                 executor.shutdown(wait=True)
                 runtime.engine.dispose()
         finally:
-            bot.dedupe.claim = original  # type: ignore[assignment]
+            bot.dedupe.claim = original
             fake.stop()
     return result
 

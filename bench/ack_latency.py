@@ -2,9 +2,10 @@
 
 Three kinds of process: the fake Slack Web API (bench.servers fake), the app under test (`coordbot run` on a
 temporary SQLite file, or bench.servers bare), and this one, whose client threads post signed requests built
-by tests/fakes/driver.py and time each HTTP answer. Work the bot does after acknowledging (views.open,
-chat.postMessage, chat.update to the fake) is not timed, but it runs in the same process as the acknowledging
-code and so competes with it, as it does in production.
+by tests/fakes/driver.py and time each HTTP answer. Each client thread either keeps one HTTP/1.1 connection
+(KeepAliveDriver) or, like the driver's urllib, opens a new one per request. Work the bot does after
+acknowledging (views.open, chat.postMessage, chat.update to the fake) is not timed, but it runs in the same
+process as the acknowledging code and so competes with it, as it does in production.
 """
 
 from __future__ import annotations
@@ -34,15 +35,16 @@ from bench.common import ROOT, free_port, percentile, proc_memory
 from bench.servers import BOT_TOKEN, SIGNING_SECRET
 from handlers.blocks.requirement import Ids as RequirementIds
 from tests.fakes.driver import Reply, SlackDriver
-from tests.fakes.slack_api import ALICE, BOB, CAROL, DAVE, GENERAL, FakeSlack
+from tests.fakes.slack_api import ALICE, BOB, GENERAL, FakeSlack
 
 logger = logging.getLogger(__name__)
 
 CLIENTS = 16
 KINDS = ("/requirement", "view_submission", "reaction_added")
-SUBMITTERS = (ALICE, CAROL, DAVE)  # BOB is the receiving owner, who signs by reaction
+REQUESTER = ALICE  # opens and submits every sheet; BOB, the receiving owner, signs by reaction
 START_TIMEOUT = 90.0
 DRAIN_TIMEOUT = 60.0
+WIDE_BACKLOG = 128
 
 
 def sheet_values(today: date) -> dict[str, Any]:
@@ -116,6 +118,7 @@ class LatencyResult:
     warmup: int
     fake_counts: dict[str, Any] = field(default_factory=dict)
     keep_alive: bool = False
+    bare_wide: AppRun | None = None  # bare Bolt with a listen backlog of WIDE_BACKLOG
 
 
 class FakeProcess:
@@ -308,16 +311,15 @@ class Batches:
 
     def slashes(self) -> list[Callable[[], Reply]]:
         """/requirement with no text: the bot acknowledges, then opens the sheet's modal."""
-        def send(user: str) -> Callable[[], Reply]:
-            return lambda: self.driver.slash("/requirement", "", user=user, channel=GENERAL)
+        def send() -> Callable[[], Reply]:
+            return lambda: self.driver.slash("/requirement", "", user=REQUESTER, channel=GENERAL)
 
-        return [send(SUBMITTERS[i % len(SUBMITTERS)]) for i in range(self.warmup + self.n)]
+        return [send() for _ in range(self.warmup + self.n)]
 
     def submissions(self, modals: list[dict[str, Any]]) -> list[Callable[[], Reply]]:
         """Each opened modal submitted once with valid values (the bot validates, acknowledges, then posts)."""
         def send(view: dict[str, Any]) -> Callable[[], Reply]:
-            opener = str(view.get("_opened_by") or ALICE)
-            return lambda: self.driver.submit_view(self.values, user=opener, view=view)
+            return lambda: self.driver.submit_view(self.values, user=REQUESTER, view=view)
 
         return [send(v) for v in modals[: self.warmup + self.n]]
 
@@ -337,11 +339,8 @@ def _driver(url: str, fake: FakeProcess, keep_alive: bool) -> SlackDriver:
 
 
 def _modals(fake: FakeProcess) -> list[dict[str, Any]]:
-    """The sheet modals the bot opened, each marked with who opened it."""
-    found: list[dict[str, Any]] = []
-    for i, view in enumerate(fake.ask(f"modals {RequirementIds.MODAL}")):
-        found.append({**view, "_opened_by": SUBMITTERS[i % len(SUBMITTERS)]})
-    return found
+    """The sheet modals the bot opened, oldest first."""
+    return list(fake.ask(f"modals {RequirementIds.MODAL}"))
 
 
 def run_coordbot(fake: FakeProcess, tmp: Path, n: int, warmup: int, log: IO[str], *,
@@ -390,12 +389,14 @@ def run_coordbot(fake: FakeProcess, tmp: Path, n: int, warmup: int, log: IO[str]
 
 
 def run_bare(fake: FakeProcess, n: int, warmup: int, modals: list[dict[str, Any]], sheets: list[str],
-             log: IO[str], *, keep_alive: bool) -> AppRun:
+             log: IO[str], *, keep_alive: bool, backlog: int | None = None) -> AppRun:
     """The same requests against a Bolt app that only acknowledges."""
-    run = AppRun("bare Bolt")
+    run = AppRun("bare Bolt" + (f", listen backlog {backlog}" if backlog else ""))
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "bench.servers", "bare", "--port", str(port), "--api-url",
-                             fake.api_url], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log)
+    command = [sys.executable, "-m", "bench.servers", "bare", "--port", str(port), "--api-url", fake.api_url]
+    if backlog:
+        command += ["--backlog", str(backlog)]
+    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log)
     url = f"http://127.0.0.1:{port}"
     batches = Batches(_driver(url, fake, keep_alive), n, warmup)
     try:
@@ -420,6 +421,9 @@ def measure(tmp: Path, *, n: int, warmup: int, keep_alive: bool) -> LatencyResul
             coordbot, modals, sheets = run_coordbot(fake, tmp, n, warmup, log, keep_alive=keep_alive)
             counts = fake.ask("counts")
             bare = run_bare(fake, n, warmup, modals, sheets, log, keep_alive=keep_alive)
+            # with a connection per request, the same bare app once more with a listen backlog of 128
+            wide = None if keep_alive else run_bare(fake, n, warmup, modals, sheets, log, keep_alive=False,
+                                                    backlog=WIDE_BACKLOG)
         finally:
             fake.stop()
-    return LatencyResult(coordbot, bare, n, warmup, counts, keep_alive)
+    return LatencyResult(coordbot, bare, n, warmup, counts, keep_alive, wide)

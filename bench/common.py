@@ -56,6 +56,17 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def widen_fake_backlog() -> None:
+    """Let the fake Slack API accept 128 pending connections instead of socketserver's 5.
+
+    The fake stands in for Slack, which does not turn connections away when the bot opens several
+    at once (the App Home asks for permalinks eight at a time); the app under test keeps its own server as is.
+    """
+    from tests.fakes import slack_api
+
+    slack_api._Server.request_queue_size = 128
+
+
 # -- memory --------------------------------------------------------------------------------------------
 
 

@@ -5,8 +5,8 @@ validating Block Kit) does not share an interpreter with the clients being timed
 answers one JSON line per command read from stdin: `triggers N USER`, `counts`, `modals CALLBACK_ID`,
 `sheets CHANNEL`.
 
-`python -m bench.servers bare --port P --api-url URL` serves a Bolt app whose listeners only acknowledge,
-through the same SlackHTTPServer the bot uses.
+`python -m bench.servers bare --port P --api-url URL [--backlog N]` serves a Bolt app whose listeners only
+acknowledge, through the same SlackHTTPServer the bot uses (optionally with a wider listen backlog).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
+from bench.common import widen_fake_backlog
 from handlers.blocks.requirement import Ids as RequirementIds
 from handlers.http_server import SlackHTTPServer
 from tests.fakes.slack_api import FakeSlack
@@ -31,6 +32,7 @@ SIGNING_SECRET = "bench-signing-secret"
 
 def serve_fake() -> None:
     """The fake Slack Web API with a line-oriented control channel on stdin/stdout."""
+    widen_fake_backlog()
     # trigger_ids are issued ahead of the timed requests, so they must not expire while waiting
     with FakeSlack(bot_token=BOT_TOKEN, trigger_ttl=None) as fake:
         _reply({"api_url": fake.api_url, "base_url": fake.base_url})
@@ -85,10 +87,13 @@ def bare_app(api_url: str) -> App:
     return app
 
 
-def serve_bare(port: int, api_url: str) -> None:
-    """Serve the bare app until killed."""
+def serve_bare(port: int, api_url: str, backlog: int | None) -> None:
+    """Serve the bare app until killed; `backlog` overrides the listen backlog (socketserver's default is 5)."""
     logging.basicConfig(level=logging.WARNING)
-    server = SlackHTTPServer(bare_app(api_url), host="127.0.0.1", port=port)
+    class Server(SlackHTTPServer):
+        request_queue_size = backlog or SlackHTTPServer.request_queue_size
+
+    server = Server(bare_app(api_url), host="127.0.0.1", port=port)
     _reply({"url": server.url})
     server.serve_forever(poll_interval=0.05)
 
@@ -101,11 +106,12 @@ def main() -> None:
     bare = sub.add_parser("bare")
     bare.add_argument("--port", type=int, required=True)
     bare.add_argument("--api-url", required=True)
+    bare.add_argument("--backlog", type=int, default=None)
     args = parser.parse_args()
     if args.what == "fake":
         serve_fake()
     else:
-        serve_bare(args.port, args.api_url)
+        serve_bare(args.port, args.api_url, args.backlog)
 
 
 if __name__ == "__main__":

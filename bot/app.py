@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -89,6 +90,10 @@ def create_app(runtime: Runtime, *, token_verification: bool = True) -> App:
         token_verification_enabled=token_verification,
         process_before_response=False,
         logger=logging.getLogger("slack_bolt"),
+        # Listeners acknowledge and then keep working on their thread; Bolt's default of 5 threads
+        # makes the next acknowledgment wait under a burst.
+        listener_executor=ThreadPoolExecutor(max_workers=settings.listener_threads,
+                                             thread_name_prefix="listener"),
     )
 
     @app.middleware

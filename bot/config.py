@@ -38,6 +38,7 @@ class Settings:
     minutes_due: timedelta = timedelta(hours=24)
     action_lead: timedelta = timedelta(hours=24)
     escalation_days: int = 2
+    listener_threads: int = 32
     holidays: str = ""
     work_hours: str = "09:00-18:00"
     work_days: str = "mon-fri"
@@ -161,6 +162,7 @@ class Settings:
             minutes_due=timedelta(hours=integer("COORDBOT_MINUTES_DUE_HOURS", 24, 1)),
             action_lead=timedelta(hours=integer("COORDBOT_ACTION_LEAD_HOURS", 24)),
             escalation_days=integer("COORDBOT_ESCALATION_WORKING_DAYS", 2),
+            listener_threads=integer("COORDBOT_LISTENER_THREADS", 32, 1),
             holidays=holidays,
             work_hours=work_hours,
             work_days=work_days,

@@ -9,6 +9,8 @@ between loses that one request, which is the price of never applying it twice.
 from __future__ import annotations
 
 import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 from storage import dedupe as q
@@ -38,3 +40,53 @@ def prune(scope: SessionScope, now: datetime) -> int:
     if removed:
         logger.debug("forgot %d processed request keys", removed)
     return removed
+
+
+class RecentRequests:
+    """Claims that keep the acknowledgment free of database writes in the common case.
+
+    A first delivery is claimed in this process's memory and recorded in the database just after,
+    on a background thread. A delivery Slack marks as a retry (`X-Slack-Retry-Num`), which may reach
+    another replica, is checked against the database before it is processed. Two replicas receiving
+    the same first delivery within those milliseconds is not something Slack does.
+    """
+
+    def __init__(self, scope: SessionScope, *, keep: timedelta = KEEP) -> None:
+        self._scope = scope
+        self._keep = keep
+        self._seen: dict[str, datetime] = {}
+        self._lock = threading.Lock()
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dedupe")
+
+    def claim(self, key: str, now: datetime, *, retry: bool) -> bool:
+        """True for the first delivery of a request, False for a duplicate."""
+        with self._lock:
+            if key in self._seen:
+                return False
+            self._seen[key] = now
+            if len(self._seen) > 50_000:  # forget the oldest
+                for old in sorted(self._seen, key=self._seen.__getitem__)[:10_000]:
+                    del self._seen[old]
+        if retry:
+            if not claim(self._scope, key, now):
+                return False
+        else:
+            self._writer.submit(self._record, key, now)
+        return True
+
+    def release(self, key: str) -> None:
+        """Let the same request be processed again (it was refused, so nothing happened)."""
+        with self._lock:
+            self._seen.pop(key, None)
+        self._writer.submit(release, self._scope, key)  # after any pending record of the same key
+
+    def flush(self, timeout: float = 5.0) -> None:
+        """Wait until the database holds every claim made so far."""
+        self._writer.submit(lambda: None).result(timeout=timeout)
+
+    def _record(self, key: str, now: datetime) -> None:
+        try:
+            if not claim(self._scope, key, now):
+                logger.info("request %s was also taken on elsewhere", key)
+        except Exception:  # the request is being processed already; only its record is missing
+            logger.exception("could not record request %s", key)

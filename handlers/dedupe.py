@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -79,6 +80,19 @@ class _ReleasingAck(Ack):
         return super().__call__(*args, **kwargs)
 
 
+_RECENT: dict[int, dedupe.RecentRequests] = {}
+_RECENT_LOCK = threading.Lock()
+
+
+def _recent(services: Services) -> dedupe.RecentRequests:
+    """The claims of one running bot (one set of services)."""
+    with _RECENT_LOCK:
+        found = _RECENT.get(id(services))
+        if found is None:
+            found = _RECENT[id(services)] = dedupe.RecentRequests(services.session_scope)
+        return found
+
+
 def skip_duplicates(request: BoltRequest, body: dict[str, Any], context: BoltContext,
                     next: Callable[[], None]) -> BoltResponse | None:
     """Claim the request's key (one insert); a request whose key is taken is acknowledged and dropped."""
@@ -87,13 +101,14 @@ def skip_duplicates(request: BoltRequest, body: dict[str, Any], context: BoltCon
     if key is None or services is None:
         next()
         return None
-    if not dedupe.claim(services.session_scope, key, services.now()):
-        retry = (request.headers.get("x-slack-retry-num") or ["-"])[0]
-        logger.info("duplicate request %s (retry %s) acknowledged without processing", key, retry)
+    recent = _recent(services)
+    retry = (request.headers.get("x-slack-retry-num") or [""])[0]
+    if not recent.claim(key, services.now(), retry=bool(retry)):
+        logger.info("duplicate request %s (retry %s) acknowledged without processing", key, retry or "-")
         return BoltResponse(status=200, body="")
     context[CONTEXT_KEY] = key
     if body.get("type") == "view_submission":
-        context["ack"] = _ReleasingAck(lambda: dedupe.release(services.session_scope, key))
+        context["ack"] = _ReleasingAck(lambda: recent.release(key))
     next()
     return None
 
@@ -103,5 +118,5 @@ def release(context: BoltContext | None) -> None:
     key = context.get(CONTEXT_KEY) if context is not None else None
     services: Services | None = context.get("services") if context is not None else None
     if key and services is not None:
-        dedupe.release(services.session_scope, key)
+        _recent(services).release(key)
         context.pop(CONTEXT_KEY, None)  # type: ignore[union-attr]

@@ -22,6 +22,7 @@ class SlackHTTPServer(ThreadingHTTPServer):
 
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 128  # socketserver's default of 5 resets connections under a burst
 
     def __init__(self, app: App, *, host: str = "0.0.0.0", port: int = 3000,
                  health: Callable[[], bool] | None = None) -> None:

@@ -34,7 +34,8 @@ def field_errors(lang: str, exc: ValidationFailed) -> dict[str, str]:
 
 def _user_of(body: dict[str, Any]) -> str | None:
     user = body.get("user")
-    event = body.get("event") if isinstance(body.get("event"), dict) else {}
+    raw_event = body.get("event")
+    event: dict[str, Any] = raw_event if isinstance(raw_event, dict) else {}
     found = (user.get("id") if isinstance(user, dict) else None) or body.get("user_id") or user or event.get("user")
     return found if isinstance(found, str) else None  # a malformed payload may carry anything there
 

@@ -1,4 +1,4 @@
-"""Scale-out on PostgreSQL: two HTTP replicas and three tick processes share one database; every reminder goes out once."""
+"""Scale-out on PostgreSQL: two HTTP replicas and three tick processes share one database; reminders go out once."""
 
 from __future__ import annotations
 

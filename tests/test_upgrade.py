@@ -49,8 +49,9 @@ INSERT INTO requirement (team_id, code, revision, status, author_id, requester_d
     receiver_owner, background, goal, description, priority, due_at, resources, confirm_by, channel_id, message_ts,
     change_reason, created_at, updated_at, confirmed_at)
   VALUES ('T0001', 'RW-2026-001', 1, 'awaiting', '{ALICE}', 'Marketing', '{ALICE}', 'Engineering', '{BOB}',
-    'Q1 campaign', 'Sign-ups +20%', 'A landing page — 落地页 & <b>', 'high', {t(datetime(2026, 12, 10, 10, tzinfo=UTC))},
-    '', {t(CONFIRM_BY)}, '{GENERAL}', '1790000000.000100', NULL, {t(CREATED)}, {t(CREATED)}, NULL);
+    'Q1 campaign', 'Sign-ups +20%', 'A landing page — 落地页 & <b>', 'high',
+    {t(datetime(2026, 12, 10, 10, tzinfo=UTC))}, '', {t(CONFIRM_BY)}, '{GENERAL}', '1790000000.000100', NULL,
+    {t(CREATED)}, {t(CREATED)}, NULL);
 INSERT INTO requirement_revision (requirement_id, revision, content, created_by, created_at)
   VALUES (1, 1, '{snapshot}', '{ALICE}', {t(CREATED)});
 INSERT INTO signature (requirement_id, revision, role, user_id, via, signed_at)

@@ -499,7 +499,13 @@ def test_resolve_posts_the_resolution_the_review_draft_and_tracks_follow_ups(bot
     assert values["start"]["initial_value"].endswith("10:00")
     reply = bot.slack.submit_view({}, user=BOB, callback_id="meeting_modal")
     assert reply.status == 200 and reply.json() is None, reply.body
-    meeting = wait_until(lambda: bot.runtime.services.meetings.get(1), what="review meeting")
+    def review_meeting() -> Any:
+        try:
+            return bot.runtime.services.meetings.get(1)
+        except NotFound:
+            return None
+
+    meeting = wait_until(review_meeting, what="review meeting")
     assert meeting.channel_id == info.channel_id and len(meeting.agenda) == 3
 
 

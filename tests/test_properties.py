@@ -265,3 +265,20 @@ def test_escaped_text_cannot_ping_link_or_carry_control_characters(text: str) ->
     assert "<" not in shown and ">" not in shown
     assert not any(ord(c) < 32 and c not in "\t\n\r" for c in shown)
     assert "\x7f" not in shown
+
+
+@given(values=st.one_of(st.none(), st.integers(), st.text(max_size=20), st.lists(st.integers(), max_size=3),
+                        st.dictionaries(st.text(max_size=12), st.recursive(
+                            st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=40)),
+                            lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner,
+                                                                                      max_size=3),
+                            max_leaves=8), max_size=6)))
+@settings(max_examples=60, deadline=None)
+def test_incident_forms_read_anything_without_crashing(values: Any) -> None:
+    from handlers.blocks import incident as incident_blocks
+
+    draft = incident_blocks.parse_incident_form(values)
+    assert "\x00" not in draft.title + draft.description + draft.impact
+    with contextlib.suppress(ValidationFailed):  # a refusal is a fine answer; any other exception fails
+        resolution = incident_blocks.parse_resolve_form(values, now=NOW, tz="UTC", members=[])
+        assert "\x00" not in resolution.summary

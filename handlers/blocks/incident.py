@@ -134,6 +134,8 @@ def incident_modal(lang: str, *, meta: ModalMeta, user_id: str, title: str = "")
 
 
 def _element(values: dict[str, Any], block_id: str) -> dict[str, Any]:
+    if not isinstance(values, dict):
+        return {}
     block = values.get(block_id) or {}
     element: Any = block.get(Ids.INPUT) if isinstance(block, dict) else None
     return element if isinstance(element, dict) else {}
@@ -141,7 +143,7 @@ def _element(values: dict[str, Any], block_id: str) -> dict[str, Any]:
 
 def _str(values: dict[str, Any], block_id: str, key: str = "value") -> str:
     raw = _element(values, block_id).get(key)
-    return raw if isinstance(raw, str) else ""
+    return raw.replace("\x00", "") if isinstance(raw, str) else ""  # PostgreSQL text holds no NUL
 
 
 def parse_incident_form(values: dict[str, Any]) -> IncidentDraft:

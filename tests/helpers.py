@@ -99,12 +99,17 @@ def block_text(message: dict[str, Any]) -> str:
 
 
 def wait_until(predicate: Any, timeout: float = 5.0, what: str = "condition") -> Any:
-    """Poll until predicate() is truthy."""
+    """Poll until predicate() is truthy (a record that is not stored yet counts as not yet)."""
     import time
+
+    from bot.errors import NotFound
 
     deadline = time.time() + timeout
     while time.time() < deadline:
-        value = predicate()
+        try:
+            value = predicate()
+        except NotFound:
+            value = None
         if value:
             return value
         time.sleep(0.02)

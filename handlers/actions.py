@@ -33,7 +33,7 @@ from handlers.blocks.actions import (
 from handlers.blocks.common import ModalMeta, escape, truncate
 from handlers.directory import Directory
 from handlers.outbound import message_link
-from handlers.replies import field_errors, guarded, in_view
+from handlers.replies import field_errors, guarded, in_view, refresh_modal
 from handlers.visibility import require_visible
 
 logger = logging.getLogger(__name__)
@@ -166,11 +166,7 @@ def echo_due(ack: Ack, body: dict[str, Any], client: WebClient, services: Servic
     raw = str(((view["state"]["values"].get("due") or {}).get(Ids.INPUT) or {}).get("value") or "")
     text = due_echo(directory.lang_of(user), raw, now=services.now(), tz=directory.tz_of(user),
                     workday_end=services.settings.workday_end)
-    try:
-        client.views_update(view_id=view["id"], hash=view.get("hash"), view=with_due_echo(view, text))
-    except SlackApiError as exc:
-        if exc.response.get("error") != "hash_conflict":
-            raise
+    refresh_modal(client, view, with_due_echo(view, text))
 
 
 def save_action(ack: Ack, body: dict[str, Any], client: WebClient, services: Services,

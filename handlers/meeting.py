@@ -22,7 +22,7 @@ from handlers.blocks.common import ModalMeta
 from handlers.blocks.meeting import Ids
 from handlers.directory import Directory
 from handlers.outbound import message_link, tick_now
-from handlers.replies import field_errors, guarded, in_view
+from handlers.replies import field_errors, guarded, in_view, refresh_modal
 from handlers.visibility import require_visible
 
 logger = logging.getLogger(__name__)
@@ -88,11 +88,7 @@ def echo_fields(ack: Ack, body: dict[str, Any], client: WebClient, services: Ser
     echoes = blocks.meeting_echoes(directory.lang_of(user), blocks.typed_values(view["state"]["values"]),
                                    now=services.now(), tz=directory.tz_of(user),
                                    workday_end=services.settings.workday_end)
-    try:
-        client.views_update(view_id=view["id"], hash=view.get("hash"), view=blocks.with_echoes(view, echoes))
-    except SlackApiError as exc:
-        if exc.response.get("error") != "hash_conflict":
-            raise
+    refresh_modal(client, view, blocks.with_echoes(view, echoes))
 
 
 def save_meeting(ack: Ack, body: dict[str, Any], client: WebClient, services: Services,

@@ -88,6 +88,15 @@ def handle_error(error: Exception, body: dict[str, Any], response: BoltResponse 
     return BoltResponse(status=200, body="") if not_acked else None
 
 
+def refresh_modal(client: WebClient, view: dict[str, Any], new_view: Any) -> None:
+    """Replace an open modal as the user types; a newer keystroke's update winning the race is fine."""
+    try:
+        client.views_update(view_id=view["id"], hash=view.get("hash"), view=new_view)
+    except SlackApiError as exc:
+        if exc.response.get("error") != "hash_conflict":
+            raise
+
+
 def in_view(callback_id: str) -> Callable[[dict[str, Any]], bool]:
     """A Bolt matcher: the action happened inside the modal with this callback_id (inputs share action_ids)."""
 

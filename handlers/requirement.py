@@ -22,7 +22,7 @@ from handlers.blocks.common import escape, truncate
 from handlers.blocks.requirement import Ids, ModalMeta
 from handlers.directory import Directory
 from handlers.outbound import link_or_channel, message_link
-from handlers.replies import field_errors, guarded, in_view
+from handlers.replies import field_errors, guarded, in_view, refresh_modal
 from handlers.visibility import require_visible
 
 logger = logging.getLogger(__name__)
@@ -121,11 +121,7 @@ def echo_dates(ack: Ack, body: dict[str, Any], client: WebClient, services: Serv
     echoes = blocks.echo_texts(directory.lang_of(user), blocks.typed_values(view["state"]["values"]),
                                now=services.now(), tz=directory.tz_of(user), members=directory.members(),
                                workday_end=services.settings.workday_end)
-    try:
-        client.views_update(view_id=view["id"], hash=view.get("hash"), view=blocks.with_echoes(view, echoes))
-    except SlackApiError as exc:
-        if exc.response.get("error") != "hash_conflict":  # a newer keystroke already updated the view
-            raise
+    refresh_modal(client, view, blocks.with_echoes(view, echoes))
 
 
 def post_sheet(client: WebClient, services: Services, directory: Directory, req: RequirementInfo, *,

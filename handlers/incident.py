@@ -65,9 +65,10 @@ def handle_command(ack: Ack, command: dict[str, Any], client: WebClient, respond
     lang = directory.lang_of(user)
     text = plain_text(command.get("text") or "")
     cmd = parse_command(text)
-    info = services.incidents.by_channel(channel)
-    if info is None and cmd.verb == "status" and parse_status(cmd.rest) is None:
-        cmd = Command("declare", text)  # "/incident status page is down" outside an incident names a new one
+    # "/incident status page is down" outside an incident names a new one; only this rare reading needs
+    # the database before the acknowledgment
+    if cmd.verb == "status" and parse_status(cmd.rest) is None and services.incidents.by_channel(channel) is None:
+        cmd = Command("declare", text)
     if cmd.verb == "declare":
         ack()
         client.views_open(trigger_id=command["trigger_id"], view=blocks.incident_modal(
@@ -78,6 +79,7 @@ def handle_command(ack: Ack, command: dict[str, Any], client: WebClient, respond
         ack(text=t(lang, "incident.help"))
         return
     ack()
+    info = services.incidents.by_channel(channel)
     if cmd.verb == "export":
         export_review(respond, services, directory, user=user, team_id=command["team_id"], channel=channel,
                       code=cmd.rest)

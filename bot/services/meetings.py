@@ -7,22 +7,20 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
 from bot import outbox
 from bot.errors import NotAllowed, NotFound, ValidationFailed
+from bot.services.actions import ActionDraft, ActionInfo, ActionService
 from bot.services.requirements import HistoryItem
 from bot.workhours import WorkCalendar
 from storage import counters
 from storage import meetings as repo
 from storage.db import SessionScope
 from storage.models import Meeting
-
-if TYPE_CHECKING:
-    from bot.services.actions import ActionInfo, ActionService
 
 logger = logging.getLogger(__name__)
 
@@ -309,8 +307,6 @@ class MeetingService:
             s.flush()
             info = self._load(s, row)
         existing = {(a.title, a.owner_id) for a in self._actions.for_source("meeting", meeting_id)}
-        from bot.services.actions import ActionDraft
-
         drafts = [ActionDraft(title=a.title, owner_id=a.owner_id, due=a.due, deliverable=a.deliverable)
                   for a in draft.actions if (a.title, a.owner_id) not in existing]
         created = self._actions.create_many(

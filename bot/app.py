@@ -22,6 +22,8 @@ from bot.config import Settings
 from bot.outbox import TickReport
 from bot.services import Services, utc_now
 from handlers.directory import Directory
+from handlers.handoff import CONTEXT_KEY as HANDOFF_KEY
+from handlers.handoff import Handoff
 from handlers.outbound import make_deliver
 from storage.db import make_engine, make_session_scope, migrate
 
@@ -81,13 +83,20 @@ def build_runtime(settings: Settings, *, clock: Callable[[], datetime] = utc_now
     return Runtime(settings=settings, engine=engine, services=services, client=client, directory=directory)
 
 
-def create_app(runtime: Runtime, *, token_verification: bool = True) -> App:
-    """The Bolt app with every feature's listeners, the services middleware and the error handler."""
+def create_app(runtime: Runtime, *, token_verification: bool = True, forwarder: Handoff | None = None,
+               worker: bool = False) -> App:
+    """The Bolt app with every feature's listeners, the services middleware and the error handler.
+
+    With a `forwarder`, listeners stop at their acknowledgment and hand the request to the worker process;
+    `worker=True` builds that worker's app, which runs the requests handed to it in full.
+    """
     settings = runtime.settings
     app = App(
         client=runtime.client,
         signing_secret=settings.signing_secret,
         token_verification_enabled=token_verification,
+        # the worker reads only its own pipe from the serving process, which checked every signature
+        request_verification_enabled=not worker,
         process_before_response=False,
         logger=logging.getLogger("slack_bolt"),
         # Listeners acknowledge and then keep working on their thread; Bolt's default of 5 threads
@@ -100,7 +109,9 @@ def create_app(runtime: Runtime, *, token_verification: bool = True) -> App:
     def inject_services(context: BoltContext, next: Callable[[], None]) -> None:
         context["services"] = runtime.services
         context["directory"] = runtime.directory
+        if forwarder is not None:
+            context[HANDOFF_KEY] = forwarder
         next()
 
-    handlers.register_all(app)
+    handlers.register_all(app, skip_duplicates=not worker)
     return app

@@ -8,6 +8,7 @@ import sys
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -33,12 +34,12 @@ def _settings() -> Settings:
         raise click.ClickException(str(exc)) from exc
 
 
-def _logging(level: str) -> None:
+def _logging(level: str, *, role: str = "") -> None:
     import os
     import re
 
     logging.basicConfig(level=getattr(logging, level, logging.INFO),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+                        format="%(asctime)s %(levelname)s " + (f"[{role}] " if role else "") + "%(name)s: %(message)s")
     if level != "DEBUG":  # their per-run chatter drowns out the bot's own lines
         for noisy in ("alembic", "apscheduler"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
@@ -98,7 +99,11 @@ def main() -> None:
 @click.option("--port", type=int, default=None, help="HTTP port (default $PORT or 3000).")
 @click.option("--host", default="0.0.0.0", show_default=True, help="HTTP bind address.")
 def run(no_scheduler: bool, port: int | None, host: str) -> None:
-    """Start the bot: Socket Mode with SLACK_APP_TOKEN, otherwise HTTP on $PORT."""
+    """Start the bot: Socket Mode with SLACK_APP_TOKEN, otherwise HTTP on $PORT.
+
+    With COORDBOT_WORKERS=1 (the default) this process answers Slack and a worker process it starts
+    (and restarts) does the work after each answer and ticks the outbox.
+    """
     settings = _settings()
     _logging(settings.log_level)
     missing = settings.missing_for_run()
@@ -110,15 +115,17 @@ def run(no_scheduler: bool, port: int | None, host: str) -> None:
     from bot import dates
     from bot.app import build_runtime, create_app
     from bot.scheduler import start_heartbeat
+    from handlers.handoff import Forwarder, worker_command
 
     runtime = build_runtime(settings)
+    forwarder = None
+    if settings.workers:
+        # started first, so it loads while this process does the same
+        forwarder = Forwarder(worker_command(scheduler=not no_scheduler), now=runtime.services.now).start()
     dates.warm_up()  # dateparser loads its language data here, not in the first request
-    try:
-        runtime.directory.load()
-    except Exception as exc:  # the bot still answers; names resolve once the directory loads
-        logger.warning("could not load the member directory yet: %s", exc)
-    app = create_app(runtime)
-    scheduler = None if no_scheduler else start_heartbeat(runtime.tick, settings.tick_seconds)
+    _load_directory(runtime)
+    app = create_app(runtime, forwarder=forwarder)
+    scheduler = None if no_scheduler or forwarder else start_heartbeat(runtime.tick, settings.tick_seconds)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
@@ -133,7 +140,10 @@ def run(no_scheduler: bool, port: int | None, host: str) -> None:
         else:
             from handlers.http_server import SlackHTTPServer
 
-            server = SlackHTTPServer(app, host=host, port=port or settings.port, health=runtime.healthy)
+            def healthy() -> bool:
+                return runtime.healthy() and (forwarder is None or forwarder.healthy())
+
+            server = SlackHTTPServer(app, host=host, port=port or settings.port, health=healthy)
             logger.info("coordbot listening on %s/slack/events", server.url)
             server.start_background()
             stop.wait()
@@ -143,7 +153,45 @@ def run(no_scheduler: bool, port: int | None, host: str) -> None:
     finally:
         if scheduler is not None:
             scheduler.shutdown(wait=False)
+        if forwarder is not None:
+            forwarder.close()
         logger.info("coordbot stopped")
+
+
+def _load_directory(runtime: Any) -> None:
+    try:
+        runtime.directory.load()
+    except Exception as exc:  # the bot still answers; names resolve once the directory loads
+        logger.warning("could not load the member directory yet: %s", exc)
+
+
+@main.command(hidden=True)
+@click.option("--no-scheduler", is_flag=True, help="Do not tick the outbox in this process.")
+def worker(no_scheduler: bool) -> None:
+    """The worker `coordbot run` starts: reads requests from standard input and does their work."""
+    settings = _settings()
+    _logging(settings.log_level, role="worker")
+    from bot import dates
+    from bot.app import build_runtime, create_app
+    from bot.scheduler import start_heartbeat
+    from handlers.handoff import lower_priority, serve
+
+    lower_priority(settings.worker_nice)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group; the serving process decides
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    runtime = build_runtime(settings, upgrade=False)  # the serving process has upgraded the schema
+    dates.warm_up()
+    _load_directory(runtime)
+    app = create_app(runtime, worker=True)
+    scheduler = None if no_scheduler else start_heartbeat(runtime.tick, settings.tick_seconds)
+    logger.info("worker ready")
+    try:
+        handled = serve(app, sys.stdin.buffer)
+    finally:
+        app.listener_runner.listener_executor.shutdown(wait=True)  # let started work finish
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
+    logger.info("worker stopped after %d requests", handled)
 
 
 @main.command()

@@ -39,6 +39,8 @@ class Settings:
     action_lead: timedelta = timedelta(hours=24)
     escalation_days: int = 2
     listener_threads: int = 32
+    workers: int = 1
+    worker_nice: int = 10
     holidays: str = ""
     work_hours: str = "09:00-18:00"
     work_days: str = "mon-fri"
@@ -143,6 +145,13 @@ class Settings:
 
         escalation = tuple(u.strip().strip("<@>") for u in get("COORDBOT_INCIDENT_ESCALATION", "").split(",")
                            if u.strip())
+        workers = integer("COORDBOT_WORKERS", 1)
+        if workers > 1:
+            raise ConfigError("COORDBOT_WORKERS must be 0 (one process) or 1 (a worker process); "
+                              "for more capacity run more replicas")
+        worker_nice = integer("COORDBOT_WORKER_NICE", 10)
+        if worker_nice > 19:
+            raise ConfigError("COORDBOT_WORKER_NICE must be between 0 and 19")
         return cls(
             bot_token=get("SLACK_BOT_TOKEN", ""),
             signing_secret=get("SLACK_SIGNING_SECRET", ""),
@@ -163,6 +172,8 @@ class Settings:
             action_lead=timedelta(hours=integer("COORDBOT_ACTION_LEAD_HOURS", 24)),
             escalation_days=integer("COORDBOT_ESCALATION_WORKING_DAYS", 2),
             listener_threads=integer("COORDBOT_LISTENER_THREADS", 32, 1),
+            workers=workers,
+            worker_nice=worker_nice,
             holidays=holidays,
             work_hours=work_hours,
             work_days=work_days,

@@ -8,9 +8,14 @@ from handlers import actions, dedupe, digest, history, home, incident, meeting, 
 from handlers.replies import handle_error
 
 
-def register_all(app: App) -> None:
-    """Register every feature's listeners and the app-wide error handler."""
-    dedupe.register(app)  # first: a duplicate reaches no listener
+def register_all(app: App, *, skip_duplicates: bool = True) -> None:
+    """Register every feature's listeners and the app-wide error handler.
+
+    A worker process (handlers.handoff) leaves the duplicate check out: the serving process that handed
+    it a request has already made it.
+    """
+    if skip_duplicates:
+        dedupe.register(app)  # first: a duplicate reaches no listener
     requirement.register(app)
     meeting.register(app)
     actions.register(app)

@@ -20,6 +20,7 @@ from slack_bolt import Ack, App, BoltContext, BoltRequest, BoltResponse
 
 from bot import dedupe
 from bot.services import Services
+from handlers import handoff
 
 logger = logging.getLogger(__name__)
 
@@ -73,9 +74,7 @@ class _ReleasingAck(Ack):
         self._release = release
 
     def __call__(self, *args: Any, **kwargs: Any) -> BoltResponse:
-        whole = args[0] if args and isinstance(args[0], dict) else kwargs.get("text")
-        action = kwargs.get("response_action") or (whole.get("response_action") if isinstance(whole, dict) else None)
-        if action == "errors":
+        if handoff.answers_with_errors(args, kwargs):
             self._release()  # before the answer leaves, so an instant resubmission is not taken for a duplicate
         return super().__call__(*args, **kwargs)
 

@@ -6,6 +6,7 @@ import json
 import logging
 import uuid
 from collections.abc import Callable
+from contextlib import nullcontext
 from typing import Any
 
 from slack_bolt import BoltContext, BoltRequest, BoltResponse
@@ -17,7 +18,7 @@ from slack_sdk.webhook import WebhookClient
 
 from bot.errors import CoordbotError, ValidationFailed
 from bot.text import t
-from handlers import dedupe
+from handlers import dedupe, handoff
 from handlers.directory import Directory
 
 logger = logging.getLogger(__name__)
@@ -77,6 +78,10 @@ def handle_error(error: Exception, body: dict[str, Any], response: BoltResponse 
     if isinstance(error, CoordbotError):
         logger.info("refused %s for %s: %s", body.get("type") or body.get("command"), user, error.key)
         text = t(lang, error.key, **error.params)
+    elif isinstance(error, SlackApiError) and error.response.get("error") == "expired_trigger_id":
+        # the form could not open in Slack's 3 seconds: nothing was lost, so no reference to quote
+        logger.warning("a form opened too late for %s (%s)", user, body.get("type") or body.get("command"))
+        text = t(lang, "error.form_too_late")
     else:
         ref = uuid.uuid4().hex[:8]
         logger.exception("unhandled error (ref %s) in %s", ref, body.get("type") or body.get("command"),
@@ -113,14 +118,31 @@ def guarded(fn: Callable[..., None]) -> Callable[..., None]:
     ack() is called; an exception raised later would otherwise only be logged (and
     can even clear the recorded acknowledgment). Before ack(), the error propagates
     so Bolt's error path answers the request itself.
+
+    In a serving process with a worker (handlers.handoff), the listener stops at its
+    acknowledgment and the request is handed to the worker, which runs it in full as
+    of the time it arrived.
     """
     names = get_arg_names_of_callable(fn)
 
     def listener(request: BoltRequest, response: BoltResponse | None, logger: logging.Logger) -> None:
         kwargs = build_required_kwargs(logger=logger, required_arg_names=list(names), request=request,
                                        response=response, this_func=fn, next_keys_required=False)
+        forwarder: handoff.Handoff | None = request.context.get(handoff.CONTEXT_KEY)
+        if forwarder is not None:
+            acked = request.context.ack
+            if acked is not None and acked.response is not None:  # Bolt answered events before we ran
+                forwarder.send(request)
+                return
+            if "ack" in kwargs:
+                kwargs["ack"] = _answer_then_hand_off(kwargs["ack"], forwarder, request)
+        services = request.context.get("services")
+        at = handoff.received_at(request)
         try:
-            fn(**kwargs)
+            with services.as_of(at) if services is not None and at is not None else nullcontext():
+                fn(**kwargs)
+        except handoff.HandedOff:
+            return
         except Exception as exc:
             ack = request.context.ack
             if ack is None or ack.response is None:
@@ -131,3 +153,16 @@ def guarded(fn: Callable[..., None]) -> Callable[..., None]:
     listener.__qualname__ = fn.__qualname__
     listener.__doc__ = fn.__doc__
     return listener
+
+
+def _answer_then_hand_off(ack: Callable[..., BoltResponse], forwarder: handoff.Handoff,
+                          request: BoltRequest) -> Callable[..., BoltResponse]:
+    """An ack() that answers, hands the request to the worker unless the answer is field errors, and stops."""
+
+    def answer(*args: Any, **kwargs: Any) -> BoltResponse:
+        ack(*args, **kwargs)
+        if not handoff.answers_with_errors(args, kwargs):
+            forwarder.send(request)
+        raise handoff.HandedOff
+
+    return answer

@@ -123,6 +123,7 @@ EN: dict[str, str] = {
     "lang.zh": "Chinese (中文)",
     # errors
     "error.generic": "Something went wrong on our side. Please try again; if it keeps happening, quote reference {ref}.",
+    "error.form_too_late": "Slack allows 3 seconds to open a form and they passed before coordbot got to it (it is very busy right now). Please try again.",
     "error.validation": "Please check the highlighted fields.",
     "error.not_allowed": "You are not allowed to do that.",
     "error.not_found": "That record no longer exists.",
@@ -264,6 +265,7 @@ ZH: dict[str, str] = {
     "lang.en": "英文",
     "lang.zh": "中文",
     "error.generic": "处理时出错了，请重试；若一直出现，请提供编号 {ref}。",
+    "error.form_too_late": "Slack 只给 3 秒打开表单，coordbot 此刻太忙，没赶上。请再试一次。",
     "error.validation": "请检查标出的字段。",
     "error.not_allowed": "你没有权限进行此操作。",
     "error.not_found": "该记录已不存在。",

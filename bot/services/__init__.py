@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -22,6 +24,9 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+_handling = threading.local()  # the time a request being handled on this thread was received
+
+
 @dataclass
 class Services:
     """Everything a listener may call, built once at start."""
@@ -38,8 +43,24 @@ class Services:
     clock: Callable[[], datetime] = field(default=utc_now)
 
     def now(self) -> datetime:
-        """The current time from the configured clock (fixed in tests)."""
-        return self.clock()
+        """The current time from the configured clock (fixed in tests), or the request's time (see `as_of`)."""
+        at: datetime | None = getattr(_handling, "at", None)
+        return at if at is not None else self.clock()
+
+    @contextmanager
+    def as_of(self, at: datetime | None) -> Iterator[None]:
+        """Handle a request on this thread as of the time it was received.
+
+        A request handed to the worker process is checked again there before its work runs; reading it
+        as of its arrival keeps that check's answer the one the user already got (a date "in 1 minute"
+        does not turn into the past while the request waits in line).
+        """
+        before = getattr(_handling, "at", None)
+        _handling.at = at if at is not None else before
+        try:
+            yield
+        finally:
+            _handling.at = before
 
     @classmethod
     def build(cls, settings: Settings, session_scope: SessionScope,

@@ -1,0 +1,253 @@
+"""Acknowledge in one process, work in another.
+
+Slack wants every request answered within 3 seconds, and an answer should never wait behind somebody
+else's work. With `COORDBOT_WORKERS=1` (the default for `coordbot run`), the serving process runs each
+listener only up to its `ack()`: the signature check, the duplicate check and the validation that decides
+the answer (a modal's field errors). Once the answer is given, the listener stops there and the request
+is handed, as a frame on a pipe, to a worker process that runs the same listener in full (its `ack()`
+answers nobody). The worker runs at a lower CPU priority, holds the scheduler heartbeat, and is restarted
+when it dies.
+
+A frame is 4 bytes of big-endian length, then JSON: the request's parsed body, its headers, and the time
+the serving process received it (the worker handles the request as of that time).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import struct
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from queue import SimpleQueue
+from typing import IO, Any, Protocol
+
+from slack_bolt import App, BoltRequest
+
+logger = logging.getLogger(__name__)
+
+CONTEXT_KEY = "handoff"
+RECEIVED_HEADER = "x-coordbot-received-at"
+_LENGTH = struct.Struct(">I")
+MAX_FRAME = 8_000_000  # a frame holds one Slack payload (at most about 1 MB as received); more is a broken pipe
+
+
+class Handoff(Protocol):
+    """Where the serving process's listeners hand a request once it is answered."""
+
+    def send(self, request: BoltRequest) -> None:
+        """Take the request; its work happens elsewhere, later."""
+
+
+class HandedOff(BaseException):  # a signal, not an error: no `except Exception` may swallow it
+    """Raised from `ack()` in the serving process: the answer is given, the worker does the rest."""
+
+
+def answers_with_errors(args: Sequence[Any], kwargs: Mapping[str, Any]) -> bool:
+    """Whether an ack() call answers a modal with field errors (the modal stays open, nothing else happens)."""
+    whole = args[0] if args and isinstance(args[0], dict) else kwargs.get("text")
+    action = kwargs.get("response_action") or (whole.get("response_action") if isinstance(whole, dict) else None)
+    return bool(action == "errors")
+
+
+def encode(request: BoltRequest, received_at: datetime) -> bytes:
+    """One frame for the worker."""
+    headers = {k: list(v) for k, v in request.headers.items() if k != RECEIVED_HEADER}
+    data = json.dumps({"body": request.body, "headers": headers, "received_at": received_at.isoformat()},
+                      ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return _LENGTH.pack(len(data)) + data
+
+
+def decode(data: bytes) -> BoltRequest:
+    """The request a frame carries, as the worker's app dispatches it.
+
+    The serving process verified the signature; the worker reads only from its own pipe, so the request
+    is built like a Socket Mode one (already parsed, nothing to verify).
+    """
+    frame = json.loads(data.decode("utf-8"))
+    headers: dict[str, str | Sequence[str]] = dict(frame.get("headers") or {})
+    headers[RECEIVED_HEADER] = [str(frame["received_at"])]
+    return BoltRequest(body=frame["body"], headers=headers, mode="socket_mode")
+
+
+def received_at(request: BoltRequest) -> datetime | None:
+    """When the serving process received a request the worker is handling (None outside the worker)."""
+    raw = request.headers.get(RECEIVED_HEADER)
+    if not raw:
+        return None
+    try:
+        return datetime.fromisoformat(raw[0])
+    except ValueError:
+        return None
+
+
+def read_frames(stream: IO[bytes]) -> Any:
+    """Yield each frame's payload until the stream ends."""
+    while True:
+        head = stream.read(_LENGTH.size)
+        if len(head) < _LENGTH.size:
+            return
+        (size,) = _LENGTH.unpack(head)
+        if size > MAX_FRAME:
+            raise ValueError(f"a frame of {size} bytes")
+        data = stream.read(size)
+        if len(data) < size:
+            return
+        yield data
+
+
+def serve(app: App, stream: IO[bytes]) -> int:
+    """The worker's loop: dispatch every frame to the app until the serving process closes the pipe."""
+    handled = 0
+    for data in read_frames(stream):
+        try:
+            app.dispatch(decode(data))
+        except Exception:  # one bad frame must not stop the work of the others
+            logger.exception("could not handle a request handed over by the serving process")
+        handled += 1
+    return handled
+
+
+class Forwarder:
+    """The serving process's end: starts the worker, writes frames to it, restarts it when it dies."""
+
+    def __init__(self, command: Sequence[str], *, env: Mapping[str, str] | None = None,
+                 now: Callable[[], datetime], restart_delay: float = 1.0, grace: float = 30.0) -> None:
+        self._command = list(command)
+        self._env = dict(env) if env is not None else None
+        self._now = now
+        self._restart_delay = restart_delay
+        self._grace = grace
+        self._frames: SimpleQueue[bytes | None] = SimpleQueue()
+        self._lock = threading.Condition()
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._closing = False
+        self._down_since: float | None = None
+        self.restarts = 0
+        self._pump = threading.Thread(target=self._pump_frames, name="handoff-pump", daemon=True)
+        self._watch = threading.Thread(target=self._watch_worker, name="handoff-watch", daemon=True)
+
+    def start(self) -> Forwarder:
+        """Start the worker and the threads that feed and watch it."""
+        with self._lock:
+            self._spawn()
+        self._pump.start()
+        self._watch.start()
+        return self
+
+    @property
+    def pid(self) -> int | None:
+        """The current worker's process id."""
+        proc = self._proc
+        return proc.pid if proc is not None else None
+
+    def send(self, request: BoltRequest) -> None:
+        """Queue a request for the worker (cheap: the frame is written by another thread)."""
+        self._frames.put(encode(request, self._now()))
+
+    def healthy(self) -> bool:
+        """A worker is running, or has been gone for less than the grace period (a restart is under way)."""
+        with self._lock:
+            down = self._down_since
+        return down is None or time.monotonic() - down < self._grace
+
+    def close(self, timeout: float = 30.0) -> None:
+        """Let the worker finish what it was handed, then stop it."""
+        with self._lock:
+            self._closing = True
+            self._lock.notify_all()
+        self._frames.put(None)
+        self._pump.join(timeout)
+        proc = self._proc
+        if proc is None:
+            return
+        if proc.stdin is not None:
+            with contextlib.suppress(OSError):
+                proc.stdin.close()  # the worker reads to the end, finishes its listeners and exits
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            logger.warning("the worker did not finish within %.0f s; stopping it", timeout)
+            proc.terminate()
+            try:
+                proc.wait(5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+    # -- inside ------------------------------------------------------------------------------------------
+
+    def _spawn(self) -> None:
+        """Start a worker (the caller holds the lock)."""
+        self._proc = subprocess.Popen(self._command, stdin=subprocess.PIPE, env=self._env)
+        self._down_since = None
+        logger.info("worker process %s started", self._proc.pid)
+        self._lock.notify_all()
+
+    def _watch_worker(self) -> None:
+        """Restart the worker whenever it exits, unless the serving process is stopping."""
+        while True:
+            proc = self._proc
+            assert proc is not None
+            code = proc.wait()
+            with self._lock:
+                if self._closing:
+                    return
+                self._down_since = time.monotonic()
+                logger.error("worker process %s exited with status %s; restarting it", proc.pid, code)
+                # restarting in a tight loop would hide the cause in a flood of logs
+                self._lock.wait(self._restart_delay)
+                if self._closing:
+                    return
+                self.restarts += 1
+                try:
+                    self._spawn()
+                except OSError:
+                    logger.exception("could not start a worker process")
+
+    def _pump_frames(self) -> None:
+        """Write queued frames to the current worker; a frame whose write fails goes to the next one."""
+        while True:
+            frame = self._frames.get()
+            if frame is None:
+                return
+            while not self._write(frame):
+                with self._lock:
+                    if self._closing:
+                        return
+                    self._lock.wait(0.2)
+
+    def _write(self, frame: bytes) -> bool:
+        proc = self._proc
+        if proc is None or proc.stdin is None or proc.poll() is not None:
+            return False
+        try:
+            proc.stdin.write(frame)
+            proc.stdin.flush()
+        except (OSError, ValueError):  # the worker died (broken pipe) or its pipe was closed
+            return False
+        return True
+
+
+def worker_command(*, scheduler: bool) -> list[str]:
+    """How the serving process starts its worker: this interpreter, `python -m bot worker`."""
+    import sys
+
+    command = [sys.executable, "-m", "bot", "worker"]
+    if not scheduler:
+        command.append("--no-scheduler")
+    return command
+
+
+def lower_priority(nice: int) -> None:
+    """Run this process at a lower CPU priority (the serving process's answers come first)."""
+    if nice > 0 and hasattr(os, "nice"):
+        try:
+            os.nice(nice)
+        except OSError as exc:
+            logger.warning("could not lower the worker's priority: %s", exc)

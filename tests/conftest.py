@@ -17,6 +17,7 @@ from bot.config import Settings
 from handlers.http_server import SlackHTTPServer
 from storage.db import normalize_url
 from tests.fakes.driver import SlackDriver
+from tests.fakes.loopback import LoopbackWorker
 from tests.fakes.slack_api import FakeSlack
 
 SIGNING_SECRET = "test-signing-secret"
@@ -120,17 +121,52 @@ class Bot:
     slack: SlackDriver
     fake: FakeSlack
     clock: FixedClock
+    worker: LoopbackWorker | None = None  # in "handoff" mode: where the serving app hands its work
+
+
+MODES = ["one-process", "handoff"]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Tests marked `both_modes` run once per way of running the bot."""
+    if "bot" in metafunc.fixturenames and metafunc.definition.get_closest_marker("both_modes"):
+        metafunc.parametrize("bot_mode", MODES)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The split is a matter of processes, not of databases: on PostgreSQL it runs in one mode."""
+    keep: list[pytest.Item] = []
+    drop: list[pytest.Item] = []
+    for item in items:
+        params = getattr(item, "callspec", None)
+        p = params.params if params else {}
+        (drop if p.get("bot_mode") == "handoff" and p.get("database_url") == "postgres" else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
 
 
 @pytest.fixture
-def bot(runtime: Runtime, fake: FakeSlack, clock: FixedClock) -> Iterator[Bot]:
+def bot_mode() -> str:
+    """How the bot runs: in one process, or handing the work after each answer to a worker (handlers.handoff).
+
+    COORDBOT_TEST_HANDOFF=1 runs every test in the second mode.
+    """
+    return MODES[1] if os.environ.get("COORDBOT_TEST_HANDOFF") else MODES[0]
+
+
+@pytest.fixture
+def bot(runtime: Runtime, fake: FakeSlack, clock: FixedClock, bot_mode: str) -> Iterator[Bot]:
     """The real Bolt app served over HTTP on 127.0.0.1, driven by signed requests."""
-    app = create_app(runtime)
+    worker = LoopbackWorker(runtime) if bot_mode == "handoff" else None
+    app = create_app(runtime, forwarder=worker)
     server = SlackHTTPServer(app, host="127.0.0.1", port=0, health=runtime.healthy)
     server.start_background()
     driver = SlackDriver(server.url + "/slack/events", SIGNING_SECRET, fake)
     try:
-        yield Bot(runtime, server, driver, fake, clock)
+        yield Bot(runtime, server, driver, fake, clock, worker)
     finally:
         server.shutdown()
         server.server_close()
+        if worker is not None:
+            worker.close()

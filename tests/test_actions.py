@@ -29,6 +29,8 @@ from tests.conftest import Bot
 from tests.fakes.slack_api import ALICE, BOB, CAROL, DAVE, GENERAL
 from tests.helpers import block_text
 
+pytestmark = pytest.mark.both_modes  # every flow here also runs split into serving process and worker
+
 SHANGHAI, NEW_YORK = ZoneInfo("Asia/Shanghai"), ZoneInfo("America/New_York")
 TEAM = "T0001"
 MEETING_LINK = "https://coordbot-test.slack.com/archives/C_GENERAL/p1790000000000100"

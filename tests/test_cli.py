@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import os
-import socket
 import sqlite3
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,6 +20,7 @@ from tests.conftest import SIGNING_SECRET
 from tests.fakes.driver import SlackDriver
 from tests.fakes.slack_api import ALICE, BOB, GENERAL, FakeSlack
 from tests.helpers import SHEET_VALUES, block_text
+from tests.processes import free_port, wait_healthy
 
 ROOT = Path(__file__).resolve().parent.parent
 CLEAN_ENV = {k: v for k, v in os.environ.items()
@@ -98,13 +97,6 @@ def test_tick_and_status_on_an_empty_database(tmp_path: Path, fake: FakeSlack) -
     assert result.exit_code != 0 and "not an ISO 8601 time" in result.output
 
 
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def running_bot(tmp_path: Path, fake: FakeSlack) -> Iterator[str]:
     """`coordbot run` as a process in HTTP mode, against the fake Web API."""
@@ -115,18 +107,7 @@ def running_bot(tmp_path: Path, fake: FakeSlack) -> Iterator[str]:
     proc = subprocess.Popen([sys.executable, "-m", "bot", "run", "--host", "127.0.0.1"], env=env, cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            if urllib.request.urlopen(url + "/healthz", timeout=1).status == 200:
-                break
-        except OSError:
-            if proc.poll() is not None:
-                raise AssertionError(proc.communicate()[0]) from None
-            time.sleep(0.1)
-    else:
-        proc.kill()
-        raise AssertionError("coordbot run did not become healthy")
+    wait_healthy(proc, url)
     try:
         yield url
     finally:

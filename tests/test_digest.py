@@ -30,6 +30,8 @@ from tests.fakes.slack_api import ALICE, BOB, CAROL, DAVE, GENERAL
 from tests.helpers import block_text, wait_until
 from tests.test_languages import USER_TEXT, leftovers, strings
 
+pytestmark = pytest.mark.both_modes  # every flow here also runs split into serving process and worker
+
 ROOT = Path(__file__).resolve().parent.parent
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 TEAM = "T0001"

@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+
 from bot.services.actions import ActionDraft, ActionInfo, ActionStatus
 from bot.services.meetings import MeetingDraft, MeetingInfo, MinutesDraft
 from bot.services.requirements import RequirementDraft, RequirementInfo, Role, Status
@@ -18,6 +20,8 @@ from handlers.requirement import post_sheet
 from tests.conftest import Bot
 from tests.fakes.slack_api import ALICE, BOB, CAROL, DAVE, GENERAL
 from tests.helpers import block_text, wait_until
+
+pytestmark = pytest.mark.both_modes  # every flow here also runs split into serving process and worker
 
 TEAM = "T0001"
 NOW = datetime(2026, 11, 26, 6, 0, tzinfo=UTC)  # the test clock

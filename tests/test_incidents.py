@@ -29,6 +29,8 @@ from tests.conftest import START, Bot
 from tests.fakes.slack_api import ALICE, BOB, CAROL, DAVE, GENERAL, FakeSlack
 from tests.helpers import block_text, wait_until
 
+pytestmark = pytest.mark.both_modes  # every flow here also runs split into serving process and worker
+
 INCIDENTS = "C_INCIDENTS"
 DECLARATION: dict[str, Any] = {
     "title": "Checkout is down",

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import select
 
 from bot.services.actions import ActionStatus
@@ -15,6 +16,8 @@ from storage.models import OutboxItem
 from tests.conftest import Bot
 from tests.fakes.slack_api import ALICE, BOB, CAROL, DAVE, GENERAL
 from tests.helpers import block_text, wait_until
+
+pytestmark = pytest.mark.both_modes  # every flow here also runs split into serving process and worker
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 START = datetime(2026, 12, 3, 10, 0, tzinfo=SHANGHAI)  # a week after the test clock's Thursday

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from handlers.blocks.requirement import FIELDS, Ids
 from tests.conftest import Bot
 from tests.fakes.slack_api import ALICE, BOB, CAROL, DAVE, GENERAL
 from tests.helpers import block_text, create_sheet, history_actions, open_modal, record, wait_until
+
+pytestmark = pytest.mark.both_modes  # every flow here also runs split into serving process and worker
 
 
 def test_command_opens_modal_with_every_field(bot: Bot) -> None:

@@ -7,7 +7,6 @@ import re
 import subprocess
 import sys
 import time
-import urllib.request
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -23,6 +22,7 @@ from tests.conftest import SIGNING_SECRET, reset_postgres
 from tests.fakes.driver import SlackDriver
 from tests.fakes.slack_api import ALICE, BOB, GENERAL, FakeSlack
 from tests.helpers import SHEET_VALUES, wait_until
+from tests.processes import free_port, wait_healthy
 
 pytestmark = pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"), reason="needs PostgreSQL (TEST_DATABASE_URL)")
 
@@ -30,15 +30,6 @@ ROOT = Path(__file__).resolve().parent.parent
 SHEETS = 6
 ITEMS = 4
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def environment(fake: FakeSlack, url: str) -> dict[str, str]:
@@ -67,17 +58,7 @@ def replicas(fake: FakeSlack, database: str) -> Iterator[list[str]]:
     urls = [f"http://127.0.0.1:{port}" for port in ports]
     try:
         for proc, url in zip(procs, urls, strict=True):
-            deadline = time.time() + 60
-            while True:
-                try:
-                    if urllib.request.urlopen(url + "/healthz", timeout=1).status == 200:
-                        break
-                except OSError:
-                    if proc.poll() is not None:
-                        raise AssertionError(proc.communicate()[0]) from None
-                    if time.time() > deadline:
-                        raise AssertionError("a replica did not become healthy") from None
-                    time.sleep(0.1)
+            wait_healthy(proc, url, what="a replica")
         yield urls
     finally:
         for proc in procs:

@@ -37,6 +37,8 @@ from tests.fakes.slack_api import ALICE, BOB, BOT, CAROL, DAVE, GENERAL, FakeSla
 from tests.helpers import SHEET_VALUES, block_text, create_sheet, record, wait_until
 from tests.test_meetings import schedule
 
+pytestmark = pytest.mark.both_modes  # every flow here also runs split into serving process and worker
+
 ROOT = Path(__file__).resolve().parent.parent
 BOT_TOKEN = "xoxb-1234567890-0987654321-NoOneShouldReadThisToken"
 APP_TOKEN = "xapp-1-A0001-1234567890-NoOneShouldReadThisAppToken"

@@ -1,0 +1,56 @@
+"""Helpers for tests that start `coordbot` as a process: a free port, waiting until healthy, child processes."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_healthy(proc: subprocess.Popen[Any], url: str, timeout: float = 60.0, what: str = "coordbot run") -> None:
+    """Wait until GET /healthz answers 200; fail with the process's output if it exits first."""
+    deadline = time.time() + timeout
+    while True:
+        try:
+            if urllib.request.urlopen(url + "/healthz", timeout=1).status == 200:
+                return
+        except OSError:
+            if proc.poll() is not None:
+                raise AssertionError(proc.communicate()[0]) from None
+            if time.time() > deadline:
+                proc.kill()
+                raise AssertionError(f"{what} did not become healthy") from None
+            time.sleep(0.1)
+
+
+def children(pid: int) -> list[int]:
+    """The running child processes of a process (Linux /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:  # gone meanwhile
+            continue
+        fields = text[text.rindex(")") + 2:].split()  # after "pid (comm) "
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found.append(int(stat.parent.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    """Whether a process exists and is not a zombie."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return text[text.rindex(")") + 2:].split()[0] != "Z"

@@ -1,0 +1,241 @@
+"""Acknowledge in one process, work in another (handlers.handoff): frames, the split, `coordbot run` with a worker."""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from slack_bolt import BoltRequest
+
+from bot.cli import main
+from bot.config import ConfigError, Settings
+from bot.text import t
+from handlers.handoff import MAX_FRAME, decode, encode, read_frames, received_at
+from storage.models import Requirement
+from tests.conftest import SIGNING_SECRET, START, Bot
+from tests.fakes.driver import SlackDriver
+from tests.fakes.slack_api import ALICE, BOB, GENERAL, FakeSlack
+from tests.helpers import SHEET_VALUES, block_text, wait_until
+from tests.processes import alive, children, free_port, wait_healthy
+from tests.test_robustness import CASES, Case
+
+ROOT = Path(__file__).resolve().parent.parent
+CLEAN_ENV = {k: v for k, v in os.environ.items()
+             if not k.startswith(("SLACK_", "COORDBOT_")) and k not in ("DATABASE_URL", "PORT")}
+
+
+# -- frames ------------------------------------------------------------------------------------------------
+
+
+def test_a_frame_carries_the_request_and_when_it_arrived() -> None:
+    raw = "command=%2Frequirement&text=%E4%B8%8B%E5%91%A8%E4%BA%94+%00+%3C%21channel%3E&user_id=U1"
+    request = BoltRequest(body=raw, headers={"content-type": ["application/x-www-form-urlencoded"],
+                                             "x-slack-retry-num": ["1"]})
+    frame = encode(request, START)
+    [data] = list(read_frames(io.BytesIO(frame)))
+    copy = decode(data)
+    assert copy.body == request.body and copy.body["text"] == "下周五 \x00 <!channel>"
+    assert copy.mode == "socket_mode"  # nothing to verify again: it comes from the serving process
+    assert copy.headers["x-slack-retry-num"] == ["1"]
+    assert received_at(copy) == START
+    assert received_at(request) is None  # a request straight from Slack carries no such time
+
+
+def test_frames_follow_each_other_and_a_cut_stream_ends_quietly() -> None:
+    first = encode(BoltRequest(body='{"type":"event_callback","event_id":"Ev1"}',
+                               headers={"content-type": ["application/json"]}), START)
+    second = encode(BoltRequest(body='{"type":"event_callback","event_id":"Ev2"}',
+                                headers={"content-type": ["application/json"]}), START)
+    stream = io.BytesIO(first + second + second[:7])
+    assert [decode(d).body["event_id"] for d in read_frames(stream)] == ["Ev1", "Ev2"]
+    with pytest.raises(ValueError):
+        list(read_frames(io.BytesIO((MAX_FRAME + 1).to_bytes(4, "big") + b"{}")))
+
+
+def test_workers_are_zero_or_one_and_their_priority_a_nice_value() -> None:
+    base = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s"}
+    assert Settings.from_env(base).workers == 1
+    assert Settings.from_env({**base, "COORDBOT_WORKERS": "0"}).workers == 0
+    with pytest.raises(ConfigError, match="run more replicas"):
+        Settings.from_env({**base, "COORDBOT_WORKERS": "2"})
+    with pytest.raises(ConfigError, match="between 0 and 19"):
+        Settings.from_env({**base, "COORDBOT_WORKER_NICE": "20"})
+
+
+# -- the split: the serving app answers, the worker app works -----------------------------------------------
+
+
+def _quiet(bot: Bot, settle: float = 0.15) -> int:
+    """Wait until the bot has made no Web API call for `settle` seconds; return how many it made."""
+    seen = -1
+    while (now := len(bot.fake.calls())) != seen:
+        seen = now
+        time.sleep(settle)
+    return seen
+
+
+@pytest.mark.parametrize("bot_mode", ["handoff"])
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_the_serving_process_answers_without_calling_slack_and_hands_off_once(bot: Bot, case: Case) -> None:
+    assert bot.worker is not None
+    send = case.prepare(bot)
+    calls = _quiet(bot)
+    with bot.worker.held() as handed:
+        reply = send()
+        assert reply.status == 200, reply.body
+        expected = 0 if case.answer == "errors" else 1
+        if expected:
+            wait_until(lambda: handed, what="the request handed to the worker")
+        time.sleep(0.1)  # nothing more arrives
+        assert len(handed) == expected, case.name
+        assert len(bot.fake.calls()) == calls, [c.method for c in bot.fake.calls()[calls:]]
+    if case.answer == "closed":
+        assert reply.json() is None
+    elif case.answer == "errors":
+        assert (reply.json() or {}).get("response_action") == "errors"
+
+
+@pytest.mark.parametrize("bot_mode", ["handoff"])
+def test_the_worker_handles_a_request_as_of_its_arrival(bot: Bot) -> None:
+    assert bot.worker is not None
+    with bot.worker.held() as handed:
+        sheet_opened = bot.slack.slash("/requirement", "", user=ALICE, channel=GENERAL)
+        assert sheet_opened.status == 200
+        wait_until(lambda: handed)
+    bot.fake.wait_for("views.open")
+    with bot.worker.held() as handed:
+        # valid when submitted: expected completion in 30 minutes
+        reply = bot.slack.submit_view({**SHEET_VALUES, "due": "in 30 minutes", "confirm_by": "in 10 minutes"},
+                                      user=ALICE)
+        assert reply.json() is None, reply.body
+        wait_until(lambda: handed)
+        bot.clock.advance(timedelta(hours=2))  # the worker gets to it "later": the date is past by then
+    bot.fake.wait_for("chat.postMessage")
+
+    def stored() -> Requirement | None:
+        with bot.runtime.services.session_scope() as s:
+            return s.get(Requirement, 1)
+
+    row = wait_until(stored, what="the stored sheet")
+    assert row.created_at == START  # as of arrival, not of the worker's turn
+
+
+@pytest.mark.parametrize("bot_mode", ["handoff"])
+def test_a_form_the_worker_opens_too_late_is_explained(bot: Bot) -> None:
+    assert bot.worker is not None
+    bot.fake.trigger_ttl = 0.2
+    with bot.worker.held():
+        reply = bot.slack.slash("/requirement", "", user=ALICE, channel=GENERAL)
+        assert reply.status == 200
+        time.sleep(0.4)  # the worker is busy: Slack's window to open the form closes
+    call = bot.fake.wait_for("views.open")[0]
+    assert call.error == "expired_trigger_id"
+    said = bot.fake.wait_for("response_url")[-1]
+    assert said.params["text"] == t("zh", "error.form_too_late")  # Alice reads Chinese; no error reference
+
+
+# -- `coordbot run` with a worker process -------------------------------------------------------------------
+
+
+@pytest.fixture
+def split_bot(tmp_path: Path, fake: FakeSlack) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """`coordbot run` in HTTP mode with its worker process (the default), against the fake Web API."""
+    port = free_port()
+    env = {**CLEAN_ENV, "SLACK_BOT_TOKEN": fake.bot_token, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+           "SLACK_API_URL": fake.api_url, "DATABASE_URL": f"sqlite:///{tmp_path / 'run.db'}",
+           "PORT": str(port), "COORDBOT_TZ": "Asia/Shanghai", "COORDBOT_TICK_SECONDS": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "bot", "run", "--host", "127.0.0.1"], env=env, cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    url = f"http://127.0.0.1:{port}"
+    wait_healthy(proc, url)
+    try:
+        yield proc, url
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def _worker_of(proc: subprocess.Popen[str], *, other_than: int | None = None) -> int:
+    return int(wait_until(lambda: next((p for p in children(proc.pid) if p != other_than), None), timeout=30,
+                          what="the worker process"))
+
+
+def test_run_answers_in_one_process_and_works_in_another(split_bot: tuple[subprocess.Popen[str], str],
+                                                         fake: FakeSlack, tmp_path: Path) -> None:
+    proc, url = split_bot
+    slack = SlackDriver(url + "/slack/events", SIGNING_SECRET, fake)
+    worker = _worker_of(proc)
+    assert Path(f"/proc/{worker}/cmdline").read_bytes().split(b"\0")[1:4] == [b"-m", b"bot", b"worker"]
+    wait_until(lambda: os.getpriority(os.PRIO_PROCESS, worker) > os.getpriority(os.PRIO_PROCESS, proc.pid),
+               timeout=30, what="the worker at a lower priority")
+
+    # answered at once though every Web API call takes 2 s: the work is the worker's
+    fake.set_delay(2.0)
+    reply = slack.slash("/requirement", "", user=ALICE)
+    assert reply.status == 200 and reply.elapsed < 1.0, reply.elapsed
+    fake.set_delay(0)
+    fake.wait_for("views.open", timeout=10)
+    assert slack.submit_view(SHEET_VALUES, user=ALICE).json() is None
+    posted = fake.wait_for("chat.postMessage", timeout=10)[0]
+    ts = posted.response["ts"] if posted.response else ""
+
+    def attached() -> bool:
+        with sqlite3.connect(tmp_path / "run.db") as db:
+            return db.execute("SELECT 1 FROM requirement WHERE message_ts = ?", (ts,)).fetchone() is not None
+
+    wait_until(attached, timeout=10, what="the sheet's message stored")
+
+    # the worker dies: the serving process starts another, and the work goes on there
+    os.kill(worker, signal.SIGKILL)
+    replacement = _worker_of(proc, other_than=worker)
+    assert not alive(worker)
+    wait_until(lambda: "worker ready" in _log_so_far(proc, tmp_path), timeout=30, what="the new worker")
+    for user in (ALICE, BOB):
+        assert slack.react("white_check_mark", channel=GENERAL, ts=ts, user=user).status == 200
+    try:
+        wait_until(lambda: "Confirmed" in block_text(fake.message(GENERAL, ts) or {}), timeout=15)
+    except AssertionError:
+        pytest.fail("the sheet was not signed after the worker's restart:\n" + _log_so_far(proc, tmp_path))
+
+    # stopping the serving process stops its worker, cleanly
+    proc.terminate()
+    out = _log_so_far(proc, tmp_path) + proc.communicate(timeout=30)[0]
+    assert proc.returncode == 0, out
+    assert not alive(replacement)
+    assert "restarting it" in out and "[worker]" in out
+    assert fake.bot_token not in out and SIGNING_SECRET not in out
+
+
+def _log_so_far(proc: subprocess.Popen[str], tmp_path: Path) -> str:
+    """What the process has written so far (read without blocking; kept for the final check)."""
+    import fcntl
+
+    assert proc.stdout is not None
+    keep = tmp_path / "run.log"
+    fd = proc.stdout.fileno()
+    flags = fcntl.fcntl(fd, fcntl.F_GETFL)
+    fcntl.fcntl(fd, fcntl.F_SETFL, flags | os.O_NONBLOCK)
+    try:
+        chunk = proc.stdout.read() or ""
+    except (BlockingIOError, TypeError):
+        chunk = ""
+    finally:
+        fcntl.fcntl(fd, fcntl.F_SETFL, flags)
+    with keep.open("a") as f:
+        f.write(chunk)
+    return keep.read_text()
+
+
+def test_the_worker_command_is_not_offered_to_people() -> None:
+    assert "worker" not in CliRunner().invoke(main, ["--help"]).output

@@ -3,18 +3,31 @@
 Three kinds of process: the fake Slack Web API (bench.servers fake), the app under test (`coordbot run` on a
 temporary SQLite file, or bench.servers bare), and this one, whose client threads post signed requests built
 by tests/fakes/driver.py and time each HTTP answer. Each client thread either keeps one HTTP/1.1 connection
-(KeepAliveDriver) or, like the driver's urllib, opens a new one per request. Work the bot does after
-acknowledging (views.open, chat.postMessage, chat.update to the fake) is not timed, but it runs in the same
-process as the acknowledging code and so competes with it, as it does in production.
+(KeepAliveDriver) or, like the driver's urllib, opens a new one per request.
+
+`coordbot run` is measured as configured by default (a serving process that verifies, validates and
+acknowledges, and a worker process for the work after the acknowledgment) and, with persistent connections,
+also with COORDBOT_WORKERS=0 (everything in one process). The work after the acknowledgment (views.open,
+chat.postMessage, chat.update to the fake) is timed too, per request: the fake records when each Web API call
+arrived (time.time(), in its process), and the client records when it sent the request (time.time(), here);
+the two are matched by what identifies the request in the call (trigger_id, a mark in the sheet, the message ts).
+
+Two ways of sending: a closed loop (each client thread sends its next request as soon as the previous one is
+answered: the apps run at saturation) and a fixed arrival rate (each request has a planned send time, whatever
+the answers; its latency counts from that planned time, so waiting for a free client counts too).
 """
 
 from __future__ import annotations
 
 import contextlib
 import http.client
+import inspect
+import itertools
 import json
 import logging
+import math
 import os
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -31,9 +44,10 @@ from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urlsplit
 
-from bench.common import ROOT, free_port, percentile, proc_memory
-from bench.servers import BOT_TOKEN, SIGNING_SECRET
+from bench.common import ROOT, ChildProcess, child_processes, free_port, percentile, proc_memory
+from bench.servers import BOT_TOKEN, MARK, SIGNING_SECRET
 from handlers.blocks.requirement import Ids as RequirementIds
+from handlers.http_server import SlackHTTPServer
 from tests.fakes.driver import Reply, SlackDriver
 from tests.fakes.slack_api import ALICE, BOB, GENERAL, FakeSlack
 
@@ -43,8 +57,27 @@ CLIENTS = 16
 KINDS = ("/requirement", "view_submission", "reaction_added")
 REQUESTER = ALICE  # opens and submits every sheet; BOB, the receiving owner, signs by reaction
 START_TIMEOUT = 90.0
-DRAIN_TIMEOUT = 60.0
+DRAIN_TIMEOUT = 180.0  # the work may lag far behind the acknowledgments when a worker process does it
 WIDE_BACKLOG = 128
+OPEN_RATE = 50.0  # requests per second of one kind, in the fixed-arrival-rate runs
+CHILD_GRACE = 10.0  # seconds the app's other processes get to exit after the serving process has
+
+DEFAULT_LABEL = "coordbot (serving process + worker)"
+ONE_PROCESS_LABEL = "coordbot, one process (COORDBOT_WORKERS=0)"
+BARE_LABEL = "bare Bolt"
+
+# the Web API call that completes the work after each kind's acknowledgment, and what in it names the request
+EFFECTS: dict[str, tuple[str, str, str]] = {
+    "/requirement": ("views.open", "trigger_id", "`views.open` carrying the command's trigger_id"),
+    "view_submission": ("chat.postMessage", "mark",
+                        "`chat.postMessage` of the new sheet, found by a mark unique to the submission in its goal"),
+    "reaction_added": ("chat.update", "ts", "`chat.update` of the reacted-to sheet (its message ts)"),
+}
+# how long Slack honours a trigger_id: the fake's own default lifetime (the benchmark's fake lifts it)
+TRIGGER_LIFETIME = float(inspect.signature(FakeSlack.__init__).parameters["trigger_ttl"].default)
+_marks = itertools.count(1)
+
+Send = Callable[[], tuple[Reply, str | None]]  # sends one request; returns the answer and the request's key
 
 
 def sheet_values(today: date) -> dict[str, Any]:
@@ -62,14 +95,65 @@ def sheet_values(today: date) -> dict[str, Any]:
 
 
 @dataclass
+class Sample:
+    """One request answered 200: what names it, and when (wall clock, time.time()) it was sent and answered."""
+
+    key: str | None
+    sent: float  # with a fixed arrival rate: when it was planned to be sent
+    answered: float
+
+
+@dataclass
 class Timing:
-    """The answers to one kind of request."""
+    """The answers to one kind of request, and when the work after them reached the Slack API."""
 
     kind: str
     elapsed: list[float] = field(default_factory=list)
     statuses: dict[int, int] = field(default_factory=dict)
     failures: Counter[str] = field(default_factory=Counter)
     wall: float = 0.0
+    samples: list[Sample] = field(default_factory=list)
+    effects: list[float] = field(default_factory=list)  # seconds from sending to the call, in the order sent
+    effect_call: str = ""  # which call was matched; empty when the app does no work after acknowledging
+    unmatched: int = 0  # requests answered 200 whose call was not found
+    last_ack: float = math.nan  # wall clock of the batch's last acknowledgment
+    last_effect: float = math.nan  # wall clock of the batch's last matched call
+
+    @property
+    def mean(self) -> float:
+        """Mean answer time, seconds."""
+        return sum(self.elapsed) / len(self.elapsed) if self.elapsed else math.nan
+
+    @property
+    def effect_p50(self) -> float:
+        """Median time from sending to the call that completes the work, seconds."""
+        return percentile(self.effects, 50)
+
+    @property
+    def effect_p99(self) -> float:
+        """99th percentile of the same, seconds."""
+        return percentile(self.effects, 99)
+
+    @property
+    def effect_max(self) -> float:
+        """The slowest work, seconds."""
+        return max(self.effects) if self.effects else math.nan
+
+    @property
+    def effect_tail(self) -> float:
+        """Seconds from the batch's last acknowledgment to its last completed work."""
+        return self.last_effect - self.last_ack
+
+    def effect_quarters(self) -> tuple[float, float]:
+        """Median effect latency of the first and of the last quarter of the requests, in the order sent."""
+        quarter = len(self.effects) // 4
+        if not quarter:
+            return math.nan, math.nan
+        return percentile(self.effects[:quarter], 50), percentile(self.effects[-quarter:], 50)
+
+    def late(self, limit: float) -> int:
+        """How many calls came later than `limit` seconds after their request."""
+        return sum(1 for e in self.effects if e > limit)
 
     @property
     def ok(self) -> int:
@@ -98,6 +182,16 @@ class Timing:
 
 
 @dataclass
+class OtherProcess:
+    """One of the app's processes beside the serving one (a worker, or a helper of multiprocessing)."""
+
+    pid: int
+    nice: int
+    command: str
+    memory: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
 class AppRun:
     """One app's figures."""
 
@@ -106,19 +200,27 @@ class AppRun:
     idle_memory: dict[str, int] = field(default_factory=dict)
     loaded_memory: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)  # settings given beyond the common ones
+    others_idle: list[OtherProcess] = field(default_factory=list)
+    others_loaded: list[OtherProcess] = field(default_factory=list)
+    api_calls: dict[str, int] = field(default_factory=dict)  # Web API calls it made, by method
+    api_failed: dict[str, int] = field(default_factory=dict)
+    validation_errors: int = 0  # Block Kit the fake refused
+    validation_examples: list[str] = field(default_factory=list)
 
 
 @dataclass
 class LatencyResult:
-    """Both apps, and what the fake saw."""
+    """The apps of one part, and how they were driven."""
 
-    coordbot: AppRun
+    coordbot: AppRun  # as configured by default: serving process + worker
     bare: AppRun
     requests: int
     warmup: int
-    fake_counts: dict[str, Any] = field(default_factory=dict)
     keep_alive: bool = False
     bare_wide: AppRun | None = None  # bare Bolt with a listen backlog of WIDE_BACKLOG
+    coordbot_one: AppRun | None = None  # COORDBOT_WORKERS=0
+    rate: float | None = None  # None: closed loop; else requests per second of each kind, at fixed times
 
 
 class FakeProcess:
@@ -150,6 +252,10 @@ class FakeProcess:
         """How many calls of a Web API method the fake has answered."""
         return int(self.ask("counts")["calls"].get(method, 0))
 
+    def call_times(self, method: str) -> list[dict[str, Any]]:
+        """Every call of a method: when it arrived (`at`, the fake's time.time()) and what names its request."""
+        return list(self.ask(f"calltimes {method}"))
+
     def stop(self) -> None:
         """Ask it to quit, then make sure it has."""
         with contextlib.suppress(BrokenPipeError, RuntimeError, ValueError):
@@ -169,6 +275,14 @@ class RemoteFake(FakeSlack):
         self._remote = remote
         self._pool: dict[str, deque[str]] = {}
         self._pool_lock = threading.Lock()
+        self._issued = threading.local()
+
+    def reserve(self, user: str, count: int) -> None:
+        """Fetch trigger_ids ahead, so that no request waits for the fake's control channel."""
+        with self._pool_lock:
+            pool = self._pool.setdefault(user, deque())
+            if len(pool) < count:
+                pool.extend(self._remote.ask(f"triggers {count - len(pool)} {user}"))
 
     def new_trigger_id(self, *, user: str | None = None, view_id: str | None = None) -> str:
         """A trigger_id the fake process will accept once."""
@@ -177,7 +291,13 @@ class RemoteFake(FakeSlack):
             pool = self._pool.setdefault(who, deque())
             if not pool:
                 pool.extend(self._remote.ask(f"triggers 200 {who}"))
-            return pool.popleft()
+            issued = pool.popleft()
+        self._issued.value = issued
+        return issued
+
+    def last_trigger_id(self) -> str | None:
+        """The trigger_id most recently issued on this thread."""
+        return getattr(self._issued, "value", None)
 
     def new_response_url(self, *, channel: str | None = None, message_ts: str | None = None,
                          user: str | None = None) -> str:
@@ -239,38 +359,118 @@ def _wait_healthy(url: str, proc: subprocess.Popen[Any], timeout: float = START_
     raise RuntimeError(f"{url} not healthy after {timeout:.0f} s")
 
 
-def _stop(proc: subprocess.Popen[Any]) -> None:
+def _stop(proc: subprocess.Popen[Any], others: Sequence[ChildProcess] = (), notes: list[str] | None = None) -> None:
+    """Stop the app; then make sure its other processes (seen while it ran) have gone too."""
     proc.terminate()
     try:
         proc.wait(timeout=10)
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+    deadline = time.monotonic() + CHILD_GRACE
+    while any(o.alive() for o in others) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    for other in others:
+        if other.alive():
+            if notes is not None:
+                notes.append(f"process {other.pid} (`{other.command[:60]}`) was still running {CHILD_GRACE:.0f} s "
+                             "after the serving process had stopped; the benchmark ended it")
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(other.pid, signal.SIGKILL)
 
 
-def hammer(pool: ThreadPoolExecutor, name: str, requests: Sequence[Callable[[], Reply]]) -> Timing:
+def _record(timing: Timing, lock: threading.Lock, outcome: tuple[int, float | None, str | None, Sample | None]) -> None:
+    status, elapsed, failure, sample = outcome
+    with lock:
+        timing.statuses[status] = timing.statuses.get(status, 0) + 1
+        if failure:
+            timing.failures[failure] += 1
+        if elapsed is not None and status == 200:
+            timing.elapsed.append(elapsed)
+            if sample is not None:
+                timing.samples.append(sample)
+
+
+def hammer(pool: ThreadPoolExecutor, name: str, requests: Sequence[Send]) -> Timing:
     """Send the requests from the pool's client threads at once (each sends its next as soon as answered)."""
     timing = Timing(name)
     lock = threading.Lock()
 
-    def one(send: Callable[[], Reply]) -> None:
-        failure = None
+    def one(send: Send) -> None:
         try:
-            reply = send()
-            status, elapsed = reply.status, reply.elapsed
+            reply, key = send()
         except (OSError, http.client.HTTPException) as exc:  # counted as a failure, not a time
-            status, elapsed, failure = 0, None, type(exc).__name__
-        with lock:
-            timing.statuses[status] = timing.statuses.get(status, 0) + 1
-            if failure:
-                timing.failures[failure] += 1
-            if elapsed is not None and status == 200:
-                timing.elapsed.append(elapsed)
+            _record(timing, lock, (0, None, type(exc).__name__, None))
+            return
+        answered = time.time()
+        _record(timing, lock, (reply.status, reply.elapsed, None, Sample(key, answered - reply.elapsed, answered)))
 
     started = time.perf_counter()
     list(pool.map(one, requests))
     timing.wall = time.perf_counter() - started
     return timing
+
+
+def paced(pool: ThreadPoolExecutor, name: str, requests: Sequence[Send], rate: float) -> Timing:
+    """Send request i at its planned time, start + i / rate, from whichever client thread is free.
+
+    A request's time runs from its planned send time to its answer: when every client is still waiting for an
+    answer, the next request waits for a client, and that wait is part of its time.
+    """
+    timing = Timing(name)
+    lock = threading.Lock()
+    order = itertools.count()
+    start = time.perf_counter() + 0.05
+    wall_offset = time.time() - time.perf_counter()
+
+    def client() -> None:
+        while True:
+            with lock:
+                i = next(order)
+            if i >= len(requests):
+                return
+            planned = start + i / rate
+            pause = planned - time.perf_counter()
+            if pause > 0:
+                time.sleep(pause)
+            try:
+                reply, key = requests[i]()
+            except (OSError, http.client.HTTPException) as exc:
+                _record(timing, lock, (0, None, type(exc).__name__, None))
+                continue
+            done = time.perf_counter()
+            _record(timing, lock, (reply.status, done - planned, None,
+                                   Sample(key, planned + wall_offset, done + wall_offset)))
+
+    futures = [pool.submit(client) for _ in range(CLIENTS)]
+    for future in futures:
+        future.result()
+    timing.wall = time.perf_counter() - start
+    return timing
+
+
+def attach_effects(timing: Timing, fake: FakeProcess) -> None:
+    """Match each acknowledged request to the Web API call that completes its work; record when that came."""
+    method, name, described = EFFECTS[timing.kind]
+    timing.effect_call = described
+    arrivals: dict[str, list[float]] = {}
+    for call in fake.call_times(method):
+        key = call.get(name)
+        if not call.get("ok") or key is None or (method == "chat.postMessage" and call.get("thread_ts")):
+            continue
+        arrivals.setdefault(str(key), []).append(float(call["at"]))
+    effects: list[float] = []
+    for sample in sorted(timing.samples, key=lambda s: s.sent):
+        # the first such call after the request was sent (a sheet's ts is updated once per reaction here)
+        at = min((a for a in arrivals.get(sample.key or "", []) if a >= sample.sent), default=None)
+        if at is None:
+            timing.unmatched += 1
+            continue
+        effects.append(at - sample.sent)
+        timing.last_effect = at if math.isnan(timing.last_effect) else max(timing.last_effect, at)
+    timing.effects = effects
+    if timing.samples:
+        timing.last_ack = max(s.answered for s in timing.samples)
 
 
 def _wait_for(what: str, probe: Callable[[], int], target: int, notes: list[str]) -> None:
@@ -290,10 +490,13 @@ def _attached(db: Path) -> int:
 
 
 class Batches:
-    """The three timed batches against one app, each after a warm-up batch, from one pool of client threads."""
+    """The three timed batches against one app, each after a warm-up batch, from one pool of client threads.
 
-    def __init__(self, driver: SlackDriver, n: int, warmup: int) -> None:
-        self.driver, self.n, self.warmup = driver, n, warmup
+    With `rate` the requests are sent at that fixed rate (see `paced`), else in a closed loop (see `hammer`).
+    """
+
+    def __init__(self, driver: SlackDriver, n: int, warmup: int, rate: float | None = None) -> None:
+        self.driver, self.n, self.warmup, self.rate = driver, n, warmup, rate
         self.values = sheet_values(date.today())
         self.pool = ThreadPoolExecutor(max_workers=CLIENTS, thread_name_prefix="client")
 
@@ -301,32 +504,52 @@ class Batches:
         """Let the client threads go."""
         self.pool.shutdown()
 
-    def run(self, kind: str, requests: list[Callable[[], Reply]], drain: Callable[[int], None]) -> Timing:
+    def _send(self, name: str, requests: Sequence[Send]) -> Timing:
+        if self.rate is None:
+            return hammer(self.pool, name, requests)
+        return paced(self.pool, name, requests, self.rate)
+
+    def run(self, kind: str, requests: list[Send], drain: Callable[[int], None]) -> Timing:
         """Warm up with the first requests, let their work finish, time the rest, let theirs finish."""
-        warm = hammer(self.pool, "warm-up", requests[: self.warmup])
+        warm = self._send("warm-up", requests[: self.warmup])
         drain(warm.ok)
-        timed = hammer(self.pool, kind, requests[self.warmup:])
+        timed = self._send(kind, requests[self.warmup:])
         drain(warm.ok + timed.ok)
         return timed
 
-    def slashes(self) -> list[Callable[[], Reply]]:
-        """/requirement with no text: the bot acknowledges, then opens the sheet's modal."""
-        def send() -> Callable[[], Reply]:
-            return lambda: self.driver.slash("/requirement", "", user=REQUESTER, channel=GENERAL)
+    def _reserve(self, count: int) -> None:
+        if isinstance(self.driver.fake, RemoteFake):
+            self.driver.fake.reserve(REQUESTER, count)
 
-        return [send() for _ in range(self.warmup + self.n)]
+    def slashes(self) -> list[Send]:
+        """/requirement with no text: the bot acknowledges, then opens the sheet's modal (named by trigger_id)."""
+        fake = self.driver.fake
 
-    def submissions(self, modals: list[dict[str, Any]]) -> list[Callable[[], Reply]]:
-        """Each opened modal submitted once with valid values (the bot validates, acknowledges, then posts)."""
-        def send(view: dict[str, Any]) -> Callable[[], Reply]:
-            return lambda: self.driver.submit_view(self.values, user=REQUESTER, view=view)
+        def send() -> tuple[Reply, str | None]:
+            reply = self.driver.slash("/requirement", "", user=REQUESTER, channel=GENERAL)
+            return reply, fake.last_trigger_id() if isinstance(fake, RemoteFake) else None
 
-        return [send(v) for v in modals[: self.warmup + self.n]]
+        self._reserve(self.warmup + self.n)
+        return [send for _ in range(self.warmup + self.n)]
 
-    def reactions(self, sheets: list[str]) -> list[Callable[[], Reply]]:
+    def submissions(self, modals: list[dict[str, Any]]) -> list[Send]:
+        """Each opened modal submitted once with valid values (the bot validates, acknowledges, then posts).
+
+        Each submission's goal ends with a mark of its own, which the posted sheet then shows.
+        """
+        def send(view: dict[str, Any]) -> Send:
+            mark = f"{MARK}{next(_marks)}"
+            values = {**self.values, "goal": f"{self.values['goal']} ({mark})"}
+            return lambda: (self.driver.submit_view(values, user=REQUESTER, view=view), mark)
+
+        chosen = modals[: self.warmup + self.n]
+        self._reserve(len(chosen))
+        return [send(v) for v in chosen]
+
+    def reactions(self, sheets: list[str]) -> list[Send]:
         """✅ by the receiving owner on each posted sheet (the bot acknowledges, then signs and updates it)."""
-        def send(ts: str) -> Callable[[], Reply]:
-            return lambda: self.driver.react("white_check_mark", channel=GENERAL, ts=ts, user=BOB)
+        def send(ts: str) -> Send:
+            return lambda: (self.driver.react("white_check_mark", channel=GENERAL, ts=ts, user=BOB), ts)
 
         return [send(ts) for ts in sheets[: self.warmup + self.n]]
 
@@ -343,37 +566,66 @@ def _modals(fake: FakeProcess) -> list[dict[str, Any]]:
     return list(fake.ask(f"modals {RequirementIds.MODAL}"))
 
 
-def run_coordbot(fake: FakeProcess, tmp: Path, n: int, warmup: int, log: IO[str], *,
-                 keep_alive: bool) -> tuple[AppRun, list[dict[str, Any]], list[str]]:
-    """Start `coordbot run` against the fake; time the three kinds; return the modals and sheets used."""
-    run = AppRun("coordbot")
-    tag = "keepalive" if keep_alive else "connect"
+def _sheets(fake: FakeProcess) -> list[str]:
+    """The ts of the sheets the bot posted in the channel, oldest first."""
+    return [str(ts) for ts in fake.ask(f"sheets {GENERAL}")]
+
+
+def _others(pid: int, seen: dict[int, ChildProcess]) -> list[OtherProcess]:
+    """The app's processes beside the serving one, with their memory; remembered in `seen` for the cleanup."""
+    found = []
+    for child in child_processes(pid):
+        seen.setdefault(child.pid, child)
+        with contextlib.suppress(OSError):
+            found.append(OtherProcess(child.pid, child.nice, child.command, proc_memory(child.pid)))
+    return found
+
+
+def _delta(after: dict[str, int], before: dict[str, int]) -> dict[str, int]:
+    return {k: v - before.get(k, 0) for k, v in after.items() if v - before.get(k, 0)}
+
+
+def run_coordbot(fake: FakeProcess, tmp: Path, n: int, warmup: int, log: IO[str], *, keep_alive: bool,
+                 rate: float | None = None, label: str = DEFAULT_LABEL, settings: dict[str, str] | None = None,
+                 ) -> tuple[AppRun, list[dict[str, Any]], list[str]]:
+    """Start `coordbot run` against the fake; time the three kinds and their work; return the modals and sheets.
+
+    `settings` are environment variables beyond the common ones (none: the defaults).
+    """
+    run = AppRun(label, env=dict(settings or {}))
+    tag = "-".join(("keepalive" if keep_alive else "connect", "rate" if rate else "loop", *(settings or {}).values()))
     db = tmp / f"latency-{tag}.db"
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "COORDBOT_", "DATABASE_URL"))}
     env.update({"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_API_URL": fake.api_url,
                 "DATABASE_URL": f"sqlite:///{db}", "PORT": str(port), "COORDBOT_TZ": "Asia/Shanghai"})
+    env.update(settings or {})
     proc = subprocess.Popen([sys.executable, "-m", "bot", "run", "--host", "127.0.0.1"], cwd=ROOT, env=env,
                             stdout=log, stderr=log)
     url = f"http://127.0.0.1:{port}"
-    batches = Batches(_driver(url, fake, keep_alive), n, warmup)
+    batches = Batches(_driver(url, fake, keep_alive), n, warmup, rate)
+    seen: dict[int, ChildProcess] = {}
     try:
         _wait_healthy(url, proc)
-        time.sleep(2.0)  # settle: the first scheduler beat, the member directory
+        time.sleep(2.0)  # settle: the first scheduler beat, the member directory, the worker
         run.idle_memory = proc_memory(proc.pid)
+        run.others_idle = _others(proc.pid, seen)
+        before = fake.ask("counts")
 
-        opened = fake.calls("views.open")
+        # the fake may already hold an earlier app's modals and sheets: this run's come after them
+        opened, modals_before, sheets_before = fake.calls("views.open"), len(_modals(fake)), set(_sheets(fake))
         run.timings["/requirement"] = batches.run(
             "/requirement", batches.slashes(),
             lambda k: _wait_for("modals opened", lambda: fake.calls("views.open") - opened, k, run.notes))
-        modals = _modals(fake)
+        modals = _modals(fake)[modals_before:]
         if len(modals) < warmup + n:
             run.notes.append(f"{len(modals)} modals opened for {warmup + n} commands; as many submissions follow")
 
+        attached = _attached(db)
         run.timings["view_submission"] = batches.run(
             "view_submission", batches.submissions(modals),
-            lambda k: _wait_for("sheets posted", lambda: _attached(db), k, run.notes))
-        sheets = list(fake.ask(f"sheets {GENERAL}"))
+            lambda k: _wait_for("sheets posted", lambda: _attached(db) - attached, k, run.notes))
+        sheets = [ts for ts in _sheets(fake) if ts not in sheets_before]
         if len(sheets) < len(modals):
             run.notes.append(f"{len(sheets)} sheets posted for {len(modals)} submissions; as many reactions follow")
 
@@ -381,24 +633,35 @@ def run_coordbot(fake: FakeProcess, tmp: Path, n: int, warmup: int, log: IO[str]
         run.timings["reaction_added"] = batches.run(
             "reaction_added", batches.reactions(sheets),
             lambda k: _wait_for("sheets updated", lambda: fake.calls("chat.update") - updated, k, run.notes))
+        for timing in run.timings.values():
+            attach_effects(timing, fake)
         run.loaded_memory = proc_memory(proc.pid)
+        run.others_loaded = _others(proc.pid, seen)
+        after = fake.ask("counts")
+        run.api_calls = _delta(after["calls"], before["calls"])
+        run.api_failed = _delta(after["failed"], before["failed"])
+        new_errors = int(after.get("validation_error_count", 0)) - int(before.get("validation_error_count", 0))
+        run.validation_errors = max(0, new_errors)
+        run.validation_examples = list(after.get("validation_errors") or [])[-new_errors:] if new_errors > 0 else []
     finally:
         batches.close()
-        _stop(proc)
+        with contextlib.suppress(OSError):
+            _others(proc.pid, seen)
+        _stop(proc, list(seen.values()), run.notes)
     return run, modals, sheets
 
 
 def run_bare(fake: FakeProcess, n: int, warmup: int, modals: list[dict[str, Any]], sheets: list[str],
-             log: IO[str], *, keep_alive: bool, backlog: int | None = None) -> AppRun:
-    """The same requests against a Bolt app that only acknowledges."""
-    run = AppRun("bare Bolt" + (f", listen backlog {backlog}" if backlog else ""))
+             log: IO[str], *, keep_alive: bool, backlog: int | None = None, rate: float | None = None) -> AppRun:
+    """The same requests against a Bolt app that only acknowledges (so it has no work to time)."""
+    run = AppRun(BARE_LABEL + (f", listen backlog {backlog}" if backlog else ""))
     port = free_port()
     command = [sys.executable, "-m", "bench.servers", "bare", "--port", str(port), "--api-url", fake.api_url]
     if backlog:
         command += ["--backlog", str(backlog)]
     proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log)
     url = f"http://127.0.0.1:{port}"
-    batches = Batches(_driver(url, fake, keep_alive), n, warmup)
+    batches = Batches(_driver(url, fake, keep_alive), n, warmup, rate)
     try:
         _wait_healthy(url, proc)
         time.sleep(1.0)
@@ -413,17 +676,29 @@ def run_bare(fake: FakeProcess, n: int, warmup: int, modals: list[dict[str, Any]
     return run
 
 
-def measure(tmp: Path, *, n: int, warmup: int, keep_alive: bool) -> LatencyResult:
-    """Run both apps against one fake Slack API process."""
-    with open(tmp / f"latency-{'keepalive' if keep_alive else 'connect'}.log", "w") as log:
+def measure(tmp: Path, *, n: int, warmup: int, keep_alive: bool, rate: float | None = None) -> LatencyResult:
+    """Run the apps of one part against one fake Slack API process.
+
+    Closed loop with persistent connections: coordbot as by default, coordbot in one process, bare Bolt.
+    Closed loop, a connection per request: coordbot as by default, bare Bolt (and bare Bolt with a wider listen
+    backlog, when SlackHTTPServer's is narrower than WIDE_BACKLOG).
+    At a fixed rate (persistent connections): coordbot as by default, bare Bolt.
+    """
+    name = f"latency-{'keepalive' if keep_alive else 'connect'}{'-rate' if rate else ''}"
+    with open(tmp / f"{name}.log", "w") as log:
         fake = FakeProcess(log)
         try:
-            coordbot, modals, sheets = run_coordbot(fake, tmp, n, warmup, log, keep_alive=keep_alive)
-            counts = fake.ask("counts")
-            bare = run_bare(fake, n, warmup, modals, sheets, log, keep_alive=keep_alive)
-            # with a connection per request, the same bare app once more with a listen backlog of 128
-            wide = None if keep_alive else run_bare(fake, n, warmup, modals, sheets, log, keep_alive=False,
-                                                    backlog=WIDE_BACKLOG)
+            coordbot, modals, sheets = run_coordbot(fake, tmp, n, warmup, log, keep_alive=keep_alive, rate=rate)
+            one = None
+            if keep_alive and rate is None:
+                one, _, _ = run_coordbot(fake, tmp, n, warmup, log, keep_alive=True, label=ONE_PROCESS_LABEL,
+                                         settings={"COORDBOT_WORKERS": "0"})
+            bare = run_bare(fake, n, warmup, modals, sheets, log, keep_alive=keep_alive, rate=rate)
+            # with a connection per request, the same bare app once more with a wider listen backlog (when the
+            # server's own is narrower): what refused connections cost
+            wide = None
+            if not keep_alive and SlackHTTPServer.request_queue_size < WIDE_BACKLOG:
+                wide = run_bare(fake, n, warmup, modals, sheets, log, keep_alive=False, backlog=WIDE_BACKLOG)
         finally:
             fake.stop()
-    return LatencyResult(coordbot, bare, n, warmup, counts, keep_alive, wide)
+    return LatencyResult(coordbot, bare, n, warmup, keep_alive, wide, one, rate)

@@ -231,3 +231,57 @@ def _mem_total() -> str:
     except OSError:
         return "unknown"
     return f"{int(found.group(1)) / 1024 / 1024:.1f} GiB" if found else "unknown"
+
+
+# -- processes -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChildProcess:
+    """A process descended from another, as /proc showed it."""
+
+    pid: int
+    started: int  # /proc/<pid>/stat starttime (clock ticks after boot): tells a reused pid apart
+    nice: int
+    command: str
+
+    def alive(self) -> bool:
+        """True while this very process (not a later one with its pid) still exists and is not a zombie."""
+        found = _stat(self.pid)
+        return found is not None and found[3] == self.started and found[0] != "Z"
+
+
+def _stat(pid: int) -> tuple[str, int, int, int] | None:
+    """(state, ppid, nice, starttime) of a process, None when it is gone."""
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    rest = raw.rsplit(")", 1)[1].split()  # the command name, in parentheses, may hold spaces
+    return rest[0], int(rest[1]), int(rest[16]), int(rest[19])
+
+
+def child_processes(pid: int) -> list[ChildProcess]:
+    """Every living process descended from `pid`, read from /proc, oldest first."""
+    parents: dict[int, int] = {}
+    stats: dict[int, tuple[str, int, int, int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and (found := _stat(int(entry.name))) is not None:
+            stats[int(entry.name)] = found
+            parents[int(entry.name)] = found[1]
+    wanted: set[int] = set()
+    frontier = {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier} - wanted
+        wanted |= frontier
+    out = []
+    for child in wanted:
+        state, _, nice, started = stats[child]
+        if state == "Z":
+            continue
+        try:
+            command = Path(f"/proc/{child}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        out.append(ChildProcess(child, started, nice, command.strip()))
+    return sorted(out, key=lambda c: (c.started, c.pid))

@@ -1,4 +1,4 @@
-"""Benchmark coordbot: acknowledgment latency, tick cost, render time at volume, memory.
+"""Benchmark coordbot: acknowledgment latency and when the work is done, tick cost, render time at volume, memory.
 
     python bench/run.py [--quick]
 
@@ -30,7 +30,7 @@ def _now() -> str:
 def main(argv: list[str] | None = None) -> int:
     """Run every part, print the summary, write the results file."""
     parser = argparse.ArgumentParser(description="Benchmark coordbot and write bench/results.md.")
-    parser.add_argument("--quick", action="store_true", help="fewer requests and repeats (about a minute)")
+    parser.add_argument("--quick", action="store_true", help="fewer requests and repeats (a few minutes)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results.md", help="where to write the results")
     parser.add_argument("--skip", action="append", default=[], choices=["latency", "tick", "render"],
                         help="leave a part out (repeatable)")
@@ -46,15 +46,21 @@ def main(argv: list[str] | None = None) -> int:
 
     requests, warmup, repeats = (100, 20, 3) if args.quick else (400, 40, 5)
     command = "python bench/run.py" + ("".join(f" {shlex.quote(a)}" for a in (argv or sys.argv[1:])))
-    results = Results(started=_now(), finished="", mode=f"{requests} requests of each kind, {repeats} repeats",
+    mode = (f"{requests} requests of each kind, {repeats} repeats, fixed arrival rate {ack_latency.OPEN_RATE:g} "
+            "requests/s")
+    results = Results(started=_now(), finished="", mode=mode,
                       command=command.strip(), machine=machine())
     tmp = Path(tempfile.mkdtemp(prefix="coordbot-bench-"))
     try:
         if "latency" not in args.skip:
-            logger.info("1. acknowledgment latency, persistent connections (%d requests of each kind)", requests)
+            logger.info("1. acknowledgment latency, closed loop, persistent connections (%d requests of each kind)",
+                        requests)
             results.latency = ack_latency.measure(tmp, n=requests, warmup=warmup, keep_alive=True)
-            logger.info("1. acknowledgment latency, a new connection per request")
+            logger.info("1. acknowledgment latency, closed loop, a new connection per request")
             results.latency_connect = ack_latency.measure(tmp, n=requests, warmup=warmup, keep_alive=False)
+            logger.info("1. acknowledgment latency at a fixed %g requests/s", ack_latency.OPEN_RATE)
+            results.latency_rate = ack_latency.measure(tmp, n=requests, warmup=warmup, keep_alive=True,
+                                                       rate=ack_latency.OPEN_RATE)
             logger.info("1. where an acknowledgment's time goes (instrumented, in-process)")
             results.breakdown = ack_breakdown.measure(tmp, n=max(50, requests // 2), warmup=warmup)
         if "tick" not in args.skip:

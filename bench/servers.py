@@ -3,7 +3,7 @@
 `python -m bench.servers fake` serves tests/fakes/slack_api.py in its own process, so its work (answering,
 validating Block Kit) does not share an interpreter with the clients being timed. It prints its API URL, then
 answers one JSON line per command read from stdin: `triggers N USER`, `counts`, `modals CALLBACK_ID`,
-`sheets CHANNEL`.
+`sheets CHANNEL`, `calltimes METHOD`.
 
 `python -m bench.servers bare --port P --api-url URL [--backlog N]` serves a Bolt app whose listeners only
 acknowledge, through the same SlackHTTPServer the bot uses (optionally with a wider listen backlog).
@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import re
 import sys
 from collections import Counter
 from typing import Any
@@ -24,10 +25,12 @@ from slack_sdk import WebClient
 from bench.common import widen_fake_backlog
 from handlers.blocks.requirement import Ids as RequirementIds
 from handlers.http_server import SlackHTTPServer
-from tests.fakes.slack_api import FakeSlack
+from tests.fakes.slack_api import Call, FakeSlack
 
 BOT_TOKEN = "xoxb-bench"
 SIGNING_SECRET = "bench-signing-secret"
+MARK = "benchmark-mark-"  # followed by digits: makes one request's text findable in the Web API call it causes
+_MARK = re.compile(re.escape(MARK) + r"\d+")
 
 
 def serve_fake() -> None:
@@ -52,13 +55,25 @@ def _command(fake: FakeSlack, words: list[str]) -> Any:
     if verb == "counts":
         calls = Counter(c.method for c in fake.calls())
         failed = Counter(c.method for c in fake.calls() if c.error)
-        return {"calls": dict(calls), "failed": dict(failed), "validation_errors": fake.validation_errors[:5]}
+        return {"calls": dict(calls), "failed": dict(failed), "validation_errors": fake.validation_errors[-5:],
+                "validation_error_count": len(fake.validation_errors)}
     if verb == "modals":  # every modal opened with this callback_id, oldest first
         return [v for v in fake.views() if v.get("callback_id") == words[1]]
     if verb == "sheets":
         return [m["ts"] for m in fake.messages(words[1])
                 if m.get("user") == "U_BOT" and m.get("thread_ts") in (None, m["ts"]) and m.get("blocks")]
+    if verb == "calltimes":
+        return [_call_time(c) for c in fake.calls(words[1])]
     return {"error": f"unknown command {verb}"}
+
+
+def _call_time(call: Call) -> dict[str, Any]:
+    """When a Web API call arrived (time.time() in this process) and what identifies the request behind it."""
+    params = call.params
+    found = _MARK.search(json.dumps([params.get("text"), params.get("blocks")], ensure_ascii=False))
+    return {"at": call.at, "ok": call.error is None, "trigger_id": params.get("trigger_id"),
+            "channel": params.get("channel"), "ts": params.get("ts"), "thread_ts": params.get("thread_ts"),
+            "mark": found.group(0) if found else None}
 
 
 def _reply(value: Any) -> None:

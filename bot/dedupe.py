@@ -58,8 +58,11 @@ class RecentRequests:
         self._lock = threading.Lock()
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dedupe")
 
-    def claim(self, key: str, now: datetime, *, retry: bool) -> bool:
-        """True for the first delivery of a request, False for a duplicate."""
+    def claim(self, key: str, now: datetime, *, retry: bool, record: bool = True) -> bool:
+        """True for the first delivery of a request, False for a duplicate.
+
+        `record=False` leaves a first delivery's database record to whoever does its work (`record`).
+        """
         with self._lock:
             if key in self._seen:
                 return False
@@ -70,9 +73,13 @@ class RecentRequests:
         if retry:
             if not claim(self._scope, key, now):
                 return False
-        else:
-            self._writer.submit(self._record, key, now)
+        elif record:
+            self.record(key, now)
         return True
+
+    def record(self, key: str, now: datetime) -> None:
+        """Record a claim in the database, on the background thread."""
+        self._writer.submit(self._record, key, now)
 
     def release(self, key: str) -> None:
         """Let the same request be processed again (it was refused, so nothing happened)."""

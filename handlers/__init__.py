@@ -12,10 +12,9 @@ def register_all(app: App, *, skip_duplicates: bool = True) -> None:
     """Register every feature's listeners and the app-wide error handler.
 
     A worker process (handlers.handoff) leaves the duplicate check out: the serving process that handed
-    it a request has already made it.
+    it a request has already made it (the worker records it).
     """
-    if skip_duplicates:
-        dedupe.register(app)  # first: a duplicate reaches no listener
+    dedupe.register(app, worker=not skip_duplicates)  # first: a duplicate reaches no listener
     requirement.register(app)
     meeting.register(app)
     actions.register(app)

@@ -25,12 +25,17 @@ from handlers import handoff
 logger = logging.getLogger(__name__)
 
 CONTEXT_KEY = "dedupe_key"
+KEY_HEADER = "x-coordbot-claimed"
 _MAX_PART = 120
 
 
-def register(app: App) -> None:
-    """Install the middleware; register it before any listener."""
-    app.middleware(skip_duplicates)
+def register(app: App, *, worker: bool = False) -> None:
+    """Install the middleware; register it before any listener.
+
+    A worker (handlers.handoff) gets only requests its serving process has let through, and records
+    their claims.
+    """
+    app.middleware(record_handed_off if worker else skip_duplicates)
 
 
 def _part(value: Any) -> str:
@@ -102,14 +107,27 @@ def skip_duplicates(request: BoltRequest, body: dict[str, Any], context: BoltCon
         return None
     recent = _recent(services)
     retry = (request.headers.get("x-slack-retry-num") or [""])[0]
-    if not recent.claim(key, services.now(), retry=bool(retry)):
+    # with a worker, the worker records a first delivery's claim: no database write here at all
+    elsewhere = context.get(handoff.CONTEXT_KEY) is not None and not retry
+    if not recent.claim(key, services.now(), retry=bool(retry), record=not elsewhere):
         logger.info("duplicate request %s (retry %s) acknowledged without processing", key, retry or "-")
         return BoltResponse(status=200, body="")
     context[CONTEXT_KEY] = key
+    if elsewhere:
+        request.headers[KEY_HEADER] = [key]  # travels with the request to the worker
     if body.get("type") == "view_submission":
         context["ack"] = _ReleasingAck(lambda: recent.release(key))
     next()
     return None
+
+
+def record_handed_off(request: BoltRequest, context: BoltContext, next: Callable[[], None]) -> None:
+    """In the worker: record the claim the serving process made in memory (for replicas that get a retry)."""
+    key = (request.headers.get(KEY_HEADER) or [""])[0]
+    services: Services | None = context.get("services")
+    if key and services is not None:
+        _recent(services).record(key, services.now())
+    next()
 
 
 def release(context: BoltContext | None) -> None:

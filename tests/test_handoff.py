@@ -20,12 +20,13 @@ from slack_bolt import BoltRequest
 from bot.cli import main
 from bot.config import ConfigError, Settings
 from bot.text import t
+from handlers import dedupe as dedupe_handlers
 from handlers.handoff import MAX_FRAME, decode, encode, read_frames, received_at
-from storage.models import Requirement
+from storage.models import ProcessedEvent, Requirement
 from tests.conftest import SIGNING_SECRET, START, Bot
 from tests.fakes.driver import SlackDriver
 from tests.fakes.slack_api import ALICE, BOB, GENERAL, FakeSlack
-from tests.helpers import SHEET_VALUES, block_text, wait_until
+from tests.helpers import SHEET_VALUES, block_text, create_sheet, wait_until
 from tests.processes import alive, children, free_port, wait_healthy
 from tests.test_robustness import CASES, Case
 
@@ -142,6 +143,29 @@ def test_a_form_the_worker_opens_too_late_is_explained(bot: Bot) -> None:
     assert call.error == "expired_trigger_id"
     said = bot.fake.wait_for("response_url")[-1]
     assert said.params["text"] == t("zh", "error.form_too_late")  # Alice reads Chinese; no error reference
+
+
+@pytest.mark.parametrize("bot_mode", ["handoff"])
+def test_the_worker_records_the_claim_so_a_retry_at_another_replica_is_dropped(bot: Bot) -> None:
+    assert bot.worker is not None
+    sheet = create_sheet(bot)
+    updates = len(bot.fake.wait_for("chat.update", 0))
+    reply = bot.slack.react("white_check_mark", channel=GENERAL, ts=sheet["ts"], user=BOB, event_id="EvHANDED1")
+    assert reply.status == 200
+    bot.fake.wait_for("chat.update", updates + 1)
+
+    def recorded() -> bool:
+        with bot.runtime.services.session_scope() as s:
+            return s.get(ProcessedEvent, "event:EvHANDED1") is not None
+
+    wait_until(recorded, what="the claim recorded by the worker")
+    dedupe_handlers._RECENT.clear()  # another replica: none of this process's memory
+    with bot.worker.held() as handed:
+        retry = bot.slack.react("white_check_mark", channel=GENERAL, ts=sheet["ts"], user=BOB,
+                                event_id="EvHANDED1", retry_num=1)
+        assert (retry.status, retry.body) == (200, "")
+        time.sleep(0.2)
+        assert handed == []  # dropped by the serving process: nothing for the worker
 
 
 # -- `coordbot run` with a worker process -------------------------------------------------------------------

@@ -65,6 +65,7 @@ CHILD_GRACE = 10.0  # seconds the app's other processes get to exit after the se
 DEFAULT_LABEL = "coordbot (serving process + worker)"
 ONE_PROCESS_LABEL = "coordbot, one process (COORDBOT_WORKERS=0)"
 BARE_LABEL = "bare Bolt"
+BARE_SYNC_LABEL = "bare Bolt, process_before_response=True"
 
 # the Web API call that completes the work after each kind's acknowledgment, and what in it names the request
 EFFECTS: dict[str, tuple[str, str, str]] = {
@@ -220,6 +221,7 @@ class LatencyResult:
     keep_alive: bool = False
     bare_wide: AppRun | None = None  # bare Bolt with a listen backlog of WIDE_BACKLOG
     coordbot_one: AppRun | None = None  # COORDBOT_WORKERS=0
+    bare_sync: AppRun | None = None  # bare Bolt with process_before_response=True
     rate: float | None = None  # None: closed loop; else requests per second of each kind, at fixed times
 
 
@@ -652,13 +654,17 @@ def run_coordbot(fake: FakeProcess, tmp: Path, n: int, warmup: int, log: IO[str]
 
 
 def run_bare(fake: FakeProcess, n: int, warmup: int, modals: list[dict[str, Any]], sheets: list[str],
-             log: IO[str], *, keep_alive: bool, backlog: int | None = None, rate: float | None = None) -> AppRun:
+             log: IO[str], *, keep_alive: bool, backlog: int | None = None, rate: float | None = None,
+             before_response: bool = False) -> AppRun:
     """The same requests against a Bolt app that only acknowledges (so it has no work to time)."""
-    run = AppRun(BARE_LABEL + (f", listen backlog {backlog}" if backlog else ""))
+    run = AppRun((BARE_SYNC_LABEL if before_response else BARE_LABEL)
+                 + (f", listen backlog {backlog}" if backlog else ""))
     port = free_port()
     command = [sys.executable, "-m", "bench.servers", "bare", "--port", str(port), "--api-url", fake.api_url]
     if backlog:
         command += ["--backlog", str(backlog)]
+    if before_response:
+        command.append("--before-response")
     proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log)
     url = f"http://127.0.0.1:{port}"
     batches = Batches(_driver(url, fake, keep_alive), n, warmup, rate)
@@ -694,6 +700,11 @@ def measure(tmp: Path, *, n: int, warmup: int, keep_alive: bool, rate: float | N
                 one, _, _ = run_coordbot(fake, tmp, n, warmup, log, keep_alive=True, label=ONE_PROCESS_LABEL,
                                          settings={"COORDBOT_WORKERS": "0"})
             bare = run_bare(fake, n, warmup, modals, sheets, log, keep_alive=keep_alive, rate=rate)
+            # the serving process answers on the request's thread: the same for the bare app, as a second baseline
+            sync = None
+            if keep_alive:
+                sync = run_bare(fake, n, warmup, modals, sheets, log, keep_alive=True, rate=rate,
+                                before_response=True)
             # with a connection per request, the same bare app once more with a wider listen backlog (when the
             # server's own is narrower): what refused connections cost
             wide = None
@@ -701,4 +712,5 @@ def measure(tmp: Path, *, n: int, warmup: int, keep_alive: bool, rate: float | N
                 wide = run_bare(fake, n, warmup, modals, sheets, log, keep_alive=False, backlog=WIDE_BACKLOG)
         finally:
             fake.stop()
-    return LatencyResult(coordbot, bare, n, warmup, keep_alive, wide, one, rate)
+    return LatencyResult(coordbot, bare, n, warmup, keep_alive=keep_alive, bare_wide=wide, coordbot_one=one,
+                         rate=rate, bare_sync=sync)

@@ -86,6 +86,12 @@ def summary(r: Results) -> list[str]:
             rows.append([f"ack p99, `{kind}`, {CLIENTS} clients, {res.coordbot.name} ÷ bare Bolt",
                          f"{ratio:.1f}× ({_ms(mine.p99)} ÷ {_ms(bare.p99)})", f"≤ {ACK_GOAL}×",
                          _met(ratio <= ACK_GOAL)])
+        if res.bare_sync is not None:
+            for kind in KINDS:
+                mine, sync = res.coordbot.timings[kind], res.bare_sync.timings[kind]
+                rows.append([f"ack p99, `{kind}`, {CLIENTS} clients, {res.coordbot.name} ÷ {res.bare_sync.name}",
+                             f"{_x(_ratio(mine.p99, sync.p99))} ({_ms(mine.p99)} ÷ {_ms(sync.p99)})", "(reported)",
+                             "—"])
         if res.coordbot_one is not None:
             for kind in KINDS:
                 one, bare = res.coordbot_one.timings[kind], res.bare.timings[kind]
@@ -162,9 +168,12 @@ def latency_section(r: Results) -> list[str]:
         f"{res.requests} timed requests of each kind after {res.warmup} warm-up requests, from {CLIENTS} client "
         "threads. The app under test is `coordbot run` (HTTP mode, its scheduler on, SQLite in a temporary "
         "directory) or a bare Bolt app whose three listeners only call `ack()`; both are served by "
-        "`handlers.http_server.SlackHTTPServer`, configured alike (`process_before_response=False`, Bolt's "
-        "default listener pool), and call the same fake Slack Web API (tests/fakes/slack_api.py), which runs in "
-        "a process of its own. Requests are built and signed by tests/fakes/driver.py.",
+        "`handlers.http_server.SlackHTTPServer` and call the same fake Slack Web API (tests/fakes/slack_api.py), "
+        "which runs in a process of its own. Requests are built and signed by tests/fakes/driver.py. The bare "
+        "app runs with Bolt's defaults for HTTP (`process_before_response=False`: each listener runs on Bolt's "
+        "listener pool while the request's thread polls every 10 ms for its `ack()`); coordbot's serving process "
+        "runs each listener only up to its `ack()`, on the request's own thread (`process_before_response=True`)"
+        ", and so does the second bare app in the persistent-connection table, as a baseline configured like it.",
         "",
         f"`coordbot run` is measured in two configurations. **{res.coordbot.name}** is the default "
         "(`COORDBOT_WORKERS=1`): the serving process checks the signature, the duplicate and the input, "
@@ -230,7 +239,7 @@ def latency_section(r: Results) -> list[str]:
 
 
 def _apps(result: LatencyResult) -> list[AppRun]:
-    return [app for app in (result.coordbot, result.coordbot_one, result.bare) if app is not None]
+    return [app for app in (result.coordbot, result.coordbot_one, result.bare, result.bare_sync) if app is not None]
 
 
 def _failed(t: Timing) -> int:

@@ -81,10 +81,10 @@ def _reply(value: Any) -> None:
     sys.stdout.flush()
 
 
-def bare_app(api_url: str) -> App:
+def bare_app(api_url: str, *, before_response: bool = False) -> App:
     """A Bolt app configured like the bot's (HTTP, ack before work), whose listeners only acknowledge."""
     client = WebClient(token=BOT_TOKEN, base_url=api_url)
-    app = App(client=client, signing_secret=SIGNING_SECRET, process_before_response=False,
+    app = App(client=client, signing_secret=SIGNING_SECRET, process_before_response=before_response,
               logger=logging.getLogger("slack_bolt"))
 
     @app.command("/requirement")
@@ -102,13 +102,13 @@ def bare_app(api_url: str) -> App:
     return app
 
 
-def serve_bare(port: int, api_url: str, backlog: int | None) -> None:
+def serve_bare(port: int, api_url: str, backlog: int | None, before_response: bool = False) -> None:
     """Serve the bare app until killed; `backlog` overrides the listen backlog (socketserver's default is 5)."""
     logging.basicConfig(level=logging.WARNING)
     class Server(SlackHTTPServer):
         request_queue_size = backlog or SlackHTTPServer.request_queue_size
 
-    server = Server(bare_app(api_url), host="127.0.0.1", port=port)
+    server = Server(bare_app(api_url, before_response=before_response), host="127.0.0.1", port=port)
     _reply({"url": server.url})
     server.serve_forever(poll_interval=0.05)
 
@@ -122,11 +122,13 @@ def main() -> None:
     bare.add_argument("--port", type=int, required=True)
     bare.add_argument("--api-url", required=True)
     bare.add_argument("--backlog", type=int, default=None)
+    bare.add_argument("--before-response", action="store_true",
+                      help="process_before_response=True: listeners run on the request's thread")
     args = parser.parse_args()
     if args.what == "fake":
         serve_fake()
     else:
-        serve_bare(args.port, args.api_url, args.backlog)
+        serve_bare(args.port, args.api_url, args.backlog, args.before_response)
 
 
 if __name__ == "__main__":

@@ -97,7 +97,10 @@ def create_app(runtime: Runtime, *, token_verification: bool = True, forwarder: 
         token_verification_enabled=token_verification,
         # the worker reads only its own pipe from the serving process, which checked every signature
         request_verification_enabled=not worker,
-        process_before_response=False,
+        # A serving process with a worker runs each listener only up to its ack(): that is short, so it
+        # runs on the request's own thread (no hop to the listener pool, no polling for the answer).
+        # Otherwise listeners acknowledge and go on working after the answer has left.
+        process_before_response=forwarder is not None,
         logger=logging.getLogger("slack_bolt"),
         # Listeners acknowledge and then keep working on their thread; Bolt's default of 5 threads
         # makes the next acknowledgment wait under a burst.

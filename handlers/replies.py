@@ -131,11 +131,10 @@ def guarded(fn: Callable[..., None]) -> Callable[..., None]:
         forwarder: handoff.Handoff | None = request.context.get(handoff.CONTEXT_KEY)
         if forwarder is not None:
             acked = request.context.ack
-            if acked is not None and acked.response is not None:  # Bolt answered events before we ran
-                forwarder.send(request)
+            if "ack" not in kwargs or (acked is not None and acked.response is not None):
+                forwarder.send(request)  # an event: Bolt answers it whatever the listener does
                 return
-            if "ack" in kwargs:
-                kwargs["ack"] = _answer_then_hand_off(kwargs["ack"], forwarder, request)
+            kwargs["ack"] = _answer_then_hand_off(kwargs["ack"], forwarder, request)
         services = request.context.get("services")
         at = handoff.received_at(request)
         try:

@@ -114,3 +114,14 @@ def wait_until(predicate: Any, timeout: float = 5.0, what: str = "condition") ->
             return value
         time.sleep(0.02)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+def settle(bot: Bot, quiet: float = 0.15) -> int:
+    """Wait until the bot has made no Web API call for `quiet` seconds (its work so far is done)."""
+    import time
+
+    seen = -1
+    while (now := len(bot.fake.calls())) != seen:
+        seen = now
+        time.sleep(quiet)
+    return seen

@@ -26,7 +26,7 @@ from storage.models import ProcessedEvent, Requirement
 from tests.conftest import SIGNING_SECRET, START, Bot
 from tests.fakes.driver import SlackDriver
 from tests.fakes.slack_api import ALICE, BOB, GENERAL, FakeSlack
-from tests.helpers import SHEET_VALUES, block_text, create_sheet, wait_until
+from tests.helpers import SHEET_VALUES, block_text, create_sheet, settle, wait_until
 from tests.processes import alive, children, free_port, wait_healthy
 from tests.test_robustness import CASES, Case
 
@@ -76,21 +76,12 @@ def test_workers_are_zero_or_one_and_their_priority_a_nice_value() -> None:
 # -- the split: the serving app answers, the worker app works -----------------------------------------------
 
 
-def _quiet(bot: Bot, settle: float = 0.15) -> int:
-    """Wait until the bot has made no Web API call for `settle` seconds; return how many it made."""
-    seen = -1
-    while (now := len(bot.fake.calls())) != seen:
-        seen = now
-        time.sleep(settle)
-    return seen
-
-
 @pytest.mark.parametrize("bot_mode", ["handoff"])
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_the_serving_process_answers_without_calling_slack_and_hands_off_once(bot: Bot, case: Case) -> None:
     assert bot.worker is not None
     send = case.prepare(bot)
-    calls = _quiet(bot)
+    calls = settle(bot)
     with bot.worker.held() as handed:
         reply = send()
         assert reply.status == 200, reply.body

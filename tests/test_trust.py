@@ -34,7 +34,7 @@ from storage.models import Signature
 from tests.conftest import SIGNING_SECRET, Bot
 from tests.fakes.driver import SlackDriver
 from tests.fakes.slack_api import ALICE, BOB, BOT, CAROL, DAVE, GENERAL, FakeSlack
-from tests.helpers import SHEET_VALUES, block_text, create_sheet, record, wait_until
+from tests.helpers import SHEET_VALUES, block_text, create_sheet, record, settle, wait_until
 from tests.test_meetings import schedule
 
 pytestmark = pytest.mark.both_modes  # every flow here also runs split into serving process and worker
@@ -199,6 +199,7 @@ def test_a_whole_flow_at_debug_logs_no_token_or_secret(bot: Bot, caplog: pytest.
     bot.slack.slash("/digest", "now", user=CAROL)
     bot.fake.wait_for("views.publish")
     bot.fake.wait_for("response_url", 5)
+    settle(bot)  # the digest is posted before the next post is made to fail
     bot.fake.fail("chat.postMessage", error="fatal_error")  # an unexpected failure, logged with its traceback
     bot.slack.slash("/action", "<@U_DAVE|dave> book the venue by tomorrow", user=CAROL)
     bot.slack.post("command=%2Frequirement", "application/x-www-form-urlencoded", signature="v0=" + "0" * 64)

@@ -23,7 +23,7 @@ from bot.outbox import TickReport
 from bot.services import Services, utc_now
 from handlers.directory import Directory
 from handlers.handoff import CONTEXT_KEY as HANDOFF_KEY
-from handlers.handoff import Handoff
+from handlers.handoff import Handoff, events_straight_through
 from handlers.outbound import make_deliver
 from storage.db import make_engine, make_session_scope, migrate
 
@@ -117,4 +117,6 @@ def create_app(runtime: Runtime, *, token_verification: bool = True, forwarder: 
         next()
 
     handlers.register_all(app, skip_duplicates=not worker)
+    if forwarder is not None:
+        app.middleware(events_straight_through)  # after the duplicate check, before any listener
     return app

@@ -27,7 +27,7 @@ from datetime import datetime
 from queue import SimpleQueue
 from typing import IO, Any, Protocol
 
-from slack_bolt import App, BoltRequest
+from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +46,18 @@ class Handoff(Protocol):
 
 class HandedOff(BaseException):  # a signal, not an error: no `except Exception` may swallow it
     """Raised from `ack()` in the serving process: the answer is given, the worker does the rest."""
+
+
+def events_straight_through(request: BoltRequest, body: dict[str, Any], context: BoltContext,
+                            next: Callable[[], None]) -> BoltResponse | None:
+    """Middleware of a serving process: an event is all work (its answer is always an empty 200), so it goes
+    to the worker without being matched against every listener here (Bolt tries each one in turn)."""
+    forwarder: Handoff | None = context.get(CONTEXT_KEY)
+    if forwarder is None or body.get("type") != "event_callback":
+        next()
+        return None
+    forwarder.send(request)
+    return BoltResponse(status=200, body="")
 
 
 def answers_with_errors(args: Sequence[Any], kwargs: Mapping[str, Any]) -> bool:

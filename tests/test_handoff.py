@@ -12,10 +12,12 @@ import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
 from slack_bolt import BoltRequest
+from slack_bolt.listener.listener import Listener
 
 from bot.cli import main
 from bot.config import ConfigError, Settings
@@ -29,6 +31,7 @@ from tests.fakes.slack_api import ALICE, BOB, GENERAL, FakeSlack
 from tests.helpers import SHEET_VALUES, block_text, create_sheet, settle, wait_until
 from tests.processes import alive, children, free_port, wait_healthy
 from tests.test_robustness import CASES, Case
+from tests.test_trust import signatures
 
 ROOT = Path(__file__).resolve().parent.parent
 CLEAN_ENV = {k: v for k, v in os.environ.items()
@@ -95,6 +98,28 @@ def test_the_serving_process_answers_without_calling_slack_and_hands_off_once(bo
         assert reply.json() is None
     elif case.answer == "errors":
         assert (reply.json() or {}).get("response_action") == "errors"
+
+
+@pytest.mark.parametrize("bot_mode", ["handoff"])
+def test_events_go_to_the_worker_without_meeting_the_serving_listeners(bot: Bot,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    assert bot.worker is not None
+    sheet = create_sheet(bot)
+    settle(bot)
+    tried: list[str] = []
+    real = Listener.matches
+
+    def counted(self: Listener, *, req: BoltRequest, resp: Any) -> bool:
+        tried.append(req.body.get("type") or "command")
+        return real(self, req=req, resp=resp)
+
+    monkeypatch.setattr(Listener, "matches", counted)
+    with bot.worker.held() as handed:
+        assert bot.slack.react("white_check_mark", channel=GENERAL, ts=sheet["ts"], user=BOB).status == 200
+        assert len(handed) == 1
+        assert tried == []  # not one listener of the serving app was tried
+    wait_until(lambda: "event_callback" in tried, what="the worker matching the event")
+    wait_until(lambda: len(signatures(bot)) == 1, what="the signature")
 
 
 @pytest.mark.parametrize("bot_mode", ["handoff"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 import pytest
 
 from bot import text
+from bot.app import Runtime
 from bot.services.requirements import HistoryItem, QuestionInfo, RequirementInfo, Role, SignatureInfo, Status
 from handlers.blocks import home as home_blocks
 from handlers.blocks import requirement as b
@@ -148,3 +150,20 @@ def test_no_user_facing_text_bypasses_the_catalog() -> None:
     assert leftovers(found) == []
     # and the check is real: a string typed into a builder is caught
     assert leftovers(["Confirm"]) == ["Confirm"]
+
+
+def test_language_choices_are_read_without_waiting_and_reach_other_replicas(runtime: Runtime) -> None:
+    from bot.services.prefs import Preferences
+
+    here = Preferences(runtime.services.session_scope, ttl=0.2)
+    there = Preferences(runtime.services.session_scope, ttl=0.2)  # another replica on the same database
+    now = datetime(2026, 11, 26, 6, 0, tzinfo=UTC)
+    assert here.user_lang("T1", "U1") is None and there.user_lang("T1", "U1") is None  # first reads load
+    there.set_user_lang("T1", "U1", "zh", now=now)
+    assert there.user_lang("T1", "U1") == "zh"  # the replica that changed it sees it at once
+    assert here.user_lang("T1", "U1") is None  # the other one within its copy's lifetime
+    time.sleep(0.25)  # stale now: the next reads answer from the copy while one thread reads it again
+    wait_until(lambda: here.user_lang("T1", "U1") == "zh", what="the refreshed copy")
+    there.set_channel_lang("T1", "C1", "en", now=now)
+    there.set_channel_lang("T1", "C1", None, now=now)
+    assert there.channel_lang("T1", "C1") is None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from datetime import datetime
@@ -11,9 +12,17 @@ from bot.text import LANGS
 from storage import prefs as repo
 from storage.db import SessionScope
 
+logger = logging.getLogger(__name__)
+
 
 class Preferences:
-    """Per-user and per-channel language, read through a short-lived in-memory copy."""
+    """Per-user and per-channel language, read through a short-lived in-memory copy.
+
+    Only the first read of a team waits for the database. Later, a copy older than `ttl` is still
+    answered from while one background thread reads the new one: a request never waits behind the
+    database's writers for a language (on SQLite, a burst of requests otherwise all queued up for it at
+    once). Changes made in this process are written through to the copy at once.
+    """
 
     def __init__(self, session_scope: SessionScope, *, ttl: float = 60.0) -> None:
         self._scope = session_scope
@@ -22,10 +31,31 @@ class Preferences:
         self._users: dict[str, dict[str, str]] = {}
         self._channels: dict[str, dict[str, str]] = {}
         self._loaded: dict[str, float] = {}
+        self._refreshing: set[str] = set()
 
     def _load(self, team_id: str) -> None:
-        if time.monotonic() - self._loaded.get(team_id, -1e9) < self._ttl:
+        loaded = self._loaded.get(team_id)
+        if loaded is not None and time.monotonic() - loaded < self._ttl:
             return
+        if loaded is None:
+            self._read(team_id)
+            return
+        with self._lock:
+            if team_id in self._refreshing:
+                return
+            self._refreshing.add(team_id)
+        threading.Thread(target=self._refresh, args=(team_id,), name="prefs-refresh", daemon=True).start()
+
+    def _refresh(self, team_id: str) -> None:
+        try:
+            self._read(team_id)
+        except Exception:  # the copy stays as it was; the next read tries again
+            logger.exception("could not refresh the language preferences")
+        finally:
+            with self._lock:
+                self._refreshing.discard(team_id)
+
+    def _read(self, team_id: str) -> None:
         with self._scope() as s:
             users, channels = repo.user_langs(s, team_id), repo.channel_langs(s, team_id)
         with self._lock:
@@ -48,7 +78,7 @@ class Preferences:
         with self._scope() as s:
             repo.set_user_lang(s, team_id=team_id, user_id=user_id, lang=lang, now=now)
         with self._lock:
-            self._loaded.pop(team_id, None)
+            _put(self._users.setdefault(team_id, {}), user_id, lang)
 
     def set_channel_lang(self, team_id: str, channel_id: str, lang: str | None, *, now: datetime) -> None:
         """Choose the language of the bot's posts in a channel; None goes back to the workspace default."""
@@ -56,7 +86,14 @@ class Preferences:
         with self._scope() as s:
             repo.set_channel_lang(s, team_id=team_id, channel_id=channel_id, lang=lang, now=now)
         with self._lock:
-            self._loaded.pop(team_id, None)
+            _put(self._channels.setdefault(team_id, {}), channel_id, lang)
+
+
+def _put(copy: dict[str, str], key: str, lang: str | None) -> None:
+    if lang is None:
+        copy.pop(key, None)
+    else:
+        copy[key] = lang
 
 
 def _check(lang: str | None) -> None:

@@ -279,3 +279,11 @@ def _log_so_far(proc: subprocess.Popen[str], tmp_path: Path) -> str:
 
 def test_the_worker_command_is_not_offered_to_people() -> None:
     assert "worker" not in CliRunner().invoke(main, ["--help"]).output
+
+
+def test_a_worker_whose_serving_process_was_killed_exits(split_bot: tuple[subprocess.Popen[str], str]) -> None:
+    proc, _ = split_bot
+    worker = _worker_of(proc)
+    os.kill(proc.pid, signal.SIGKILL)  # no chance to stop its worker: the worker sees its pipe end
+    proc.wait()
+    wait_until(lambda: not alive(worker), timeout=30, what="the orphaned worker to exit")

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from slack_bolt import App, BoltContext
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
@@ -83,6 +84,13 @@ def build_runtime(settings: Settings, *, clock: Callable[[], datetime] = utc_now
     return Runtime(settings=settings, engine=engine, services=services, client=client, directory=directory)
 
 
+class _QuietTokenNotice(logging.Filter):
+    """Bolt reads SLACK_BOT_TOKEN itself and warns that the client given to it wins; that is the intent."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != warning_client_prioritized_and_token_skipped()
+
+
 def create_app(runtime: Runtime, *, token_verification: bool = True, forwarder: Handoff | None = None,
                worker: bool = False) -> App:
     """The Bolt app with every feature's listeners, the services middleware and the error handler.
@@ -91,6 +99,9 @@ def create_app(runtime: Runtime, *, token_verification: bool = True, forwarder: 
     `worker=True` builds that worker's app, which runs the requests handed to it in full.
     """
     settings = runtime.settings
+    bolt_logger = logging.getLogger("slack_bolt")
+    if not any(isinstance(f, _QuietTokenNotice) for f in bolt_logger.filters):
+        bolt_logger.addFilter(_QuietTokenNotice())
     app = App(
         client=runtime.client,
         signing_secret=settings.signing_secret,
@@ -101,7 +112,7 @@ def create_app(runtime: Runtime, *, token_verification: bool = True, forwarder: 
         # runs on the request's own thread (no hop to the listener pool, no polling for the answer).
         # Otherwise listeners acknowledge and go on working after the answer has left.
         process_before_response=forwarder is not None,
-        logger=logging.getLogger("slack_bolt"),
+        logger=bolt_logger,
         # Listeners acknowledge and then keep working on their thread; Bolt's default of 5 threads
         # makes the next acknowledgment wait under a burst.
         listener_executor=ThreadPoolExecutor(max_workers=settings.listener_threads,

@@ -115,6 +115,7 @@ def running_bot(tmp_path: Path, fake: FakeSlack) -> Iterator[str]:
         out = proc.communicate(timeout=20)[0]
         assert proc.returncode == 0, out
         assert fake.bot_token not in out and SIGNING_SECRET not in out  # secrets never logged
+        assert [line for line in out.splitlines() if " WARNING " in line] == []  # a clean run warns of nothing
 
 
 def test_run_in_http_mode_completes_the_flow(running_bot: str, fake: FakeSlack, tmp_path: Path) -> None:

@@ -109,9 +109,10 @@ def create_app(runtime: Runtime, *, token_verification: bool = True, forwarder: 
         # the worker reads only its own pipe from the serving process, which checked every signature
         request_verification_enabled=not worker,
         # A serving process with a worker runs each listener only up to its ack(): that is short, so it
-        # runs on the request's own thread (no hop to the listener pool, no polling for the answer).
+        # runs on the request's own thread (no hop to the listener pool, no polling for the answer). The
+        # worker's own pool runs each handed-over request to its end, nobody waiting for its answer.
         # Otherwise listeners acknowledge and go on working after the answer has left.
-        process_before_response=forwarder is not None,
+        process_before_response=forwarder is not None or worker,
         logger=bolt_logger,
         # Listeners acknowledge and then keep working on their thread; Bolt's default of 5 threads
         # makes the next acknowledgment wait under a burst.

@@ -201,9 +201,8 @@ def worker(no_scheduler: bool) -> None:
     scheduler = None if no_scheduler else start_heartbeat(runtime.tick, settings.tick_seconds)
     logger.info("worker ready")
     try:
-        handled = serve(app, sys.stdin.buffer)
+        handled = serve(app, sys.stdin.buffer, threads=settings.listener_threads)  # lets started work finish
     finally:
-        app.listener_runner.listener_executor.shutdown(wait=True)  # let started work finish
         if scheduler is not None:
             scheduler.shutdown(wait=False)
     logger.info("worker stopped after %d requests", handled)

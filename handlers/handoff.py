@@ -23,6 +23,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from queue import SimpleQueue
 from typing import IO, Any, Protocol
@@ -113,16 +114,29 @@ def read_frames(stream: IO[bytes]) -> Any:
         yield data
 
 
-def serve(app: App, stream: IO[bytes]) -> int:
-    """The worker's loop: dispatch every frame to the app until the serving process closes the pipe."""
+def serve(app: App, stream: IO[bytes], *, threads: int, finish: bool = True) -> int:
+    """The worker's loop: hand every frame to one of `threads` threads, which runs its listener in full.
+
+    Reading goes on while listeners run: a listener waiting on a slow Web API call holds one thread, not
+    the line. When the serving process closes the pipe, the listeners already started are let finish
+    (unless `finish` is False).
+    """
     handled = 0
-    for data in read_frames(stream):
-        try:
-            app.dispatch(decode(data))
-        except Exception:  # one bad frame must not stop the work of the others
-            logger.exception("could not handle a request handed over by the serving process")
-        handled += 1
+    pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="work")
+    try:
+        for data in read_frames(stream):
+            pool.submit(_dispatch, app, data)
+            handled += 1
+    finally:
+        pool.shutdown(wait=finish)
     return handled
+
+
+def _dispatch(app: App, data: bytes) -> None:
+    try:
+        app.dispatch(decode(data))
+    except Exception:  # one bad frame must not stop the work of the others
+        logger.exception("could not handle a request handed over by the serving process")
 
 
 class Forwarder:

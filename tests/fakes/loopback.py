@@ -34,7 +34,8 @@ class LoopbackWorker:
         self._thread.start()
 
     def _serve(self) -> None:
-        self.handled = serve(self.app, self._reader)
+        # as in one process, work still waiting on a slow Web API when the test ends is not waited for
+        self.handled = serve(self.app, self._reader, threads=self.runtime.settings.listener_threads, finish=False)
 
     def send(self, request: BoltRequest) -> None:
         """Frame the request as the serving process does and write it to the worker's pipe."""
@@ -67,6 +68,4 @@ class LoopbackWorker:
         with self._lock:
             self._writer.close()
         self._thread.join(30)
-        # as in one process, work still waiting on a slow Web API is not waited for
-        self.app.listener_runner.listener_executor.shutdown(wait=False)
         self._reader.close()

@@ -128,7 +128,7 @@ def create_app(runtime: Runtime, *, token_verification: bool = True, forwarder: 
             context[HANDOFF_KEY] = forwarder
         next()
 
-    handlers.register_all(app, skip_duplicates=not worker)
+    handlers.register_all(app, worker=worker)
     if forwarder is not None:
         app.middleware(events_straight_through)  # after the duplicate check, before any listener
     return app

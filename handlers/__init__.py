@@ -8,13 +8,13 @@ from handlers import actions, dedupe, digest, history, home, incident, meeting, 
 from handlers.replies import handle_error
 
 
-def register_all(app: App, *, skip_duplicates: bool = True) -> None:
+def register_all(app: App, *, worker: bool = False) -> None:
     """Register every feature's listeners and the app-wide error handler.
 
     A worker process (handlers.handoff) leaves the duplicate check out: the serving process that handed
     it a request has already made it (the worker records it).
     """
-    dedupe.register(app, worker=not skip_duplicates)  # first: a duplicate reaches no listener
+    dedupe.register(app, worker=worker)  # first: a duplicate reaches no listener
     requirement.register(app)
     meeting.register(app)
     actions.register(app)

@@ -20,6 +20,7 @@ import logging
 import os
 import struct
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -142,10 +143,9 @@ def _dispatch(app: App, data: bytes) -> None:
 class Forwarder:
     """The serving process's end: starts the worker, writes frames to it, restarts it when it dies."""
 
-    def __init__(self, command: Sequence[str], *, env: Mapping[str, str] | None = None,
-                 now: Callable[[], datetime], restart_delay: float = 1.0, grace: float = 30.0) -> None:
+    def __init__(self, command: Sequence[str], *, now: Callable[[], datetime], restart_delay: float = 1.0,
+                 grace: float = 30.0) -> None:
         self._command = list(command)
-        self._env = dict(env) if env is not None else None
         self._now = now
         self._restart_delay = restart_delay
         self._grace = grace
@@ -154,7 +154,6 @@ class Forwarder:
         self._proc: subprocess.Popen[bytes] | None = None
         self._closing = False
         self._down_since: float | None = None
-        self.restarts = 0
         self._pump = threading.Thread(target=self._pump_frames, name="handoff-pump", daemon=True)
         self._watch = threading.Thread(target=self._watch_worker, name="handoff-watch", daemon=True)
 
@@ -165,12 +164,6 @@ class Forwarder:
         self._pump.start()
         self._watch.start()
         return self
-
-    @property
-    def pid(self) -> int | None:
-        """The current worker's process id."""
-        proc = self._proc
-        return proc.pid if proc is not None else None
 
     def send(self, request: BoltRequest) -> None:
         """Queue a request for the worker (cheap: the frame is written by another thread)."""
@@ -210,7 +203,7 @@ class Forwarder:
 
     def _spawn(self) -> None:
         """Start a worker (the caller holds the lock)."""
-        self._proc = subprocess.Popen(self._command, stdin=subprocess.PIPE, env=self._env)
+        self._proc = subprocess.Popen(self._command, stdin=subprocess.PIPE)
         self._down_since = None
         logger.info("worker process %s started", self._proc.pid)
         self._lock.notify_all()
@@ -230,7 +223,6 @@ class Forwarder:
                 self._lock.wait(self._restart_delay)
                 if self._closing:
                     return
-                self.restarts += 1
                 try:
                     self._spawn()
                 except OSError:
@@ -262,8 +254,6 @@ class Forwarder:
 
 def worker_command(*, scheduler: bool) -> list[str]:
     """How the serving process starts its worker: this interpreter, `python -m bot worker`."""
-    import sys
-
     command = [sys.executable, "-m", "bot", "worker"]
     if not scheduler:
         command.append("--no-scheduler")

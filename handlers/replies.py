@@ -129,11 +129,7 @@ def guarded(fn: Callable[..., None]) -> Callable[..., None]:
         kwargs = build_required_kwargs(logger=logger, required_arg_names=list(names), request=request,
                                        response=response, this_func=fn, next_keys_required=False)
         forwarder: handoff.Handoff | None = request.context.get(handoff.CONTEXT_KEY)
-        if forwarder is not None:
-            acked = request.context.ack
-            if "ack" not in kwargs or (acked is not None and acked.response is not None):
-                forwarder.send(request)  # an event: Bolt answers it whatever the listener does
-                return
+        if forwarder is not None and "ack" in kwargs:  # events went to the worker before any listener
             kwargs["ack"] = _answer_then_hand_off(kwargs["ack"], forwarder, request)
         services = request.context.get("services")
         at = handoff.received_at(request)

@@ -139,12 +139,15 @@ def run(no_scheduler: bool, port: int | None, host: str) -> None:
             stop.wait()
             handler.close()
         else:
+            from handlers.http_loop import SlackLoopServer
             from handlers.http_server import SlackHTTPServer
 
             def healthy() -> bool:
                 return runtime.healthy() and (forwarder is None or forwarder.healthy())
 
-            server = SlackHTTPServer(app, host=host, port=port or settings.port, health=healthy)
+            # a serving process that hands its work on only answers: one event loop thread does that best
+            serve = SlackHTTPServer if forwarder is None else SlackLoopServer
+            server = serve(app, host=host, port=port or settings.port, health=healthy)
             logger.info("coordbot listening on %s/slack/events", server.url)
             server.start_background()
             stop.wait()

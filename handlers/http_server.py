@@ -1,20 +1,101 @@
-"""HTTP mode: Bolt's single endpoint POST /slack/events and GET /healthz, on a threaded server."""
+"""HTTP mode: Bolt's single endpoint POST /slack/events and GET /healthz.
+
+Two servers answer the same way (`answer`): `SlackHTTPServer`, a thread per connection, for a process
+whose listeners do their work on Bolt's threads; and `handlers.http_loop.SlackLoopServer`, one event loop
+thread, for a serving process that only answers and hands the work on (handlers.handoff).
+"""
 
 from __future__ import annotations
 
 import json
 import logging
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import urlparse
+from urllib.parse import urlsplit
 
 from slack_bolt import App, BoltRequest
 
 logger = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
+HEALTH_PATH = "/healthz"
 MAX_BODY = 1_000_000  # Slack's payloads are far smaller; refuse anything absurd
+Health = Callable[[], bool]
+
+
+@dataclass
+class Answer:
+    """An HTTP answer: status, body, and headers beyond Content-Length."""
+
+    status: int
+    body: bytes
+    headers: list[tuple[str, str]] = field(default_factory=list)
+
+    @classmethod
+    def text(cls, status: int, text: str) -> Answer:
+        """A plain-text answer."""
+        return cls(status, text.encode(), [("Content-Type", "text/plain; charset=utf-8")])
+
+    def head(self, *, close: bool = False) -> bytes:
+        """The status line and headers, HTTP/1.1."""
+        lines = [f"HTTP/1.1 {self.status} {_reason(self.status)}"]
+        lines += [f"{name}: {value}" for name, value in self.headers]
+        lines.append(f"Content-Length: {len(self.body)}")
+        if close:
+            lines.append("Connection: close")
+        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+
+def _reason(status: int) -> str:
+    return BaseHTTPRequestHandler.responses.get(status, ("",))[0]
+
+
+def answer_get(path: str, health: Health) -> Answer:
+    """GET: the health check, or 404."""
+    if urlsplit(path).path != HEALTH_PATH:
+        return Answer.text(404, "not found")
+    ok = False
+    try:
+        ok = health()
+    except Exception:
+        logger.exception("health check failed")
+    return Answer(200 if ok else 503, json.dumps({"ok": ok}).encode(), [("Content-Type", "application/json")])
+
+
+def answer_post(app: App, path: str, headers: dict[str, str | Sequence[str]], raw: bytes) -> Answer:
+    """POST: a Slack request for the Bolt app, or 404; a body that is no request gets 400, never a 5xx."""
+    target = urlsplit(path)
+    if target.path != EVENTS_PATH:
+        return Answer.text(404, "not found")
+    text = raw.decode("utf-8", errors="replace")
+    try:
+        request = BoltRequest(body=text, query=target.query, headers=headers)
+    except (ValueError, TypeError, AttributeError, RecursionError):  # not JSON, or JSON but not an object
+        logger.info("malformed request body (%d bytes)", len(raw))
+        return Answer.text(400, "malformed payload")
+    try:
+        response = app.dispatch(request)
+    except Exception:  # Bolt itself choked on a payload of the wrong shape
+        logger.exception("could not dispatch a request")
+        return Answer.text(400, "malformed payload")
+    out: list[tuple[str, str]] = []
+    for name, values in response.headers.items():
+        if name.lower() != "content-length":
+            out += [(name, value) for value in values]
+    if not any(name.lower() == "content-type" for name, _ in out):
+        out.append(("Content-Type", "text/plain; charset=utf-8"))
+    body = response.body or ""
+    return Answer(response.status, body.encode() if isinstance(body, str) else body, out)
+
+
+def content_length(value: str | None) -> int:
+    """The body's length from its header; -1 when it is not a number."""
+    try:
+        return int(value or 0)
+    except ValueError:
+        return -1
 
 
 class SlackHTTPServer(ThreadingHTTPServer):
@@ -24,8 +105,7 @@ class SlackHTTPServer(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 128  # socketserver's default of 5 resets connections under a burst
 
-    def __init__(self, app: App, *, host: str = "0.0.0.0", port: int = 3000,
-                 health: Callable[[], bool] | None = None) -> None:
+    def __init__(self, app: App, *, host: str = "0.0.0.0", port: int = 3000, health: Health | None = None) -> None:
         self.app = app
         self.health = health or (lambda: True)
         super().__init__((host, port), _Handler)
@@ -33,8 +113,7 @@ class SlackHTTPServer(ThreadingHTTPServer):
     @property
     def url(self) -> str:
         """The base URL the server listens on."""
-        host, port = str(self.server_address[0]), int(self.server_address[1])
-        return f"http://{host if host != '0.0.0.0' else '127.0.0.1'}:{port}"
+        return base_url(str(self.server_address[0]), int(self.server_address[1]))
 
     def start_background(self) -> threading.Thread:
         """Serve on a daemon thread (tests, embedding)."""
@@ -44,6 +123,11 @@ class SlackHTTPServer(ThreadingHTTPServer):
         return thread
 
 
+def base_url(host: str, port: int) -> str:
+    """How a client on this machine reaches a server bound to host:port."""
+    return f"http://{host if host not in ('0.0.0.0', '') else '127.0.0.1'}:{port}"
+
+
 class _Handler(BaseHTTPRequestHandler):
     server: SlackHTTPServer
     protocol_version = "HTTP/1.1"
@@ -51,60 +135,23 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:
         logger.debug("%s %s", self.address_string(), format % args)
 
-    def _send(self, status: int, body: str | bytes, headers: Mapping[str, Sequence[str]] | None = None) -> None:
-        data = body.encode() if isinstance(body, str) else body
-        self.send_response(status)
-        sent_type = False
-        for name, values in (headers or {}).items():
-            if name.lower() == "content-length":
-                continue
-            sent_type = sent_type or name.lower() == "content-type"
-            for value in values:
-                self.send_header(name, value)
-        if not sent_type:
-            self.send_header("Content-Type", "text/plain; charset=utf-8")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+    def _send(self, answer: Answer) -> None:
+        # one write: status line, headers and body leave in one segment
+        self.wfile.write(answer.head() + answer.body)
+        self.log_request(answer.status, len(answer.body))
 
     def do_GET(self) -> None:
-        if urlparse(self.path).path == "/healthz":
-            ok = False
-            try:
-                ok = self.server.health()
-            except Exception:
-                logger.exception("health check failed")
-            self._send(200 if ok else 503, json.dumps({"ok": ok}), {"Content-Type": ["application/json"]})
-            return
-        self._send(404, "not found")
+        self._send(answer_get(self.path, self.server.health))
 
     def do_POST(self) -> None:
-        parsed = urlparse(self.path)
-        if parsed.path != EVENTS_PATH:
-            self._send(404, "not found")
-            return
-        try:
-            length = int(self.headers.get("Content-Length") or 0)
-        except ValueError:
-            length = -1
+        length = content_length(self.headers.get("Content-Length"))
         if length < 0 or length > MAX_BODY:
-            self._send(413, "payload too large")
+            self._send(Answer.text(413, "payload too large"))
+            self.close_connection = True  # the unread body would be taken for the next request
             return
-        raw = self.rfile.read(length).decode("utf-8", errors="replace")
+        raw = self.rfile.read(length)
         headers: dict[str, str | Sequence[str]] = {}
         for name, value in self.headers.items():
             previous = headers.get(name.lower())
             headers[name.lower()] = [*previous, value] if isinstance(previous, list) else [value]
-        try:
-            request = BoltRequest(body=raw, query=parsed.query, headers=headers)
-        except (ValueError, TypeError, AttributeError, RecursionError):  # not JSON, or JSON but not an object
-            logger.info("malformed request body (%d bytes)", len(raw))
-            self._send(400, "malformed payload")
-            return
-        try:
-            response = self.server.app.dispatch(request)
-        except Exception:  # Bolt itself choked on a payload of the wrong shape
-            logger.exception("could not dispatch a request")
-            self._send(400, "malformed payload")
-            return
-        self._send(response.status, response.body or "", response.headers)
+        self._send(answer_post(self.server.app, self.path, headers, raw))

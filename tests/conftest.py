@@ -14,6 +14,7 @@ from sqlalchemy import create_engine, text
 
 from bot.app import Runtime, build_runtime, create_app, make_client
 from bot.config import Settings
+from handlers.http_loop import SlackLoopServer
 from handlers.http_server import SlackHTTPServer
 from storage.db import normalize_url
 from tests.fakes.driver import SlackDriver
@@ -117,7 +118,7 @@ class Bot:
     """The running bot and the handles a test needs."""
 
     runtime: Runtime
-    server: SlackHTTPServer
+    server: SlackHTTPServer | SlackLoopServer
     slack: SlackDriver
     fake: FakeSlack
     clock: FixedClock
@@ -160,7 +161,9 @@ def bot(runtime: Runtime, fake: FakeSlack, clock: FixedClock, bot_mode: str) -> 
     """The real Bolt app served over HTTP on 127.0.0.1, driven by signed requests."""
     worker = LoopbackWorker(runtime) if bot_mode == "handoff" else None
     app = create_app(runtime, forwarder=worker)
-    server = SlackHTTPServer(app, host="127.0.0.1", port=0, health=runtime.healthy)
+    # as `coordbot run` serves: one event loop thread when the work is handed on, else a thread per connection
+    serving = SlackHTTPServer if worker is None else SlackLoopServer
+    server = serving(app, host="127.0.0.1", port=0, health=runtime.healthy)
     server.start_background()
     driver = SlackDriver(server.url + "/slack/events", SIGNING_SECRET, fake)
     try:

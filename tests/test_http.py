@@ -8,9 +8,13 @@ import urllib.error
 import urllib.request
 from urllib.parse import urlencode
 
+import pytest
+
 from tests.conftest import Bot
 from tests.fakes.slack_api import ALICE, GENERAL
 from tests.helpers import SHEET_VALUES, open_modal, record, wait_until
+
+pytestmark = pytest.mark.both_modes  # a thread per connection, and the serving process's event loop
 
 
 def get(url: str) -> tuple[int, str]:

@@ -7,8 +7,9 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from slack_bolt import App, BoltContext
+from slack_bolt import App, BoltRequest
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import (
@@ -24,7 +25,7 @@ from bot.outbox import TickReport
 from bot.services import Services, utc_now
 from handlers.directory import Directory
 from handlers.handoff import CONTEXT_KEY as HANDOFF_KEY
-from handlers.handoff import Handoff, events_straight_through
+from handlers.handoff import Direct, Handoff, events_straight_through
 from handlers.outbound import make_deliver
 from storage.db import make_engine, make_session_scope, migrate
 
@@ -120,15 +121,16 @@ def create_app(runtime: Runtime, *, token_verification: bool = True, forwarder: 
                                              thread_name_prefix="listener"),
     )
 
-    @app.middleware
-    def inject_services(context: BoltContext, next: Callable[[], None]) -> None:
+    def inject_services(request: BoltRequest, next: Callable[[], Any]) -> None:
+        context = request.context
         context["services"] = runtime.services
         context["directory"] = runtime.directory
         if forwarder is not None:
             context[HANDOFF_KEY] = forwarder
         next()
 
+    app.middleware(Direct(inject_services))
     handlers.register_all(app, worker=worker)
     if forwarder is not None:
-        app.middleware(events_straight_through)  # after the duplicate check, before any listener
+        app.middleware(Direct(events_straight_through))  # after the duplicate check, before any listener
     return app

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from bot.workhours import WorkCalendar
 
 DEFAULT_API_URL = "https://slack.com/api/"
+IDLE = "idle"  # COORDBOT_WORKER_NICE: the worker runs only on CPU that answering does not need
 
 class ConfigError(ValueError):
     """The environment holds a value the bot cannot use."""
@@ -40,7 +41,7 @@ class Settings:
     escalation_days: int = 2
     listener_threads: int = 32
     workers: int = 1
-    worker_nice: int = 10
+    worker_nice: int | str = 10  # a nice value 0-19, or IDLE
     holidays: str = ""
     work_hours: str = "09:00-18:00"
     work_days: str = "mon-fri"
@@ -149,9 +150,14 @@ class Settings:
         if workers > 1:
             raise ConfigError("COORDBOT_WORKERS must be 0 (one process) or 1 (a worker process); "
                               "for more capacity run more replicas")
-        worker_nice = integer("COORDBOT_WORKER_NICE", 10)
-        if worker_nice > 19:
-            raise ConfigError("COORDBOT_WORKER_NICE must be between 0 and 19")
+        worker_nice: int | str = get("COORDBOT_WORKER_NICE", "10").lower()
+        if worker_nice != IDLE:
+            try:
+                worker_nice = int(worker_nice)
+            except ValueError:
+                worker_nice = -1
+            if not 0 <= worker_nice <= 19:
+                raise ConfigError("COORDBOT_WORKER_NICE must be idle or a nice value between 0 and 19")
         return cls(
             bot_token=get("SLACK_BOT_TOKEN", ""),
             signing_secret=get("SLACK_SIGNING_SECRET", ""),

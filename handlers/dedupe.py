@@ -35,7 +35,7 @@ def register(app: App, *, worker: bool = False) -> None:
     A worker (handlers.handoff) gets only requests its serving process has let through, and records
     their claims.
     """
-    app.middleware(record_handed_off if worker else skip_duplicates)
+    app.middleware(handoff.Direct(record_handed_off if worker else skip_duplicates))
 
 
 def _part(value: Any) -> str:
@@ -97,9 +97,9 @@ def _recent(services: Services) -> dedupe.RecentRequests:
         return found
 
 
-def skip_duplicates(request: BoltRequest, body: dict[str, Any], context: BoltContext,
-                    next: Callable[[], None]) -> BoltResponse | None:
+def skip_duplicates(request: BoltRequest, next: Callable[[], Any]) -> BoltResponse | None:
     """Claim the request's key (one insert); a request whose key is taken is acknowledged and dropped."""
+    body, context = request.body, request.context
     key = request_key(body)
     services: Services | None = context.get("services")
     if key is None or services is None:
@@ -121,10 +121,10 @@ def skip_duplicates(request: BoltRequest, body: dict[str, Any], context: BoltCon
     return None
 
 
-def record_handed_off(request: BoltRequest, context: BoltContext, next: Callable[[], None]) -> None:
+def record_handed_off(request: BoltRequest, next: Callable[[], Any]) -> None:
     """In the worker: record the claim the serving process made in memory (for replicas that get a retry)."""
     key = (request.headers.get(KEY_HEADER) or [""])[0]
-    services: Services | None = context.get("services")
+    services: Services | None = request.context.get("services")
     if key and services is not None:
         _recent(services).record(key, services.now())
     next()

@@ -18,24 +18,34 @@ import contextlib
 import json
 import logging
 import os
+import select
 import struct
 import subprocess
 import sys
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
-from queue import SimpleQueue
 from typing import IO, Any, Protocol
 
-from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
+try:
+    import fcntl
+except ImportError:  # not on Windows
+    fcntl = None  # type: ignore[assignment]
+
+from slack_bolt import App, BoltRequest, BoltResponse
+from slack_bolt.middleware import Middleware
+
+from bot.config import IDLE
 
 logger = logging.getLogger(__name__)
 
 CONTEXT_KEY = "handoff"
 RECEIVED_HEADER = "x-coordbot-received-at"
 _LENGTH = struct.Struct(">I")
+PIPE_SIZE = 1 << 20  # bytes the pipe to the worker holds: a burst of hundreds of requests
 MAX_FRAME = 8_000_000  # a frame holds one Slack payload (at most about 1 MB as received); more is a broken pipe
 
 
@@ -50,12 +60,30 @@ class HandedOff(BaseException):  # a signal, not an error: no `except Exception`
     """Raised from `ack()` in the serving process: the answer is given, the worker does the rest."""
 
 
-def events_straight_through(request: BoltRequest, body: dict[str, Any], context: BoltContext,
-                            next: Callable[[], None]) -> BoltResponse | None:
+class Direct(Middleware):
+    """A global middleware called as `func(request, next)`.
+
+    Bolt calls a middleware function with the arguments its signature names, looked up anew on every
+    request; these run on every request, so they are called plainly instead.
+    """
+
+    def __init__(self, func: Callable[[BoltRequest, Callable[[], Any]], BoltResponse | None]) -> None:
+        self.func = func
+
+    def process(self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]) -> BoltResponse:
+        answer = self.func(req, next)
+        return resp if answer is None else answer
+
+    @property
+    def name(self) -> str:
+        return f"Direct({getattr(self.func, '__name__', self.func)!r})"
+
+
+def events_straight_through(request: BoltRequest, next: Callable[[], Any]) -> BoltResponse | None:
     """Middleware of a serving process: an event is all work (its answer is always an empty 200), so it goes
     to the worker without being matched against every listener here (Bolt tries each one in turn)."""
-    forwarder: Handoff | None = context.get(CONTEXT_KEY)
-    if forwarder is None or body.get("type") != "event_callback":
+    forwarder: Handoff | None = request.context.get(CONTEXT_KEY)
+    if forwarder is None or request.body.get("type") != "event_callback":
         next()
         return None
     forwarder.send(request)
@@ -141,7 +169,13 @@ def _dispatch(app: App, data: bytes) -> None:
 
 
 class Forwarder:
-    """The serving process's end: starts the worker, writes frames to it, restarts it when it dies."""
+    """The serving process's end: starts the worker, writes frames to it, restarts it when it dies.
+
+    `send` writes a frame straight into the worker's pipe when the pipe has room, without blocking and
+    without waking another thread. Only when the pipe is full (the worker is behind) do frames wait in
+    memory for the feeding thread, which writes them as the worker reads. A frame is written whole to one
+    worker: if that worker dies partway, the next one gets the frame again from its start.
+    """
 
     def __init__(self, command: Sequence[str], *, now: Callable[[], datetime], restart_delay: float = 1.0,
                  grace: float = 30.0) -> None:
@@ -149,25 +183,37 @@ class Forwarder:
         self._now = now
         self._restart_delay = restart_delay
         self._grace = grace
-        self._frames: SimpleQueue[bytes | None] = SimpleQueue()
         self._lock = threading.Condition()
+        self._waiting: deque[bytes] = deque()  # frames not yet wholly written; the first maybe in part
+        self._offset = 0  # how much of the first waiting frame the current worker has
         self._proc: subprocess.Popen[bytes] | None = None
+        self._pipe: int | None = None  # the current worker's standard input, non-blocking
         self._closing = False
         self._down_since: float | None = None
-        self._pump = threading.Thread(target=self._pump_frames, name="handoff-pump", daemon=True)
+        self._feed = threading.Thread(target=self._feed_frames, name="handoff-feed", daemon=True)
         self._watch = threading.Thread(target=self._watch_worker, name="handoff-watch", daemon=True)
 
     def start(self) -> Forwarder:
         """Start the worker and the threads that feed and watch it."""
         with self._lock:
             self._spawn()
-        self._pump.start()
+        self._feed.start()
         self._watch.start()
         return self
 
     def send(self, request: BoltRequest) -> None:
-        """Queue a request for the worker (cheap: the frame is written by another thread)."""
-        self._frames.put(encode(request, self._now()))
+        """Hand a request to the worker (cheap: it never waits for the worker)."""
+        frame = encode(request, self._now())
+        with self._lock:
+            self._waiting.append(frame)
+            if len(self._waiting) == 1 and self._flush():
+                return
+            self._lock.notify_all()  # the feeding thread takes over until the pipe has room again
+
+    def waiting(self) -> int:
+        """Frames not yet wholly written to a worker."""
+        with self._lock:
+            return len(self._waiting)
 
     def healthy(self) -> bool:
         """A worker is running, or has been gone for less than the grace period (a restart is under way)."""
@@ -180,14 +226,14 @@ class Forwarder:
         with self._lock:
             self._closing = True
             self._lock.notify_all()
-        self._frames.put(None)
-        self._pump.join(timeout)
-        proc = self._proc
+        self._feed.join(timeout)
+        with self._lock:
+            proc, pipe, self._pipe = self._proc, self._pipe, None
         if proc is None:
             return
-        if proc.stdin is not None:
+        if pipe is not None:
             with contextlib.suppress(OSError):
-                proc.stdin.close()  # the worker reads to the end, finishes its listeners and exits
+                os.close(pipe)  # the worker reads to the end, finishes its listeners and exits
         try:
             proc.wait(timeout)
         except subprocess.TimeoutExpired:
@@ -203,10 +249,66 @@ class Forwarder:
 
     def _spawn(self) -> None:
         """Start a worker (the caller holds the lock)."""
-        self._proc = subprocess.Popen(self._command, stdin=subprocess.PIPE)
+        proc = subprocess.Popen(self._command, stdin=subprocess.PIPE)
+        assert proc.stdin is not None
+        pipe = os.dup(proc.stdin.fileno())  # written with os.write only, never through a buffer
+        proc.stdin.close()
+        os.set_blocking(pipe, False)
+        _widen(pipe)
+        if self._pipe is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._pipe)
+        self._proc, self._pipe, self._offset = proc, pipe, 0
         self._down_since = None
-        logger.info("worker process %s started", self._proc.pid)
+        logger.info("worker process %s started", proc.pid)
         self._lock.notify_all()
+
+    def _flush(self) -> bool:
+        """Write waiting frames while the pipe takes them (the caller holds the lock); whether all went."""
+        while self._waiting:
+            if self._pipe is None:
+                return False
+            frame = self._waiting[0]
+            try:
+                written = os.write(self._pipe, memoryview(frame)[self._offset:])
+            except BlockingIOError:
+                return False
+            except OSError:  # the worker is gone (broken pipe): the next one gets this frame from its start
+                with contextlib.suppress(OSError):
+                    os.close(self._pipe)
+                self._pipe, self._offset = None, 0
+                return False
+            self._offset += written
+            if self._offset < len(frame):
+                return False
+            self._waiting.popleft()
+            self._offset = 0
+        return True
+
+    def _feed_frames(self) -> None:
+        """Write what `send` could not, as the worker makes room; at close, what is left."""
+        while True:
+            with self._lock:
+                while not self._waiting and not self._closing:
+                    self._lock.wait()
+                if self._flush() and self._closing:
+                    return
+                pipe = self._pipe
+            if pipe is None or not self._writable(pipe):
+                with self._lock:
+                    if self._closing and (self._proc is None or self._proc.poll() is not None):
+                        return  # nobody left to write to
+                    self._lock.wait(0.2)  # a worker is being restarted
+
+    @staticmethod
+    def _writable(pipe: int) -> bool:
+        """Wait up to 0.2 s for room in the pipe."""
+        poller = select.poll()
+        poller.register(pipe, select.POLLOUT)
+        try:
+            return bool(poller.poll(200))
+        except OSError:  # closed under us by a restart
+            return False
 
     def _watch_worker(self) -> None:
         """Restart the worker whenever it exits, unless the serving process is stopping."""
@@ -228,28 +330,14 @@ class Forwarder:
                 except OSError:
                     logger.exception("could not start a worker process")
 
-    def _pump_frames(self) -> None:
-        """Write queued frames to the current worker; a frame whose write fails goes to the next one."""
-        while True:
-            frame = self._frames.get()
-            if frame is None:
-                return
-            while not self._write(frame):
-                with self._lock:
-                    if self._closing:
-                        return
-                    self._lock.wait(0.2)
 
-    def _write(self, frame: bytes) -> bool:
-        proc = self._proc
-        if proc is None or proc.stdin is None or proc.poll() is not None:
-            return False
-        try:
-            proc.stdin.write(frame)
-            proc.stdin.flush()
-        except (OSError, ValueError):  # the worker died (broken pipe) or its pipe was closed
-            return False
-        return True
+def _widen(pipe: int) -> None:
+    """Let the pipe hold a burst of frames (Linux; elsewhere the default size stays)."""
+    setsize = getattr(fcntl, "F_SETPIPE_SZ", 1031) if fcntl is not None else None
+    if setsize is None or not sys.platform.startswith("linux"):
+        return
+    with contextlib.suppress(OSError):
+        fcntl.fcntl(pipe, setsize, PIPE_SIZE)
 
 
 def worker_command(*, scheduler: bool) -> list[str]:
@@ -260,10 +348,20 @@ def worker_command(*, scheduler: bool) -> list[str]:
     return command
 
 
-def lower_priority(nice: int) -> None:
-    """Run this process at a lower CPU priority (the serving process's answers come first)."""
-    if nice > 0 and hasattr(os, "nice"):
-        try:
+def lower_priority(nice: int | str) -> None:
+    """Run this process at a lower CPU priority, so that the serving process's answers come first.
+
+    `idle` (Linux's SCHED_IDLE): this process runs only on CPU time nothing else wants, and gives way
+    the moment the serving process has a request to answer; elsewhere it falls back to nice 19.
+    A number: that nice value, which still takes a share of the CPU from busier processes.
+    """
+    try:
+        if nice == IDLE:
+            if hasattr(os, "sched_setscheduler") and hasattr(os, "SCHED_IDLE"):
+                os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+            elif hasattr(os, "nice"):
+                os.nice(19)
+        elif isinstance(nice, int) and nice > 0 and hasattr(os, "nice"):
             os.nice(nice)
-        except OSError as exc:
-            logger.warning("could not lower the worker's priority: %s", exc)
+    except OSError as exc:
+        logger.warning("could not lower the worker's priority: %s", exc)

@@ -23,7 +23,7 @@ from bot.cli import main
 from bot.config import ConfigError, Settings
 from bot.text import t
 from handlers import dedupe as dedupe_handlers
-from handlers.handoff import MAX_FRAME, decode, encode, read_frames, received_at
+from handlers.handoff import MAX_FRAME, Forwarder, decode, encode, read_frames, received_at
 from storage.models import ProcessedEvent, Requirement
 from tests.conftest import SIGNING_SECRET, START, Bot
 from tests.fakes.driver import SlackDriver
@@ -66,14 +66,106 @@ def test_frames_follow_each_other_and_a_cut_stream_ends_quietly() -> None:
         list(read_frames(io.BytesIO((MAX_FRAME + 1).to_bytes(4, "big") + b"{}")))
 
 
-def test_workers_are_zero_or_one_and_their_priority_a_nice_value() -> None:
+# -- the forwarder: frames into the worker's pipe ---------------------------------------------------------
+
+# A stand-in worker: waits for its go file, then writes each frame's event_id to its output, one per line;
+# with a `die_after` count (on its first run only) it exits after that many frames.
+STAND_IN = """
+import os, sys, time
+from handlers.handoff import decode, read_frames
+out, go, die_after = sys.argv[1], sys.argv[2], int(sys.argv[3])
+first = not os.path.exists(out + ".ran")
+open(out + ".ran", "a").close()
+while not os.path.exists(go):
+    time.sleep(0.01)
+with open(out, "a") as f:
+    for n, data in enumerate(read_frames(sys.stdin.buffer), 1):
+        f.write(decode(data).body["event_id"] + "\\n")
+        f.flush()
+        if first and n == die_after:
+            os._exit(1)
+"""
+
+
+def _event(i: int) -> BoltRequest:
+    body = {"type": "event_callback", "event_id": f"Ev{i:04d}", "padding": "x" * 20_000}  # a large modal's size
+    return BoltRequest(body=body, headers={"content-type": ["application/json"]}, mode="socket_mode")
+
+
+def _stand_in(tmp_path: Path, die_after: int = 0) -> tuple[Forwarder, Path, Path]:
+    out, go = tmp_path / "received", tmp_path / "go"
+    command = [sys.executable, "-c", STAND_IN, str(out), str(go), str(die_after)]
+    return Forwarder(command, now=lambda: START, restart_delay=0.1), out, go
+
+
+def _received(out: Path) -> list[str]:
+    return out.read_text().split() if out.exists() else []
+
+
+def test_sending_never_waits_for_a_worker_that_is_behind(tmp_path: Path) -> None:
+    forwarder, out, go = _stand_in(tmp_path)
+    forwarder.start()
+    try:
+        for i in range(200):  # 4 MB: more than the pipe holds while the worker reads nothing
+            forwarder.send(_event(i))
+        assert forwarder.waiting() > 0  # the rest waits in memory, not in send()
+        go.touch()
+        wait_until(lambda: len(_received(out)) == 200, timeout=30)
+        assert _received(out) == [f"Ev{i:04d}" for i in range(200)]  # whole, once, in order
+        assert forwarder.waiting() == 0
+    finally:
+        forwarder.close()
+
+
+def test_a_worker_that_dies_mid_stream_is_replaced_and_no_frame_arrives_torn(tmp_path: Path) -> None:
+    forwarder, out, go = _stand_in(tmp_path, die_after=50)
+    go.touch()
+    forwarder.start()
+    try:
+        for i in range(200):
+            forwarder.send(_event(i))
+        wait_until(lambda: (_received(out) or [""])[-1] == "Ev0199", timeout=30)
+    finally:
+        forwarder.close()
+    got = _received(out)
+    # the first worker read 50 frames; what sat unread in its pipe went with it (Slack had its answers);
+    # every frame after that reached the new worker whole, in order, and none twice
+    assert got[:50] == [f"Ev{i:04d}" for i in range(50)]
+    rest = got[50:]
+    start = int(rest[0][2:])
+    assert rest == [f"Ev{i:04d}" for i in range(start, 200)]
+
+
+def test_closing_lets_the_worker_finish_what_it_was_sent(tmp_path: Path) -> None:
+    forwarder, out, go = _stand_in(tmp_path)
+    forwarder.start()
+    for i in range(100):
+        forwarder.send(_event(i))
+    go.touch()
+    forwarder.close()
+    assert _received(out) == [f"Ev{i:04d}" for i in range(100)]
+
+
+def test_workers_are_zero_or_one_and_their_priority_idle_or_a_nice_value() -> None:
     base = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s"}
     assert Settings.from_env(base).workers == 1
     assert Settings.from_env({**base, "COORDBOT_WORKERS": "0"}).workers == 0
     with pytest.raises(ConfigError, match="run more replicas"):
         Settings.from_env({**base, "COORDBOT_WORKERS": "2"})
-    with pytest.raises(ConfigError, match="between 0 and 19"):
-        Settings.from_env({**base, "COORDBOT_WORKER_NICE": "20"})
+    assert Settings.from_env(base).worker_nice == 10
+    assert Settings.from_env({**base, "COORDBOT_WORKER_NICE": "IDLE"}).worker_nice == "idle"
+    assert Settings.from_env({**base, "COORDBOT_WORKER_NICE": "10"}).worker_nice == 10
+    for wrong in ("20", "-1", "low"):
+        with pytest.raises(ConfigError, match="idle or a nice value between 0 and 19"):
+            Settings.from_env({**base, "COORDBOT_WORKER_NICE": wrong})
+
+
+@pytest.mark.parametrize(("setting", "policy", "nice"), [("idle", "SCHED_IDLE", 0), (7, "SCHED_OTHER", 7)])
+def test_the_worker_lowers_its_own_priority(setting: int | str, policy: str, nice: int) -> None:
+    code = ("import os; from handlers.handoff import lower_priority; "
+            f"lower_priority({setting!r}); print(os.sched_getscheduler(0), os.getpriority(os.PRIO_PROCESS, 0))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT).stdout
+    assert out.split() == [str(getattr(os, policy)), str(os.getpriority(os.PRIO_PROCESS, 0) + nice)]
 
 
 # -- the split: the serving app answers, the worker app works -----------------------------------------------

@@ -55,6 +55,13 @@ def test_a_frame_carries_the_request_and_when_it_arrived() -> None:
     assert received_at(request) is None  # a request straight from Slack carries no such time
 
 
+def test_a_frame_keeps_any_string_json_can_hold() -> None:
+    body = {"type": "event_callback", "event": {"text": "half \ud83d, nul \x00, 下周五 😀"}, "n": [1, 2.5, None, True]}
+    request = BoltRequest(body=body, headers={"content-type": ["application/json"]}, mode="socket_mode")
+    [data] = list(read_frames(io.BytesIO(encode(request, START))))
+    assert decode(data).body == body
+
+
 def test_frames_follow_each_other_and_a_cut_stream_ends_quietly() -> None:
     first = encode(BoltRequest(body='{"type":"event_callback","event_id":"Ev1"}',
                                headers={"content-type": ["application/json"]}), START)

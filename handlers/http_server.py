@@ -7,13 +7,15 @@ thread, for a serving process that only answers and hands the work on (handlers.
 
 from __future__ import annotations
 
+import codecs
 import json
 import logging
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import urlsplit
+from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from slack_bolt import App, BoltRequest
 
@@ -71,7 +73,7 @@ def answer_post(app: App, path: str, headers: dict[str, str | Sequence[str]], ra
         return Answer.text(404, "not found")
     text = raw.decode("utf-8", errors="replace")
     try:
-        request = BoltRequest(body=text, query=target.query, headers=headers)
+        request = bolt_request(text, target.query, headers)
     except (ValueError, TypeError, AttributeError, RecursionError):  # not JSON, or JSON but not an object
         logger.info("malformed request body (%d bytes)", len(raw))
         return Answer.text(400, "malformed payload")
@@ -88,6 +90,64 @@ def answer_post(app: App, path: str, headers: dict[str, str | Sequence[str]], ra
         out.append(("Content-Type", "text/plain; charset=utf-8"))
     body = response.body or ""
     return Answer(response.status, body.encode() if isinstance(body, str) else body, out)
+
+
+def bolt_request(text: str, query: str, headers: dict[str, str | Sequence[str]]) -> BoltRequest:
+    """The BoltRequest Bolt would build from this body, its form fields decoded by `parse_body`.
+
+    Bolt's own decoding of a form body (urllib's `parse_qsl`) takes about 0.6 ms for a modal submission,
+    over half of what the serving process spends on one; the result is the same, signature check included
+    (it reads `raw_body`). Anything `parse_body` does not return a dict for goes to Bolt's own path.
+    """
+    content_type = _content_type(headers)
+    body = parse_body(text, content_type)
+    if not isinstance(body, dict):
+        return BoltRequest(body=text, query=query, headers=headers)
+    request = BoltRequest(body=body, query=query, headers=headers, mode="socket_mode")
+    request.raw_body, request.mode = text, "http"
+    return request
+
+
+def _content_type(headers: dict[str, str | Sequence[str]]) -> str | None:
+    value = headers.get("content-type")
+    first = value if isinstance(value, str) else (value[0] if value else None)
+    return first.split(";")[0].strip().lower() if first else None
+
+
+def parse_body(text: str, content_type: str | None) -> Any:
+    """What `slack_bolt.request.internals.parse_body` returns for this body, with a quicker form decoder."""
+    if not text:
+        return {}
+    if content_type == "application/json" or text.startswith("{"):
+        return json.loads(text)
+    fields = parse_form(text)
+    if "payload" in text:
+        payload = fields.get("payload")
+        return json.loads(payload) if payload is not None else {}
+    return fields
+
+
+def parse_form(text: str) -> dict[str, str]:
+    """`dict(urllib.parse.parse_qsl(text, keep_blank_values=True))`, decoding %-escapes in C where it can."""
+    fields: dict[str, str] = {}
+    for part in text.split("&"):
+        if part:
+            name, _, value = part.partition("=")
+            fields[_unquote_plus(name)] = _unquote_plus(value)
+    return fields
+
+
+def _unquote_plus(value: str) -> str:
+    value = value.replace("+", " ")
+    if "%" not in value:
+        return value
+    if value.isascii():
+        try:  # every %XX becomes \xXX for the C escape decoder (backslashes of the text itself doubled first)
+            escaped = value.encode("ascii").replace(b"\\", b"\\\\").replace(b"%", b"\\x")
+            return codecs.escape_decode(escaped)[0].decode("utf-8", "replace")  # type: ignore[attr-defined]
+        except ValueError:  # a % not followed by two hex digits: urllib keeps it as it is
+            pass
+    return unquote(value)
 
 
 def content_length(value: str | None) -> int:

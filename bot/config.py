@@ -41,7 +41,7 @@ class Settings:
     escalation_days: int = 2
     listener_threads: int = 32
     workers: int = 1
-    worker_nice: int | str = 10  # a nice value 0-19, or IDLE
+    worker_nice: int | str = IDLE  # IDLE, or a nice value 0-19
     holidays: str = ""
     work_hours: str = "09:00-18:00"
     work_days: str = "mon-fri"
@@ -150,7 +150,7 @@ class Settings:
         if workers > 1:
             raise ConfigError("COORDBOT_WORKERS must be 0 (one process) or 1 (a worker process); "
                               "for more capacity run more replicas")
-        worker_nice: int | str = get("COORDBOT_WORKER_NICE", "10").lower()
+        worker_nice: int | str = get("COORDBOT_WORKER_NICE", IDLE).lower()
         if worker_nice != IDLE:
             try:
                 worker_nice = int(worker_nice)

@@ -159,7 +159,7 @@ def test_workers_are_zero_or_one_and_their_priority_idle_or_a_nice_value() -> No
     assert Settings.from_env({**base, "COORDBOT_WORKERS": "0"}).workers == 0
     with pytest.raises(ConfigError, match="run more replicas"):
         Settings.from_env({**base, "COORDBOT_WORKERS": "2"})
-    assert Settings.from_env(base).worker_nice == 10
+    assert Settings.from_env(base).worker_nice == "idle"
     assert Settings.from_env({**base, "COORDBOT_WORKER_NICE": "IDLE"}).worker_nice == "idle"
     assert Settings.from_env({**base, "COORDBOT_WORKER_NICE": "10"}).worker_nice == 10
     for wrong in ("20", "-1", "low"):
@@ -316,8 +316,9 @@ def test_run_answers_in_one_process_and_works_in_another(split_bot: tuple[subpro
     slack = SlackDriver(url + "/slack/events", SIGNING_SECRET, fake)
     worker = _worker_of(proc)
     assert Path(f"/proc/{worker}/cmdline").read_bytes().split(b"\0")[1:4] == [b"-m", b"bot", b"worker"]
-    wait_until(lambda: os.getpriority(os.PRIO_PROCESS, worker) > os.getpriority(os.PRIO_PROCESS, proc.pid),
-               timeout=30, what="the worker at a lower priority")
+    # by default the worker runs only on CPU time that answering does not want
+    wait_until(lambda: os.sched_getscheduler(worker) == os.SCHED_IDLE, timeout=30, what="the worker at idle priority")
+    assert os.sched_getscheduler(proc.pid) == os.SCHED_OTHER
 
     # answered at once though every Web API call takes 2 s: the work is the worker's
     fake.set_delay(2.0)

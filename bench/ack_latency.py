@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urlsplit
 
-from bench.common import ROOT, ChildProcess, child_processes, free_port, percentile, proc_memory
+from bench.common import ROOT, ChildProcess, Cpus, child_processes, free_port, percentile, proc_memory
 from bench.servers import BOT_TOKEN, MARK, SIGNING_SECRET
 from handlers.blocks.requirement import Ids as RequirementIds
 from handlers.http_server import SlackHTTPServer
@@ -66,6 +66,7 @@ DEFAULT_LABEL = "coordbot (serving process + worker)"
 ONE_PROCESS_LABEL = "coordbot, one process (COORDBOT_WORKERS=0)"
 BARE_LABEL = "bare Bolt"
 BARE_SYNC_LABEL = "bare Bolt, process_before_response=True"
+BARE_LOOP_LABEL = "bare Bolt, process_before_response=True, one event loop thread"
 
 # the Web API call that completes the work after each kind's acknowledgment, and what in it names the request
 EFFECTS: dict[str, tuple[str, str, str]] = {
@@ -187,7 +188,7 @@ class OtherProcess:
     """One of the app's processes beside the serving one (a worker, or a helper of multiprocessing)."""
 
     pid: int
-    nice: int
+    priority: str  # "nice N", or SCHED_IDLE
     command: str
     memory: dict[str, int] = field(default_factory=dict)
 
@@ -222,7 +223,9 @@ class LatencyResult:
     bare_wide: AppRun | None = None  # bare Bolt with a listen backlog of WIDE_BACKLOG
     coordbot_one: AppRun | None = None  # COORDBOT_WORKERS=0
     bare_sync: AppRun | None = None  # bare Bolt with process_before_response=True
+    bare_loop: AppRun | None = None  # the same, served by SlackLoopServer as coordbot's serving process is
     rate: float | None = None  # None: closed loop; else requests per second of each kind, at fixed times
+    cpus: str = ""  # where the load and the app ran (Cpus.describe)
 
 
 class FakeProcess:
@@ -603,7 +606,7 @@ def _others(pid: int, seen: dict[int, ChildProcess]) -> list[OtherProcess]:
     for child in child_processes(pid):
         seen.setdefault(child.pid, child)
         with contextlib.suppress(OSError):
-            found.append(OtherProcess(child.pid, child.nice, child.command, proc_memory(child.pid)))
+            found.append(OtherProcess(child.pid, child.priority, child.command, proc_memory(child.pid)))
     return found
 
 
@@ -613,13 +616,14 @@ def _delta(after: dict[str, int], before: dict[str, int]) -> dict[str, int]:
 
 def run_coordbot(fake: FakeProcess, tmp: Path, n: int, warmup: int, log: IO[str], *, keep_alive: bool,
                  rate: float | None = None, label: str = DEFAULT_LABEL, settings: dict[str, str] | None = None,
-                 ) -> tuple[AppRun, list[dict[str, Any]], list[str]]:
+                 cpus: Cpus | None = None) -> tuple[AppRun, list[dict[str, Any]], list[str]]:
     """Start `coordbot run` against the fake; time the three kinds and their work; return the modals and sheets.
 
     `settings` are environment variables beyond the common ones (none: the defaults).
     """
     run = AppRun(label, env=dict(settings or {}))
-    tag = "-".join(("keepalive" if keep_alive else "connect", "rate" if rate else "loop", *(settings or {}).values()))
+    tag = "-".join(("keepalive" if keep_alive else "connect", "rate" if rate else "loop", *(settings or {}).values(),
+                    "split" if cpus and cpus.is_split else "shared"))
     db = tmp / f"latency-{tag}.db"
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "COORDBOT_", "DATABASE_URL"))}
@@ -627,7 +631,7 @@ def run_coordbot(fake: FakeProcess, tmp: Path, n: int, warmup: int, log: IO[str]
                 "DATABASE_URL": f"sqlite:///{db}", "PORT": str(port), "COORDBOT_TZ": "Asia/Shanghai"})
     env.update(settings or {})
     proc = subprocess.Popen([sys.executable, "-m", "bot", "run", "--host", "127.0.0.1"], cwd=ROOT, env=env,
-                            stdout=log, stderr=log)
+                            stdout=log, stderr=log, preexec_fn=(cpus or Cpus()).app_preexec())
     url = f"http://127.0.0.1:{port}"
     batches = Batches(_driver(url, fake, keep_alive), n, warmup, rate)
     seen: dict[int, ChildProcess] = {}
@@ -679,17 +683,23 @@ def run_coordbot(fake: FakeProcess, tmp: Path, n: int, warmup: int, log: IO[str]
 
 def run_bare(fake: FakeProcess, n: int, warmup: int, modals: list[dict[str, Any]], sheets: list[str],
              log: IO[str], *, keep_alive: bool, backlog: int | None = None, rate: float | None = None,
-             before_response: bool = False) -> AppRun:
-    """The same requests against a Bolt app that only acknowledges (so it has no work to time)."""
-    run = AppRun((BARE_SYNC_LABEL if before_response else BARE_LABEL)
-                 + (f", listen backlog {backlog}" if backlog else ""))
+             before_response: bool = False, loop: bool = False, cpus: Cpus | None = None) -> AppRun:
+    """The same requests against a Bolt app that only acknowledges (so it has no work to time).
+
+    With `loop`, it runs listeners on the request's thread and is served from one event loop thread.
+    """
+    label = BARE_LOOP_LABEL if loop else BARE_SYNC_LABEL if before_response else BARE_LABEL
+    run = AppRun(label + (f", listen backlog {backlog}" if backlog else ""))
     port = free_port()
     command = [sys.executable, "-m", "bench.servers", "bare", "--port", str(port), "--api-url", fake.api_url]
     if backlog:
         command += ["--backlog", str(backlog)]
-    if before_response:
+    if before_response or loop:
         command.append("--before-response")
-    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log)
+    if loop:
+        command.append("--loop")
+    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log,
+                            preexec_fn=(cpus or Cpus()).app_preexec())
     url = f"http://127.0.0.1:{port}"
     batches = Batches(_driver(url, fake, keep_alive), n, warmup, rate)
     try:
@@ -706,35 +716,55 @@ def run_bare(fake: FakeProcess, n: int, warmup: int, modals: list[dict[str, Any]
     return run
 
 
-def measure(tmp: Path, *, n: int, warmup: int, keep_alive: bool, rate: float | None = None) -> LatencyResult:
+def measure(tmp: Path, *, n: int, warmup: int, keep_alive: bool, rate: float | None = None,
+            cpus: Cpus | None = None, baselines: bool = True) -> LatencyResult:
     """Run the apps of one part against one fake Slack API process.
 
-    Closed loop with persistent connections: coordbot as by default, coordbot in one process, bare Bolt.
+    Closed loop with persistent connections: coordbot as by default, coordbot in one process, bare Bolt, and
+    (with `baselines`) bare Bolt configured like coordbot's serving process, on its server and on Bolt's.
     Closed loop, a connection per request: coordbot as by default, bare Bolt (and bare Bolt with a wider listen
     backlog, when SlackHTTPServer's is narrower than WIDE_BACKLOG).
     At a fixed rate (persistent connections): coordbot as by default, bare Bolt.
+    `cpus` says where the clients with the fake, and the apps, run (default: split, where there are CPUs to).
     """
+    cpus = Cpus.split() if cpus is None else cpus
     name = f"latency-{'keepalive' if keep_alive else 'connect'}{'-rate' if rate else ''}"
-    with open(tmp / f"{name}.log", "w") as log:
-        fake = FakeProcess(log)
-        try:
-            coordbot, modals, sheets = run_coordbot(fake, tmp, n, warmup, log, keep_alive=keep_alive, rate=rate)
-            one = None
-            if keep_alive and rate is None:
-                one, _, _ = run_coordbot(fake, tmp, n, warmup, log, keep_alive=True, label=ONE_PROCESS_LABEL,
-                                         settings={"COORDBOT_WORKERS": "0"})
-            bare = run_bare(fake, n, warmup, modals, sheets, log, keep_alive=keep_alive, rate=rate)
-            # the serving process answers on the request's thread: the same for the bare app, as a second baseline
-            sync = None
-            if keep_alive:
-                sync = run_bare(fake, n, warmup, modals, sheets, log, keep_alive=True, rate=rate,
-                                before_response=True)
-            # with a connection per request, the same bare app once more with a wider listen backlog (when the
-            # server's own is narrower): what refused connections cost
-            wide = None
-            if not keep_alive and SlackHTTPServer.request_queue_size < WIDE_BACKLOG:
-                wide = run_bare(fake, n, warmup, modals, sheets, log, keep_alive=False, backlog=WIDE_BACKLOG)
-        finally:
-            fake.stop()
+    name += "-split" if cpus.is_split else "-shared"
+    restore = cpus.pin_load()  # before the fake starts: it inherits the load's CPUs
+    try:
+        with open(tmp / f"{name}.log", "w") as log:
+            fake = FakeProcess(log)
+            try:
+                return _measure(fake, tmp, log, n=n, warmup=warmup, keep_alive=keep_alive, rate=rate, cpus=cpus,
+                                baselines=baselines)
+            finally:
+                fake.stop()
+    finally:
+        if restore is not None:
+            os.sched_setaffinity(0, restore)
+
+
+def _measure(fake: FakeProcess, tmp: Path, log: IO[str], *, n: int, warmup: int, keep_alive: bool,
+             rate: float | None, cpus: Cpus, baselines: bool) -> LatencyResult:
+    coordbot, modals, sheets = run_coordbot(fake, tmp, n, warmup, log, keep_alive=keep_alive, rate=rate, cpus=cpus)
+    one = None
+    if keep_alive and rate is None and baselines:
+        one, _, _ = run_coordbot(fake, tmp, n, warmup, log, keep_alive=True, label=ONE_PROCESS_LABEL,
+                                 settings={"COORDBOT_WORKERS": "0"}, cpus=cpus)
+    bare = run_bare(fake, n, warmup, modals, sheets, log, keep_alive=keep_alive, rate=rate, cpus=cpus)
+    # the serving process answers on the request's thread: the same for the bare app, as a second baseline
+    sync = None
+    if keep_alive and baselines:
+        sync = run_bare(fake, n, warmup, modals, sheets, log, keep_alive=True, rate=rate, before_response=True,
+                        cpus=cpus)
+    # and served as coordbot's serving process is, from one event loop thread
+    looped = None
+    if keep_alive and rate is None and baselines:
+        looped = run_bare(fake, n, warmup, modals, sheets, log, keep_alive=True, loop=True, cpus=cpus)
+    # with a connection per request, the same bare app once more with a wider listen backlog (when the
+    # server's own is narrower): what refused connections cost
+    wide = None
+    if not keep_alive and SlackHTTPServer.request_queue_size < WIDE_BACKLOG:
+        wide = run_bare(fake, n, warmup, modals, sheets, log, keep_alive=False, backlog=WIDE_BACKLOG, cpus=cpus)
     return LatencyResult(coordbot, bare, n, warmup, keep_alive=keep_alive, bare_wide=wide, coordbot_one=one,
-                         rate=rate, bare_sync=sync)
+                         rate=rate, bare_sync=sync, bare_loop=looped, cpus=cpus.describe())

@@ -242,7 +242,7 @@ class ChildProcess:
 
     pid: int
     started: int  # /proc/<pid>/stat starttime (clock ticks after boot): tells a reused pid apart
-    nice: int
+    priority: str  # "nice N", or the scheduling policy when it is not the normal one (SCHED_IDLE)
     command: str
 
     def alive(self) -> bool:
@@ -251,20 +251,25 @@ class ChildProcess:
         return found is not None and found[3] == self.started and found[0] != "Z"
 
 
-def _stat(pid: int) -> tuple[str, int, int, int] | None:
-    """(state, ppid, nice, starttime) of a process, None when it is gone."""
+_POLICIES = {3: "SCHED_BATCH", 5: "SCHED_IDLE", 1: "SCHED_FIFO", 2: "SCHED_RR"}
+
+
+def _stat(pid: int) -> tuple[str, int, str, int] | None:
+    """(state, ppid, priority, starttime) of a process, None when it is gone."""
     try:
         raw = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
     rest = raw.rsplit(")", 1)[1].split()  # the command name, in parentheses, may hold spaces
-    return rest[0], int(rest[1]), int(rest[16]), int(rest[19])
+    policy = int(rest[38]) if len(rest) > 38 else 0
+    priority = _POLICIES.get(policy, f"nice {int(rest[16])}")
+    return rest[0], int(rest[1]), priority, int(rest[19])
 
 
 def child_processes(pid: int) -> list[ChildProcess]:
     """Every living process descended from `pid`, read from /proc, oldest first."""
     parents: dict[int, int] = {}
-    stats: dict[int, tuple[str, int, int, int]] = {}
+    stats: dict[int, tuple[str, int, str, int]] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit() and (found := _stat(int(entry.name))) is not None:
             stats[int(entry.name)] = found
@@ -276,12 +281,66 @@ def child_processes(pid: int) -> list[ChildProcess]:
         wanted |= frontier
     out = []
     for child in wanted:
-        state, _, nice, started = stats[child]
+        state, _, priority, started = stats[child]
         if state == "Z":
             continue
         try:
             command = Path(f"/proc/{child}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
         except OSError:
             continue
-        out.append(ChildProcess(child, started, nice, command.strip()))
+        out.append(ChildProcess(child, started, priority, command.strip()))
     return sorted(out, key=lambda c: (c.started, c.pid))
+
+
+@dataclass(frozen=True)
+class Cpus:
+    """Which CPUs the load (the client threads and the fake Slack API) and the app under test run on.
+
+    Split, the load generator does not compete with the app for the app's CPUs, as Slack's clients and
+    servers do not compete with a bot's in production; shared (None), everything runs anywhere.
+    """
+
+    load: frozenset[int] | None = None
+    app: frozenset[int] | None = None
+
+    @classmethod
+    def split(cls) -> Cpus:
+        """The first half of this process's CPUs for the load, the rest for the app (shared with one CPU)."""
+        available = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+        if len(available) < 2:
+            return cls()
+        half = len(available) // 2
+        return cls(frozenset(available[:half]), frozenset(available[half:]))
+
+    @property
+    def is_split(self) -> bool:
+        """Whether load and app run on CPUs of their own."""
+        return self.load is not None and self.app is not None
+
+    def describe(self) -> str:
+        """For the report."""
+        if not self.is_split:
+            return "the app shares every CPU with the clients and the fake Slack API"
+        assert self.load is not None and self.app is not None
+        return (f"the clients and the fake Slack API on CPU {_cpu_list(self.load)}, the app (every process of it) "
+                f"on CPU {_cpu_list(self.app)}")
+
+    def pin_load(self) -> frozenset[int] | None:
+        """Move this process (the clients; the fake it starts inherits it) to the load's CPUs; return the old."""
+        if not self.is_split:
+            return None
+        before = frozenset(os.sched_getaffinity(0))
+        assert self.load is not None
+        os.sched_setaffinity(0, self.load)
+        return before
+
+    def app_preexec(self) -> Any:
+        """A `preexec_fn` that starts the app on its CPUs (its own children inherit them)."""
+        app = self.app
+        if not self.is_split or app is None:
+            return None
+        return lambda: os.sched_setaffinity(0, app)
+
+
+def _cpu_list(cpus: frozenset[int]) -> str:
+    return ", ".join(str(c) for c in sorted(cpus))

@@ -29,6 +29,7 @@ class Results:
     command: str
     machine: dict[str, str]
     latency: LatencyResult | None = None
+    latency_shared: LatencyResult | None = None  # the same closed loop, the app sharing the load's CPUs
     latency_connect: LatencyResult | None = None
     latency_rate: LatencyResult | None = None  # at a fixed arrival rate
     breakdown: Breakdown | None = None
@@ -86,11 +87,21 @@ def summary(r: Results) -> list[str]:
             rows.append([f"ack p99, `{kind}`, {CLIENTS} clients, {res.coordbot.name} ÷ bare Bolt",
                          f"{ratio:.1f}× ({_ms(mine.p99)} ÷ {_ms(bare.p99)})", f"≤ {ACK_GOAL}×",
                          _met(ratio <= ACK_GOAL)])
-        if res.bare_sync is not None:
+        shared = r.latency_shared
+        if shared is not None:
             for kind in KINDS:
-                mine, sync = res.coordbot.timings[kind], res.bare_sync.timings[kind]
-                rows.append([f"ack p99, `{kind}`, {CLIENTS} clients, {res.coordbot.name} ÷ {res.bare_sync.name}",
-                             f"{_x(_ratio(mine.p99, sync.p99))} ({_ms(mine.p99)} ÷ {_ms(sync.p99)})", "(reported)",
+                mine, bare = shared.coordbot.timings[kind], shared.bare.timings[kind]
+                rows.append([f"ack p99, `{kind}`, {CLIENTS} clients, {shared.coordbot.name} ÷ bare Bolt, every CPU "
+                             "shared with the clients",
+                             f"{_x(_ratio(mine.p99, bare.p99))} ({_ms(mine.p99)} ÷ {_ms(bare.p99)})", "(reported)",
+                             "—"])
+        for other in (res.bare_sync, res.bare_loop):
+            if other is None:
+                continue
+            for kind in KINDS:
+                mine, base = res.coordbot.timings[kind], other.timings[kind]
+                rows.append([f"ack p99, `{kind}`, {CLIENTS} clients, {res.coordbot.name} ÷ {other.name}",
+                             f"{_x(_ratio(mine.p99, base.p99))} ({_ms(mine.p99)} ÷ {_ms(base.p99)})", "(reported)",
                              "—"])
         if res.coordbot_one is not None:
             for kind in KINDS:
@@ -167,18 +178,23 @@ def latency_section(r: Results) -> list[str]:
     out += [
         f"{res.requests} timed requests of each kind after {res.warmup} warm-up requests, from {CLIENTS} client "
         "threads. The app under test is `coordbot run` (HTTP mode, its scheduler on, SQLite in a temporary "
-        "directory) or a bare Bolt app whose three listeners only call `ack()`; both are served by "
-        "`handlers.http_server.SlackHTTPServer` and call the same fake Slack Web API (tests/fakes/slack_api.py), "
-        "which runs in a process of its own. Requests are built and signed by tests/fakes/driver.py. The bare "
-        "app runs with Bolt's defaults for HTTP (`process_before_response=False`: each listener runs on Bolt's "
-        "listener pool while the request's thread polls every 10 ms for its `ack()`); coordbot's serving process "
-        "runs each listener only up to its `ack()`, on the request's own thread (`process_before_response=True`)"
-        ", and so does the second bare app in the persistent-connection table, as a baseline configured like it.",
+        "directory) or a bare Bolt app whose three listeners only call `ack()`; both call the same fake Slack "
+        "Web API (tests/fakes/slack_api.py), which runs in a process of its own. Requests are built and signed "
+        "by tests/fakes/driver.py. The bare app runs with Bolt's defaults for HTTP "
+        "(`process_before_response=False`: each listener runs on Bolt's listener pool while the request's "
+        "thread polls every 10 ms for its `ack()`), served by `handlers.http_server.SlackHTTPServer`, a thread "
+        "per connection. coordbot's serving process (by default) runs each listener only up to its `ack()` "
+        "(`process_before_response=True`) and is served by `handlers.http_loop.SlackLoopServer`, which answers "
+        "every request in turn from one event loop thread; in one process (`COORDBOT_WORKERS=0`) it is served "
+        "by `SlackHTTPServer` like the bare app. Two more bare apps in the persistent-connection table are "
+        "baselines configured like coordbot's serving process: with `process_before_response=True` on "
+        "`SlackHTTPServer`, and with it on `SlackLoopServer`; the goal is measured against the first bare app, "
+        "Bolt as it comes.",
         "",
         f"`coordbot run` is measured in two configurations. **{res.coordbot.name}** is the default "
         "(`COORDBOT_WORKERS=1`): the serving process checks the signature, the duplicate and the input, "
         "answers, and hands the request to a worker process it starts, which does the work after the answer "
-        "at a lower CPU priority (`COORDBOT_WORKER_NICE`). "
+        "at the lowest CPU priority (`COORDBOT_WORKER_NICE`, by default `idle`: Linux's SCHED_IDLE). "
         + (f"**{one.name}** runs the listeners and their work in the serving process itself. " if one else "")
         + "The goal rows of the summary are for the default configuration"
         + ("; the one-process figures are shown beside them for comparison." if one else "."),
@@ -217,13 +233,24 @@ def latency_section(r: Results) -> list[str]:
         "earlier answers), not how long one request waits when the app is not flat out. The p99 adds the "
         "unevenness of that waiting. The table at a fixed arrival rate answers the second question.",
         "",
+        "**CPUs.** The clients and the fake Slack API are the benchmark's load, standing in for Slack: in "
+        "production they run on Slack's machines, not on the bot's. Unless a table says otherwise, they run "
+        "on half of this machine's CPUs and the app under test, with every process it starts, on the other "
+        f"half ({res.cpus}), so that the load generator does not take the app's CPU time. The second table "
+        "repeats the first closed loop with every CPU shared, as this benchmark used to run. There a bare "
+        f"Bolt app's {CLIENTS} request threads, and coordbot's one event loop thread, compete with the "
+        f"{CLIENTS} client threads and the fake for the same two CPUs, and the scheduler shares a CPU between "
+        "threads, not between programs: a server answering from one thread gets a smaller share of it, the "
+        "more threads the load runs beside it.",
+        "",
     ]
     parts = (("Closed loop, persistent connections (one HTTP/1.1 connection per client thread)", res),
+             ("Closed loop, persistent connections, every CPU shared by the app and the load", r.latency_shared),
              ("Closed loop, a new TCP connection per request (as urllib and the test driver do)", r.latency_connect))
     for title, result in parts:
         if result is None:
             continue
-        out += [f"### {title}", ""]
+        out += [f"### {title}", "", f"CPUs: {result.cpus}.", ""]
         out += _latency_table(result)
         out += _saturation_lines(result)
         out += _app_lines(result)
@@ -239,7 +266,8 @@ def latency_section(r: Results) -> list[str]:
 
 
 def _apps(result: LatencyResult) -> list[AppRun]:
-    return [app for app in (result.coordbot, result.coordbot_one, result.bare, result.bare_sync) if app is not None]
+    return [app for app in (result.coordbot, result.coordbot_one, result.bare, result.bare_sync, result.bare_loop)
+            if app is not None]
 
 
 def _failed(t: Timing) -> int:
@@ -299,7 +327,7 @@ def _processes(app: AppRun) -> str:
     if not app.others_idle:
         return "no process besides the serving one"
     return "besides the serving process: " + ", ".join(
-        f"`{o.command[:80]}` (nice {o.nice})" for o in app.others_idle)
+        f"`{o.command[:80]}` ({o.priority})" for o in app.others_idle)
 
 
 def _app_lines(result: LatencyResult) -> list[str]:
@@ -332,7 +360,7 @@ def _app_lines(result: LatencyResult) -> list[str]:
 
 def _rate_section(result: LatencyResult) -> list[str]:
     rate = _rate(result.rate)
-    out = [f"### Fixed arrival rate {rate}/s, persistent connections", "",
+    out = [f"### Fixed arrival rate {rate}/s, persistent connections", "", f"CPUs: {result.cpus}.", "",
            f"Each kind's requests are sent at a fixed rate of {rate} per second, whatever the answers: request i "
            f"is planned for start + i ÷ {rate} s and sent then by whichever of the {CLIENTS} client threads is "
            "free (each keeps one connection). Its time (ack, and work done) counts from that planned time, so "
@@ -555,7 +583,7 @@ def memory_section(r: Results) -> list[str]:
                                          ("after the latency batches", app.loaded_memory, app.others_loaded)):
                 rows.append([f"{app.name}{serving}, {when}", mib(memory.get("VmHWM")), mib(memory.get("VmRSS"))])
                 for other in others:
-                    rows.append([f"{app.name}: `{other.command[:60]}` (nice {other.nice}), {when}",
+                    rows.append([f"{app.name}: `{other.command[:60]}` ({other.priority}), {when}",
                                  mib(other.memory.get("VmHWM")), mib(other.memory.get("VmRSS"))])
     out += _table(["process (read from /proc/<pid>/status)", "peak RSS (VmHWM)", "RSS (VmRSS)"], rows)
     out.append("")

@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
 
     sys.path.insert(0, str(ROOT))
     from bench import ack_breakdown, ack_latency, render_time, tick_cost
-    from bench.common import backends, drop_postgres_schemas, machine
+    from bench.common import Cpus, backends, drop_postgres_schemas, machine
     from bench.report import Results, render_markdown, summary
 
     requests, warmup, repeats = (100, 20, 3) if args.quick else (400, 40, 5)
@@ -56,6 +56,10 @@ def main(argv: list[str] | None = None) -> int:
             logger.info("1. acknowledgment latency, closed loop, persistent connections (%d requests of each kind)",
                         requests)
             results.latency = ack_latency.measure(tmp, n=requests, warmup=warmup, keep_alive=True)
+            if results.latency.cpus != Cpus().describe():
+                logger.info("1. the same, the app sharing every CPU with the clients and the fake Slack API")
+                results.latency_shared = ack_latency.measure(tmp, n=requests, warmup=warmup, keep_alive=True,
+                                                             cpus=Cpus(), baselines=False)
             logger.info("1. acknowledgment latency, closed loop, a new connection per request")
             results.latency_connect = ack_latency.measure(tmp, n=requests, warmup=warmup, keep_alive=False)
             logger.info("1. acknowledgment latency at a fixed %g requests/s", ack_latency.OPEN_RATE)

@@ -24,6 +24,7 @@ from slack_sdk import WebClient
 
 from bench.common import widen_fake_backlog
 from handlers.blocks.requirement import Ids as RequirementIds
+from handlers.http_loop import SlackLoopServer
 from handlers.http_server import SlackHTTPServer
 from tests.fakes.slack_api import Call, FakeSlack
 
@@ -102,13 +103,24 @@ def bare_app(api_url: str, *, before_response: bool = False) -> App:
     return app
 
 
-def serve_bare(port: int, api_url: str, backlog: int | None, before_response: bool = False) -> None:
-    """Serve the bare app until killed; `backlog` overrides the listen backlog (socketserver's default is 5)."""
+def serve_bare(port: int, api_url: str, backlog: int | None, before_response: bool = False,
+               loop: bool = False) -> None:
+    """Serve the bare app until killed; `backlog` overrides the listen backlog (socketserver's default is 5).
+
+    With `loop`, from one event loop thread (SlackLoopServer, as coordbot's serving process does).
+    """
     logging.basicConfig(level=logging.WARNING)
+    app = bare_app(api_url, before_response=before_response)
+    if loop:
+        looped = SlackLoopServer(app, host="127.0.0.1", port=port)
+        _reply({"url": looped.url})
+        looped.serve_forever()
+        return
+
     class Server(SlackHTTPServer):
         request_queue_size = backlog or SlackHTTPServer.request_queue_size
 
-    server = Server(bare_app(api_url, before_response=before_response), host="127.0.0.1", port=port)
+    server = Server(app, host="127.0.0.1", port=port)
     _reply({"url": server.url})
     server.serve_forever(poll_interval=0.05)
 
@@ -124,11 +136,12 @@ def main() -> None:
     bare.add_argument("--backlog", type=int, default=None)
     bare.add_argument("--before-response", action="store_true",
                       help="process_before_response=True: listeners run on the request's thread")
+    bare.add_argument("--loop", action="store_true", help="serve from one event loop thread (SlackLoopServer)")
     args = parser.parse_args()
     if args.what == "fake":
         serve_fake()
     else:
-        serve_bare(args.port, args.api_url, args.backlog, args.before_response)
+        serve_bare(args.port, args.api_url, args.backlog, args.before_response, args.loop)
 
 
 if __name__ == "__main__":

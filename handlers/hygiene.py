@@ -17,8 +17,14 @@ from slack_bolt import App, BoltRequest
 from handlers.handoff import Direct
 
 REPLACEMENT = "\ufffd"
-# in the raw body, JSON's escape of a surrogate, also as a form field's %-encoding of its backslash
-_ESCAPED = re.compile(r"(?:\\|%5[Cc])u[Dd][89A-Fa-f]")
+# In the raw body, JSON's escape of a surrogate that is not half of a pair: a high one not followed by a
+# low one, or a low one not preceded by a high one; with the backslash as is (JSON) or %-encoded (a form
+# field). A pair is one character once parsed (an emoji); only a lone half stays a surrogate.
+_HIGH = r"u[Dd][89ABab][0-9A-Fa-f]{2}"
+_LOW = r"u[Dd][C-Fc-f][0-9A-Fa-f]{2}"
+_LONE_ESCAPE = re.compile(
+    rf"(?:\\|%5[Cc]){_HIGH}(?!(?:\\|%5[Cc]){_LOW})"
+    rf"|(?<!\\{_HIGH})(?<!%5[Cc]{_HIGH})(?:\\|%5[Cc]){_LOW}")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -28,9 +34,9 @@ def register(app: App) -> None:
 
 
 def mend_surrogates(request: BoltRequest, next: Callable[[], Any]) -> None:
-    """Replace lone surrogates in the request's body (only looked for when the raw body has such escapes)."""
+    """Replace lone surrogates in the request's body (looked for only when the raw body escapes one)."""
     raw = request.raw_body
-    if (not raw or _ESCAPED.search(raw)) and isinstance(request.body, dict):  # no raw body: Socket Mode
+    if (not raw or _LONE_ESCAPE.search(raw)) and isinstance(request.body, dict):  # no raw body: Socket Mode
         mend(request.body)
     next()
 

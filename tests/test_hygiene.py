@@ -40,6 +40,23 @@ def test_the_middleware_finds_escaped_surrogates_in_either_body(raw: str) -> Non
     assert REPLACEMENT in json.dumps(request.body, ensure_ascii=False)
 
 
+@pytest.mark.parametrize(("text", "lone"), [
+    ("😀", False), ("下周五 🚀 ok", False), ("plain", False),
+    ("\\ud83d as typed", True),  # a typed backslash looks like an escape: walked, finding nothing to mend
+    (HALF, True), ("\ude00", True), (f"{HALF}😀", True), ("😀\ude00", True),
+], ids=["pair", "cjk-and-pair", "plain", "backslash-text", "lone-high", "lone-low", "high-then-pair", "pair-then-low"])
+def test_only_a_body_escaping_a_lone_half_is_walked(text: str, lone: bool) -> None:
+    # a walk costs a modal submission about 0.15 ms; emoji arrive escaped as pairs and need none
+    raw = json.dumps({"t": text})
+    for body, ctype in ((raw, "application/json"), (urlencode({"payload": raw}), "application/x-www-form-urlencoded")):
+        request = BoltRequest(body=body, headers={"content-type": [ctype]})
+        walked: list[Any] = []
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr("handlers.hygiene.mend", walked.append)
+            mend_surrogates(request, lambda: None)
+        assert bool(walked) == lone, (text, ctype)
+
+
 def test_a_socket_mode_body_is_mended_too() -> None:
     request = BoltRequest(body={"type": "event_callback", "event": {"text": HALF}}, mode="socket_mode")
     mend_surrogates(request, lambda: None)

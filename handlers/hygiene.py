@@ -17,14 +17,10 @@ from slack_bolt import App, BoltRequest
 from handlers.handoff import Direct
 
 REPLACEMENT = "\ufffd"
-# In the raw body, JSON's escape of a surrogate that is not half of a pair: a high one not followed by a
-# low one, or a low one not preceded by a high one; with the backslash as is (JSON) or %-encoded (a form
-# field). A pair is one character once parsed (an emoji); only a lone half stays a surrogate.
-_HIGH = r"u[Dd][89ABab][0-9A-Fa-f]{2}"
-_LOW = r"u[Dd][C-Fc-f][0-9A-Fa-f]{2}"
-_LONE_ESCAPE = re.compile(
-    rf"(?:\\|%5[Cc]){_HIGH}(?!(?:\\|%5[Cc]){_LOW})"
-    rf"|(?<!\\{_HIGH})(?<!%5[Cc]{_HIGH})(?:\\|%5[Cc]){_LOW}")
+# JSON's escape of a surrogate in a raw body, the backslash as is (JSON) or %-encoded (a form field);
+# group 1 tells a high half (8-B) from a low one (C-F)
+_SURROGATE_ESCAPE = re.compile(r"(?:\\|%5[Cc])u[Dd]([89ABab]|[C-Fc-f])[0-9A-Fa-f]{2}")
+_MARKERS = ("\\ud", "\\uD", "%5Cud", "%5CuD", "%5cud", "%5cuD")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -36,9 +32,31 @@ def register(app: App) -> None:
 def mend_surrogates(request: BoltRequest, next: Callable[[], Any]) -> None:
     """Replace lone surrogates in the request's body (looked for only when the raw body escapes one)."""
     raw = request.raw_body
-    if (not raw or _LONE_ESCAPE.search(raw)) and isinstance(request.body, dict):  # no raw body: Socket Mode
+    if (not raw or escapes_lone_surrogate(raw)) and isinstance(request.body, dict):  # no raw body: Socket Mode
         mend(request.body)
     next()
+
+
+def escapes_lone_surrogate(raw: str) -> bool:
+    """Whether the raw body escapes a surrogate that is not half of a pair (a pair parses to one emoji).
+
+    Most bodies escape none, and a few plain searches tell; the rest are scanned from the first one.
+    """
+    found = [i for i in (raw.find(marker) for marker in _MARKERS) if i >= 0]
+    if not found:
+        return False
+    low_due = -1  # after a high half: where its low half must start
+    for match in _SURROGATE_ESCAPE.finditer(raw, min(found)):
+        high = match.group(1) in "89ABab"
+        if low_due >= 0:
+            if high or match.start() != low_due:
+                return True  # the high half before this one stands alone
+            low_due = -1
+        elif not high:
+            return True  # a low half with no high half before it
+        else:
+            low_due = match.end()
+    return low_due >= 0
 
 
 def mend(value: Any) -> Any:

@@ -208,7 +208,9 @@ class Forwarder:
         frame = encode(request, self._now())
         with self._lock:
             self._waiting.append(frame)
-            if len(self._waiting) == 1 and self._flush():
+            if len(self._waiting) > 1:
+                return  # frames are already waiting: the feeding thread is at work and writes this one too
+            if self._flush():
                 return
             self._lock.notify_all()  # the feeding thread takes over until the pipe has room again
 

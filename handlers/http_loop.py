@@ -9,16 +9,21 @@ the order it came, and writes the answers; a burst of N requests is answered wit
 of one.
 
 Only for apps whose listeners return at their `ack()`: a listener that waited for the network here
-would hold up every other request.
+would hold up every other request. The two requests that do touch the database before answering, the
+health check and a delivery Slack marks as a retry (checked against the claims of every replica), are
+answered on a helper thread instead, their connection paused meanwhile so that its answers keep their
+order: a slow database delays them, not everybody.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import socket
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from slack_bolt import App
@@ -29,6 +34,8 @@ logger = logging.getLogger(__name__)
 
 MAX_HEAD = 64 * 1024  # request line and headers; Slack sends about 1 KB
 BACKLOG = 128  # pending connections the kernel keeps while the loop is busy
+HELPERS = 4  # threads for the requests that may wait on the database
+RETRY_HEADER = "x-slack-retry-num"
 
 
 class SlackLoopServer:
@@ -43,6 +50,7 @@ class SlackLoopServer:
         self.server_address: tuple[str, int] = self._server.sockets[0].getsockname()[:2]
         self._thread: threading.Thread | None = None
         self.connections: set[_Connection] = set()
+        self.helpers = ThreadPoolExecutor(max_workers=HELPERS, thread_name_prefix="http-helper")
 
     @property
     def url(self) -> str:
@@ -69,6 +77,7 @@ class SlackLoopServer:
 
     def server_close(self) -> None:
         """Close the listening socket and every connection."""
+        self.helpers.shutdown(wait=False)
         self._server.close()
         for connection in list(self.connections):
             if connection.transport is not None:
@@ -85,6 +94,7 @@ class _Connection(asyncio.Protocol):
         self.server = server
         self.transport: asyncio.Transport | None = None
         self.buffer = bytearray()
+        self.waiting = False  # an answer is being worked out on a helper thread; what follows waits for it
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
@@ -101,7 +111,10 @@ class _Connection(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         self.buffer += data
-        while self.transport is not None and not self.transport.is_closing():
+        self._answer_buffered()
+
+    def _answer_buffered(self) -> None:
+        while self.transport is not None and not self.transport.is_closing() and not self.waiting:
             if not self._one_request():
                 if len(self.buffer) > MAX_HEAD + MAX_BODY:
                     self._close_with(Answer.text(413, "payload too large"))
@@ -131,15 +144,43 @@ class _Connection(asyncio.Protocol):
             return False
         raw = bytes(self.buffer[start:start + length])
         del self.buffer[:start + length]
-        if method == "POST":
-            answer = answer_post(self.server.app, target, headers, raw)
-        elif method == "GET":
-            answer = answer_get(target, self.server.health)
-        else:
-            answer = Answer.text(405, "method not allowed")
         close = version == "HTTP/1.0" or _first(headers.get("connection"), "").lower() == "close"
-        self._write(answer, close=close)
+        app, health = self.server.app, self.server.health
+        if method == "POST" and RETRY_HEADER in headers:
+            self._on_helper(lambda: answer_post(app, target, headers, raw), close)
+        elif method == "POST":
+            self._write(answer_post(app, target, headers, raw), close=close)
+        elif method == "GET":
+            self._on_helper(lambda: answer_get(target, health), close)
+        else:
+            self._write(Answer.text(405, "method not allowed"), close=close)
         return True
+
+    def _on_helper(self, work: Callable[[], Answer], close: bool) -> None:
+        """Work the answer out on a helper thread; this connection reads nothing more until it is written."""
+        assert self.transport is not None
+        self.waiting = True
+        self.transport.pause_reading()
+        loop = asyncio.get_running_loop()
+        future: Future[Answer] = self.server.helpers.submit(work)
+
+        def back_on_the_loop(done: Future[Answer]) -> None:
+            with contextlib.suppress(RuntimeError):  # the server has stopped meanwhile
+                loop.call_soon_threadsafe(self._helped, done, close)
+
+        future.add_done_callback(back_on_the_loop)
+
+    def _helped(self, done: Future[Answer], close: bool) -> None:
+        try:
+            answer = done.result()
+        except Exception:  # answer_post and answer_get answer errors themselves; this is a last resort
+            logger.exception("could not answer a request")
+            answer = Answer.text(500, "internal error")
+        self.waiting = False
+        self._write(answer, close=close)
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.resume_reading()
+            self._answer_buffered()
 
     def _write(self, answer: Answer, *, close: bool = False) -> None:
         transport = self.transport

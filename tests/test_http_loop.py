@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import socket
+import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -28,12 +29,20 @@ SERVERS = [SlackLoopServer, SlackHTTPServer]
 
 
 @pytest.fixture
-def app(fake: FakeSlack) -> App:
+def held() -> threading.Event:
+    """Released by a test: until then an /echo of "hold" (and a health check, where asked) waits for it."""
+    return threading.Event()
+
+
+@pytest.fixture
+def app(fake: FakeSlack, held: threading.Event) -> App:
     bolt = App(signing_secret=SECRET, client=WebClient(token="xoxb-test", base_url=fake.api_url),
                process_before_response=True)
 
     @bolt.command("/echo")
     def echo(ack: Ack, command: dict[str, Any]) -> None:
+        if command["text"] == "hold":
+            held.wait(10)  # as a retry's claim waits on a slow database
         ack(f"echo {command['text']}")
 
     return bolt
@@ -63,7 +72,7 @@ def loop(app: App) -> Iterator[SlackLoopServer]:
         srv.server_close()
 
 
-def signed_post(text: str, *, close: bool = False, http: str = "HTTP/1.1") -> bytes:
+def signed_post(text: str, *, close: bool = False, http: str = "HTTP/1.1", retry: int | None = None) -> bytes:
     body = f"command=%2Fecho&text={text}&user_id=U1&team_id=T1&channel_id=C1"
     stamp = str(int(time.time()))
     signature = SignatureVerifier(SECRET).generate_signature(timestamp=stamp, body=body)
@@ -72,6 +81,8 @@ def signed_post(text: str, *, close: bool = False, http: str = "HTTP/1.1") -> by
             f"Content-Length: {len(body.encode())}"]
     if close:
         head.append("Connection: close")
+    if retry is not None:
+        head.append(f"X-Slack-Retry-Num: {retry}")
     return ("\r\n".join(head) + "\r\n\r\n" + body).encode()
 
 
@@ -210,3 +221,30 @@ def test_a_client_that_goes_away_mid_request_costs_nothing(loop: SlackLoopServer
         sock.sendall(signed_post("here"))
         assert read_answer(sock)[2] == b"echo here"
     wait_until(lambda: not loop.connections, what="both connections let go")
+
+
+def test_a_slow_health_check_holds_up_only_its_own_connection(app: App, held: threading.Event) -> None:
+    srv = SlackLoopServer(app, host="127.0.0.1", port=0, health=lambda: held.wait(10))
+    srv.start_background()
+    try:
+        with connect(srv) as probe, connect(srv) as other:
+            # the probe's health check waits for the database; the request behind it on its connection waits
+            probe.sendall(b"GET /healthz HTTP/1.1\r\nHost: bot\r\n\r\n" + signed_post("after-health"))
+            other.sendall(signed_post("meanwhile"))
+            assert read_answer(other)[2] == b"echo meanwhile"  # everybody else is answered meanwhile
+            held.set()
+            pending = bytearray()
+            assert read_answer(probe, pending)[0] == 200
+            assert read_answer(probe, pending)[2] == b"echo after-health"  # answers keep their order
+    finally:
+        srv.shutdown()
+        srv.server_close()
+
+
+def test_a_retried_delivery_is_answered_beside_the_loop(loop: SlackLoopServer, held: threading.Event) -> None:
+    with connect(loop) as retried, connect(loop) as other:
+        retried.sendall(signed_post("hold", retry=1))  # its claim is checked in the database, which is slow
+        other.sendall(signed_post("first"))
+        assert read_answer(other)[2] == b"echo first"
+        held.set()
+        assert read_answer(retried)[2] == b"echo hold"

@@ -144,7 +144,7 @@ def _unquote_plus(value: str) -> str:
     if value.isascii():
         try:  # every %XX becomes \xXX for the C escape decoder (backslashes of the text itself doubled first)
             escaped = value.encode("ascii").replace(b"\\", b"\\\\").replace(b"%", b"\\x")
-            return codecs.escape_decode(escaped)[0].decode("utf-8", "replace")  # type: ignore[attr-defined]
+            return codecs.escape_decode(escaped)[0].decode("utf-8", "replace")
         except ValueError:  # a % not followed by two hex digits: urllib keeps it as it is
             pass
     return unquote(value)

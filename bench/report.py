@@ -436,12 +436,17 @@ def _latency_verdict(r: Results) -> list[str]:
     missed = [k for k in KINDS if _ratio(res.coordbot.timings[k].p99, res.bare.timings[k].p99) > ACK_GOAL]
     out = ["### Goal and where the time goes", ""]
     if not missed:
-        out += [f"Goal met: with persistent connections, every p99 acknowledgment of {res.coordbot.name} is within "
-                f"{ACK_GOAL}× of bare Bolt's.", ""]
+        out += [f"Goal met: with persistent connections ({res.cpus}), every p99 acknowledgment of "
+                f"{res.coordbot.name} is within {ACK_GOAL}× of bare Bolt's.", ""]
     else:
         out += ["Goal **missed** for " + ", ".join(f"`{k}`" for k in missed)
                 + f": the p99 acknowledgment of {res.coordbot.name} is more than {ACK_GOAL}× bare Bolt's at "
-                f"{CLIENTS} concurrent clients with persistent connections.", ""]
+                f"{CLIENTS} concurrent clients with persistent connections ({res.cpus}).", ""]
+    shared = r.latency_shared
+    if shared is not None:
+        out += ["With every CPU shared by the app and the load (reported, not the goal): "
+                + "; ".join(f"`{k}` {_x(_ratio(shared.coordbot.timings[k].p99, shared.bare.timings[k].p99))}"
+                            for k in KINDS) + " of bare Bolt's p99.", ""]
     if res.coordbot_one is not None:
         one = res.coordbot_one
         out += [f"For comparison, {one.name}: "
@@ -547,7 +552,10 @@ def render_section(r: Results) -> list[str]:
         "home through `View(**...).to_dict()`, with Slack's limits of 50 blocks for a message and 100 for a view. "
         "*end to end* is, for reference, the bot's own `handlers.digest.post_digest` and `handlers.home.render` "
         "against an in-process fake Slack API (permalinks, workspace URL, the post or publish, and the fake's "
-        "own Block Kit validation, all in the timed interpreter).",
+        "own Block Kit validation, all in the timed interpreter). Before this part and the tick's, the "
+        "benchmark's process freezes the objects it holds (`gc.freeze()`, as `coordbot run` does once "
+        "started), so that the collector's full passes walk what the timed code allocates, not the latency "
+        "parts' leftovers.",
         "",
     ]
     rows = []

@@ -69,7 +69,7 @@ class Directory:
         return self.team_id
 
     def load(self) -> None:
-        """Fetch the workspace's ID (auth.test) and every member (users.list, paged)."""
+        """Fetch the workspace's ID (auth.test) and every member (users.list, paged); read the language choices."""
         self.ensure_team()
         members: dict[str, Member] = {}
         guests: set[str] = set()
@@ -89,6 +89,10 @@ class Directory:
             self._guests = guests
             self._loaded_at = time.monotonic()
         logger.info("directory loaded: %d members", len(members))
+        if self.team_id:
+            # read now, at start, so that no request waits for the first read (a serving process answers
+            # every request in turn: one that waited would hold up the others)
+            self._prefs.warm(self.team_id)
 
     def _maybe_refresh(self) -> None:
         if time.monotonic() - self._loaded_at < self._ttl or self._refreshing:

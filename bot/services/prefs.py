@@ -46,6 +46,11 @@ class Preferences:
             self._refreshing.add(team_id)
         threading.Thread(target=self._refresh, args=(team_id,), name="prefs-refresh", daemon=True).start()
 
+    def warm(self, team_id: str) -> None:
+        """Read a team's choices now unless they are already in memory (at start: no request waits for it)."""
+        if team_id not in self._loaded:
+            self._read(team_id)
+
     def _refresh(self, team_id: str) -> None:
         try:
             self._read(team_id)

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import cast
 
 from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
@@ -31,15 +32,20 @@ def save_subscription(
     session: Session, *, team_id: str, channel_id: str, weekday: int, time_of_day: str, tz: str, user_id: str,
     now: datetime,
 ) -> DigestSubscription:
-    """Create or change a channel's subscription."""
-    row = session.get(DigestSubscription, (team_id, channel_id))
-    if row is None:
-        row = DigestSubscription(team_id=team_id, channel_id=channel_id, weekday=weekday, time_of_day=time_of_day,
-                                 tz=tz, created_by=user_id, created_at=now, updated_at=now)
-    else:
-        row.weekday, row.time_of_day, row.tz, row.updated_at = weekday, time_of_day, tz, now
-    session.add(row)
-    session.flush()
+    """Create or change a channel's subscription (two at once for one channel take turns, neither fails)."""
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    key = (col(DigestSubscription.team_id) == team_id, col(DigestSubscription.channel_id) == channel_id)
+    session.execute(
+        insert(DigestSubscription)
+        .values(team_id=team_id, channel_id=channel_id, weekday=weekday, time_of_day=time_of_day, tz=tz,
+                created_by=user_id, created_at=now, updated_at=now)
+        .on_conflict_do_nothing(index_elements=["team_id", "channel_id"])
+    )
+    # the UPDATE takes the row's lock: a second subscribe of the same channel waits for this one to commit
+    session.execute(update(DigestSubscription).where(*key)
+                    .values(weekday=weekday, time_of_day=time_of_day, tz=tz, updated_at=now))
+    row = session.get(DigestSubscription, (team_id, channel_id), populate_existing=True)
+    assert row is not None
     return row
 
 

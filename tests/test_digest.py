@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from sqlalchemy import select, update
 from sqlmodel import col
 
 from bot import text
+from bot.app import Runtime
 from bot.services.actions import ActionDraft, ActionStatus
 from bot.services.digest_text import Schedule, parse_schedule
 from bot.services.digests import Digest, Entry, OwnerGroup, Ref, Trend, next_occurrence
@@ -222,6 +224,25 @@ def test_moving_and_stopping_the_digest_keeps_one_pending_row(bot: Bot) -> None:
     replies(bot, 5)
     assert [(r.state, r.due_at) for r in digest_rows(bot)] == [("pending", MONDAY), ("cancelled", sh(27, 17))]
     assert bot.runtime.tick(MONDAY).sent == 1 and len(digests(bot)) == 1
+
+
+def test_a_channel_subscribed_many_times_at_once_keeps_one_subscription_and_one_pending_digest(
+        runtime: Runtime) -> None:
+    digests_service = runtime.services.digests
+    now = datetime(2026, 11, 26, 6, 0, tzinfo=UTC)
+
+    def subscribe(i: int) -> None:
+        digests_service.subscribe(team_id="T0001", channel_id=GENERAL, user_id=CAROL,
+                                  schedule=Schedule(weekday=i % 5, at=time(9 + i % 8, 0)), now=now)
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(subscribe, range(16)))  # none fails: on PostgreSQL they take turns on the row
+    sub = digests_service.subscription("T0001", GENERAL)
+    assert sub is not None and sub.next_at is not None
+    with runtime.services.session_scope() as s:
+        pending = s.scalars(select(OutboxItem).where(col(OutboxItem.kind) == "digest.weekly",
+                                                     col(OutboxItem.state) == "pending")).all()
+    assert [p.due_at for p in pending] == [sub.next_at]
 
 
 def test_help_lists_every_subcommand_in_the_callers_language(bot: Bot) -> None:

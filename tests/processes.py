@@ -2,12 +2,32 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
 from pathlib import Path
 from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+# the environment of the test run, without anything that would configure the bot under test
+CLEAN_ENV = {k: v for k, v in os.environ.items()
+             if not k.startswith(("SLACK_", "COORDBOT_")) and k not in ("DATABASE_URL", "PORT")}
+
+
+def start_run(db: Path, *, bot_token: str, signing_secret: str, api_url: str) -> tuple[subprocess.Popen[str], str]:
+    """`coordbot run` in HTTP mode (with its worker, by default) on a free port, once healthy; and its URL."""
+    port = free_port()
+    env = {**CLEAN_ENV, "SLACK_BOT_TOKEN": bot_token, "SLACK_SIGNING_SECRET": signing_secret,
+           "SLACK_API_URL": api_url, "DATABASE_URL": f"sqlite:///{db}", "PORT": str(port),
+           "COORDBOT_TZ": "Asia/Shanghai", "COORDBOT_TICK_SECONDS": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "bot", "run", "--host", "127.0.0.1"], env=env, cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    url = f"http://127.0.0.1:{port}"
+    wait_healthy(proc, url)
+    return proc, url
 
 
 def free_port() -> int:

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import sqlite3
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,11 +17,7 @@ from tests.conftest import SIGNING_SECRET
 from tests.fakes.driver import SlackDriver
 from tests.fakes.slack_api import ALICE, BOB, GENERAL, FakeSlack
 from tests.helpers import SHEET_VALUES, block_text
-from tests.processes import free_port, wait_healthy
-
-ROOT = Path(__file__).resolve().parent.parent
-CLEAN_ENV = {k: v for k, v in os.environ.items()
-             if not k.startswith(("SLACK_", "COORDBOT_")) and k not in ("DATABASE_URL", "PORT")}
+from tests.processes import ROOT, start_run
 
 
 def test_run_without_tokens_says_what_is_missing() -> None:
@@ -100,14 +93,8 @@ def test_tick_and_status_on_an_empty_database(tmp_path: Path, fake: FakeSlack) -
 @pytest.fixture
 def running_bot(tmp_path: Path, fake: FakeSlack) -> Iterator[str]:
     """`coordbot run` as a process in HTTP mode, against the fake Web API."""
-    port = free_port()
-    env = {**CLEAN_ENV, "SLACK_BOT_TOKEN": fake.bot_token, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-           "SLACK_API_URL": fake.api_url, "DATABASE_URL": f"sqlite:///{tmp_path / 'run.db'}",
-           "PORT": str(port), "COORDBOT_TZ": "Asia/Shanghai", "COORDBOT_TICK_SECONDS": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "bot", "run", "--host", "127.0.0.1"], env=env, cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    url = f"http://127.0.0.1:{port}"
-    wait_healthy(proc, url)
+    proc, url = start_run(tmp_path / "run.db", bot_token=fake.bot_token, signing_secret=SIGNING_SECRET,
+                          api_url=fake.api_url)
     try:
         yield url
     finally:

@@ -31,14 +31,9 @@ from tests.conftest import SIGNING_SECRET, START, Bot
 from tests.fakes.driver import SlackDriver
 from tests.fakes.slack_api import ALICE, BOB, GENERAL, FakeSlack
 from tests.helpers import SHEET_VALUES, block_text, create_sheet, settle, wait_until
-from tests.processes import alive, children, free_port, wait_healthy
+from tests.processes import ROOT, alive, children, start_run
 from tests.test_robustness import CASES, Case
 from tests.test_trust import signatures
-
-ROOT = Path(__file__).resolve().parent.parent
-CLEAN_ENV = {k: v for k, v in os.environ.items()
-             if not k.startswith(("SLACK_", "COORDBOT_")) and k not in ("DATABASE_URL", "PORT")}
-
 
 # -- frames ------------------------------------------------------------------------------------------------
 
@@ -304,14 +299,8 @@ def test_the_worker_records_the_claim_so_a_retry_at_another_replica_is_dropped(b
 @pytest.fixture
 def split_bot(tmp_path: Path, fake: FakeSlack) -> Iterator[tuple[subprocess.Popen[str], str]]:
     """`coordbot run` in HTTP mode with its worker process (the default), against the fake Web API."""
-    port = free_port()
-    env = {**CLEAN_ENV, "SLACK_BOT_TOKEN": fake.bot_token, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-           "SLACK_API_URL": fake.api_url, "DATABASE_URL": f"sqlite:///{tmp_path / 'run.db'}",
-           "PORT": str(port), "COORDBOT_TZ": "Asia/Shanghai", "COORDBOT_TICK_SECONDS": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "bot", "run", "--host", "127.0.0.1"], env=env, cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    url = f"http://127.0.0.1:{port}"
-    wait_healthy(proc, url)
+    proc, url = start_run(tmp_path / "run.db", bot_token=fake.bot_token, signing_secret=SIGNING_SECRET,
+                          api_url=fake.api_url)
     try:
         yield proc, url
     finally:

@@ -12,7 +12,8 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, TypeVar
 
 import pytest
 from slack_bolt import Ack, App
@@ -53,17 +54,22 @@ def server(request: pytest.FixtureRequest, app: App) -> Iterator[SlackLoopServer
     healthy = {"ok": True}
     srv = request.param(app, host="127.0.0.1", port=0, health=lambda: healthy["ok"])
     srv.health_state = healthy
-    srv.start_background()
-    try:
+    with serving(srv):
         yield srv
-    finally:
-        srv.shutdown()
-        srv.server_close()
 
 
 @pytest.fixture
 def loop(app: App) -> Iterator[SlackLoopServer]:
-    srv = SlackLoopServer(app, host="127.0.0.1", port=0)
+    with serving(SlackLoopServer(app, host="127.0.0.1", port=0)) as srv:
+        yield srv
+
+
+S = TypeVar("S", SlackLoopServer, SlackHTTPServer)
+
+
+@contextmanager
+def serving(srv: S) -> Iterator[S]:
+    """The server answering on a background thread until the block ends."""
     srv.start_background()
     try:
         yield srv
@@ -224,21 +230,16 @@ def test_a_client_that_goes_away_mid_request_costs_nothing(loop: SlackLoopServer
 
 
 def test_a_slow_health_check_holds_up_only_its_own_connection(app: App, held: threading.Event) -> None:
-    srv = SlackLoopServer(app, host="127.0.0.1", port=0, health=lambda: held.wait(10))
-    srv.start_background()
-    try:
-        with connect(srv) as probe, connect(srv) as other:
-            # the probe's health check waits for the database; the request behind it on its connection waits
-            probe.sendall(b"GET /healthz HTTP/1.1\r\nHost: bot\r\n\r\n" + signed_post("after-health"))
-            other.sendall(signed_post("meanwhile"))
-            assert read_answer(other)[2] == b"echo meanwhile"  # everybody else is answered meanwhile
-            held.set()
-            pending = bytearray()
-            assert read_answer(probe, pending)[0] == 200
-            assert read_answer(probe, pending)[2] == b"echo after-health"  # answers keep their order
-    finally:
-        srv.shutdown()
-        srv.server_close()
+    with serving(SlackLoopServer(app, host="127.0.0.1", port=0, health=lambda: held.wait(10))) as srv, \
+            connect(srv) as probe, connect(srv) as other:
+        # the probe's health check waits for the database; the request behind it on its connection waits
+        probe.sendall(b"GET /healthz HTTP/1.1\r\nHost: bot\r\n\r\n" + signed_post("after-health"))
+        other.sendall(signed_post("meanwhile"))
+        assert read_answer(other)[2] == b"echo meanwhile"  # everybody else is answered meanwhile
+        held.set()
+        pending = bytearray()
+        assert read_answer(probe, pending)[0] == 200
+        assert read_answer(probe, pending)[2] == b"echo after-health"  # answers keep their order
 
 
 def test_a_retried_delivery_is_answered_beside_the_loop(loop: SlackLoopServer, held: threading.Event) -> None:

@@ -76,6 +76,16 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
 # -- the summary ---------------------------------------------------------------------------------------------
 
 
+def _reported(app: AppRun, base: AppRun, where: str = "") -> list[list[str]]:
+    """Summary rows, one per kind, of an app's p99 acknowledgment beside another's (reported, not a goal)."""
+    rows = []
+    for kind in KINDS:
+        mine, theirs = app.timings[kind].p99, base.timings[kind].p99
+        rows.append([f"ack p99, `{kind}`, {CLIENTS} clients, {app.name} ÷ {base.name}{where}",
+                     f"{_x(_ratio(mine, theirs))} ({_ms(mine)} ÷ {_ms(theirs)})", "(reported)", "—"])
+    return rows
+
+
 def summary(r: Results) -> list[str]:
     """One row per figure, with its goal and whether it was met."""
     rows: list[list[str]] = []
@@ -87,28 +97,14 @@ def summary(r: Results) -> list[str]:
             rows.append([f"ack p99, `{kind}`, {CLIENTS} clients, {res.coordbot.name} ÷ bare Bolt",
                          f"{ratio:.1f}× ({_ms(mine.p99)} ÷ {_ms(bare.p99)})", f"≤ {ACK_GOAL}×",
                          _met(ratio <= ACK_GOAL)])
-        shared = r.latency_shared
-        if shared is not None:
-            for kind in KINDS:
-                mine, bare = shared.coordbot.timings[kind], shared.bare.timings[kind]
-                rows.append([f"ack p99, `{kind}`, {CLIENTS} clients, {shared.coordbot.name} ÷ bare Bolt, every CPU "
-                             "shared with the clients",
-                             f"{_x(_ratio(mine.p99, bare.p99))} ({_ms(mine.p99)} ÷ {_ms(bare.p99)})", "(reported)",
-                             "—"])
+        if r.latency_shared is not None:
+            shared = r.latency_shared
+            rows += _reported(shared.coordbot, shared.bare, ", every CPU shared with the clients")
         for other in (res.bare_sync, res.bare_loop):
-            if other is None:
-                continue
-            for kind in KINDS:
-                mine, base = res.coordbot.timings[kind], other.timings[kind]
-                rows.append([f"ack p99, `{kind}`, {CLIENTS} clients, {res.coordbot.name} ÷ {other.name}",
-                             f"{_x(_ratio(mine.p99, base.p99))} ({_ms(mine.p99)} ÷ {_ms(base.p99)})", "(reported)",
-                             "—"])
+            if other is not None:
+                rows += _reported(res.coordbot, other)
         if res.coordbot_one is not None:
-            for kind in KINDS:
-                one, bare = res.coordbot_one.timings[kind], res.bare.timings[kind]
-                rows.append([f"ack p99, `{kind}`, {CLIENTS} clients, {res.coordbot_one.name} ÷ bare Bolt",
-                             f"{_x(_ratio(one.p99, bare.p99))} ({_ms(one.p99)} ÷ {_ms(bare.p99)})", "(reported)",
-                             "—"])
+            rows += _reported(res.coordbot_one, res.bare)
         for app in (res.coordbot, res.coordbot_one):
             if app is None:
                 continue

@@ -18,12 +18,11 @@ order: a slow database delays them, not everybody.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import socket
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from slack_bolt import App
@@ -161,16 +160,10 @@ class _Connection(asyncio.Protocol):
         assert self.transport is not None
         self.waiting = True
         self.transport.pause_reading()
-        loop = asyncio.get_running_loop()
-        future: Future[Answer] = self.server.helpers.submit(work)
+        answer = asyncio.get_running_loop().run_in_executor(self.server.helpers, work)
+        answer.add_done_callback(lambda done: self._helped(done, close))  # back on the loop's thread
 
-        def back_on_the_loop(done: Future[Answer]) -> None:
-            with contextlib.suppress(RuntimeError):  # the server has stopped meanwhile
-                loop.call_soon_threadsafe(self._helped, done, close)
-
-        future.add_done_callback(back_on_the_loop)
-
-    def _helped(self, done: Future[Answer], close: bool) -> None:
+    def _helped(self, done: asyncio.Future[Answer], close: bool) -> None:
         try:
             answer = done.result()
         except Exception:  # answer_post and answer_get answer errors themselves; this is a last resort

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from slack_bolt import App, BoltRequest
+from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import (
@@ -21,12 +20,15 @@ from sqlalchemy import Engine, text
 
 import handlers
 from bot.config import Settings
+from bot.inbox import Row, worker_name
 from bot.outbox import TickReport
 from bot.services import Services, utc_now
 from handlers.directory import Directory
-from handlers.handoff import CONTEXT_KEY as HANDOFF_KEY
-from handlers.handoff import Direct, Handoff, events_straight_through
+from handlers.intake import CONTEXT_KEY as INTAKE_KEY
+from handlers.intake import Intake, response_url_filter
 from handlers.outbound import make_deliver
+from handlers.replies import tell_parked
+from handlers.work import Worker
 from storage.db import make_engine, make_session_scope, migrate
 
 logger = logging.getLogger(__name__)
@@ -92,12 +94,13 @@ class _QuietTokenNotice(logging.Filter):
         return record.getMessage() != warning_client_prioritized_and_token_skipped()
 
 
-def create_app(runtime: Runtime, *, token_verification: bool = True, forwarder: Handoff | None = None,
+def create_app(runtime: Runtime, *, token_verification: bool = True, intake: Intake | None = None,
                worker: bool = False) -> App:
     """The Bolt app with every feature's listeners, the services middleware and the error handler.
 
-    With a `forwarder`, listeners stop at their acknowledgment and hand the request to the worker process;
-    `worker=True` builds that worker's app, which runs the requests handed to it in full.
+    With an `intake` (the serving app), listeners run as far as their acknowledgment, which stores the
+    request in the inbox before answering; `worker=True` builds a worker's app, which runs stored requests
+    in full (they were verified before they were stored).
     """
     settings = runtime.settings
     bolt_logger = logging.getLogger("slack_bolt")
@@ -107,30 +110,68 @@ def create_app(runtime: Runtime, *, token_verification: bool = True, forwarder: 
         client=runtime.client,
         signing_secret=settings.signing_secret,
         token_verification_enabled=token_verification,
-        # the worker reads only its own pipe from the serving process, which checked every signature
         request_verification_enabled=not worker,
-        # A serving process with a worker runs each listener only up to its ack(): that is short, so it
-        # runs on the request's own thread (no hop to the listener pool, no polling for the answer). The
-        # worker's own pool runs each handed-over request to its end, nobody waiting for its answer.
-        # Otherwise listeners acknowledge and go on working after the answer has left.
-        process_before_response=forwarder is not None or worker,
+        # Both run each listener on the calling thread: the serving app only as far as ack() (short),
+        # a worker's app to its end on one of the worker's threads, nobody waiting for its answer.
+        process_before_response=True,
         logger=bolt_logger,
-        # Listeners acknowledge and then keep working on their thread; Bolt's default of 5 threads
-        # makes the next acknowledgment wait under a burst.
-        listener_executor=ThreadPoolExecutor(max_workers=settings.listener_threads,
-                                             thread_name_prefix="listener"),
     )
 
-    def inject_services(request: BoltRequest, next: Callable[[], Any]) -> None:
-        context = request.context
+    def inject_services(req: BoltRequest, next: Callable[[], BoltResponse]) -> BoltResponse:
+        context = req.context
         context["services"] = runtime.services
         context["directory"] = runtime.directory
-        if forwarder is not None:
-            context[HANDOFF_KEY] = forwarder
-        next()
+        if intake is not None:
+            context[INTAKE_KEY] = intake
+        return next()
 
-    app.middleware(Direct(inject_services))
+    app.middleware(response_url_filter(settings.response_urls))
+    app.middleware(inject_services)
     handlers.register_all(app, worker=worker)
-    if forwarder is not None:
-        app.middleware(Direct(events_straight_through))  # after the duplicate check, before any listener
     return app
+
+
+@dataclass
+class Serving:
+    """The serving app, its intake, and the worker that runs rows in this process."""
+
+    app: App
+    intake: Intake
+    worker: Worker
+
+
+def build_serving(runtime: Runtime, *, claim: bool, token_verification: bool = True) -> Serving:
+    """The serving app with its intake, and this process's worker.
+
+    With `claim`, the worker claims every due row (one process does it all); without, it runs only the rows
+    this process stored claimed (modals to open within Slack's 3 seconds), and worker processes do the rest.
+    """
+    settings = runtime.settings
+    work_app = create_app(runtime, token_verification=token_verification, worker=True)
+    role = "serve+work" if claim else "serve"
+    worker = Worker(work_app, runtime.services.inbox, name=worker_name(role), threads=settings.worker_threads,
+                    poll=settings.inbox_poll, on_parked=parked_notice(runtime))
+    intake = Intake(runtime.services.inbox, now=runtime.services.now, name=worker.name, run_now=worker.submit,
+                    wake=worker.wake if claim else None)
+    app = create_app(runtime, token_verification=token_verification, intake=intake)
+    worker.start(claim=claim)
+    return Serving(app=app, intake=intake, worker=worker)
+
+
+def build_worker(runtime: Runtime, *, token_verification: bool = True, role: str = "worker") -> Worker:
+    """A worker that claims and runs every due row (`coordbot work`)."""
+    settings = runtime.settings
+    app = create_app(runtime, token_verification=token_verification, worker=True)
+    return Worker(app, runtime.services.inbox, name=worker_name(role), threads=settings.worker_threads,
+                  poll=settings.inbox_poll, on_parked=parked_notice(runtime))
+
+
+def parked_notice(runtime: Runtime) -> Callable[[Row, BaseException], None]:
+    """Tell the person behind a request that it was given up on, with the row's number to quote."""
+
+    def notify(row: Row, error: BaseException) -> None:
+        body = json.loads(row.payload)
+        tell_parked(runtime.client, body, row.id, runtime.directory, error,
+                    response_urls=runtime.settings.response_urls)
+
+    return notify

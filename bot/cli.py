@@ -1,8 +1,9 @@
-"""The `coordbot` command: run, tick, status, manifest."""
+"""The `coordbot` command: run, work, tick, status, retry, manifest, export."""
 
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 import threading
@@ -12,7 +13,7 @@ from typing import Any
 
 import click
 
-from bot.config import ConfigError, Settings
+from bot.config import MAX_WORKERS, ConfigError, Settings
 from bot.export import FORMATS, KINDS, collect, parse_since, render
 
 logger = logging.getLogger("bot")
@@ -95,14 +96,16 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--no-scheduler", is_flag=True, help="Do not tick the outbox in this process.")
+@click.option("--no-scheduler", is_flag=True, help="Do not tick the outbox (run `coordbot tick` from cron instead).")
 @click.option("--port", type=int, default=None, help="HTTP port (default $PORT or 3000).")
 @click.option("--host", default="0.0.0.0", show_default=True, help="HTTP bind address.")
-def run(no_scheduler: bool, port: int | None, host: str) -> None:
+@click.option("--workers", type=click.IntRange(0, MAX_WORKERS), default=None,
+              help="Worker processes beside the server (default $COORDBOT_WORKERS or 1); 0: all in this process.")
+def run(no_scheduler: bool, port: int | None, host: str, workers: int | None) -> None:
     """Start the bot: Socket Mode with SLACK_APP_TOKEN, otherwise HTTP on $PORT.
 
-    With COORDBOT_WORKERS=1 (the default) this process answers Slack and a worker process it starts
-    (and restarts) does the work after each answer and ticks the outbox.
+    This process answers Slack, storing each request in the inbox before it answers; the worker
+    processes it starts (and restarts) do the work and tick the outbox.
     """
     settings = _settings()
     _logging(settings.log_level)
@@ -113,52 +116,53 @@ def run(no_scheduler: bool, port: int | None, host: str) -> None:
         sys.exit(2)
 
     from bot import dates
-    from bot.app import build_runtime, create_app
+    from bot.app import build_runtime, build_serving
+    from bot.processes import WorkerProcesses, worker_command
     from bot.scheduler import start_heartbeat
-    from handlers.handoff import Forwarder, worker_command
 
+    count = settings.workers if workers is None else workers
     runtime = build_runtime(settings)
-    forwarder = None
-    if settings.workers:
-        # started first, so it loads while this process does the same
-        forwarder = Forwarder(worker_command(scheduler=not no_scheduler), now=runtime.services.now).start()
+    procs = None
+    if count:
+        # started first, so they load while this process does the same
+        procs = WorkerProcesses(worker_command(scheduler=not no_scheduler), count).start()
     dates.warm_up()  # dateparser loads its language data here, not in the first request
     _load_directory(runtime)
-    app = create_app(runtime, forwarder=forwarder)
+    serving = build_serving(runtime, claim=not count)
     _freeze_startup_objects()
-    scheduler = None if no_scheduler or forwarder else start_heartbeat(runtime.tick, settings.tick_seconds)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    scheduler = None if no_scheduler or count else start_heartbeat(runtime.tick, settings.tick_seconds)
     try:
         if settings.socket_mode:
             from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-            handler = SocketModeHandler(app, settings.app_token)
+            stop = threading.Event()
+            signal.signal(signal.SIGTERM, lambda *_: stop.set())
+            handler = SocketModeHandler(serving.app, settings.app_token)
             handler.connect()
             logger.info("coordbot running in Socket Mode")
             stop.wait()
             handler.close()
         else:
-            from handlers.http_loop import SlackLoopServer
-            from handlers.http_server import SlackHTTPServer
+            from handlers.http import Server
 
             def healthy() -> bool:
-                return runtime.healthy() and (forwarder is None or forwarder.healthy())
+                return runtime.healthy() and (procs is None or procs.healthy())
 
-            # a serving process that hands its work on only answers: one event loop thread does that best
-            serve = SlackHTTPServer if forwarder is None else SlackLoopServer
-            server = serve(app, host=host, port=port or settings.port, health=healthy)
-            logger.info("coordbot listening on %s/slack/events", server.url)
-            server.start_background()
-            stop.wait()
-            server.shutdown()
+            server = Server(serving.app, signing_secret=settings.signing_secret, host=host,
+                            port=port or settings.port, health=healthy)
+            logger.info("coordbot listening on http://%s:%s/slack/events", host, port or settings.port)
+            # uvicorn handles SIGTERM and Ctrl-C itself, then raises the signal again for the handler it
+            # found: this one, so that the workers below are stopped too
+            signal.signal(signal.SIGTERM, lambda *_: None)
+            server.run()  # until SIGTERM or Ctrl-C; requests in flight finish first
     except KeyboardInterrupt:
         pass
     finally:
         if scheduler is not None:
             scheduler.shutdown(wait=False)
-        if forwarder is not None:
-            forwarder.close()
+        serving.worker.stop()
+        if procs is not None:
+            procs.close()
         logger.info("coordbot stopped")
 
 
@@ -182,33 +186,69 @@ def _load_directory(runtime: Any) -> None:
         logger.warning("could not load the member directory yet: %s", exc)
 
 
-@main.command(hidden=True)
+@main.command()
 @click.option("--no-scheduler", is_flag=True, help="Do not tick the outbox in this process.")
-def worker(no_scheduler: bool) -> None:
-    """The worker `coordbot run` starts: reads requests from standard input and does their work."""
+@click.option("--threads", type=click.IntRange(1, 64), default=None,
+              help="Requests worked on at once (default $COORDBOT_WORKER_THREADS or 8).")
+@click.option("--parent", type=int, default=None, hidden=True, help="Stop when this process is gone.")
+def work(no_scheduler: bool, threads: int | None, parent: int | None) -> None:
+    """Work off the inbox and tick the outbox, beside `coordbot run` or on another host sharing its database."""
     settings = _settings()
     _logging(settings.log_level, role="worker")
-    from bot import dates
-    from bot.app import build_runtime, create_app
-    from bot.scheduler import start_heartbeat
-    from handlers.handoff import lower_priority, serve
+    if not settings.bot_token:
+        click.echo("coordbot work needs SLACK_BOT_TOKEN to do the work it claims.", err=True)
+        sys.exit(2)
+    import dataclasses
 
+    from bot import dates
+    from bot.app import build_runtime, build_worker
+    from bot.processes import lower_priority
+    from bot.scheduler import start_heartbeat
+
+    if threads is not None:
+        settings = dataclasses.replace(settings, worker_threads=threads)
     lower_priority(settings.worker_nice)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group; the serving process decides
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    runtime = build_runtime(settings, upgrade=False)  # the serving process has upgraded the schema
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    runtime = build_runtime(settings)  # schema upgrades take turns; a later one finds the schema current
     dates.warm_up()
     _load_directory(runtime)
-    app = create_app(runtime, worker=True)
+    worker = build_worker(runtime).start()
     _freeze_startup_objects()
     scheduler = None if no_scheduler else start_heartbeat(runtime.tick, settings.tick_seconds)
     logger.info("worker ready")
-    try:
-        handled = serve(app, sys.stdin.buffer, threads=settings.listener_threads)  # lets started work finish
-    finally:
-        if scheduler is not None:
-            scheduler.shutdown(wait=False)
-    logger.info("worker stopped after %d requests", handled)
+    while not stop.wait(1.0):
+        if parent is not None and os.getppid() != parent:  # the `coordbot run` that started it is gone
+            logger.warning("the process that started this worker is gone; stopping")
+            break
+    if scheduler is not None:
+        scheduler.shutdown(wait=False)
+    worker.stop()  # rows already running finish; the rest wait in the inbox
+    logger.info("worker stopped after %d requests", worker.handled)
+
+
+@main.command()
+@click.argument("ids", nargs=-1, type=int, required=True)
+def retry(ids: tuple[int, ...]) -> None:
+    """Put parked requests (see `coordbot status`) back in line for the workers."""
+    from bot.inbox import Inbox
+    from storage.db import make_engine, make_session_scope, migrate
+
+    settings = _settings()
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    inbox = Inbox(make_session_scope(engine))
+    failed = False
+    for item_id in ids:
+        if inbox.retry(item_id):
+            click.echo(f"request {item_id} is back in line")
+        else:
+            failed = True
+            click.echo(f"request {item_id} is not parked (see coordbot status)", err=True)
+    engine.dispose()
+    if failed:
+        sys.exit(1)
 
 
 @main.command()
@@ -233,22 +273,36 @@ def tick(now_text: str | None) -> None:
 
 @main.command()
 def status() -> None:
-    """Show the outbox: work by kind and state, recent failures, the next due time."""
+    """Show the inbox and the outbox: work by kind and state, parked requests, failures, the next due time."""
     settings = _settings()
     from storage.db import make_engine, make_session_scope, migrate
 
     engine = make_engine(settings.database_url)
     migrate(engine)
+    from bot.inbox import Inbox
     from bot.outbox import Outbox
 
-    info = Outbox(make_session_scope(engine)).status()
+    scope = make_session_scope(engine)
+    inbox = Inbox(scope).status()
+    click.echo("inbox (requests answered, worked on by the workers):")
+    if not inbox.counts:
+        click.echo("  empty")
+    for (kind, state), n in sorted(inbox.counts.items()):
+        click.echo(f"  {kind:40} {state:10} {n}")
+    if inbox.oldest_waiting is not None:
+        click.echo(f"  oldest waiting since: {inbox.oldest_waiting.isoformat()}")
+    for item_id, kind, attempts, reason in inbox.parked:
+        click.echo(f"  parked #{item_id} {kind} after {attempts} tries: {reason}  (coordbot retry {item_id})")
+    info = Outbox(scope).status()
+    click.echo("outbox (due work):")
     if not info["counts"]:
-        click.echo("outbox is empty")
+        click.echo("  empty")
     for (kind, state), n in sorted(info["counts"].items()):
-        click.echo(f"{kind:28} {state:10} {n}")
-    click.echo(f"next due: {info['next_due'].isoformat() if info['next_due'] else '-'}")
+        click.echo(f"  {kind:40} {state:10} {n}")
+    click.echo(f"  next due: {info['next_due'].isoformat() if info['next_due'] else '-'}")
     for f in info["failures"]:
-        click.echo(f"failed #{f['id']} {f['kind']} {f['subject']}: {f['error']}")
+        click.echo(f"  failed #{f['id']} {f['kind']} {f['subject']}: {f['error']}")
+    engine.dispose()
 
 
 @main.command("manifest")

@@ -11,7 +11,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from bot.workhours import WorkCalendar
 
 DEFAULT_API_URL = "https://slack.com/api/"
-IDLE = "idle"  # COORDBOT_WORKER_NICE: the worker runs only on CPU that answering does not need
+SLACK_RESPONSE_URLS = "https://hooks.slack.com/"
+IDLE = "idle"  # COORDBOT_WORKER_NICE: the workers run only on CPU that answering does not need
+MAX_WORKERS = 16
 
 class ConfigError(ValueError):
     """The environment holds a value the bot cannot use."""
@@ -39,9 +41,13 @@ class Settings:
     minutes_due: timedelta = timedelta(hours=24)
     action_lead: timedelta = timedelta(hours=24)
     escalation_days: int = 2
-    listener_threads: int = 32
+    worker_threads: int = 8
     workers: int = 1
-    worker_nice: int | str = IDLE  # IDLE, or a nice value 0-19
+    worker_nice: int | str = 0  # IDLE, or a nice value 0-19
+    inbox_lease: float = 30.0
+    inbox_poll: float = 0.05
+    inbox_attempts: int = 5
+    response_urls: str = SLACK_RESPONSE_URLS
     holidays: str = ""
     work_hours: str = "09:00-18:00"
     work_days: str = "mon-fri"
@@ -147,10 +153,10 @@ class Settings:
         escalation = tuple(u.strip().strip("<@>") for u in get("COORDBOT_INCIDENT_ESCALATION", "").split(",")
                            if u.strip())
         workers = integer("COORDBOT_WORKERS", 1)
-        if workers > 1:
-            raise ConfigError("COORDBOT_WORKERS must be 0 (one process) or 1 (a worker process); "
-                              "for more capacity run more replicas")
-        worker_nice: int | str = get("COORDBOT_WORKER_NICE", IDLE).lower()
+        if workers > MAX_WORKERS:
+            raise ConfigError(f"COORDBOT_WORKERS must be at most {MAX_WORKERS}; for more, run `coordbot work` "
+                              "on other hosts sharing the PostgreSQL database")
+        worker_nice: int | str = get("COORDBOT_WORKER_NICE", "0").lower()
         if worker_nice != IDLE:
             try:
                 worker_nice = int(worker_nice)
@@ -177,9 +183,13 @@ class Settings:
             minutes_due=timedelta(hours=integer("COORDBOT_MINUTES_DUE_HOURS", 24, 1)),
             action_lead=timedelta(hours=integer("COORDBOT_ACTION_LEAD_HOURS", 24)),
             escalation_days=integer("COORDBOT_ESCALATION_WORKING_DAYS", 2),
-            listener_threads=integer("COORDBOT_LISTENER_THREADS", 32, 1),
+            worker_threads=integer("COORDBOT_WORKER_THREADS", 8, 1),
             workers=workers,
             worker_nice=worker_nice,
+            inbox_lease=seconds("COORDBOT_INBOX_LEASE_SECONDS", 30.0),
+            inbox_poll=seconds("COORDBOT_INBOX_POLL_SECONDS", 0.05),
+            inbox_attempts=integer("COORDBOT_INBOX_ATTEMPTS", 5, 1),
+            response_urls=get("COORDBOT_RESPONSE_URLS", SLACK_RESPONSE_URLS),
             holidays=holidays,
             work_hours=work_hours,
             work_days=work_days,

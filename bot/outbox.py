@@ -20,7 +20,6 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bot import dedupe
 from bot.errors import DeliveryFailed
 from storage import outbox as q
 from storage.db import SessionScope
@@ -130,7 +129,6 @@ class Outbox:
     def tick(self, now: datetime, deliver: Deliver, *, max_batches: int = 50) -> TickReport:
         """Deliver everything due as of `now`."""
         report = TickReport()
-        dedupe.prune(self._scope, now)  # housekeeping rides on the heartbeat
         # Every lease of this tick ends `lease` after `now`, whenever its batch was claimed. A slow
         # tick stops using its claims long before then, so that no other process can take a row
         # this one might still send: what is left goes back, due as before, for the next tick.

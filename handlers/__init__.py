@@ -4,19 +4,19 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from handlers import actions, dedupe, digest, history, home, hygiene, incident, meeting, reactions, requirement
+from handlers import actions, digest, history, home, hygiene, incident, intake, meeting, reactions, requirement
 from handlers.replies import handle_error
 
 
 def register_all(app: App, *, worker: bool = False) -> None:
     """Register every feature's listeners and the app-wide error handler.
 
-    A worker process (handlers.handoff) leaves the duplicate check out: the serving process that handed
-    it a request has already made it (the worker records it), and gets bodies already mended.
+    The serving app mends bodies and sends events to the inbox before any listener; a worker's app runs
+    requests stored that way (already mended, already checked for duplicates).
     """
     if not worker:
-        hygiene.register(app)  # first: nothing may see a string that cannot be stored
-    dedupe.register(app, worker=worker)  # then: a duplicate reaches no listener
+        hygiene.register(app)  # first: nothing may see (or store) a string that cannot be stored
+        intake.register(app)  # then: an event is stored and answered without meeting a listener
     requirement.register(app)
     meeting.register(app)
     actions.register(app)

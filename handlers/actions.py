@@ -32,7 +32,7 @@ from handlers.blocks.actions import (
 )
 from handlers.blocks.common import ModalMeta, escape, truncate
 from handlers.directory import Directory
-from handlers.outbound import message_link
+from handlers.outbound import message_link, post_once
 from handlers.replies import field_errors, guarded, in_view, refresh_modal
 from handlers.visibility import require_visible
 
@@ -46,10 +46,10 @@ def register(app: App) -> None:
     app.action(Ids.ACCEPT)(guarded(accept_action))
     app.action(Ids.IN_PROGRESS)(guarded(resume_action))
     app.action(Ids.DONE)(guarded(complete_action))
-    app.action(Ids.BLOCKED)(guarded(open_blocked_modal))
+    app.action(Ids.BLOCKED)(guarded(open_blocked_modal, opens_view=True))
     app.view_submission(Ids.BLOCKED_MODAL)(guarded(save_blocked_reason))
-    app.command("/action")(guarded(handle_command))
-    app.shortcut(Ids.SHORTCUT)(guarded(open_from_message))
+    app.command("/action")(guarded(handle_command, opens_view=True))
+    app.shortcut(Ids.SHORTCUT)(guarded(open_from_message, opens_view=True))
     app.view_submission(Ids.MODAL)(guarded(save_action))
     app.action({"action_id": Ids.INPUT, "block_id": "due"}, matchers=[in_view(Ids.MODAL)])(guarded(echo_due))
 
@@ -208,8 +208,8 @@ def post_card(client: WebClient, services: Services, directory: Directory, item:
     lang, tz = directory.channel_lang(item.channel_id), services.settings.tz
     link = message_link(client, *_source_message(services, item)) if item.source_code else None
     try:
-        resp = client.chat_postMessage(channel=item.channel_id, text=action_text(lang, item, tz),
-                                       blocks=action_card(lang, item, tz=tz, source_link=link), unfurl_links=False)
+        resp = post_once(client, ref=f"action:{item.id}", channel=item.channel_id, text=action_text(lang, item, tz),
+                         blocks=action_card(lang, item, tz=tz, source_link=link), unfurl_links=False)
     except SlackApiError as exc:
         if exc.response.get("error") not in ("not_in_channel", "channel_not_found", "is_archived"):
             raise

@@ -40,7 +40,7 @@ def register(app: App) -> None:
     app.action(Ids.LANGUAGE)(guarded(choose_language))
     app.action(Ids.SIGN)(guarded(sign_from_home))
     app.action(Ids.DONE)(guarded(complete_from_home))
-    app.action(Ids.RECORD_MINUTES)(guarded(open_minutes_from_home))
+    app.action(Ids.RECORD_MINUTES)(guarded(open_minutes_from_home, opens_view=True))
     for pager in (Ids.MORE, Ids.PREVIOUS, Ids.FIRST):
         app.action(pager)(guarded(turn_page))
     app.action(Ids.OPEN)(guarded(follow_link))

@@ -12,9 +12,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import App, BoltRequest
-
-from handlers.handoff import Direct
+from slack_bolt import App, BoltRequest, BoltResponse
 
 REPLACEMENT = "\ufffd"
 # JSON's escape of a surrogate in a raw body, the backslash as is (JSON) or %-encoded (a form field);
@@ -26,15 +24,15 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 def register(app: App) -> None:
     """Install the middleware; register it before any other that reads the body."""
-    app.middleware(Direct(mend_surrogates))
+    app.middleware(mend_surrogates)
 
 
-def mend_surrogates(request: BoltRequest, next: Callable[[], Any]) -> None:
+def mend_surrogates(req: BoltRequest, next: Callable[[], BoltResponse]) -> BoltResponse:
     """Replace lone surrogates in the request's body (looked for only when the raw body escapes one)."""
-    raw = request.raw_body
-    if (not raw or escapes_lone_surrogate(raw)) and isinstance(request.body, dict):  # no raw body: Socket Mode
-        mend(request.body)
-    next()
+    raw = req.raw_body
+    if (not raw or escapes_lone_surrogate(raw)) and isinstance(req.body, dict):  # no raw body: Socket Mode
+        mend(req.body)
+    return next()
 
 
 def escapes_lone_surrogate(raw: str) -> bool:

@@ -49,13 +49,13 @@ _locks: defaultdict[int, threading.Lock] = defaultdict(threading.Lock)
 
 def register(app: App) -> None:
     """Wire this feature's listeners."""
-    app.command("/incident")(guarded(handle_command))
+    app.command("/incident")(guarded(handle_command, opens_view=True))
     app.view_submission(Ids.MODAL)(guarded(declare_incident))
     app.view_submission(Ids.RESOLVE_MODAL)(guarded(save_resolution))
     app.action(Ids.ACK)(guarded(acknowledge_by_button))
     app.action(STATUS_ACTION)(guarded(change_status_by_button))
-    app.action(Ids.RESOLVE)(guarded(open_resolve_modal))
-    app.action(Ids.REVIEW_MEETING)(guarded(open_review_meeting))
+    app.action(Ids.RESOLVE)(guarded(open_resolve_modal, opens_view=True))
+    app.action(Ids.REVIEW_MEETING)(guarded(open_review_meeting, opens_view=True))
 
 
 def handle_command(ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond, services: Services,

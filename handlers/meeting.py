@@ -21,7 +21,7 @@ from handlers.blocks import meeting as blocks
 from handlers.blocks.common import ModalMeta
 from handlers.blocks.meeting import Ids
 from handlers.directory import Directory
-from handlers.outbound import message_link, tick_now
+from handlers.outbound import message_link, post_once, tick_now
 from handlers.replies import field_errors, guarded, in_view, refresh_modal
 from handlers.visibility import require_visible
 
@@ -34,13 +34,13 @@ _card_locks: defaultdict[int, threading.Lock] = defaultdict(threading.Lock)
 
 def register(app: App) -> None:
     """Wire this feature's listeners."""
-    app.command("/meeting")(guarded(handle_command))
+    app.command("/meeting")(guarded(handle_command, opens_view=True))
     app.view_submission(Ids.MODAL)(guarded(save_meeting))
     app.view_submission(Ids.MINUTES_MODAL)(guarded(save_minutes))
     app.action({"action_id": Ids.INPUT, "block_id": ECHOED_BLOCKS}, matchers=[in_view(Ids.MODAL)])(
         guarded(echo_fields))
-    app.action(Ids.RECORD_MINUTES)(guarded(open_minutes_modal))
-    app.action(Ids.EDIT)(guarded(open_edit_modal))
+    app.action(Ids.RECORD_MINUTES)(guarded(open_minutes_modal, opens_view=True))
+    app.action(Ids.EDIT)(guarded(open_edit_modal, opens_view=True))
     app.action(Ids.ACK)(guarded(acknowledge_by_button))
 
 
@@ -123,8 +123,9 @@ def post_card(client: WebClient, services: Services, directory: Directory, info:
     """Post a new meeting card and remember it; tell the author if the channel refuses."""
     lang, tz = directory.channel_lang(info.channel_id), services.settings.tz
     try:
-        resp = client.chat_postMessage(channel=info.channel_id, text=blocks.card_text(lang, info, tz=tz),
-                                       blocks=blocks.card_blocks(lang, info, tz=tz), unfurl_links=False)
+        resp = post_once(client, ref=f"meeting:{info.id}", channel=info.channel_id,
+                         text=blocks.card_text(lang, info, tz=tz), blocks=blocks.card_blocks(lang, info, tz=tz),
+                         unfurl_links=False)
     except SlackApiError as exc:
         if exc.response.get("error") not in ("not_in_channel", "channel_not_found", "is_archived"):
             raise

@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from datetime import datetime
+from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackRequestError
 
+from bot import inbox
 from bot.errors import DeliveryFailed, NotFound
 from bot.outbox import Deliver, DueWork, Outcome
 from bot.services import Services
@@ -36,6 +38,41 @@ def classify(exc: Exception) -> DeliveryFailed:
                 return DeliveryFailed("ratelimited", permanent=False)
         return DeliveryFailed(error, permanent=error in PERMANENT_ERRORS)
     return DeliveryFailed(f"{type(exc).__name__}: {exc}"[:300], permanent=False)
+
+
+RECORD_EVENT = "coordbot_record"  # the metadata event type a record's message carries
+
+
+def post_once(client: WebClient, *, ref: str, channel: str, **kwargs: Any) -> Mapping[str, Any]:
+    """Post the message that shows a record, once, even when the request that posts it runs again.
+
+    The message carries the record's reference in its metadata. When the request is being tried again (the
+    first try may have posted and then died before remembering the message), the channel's latest
+    messages are searched for it first, and the one found is returned instead of posting a second.
+    """
+    if inbox.rerun():
+        found = find_posted(client, channel, ref)
+        if found is not None:
+            logger.info("found %s already posted in %s (%s)", ref, channel, found["ts"])
+            return found
+    metadata = {"event_type": RECORD_EVENT, "event_payload": {"ref": ref}}
+    resp = client.chat_postMessage(channel=channel, metadata=metadata, **kwargs)
+    return {"channel": str(resp["channel"]), "ts": str(resp["ts"])}
+
+
+def find_posted(client: WebClient, channel: str, ref: str) -> dict[str, str] | None:
+    """The message among the channel's latest 200 that shows this record, if the bot can read them."""
+    try:
+        resp = client.conversations_history(channel=channel, limit=200, include_all_metadata=True)
+    except SlackApiError as exc:
+        logger.warning("could not look for %s in %s (%s): it may be posted twice", ref, channel,
+                       exc.response.get("error"))
+        return None
+    for message in resp.get("messages") or []:
+        metadata = message.get("metadata") or {}
+        if metadata.get("event_type") == RECORD_EVENT and (metadata.get("event_payload") or {}).get("ref") == ref:
+            return {"channel": channel, "ts": str(message["ts"])}
+    return None
 
 
 def message_link(client: WebClient, channel_id: str | None, ts: str | None) -> str | None:

@@ -18,7 +18,7 @@ from slack_sdk.webhook import WebhookClient
 
 from bot.errors import CoordbotError, ValidationFailed
 from bot.text import t
-from handlers import dedupe, handoff
+from handlers import intake
 from handlers.directory import Directory
 
 logger = logging.getLogger(__name__)
@@ -41,18 +41,29 @@ def _user_of(body: dict[str, Any]) -> str | None:
     return found if isinstance(found, str) else None  # a malformed payload may carry anything there
 
 
-def tell(client: WebClient, body: dict[str, Any], text: str) -> None:
-    """Say something to the person behind a request, only to them, on the best surface available."""
+def tell(client: WebClient, body: dict[str, Any], text: str, *,
+         response_urls: str = intake.SLACK_RESPONSE_URLS) -> None:
+    """Say something to the person behind a request, only to them, on the best surface available.
+
+    Only a response URL under `response_urls` (Slack's own) is ever called.
+    """
     user = _user_of(body)
     response_url = body.get("response_url") or next(
-        (r.get("response_url") for r in body.get("response_urls") or [] if r.get("response_url")), None)
+        (r.get("response_url") for r in body.get("response_urls") or []
+         if isinstance(r, dict) and r.get("response_url")), None)
+    if not intake.allowed_url(response_url, response_urls):
+        response_url = None
     try:
         if response_url:
             WebhookClient(response_url, timeout=10).send(text=text, response_type="ephemeral",
                                                          replace_original=False)
             return
-        event = body.get("event") or {}
-        channel = (event.get("item") or {}).get("channel") or event.get("channel")
+        raw_event = body.get("event")
+        event: dict[str, Any] = raw_event if isinstance(raw_event, dict) else {}
+        raw_item = event.get("item")
+        item: dict[str, Any] = raw_item if isinstance(raw_item, dict) else {}
+        channel = item.get("channel") or event.get("channel")
+        channel = channel if isinstance(channel, str) else None
         if channel and user:
             client.chat_postEphemeral(channel=channel, user=user, text=text)
         elif user:
@@ -68,11 +79,7 @@ def handle_error(error: Exception, body: dict[str, Any], response: BoltResponse 
     user = _user_of(body) or ""
     lang = directory.lang_of(user) if directory and user else "en"
     not_acked = response is not None
-    if not_acked:  # refused before anything happened: the same request may come again
-        dedupe.release(context)
     if isinstance(error, ValidationFailed) and body.get("type") == "view_submission" and not_acked:
-
-
         return BoltResponse(status=200, headers={"content-type": ["application/json"]},
                             body=json.dumps({"response_action": "errors", "errors": field_errors(lang, error)}))
     if isinstance(error, CoordbotError):
@@ -89,7 +96,9 @@ def handle_error(error: Exception, body: dict[str, Any], response: BoltResponse 
         text = t(lang, "error.generic", ref=ref)
     if body.get("command") and not_acked:
         return BoltResponse(status=200, body=text)
-    tell(client, body, text)
+    services = context.get("services") if context is not None else None
+    tell(client, body, text, response_urls=services.settings.response_urls if services is not None
+         else intake.SLACK_RESPONSE_URLS)
     return BoltResponse(status=200, body="") if not_acked else None
 
 
@@ -111,38 +120,53 @@ def in_view(callback_id: str) -> Callable[[dict[str, Any]], bool]:
     return matches
 
 
-def guarded(fn: Callable[..., None]) -> Callable[..., None]:
-    """Wrap a listener so an error after its acknowledgment still reaches `handle_error`.
+def retryable(exc: BaseException) -> bool:
+    """Whether a failed row may succeed when tried again (Slack or the database was unreachable, a bug met a
+    passing state), rather than a refusal the person is told about at once."""
+    if isinstance(exc, CoordbotError):
+        return False
+    if isinstance(exc, SlackApiError):
+        status = getattr(exc.response, "status_code", 200)
+        return status >= 500 or status == 429  # an `ok: false` answer is Slack's last word
+    return True
 
-    Bolt runs listeners on a worker thread and returns the HTTP answer as soon as
-    ack() is called; an exception raised later would otherwise only be logged (and
-    can even clear the recorded acknowledgment). Before ack(), the error propagates
-    so Bolt's error path answers the request itself.
 
-    In a serving process with a worker (handlers.handoff), the listener stops at its
-    acknowledgment and the request is handed to the worker, which runs it in full as
-    of the time it arrived.
+def guarded(fn: Callable[..., None], *, opens_view: bool = False) -> Callable[..., None]:
+    """Wrap a listener for the two places it runs.
+
+    In the serving app, the listener runs as far as its `ack()`, which stores the request in the inbox and
+    answers (handlers.intake); `opens_view` marks a listener that opens a modal with the request's
+    `trigger_id`, whose row the serving process runs at once. An error before `ack()` propagates, so that
+    Bolt's error path answers the request itself.
+
+    In a worker (handlers.work), the listener runs in full as of the time the request was received. A
+    refusal is told to the person; an error that may pass is left for the worker to retry the row.
     """
     names = get_arg_names_of_callable(fn)
 
     def listener(request: BoltRequest, response: BoltResponse | None, logger: logging.Logger) -> None:
         kwargs = build_required_kwargs(logger=logger, required_arg_names=list(names), request=request,
                                        response=response, this_func=fn, next_keys_required=False)
-        forwarder: handoff.Handoff | None = request.context.get(handoff.CONTEXT_KEY)
-        if forwarder is not None and "ack" in kwargs:  # events went to the worker before any listener
-            kwargs["ack"] = _answer_then_hand_off(kwargs["ack"], forwarder, request)
-        services = request.context.get("services")
-        at = handoff.received_at(request)
+        context = request.context
+        taking: intake.Intake | None = context.get(intake.CONTEXT_KEY)
+        if taking is not None and "ack" in kwargs:  # events went to the inbox before any listener
+            kwargs["ack"] = intake.store_then_answer(kwargs["ack"], taking, request, urgent=opens_view)
+        services = context.get("services")
+        at = context.get(intake.RECEIVED_KEY)
+        in_worker = context.get(intake.ROW_KEY) is not None
         try:
             with services.as_of(at) if services is not None and at is not None else nullcontext():
                 fn(**kwargs)
-        except handoff.HandedOff:
+        except intake.Stored:
             return
         except Exception as exc:
-            ack = request.context.ack
-            if ack is None or ack.response is None:
+            if in_worker and retryable(exc):
+                context[intake.FAILURE_KEY] = exc  # the worker tries the row again later
+                return
+            ack = context.ack
+            if not in_worker and (ack is None or ack.response is None):
                 raise
-            handle_error(exc, request.body, None, request.context.client, request.context.get("directory"))
+            handle_error(exc, request.body, None, context.client, context.get("directory"), context)
 
     listener.__name__ = fn.__name__
     listener.__qualname__ = fn.__qualname__
@@ -150,14 +174,10 @@ def guarded(fn: Callable[..., None]) -> Callable[..., None]:
     return listener
 
 
-def _answer_then_hand_off(ack: Callable[..., BoltResponse], forwarder: handoff.Handoff,
-                          request: BoltRequest) -> Callable[..., BoltResponse]:
-    """An ack() that answers, hands the request to the worker unless the answer is field errors, and stops."""
-
-    def answer(*args: Any, **kwargs: Any) -> BoltResponse:
-        ack(*args, **kwargs)
-        if not handoff.answers_with_errors(args, kwargs):
-            forwarder.send(request)
-        raise handoff.HandedOff
-
-    return answer
+def tell_parked(client: WebClient, body: dict[str, Any], row_id: int, directory: Directory, error: BaseException,
+                *, response_urls: str = intake.SLACK_RESPONSE_URLS) -> None:
+    """Tell the person a request was given up on after its last try; its row number is the reference."""
+    user = _user_of(body) or ""
+    lang = directory.lang_of(user) if user else "en"
+    logger.error("request %s given up after its last try (coordbot retry %s)", row_id, row_id, exc_info=error)
+    tell(client, body, t(lang, "error.generic", ref=str(row_id)), response_urls=response_urls)

@@ -21,7 +21,7 @@ from handlers.blocks import requirement as blocks
 from handlers.blocks.common import escape, truncate
 from handlers.blocks.requirement import Ids, ModalMeta
 from handlers.directory import Directory
-from handlers.outbound import link_or_channel, message_link
+from handlers.outbound import link_or_channel, message_link, post_once
 from handlers.replies import field_errors, guarded, in_view, refresh_modal
 from handlers.visibility import require_visible
 
@@ -34,14 +34,14 @@ _sheet_locks: defaultdict[int, threading.Lock] = defaultdict(threading.Lock)
 
 def register(app: App) -> None:
     """Wire this feature's listeners."""
-    app.command("/requirement")(guarded(handle_command))
+    app.command("/requirement")(guarded(handle_command, opens_view=True))
     app.view_submission(Ids.MODAL)(guarded(save_sheet))
     app.action({"action_id": Ids.INPUT, "block_id": ECHOED_BLOCKS}, matchers=[in_view(Ids.MODAL)])(
         guarded(echo_dates))
     app.view_submission(Ids.CHANGES_MODAL)(guarded(save_change_request))
     app.action(Ids.CONFIRM)(guarded(sign_by_button))
-    app.action(Ids.REQUEST_CHANGES)(guarded(open_change_request))
-    app.action(Ids.EDIT)(guarded(open_edit_modal))
+    app.action(Ids.REQUEST_CHANGES)(guarded(open_change_request, opens_view=True))
+    app.action(Ids.EDIT)(guarded(open_edit_modal, opens_view=True))
     app.action(Ids.ANSWERED)(guarded(mark_question_answered))
 
 
@@ -129,8 +129,9 @@ def post_sheet(client: WebClient, services: Services, directory: Directory, req:
     """Post a new sheet in its channel and remember the message; tell the author if that fails."""
     lang, tz = directory.channel_lang(req.channel_id), services.settings.tz
     try:
-        resp = client.chat_postMessage(channel=req.channel_id, text=blocks.sheet_text(lang, req, tz=tz),
-                                       blocks=blocks.sheet_blocks(lang, req, tz=tz), unfurl_links=False)
+        resp = post_once(client, ref=f"requirement:{req.id}", channel=req.channel_id,
+                         text=blocks.sheet_text(lang, req, tz=tz), blocks=blocks.sheet_blocks(lang, req, tz=tz),
+                         unfurl_links=False)
     except SlackApiError as exc:
         error = exc.response.get("error")
         if error not in ("not_in_channel", "channel_not_found", "is_archived"):

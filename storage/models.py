@@ -330,10 +330,37 @@ class IncidentTimeline(SQLModel, table=True):
     message_ts: str | None = Field(default=None, max_length=32)
 
 
-class ProcessedEvent(SQLModel, table=True):
-    """An idempotency key of a request already taken on (an event_id, a submitted view), kept for a day."""
+class InboxItem(SQLModel, table=True):
+    """A request Slack delivered and was answered: stored before the answer, worked on by whoever claims it."""
 
-    __tablename__ = "processed_event"
+    __tablename__ = "inbox"
+    __table_args__ = (
+        UniqueConstraint("dedupe_key", name="uq_inbox_dedupe"),
+        Index("ix_inbox_claimable", "state", "next_attempt_at"),
+        Index("ix_inbox_order", "order_key", "state"),
+    )
 
-    key: str = Field(primary_key=True, max_length=200)
-    at: datetime = Field(index=True)
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(default="", max_length=32)
+    kind: str = Field(max_length=80)
+    dedupe_key: str | None = Field(default=None, max_length=200)  # Slack's retries and double clicks share one
+    order_key: str | None = Field(default=None, max_length=120)  # rows about one message run in arrival order
+    payload: str = Field(sa_column=Column(Text, nullable=False))
+    received_at: datetime
+    state: str = Field(default="pending", max_length=16)
+    attempts: int = 0
+    next_attempt_at: datetime
+    lease_until: datetime | None = None
+    claimed_by: str | None = Field(default=None, max_length=64)
+    last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    done_at: datetime | None = None
+
+
+class InboxEffect(SQLModel, table=True):
+    """A record an inbox row created, written in the same transaction: a row run twice creates it once."""
+
+    __tablename__ = "inbox_effect"
+
+    inbox_id: int = Field(primary_key=True)
+    kind: str = Field(primary_key=True, max_length=40)
+    record_id: int

@@ -13,13 +13,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from bot.app import Runtime, build_runtime, create_app, make_client
+from bot.app import Runtime, build_runtime, build_serving, build_worker, make_client
 from bot.config import Settings
-from handlers.http_loop import SlackLoopServer
-from handlers.http_server import SlackHTTPServer
+from handlers.http import Server
+from handlers.work import Worker
 from storage.db import normalize_url
 from tests.fakes.driver import SlackDriver
-from tests.fakes.loopback import LoopbackWorker
 from tests.fakes.slack_api import FakeSlack
 
 SIGNING_SECRET = "test-signing-secret"
@@ -97,6 +96,8 @@ def settings(request: pytest.FixtureRequest, database_url: str, fake: FakeSlack)
         signing_secret=SIGNING_SECRET,
         database_url=database_url,
         slack_api_url=fake.api_url,
+        response_urls=fake.base_url + "/response/",  # the fake's own, in place of https://hooks.slack.com/
+        inbox_poll=0.02,
         tz="Asia/Shanghai",
         lang="en",
         holidays=office.kwargs.get("holidays", "") if office else "",
@@ -119,14 +120,14 @@ class Bot:
     """The running bot and the handles a test needs."""
 
     runtime: Runtime
-    server: SlackHTTPServer | SlackLoopServer
+    server: Server
     slack: SlackDriver
     fake: FakeSlack
     clock: FixedClock
-    worker: LoopbackWorker | None = None  # in "handoff" mode: where the serving app hands its work
+    worker: Worker  # the worker that claims the inbox's rows (the serving process's own in one-process mode)
 
 
-MODES = ["one-process", "handoff"]
+MODES = ["one-process", "workers"]
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -142,7 +143,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         params = getattr(item, "callspec", None)
         p = params.params if params else {}
-        (drop if p.get("bot_mode") == "handoff" and p.get("database_url") == "postgres" else keep).append(item)
+        (drop if p.get("bot_mode") == "workers" and p.get("database_url") == "postgres" else keep).append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
@@ -150,22 +151,21 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.fixture
 def bot_mode() -> str:
-    """How the bot runs: in one process, or handing the work after each answer to a worker (handlers.handoff).
+    """How the bot runs: one process that serves and works, or a server beside a separate worker.
 
-    COORDBOT_TEST_HANDOFF=1 runs every test in the second mode.
+    COORDBOT_TEST_WORKERS=1 runs every test in the second mode.
     """
-    return MODES[1] if os.environ.get("COORDBOT_TEST_HANDOFF") else MODES[0]
+    return MODES[1] if os.environ.get("COORDBOT_TEST_WORKERS") else MODES[0]
 
 
 @pytest.fixture
 def bot(runtime: Runtime, fake: FakeSlack, clock: FixedClock, bot_mode: str) -> Iterator[Bot]:
-    """The real Bolt app served over HTTP on 127.0.0.1, driven by signed requests."""
-    worker = LoopbackWorker(runtime) if bot_mode == "handoff" else None
-    app = create_app(runtime, forwarder=worker)
-    # as `coordbot run` serves: one event loop thread when the work is handed on, else a thread per connection
-    serving = SlackHTTPServer if worker is None else SlackLoopServer
-    server = serving(app, host="127.0.0.1", port=0, health=runtime.healthy)
-    server.start_background()
+    """The real Bolt app served by uvicorn on 127.0.0.1, driven by signed requests, its work done from the inbox."""
+    separate = bot_mode == "workers"
+    serving = build_serving(runtime, claim=not separate)
+    worker = build_worker(runtime).start() if separate else serving.worker
+    server = Server(serving.app, signing_secret=SIGNING_SECRET, host="127.0.0.1", port=0,
+                    health=runtime.healthy).start_background()
     driver = SlackDriver(server.url + "/slack/events", SIGNING_SECRET, fake)
     # As `coordbot run` freezes what start-up built, leave everything this test process holds by now out of
     # the collector's full passes while the bot serves: the process carries every earlier test's objects
@@ -176,6 +176,6 @@ def bot(runtime: Runtime, fake: FakeSlack, clock: FixedClock, bot_mode: str) -> 
     finally:
         gc.unfreeze()
         server.shutdown()
-        server.server_close()
-        if worker is not None:
-            worker.close()
+        serving.worker.stop()
+        if separate:
+            worker.stop()

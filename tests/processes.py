@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,14 +18,24 @@ CLEAN_ENV = {k: v for k, v in os.environ.items()
              if not k.startswith(("SLACK_", "COORDBOT_")) and k not in ("DATABASE_URL", "PORT")}
 
 
-def start_run(db: Path, *, bot_token: str, signing_secret: str, api_url: str) -> tuple[subprocess.Popen[str], str]:
-    """`coordbot run` in HTTP mode (with its worker, by default) on a free port, once healthy; and its URL."""
-    port = free_port()
-    env = {**CLEAN_ENV, "SLACK_BOT_TOKEN": bot_token, "SLACK_SIGNING_SECRET": signing_secret,
-           "SLACK_API_URL": api_url, "DATABASE_URL": f"sqlite:///{db}", "PORT": str(port),
-           "COORDBOT_TZ": "Asia/Shanghai", "COORDBOT_TICK_SECONDS": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "bot", "run", "--host", "127.0.0.1"], env=env, cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+def start_run(db: Path | str, *, bot_token: str, signing_secret: str, api_url: str, args: Sequence[str] = (),
+              env: Mapping[str, str] | None = None, new_session: bool = False,
+              port: int | None = None, output: Any = subprocess.PIPE) -> tuple[subprocess.Popen[str], str]:
+    """`coordbot run` in HTTP mode (with its worker, by default) on a free port, once healthy; and its URL.
+
+    `db` is a SQLite file or a database URL; `new_session` puts the run and its workers in a process group
+    of their own (to kill them all at once); `output` takes its log (an open file for long runs: a pipe
+    nobody reads fills up and stops the process).
+    """
+    port = port or free_port()
+    url = db if isinstance(db, str) else f"sqlite:///{db}"
+    environ = {**CLEAN_ENV, "SLACK_BOT_TOKEN": bot_token, "SLACK_SIGNING_SECRET": signing_secret,
+               "SLACK_API_URL": api_url, "DATABASE_URL": url, "PORT": str(port),
+               "COORDBOT_RESPONSE_URLS": api_url.rsplit("/api/", 1)[0] + "/response/",
+               "COORDBOT_TZ": "Asia/Shanghai", "COORDBOT_TICK_SECONDS": "1", **(env or {})}
+    proc = subprocess.Popen([sys.executable, "-m", "bot", "run", "--host", "127.0.0.1", *args], env=environ,
+                            cwd=ROOT, stdout=output, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=new_session)
     url = f"http://127.0.0.1:{port}"
     wait_healthy(proc, url)
     return proc, url

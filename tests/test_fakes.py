@@ -19,7 +19,7 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.webhook import WebhookClient
 
-from handlers.http_server import SlackHTTPServer
+from handlers.http import Server
 from tests.fakes.driver import SlackDriver, view_state
 from tests.fakes.slack_api import ALICE, BOB, BOT, CAROL, DAVE, GENERAL, FakeSlack
 
@@ -127,13 +127,11 @@ def app(fake: FakeSlack, received: list[dict[str, Any]]) -> App:
 
 @pytest.fixture
 def driver(app: App, fake: FakeSlack) -> Iterator[SlackDriver]:
-    server = SlackHTTPServer(app, host="127.0.0.1", port=0)
-    server.start_background()
+    server = Server(app, signing_secret=SECRET, host="127.0.0.1", port=0).start_background()
     try:
         yield SlackDriver(server.url + "/slack/events", SECRET, fake)
     finally:
         server.shutdown()
-        server.server_close()
 
 
 # ---------------------------------------------------------------------- Web API

@@ -6,9 +6,10 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from bot.config import Settings
+from bot.inbox import Inbox
 from bot.outbox import Outbox
 from bot.services.actions import ActionService
 from bot.services.digests import DigestService
@@ -40,6 +41,7 @@ class Services:
     meetings: MeetingService
     digests: DigestService
     incidents: IncidentService
+    inbox: Inbox
     clock: Callable[[], datetime] = field(default=utc_now)
 
     def now(self) -> datetime:
@@ -92,5 +94,7 @@ class Services:
                                       ack_minutes=settings.incident_ack_minutes,
                                       update_minutes=settings.incident_update_minutes,
                                       backups=settings.incident_escalation),
+            inbox=Inbox(session_scope, lease=timedelta(seconds=settings.inbox_lease),
+                        max_attempts=settings.inbox_attempts),
             clock=clock,
         )

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from bot import outbox
+from bot import inbox, outbox
 from bot.errors import Conflict, NotAllowed, NotFound, ValidationFailed
 from bot.services.incident_text import Severity, Status
 from storage import counters
@@ -250,6 +250,9 @@ class IncidentService:
         """Store an incident with its ID and first timeline entries; plan escalation and update reminders."""
         validate(draft)
         with self._scope() as s:
+            earlier = inbox.created(s, "incident")
+            if earlier is not None:  # this request ran before and declared it: the same incident
+                return self._load(s, self._get(s, earlier))
             year = now.astimezone(self._zone).year
             seq = counters.next_value(s, team_id=team_id, prefix=PREFIX, year=year)
             acked = declarer_id == draft.commander_id
@@ -264,6 +267,7 @@ class IncidentService:
             s.add(row)
             s.flush()
             iid = int(row.id or 0)
+            inbox.note_created(s, "incident", iid)
             for user in dict.fromkeys(draft.responders):
                 if user != draft.commander_id:
                     repo.add_responder(s, iid, user, now)

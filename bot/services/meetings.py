@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from bot import outbox
+from bot import inbox, outbox
 from bot.errors import NotAllowed, NotFound, ValidationFailed
 from bot.services.actions import ActionDraft, ActionInfo, ActionService
 from bot.services.requirements import HistoryItem
@@ -217,6 +217,9 @@ class MeetingService:
         """Store a meeting with its ID, participants and agenda, and schedule its reminders."""
         validate(draft)
         with self._scope() as s:
+            earlier = inbox.created(s, "meeting")
+            if earlier is not None:  # this request ran before and stored the meeting: the same one
+                return self._load(s, self._get(s, earlier))
             year = draft.start.astimezone(self._zone).year if draft.start < now else now.astimezone(self._zone).year
             seq = counters.next_value(s, team_id=team_id, prefix=PREFIX, year=year)
             row = Meeting(team_id=team_id, code=f"{PREFIX}-{year}-{seq:03d}", created_by=creator_id, created_at=now,
@@ -224,6 +227,7 @@ class MeetingService:
             s.add(row)
             s.flush()
             mid = int(row.id or 0)
+            inbox.note_created(s, "meeting", mid)
             repo.set_participants(s, mid, draft.participants)
             repo.set_agenda(s, mid, [(a.topic, a.owner_id, a.minutes) for a in draft.agenda])
             repo.add_history(s, meeting_id=mid, at=now, actor_id=creator_id, action="created", detail="{}")

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from bot import outbox
+from bot import inbox, outbox
 from bot.errors import Conflict, NotAllowed, NotFound, ValidationFailed
 from bot.workhours import WorkCalendar
 from storage import counters
@@ -263,6 +263,9 @@ class RequirementService:
         """Store a new sheet with its ID, questions, first revision and reminders."""
         validate(draft, now)
         with self._scope() as s:
+            earlier = inbox.created(s, "requirement")
+            if earlier is not None:  # this request ran before and stored the sheet: the same one
+                return self._load(s, self._get(s, earlier))
             year = now.astimezone(self._zone).year
             seq = counters.next_value(s, team_id=team_id, prefix=PREFIX, year=year)
             req = Requirement(
@@ -272,6 +275,7 @@ class RequirementService:
             s.add(req)
             s.flush()
             rid = int(req.id or 0)
+            inbox.note_created(s, "requirement", rid)
             self._write_questions(s, rid, draft, now, previous=())
             repo.add_revision(s, requirement_id=rid, revision=1, content=_snapshot(draft), by=author_id, at=now)
             repo.add_history(s, requirement_id=rid, at=now, actor_id=author_id, action="created",

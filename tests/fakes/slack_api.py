@@ -89,6 +89,7 @@ class _Fault:
     retry_after: int | None
     delay: float
     remaining: int
+    late: float = 0.0
 
 
 @dataclass
@@ -293,19 +294,20 @@ class FakeSlack:
     # ------------------------------------------------------------------ fault injection
 
     def fail(self, method: str, *, status: int = 200, error: str | None = None,
-             retry_after: int | None = None, delay: float = 0.0, times: int = 1) -> None:
+             retry_after: int | None = None, delay: float = 0.0, times: int = 1, late: float = 0.0) -> None:
         """Make the next ``times`` calls of ``method`` fail or slow down.
 
         ``status=429`` answers ``ratelimited`` with a Retry-After header (default 1 second),
         ``status>=500`` a server error, ``error="..."`` an ``ok: false`` answer, and a bare
-        ``delay`` only waits before answering normally.
+        ``delay`` only waits before answering normally; ``late`` does the call's work at once (a message is
+        posted) and waits that long before answering.
         """
-        if status == 200 and error is None and delay <= 0:
-            raise ValueError("fail() needs a status, an error or a delay")
+        if status == 200 and error is None and delay <= 0 and late <= 0:
+            raise ValueError("fail() needs a status, an error, a delay or a late answer")
         if status == 429 and retry_after is None:
             retry_after = 1
         with self._lock:
-            self._faults.setdefault(method, []).append(_Fault(status, error, retry_after, delay, times))
+            self._faults.setdefault(method, []).append(_Fault(status, error, retry_after, delay, times, late))
 
     def set_delay(self, seconds: float) -> None:
         """Wait this long before answering every request."""
@@ -565,6 +567,8 @@ class FakeSlack:
         except Exception as exc:
             return self._finish(call, _Answer(500, {"ok": False, "error": "fatal_error",
                                                     "detail": f"{type(exc).__name__}: {exc}"}))
+        if fault is not None and fault.late > 0:
+            time.sleep(fault.late)
         return self._finish(call, _Answer(200, body))
 
     def _finish(self, call: Call, answer: _Answer) -> _Answer:
@@ -1030,7 +1034,9 @@ class FakeSlack:
         found = _in_window(top, params)
         found.sort(key=lambda m: _ts_key(m["ts"]), reverse=True)  # newest first, like Slack
         limit = int(params.get("limit") or 100)
-        shown = [{k: v for k, v in copy.deepcopy(m).items() if k != "channel"} for m in found[:limit]]
+        # like Slack, message metadata only for include_all_metadata=true
+        hidden = {"channel"} if _truthy(params.get("include_all_metadata")) else {"channel", "metadata"}
+        shown = [{k: v for k, v in copy.deepcopy(m).items() if k not in hidden} for m in found[:limit]]
         return {"messages": shown, "has_more": len(found) > limit, "pin_count": 0,
                 "response_metadata": {"next_cursor": ""}}
 

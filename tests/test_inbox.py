@@ -1,0 +1,186 @@
+"""The inbox's claims: each row to one worker at a time, leases that run out, retries with backoff, parking,
+order per message; and workers stopped for a while catching up in order."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from datetime import timedelta
+
+from click.testing import CliRunner
+from sqlalchemy import select
+from sqlmodel import col
+
+from bot.app import Runtime, build_serving, build_worker
+from bot.cli import main
+from bot.inbox import Inbox
+from handlers.http import Server
+from handlers.intake import order_key, request_key
+from storage.models import HistoryEntry, InboxItem
+from tests.conftest import SIGNING_SECRET, Bot, FixedClock
+from tests.fakes.driver import SlackDriver
+from tests.fakes.slack_api import ALICE, BOB, GENERAL, FakeSlack
+from tests.helpers import create_sheet, record, wait_until
+
+
+def put(inbox: Inbox, n: int, *, order: str | None = None, key: str | None = None) -> list[int]:
+    from datetime import UTC, datetime
+
+    ids = []
+    for i in range(n):
+        row_id = inbox.put(team_id="T1", kind="test", dedupe_key=f"{key}:{i}" if key else None, order_key=order,
+                           payload="{}", received_at=datetime.now(UTC))
+        assert row_id is not None
+        ids.append(row_id)
+    return ids
+
+
+def fresh(runtime: Runtime, **kwargs: object) -> Inbox:
+    return Inbox(runtime.services.session_scope, **kwargs)  # type: ignore[arg-type]
+
+
+def test_concurrent_workers_take_each_row_exactly_once(runtime: Runtime) -> None:
+    inbox = fresh(runtime)
+    ids = put(inbox, 300)
+    taken: list[int] = []
+    lock = threading.Lock()
+
+    def work(name: str) -> None:
+        mine = fresh(runtime)  # its own claims, as another process would make them
+        while True:
+            rows = mine.claim(name, 7)
+            if not rows:
+                return
+            for row in rows:
+                assert mine.done(name, row.id)
+            with lock:
+                taken.extend(row.id for row in rows)
+
+    threads = [threading.Thread(target=work, args=(f"w{i}",)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert Counter(taken) == Counter(ids)  # every row, none twice
+
+
+def test_a_duplicate_key_is_stored_once(runtime: Runtime) -> None:
+    from datetime import UTC, datetime
+
+    inbox = fresh(runtime)
+    first = inbox.put(team_id="T1", kind="x", dedupe_key="event:Ev1", order_key=None, payload="{}",
+                      received_at=datetime.now(UTC))
+    again = inbox.put(team_id="T1", kind="x", dedupe_key="event:Ev1", order_key=None, payload="{}",
+                      received_at=datetime.now(UTC))
+    assert first is not None and again is None
+
+
+def test_a_row_whose_worker_died_is_taken_again_when_its_lease_runs_out(runtime: Runtime) -> None:
+    short = fresh(runtime, lease=timedelta(seconds=0.3))
+    (row_id,) = put(short, 1)
+    assert [r.id for r in short.claim("dead", 5)] == [row_id]
+    assert short.claim("alive", 5) == []  # held
+    time.sleep(0.4)
+    (again,) = short.claim("alive", 5)
+    assert again.id == row_id and again.attempts == 2
+    assert not short.done("dead", row_id)  # the dead worker's late word counts for nothing
+    assert short.done("alive", row_id)
+
+
+def test_a_failing_row_is_retried_with_growing_delays_then_parked_and_retried_by_hand(runtime: Runtime) -> None:
+    inbox = fresh(runtime, max_attempts=3, first_delay=timedelta(seconds=0.2))
+    (row_id,) = put(inbox, 1)
+    (row,) = inbox.claim("w", 1)
+    assert not inbox.failed("w", row, "SlackApiError: ratelimited")
+    assert inbox.claim("w", 1) == []  # not before its delay
+    time.sleep(0.25)
+    (row,) = inbox.claim("w", 1)
+    assert not inbox.failed("w", row, "OperationalError: database is locked")
+    time.sleep(0.25)
+    assert inbox.claim("w", 1) == []  # the second delay is four times the first
+    time.sleep(0.65)
+    (row,) = inbox.claim("w", 1)
+    assert row.attempts == 3
+    assert inbox.failed("w", row, "KeyError: 'view'")  # parked
+    time.sleep(1.0)
+    assert inbox.claim("w", 1) == []
+    status = inbox.status()
+    assert status.parked == [(row_id, "test", 3, "KeyError: 'view'")]
+    assert status.counts == {("test", "parked"): 1}
+
+    env = {"DATABASE_URL": runtime.settings.database_url}
+    result = CliRunner().invoke(main, ["status"], env=env)
+    assert f"parked #{row_id} test after 3 tries: KeyError: 'view'  (coordbot retry {row_id})" in result.output
+    result = CliRunner().invoke(main, ["retry", str(row_id)], env=env)
+    assert result.exit_code == 0 and f"request {row_id} is back in line" in result.output
+    result = CliRunner().invoke(main, ["retry", str(row_id)], env=env)
+    assert result.exit_code == 1 and "is not parked" in result.output
+    (row,) = inbox.claim("w", 1)
+    assert row.id == row_id and inbox.done("w", row_id)
+
+
+def test_rows_about_one_message_run_in_the_order_they_arrived(runtime: Runtime) -> None:
+    inbox = fresh(runtime)
+    first, second, third = put(inbox, 3, order="msg:C1:1.0")
+    (other,) = put(inbox, 1, order="msg:C1:2.0")
+    claimed = inbox.claim("a", 10)
+    assert [r.id for r in claimed] == [first, other]  # the later rows of the first message wait
+    assert inbox.claim("b", 10) == []
+    inbox.done("a", first)
+    assert [r.id for r in inbox.claim("b", 10)] == [second]
+    inbox.done("b", second)
+    assert [r.id for r in inbox.claim("b", 10)] == [third]
+
+
+def test_reactions_and_buttons_are_ordered_by_their_message_and_keyed_by_delivery() -> None:
+    reaction = {"type": "event_callback", "event_id": "Ev9",
+                "event": {"type": "reaction_added", "item": {"type": "message", "channel": "C1", "ts": "1.5"}}}
+    click = {"type": "block_actions", "user": {"id": "U1"}, "container": {"channel_id": "C1", "message_ts": "1.5"},
+             "actions": [{"action_id": "req_confirm", "action_ts": "9.9"}]}
+    assert order_key(reaction) == order_key(click) == "msg:C1:1.5"
+    assert request_key(reaction) == "event:Ev9"
+    assert request_key(click) == "action:U1:req_confirm:9.9"
+    assert order_key({"type": "view_submission", "view": {"id": "V1"}}) is None
+
+
+def test_a_worker_stopped_for_ten_minutes_catches_up_in_order_as_of_each_arrival(
+        runtime: Runtime, fake: FakeSlack, clock: FixedClock) -> None:
+    serving = build_serving(runtime, claim=False)  # no worker claims: only forms open at once
+    server = Server(serving.app, signing_secret=SIGNING_SECRET, host="127.0.0.1", port=0,
+                    health=runtime.healthy).start_background()
+    worker = build_worker(runtime).start()
+    bot = Bot(runtime, server, SlackDriver(server.url + "/slack/events", SIGNING_SECRET, fake), fake, clock, worker)
+    try:
+        sheets = [create_sheet(bot) for _ in range(3)]
+        worker.stop()
+        arrived = clock()
+        for message in sheets:  # ✅, withdrawn, ✅ again by the receiver; then the requester
+            ts = message["ts"]
+            for user, removed in ((BOB, False), (BOB, True), (BOB, False), (ALICE, False)):
+                assert bot.slack.react("white_check_mark", channel=GENERAL, ts=ts, user=user,
+                                       removed=removed).status == 200
+                clock.advance(timedelta(seconds=1))
+        clock.advance(timedelta(minutes=10))
+        with runtime.services.session_scope() as s:
+            waiting = s.scalars(select(InboxItem).where(col(InboxItem.state) == "pending")).all()
+        assert len(waiting) == 12
+        later = build_worker(runtime).start()
+        try:
+            for n in (1, 2, 3):
+                req = wait_until(lambda n=n: (r := record(bot, f"RW-2026-00{n}")).status == "confirmed" and r,
+                                 what=f"RW-2026-00{n} confirmed")
+                with runtime.services.session_scope() as s:
+                    entries = s.execute(select(col(HistoryEntry.action), col(HistoryEntry.at))
+                                        .where(col(HistoryEntry.subject_id) == req.id)
+                                        .order_by(col(HistoryEntry.id))).all()
+                actions = [a for a, _ in entries]
+                assert actions[-5:] == ["signed", "withdrawn", "signed", "signed", "confirmed"], actions
+                times = [at for _, at in entries[-5:]]
+                # as of the time each arrived, not when the worker got to it ten minutes later
+                assert all(at.replace(tzinfo=arrived.tzinfo) < arrived + timedelta(minutes=1) for at in times)
+        finally:
+            later.stop()
+    finally:
+        server.shutdown()
+        serving.worker.stop()

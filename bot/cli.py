@@ -101,7 +101,9 @@ def main() -> None:
 @click.option("--host", default="0.0.0.0", show_default=True, help="HTTP bind address.")
 @click.option("--workers", type=click.IntRange(0, MAX_WORKERS), default=None,
               help="Worker processes beside the server (default $COORDBOT_WORKERS or 1); 0: all in this process.")
-def run(no_scheduler: bool, port: int | None, host: str, workers: int | None) -> None:
+@click.option("--serve-only", is_flag=True,
+              help="Only answer (and open forms): `coordbot work` on this or other hosts does the rest.")
+def run(no_scheduler: bool, port: int | None, host: str, workers: int | None, serve_only: bool) -> None:
     """Start the bot: Socket Mode with SLACK_APP_TOKEN, otherwise HTTP on $PORT.
 
     This process answers Slack, storing each request in the inbox before it answers; the worker
@@ -120,7 +122,7 @@ def run(no_scheduler: bool, port: int | None, host: str, workers: int | None) ->
     from bot.processes import WorkerProcesses, worker_command
     from bot.scheduler import start_heartbeat
 
-    count = settings.workers if workers is None else workers
+    count = 0 if serve_only else settings.workers if workers is None else workers
     runtime = build_runtime(settings)
     procs = None
     if count:
@@ -128,9 +130,10 @@ def run(no_scheduler: bool, port: int | None, host: str, workers: int | None) ->
         procs = WorkerProcesses(worker_command(scheduler=not no_scheduler), count).start()
     dates.warm_up()  # dateparser loads its language data here, not in the first request
     _load_directory(runtime)
-    serving = build_serving(runtime, claim=not count)
+    serving = build_serving(runtime, claim=not count and not serve_only)
     _freeze_startup_objects()
-    scheduler = None if no_scheduler or count else start_heartbeat(runtime.tick, settings.tick_seconds)
+    ticks = not (no_scheduler or count or serve_only)  # workers tick; so does a server that works itself
+    scheduler = start_heartbeat(runtime.tick, settings.tick_seconds) if ticks else None
     try:
         if settings.socket_mode:
             from slack_bolt.adapter.socket_mode import SocketModeHandler

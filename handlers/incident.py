@@ -13,6 +13,7 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot import inbox
 from bot.errors import NotAllowed, NotFound, ValidationFailed
 from bot.people import find_people
 from bot.services import Services
@@ -34,7 +35,7 @@ from handlers.blocks import meeting as meeting_blocks
 from handlers.blocks.common import ModalMeta, escape, mention, section, truncate
 from handlers.blocks.incident import STATUS_ACTION, Ids
 from handlers.directory import Directory
-from handlers.outbound import message_link
+from handlers.outbound import message_link, post_once
 from handlers.replies import field_errors, guarded
 from handlers.visibility import listed_with_source, require_visible
 
@@ -131,9 +132,14 @@ def declare_incident(ack: Ack, body: dict[str, Any], client: WebClient, services
     team = (body.get("team") or {}).get("id") or body["user"].get("team_id", "")
     info = services.incidents.declare(team_id=team, declarer_id=user, draft=draft, origin_channel=meta.origin_channel,
                                       now=services.now())
-    info = open_channel(client, services, directory, info, declarer=user)
-    info = announce(client, services, directory, info, declarer=user)
-    info = post_summary(client, services, directory, info)
+    # a second run of this request (its worker died) picks up where the first left off
+    again = inbox.rerun()
+    if not (again and info.channel_id):
+        info = open_channel(client, services, directory, info, declarer=user)
+    if not (again and info.announce_ts):
+        info = announce(client, services, directory, info, declarer=user)
+    if not (again and info.summary_ts):
+        info = post_summary(client, services, directory, info)
     if info.acknowledged_at is None:
         ask_commander(client, services, directory, info)
 
@@ -186,9 +192,9 @@ def post_summary(client: WebClient, services: Services, directory: Directory, in
     if not channel:
         return info
     lang, tz, now = directory.channel_lang(channel), services.settings.tz, services.now()
-    resp = client.chat_postMessage(channel=channel, thread_ts=None if info.channel_id else info.announce_ts,
-                                   text=blocks.summary_text(lang, info),
-                                   blocks=blocks.summary_blocks(lang, info, tz=tz, now=now), unfurl_links=False)
+    resp = post_once(client, ref=f"incident-summary:{info.id}", channel=channel,
+                     thread_ts=None if info.channel_id else info.announce_ts, text=blocks.summary_text(lang, info),
+                     blocks=blocks.summary_blocks(lang, info, tz=tz, now=now), unfurl_links=False)
     ts = str(resp["ts"])
     if info.channel_id:
         try:
@@ -206,9 +212,9 @@ def announce(client: WebClient, services: Services, directory: Directory, info: 
         return info
     lang, tz = directory.channel_lang(target), services.settings.tz
     try:
-        resp = client.chat_postMessage(channel=target, text=blocks.announcement_text(lang, info),
-                                       blocks=blocks.announcement_blocks(lang, info, tz=tz, now=services.now()),
-                                       unfurl_links=False)
+        resp = post_once(client, ref=f"incident:{info.id}", channel=target, text=blocks.announcement_text(lang, info),
+                         blocks=blocks.announcement_blocks(lang, info, tz=tz, now=services.now()),
+                         unfurl_links=False)
     except SlackApiError as exc:
         if exc.response.get("error") not in ("not_in_channel", "channel_not_found", "is_archived"):
             raise

@@ -184,3 +184,46 @@ def test_a_worker_stopped_for_ten_minutes_catches_up_in_order_as_of_each_arrival
     finally:
         server.shutdown()
         serving.worker.stop()
+
+
+def test_socket_mode_requests_take_the_same_inbox(runtime: Runtime, fake: FakeSlack) -> None:
+    """Socket Mode's adapter dispatches each envelope's payload as a `socket_mode` request and sends back the
+    answer: that answer, too, leaves only after the request is stored."""
+    from slack_bolt import BoltRequest
+
+    serving = build_serving(runtime, claim=False)
+    worker = build_worker(runtime)
+    try:
+        event = {"type": "event_callback", "team_id": "T0001", "event_id": "EvSOCKET1", "api_app_id": "A0001",
+                 "event": {"type": "app_home_opened", "user": ALICE, "channel": f"D{ALICE}", "tab": "home"}}
+        response = serving.app.dispatch(BoltRequest(body=event, mode="socket_mode"))
+        assert response.status == 200
+        with runtime.services.session_scope() as s:
+            (row,) = s.scalars(select(InboxItem)).all()
+            assert (row.kind, row.state, row.dedupe_key) == ("event:app_home_opened", "pending", "event:EvSOCKET1")
+        again = serving.app.dispatch(BoltRequest(body=event, mode="socket_mode"))  # redelivered
+        assert again.status == 200
+        assert worker.drain() == 1
+        assert fake.wait_for("views.publish")[-1].params["user_id"] == ALICE
+    finally:
+        serving.worker.stop()
+
+
+def test_a_request_that_fails_for_a_passing_reason_is_tried_again_and_creates_its_record_once(bot: Bot) -> None:
+    from storage.models import Requirement
+
+    from tests.helpers import SHEET_VALUES, open_modal
+
+    view = open_modal(bot)
+    bot.fake.fail("chat.postMessage", status=500, times=2)  # Slack is down for the first try and its retry
+    reply = bot.slack.submit_view({**SHEET_VALUES, "goal": "Tried twice"}, view=view)
+    assert reply.status == 200 and reply.json() is None
+    posted = wait_until(lambda: [c for c in bot.fake.calls("chat.postMessage") if c.error is None],
+                        timeout=10, what="the sheet posted on the second try")
+    assert len(posted) == 1
+    row = wait_until(lambda: record(bot).message_ts and record(bot), what="the sheet linked")
+    assert row.message_ts == posted[0].response["ts"]
+    with bot.runtime.services.session_scope() as s:
+        assert len(s.scalars(select(Requirement)).all()) == 1
+        (item,) = s.scalars(select(InboxItem).where(col(InboxItem.kind) == "view:requirement_modal")).all()
+        assert (item.state, item.attempts) == ("done", 2)

@@ -1,20 +1,33 @@
-"""Acknowledgment latency at 16 concurrent clients: coordbot (`coordbot run`, HTTP mode) beside a bare Bolt app.
+"""What a user of coordbot feels: how soon Slack gets its answer, how soon the work shows, and what a burst does.
 
-Three kinds of process: the fake Slack Web API (bench.servers fake), the app under test (`coordbot run` on a
-temporary SQLite file, or bench.servers bare), and this one, whose client threads post signed requests built
-by tests/fakes/driver.py and time each HTTP answer. Each client thread either keeps one HTTP/1.1 connection
-(KeepAliveDriver) or, like the driver's urllib, opens a new one per request.
+Three kinds of process: the fake Slack Web API (`python -m bench.servers fake`), the app under test, and this one,
+whose client threads post signed requests built by tests/fakes/driver.py and time each HTTP answer. The app
+under test is `coordbot run` (HTTP mode, its default worker process, SQLite in a temporary directory) or a bare
+Bolt app whose listeners only call `ack()`, served by the same server and adapter (`handlers.http.Server`:
+uvicorn, h11, Bolt's ASGI adapter); see bench/servers.py. Nothing is pinned to a CPU and no process runs at a
+lowered priority: every process shares the machine's CPUs, as they come.
 
-`coordbot run` is measured as configured by default (a serving process that verifies, validates and
-acknowledges, and a worker process for the work after the acknowledgment) and, with persistent connections,
-also with COORDBOT_WORKERS=0 (everything in one process). The work after the acknowledgment (views.open,
-chat.postMessage, chat.update to the fake) is timed too, per request: the fake records when each Web API call
-arrived (time.time(), in its process), and the client records when it sent the request (time.time(), here);
-the two are matched by what identifies the request in the call (trigger_id, a mark in the sheet, the message ts).
+Requests are sent at a fixed arrival rate (open loop): request i has its planned send time start + i / rate,
+whatever the answers, and its time counts from that planned time, so a request waiting for a free client thread
+counts that wait too. Each client thread keeps one HTTP/1.1 connection. The requests are built and encoded
+before a batch starts; only signing and sending happen in it.
 
-Two ways of sending: a closed loop (each client thread sends its next request as soon as the previous one is
-answered: the apps run at saturation) and a fixed arrival rate (each request has a planned send time, whatever
-the answers; its latency counts from that planned time, so waiting for a free client counts too).
+The work after an answer is timed per request as well: the fake records when each Web API call arrived
+(time.time(), in its process) and the client when it sent each request (time.time(), here), and the two are
+matched by what names the request in the call (the trigger_id, a mark in the sheet, the message ts).
+
+coordbot is driven through these phases, on one database:
+
+1. one kind at a time (commands, then submissions of the modals they opened, then reactions on the sheets
+   those posted), at the fixed rate: the CPU time each process spent over the batch and until its work was
+   done, divided by the batch's size; these batches also warm the app up and stock the modals and sheets the
+   mix needs;
+2. the mix of the three kinds at the fixed rate: acknowledgments and work done;
+3. a burst at twice the rate the app was estimated to work off (from phase 1's worker CPU time per request),
+   with the inbox counted and the serving process's memory read while it lasts, then the time to work the
+   backlog off.
+
+The bare app then gets the very same mix (the same bodies, signed anew), after a warm-up.
 """
 
 from __future__ import annotations
@@ -27,8 +40,8 @@ import json
 import logging
 import math
 import os
+import random
 import signal
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -44,31 +57,37 @@ from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urlsplit
 
-from bench.common import ROOT, ChildProcess, Cpus, child_processes, free_port, percentile, proc_memory
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.pool import NullPool
+
+from bench.common import ROOT, ChildProcess, child_processes, cpu_seconds, free_port, percentile, proc_memory
 from bench.servers import BOT_TOKEN, MARK, SIGNING_SECRET
 from handlers.blocks.requirement import Ids as RequirementIds
-from handlers.http_server import SlackHTTPServer
+from storage.db import normalize_url
 from tests.fakes.driver import Reply, SlackDriver
 from tests.fakes.slack_api import ALICE, BOB, GENERAL, FakeSlack
 
 logger = logging.getLogger(__name__)
 
-CLIENTS = 16
 KINDS = ("/requirement", "view_submission", "reaction_added")
+RATE = 50.0  # requests per second, all kinds together
+CLIENTS = 16  # client threads, each with one persistent connection
+OVERLOAD_FACTOR = 2.0  # the burst: this many times the rate the app works off
+OVERLOAD_CAP = 3000  # requests in a burst, at most
 REQUESTER = ALICE  # opens and submits every sheet; BOB, the receiving owner, signs by reaction
 START_TIMEOUT = 90.0
-DRAIN_TIMEOUT = 180.0  # the work may lag far behind the acknowledgments when a worker process does it
-WIDE_BACKLOG = 128
-OPEN_RATE = 50.0  # requests per second of one kind, in the fixed-arrival-rate runs
+DRAIN_TIMEOUT = 180.0  # how long the work after the answers may take to finish, at most
+IDLE_SECONDS = 3.0  # how long the app's CPU time is read while it has nothing to do
+SAMPLE_EVERY = 0.2  # seconds between readings of the inbox and memory during a burst
 CHILD_GRACE = 10.0  # seconds the app's other processes get to exit after the serving process has
+MIX_SEED = 7
 
-DEFAULT_LABEL = "coordbot (serving process + worker)"
-ONE_PROCESS_LABEL = "coordbot, one process (COORDBOT_WORKERS=0)"
+COORDBOT_LABEL = "coordbot"
 BARE_LABEL = "bare Bolt"
 BARE_SYNC_LABEL = "bare Bolt, process_before_response=True"
-BARE_LOOP_LABEL = "bare Bolt, process_before_response=True, one event loop thread"
 
-# the Web API call that completes the work after each kind's acknowledgment, and what in it names the request
+# the Web API call that shows each kind's effect, and what in it names the request
 EFFECTS: dict[str, tuple[str, str, str]] = {
     "/requirement": ("views.open", "trigger_id", "`views.open` carrying the command's trigger_id"),
     "view_submission": ("chat.postMessage", "mark",
@@ -78,8 +97,6 @@ EFFECTS: dict[str, tuple[str, str, str]] = {
 # how long Slack honours a trigger_id: the fake's own default lifetime (the benchmark's fake lifts it)
 TRIGGER_LIFETIME = float(inspect.signature(FakeSlack.__init__).parameters["trigger_ttl"].default)
 _marks = itertools.count(1)
-
-Send = Callable[[], tuple[Reply, str | None]]  # sends one request; returns the answer and the request's key
 
 
 def sheet_values(today: date) -> dict[str, Any]:
@@ -96,101 +113,151 @@ def sheet_values(today: date) -> dict[str, Any]:
     }
 
 
-@dataclass
-class Sample:
-    """One request answered 200: what names it, and when (wall clock, time.time()) it was sent and answered."""
-
-    key: str | None
-    sent: float  # with a fixed arrival rate: when it was planned to be sent
-    answered: float
+# -- what is sent, and what came back -------------------------------------------------------------------------
 
 
-@dataclass
-class Timing:
-    """The answers to one kind of request, and when the work after them reached the Slack API."""
+@dataclass(frozen=True)
+class Request:
+    """One request, built and encoded ahead: its kind, its body, and what names it in the call showing its effect."""
 
     kind: str
-    elapsed: list[float] = field(default_factory=list)
-    statuses: dict[int, int] = field(default_factory=dict)
-    failures: Counter[str] = field(default_factory=Counter)
-    wall: float = 0.0
+    body: str
+    content_type: str
+    key: str | None
+
+
+@dataclass
+class Sample:
+    """One request sent: its answer, and (wall clock, time.time()) when it was planned, answered, and its effect."""
+
+    kind: str
+    key: str | None
+    status: int  # 0: no answer (the connection failed)
+    sent: float  # the planned send time
+    answered: float
+    failure: str | None = None
+    effect: float | None = None  # when the call showing its effect reached the fake Slack API
+
+    @property
+    def ack(self) -> float:
+        """Seconds from the planned send time to the answer."""
+        return self.answered - self.sent
+
+    @property
+    def work(self) -> float | None:
+        """Seconds from the planned send time to the call showing the effect (None: not found)."""
+        return None if self.effect is None else self.effect - self.sent
+
+
+@dataclass
+class Batch:
+    """The requests of one batch sent at a fixed rate, and what each process spent on them."""
+
+    name: str
+    rate: float
     samples: list[Sample] = field(default_factory=list)
-    effects: list[float] = field(default_factory=list)  # seconds from sending to the call, in the order sent
-    effect_call: str = ""  # which call was matched; empty when the app does no work after acknowledging
-    unmatched: int = 0  # requests answered 200 whose call was not found
-    last_ack: float = math.nan  # wall clock of the batch's last acknowledgment
-    last_effect: float = math.nan  # wall clock of the batch's last matched call
+    wall: float = 0.0  # seconds from the first planned send to the last answer
+    cpu: dict[str, float] = field(default_factory=dict)  # process label -> CPU seconds, batch start to work done
+    cpu_window: float = 0.0  # seconds over which `cpu` was read
+    drained: float = math.nan  # seconds from the last planned send until every request's work was done
 
-    @property
-    def mean(self) -> float:
-        """Mean answer time, seconds."""
-        return sum(self.elapsed) / len(self.elapsed) if self.elapsed else math.nan
+    def of(self, kind: str | None = None) -> list[Sample]:
+        """The samples of one kind (all with None)."""
+        return [s for s in self.samples if kind is None or s.kind == kind]
 
-    @property
-    def effect_p50(self) -> float:
-        """Median time from sending to the call that completes the work, seconds."""
-        return percentile(self.effects, 50)
+    def acks(self, kind: str | None = None) -> list[float]:
+        """Answer times of the requests answered 200, seconds."""
+        return [s.ack for s in self.of(kind) if s.status == 200]
 
-    @property
-    def effect_p99(self) -> float:
-        """99th percentile of the same, seconds."""
-        return percentile(self.effects, 99)
+    def ack_p(self, pct: float, kind: str | None = None) -> float:
+        """A percentile of the answer times, seconds."""
+        return percentile(self.acks(kind), pct)
 
-    @property
-    def effect_max(self) -> float:
-        """The slowest work, seconds."""
-        return max(self.effects) if self.effects else math.nan
+    def works(self, kind: str | None = None) -> list[float]:
+        """Work-done times of the requests whose effect was found, seconds."""
+        return [w for s in self.of(kind) if s.status == 200 and (w := s.work) is not None]
 
-    @property
-    def effect_tail(self) -> float:
-        """Seconds from the batch's last acknowledgment to its last completed work."""
-        return self.last_effect - self.last_ack
+    def work_p(self, pct: float, kind: str | None = None) -> float:
+        """A percentile of the work-done times, seconds."""
+        return percentile(self.works(kind), pct)
 
-    def effect_quarters(self) -> tuple[float, float]:
-        """Median effect latency of the first and of the last quarter of the requests, in the order sent."""
-        quarter = len(self.effects) // 4
-        if not quarter:
-            return math.nan, math.nan
-        return percentile(self.effects[:quarter], 50), percentile(self.effects[-quarter:], 50)
+    def unmatched(self, kind: str | None = None) -> int:
+        """Requests answered 200 whose effect was not found."""
+        return sum(1 for s in self.of(kind) if s.status == 200 and s.effect is None)
 
-    def late(self, limit: float) -> int:
-        """How many calls came later than `limit` seconds after their request."""
-        return sum(1 for e in self.effects if e > limit)
+    def late(self, limit: float, kind: str | None = None) -> int:
+        """Requests whose effect came more than `limit` seconds after them."""
+        return sum(1 for w in self.works(kind) if w > limit)
 
-    @property
-    def ok(self) -> int:
+    def ok(self, kind: str | None = None) -> int:
         """Requests answered 200."""
-        return self.statuses.get(200, 0)
+        return sum(1 for s in self.of(kind) if s.status == 200)
+
+    def statuses(self) -> Counter[str]:
+        """How the requests were answered: status codes, or the connection error."""
+        return Counter(s.failure or str(s.status) for s in self.samples)
 
     @property
-    def p50(self) -> float:
-        """Median answer time, seconds."""
-        return percentile(self.elapsed, 50)
+    def achieved(self) -> float:
+        """Requests answered per second over the batch."""
+        return len(self.samples) / self.wall if self.wall else math.nan
 
-    @property
-    def p99(self) -> float:
-        """99th percentile answer time, seconds."""
-        return percentile(self.elapsed, 99)
-
-    @property
-    def worst(self) -> float:
-        """Slowest answer, seconds."""
-        return max(self.elapsed) if self.elapsed else float("nan")
-
-    @property
-    def rate(self) -> float:
-        """Requests per second over the batch."""
-        return len(self.elapsed) / self.wall if self.wall else float("nan")
+    def cpu_per_request(self, label: str | None = None) -> float:
+        """CPU seconds per request of one process (all with None)."""
+        spent = sum(v for k, v in self.cpu.items() if label is None or k == label)
+        return spent / len(self.samples) if self.samples else math.nan
 
 
 @dataclass
 class OtherProcess:
-    """One of the app's processes beside the serving one (a worker, or a helper of multiprocessing)."""
+    """One of the app's processes beside the serving one (a worker)."""
 
     pid: int
-    priority: str  # "nice N", or SCHED_IDLE
+    priority: str  # "nice N", or a scheduling policy such as SCHED_IDLE
     command: str
     memory: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class Reading:
+    """The inbox and the app's memory at one moment of a burst."""
+
+    at: float  # seconds after the burst's first planned send
+    states: dict[str, int]
+    backlog_bytes: int  # payload bytes of the rows not done yet
+    serving_rss: int  # KiB
+    worker_rss: int  # KiB, every worker process together
+
+    @property
+    def backlog(self) -> int:
+        """Rows stored and not done yet."""
+        return self.states.get("pending", 0) + self.states.get("running", 0)
+
+
+@dataclass
+class Overload:
+    """The burst: its rate against the estimated and the measured rate the app works off, and what it did."""
+
+    batch: Batch
+    estimated: float  # requests/s the app was estimated to work off (phase 1's worker CPU time)
+    seconds: float  # how long the burst was planned to last
+    readings: list[Reading] = field(default_factory=list)
+    memory_before: dict[str, int] = field(default_factory=dict)  # serving process
+    memory_after: dict[str, int] = field(default_factory=dict)
+    worker_before: int = 0  # KiB RSS of the workers
+    worker_after: int = 0
+    done_at: float = math.nan  # seconds after the first planned send when the backlog was gone
+    capped: str = ""  # why the burst holds fewer requests than rate × seconds
+
+    @property
+    def measured(self) -> float:
+        """Requests/s the app worked off while the burst's backlog lasted: every request, over the time to do them."""
+        return len(self.batch.samples) / self.done_at if self.done_at else math.nan
+
+    @property
+    def peak(self) -> Reading | None:
+        """The reading with the most rows waiting."""
+        return max(self.readings, key=lambda r: r.backlog, default=None)
 
 
 @dataclass
@@ -198,34 +265,43 @@ class AppRun:
     """One app's figures."""
 
     name: str
-    timings: dict[str, Timing] = field(default_factory=dict)
+    mix: Batch | None = None
+    warmup: Batch | None = None
+    by_kind: dict[str, Batch] = field(default_factory=dict)  # phase 1 (coordbot only)
+    overload: Overload | None = None
+    idle_cpu: dict[str, float] = field(default_factory=dict)  # CPU seconds per second, idle
     idle_memory: dict[str, int] = field(default_factory=dict)
     loaded_memory: dict[str, int] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
-    env: dict[str, str] = field(default_factory=dict)  # settings given beyond the common ones
     others_idle: list[OtherProcess] = field(default_factory=list)
     others_loaded: list[OtherProcess] = field(default_factory=list)
+    answered: int = 0  # requests answered 200 over the whole run
+    stored: dict[str, int] = field(default_factory=dict)  # inbox rows by state, read after the app stopped
+    stored_kinds: dict[str, int] = field(default_factory=dict)  # inbox rows by kind
     api_calls: dict[str, int] = field(default_factory=dict)  # Web API calls it made, by method
     api_failed: dict[str, int] = field(default_factory=dict)
     validation_errors: int = 0  # Block Kit the fake refused
     validation_examples: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def stored_rows(self) -> int:
+        """Inbox rows, whatever their state."""
+        return sum(self.stored.values())
 
 
 @dataclass
 class LatencyResult:
-    """The apps of one part, and how they were driven."""
+    """The apps, and how they were driven."""
 
-    coordbot: AppRun  # as configured by default: serving process + worker
+    coordbot: AppRun
     bare: AppRun
-    requests: int
-    warmup: int
-    keep_alive: bool = False
-    bare_wide: AppRun | None = None  # bare Bolt with a listen backlog of WIDE_BACKLOG
-    coordbot_one: AppRun | None = None  # COORDBOT_WORKERS=0
-    bare_sync: AppRun | None = None  # bare Bolt with process_before_response=True
-    bare_loop: AppRun | None = None  # the same, served by SlackLoopServer as coordbot's serving process is
-    rate: float | None = None  # None: closed loop; else requests per second of each kind, at fixed times
-    cpus: str = ""  # where the load and the app ran (Cpus.describe)
+    bare_sync: AppRun | None
+    rate: float
+    per_kind: int  # requests of each kind in the mix
+    batch_sizes: dict[str, int] = field(default_factory=dict)  # phase 1
+
+
+# -- the fake Slack API in its own process ----------------------------------------------------------------------
 
 
 class FakeProcess:
@@ -237,6 +313,11 @@ class FakeProcess:
         self._lock = threading.Lock()
         hello = self._read()
         self.api_url, self.base_url = str(hello["api_url"]), str(hello["base_url"])
+
+    @property
+    def pid(self) -> int:
+        """Its process id."""
+        return self._proc.pid
 
     def _read(self) -> Any:
         assert self._proc.stdout is not None
@@ -261,6 +342,14 @@ class FakeProcess:
         """Every call of a method: when it arrived (`at`, the fake's time.time()) and what names its request."""
         return list(self.ask(f"calltimes {method}"))
 
+    def modals(self) -> list[dict[str, Any]]:
+        """The sheet modals the bot opened, oldest first."""
+        return list(self.ask(f"modals {RequirementIds.MODAL}"))
+
+    def sheets(self) -> list[str]:
+        """The ts of the sheets the bot posted in the channel, oldest first."""
+        return [str(ts) for ts in self.ask(f"sheets {GENERAL}")]
+
     def stop(self) -> None:
         """Ask it to quit, then make sure it has."""
         with contextlib.suppress(BrokenPipeError, RuntimeError, ValueError):
@@ -273,48 +362,112 @@ class FakeProcess:
 
 
 class RemoteFake(FakeSlack):
-    """What the driver needs of the fake, on this side: trigger_ids issued by the fake process."""
+    """What the driver needs of the fake, on this side: trigger_ids and response URLs issued by the fake process."""
 
     def __init__(self, remote: FakeProcess) -> None:
         super().__init__(bot_token=BOT_TOKEN)
         self._remote = remote
-        self._pool: dict[str, deque[str]] = {}
+        self._pools: dict[tuple[str, str], deque[str]] = {}
         self._pool_lock = threading.Lock()
-        self._issued = threading.local()
+        self.last_trigger: str | None = None
 
-    def reserve(self, user: str, count: int) -> None:
-        """Fetch trigger_ids ahead, so that no request waits for the fake's control channel."""
+    def _take(self, what: str, user: str, channel: str = GENERAL) -> str:
         with self._pool_lock:
-            pool = self._pool.setdefault(user, deque())
-            if len(pool) < count:
-                pool.extend(self._remote.ask(f"triggers {count - len(pool)} {user}"))
+            pool = self._pools.setdefault((what, user), deque())
+            if not pool:
+                command = f"triggers 500 {user}" if what == "trigger" else f"responses 500 {user} {channel}"
+                pool.extend(self._remote.ask(command))
+            return pool.popleft()
 
     def new_trigger_id(self, *, user: str | None = None, view_id: str | None = None) -> str:
         """A trigger_id the fake process will accept once."""
-        who = user or ALICE
-        with self._pool_lock:
-            pool = self._pool.setdefault(who, deque())
-            if not pool:
-                pool.extend(self._remote.ask(f"triggers 200 {who}"))
-            issued = pool.popleft()
-        self._issued.value = issued
-        return issued
-
-    def last_trigger_id(self) -> str | None:
-        """The trigger_id most recently issued on this thread."""
-        return getattr(self._issued, "value", None)
+        self.last_trigger = self._take("trigger", user or ALICE)
+        return self.last_trigger
 
     def new_response_url(self, *, channel: str | None = None, message_ts: str | None = None,
                          user: str | None = None) -> str:
-        """A response_url on the fake process (none of the timed requests answers through it)."""
-        return f"{self._remote.base_url}/response/0"
+        """A response_url the fake process answers."""
+        return self._take("response", user or ALICE, channel or GENERAL)
+
+
+class Builder(SlackDriver):
+    """Builds the driver's requests without sending them."""
+
+    def __init__(self, fake: FakeProcess) -> None:
+        self.remote = RemoteFake(fake)
+        super().__init__("http://unused/slack/events", SIGNING_SECRET, self.remote)
+        self._built: tuple[str, str] | None = None
+        self.values = sheet_values(date.today())
+
+    def post(self, body: str, content_type: str, *, timestamp: int | None = None,
+             signature: str | None = None, retry_num: int | None = None,
+             retry_reason: str = "http_timeout") -> Reply:
+        """Keep the body instead of sending it."""
+        self._built = (body, content_type)
+        return Reply(200, "", {}, 0.0)
+
+    def _request(self, kind: str, key: str | None) -> Request:
+        assert self._built is not None
+        body, content_type = self._built
+        self._built = None
+        return Request(kind, body, content_type, key)
+
+    def command(self) -> Request:
+        """/requirement with no text: coordbot answers, then opens the sheet's modal (named by trigger_id)."""
+        self.slash("/requirement", "", user=REQUESTER, channel=GENERAL)
+        return self._request("/requirement", self.remote.last_trigger)
+
+    def submission(self, view: dict[str, Any]) -> Request:
+        """A modal submitted with valid values; the goal carries a mark of its own, which the posted sheet shows."""
+        mark = f"{MARK}{next(_marks)}"
+        self.submit_view({**self.values, "goal": f"{self.values['goal']} ({mark})"}, user=REQUESTER, view=view)
+        return self._request("view_submission", mark)
+
+    def reaction(self, ts: str) -> Request:
+        """✅ by the receiving owner on a posted sheet: coordbot signs it and updates the message."""
+        self.react("white_check_mark", channel=GENERAL, ts=ts, user=BOB)
+        return self._request("reaction_added", ts)
+
+
+class Stock:
+    """The modals opened and the sheets posted that no request has used yet."""
+
+    def __init__(self, fake: FakeProcess) -> None:
+        self.fake = fake
+        self._used_views: set[str] = set()
+        self._used_sheets: set[str] = set()
+
+    def modals(self, n: int) -> list[dict[str, Any]]:
+        """Up to n opened modals nobody submitted yet, oldest first."""
+        found = [v for v in self.fake.modals() if v.get("id") not in self._used_views][:n]
+        self._used_views.update(str(v.get("id")) for v in found)
+        return found
+
+    def sheets(self, n: int) -> list[str]:
+        """Up to n posted sheets nobody reacted to yet, oldest first."""
+        found = [ts for ts in self.fake.sheets() if ts not in self._used_sheets][:n]
+        self._used_sheets.update(found)
+        return found
+
+
+def mix(builder: Builder, stock: Stock, per_kind: int, seed: int = MIX_SEED) -> list[Request]:
+    """`per_kind` requests of each kind (fewer submissions or reactions when fewer modals or sheets are in stock),
+    shuffled with a fixed seed."""
+    requests = [builder.command() for _ in range(per_kind)]
+    requests += [builder.submission(view) for view in stock.modals(per_kind)]
+    requests += [builder.reaction(ts) for ts in stock.sheets(per_kind)]
+    random.Random(seed).shuffle(requests)
+    return requests
+
+
+# -- sending ----------------------------------------------------------------------------------------------------
 
 
 class KeepAliveDriver(SlackDriver):
     """The driver over one persistent HTTP/1.1 connection per client thread (no connect per request)."""
 
-    def __init__(self, endpoint_url: str, signing_secret: str, fake: FakeSlack, *, timeout: float) -> None:
-        super().__init__(endpoint_url, signing_secret, fake, timeout=timeout)
+    def __init__(self, endpoint_url: str, *, timeout: float) -> None:
+        super().__init__(endpoint_url, SIGNING_SECRET, FakeSlack(bot_token=BOT_TOKEN), timeout=timeout)
         parts = urlsplit(endpoint_url)
         self._host, self._port, self._path = parts.hostname or "127.0.0.1", parts.port or 80, parts.path
         self._local = threading.local()
@@ -348,6 +501,130 @@ class KeepAliveDriver(SlackDriver):
         raise AssertionError("unreachable")
 
 
+def paced(pool: ThreadPoolExecutor, driver: SlackDriver, name: str, requests: Sequence[Request],
+          rate: float) -> Batch:
+    """Send request i at its planned time, start + i / rate, from whichever client thread is free.
+
+    A request's time runs from its planned send time to its answer: when every client is still waiting for an
+    answer, the next request waits for a client, and that wait is part of its time.
+    """
+    batch = Batch(name, rate)
+    lock = threading.Lock()
+    order = itertools.count()
+    start = time.perf_counter() + 0.05
+    wall_offset = time.time() - time.perf_counter()
+
+    def client() -> None:
+        while True:
+            with lock:
+                i = next(order)
+            if i >= len(requests):
+                return
+            request = requests[i]
+            planned = start + i / rate
+            pause = planned - time.perf_counter()
+            if pause > 0:
+                time.sleep(pause)
+            status, failure = 0, None
+            try:
+                status = driver.post(request.body, request.content_type).status
+            except (OSError, http.client.HTTPException) as exc:
+                failure = type(exc).__name__
+            done = time.perf_counter()
+            with lock:
+                batch.samples.append(Sample(request.kind, request.key, status, planned + wall_offset,
+                                            done + wall_offset, failure))
+
+    futures = [pool.submit(client) for _ in range(CLIENTS)]
+    for future in futures:
+        future.result()
+    batch.wall = time.perf_counter() - start
+    batch.samples.sort(key=lambda s: s.sent)
+    return batch
+
+
+def attach_effects(batch: Batch, fake: FakeProcess) -> None:
+    """Match each request answered 200 to the Web API call that shows its effect; record when that came."""
+    for kind in KINDS:
+        method, name, _ = EFFECTS[kind]
+        arrivals: dict[str, list[float]] = {}
+        for call in fake.call_times(method):
+            key = call.get(name)
+            if not call.get("ok") or key is None or (method == "chat.postMessage" and call.get("thread_ts")):
+                continue
+            arrivals.setdefault(str(key), []).append(float(call["at"]))
+        for sample in batch.of(kind):
+            if sample.status == 200:
+                # the first such call after the request was sent (a sheet is updated once per reaction here)
+                sample.effect = min((a for a in arrivals.get(sample.key or "", []) if a >= sample.sent), default=None)
+
+
+# -- the app's processes ---------------------------------------------------------------------------------------
+
+
+class AppProcess:
+    """An app under test: its serving process, its other processes, their CPU time and memory."""
+
+    def __init__(self, proc: subprocess.Popen[Any], url: str, inbox: InboxReader | None = None) -> None:
+        self.proc, self.url, self.inbox = proc, url, inbox
+        self.seen: dict[int, ChildProcess] = {}
+
+    def workers(self) -> list[ChildProcess]:
+        """The app's processes beside the serving one (remembered for the cleanup)."""
+        found = child_processes(self.proc.pid)
+        for child in found:
+            self.seen.setdefault(child.pid, child)
+        return found
+
+    def cpu(self) -> dict[str, float]:
+        """CPU seconds so far: the serving process, and every other process of the app together."""
+        found = {"serving": cpu_seconds(self.proc.pid)}
+        others = 0.0
+        for child in self.workers():
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                others += cpu_seconds(child.pid)
+        if self.seen and self.proc.pid:
+            found["worker"] = others
+        return found
+
+    def others(self) -> list[OtherProcess]:
+        """The app's other processes with their memory."""
+        found = []
+        for child in self.workers():
+            with contextlib.suppress(OSError):
+                found.append(OtherProcess(child.pid, child.priority, child.command, proc_memory(child.pid)))
+        return found
+
+    def worker_rss(self) -> int:
+        """KiB resident in the app's other processes together."""
+        total = 0
+        for child in self.workers():
+            with contextlib.suppress(OSError):
+                total += proc_memory(child.pid).get("VmRSS", 0)
+        return total
+
+    def stop(self, notes: list[str] | None = None) -> None:
+        """Stop the app; then make sure its other processes (seen while it ran) have gone too."""
+        with contextlib.suppress(OSError):
+            self.workers()
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=40)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        deadline = time.monotonic() + CHILD_GRACE
+        while any(o.alive() for o in self.seen.values()) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        for other in self.seen.values():
+            if other.alive():
+                if notes is not None:
+                    notes.append(f"process {other.pid} (`{other.command[:60]}`) was still running "
+                                 f"{CHILD_GRACE:.0f} s after the serving process had stopped; the benchmark ended it")
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(other.pid, signal.SIGKILL)
+
+
 def _wait_healthy(url: str, proc: subprocess.Popen[Any], timeout: float = START_TIMEOUT) -> None:
     deadline = time.monotonic() + timeout
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -364,309 +641,155 @@ def _wait_healthy(url: str, proc: subprocess.Popen[Any], timeout: float = START_
     raise RuntimeError(f"{url} not healthy after {timeout:.0f} s")
 
 
-def _stop(proc: subprocess.Popen[Any], others: Sequence[ChildProcess] = (), notes: list[str] | None = None) -> None:
-    """Stop the app; then make sure its other processes (seen while it ran) have gone too."""
-    proc.terminate()
+def _idle_cpu(app: AppProcess) -> dict[str, float]:
+    """CPU seconds per second each of the app's processes spends with no request to answer."""
+    before, started = app.cpu(), time.monotonic()
+    time.sleep(IDLE_SECONDS)
+    after, seconds = app.cpu(), time.monotonic() - started
+    return {k: (after[k] - before.get(k, 0.0)) / seconds for k in after}
+
+
+# -- the inbox, read beside the app -------------------------------------------------------------------------------
+
+
+class InboxReader:
+    """Reads coordbot's inbox table beside the running app (plain reads: on SQLite they take no write lock)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = create_engine(normalize_url(url), poolclass=NullPool)
+
+    def states(self) -> tuple[dict[str, int], int]:
+        """Rows by state, and the payload bytes of those not done yet."""
+        with self.engine.connect() as conn:
+            states = {str(s): int(n) for s, n in conn.execute(text("SELECT state, count(*) FROM inbox GROUP BY state"))}
+            waiting = conn.execute(text("SELECT coalesce(sum(length(payload)), 0) FROM inbox "
+                                        "WHERE state IN ('pending', 'running')")).scalar()
+        return states, int(waiting or 0)
+
+    def backlog(self) -> int:
+        """Rows stored and not done yet."""
+        states, _ = self.states()
+        return states.get("pending", 0) + states.get("running", 0)
+
+    def kinds(self) -> dict[str, int]:
+        """Rows by kind."""
+        with self.engine.connect() as conn:
+            return {str(k): int(n) for k, n in conn.execute(text("SELECT kind, count(*) FROM inbox GROUP BY kind"))}
+
+    def wait_done(self, notes: list[str], what: str) -> float:
+        """Wait until every stored request's work is done (no row pending or running); when that was (time.time())."""
+        deadline = time.monotonic() + DRAIN_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.backlog() == 0:
+                return time.time()
+            time.sleep(0.05)
+        notes.append(f"{what}: {self.backlog()} requests still not done after {DRAIN_TIMEOUT:.0f} s")
+        return math.nan
+
+    def close(self) -> None:
+        """Let the connections go."""
+        self.engine.dispose()
+
+
+# -- coordbot -------------------------------------------------------------------------------------------------------
+
+
+def _start_coordbot(fake: FakeProcess, database: str, log: IO[str]) -> AppProcess:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("SLACK_", "COORDBOT_")) and k not in ("DATABASE_URL", "PORT")}
+    env.update({"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_API_URL": fake.api_url,
+                "DATABASE_URL": database, "PORT": str(port), "COORDBOT_TZ": "Asia/Shanghai",
+                "COORDBOT_RESPONSE_URLS": fake.base_url + "/response/"})
+    proc = subprocess.Popen([sys.executable, "-m", "bot", "run", "--host", "127.0.0.1"], cwd=ROOT, env=env,
+                            stdout=log, stderr=log)
+    app = AppProcess(proc, f"http://127.0.0.1:{port}", InboxReader(database))
     try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-    deadline = time.monotonic() + CHILD_GRACE
-    while any(o.alive() for o in others) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    for other in others:
-        if other.alive():
-            if notes is not None:
-                notes.append(f"process {other.pid} (`{other.command[:60]}`) was still running {CHILD_GRACE:.0f} s "
-                             "after the serving process had stopped; the benchmark ended it")
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(other.pid, signal.SIGKILL)
+        _wait_healthy(app.url, proc)
+    except BaseException:
+        app.stop()
+        raise
+    return app
 
 
-def _record(timing: Timing, lock: threading.Lock, outcome: tuple[int, float | None, str | None, Sample | None]) -> None:
-    status, elapsed, failure, sample = outcome
-    with lock:
-        timing.statuses[status] = timing.statuses.get(status, 0) + 1
-        if failure:
-            timing.failures[failure] += 1
-        if elapsed is not None and status == 200:
-            timing.elapsed.append(elapsed)
-            if sample is not None:
-                timing.samples.append(sample)
+class Timed:
+    """Sends batches to one app and reads its CPU time until their work is done."""
 
-
-def hammer(pool: ThreadPoolExecutor, name: str, requests: Sequence[Send]) -> Timing:
-    """Send the requests from the pool's client threads at once (each sends its next as soon as answered)."""
-    timing = Timing(name)
-    lock = threading.Lock()
-
-    def one(send: Send) -> None:
-        try:
-            reply, key = send()
-        except (OSError, http.client.HTTPException) as exc:  # counted as a failure, not a time
-            _record(timing, lock, (0, None, type(exc).__name__, None))
-            return
-        answered = time.time()
-        _record(timing, lock, (reply.status, reply.elapsed, None, Sample(key, answered - reply.elapsed, answered)))
-
-    started = time.perf_counter()
-    list(pool.map(one, requests))
-    timing.wall = time.perf_counter() - started
-    return timing
-
-
-def paced(pool: ThreadPoolExecutor, name: str, requests: Sequence[Send], rate: float) -> Timing:
-    """Send request i at its planned time, start + i / rate, from whichever client thread is free.
-
-    A request's time runs from its planned send time to its answer: when every client is still waiting for an
-    answer, the next request waits for a client, and that wait is part of its time.
-    """
-    timing = Timing(name)
-    lock = threading.Lock()
-    order = itertools.count()
-    start = time.perf_counter() + 0.05
-    wall_offset = time.time() - time.perf_counter()
-
-    def client() -> None:
-        while True:
-            with lock:
-                i = next(order)
-            if i >= len(requests):
-                return
-            planned = start + i / rate
-            pause = planned - time.perf_counter()
-            if pause > 0:
-                time.sleep(pause)
-            try:
-                reply, key = requests[i]()
-            except (OSError, http.client.HTTPException) as exc:
-                _record(timing, lock, (0, None, type(exc).__name__, None))
-                continue
-            done = time.perf_counter()
-            _record(timing, lock, (reply.status, done - planned, None,
-                                   Sample(key, planned + wall_offset, done + wall_offset)))
-
-    futures = [pool.submit(client) for _ in range(CLIENTS)]
-    for future in futures:
-        future.result()
-    timing.wall = time.perf_counter() - start
-    return timing
-
-
-def attach_effects(timing: Timing, fake: FakeProcess) -> None:
-    """Match each acknowledged request to the Web API call that completes its work; record when that came."""
-    method, name, described = EFFECTS[timing.kind]
-    timing.effect_call = described
-    arrivals: dict[str, list[float]] = {}
-    for call in fake.call_times(method):
-        key = call.get(name)
-        if not call.get("ok") or key is None or (method == "chat.postMessage" and call.get("thread_ts")):
-            continue
-        arrivals.setdefault(str(key), []).append(float(call["at"]))
-    effects: list[float] = []
-    for sample in sorted(timing.samples, key=lambda s: s.sent):
-        # the first such call after the request was sent (a sheet's ts is updated once per reaction here)
-        at = min((a for a in arrivals.get(sample.key or "", []) if a >= sample.sent), default=None)
-        if at is None:
-            timing.unmatched += 1
-            continue
-        effects.append(at - sample.sent)
-        timing.last_effect = at if math.isnan(timing.last_effect) else max(timing.last_effect, at)
-    timing.effects = effects
-    if timing.samples:
-        timing.last_ack = max(s.answered for s in timing.samples)
-
-
-def _wait_for(what: str, probe: Callable[[], int], target: int, notes: list[str]) -> None:
-    """Let the work after the acknowledgments finish before the next batch is timed."""
-    deadline = time.monotonic() + DRAIN_TIMEOUT
-    seen = probe()
-    while seen < target and time.monotonic() < deadline:
-        time.sleep(0.1)
-        seen = probe()
-    if seen < target:
-        notes.append(f"only {seen} of {target} {what} after {DRAIN_TIMEOUT:.0f} s")
-
-
-def _attached(db: Path) -> int:
-    with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30) as conn:
-        return int(conn.execute("SELECT count(*) FROM requirement WHERE message_ts IS NOT NULL").fetchone()[0])
-
-
-class Batches:
-    """The three timed batches against one app, each after a warm-up batch, from one pool of client threads.
-
-    With `rate` the requests are sent at that fixed rate (see `paced`), else in a closed loop (see `hammer`).
-    """
-
-    def __init__(self, driver: SlackDriver, n: int, warmup: int, rate: float | None = None) -> None:
-        self.driver, self.n, self.warmup, self.rate = driver, n, warmup, rate
-        self.values = sheet_values(date.today())
+    def __init__(self, app: AppProcess, fake: FakeProcess, run: AppRun) -> None:
+        self.app, self.fake, self.run = app, fake, run
+        self.driver = KeepAliveDriver(app.url + "/slack/events", timeout=30.0)
         self.pool = ThreadPoolExecutor(max_workers=CLIENTS, thread_name_prefix="client")
 
     def close(self) -> None:
         """Let the client threads go."""
         self.pool.shutdown()
 
-    def _send(self, name: str, requests: Sequence[Send]) -> Timing:
-        if self.rate is None:
-            return hammer(self.pool, name, requests)
-        return paced(self.pool, name, requests, self.rate)
+    def send(self, name: str, requests: Sequence[Request], rate: float, *, work: bool = True,
+             during: Callable[[], None] | None = None) -> Batch:
+        """Send at `rate`; with `work`, wait until the work is done, then match the effects.
 
-    def run(self, kind: str, requests: list[Send], drain: Callable[[int], None]) -> Timing:
-        """Warm up with the first requests, let their work finish, time the rest, let theirs finish."""
-        warm = self._send("warm-up", requests[: self.warmup])
-        drain(warm.ok)
-        timed = self._send(kind, requests[self.warmup:])
-        drain(warm.ok + timed.ok)
-        return timed
-
-    def _reserve(self, count: int) -> None:
-        if isinstance(self.driver.fake, RemoteFake):
-            self.driver.fake.reserve(REQUESTER, count)
-
-    def _prepared(self, make: Callable[[], Reply]) -> Callable[[], Reply]:
-        """Build and encode one request now; when it is timed, only signing and sending are left.
-
-        Building a request (a submission's view is about 12 KB of JSON to encode) takes a client thread's
-        interpreter for a while; done during the timed batch, it would delay other client threads reading
-        their answers, and the sooner an app answers, the more of its answers would wait so.
+        CPU time is read from just before the first request to the moment the work is done (or the last answer).
         """
-        seen: list[tuple[str, str, dict[str, Any]]] = []
-
-        def capture(body: str, content_type: str, **kwargs: Any) -> Reply:
-            seen.append((body, content_type, kwargs))
-            return Reply(200, "", {}, 0.0)
-
-        self.driver.post = capture  # type: ignore[method-assign]
-        try:
-            make()
-        finally:
-            del self.driver.post
-        body, content_type, kwargs = seen[-1]
-        return lambda: self.driver.post(body, content_type, **kwargs)
-
-    def slashes(self) -> list[Send]:
-        """/requirement with no text: the bot acknowledges, then opens the sheet's modal (named by trigger_id)."""
-        fake = self.driver.fake
-
-        def send() -> Send:
-            post = self._prepared(lambda: self.driver.slash("/requirement", "", user=REQUESTER, channel=GENERAL))
-            trigger = fake.last_trigger_id() if isinstance(fake, RemoteFake) else None
-            return lambda: (post(), trigger)
-
-        self._reserve(self.warmup + self.n)
-        return [send() for _ in range(self.warmup + self.n)]
-
-    def submissions(self, modals: list[dict[str, Any]]) -> list[Send]:
-        """Each opened modal submitted once with valid values (the bot validates, acknowledges, then posts).
-
-        Each submission's goal ends with a mark of its own, which the posted sheet then shows.
-        """
-        def send(view: dict[str, Any]) -> Send:
-            mark = f"{MARK}{next(_marks)}"
-            values = {**self.values, "goal": f"{self.values['goal']} ({mark})"}
-            post = self._prepared(lambda: self.driver.submit_view(values, user=REQUESTER, view=view))
-            return lambda: (post(), mark)
-
-        chosen = modals[: self.warmup + self.n]
-        self._reserve(len(chosen))
-        return [send(v) for v in chosen]
-
-    def reactions(self, sheets: list[str]) -> list[Send]:
-        """✅ by the receiving owner on each posted sheet (the bot acknowledges, then signs and updates it)."""
-        def send(ts: str) -> Send:
-            post = self._prepared(lambda: self.driver.react("white_check_mark", channel=GENERAL, ts=ts, user=BOB))
-            return lambda: (post(), ts)
-
-        return [send(ts) for ts in sheets[: self.warmup + self.n]]
+        cpu_before, started = self.app.cpu(), time.monotonic()
+        batch = paced(self.pool, self.driver, name, requests, rate)
+        if during is not None:
+            during()
+        self.run.answered += batch.ok()
+        if work and self.app.inbox is not None:
+            done = self.app.inbox.wait_done(self.run.notes, name)
+            last = max((s.sent for s in batch.samples), default=math.nan)
+            batch.drained = done - last
+        cpu_after = self.app.cpu()
+        batch.cpu = {k: v - cpu_before.get(k, 0.0) for k, v in cpu_after.items()}
+        batch.cpu_window = time.monotonic() - started
+        if work:
+            attach_effects(batch, self.fake)
+        return batch
 
 
-def _driver(url: str, fake: FakeProcess, keep_alive: bool) -> SlackDriver:
-    endpoint = url + "/slack/events"
-    if keep_alive:
-        return KeepAliveDriver(endpoint, SIGNING_SECRET, RemoteFake(fake), timeout=30.0)
-    return SlackDriver(endpoint, SIGNING_SECRET, RemoteFake(fake), timeout=30.0)
+def sizes(per_kind: int, sample: int) -> dict[str, int]:
+    """Phase 1's batch sizes: commands to open every modal later submitted, submissions to post every sheet
+    later reacted to, and `sample` reactions; leaving `per_kind` modals and sheets for the mix."""
+    return {"reaction_added": sample, "view_submission": per_kind + sample, "/requirement": 2 * per_kind + sample}
 
 
-def _modals(fake: FakeProcess) -> list[dict[str, Any]]:
-    """The sheet modals the bot opened, oldest first."""
-    return list(fake.ask(f"modals {RequirementIds.MODAL}"))
-
-
-def _sheets(fake: FakeProcess) -> list[str]:
-    """The ts of the sheets the bot posted in the channel, oldest first."""
-    return [str(ts) for ts in fake.ask(f"sheets {GENERAL}")]
-
-
-def _others(pid: int, seen: dict[int, ChildProcess]) -> list[OtherProcess]:
-    """The app's processes beside the serving one, with their memory; remembered in `seen` for the cleanup."""
-    found = []
-    for child in child_processes(pid):
-        seen.setdefault(child.pid, child)
-        with contextlib.suppress(OSError):
-            found.append(OtherProcess(child.pid, child.priority, child.command, proc_memory(child.pid)))
-    return found
-
-
-def _delta(after: dict[str, int], before: dict[str, int]) -> dict[str, int]:
-    return {k: v - before.get(k, 0) for k, v in after.items() if v - before.get(k, 0)}
-
-
-def run_coordbot(fake: FakeProcess, tmp: Path, n: int, warmup: int, log: IO[str], *, keep_alive: bool,
-                 rate: float | None = None, label: str = DEFAULT_LABEL, settings: dict[str, str] | None = None,
-                 cpus: Cpus | None = None) -> tuple[AppRun, list[dict[str, Any]], list[str]]:
-    """Start `coordbot run` against the fake; time the three kinds and their work; return the modals and sheets.
-
-    `settings` are environment variables beyond the common ones (none: the defaults).
-    """
-    run = AppRun(label, env=dict(settings or {}))
-    tag = "-".join(("keepalive" if keep_alive else "connect", "rate" if rate else "loop", *(settings or {}).values(),
-                    "split" if cpus and cpus.is_split else "shared"))
-    db = tmp / f"latency-{tag}.db"
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "COORDBOT_", "DATABASE_URL"))}
-    env.update({"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_API_URL": fake.api_url,
-                "DATABASE_URL": f"sqlite:///{db}", "PORT": str(port), "COORDBOT_TZ": "Asia/Shanghai"})
-    env.update(settings or {})
-    proc = subprocess.Popen([sys.executable, "-m", "bot", "run", "--host", "127.0.0.1"], cwd=ROOT, env=env,
-                            stdout=log, stderr=log, preexec_fn=(cpus or Cpus()).app_preexec())
-    url = f"http://127.0.0.1:{port}"
-    batches = Batches(_driver(url, fake, keep_alive), n, warmup, rate)
-    seen: dict[int, ChildProcess] = {}
+def run_coordbot(fake: FakeProcess, database: str, log: IO[str], *, per_kind: int, sample: int,
+                 overload_seconds: float, label: str = COORDBOT_LABEL) -> tuple[AppRun, list[Request]]:
+    """coordbot on a fresh database through its three phases; its figures, and the mix it was sent."""
+    run = AppRun(label)
+    app = _start_coordbot(fake, database, log)
+    assert app.inbox is not None
+    timed = Timed(app, fake, run)
+    builder, stock = Builder(fake), Stock(fake)
+    requests: list[Request] = []
     try:
-        _wait_healthy(url, proc)
         time.sleep(2.0)  # settle: the first scheduler beat, the member directory, the worker
-        run.idle_memory = proc_memory(proc.pid)
-        run.others_idle = _others(proc.pid, seen)
+        run.idle_memory = proc_memory(app.proc.pid)
+        run.others_idle = app.others()
+        run.idle_cpu = _idle_cpu(app)
         before = fake.ask("counts")
 
-        # the fake may already hold an earlier app's modals and sheets: this run's come after them
-        opened, modals_before, sheets_before = fake.calls("views.open"), len(_modals(fake)), set(_sheets(fake))
-        run.timings["/requirement"] = batches.run(
-            "/requirement", batches.slashes(),
-            lambda k: _wait_for("modals opened", lambda: fake.calls("views.open") - opened, k, run.notes))
-        modals = _modals(fake)[modals_before:]
-        if len(modals) < warmup + n:
-            run.notes.append(f"{len(modals)} modals opened for {warmup + n} commands; as many submissions follow")
+        wanted = sizes(per_kind, sample)
+        logger.info("   phase 1: one kind at a time (%s)", ", ".join(f"{n} {k}" for k, n in wanted.items()))
+        run.by_kind["/requirement"] = timed.send(
+            "/requirement", [builder.command() for _ in range(wanted["/requirement"])], RATE)
+        run.by_kind["view_submission"] = timed.send(
+            "view_submission", [builder.submission(v) for v in stock.modals(wanted["view_submission"])], RATE)
+        run.by_kind["reaction_added"] = timed.send(
+            "reaction_added", [builder.reaction(ts) for ts in stock.sheets(wanted["reaction_added"])], RATE)
 
-        attached = _attached(db)
-        run.timings["view_submission"] = batches.run(
-            "view_submission", batches.submissions(modals),
-            lambda k: _wait_for("sheets posted", lambda: _attached(db) - attached, k, run.notes))
-        sheets = [ts for ts in _sheets(fake) if ts not in sheets_before]
-        if len(sheets) < len(modals):
-            run.notes.append(f"{len(sheets)} sheets posted for {len(modals)} submissions; as many reactions follow")
+        logger.info("   phase 2: the mix, %d of each kind at %g requests/s", per_kind, RATE)
+        requests = mix(builder, stock, per_kind)
+        run.mix = timed.send("mix", requests, RATE)
 
-        updated = fake.calls("chat.update")
-        run.timings["reaction_added"] = batches.run(
-            "reaction_added", batches.reactions(sheets),
-            lambda k: _wait_for("sheets updated", lambda: fake.calls("chat.update") - updated, k, run.notes))
-        for timing in run.timings.values():
-            attach_effects(timing, fake)
-        run.loaded_memory = proc_memory(proc.pid)
-        run.others_loaded = _others(proc.pid, seen)
+        estimated = _work_off_estimate(run)
+        logger.info("   phase 3: a burst at %.0f requests/s (%g × an estimated %.0f)", OVERLOAD_FACTOR * estimated,
+                    OVERLOAD_FACTOR, estimated)
+        run.overload = _burst(timed, builder, stock, estimated, overload_seconds)
+
+        run.loaded_memory = proc_memory(app.proc.pid)
+        run.others_loaded = app.others()
         after = fake.ask("counts")
         run.api_calls = _delta(after["calls"], before["calls"])
         run.api_failed = _delta(after["failed"], before["failed"])
@@ -674,97 +797,112 @@ def run_coordbot(fake: FakeProcess, tmp: Path, n: int, warmup: int, log: IO[str]
         run.validation_errors = max(0, new_errors)
         run.validation_examples = list(after.get("validation_errors") or [])[-new_errors:] if new_errors > 0 else []
     finally:
-        batches.close()
-        with contextlib.suppress(OSError):
-            _others(proc.pid, seen)
-        _stop(proc, list(seen.values()), run.notes)
-    return run, modals, sheets
+        timed.close()
+        app.stop(run.notes)
+    # read after the app stopped: what it committed is in the database, whatever it held in memory is gone
+    run.stored, _ = app.inbox.states()
+    run.stored_kinds = app.inbox.kinds()
+    app.inbox.close()
+    return run, requests
 
 
-def run_bare(fake: FakeProcess, n: int, warmup: int, modals: list[dict[str, Any]], sheets: list[str],
-             log: IO[str], *, keep_alive: bool, backlog: int | None = None, rate: float | None = None,
-             before_response: bool = False, loop: bool = False, cpus: Cpus | None = None) -> AppRun:
-    """The same requests against a Bolt app that only acknowledges (so it has no work to time).
+def _work_off_estimate(run: AppRun) -> float:
+    """Requests of the mix per second the app can work off: one CPU second ÷ the worker's CPU time per mixed
+    request (phase 1, by kind; the serving process does a command's work, and it has CPU to spare)."""
+    per_request = sum(run.by_kind[k].cpu_per_request("worker") for k in KINDS) / len(KINDS)
+    return 1.0 / per_request if per_request > 0 else RATE
 
-    With `loop`, it runs listeners on the request's thread and is served from one event loop thread.
-    """
-    label = BARE_LOOP_LABEL if loop else BARE_SYNC_LABEL if before_response else BARE_LABEL
-    run = AppRun(label + (f", listen backlog {backlog}" if backlog else ""))
+
+def _burst(timed: Timed, builder: Builder, stock: Stock, estimated: float, seconds: float) -> Overload:
+    """Send the mix at OVERLOAD_FACTOR × `estimated` for `seconds` (capped), reading the inbox and memory meanwhile."""
+    app = timed.app
+    inbox = app.inbox
+    assert inbox is not None
+    rate = OVERLOAD_FACTOR * estimated
+    wanted = min(int(rate * seconds), OVERLOAD_CAP)
+    requests = mix(builder, stock, math.ceil(wanted / len(KINDS)))
+    capped = ""
+    if len(requests) < rate * seconds:
+        capped = (f"{len(requests)} requests, not {rate * seconds:.0f}: "
+                  + ("the cap on a burst" if wanted == OVERLOAD_CAP else "the modals and sheets in stock"))
+    overload = Overload(Batch("burst", rate), estimated, seconds, capped=capped)
+    overload.memory_before = proc_memory(app.proc.pid)
+    overload.worker_before = app.worker_rss()
+    stop = threading.Event()
+    origin = time.time() + 0.05  # paced() plans its first request about this far ahead
+
+    def sample() -> None:
+        while not stop.is_set():
+            with contextlib.suppress(OSError, SQLAlchemyError):
+                states, waiting = inbox.states()
+                overload.readings.append(Reading(time.time() - origin, states, waiting,
+                                                 proc_memory(app.proc.pid).get("VmRSS", 0), app.worker_rss()))
+            stop.wait(SAMPLE_EVERY)
+
+    sampler = threading.Thread(target=sample, name="burst-sampler", daemon=True)
+    sampler.start()
+    try:
+        overload.batch = timed.send("burst", requests, rate)
+    finally:
+        stop.set()
+        sampler.join()
+    first = min((s.sent for s in overload.batch.samples), default=origin)
+    overload.done_at = overload.batch.drained + max(s.sent for s in overload.batch.samples) - first
+    for reading in overload.readings:
+        reading.at += origin - first
+    overload.memory_after = proc_memory(app.proc.pid)
+    overload.worker_after = app.worker_rss()
+    return overload
+
+
+def _delta(after: dict[str, int], before: dict[str, int]) -> dict[str, int]:
+    return {k: v - before.get(k, 0) for k, v in after.items() if v - before.get(k, 0)}
+
+
+# -- the bare app -----------------------------------------------------------------------------------------------------
+
+
+def run_bare(fake: FakeProcess, requests: list[Request], log: IO[str], *, warmup: int,
+             before_response: bool = False) -> AppRun:
+    """The same mix against a Bolt app that only acknowledges, on coordbot's server, after a warm-up."""
+    run = AppRun(BARE_SYNC_LABEL if before_response else BARE_LABEL)
     port = free_port()
     command = [sys.executable, "-m", "bench.servers", "bare", "--port", str(port), "--api-url", fake.api_url]
-    if backlog:
-        command += ["--backlog", str(backlog)]
-    if before_response or loop:
+    if before_response:
         command.append("--before-response")
-    if loop:
-        command.append("--loop")
-    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log,
-                            preexec_fn=(cpus or Cpus()).app_preexec())
-    url = f"http://127.0.0.1:{port}"
-    batches = Batches(_driver(url, fake, keep_alive), n, warmup, rate)
+    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log)
+    app = AppProcess(proc, f"http://127.0.0.1:{port}")
+    timed: Timed | None = None
     try:
-        _wait_healthy(url, proc)
+        _wait_healthy(app.url, proc)
+        timed = Timed(app, fake, run)
         time.sleep(1.0)
         run.idle_memory = proc_memory(proc.pid)
-        run.timings["/requirement"] = batches.run("/requirement", batches.slashes(), lambda k: None)
-        run.timings["view_submission"] = batches.run("view_submission", batches.submissions(modals), lambda k: None)
-        run.timings["reaction_added"] = batches.run("reaction_added", batches.reactions(sheets), lambda k: None)
+        run.idle_cpu = _idle_cpu(app)
+        run.warmup = timed.send("warm-up", requests[:warmup], RATE, work=False)
+        run.mix = timed.send("mix", requests, RATE, work=False)
         run.loaded_memory = proc_memory(proc.pid)
     finally:
-        batches.close()
-        _stop(proc)
+        if timed is not None:
+            timed.close()
+        app.stop(run.notes)
     return run
 
 
-def measure(tmp: Path, *, n: int, warmup: int, keep_alive: bool, rate: float | None = None,
-            cpus: Cpus | None = None, baselines: bool = True) -> LatencyResult:
-    """Run the apps of one part against one fake Slack API process.
-
-    Closed loop with persistent connections: coordbot as by default, coordbot in one process, bare Bolt, and
-    (with `baselines`) bare Bolt configured like coordbot's serving process, on its server and on Bolt's.
-    Closed loop, a connection per request: coordbot as by default, bare Bolt (and bare Bolt with a wider listen
-    backlog, when SlackHTTPServer's is narrower than WIDE_BACKLOG).
-    At a fixed rate (persistent connections): coordbot as by default, bare Bolt.
-    `cpus` says where the clients with the fake, and the apps, run (default: split, where there are CPUs to).
-    """
-    cpus = Cpus.split() if cpus is None else cpus
-    name = f"latency-{'keepalive' if keep_alive else 'connect'}{'-rate' if rate else ''}"
-    name += "-split" if cpus.is_split else "-shared"
-    restore = cpus.pin_load()  # before the fake starts: it inherits the load's CPUs
-    try:
-        with open(tmp / f"{name}.log", "w") as log:
-            fake = FakeProcess(log)
-            try:
-                return _measure(fake, tmp, log, n=n, warmup=warmup, keep_alive=keep_alive, rate=rate, cpus=cpus,
-                                baselines=baselines)
-            finally:
-                fake.stop()
-    finally:
-        if restore is not None:
-            os.sched_setaffinity(0, restore)
-
-
-def _measure(fake: FakeProcess, tmp: Path, log: IO[str], *, n: int, warmup: int, keep_alive: bool,
-             rate: float | None, cpus: Cpus, baselines: bool) -> LatencyResult:
-    coordbot, modals, sheets = run_coordbot(fake, tmp, n, warmup, log, keep_alive=keep_alive, rate=rate, cpus=cpus)
-    one = None
-    if keep_alive and rate is None and baselines:
-        one, _, _ = run_coordbot(fake, tmp, n, warmup, log, keep_alive=True, label=ONE_PROCESS_LABEL,
-                                 settings={"COORDBOT_WORKERS": "0"}, cpus=cpus)
-    bare = run_bare(fake, n, warmup, modals, sheets, log, keep_alive=keep_alive, rate=rate, cpus=cpus)
-    # the serving process answers on the request's thread: the same for the bare app, as a second baseline
-    sync = None
-    if keep_alive and baselines:
-        sync = run_bare(fake, n, warmup, modals, sheets, log, keep_alive=True, rate=rate, before_response=True,
-                        cpus=cpus)
-    # and served as coordbot's serving process is, from one event loop thread
-    looped = None
-    if keep_alive and rate is None and baselines:
-        looped = run_bare(fake, n, warmup, modals, sheets, log, keep_alive=True, loop=True, cpus=cpus)
-    # with a connection per request, the same bare app once more with a wider listen backlog (when the
-    # server's own is narrower): what refused connections cost
-    wide = None
-    if not keep_alive and SlackHTTPServer.request_queue_size < WIDE_BACKLOG:
-        wide = run_bare(fake, n, warmup, modals, sheets, log, keep_alive=False, backlog=WIDE_BACKLOG, cpus=cpus)
-    return LatencyResult(coordbot, bare, n, warmup, keep_alive=keep_alive, bare_wide=wide, coordbot_one=one,
-                         rate=rate, bare_sync=sync, bare_loop=looped, cpus=cpus.describe())
+def measure(tmp: Path, *, per_kind: int, sample: int, overload_seconds: float, warmup: int,
+            bare_sync: bool = True) -> LatencyResult:
+    """coordbot's three phases, then the bare app(s) on the same mix, against one fake Slack API process."""
+    with open(tmp / "latency.log", "w") as log:
+        fake = FakeProcess(log)
+        try:
+            coordbot, requests = run_coordbot(fake, f"sqlite:///{tmp / 'coordbot.db'}", log, per_kind=per_kind,
+                                              sample=sample, overload_seconds=overload_seconds)
+            logger.info("   bare Bolt (Bolt's defaults), the same mix after %d warm-up requests", warmup)
+            bare = run_bare(fake, requests, log, warmup=warmup)
+            sync = None
+            if bare_sync:
+                logger.info("   bare Bolt with process_before_response=True, the same mix")
+                sync = run_bare(fake, requests, log, warmup=warmup, before_response=True)
+        finally:
+            fake.stop()
+    return LatencyResult(coordbot, bare, sync, RATE, per_kind, sizes(per_kind, sample))

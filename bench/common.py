@@ -1,4 +1,4 @@
-"""Helpers the benchmarks share: the machine, percentiles, memory readings, SQL counting, databases."""
+"""Helpers the benchmarks share: the machine, percentiles, memory and CPU readings, SQL counting, databases."""
 
 from __future__ import annotations
 
@@ -76,6 +76,19 @@ def proc_memory(pid: int | str = "self") -> dict[str, int]:
     found = {key: int(m.group(1)) for key in ("VmHWM", "VmRSS")
              if (m := re.search(rf"^{key}:\s+(\d+) kB", status, re.MULTILINE))}
     return found
+
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def cpu_seconds(pid: int | str = "self") -> float:
+    """CPU time a process has used so far, user + system, in seconds (/proc/<pid>/stat utime + stime).
+
+    Counted in clock ticks (usually 10 ms): read it over batches of many requests, not one.
+    """
+    raw = Path(f"/proc/{pid}/stat").read_text()
+    rest = raw.rsplit(")", 1)[1].split()  # the command name, in parentheses, may hold spaces
+    return (int(rest[11]) + int(rest[12])) / CLOCK_TICKS
 
 
 def reset_peak_rss() -> bool:
@@ -290,57 +303,3 @@ def child_processes(pid: int) -> list[ChildProcess]:
             continue
         out.append(ChildProcess(child, started, priority, command.strip()))
     return sorted(out, key=lambda c: (c.started, c.pid))
-
-
-@dataclass(frozen=True)
-class Cpus:
-    """Which CPUs the load (the client threads and the fake Slack API) and the app under test run on.
-
-    Split, the load generator does not compete with the app for the app's CPUs, as Slack's clients and
-    servers do not compete with a bot's in production; shared (None), everything runs anywhere.
-    """
-
-    load: frozenset[int] | None = None
-    app: frozenset[int] | None = None
-
-    @classmethod
-    def split(cls) -> Cpus:
-        """The first half of this process's CPUs for the load, the rest for the app (shared with one CPU)."""
-        available = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
-        if len(available) < 2:
-            return cls()
-        half = len(available) // 2
-        return cls(frozenset(available[:half]), frozenset(available[half:]))
-
-    @property
-    def is_split(self) -> bool:
-        """Whether load and app run on CPUs of their own."""
-        return self.load is not None and self.app is not None
-
-    def describe(self) -> str:
-        """For the report."""
-        if not self.is_split:
-            return "the app shares every CPU with the clients and the fake Slack API"
-        assert self.load is not None and self.app is not None
-        return (f"the clients and the fake Slack API on CPU {_cpu_list(self.load)}, the app (every process of it) "
-                f"on CPU {_cpu_list(self.app)}")
-
-    def pin_load(self) -> frozenset[int] | None:
-        """Move this process (the clients; the fake it starts inherits it) to the load's CPUs; return the old."""
-        if not self.is_split:
-            return None
-        before = frozenset(os.sched_getaffinity(0))
-        assert self.load is not None
-        os.sched_setaffinity(0, self.load)
-        return before
-
-    def app_preexec(self) -> Any:
-        """A `preexec_fn` that starts the app on its CPUs (its own children inherit them)."""
-        app = self.app
-        if not self.is_split or app is None:
-            return None
-        return lambda: os.sched_setaffinity(0, app)
-
-
-def _cpu_list(cpus: frozenset[int]) -> str:
-    return ", ".join(str(c) for c in sorted(cpus))

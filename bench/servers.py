@@ -2,11 +2,12 @@
 
 `python -m bench.servers fake` serves tests/fakes/slack_api.py in its own process, so its work (answering,
 validating Block Kit) does not share an interpreter with the clients being timed. It prints its API URL, then
-answers one JSON line per command read from stdin: `triggers N USER`, `counts`, `modals CALLBACK_ID`,
-`sheets CHANNEL`, `calltimes METHOD`.
+answers one JSON line per command read from stdin: `triggers N USER`, `responses N USER CHANNEL`, `counts`,
+`modals CALLBACK_ID`, `sheets CHANNEL`, `calltimes METHOD`.
 
-`python -m bench.servers bare --port P --api-url URL [--backlog N]` serves a Bolt app whose listeners only
-acknowledge, through the same SlackHTTPServer the bot uses (optionally with a wider listen backlog).
+`python -m bench.servers bare --port P --api-url URL [--before-response]` serves a Bolt app whose listeners only
+acknowledge, through the same server and adapter `coordbot run` uses (handlers.http.Server: uvicorn, h11, Bolt's
+ASGI adapter, dispatch on a thread pool). It prints its URL once listening.
 """
 
 from __future__ import annotations
@@ -24,8 +25,7 @@ from slack_sdk import WebClient
 
 from bench.common import widen_fake_backlog
 from handlers.blocks.requirement import Ids as RequirementIds
-from handlers.http_loop import SlackLoopServer
-from handlers.http_server import SlackHTTPServer
+from handlers.http import Server
 from tests.fakes.slack_api import Call, FakeSlack
 
 BOT_TOKEN = "xoxb-bench"
@@ -53,6 +53,8 @@ def _command(fake: FakeSlack, words: list[str]) -> Any:
     verb = words[0]
     if verb == "triggers":
         return [fake.new_trigger_id(user=words[2]) for _ in range(int(words[1]))]
+    if verb == "responses":
+        return [fake.new_response_url(user=words[2], channel=words[3]) for _ in range(int(words[1]))]
     if verb == "counts":
         calls = Counter(c.method for c in fake.calls())
         failed = Counter(c.method for c in fake.calls() if c.error)
@@ -83,7 +85,12 @@ def _reply(value: Any) -> None:
 
 
 def bare_app(api_url: str, *, before_response: bool = False) -> App:
-    """A Bolt app configured like the bot's (HTTP, ack before work), whose listeners only acknowledge."""
+    """A Bolt app with Bolt's defaults for HTTP, whose three listeners only acknowledge.
+
+    `before_response`: process_before_response=True (each listener on the request's thread, as coordbot's
+    serving app runs them), instead of Bolt's default (listeners on Bolt's pool, the request's thread polling
+    every 10 ms for the `ack()`).
+    """
     client = WebClient(token=BOT_TOKEN, base_url=api_url)
     app = App(client=client, signing_secret=SIGNING_SECRET, process_before_response=before_response,
               logger=logging.getLogger("slack_bolt"))
@@ -103,26 +110,13 @@ def bare_app(api_url: str, *, before_response: bool = False) -> App:
     return app
 
 
-def serve_bare(port: int, api_url: str, backlog: int | None, before_response: bool = False,
-               loop: bool = False) -> None:
-    """Serve the bare app until killed; `backlog` overrides the listen backlog (socketserver's default is 5).
-
-    With `loop`, from one event loop thread (SlackLoopServer, as coordbot's serving process does).
-    """
+def serve_bare(port: int, api_url: str, before_response: bool = False) -> None:
+    """Serve the bare app with coordbot's server until SIGTERM."""
     logging.basicConfig(level=logging.WARNING)
-    app = bare_app(api_url, before_response=before_response)
-    if loop:
-        looped = SlackLoopServer(app, host="127.0.0.1", port=port)
-        _reply({"url": looped.url})
-        looped.serve_forever()
-        return
-
-    class Server(SlackHTTPServer):
-        request_queue_size = backlog or SlackHTTPServer.request_queue_size
-
-    server = Server(app, host="127.0.0.1", port=port)
-    _reply({"url": server.url})
-    server.serve_forever(poll_interval=0.05)
+    server = Server(bare_app(api_url, before_response=before_response), signing_secret=SIGNING_SECRET,
+                    host="127.0.0.1", port=port)
+    _reply({"url": f"http://127.0.0.1:{port}"})
+    server.run()
 
 
 def main() -> None:
@@ -133,15 +127,13 @@ def main() -> None:
     bare = sub.add_parser("bare")
     bare.add_argument("--port", type=int, required=True)
     bare.add_argument("--api-url", required=True)
-    bare.add_argument("--backlog", type=int, default=None)
     bare.add_argument("--before-response", action="store_true",
                       help="process_before_response=True: listeners run on the request's thread")
-    bare.add_argument("--loop", action="store_true", help="serve from one event loop thread (SlackLoopServer)")
     args = parser.parse_args()
     if args.what == "fake":
         serve_fake()
     else:
-        serve_bare(args.port, args.api_url, args.backlog, args.before_response, args.loop)
+        serve_bare(args.port, args.api_url, args.before_response)
 
 
 if __name__ == "__main__":

@@ -58,9 +58,9 @@ class Worker:
 
     def run(self, row: Row) -> bool:
         """Run one claimed row to its end and record the outcome; True when it is done."""
-        request = request_of(row)
         failure: BaseException | None = None
         try:
+            request = request_of(row)
             with working_on(row):
                 self.app.dispatch(request)
             failure = request.context.get(FAILURE_KEY)
@@ -68,7 +68,8 @@ class Worker:
             failure = exc
         if failure is None:
             self.inbox.done(self.name, row.id)
-            self.handled += 1
+            with self._lock:
+                self.handled += 1
             return True
         parked = self.inbox.failed(self.name, row, f"{type(failure).__name__}: {failure}")
         if parked and self._on_parked is not None:
@@ -121,7 +122,7 @@ class Worker:
             self._renew.join(timeout)
 
     def drain(self, timeout: float = 10.0) -> int:
-        """Run every row that is due now in this thread's caller, until none is left (tests, `coordbot work --once`)."""
+        """Claim and run every row that is due, on the calling thread, until none is left."""
         deadline = time.monotonic() + timeout
         ran = 0
         while time.monotonic() < deadline:

@@ -2,7 +2,7 @@
 
 ``SlackDriver`` builds slash command, interactivity and Events API payloads shaped like
 Slack's, signs them with the signing secret and POSTs them over real HTTP to a Bolt endpoint
-(the bot's own ``handlers.http_server.SlackHTTPServer``).
+(the bot served by uvicorn, ``handlers.http.Server``).
 """
 
 from __future__ import annotations

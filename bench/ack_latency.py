@@ -265,6 +265,7 @@ class AppRun:
     """One app's figures."""
 
     name: str
+    settings: dict[str, str] = field(default_factory=dict)  # environment beyond the common one
     mix: Batch | None = None
     warmup: Batch | None = None
     by_kind: dict[str, Batch] = field(default_factory=dict)  # phase 1 (coordbot only)
@@ -695,13 +696,13 @@ class InboxReader:
 # -- coordbot -------------------------------------------------------------------------------------------------------
 
 
-def _start_coordbot(fake: FakeProcess, database: str, log: IO[str]) -> AppProcess:
+def _start_coordbot(fake: FakeProcess, database: str, log: IO[str], settings: dict[str, str]) -> AppProcess:
     port = free_port()
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("SLACK_", "COORDBOT_")) and k not in ("DATABASE_URL", "PORT")}
     env.update({"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_API_URL": fake.api_url,
                 "DATABASE_URL": database, "PORT": str(port), "COORDBOT_TZ": "Asia/Shanghai",
-                "COORDBOT_RESPONSE_URLS": fake.base_url + "/response/"})
+                "COORDBOT_RESPONSE_URLS": fake.base_url + "/response/", **settings})
     proc = subprocess.Popen([sys.executable, "-m", "bot", "run", "--host", "127.0.0.1"], cwd=ROOT, env=env,
                             stdout=log, stderr=log)
     app = AppProcess(proc, f"http://127.0.0.1:{port}", InboxReader(database))
@@ -755,10 +756,14 @@ def sizes(per_kind: int, sample: int) -> dict[str, int]:
 
 
 def run_coordbot(fake: FakeProcess, database: str, log: IO[str], *, per_kind: int, sample: int,
-                 overload_seconds: float, label: str = COORDBOT_LABEL) -> tuple[AppRun, list[Request]]:
-    """coordbot on a fresh database through its three phases; its figures, and the mix it was sent."""
-    run = AppRun(label)
-    app = _start_coordbot(fake, database, log)
+                 overload_seconds: float, label: str = COORDBOT_LABEL,
+                 settings: dict[str, str] | None = None) -> tuple[AppRun, list[Request]]:
+    """coordbot on a fresh database through its three phases; its figures, and the mix it was sent.
+
+    `settings`: environment variables beyond the common ones (none: coordbot's defaults).
+    """
+    run = AppRun(label, settings=dict(settings or {}))
+    app = _start_coordbot(fake, database, log, run.settings)
     assert app.inbox is not None
     timed = Timed(app, fake, run)
     builder, stock = Builder(fake), Stock(fake)

@@ -13,8 +13,8 @@ counts that wait too. Each client thread keeps one HTTP/1.1 connection. The requ
 before a batch starts; only signing and sending happen in it.
 
 The work after an answer is timed per request as well: the fake records when each Web API call arrived
-(time.time(), in its process) and the client when it sent each request (time.time(), here), and the two are
-matched by what names the request in the call (the trigger_id, a mark in the sheet, the message ts).
+(time.time(), in its process) and the client when it planned each request (time.time(), here), and the two
+are matched by what names the request in the call (the trigger_id, a mark in the sheet, the message ts).
 
 coordbot is driven through these phases, on one database:
 
@@ -23,11 +23,11 @@ coordbot is driven through these phases, on one database:
    done, divided by the batch's size; these batches also warm the app up and stock the modals and sheets the
    mix needs;
 2. the mix of the three kinds at the fixed rate: acknowledgments and work done;
-3. a burst at twice the rate the app was estimated to work off (from phase 1's worker CPU time per request),
-   with the inbox counted and the serving process's memory read while it lasts, then the time to work the
-   backlog off.
+3. a burst at twice the rate the app was estimated to work off (see `work_off_estimate`), with the inbox
+   counted and the app's memory read while it and its backlog last, then the time to work the backlog off.
 
-The bare app then gets the very same mix (the same bodies, signed anew), after a warm-up.
+The bare app then gets the very same mix (the same bodies, signed anew), after a warm-up. Last, an instrumented
+coordbot (bench/probe.py) may get a shorter mix, to show where an acknowledgment's time goes (`read_breakdown`).
 """
 
 from __future__ import annotations
@@ -159,6 +159,8 @@ class Batch:
     wall: float = 0.0  # seconds from the first planned send to the last answer
     cpu: dict[str, float] = field(default_factory=dict)  # process label -> CPU seconds, batch start to work done
     cpu_window: float = 0.0  # seconds over which `cpu` was read
+    load_cpu: dict[str, float] = field(default_factory=dict)  # the fake Slack API and the clients, the same span
+    window: tuple[float, float] = (math.nan, math.nan)  # time.perf_counter() at that span's start and end
     drained: float = math.nan  # seconds from the last planned send until every request's work was done
 
     def of(self, kind: str | None = None) -> list[Sample]:
@@ -202,6 +204,15 @@ class Batch:
         """Requests answered per second over the batch."""
         return len(self.samples) / self.wall if self.wall else math.nan
 
+    @property
+    def worked_off(self) -> float:
+        """Requests per second whose work was done: all of them ÷ the time from the first planned send to the
+        last work done (NaN when the work was not waited for)."""
+        if not self.samples or math.isnan(self.drained):
+            return math.nan
+        span = max(s.sent for s in self.samples) - min(s.sent for s in self.samples)
+        return len(self.samples) / (span + self.drained)
+
     def cpu_per_request(self, label: str | None = None) -> float:
         """CPU seconds per request of one process (all with None)."""
         spent = sum(v for k, v in self.cpu.items() if label is None or k == label)
@@ -239,7 +250,8 @@ class Overload:
     """The burst: its rate against the estimated and the measured rate the app works off, and what it did."""
 
     batch: Batch
-    estimated: float  # requests/s the app was estimated to work off (phase 1's worker CPU time)
+    estimated: float  # requests/s the app was estimated to work off, before the burst
+    how: str  # how that was estimated
     seconds: float  # how long the burst was planned to last
     readings: list[Reading] = field(default_factory=list)
     memory_before: dict[str, int] = field(default_factory=dict)  # serving process
@@ -251,8 +263,21 @@ class Overload:
 
     @property
     def measured(self) -> float:
-        """Requests/s the app worked off while the burst's backlog lasted: every request, over the time to do them."""
+        """Requests/s the app worked off while the burst's backlog lasted.
+
+        The slope of the count of rows done, from the first reading a second into the burst to the last reading
+        with rows still waiting; every request over the time to do them all when there are too few readings.
+        """
+        busy = [r for r in self.readings if r.backlog > 0 and r.at >= 1.0]
+        if len(busy) >= 5 and busy[-1].at - busy[0].at >= 2.0:
+            done = busy[-1].states.get("done", 0) - busy[0].states.get("done", 0)
+            return done / (busy[-1].at - busy[0].at)
         return len(self.batch.samples) / self.done_at if self.done_at else math.nan
+
+    @property
+    def factor(self) -> float:
+        """The burst's rate ÷ the rate measured while it was worked off."""
+        return self.batch.rate / self.measured if self.measured else math.nan
 
     @property
     def peak(self) -> Reading | None:
@@ -291,6 +316,54 @@ class AppRun:
 
 
 @dataclass
+class Breakdown:
+    """Where the time went during the mix of an instrumented rerun (bench/probe.py's timers), by process role."""
+
+    run: AppRun  # the rerun's own figures
+    window: float  # seconds: the mix, from its first request to its last work done
+    dispatch: list[float] = field(default_factory=list)  # the serving process's Bolt dispatch of each request
+    put: list[float] = field(default_factory=list)  # Inbox.put, each
+    put_lock: list[float] = field(default_factory=list)  # of which waiting for SQLite's write lock
+    lock_waits: dict[str, list[float]] = field(default_factory=dict)  # role -> every wait for the write lock
+    held: dict[str, float] = field(default_factory=dict)  # role -> seconds the write lock was held, together
+    holders: list[tuple[str, str, int, float]] = field(default_factory=list)  # role, where, times, seconds held
+
+    @property
+    def held_share(self) -> dict[str, float]:
+        """The share of the window each role held the write lock."""
+        return {role: seconds / self.window for role, seconds in self.held.items()} if self.window else {}
+
+
+def read_breakdown(probe: Path, run: AppRun) -> Breakdown:
+    """What bench/probe.py timed in each of the app's processes during the rerun's mix."""
+    assert run.mix is not None
+    start, end = run.mix.window
+    out = Breakdown(run, end - start)
+    held: dict[tuple[str, str], list[float]] = {}
+    for path in sorted(probe.glob("*.json")):
+        found = json.loads(path.read_text())
+        role = str(found["role"])
+        for what, at, seconds, where in found["records"]:
+            if not start <= at <= end:
+                continue
+            if what == "begin":
+                out.lock_waits.setdefault(role, []).append(seconds)
+                if role == "serving" and where.endswith("Inbox.put"):
+                    out.put_lock.append(seconds)
+            elif what == "hold":
+                held.setdefault((role, where), []).append(seconds)
+            elif what == "put" and role == "serving":
+                out.put.append(seconds)
+            elif what == "dispatch" and role == "serving":
+                out.dispatch.append(seconds)
+    for (role, _), times in held.items():
+        out.held[role] = out.held.get(role, 0.0) + sum(times)
+    out.holders = sorted(((role, where, len(t), sum(t)) for (role, where), t in held.items()),
+                         key=lambda h: -h[3])
+    return out
+
+
+@dataclass
 class LatencyResult:
     """The apps, and how they were driven."""
 
@@ -300,6 +373,7 @@ class LatencyResult:
     rate: float
     per_kind: int  # requests of each kind in the mix
     batch_sizes: dict[str, int] = field(default_factory=dict)  # phase 1
+    breakdown: Breakdown | None = None  # the instrumented rerun
 
 
 # -- the fake Slack API in its own process ----------------------------------------------------------------------
@@ -696,14 +770,17 @@ class InboxReader:
 # -- coordbot -------------------------------------------------------------------------------------------------------
 
 
-def _start_coordbot(fake: FakeProcess, database: str, log: IO[str], settings: dict[str, str]) -> AppProcess:
+def _start_coordbot(fake: FakeProcess, database: str, log: IO[str], settings: dict[str, str],
+                    probe: Path | None = None) -> AppProcess:
+    """`coordbot run` (through bench/probe.py with `probe`, a folder for its timings), once healthy."""
     port = free_port()
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("SLACK_", "COORDBOT_")) and k not in ("DATABASE_URL", "PORT")}
     env.update({"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_API_URL": fake.api_url,
                 "DATABASE_URL": database, "PORT": str(port), "COORDBOT_TZ": "Asia/Shanghai",
                 "COORDBOT_RESPONSE_URLS": fake.base_url + "/response/", **settings})
-    proc = subprocess.Popen([sys.executable, "-m", "bot", "run", "--host", "127.0.0.1"], cwd=ROOT, env=env,
+    command = ["-m", "bench.probe", str(probe)] if probe is not None else ["-m", "bot"]
+    proc = subprocess.Popen([sys.executable, *command, "run", "--host", "127.0.0.1"], cwd=ROOT, env=env,
                             stdout=log, stderr=log)
     app = AppProcess(proc, f"http://127.0.0.1:{port}", InboxReader(database))
     try:
@@ -726,13 +803,17 @@ class Timed:
         """Let the client threads go."""
         self.pool.shutdown()
 
+    def _load_cpu(self) -> dict[str, float]:
+        """CPU seconds so far of the load: the fake Slack API's process and this one (the clients)."""
+        return {"fake Slack API": cpu_seconds(self.fake.pid), "clients": cpu_seconds()}
+
     def send(self, name: str, requests: Sequence[Request], rate: float, *, work: bool = True,
              during: Callable[[], None] | None = None) -> Batch:
         """Send at `rate`; with `work`, wait until the work is done, then match the effects.
 
         CPU time is read from just before the first request to the moment the work is done (or the last answer).
         """
-        cpu_before, started = self.app.cpu(), time.monotonic()
+        cpu_before, load_before, started = self.app.cpu(), self._load_cpu(), time.perf_counter()
         batch = paced(self.pool, self.driver, name, requests, rate)
         if during is not None:
             during()
@@ -741,9 +822,11 @@ class Timed:
             done = self.app.inbox.wait_done(self.run.notes, name)
             last = max((s.sent for s in batch.samples), default=math.nan)
             batch.drained = done - last
-        cpu_after = self.app.cpu()
+        cpu_after, load_after = self.app.cpu(), self._load_cpu()
         batch.cpu = {k: v - cpu_before.get(k, 0.0) for k, v in cpu_after.items()}
-        batch.cpu_window = time.monotonic() - started
+        batch.load_cpu = {k: v - load_before.get(k, 0.0) for k, v in load_after.items()}
+        batch.window = (started, time.perf_counter())
+        batch.cpu_window = batch.window[1] - started
         if work:
             attach_effects(batch, self.fake)
         return batch
@@ -752,18 +835,19 @@ class Timed:
 def sizes(per_kind: int, sample: int) -> dict[str, int]:
     """Phase 1's batch sizes: commands to open every modal later submitted, submissions to post every sheet
     later reacted to, and `sample` reactions; leaving `per_kind` modals and sheets for the mix."""
-    return {"reaction_added": sample, "view_submission": per_kind + sample, "/requirement": 2 * per_kind + sample}
+    return {"/requirement": 2 * per_kind + sample, "view_submission": per_kind + sample, "reaction_added": sample}
 
 
 def run_coordbot(fake: FakeProcess, database: str, log: IO[str], *, per_kind: int, sample: int,
-                 overload_seconds: float, label: str = COORDBOT_LABEL,
-                 settings: dict[str, str] | None = None) -> tuple[AppRun, list[Request]]:
+                 overload_seconds: float, label: str = COORDBOT_LABEL, settings: dict[str, str] | None = None,
+                 probe: Path | None = None) -> tuple[AppRun, list[Request]]:
     """coordbot on a fresh database through its three phases; its figures, and the mix it was sent.
 
-    `settings`: environment variables beyond the common ones (none: coordbot's defaults).
+    `settings`: environment variables beyond the common ones (none: coordbot's defaults). `probe`: run it
+    through bench/probe.py, which writes its timings there. `overload_seconds` 0: no burst.
     """
     run = AppRun(label, settings=dict(settings or {}))
-    app = _start_coordbot(fake, database, log, run.settings)
+    app = _start_coordbot(fake, database, log, run.settings, probe)
     assert app.inbox is not None
     timed = Timed(app, fake, run)
     builder, stock = Builder(fake), Stock(fake)
@@ -781,17 +865,19 @@ def run_coordbot(fake: FakeProcess, database: str, log: IO[str], *, per_kind: in
             "/requirement", [builder.command() for _ in range(wanted["/requirement"])], RATE)
         run.by_kind["view_submission"] = timed.send(
             "view_submission", [builder.submission(v) for v in stock.modals(wanted["view_submission"])], RATE)
-        run.by_kind["reaction_added"] = timed.send(
-            "reaction_added", [builder.reaction(ts) for ts in stock.sheets(wanted["reaction_added"])], RATE)
+        if wanted["reaction_added"]:
+            run.by_kind["reaction_added"] = timed.send(
+                "reaction_added", [builder.reaction(ts) for ts in stock.sheets(wanted["reaction_added"])], RATE)
 
         logger.info("   phase 2: the mix, %d of each kind at %g requests/s", per_kind, RATE)
         requests = mix(builder, stock, per_kind)
         run.mix = timed.send("mix", requests, RATE)
 
-        estimated = _work_off_estimate(run)
-        logger.info("   phase 3: a burst at %.0f requests/s (%g × an estimated %.0f)", OVERLOAD_FACTOR * estimated,
-                    OVERLOAD_FACTOR, estimated)
-        run.overload = _burst(timed, builder, stock, estimated, overload_seconds)
+        if overload_seconds > 0:
+            estimated, how = work_off_estimate(run.mix)
+            logger.info("   phase 3: a burst at %.0f requests/s (%g × an estimated %.0f)",
+                        OVERLOAD_FACTOR * estimated, OVERLOAD_FACTOR, estimated)
+            run.overload = _burst(timed, builder, stock, estimated, how, overload_seconds)
 
         run.loaded_memory = proc_memory(app.proc.pid)
         run.others_loaded = app.others()
@@ -811,26 +897,38 @@ def run_coordbot(fake: FakeProcess, database: str, log: IO[str], *, per_kind: in
     return run, requests
 
 
-def _work_off_estimate(run: AppRun) -> float:
-    """Requests of the mix per second the app can work off: one CPU second ÷ the worker's CPU time per mixed
-    request (phase 1, by kind; the serving process does a command's work, and it has CPU to spare)."""
-    per_request = sum(run.by_kind[k].cpu_per_request("worker") for k in KINDS) / len(KINDS)
-    return 1.0 / per_request if per_request > 0 else RATE
+def work_off_estimate(mix: Batch) -> tuple[float, str]:
+    """Requests of the mix per second the app can work off, from the mix at the fixed rate, and how it was found.
+
+    When the mix left work undone for over a second after its last request, the app was working flat out for
+    most of it: every request ÷ the time from the first to the last work done. Otherwise one CPU second ÷ the
+    worker processes' CPU time per request (the serving process's, without workers).
+    """
+    if mix.drained > 1.0:
+        return (mix.worked_off,
+                f"the mix's own throughput: it left {mix.drained:.1f} s of work after its last request, so "
+                "the app was working flat out for most of it; its requests ÷ the time from the first request "
+                "to the last work done")
+    label = "worker" if "worker" in mix.cpu else "serving"
+    per_request = mix.cpu_per_request(label)
+    if per_request > 0:
+        return 1.0 / per_request, f"one CPU second ÷ the {label} process's CPU time per request in the mix"
+    return RATE, "no estimate: the mix's rate"
 
 
-def _burst(timed: Timed, builder: Builder, stock: Stock, estimated: float, seconds: float) -> Overload:
+def _burst(timed: Timed, builder: Builder, stock: Stock, estimated: float, how: str, seconds: float) -> Overload:
     """Send the mix at OVERLOAD_FACTOR × `estimated` for `seconds` (capped), reading the inbox and memory meanwhile."""
     app = timed.app
     inbox = app.inbox
     assert inbox is not None
     rate = OVERLOAD_FACTOR * estimated
-    wanted = min(int(rate * seconds), OVERLOAD_CAP)
-    requests = mix(builder, stock, math.ceil(wanted / len(KINDS)))
+    wanted = min(round(rate * seconds), OVERLOAD_CAP)
+    requests = mix(builder, stock, round(wanted / len(KINDS)))
     capped = ""
-    if len(requests) < rate * seconds:
+    if len(requests) < 0.98 * rate * seconds:
         capped = (f"{len(requests)} requests, not {rate * seconds:.0f}: "
                   + ("the cap on a burst" if wanted == OVERLOAD_CAP else "the modals and sheets in stock"))
-    overload = Overload(Batch("burst", rate), estimated, seconds, capped=capped)
+    overload = Overload(Batch("burst", rate), estimated, how, seconds, capped=capped)
     overload.memory_before = proc_memory(app.proc.pid)
     overload.worker_before = app.worker_rss()
     stop = threading.Event()
@@ -895,8 +993,9 @@ def run_bare(fake: FakeProcess, requests: list[Request], log: IO[str], *, warmup
 
 
 def measure(tmp: Path, *, per_kind: int, sample: int, overload_seconds: float, warmup: int,
-            bare_sync: bool = True) -> LatencyResult:
-    """coordbot's three phases, then the bare app(s) on the same mix, against one fake Slack API process."""
+            bare_sync: bool = True, rerun_per_kind: int = 0) -> LatencyResult:
+    """coordbot's three phases, the bare app(s) on the same mix, and (with `rerun_per_kind`) an instrumented
+    rerun of coordbot's mix, that many of each kind, all against one fake Slack API process."""
     with open(tmp / "latency.log", "w") as log:
         fake = FakeProcess(log)
         try:
@@ -908,6 +1007,14 @@ def measure(tmp: Path, *, per_kind: int, sample: int, overload_seconds: float, w
             if bare_sync:
                 logger.info("   bare Bolt with process_before_response=True, the same mix")
                 sync = run_bare(fake, requests, log, warmup=warmup, before_response=True)
+            breakdown = None
+            if rerun_per_kind:
+                logger.info("   coordbot again, instrumented (bench/probe.py): a mix of %d of each kind",
+                            rerun_per_kind)
+                probe = tmp / "probe"
+                rerun, _ = run_coordbot(fake, f"sqlite:///{tmp / 'probed.db'}", log, per_kind=rerun_per_kind,
+                                        sample=0, overload_seconds=0, label="coordbot, instrumented", probe=probe)
+                breakdown = read_breakdown(probe, rerun)
         finally:
             fake.stop()
-    return LatencyResult(coordbot, bare, sync, RATE, per_kind, sizes(per_kind, sample))
+    return LatencyResult(coordbot, bare, sync, RATE, per_kind, sizes(per_kind, sample), breakdown)

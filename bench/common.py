@@ -10,6 +10,7 @@ import resource
 import socket
 import sqlite3
 import statistics
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -236,6 +237,19 @@ def machine() -> dict[str, str]:
     else:
         info["PostgreSQL"] = "not configured (set BENCH_DATABASE_URL or TEST_DATABASE_URL)"
     return info
+
+
+def speed_reference(n: int = 5_000_000) -> float:
+    """Seconds this interpreter takes for `n` additions in a loop: how fast the machine runs Python right now.
+
+    Read at the start and at the end of a run, it shows whether the machine's speed changed meanwhile (a
+    shared virtual machine's often does), and lets runs on different machines be compared.
+    """
+    started = time.perf_counter()
+    total = 0
+    for i in range(n):
+        total += i
+    return time.perf_counter() - started
 
 
 def _mem_total() -> str:

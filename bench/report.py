@@ -5,18 +5,27 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from bench.ack_breakdown import Breakdown
-from bench.ack_latency import CLIENTS, EFFECTS, KINDS, TRIGGER_LIFETIME, AppRun, LatencyResult, OtherProcess, Timing
+from bench.ack_latency import (
+    CLIENTS,
+    EFFECTS,
+    KINDS,
+    OVERLOAD_FACTOR,
+    TRIGGER_LIFETIME,
+    AppRun,
+    Batch,
+    Breakdown,
+    LatencyResult,
+    Overload,
+)
 from bench.common import mib, percentile
 from bench.render_time import GOAL as RENDER_GOAL
 from bench.render_time import Render
 from bench.tick_cost import TickRun
-from handlers.http_server import SlackHTTPServer
 
-ACK_GOAL = 1.5
+ACK_GOAL = 1.5  # coordbot's ack p99 ÷ bare Bolt's, at the fixed rate
+WORK_GOAL = 1.0  # seconds: work done p99 at the fixed rate
+BURST_ACK_GOAL = 0.1  # seconds: ack p99 during the burst
 TICK_GOAL = 1.5
-RATE_SHORTFALL = 0.05  # at a fixed arrival rate, answering this much below the rate is not keeping up
-BACKLOG_LIMIT = 1.0  # ... and neither is the last work arriving this many seconds after the last answer
 
 
 @dataclass
@@ -29,13 +38,10 @@ class Results:
     command: str
     machine: dict[str, str]
     latency: LatencyResult | None = None
-    latency_shared: LatencyResult | None = None  # the same closed loop, the app sharing the load's CPUs
-    latency_connect: LatencyResult | None = None
-    latency_rate: LatencyResult | None = None  # at a fixed arrival rate
-    breakdown: Breakdown | None = None
     ticks: list[TickRun] = field(default_factory=list)
     renders: list[Render] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    seconds: float = math.nan  # how long the run took
 
 
 def _ms(seconds: float) -> str:
@@ -50,21 +56,34 @@ def _met(ok: bool) -> str:
     return "yes" if ok else "**MISSED**"
 
 
-def _others_kib(others: list[OtherProcess], key: str) -> int:
-    """The memory of an app's other processes, summed (KiB)."""
-    return sum(o.memory.get(key, 0) for o in others)
-
-
 def _ratio(a: float, b: float) -> float:
     return a / b if b else math.nan
 
 
 def _x(ratio: float) -> str:
-    return "n/a" if math.isnan(ratio) else f"{ratio:.1f}×"
+    return "n/a" if math.isnan(ratio) else f"{ratio:.2f}×"
 
 
-def _rate(rate: float | None) -> str:
-    return f"{rate:g}" if rate is not None else "n/a"
+def _kind(kind: str | None) -> str:
+    return "all three kinds" if kind is None else f"`{kind}`"
+
+
+def _named(kinds: list[str | None]) -> str:
+    """Kinds in a sentence: None as the mix as a whole."""
+    return ", ".join("the mix as a whole" if k is None else f"`{k}`" for k in kinds)
+
+
+def _command(command: str) -> str:
+    """A process's command line without what changes from run to run (the interpreter's path, --parent PID)."""
+    words = command.split()
+    kept = ["python"] + [w for i, w in enumerate(words[1:], 1)
+                         if w != "--parent" and not (words[i - 1] == "--parent" and w.isdigit())]
+    return " ".join(kept) if words else command
+
+
+def _per(seconds: float) -> str:
+    """CPU seconds per request as milliseconds."""
+    return "n/a" if math.isnan(seconds) else f"{seconds * 1000:.1f} ms"
 
 
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:
@@ -73,59 +92,27 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
     return lines
 
 
+def _mix(app: AppRun) -> Batch:
+    assert app.mix is not None
+    return app.mix
+
+
+def _burst_ack_met(o: Overload) -> bool:
+    return o.batch.ack_p(99) < BURST_ACK_GOAL and o.batch.ok() == len(o.batch.samples)
+
+
+def _stored_met(app: AppRun) -> bool:
+    return app.answered > 0 and app.stored_rows == app.answered and app.stored.get("done", 0) == app.answered
+
+
 # -- the summary ---------------------------------------------------------------------------------------------
-
-
-def _reported(app: AppRun, base: AppRun, where: str = "") -> list[list[str]]:
-    """Summary rows, one per kind, of an app's p99 acknowledgment beside another's (reported, not a goal)."""
-    rows = []
-    for kind in KINDS:
-        mine, theirs = app.timings[kind].p99, base.timings[kind].p99
-        rows.append([f"ack p99, `{kind}`, {CLIENTS} clients, {app.name} ÷ {base.name}{where}",
-                     f"{_x(_ratio(mine, theirs))} ({_ms(mine)} ÷ {_ms(theirs)})", "(reported)", "—"])
-    return rows
 
 
 def summary(r: Results) -> list[str]:
     """One row per figure, with its goal and whether it was met."""
     rows: list[list[str]] = []
     if r.latency:
-        res = r.latency
-        for kind in KINDS:
-            mine, bare = res.coordbot.timings[kind], res.bare.timings[kind]
-            ratio = _ratio(mine.p99, bare.p99)
-            rows.append([f"ack p99, `{kind}`, {CLIENTS} clients, {res.coordbot.name} ÷ bare Bolt",
-                         f"{ratio:.1f}× ({_ms(mine.p99)} ÷ {_ms(bare.p99)})", f"≤ {ACK_GOAL}×",
-                         _met(ratio <= ACK_GOAL)])
-        if r.latency_shared is not None:
-            shared = r.latency_shared
-            rows += _reported(shared.coordbot, shared.bare, ", every CPU shared with the clients")
-        for other in (res.bare_sync, res.bare_loop):
-            if other is not None:
-                rows += _reported(res.coordbot, other)
-        if res.coordbot_one is not None:
-            rows += _reported(res.coordbot_one, res.bare)
-        for app in (res.coordbot, res.coordbot_one):
-            if app is None:
-                continue
-            for kind in KINDS:
-                t = app.timings[kind]
-                rows.append([f"work done p99 (request sent → {EFFECTS[kind][0]} at Slack), `{kind}`, "
-                             f"{CLIENTS} clients, {app.name}",
-                             f"{_ms(t.effect_p99)}; the last {_s(t.effect_tail)} after the last ack"
-                             + (f" ({t.unmatched} not found)" if t.unmatched else "")
-                             + (f"; {t.late(TRIGGER_LIFETIME)} of {len(t.effects)} later than {TRIGGER_LIFETIME:g} s "
-                                "(Slack's trigger_id lifetime)" if kind == "/requirement" else ""),
-                             "(reported)", "—"])
-    if r.latency_rate:
-        res = r.latency_rate
-        for kind in KINDS:
-            mine, bare = res.coordbot.timings[kind], res.bare.timings[kind]
-            rows.append([f"ack p99 at a fixed {_rate(res.rate)} requests/s, `{kind}`, {res.coordbot.name} ÷ bare Bolt",
-                         f"{_x(_ratio(mine.p99, bare.p99))} ({_ms(mine.p99)} ÷ {_ms(bare.p99)}); "
-                         f"work done p99 {_ms(mine.effect_p99)}"
-                         + (f"; {mine.late(TRIGGER_LIFETIME)} of {len(mine.effects)} later than "
-                            f"{TRIGGER_LIFETIME:g} s" if kind == "/requirement" else ""), "(reported)", "—"])
+        rows += _latency_summary(r.latency)
     for backend in dict.fromkeys(t.backend for t in r.ticks):
         big, small = _tick_pair(r.ticks, backend)
         if big and small:
@@ -143,16 +130,65 @@ def summary(r: Results) -> list[str]:
                      _met(render.time < RENDER_GOAL and render.valid)])
     if r.latency:
         app = r.latency.coordbot
-        idle = app.idle_memory
-        others = _others_kib(app.others_idle, "VmHWM")
-        rows.append([f"peak RSS of an idle `coordbot run` (VmHWM), {app.name}",
-                     mib(idle.get("VmHWM")) + (f" serving process + {mib(others)} in {len(app.others_idle)} other "
-                                               "process(es)" if app.others_idle else ""), "(reported)", "—"])
+        others = sum(o.memory.get("VmHWM", 0) for o in app.others_idle)
+        rows.append(["peak RSS of an idle `coordbot run` (VmHWM)",
+                     mib(app.idle_memory.get("VmHWM")) + (f" serving process + {mib(others)} in "
+                                                          f"{len(app.others_idle)} worker process(es)"
+                                                          if app.others_idle else ""), "(reported)", "—"])
     for tick in r.ticks:
         if tick.pending == 100_000:
             rows.append([f"peak RSS during the 100,000-pending tick ({tick.backend}, {tick.peak_source})",
                          f"{mib(tick.rss_peak_kib)} (before: {mib(tick.rss_before_kib)})", "(reported)", "—"])
     return _table(["figure", "result", "goal", "met"], rows)
+
+
+def _latency_summary(res: LatencyResult) -> list[list[str]]:
+    rows: list[list[str]] = []
+    app, bare = res.coordbot, res.bare
+    mine, theirs = _mix(app), _mix(bare)
+    for kind in (None, *KINDS):
+        ratio = _ratio(mine.ack_p(99, kind), theirs.ack_p(99, kind))
+        rows.append([f"ack p99 at {res.rate:g} requests/s, {_kind(kind)}, coordbot ÷ bare Bolt on the same server",
+                     f"{_x(ratio)} ({_ms(mine.ack_p(99, kind))} ÷ {_ms(theirs.ack_p(99, kind))})",
+                     f"≤ {ACK_GOAL}×", _met(ratio <= ACK_GOAL and mine.ok(kind) == len(mine.of(kind)))])
+    rows.append(["requests coordbot answered 200 (all phases) that are rows of its inbox, read after it stopped",
+                 f"{app.stored_rows:,} rows for {app.answered:,} answers ({app.stored.get('done', 0):,} done)",
+                 "every one", _met(_stored_met(app))])
+    for kind in (None, *KINDS):
+        missing = mine.unmatched(kind)
+        what = "the Web API call showing it" if kind is None else f"`{EFFECTS[kind][0]}`"
+        rows.append([f"work done p99 at {res.rate:g} requests/s (request → {what} at Slack), {_kind(kind)}",
+                     _ms(mine.work_p(99, kind)) + (f" ({missing} not found)" if missing else ""),
+                     f"< {WORK_GOAL:g} s", _met(mine.work_p(99, kind) < WORK_GOAL and not missing)])
+    rows.append([f"requests/s of the mix coordbot worked off, arriving at {res.rate:g} requests/s",
+                 f"{mine.worked_off:.1f} (its last work done {_s(mine.drained)} after its last request)",
+                 "(reported)", "—"])
+    o = app.overload
+    if o is not None:
+        b = o.batch
+        failed = len(b.samples) - b.ok()
+        rows.append([f"ack p99 during a {o.seconds:g} s burst at {b.rate:.0f} requests/s = {o.factor:.1f}× the "
+                     f"{o.measured:.0f} requests/s coordbot worked off", _ms(b.ack_p(99))
+                     + (f" ({failed} not answered 200)" if failed else ""),
+                     f"< {BURST_ACK_GOAL * 1000:.0f} ms", _met(_burst_ack_met(o))])
+        peak = o.peak
+        rows.append(["where the burst's backlog was",
+                     (f"up to {peak.backlog:,} requests waiting as inbox rows ({peak.backlog_bytes / 1024:.0f} KiB "
+                      f"of payload); every answered request a row" if peak else "not read"),
+                     "in the database, not in memory", _met(peak is not None and peak.backlog > 0
+                                                            and _stored_met(app))])
+        rows.append(["serving process RSS before the burst → after it (highest reading during it)",
+                     f"{mib(o.memory_before.get('VmRSS'))} → {mib(o.memory_after.get('VmRSS'))} "
+                     f"({mib(max((x.serving_rss for x in o.readings), default=None))})", "(reported)", "—"])
+        rows.append(["time to work the burst's backlog off, after its last request", _s(b.drained),
+                     "(reported)", "—"])
+    for kind in KINDS:
+        batch = app.by_kind.get(kind)
+        if batch is not None:
+            rows.append([f"CPU time per request, `{kind}` (serving + worker process)",
+                         f"{_per(batch.cpu_per_request())} ({_per(batch.cpu_per_request('serving'))} + "
+                         f"{_per(batch.cpu_per_request('worker'))})", "(reported)", "—"])
+    return rows
 
 
 def _tick_pair(ticks: list[TickRun], backend: str) -> tuple[TickRun | None, TickRun | None]:
@@ -161,334 +197,311 @@ def _tick_pair(ticks: list[TickRun], backend: str) -> tuple[TickRun | None, Tick
     return big, small
 
 
-# -- the parts -------------------------------------------------------------------------------------------------
+# -- part 1: the mix at the fixed rate ---------------------------------------------------------------------------
+
+
+def _apps(res: LatencyResult) -> list[AppRun]:
+    return [a for a in (res.coordbot, res.bare, res.bare_sync) if a is not None and a.mix is not None]
 
 
 def latency_section(r: Results) -> list[str]:
-    """Part 1: acknowledgment latency, and when the work after each acknowledgment was done."""
-    out = [f"## 1. Acknowledgment latency at {CLIENTS} concurrent clients, and when the work is done", ""]
-    if not r.latency:
-        return [*out, "Not measured in this run.", ""]
+    """Part 1: acknowledgments and work done at the fixed rate, and whether every request was stored."""
+    out = ["## 1. Acknowledgments and work done at a fixed arrival rate", ""]
     res = r.latency
-    one = res.coordbot_one
+    if res is None:
+        return [*out, "Not measured in this run.", ""]
+    app = res.coordbot
+    sizes = res.batch_sizes
     out += [
-        f"{res.requests} timed requests of each kind after {res.warmup} warm-up requests, from {CLIENTS} client "
-        "threads. The app under test is `coordbot run` (HTTP mode, its scheduler on, SQLite in a temporary "
-        "directory) or a bare Bolt app whose three listeners only call `ack()`; both call the same fake Slack "
-        "Web API (tests/fakes/slack_api.py), which runs in a process of its own. Requests are built and signed "
-        "by tests/fakes/driver.py. The bare app runs with Bolt's defaults for HTTP "
-        "(`process_before_response=False`: each listener runs on Bolt's listener pool while the request's "
-        "thread polls every 10 ms for its `ack()`), served by `handlers.http_server.SlackHTTPServer`, a thread "
-        "per connection. coordbot's serving process (by default) runs each listener only up to its `ack()` "
-        "(`process_before_response=True`) and is served by `handlers.http_loop.SlackLoopServer`, which answers "
-        "every request in turn from one event loop thread; in one process (`COORDBOT_WORKERS=0`) it is served "
-        "by `SlackHTTPServer` like the bare app. Two more bare apps in the persistent-connection table are "
-        "baselines configured like coordbot's serving process: with `process_before_response=True` on "
-        "`SlackHTTPServer`, and with it on `SlackLoopServer`; the goal is measured against the first bare app, "
-        "Bolt as it comes.",
+        f"**The load.** A mix of {res.per_kind} requests of each kind, shuffled (with a fixed seed), sent at a "
+        f"fixed {res.rate:g} requests/s, open loop: request *i* has its planned send time, start + *i* ÷ "
+        f"{res.rate:g} s, whatever the answers, and its times count from that planned time (a request waiting "
+        f"for one of the {CLIENTS} client threads counts that wait too). Each client thread keeps one HTTP/1.1 "
+        "connection. The requests are built and encoded by tests/fakes/driver.py before the mix starts; only "
+        "signing and sending happen while it runs.",
         "",
-        f"`coordbot run` is measured in two configurations. **{res.coordbot.name}** is the default "
-        "(`COORDBOT_WORKERS=1`): the serving process checks the signature, the duplicate and the input, "
-        "answers, and hands the request to a worker process it starts, which does the work after the answer "
-        "at the lowest CPU priority (`COORDBOT_WORKER_NICE`, by default `idle`: Linux's SCHED_IDLE). "
-        + (f"**{one.name}** runs the listeners and their work in the serving process itself. " if one else "")
-        + "The goal rows of the summary are for the default configuration"
-        + ("; the one-process figures are shown beside them for comparison." if one else "."),
+        "- `/requirement` with no text: coordbot stores the request, answers, and then opens the sheet's modal "
+        "at once in the serving process (`views.open`: a trigger_id expires 3 s after the command).",
+        "- `view_submission`: a modal opened earlier, submitted once with valid values: coordbot validates, "
+        "stores, answers; a worker stores the record and posts the sheet (`chat.postMessage`).",
+        "- `reaction_added`: ✅ by the receiving owner on a sheet posted earlier: coordbot stores, answers; a "
+        "worker signs the sheet and updates its message (`chat.update`).",
         "",
-        "- `/requirement`: the slash command without text; coordbot acknowledges, then builds and opens the "
-        "sheet's modal (`views.open`).",
-        "- `view_submission`: each modal opened above submitted once with valid values; coordbot validates, "
-        "acknowledges, then stores the record and posts the sheet (`chat.postMessage`).",
-        "- `reaction_added`: ✅ by the receiving owner on each posted sheet; coordbot acknowledges, then signs "
-        "and updates the sheet (`chat.update`).",
+        "**The apps.** *coordbot* is `coordbot run` in HTTP mode as configured by default (one worker process "
+        "of 8 threads, `COORDBOT_WORKER_NICE=0`, its scheduler on), on SQLite in a temporary directory, started "
+        "as a subprocess; before the mix it has answered the one-kind batches of part 3 "
+        f"({', '.join(f'{n} `{k}`' for k, n in sizes.items())}), which warm it up and open the modals and post "
+        "the sheets the mix uses. *bare Bolt* (bench/servers.py) is a Bolt `App` with Bolt's defaults whose "
+        "three listeners only call `ack()`, served by the same server and adapter as coordbot "
+        "(`handlers.http.Server`: uvicorn with h11, Bolt's ASGI adapter, dispatch on a thread pool). Bolt's "
+        "default `process_before_response=False` runs a listener on Bolt's own thread pool while the request's "
+        "thread polls every 10 ms for its `ack()` (an event is acknowledged before its listener runs, without "
+        "that wait). It gets the first requests of the mix as a warm-up, then the very same mix (the same "
+        "bodies, signed anew)."
+        + (" A second bare app, with `process_before_response=True` (the listener on the request's thread, "
+           "as coordbot's serving app runs it), is shown for comparison; the goal is measured against Bolt as it "
+           "comes." if res.bare_sync is not None else ""),
         "",
-        "**Columns.** *ack* is the time from sending a request to reading its HTTP answer. *work done* is the "
-        "time from sending a request to the moment the fake Slack API received the Web API call that completes "
-        "the work after its acknowledgment: "
+        "**The machine.** Every process shares its CPUs as the scheduler sees fit: nothing is pinned to a CPU "
+        "and nothing runs at a lowered priority. The fake Slack Web API (tests/fakes/slack_api.py, in a "
+        "process of its own) and the clients stand in for Slack but run here, on the same CPUs; the CPU table "
+        "below shows what each took.",
+        "",
+        "**Columns.** *ack* is the time from a request's planned send time to reading its HTTP answer. *work "
+        "done* is the time from the planned send time to the moment the fake Slack API received the Web API "
+        "call that shows the request's effect: "
         + "; ".join(f"for `{kind}` the {EFFECTS[kind][2]}" for kind in KINDS)
-        + ". The fake records when each call arrived and the client when it sent each request, both with the "
-        "wall clock (`time.time()`) of the same machine. *last work after last ack* is how long after the "
-        "batch's last acknowledgment the last of these calls arrived: how far the work trails the answers "
-        "when the batch ends. An acknowledgment says that a request was accepted, not that its work is done; "
-        "when the work runs elsewhere, or waits for a free thread, the answers can run ahead of it, and these "
-        "columns show by how much. In a closed loop (below) nothing slows the clients when the answers come "
-        "faster than the work is done: the work queues, and how far it trails grows with the length of the "
-        f"batch ({res.requests} requests here). *work done* can be shorter than *ack*, and *last work after last ack* "
-        "negative: the work may reach the Slack API before the client has read the answer, since Bolt's "
-        "request thread waits for the listener's `ack()` by polling. The bare app does no work after "
-        "acknowledging, so it has no *work done*. All the work of every batch is waited for before the next "
-        "batch starts.",
-        "",
-        "**Closed loop.** In the first two tables each client thread sends its next request as soon as the "
-        f"previous one is answered, so {CLIENTS} requests are always in flight and the app runs flat out: the "
-        f"request rate is whatever the app can answer. A request's time is then mostly waiting behind the "
-        f"other {CLIENTS - 1}, and on average it equals {CLIENTS} ÷ the rate (Little's law; the lines below "
-        "each table compare the two). So at saturation the ratio of two apps' latencies mirrors the inverse "
-        "ratio of their throughputs: it tells how many requests per second each app answers on this machine "
-        "(what an answer costs, and whatever else competes with it for the two cores, such as the work after "
-        "earlier answers), not how long one request waits when the app is not flat out. The p99 adds the "
-        "unevenness of that waiting. The table at a fixed arrival rate answers the second question.",
-        "",
-        "**CPUs.** The clients and the fake Slack API are the benchmark's load, standing in for Slack: in "
-        "production they run on Slack's machines, not on the bot's. Unless a table says otherwise, they run "
-        "on half of this machine's CPUs and the app under test, with every process it starts, on the other "
-        f"half ({res.cpus}), so that the load generator does not take the app's CPU time. The second table "
-        "repeats the first closed loop with every CPU shared, as this benchmark used to run. There a bare "
-        f"Bolt app's {CLIENTS} request threads, and coordbot's one event loop thread, compete with the "
-        f"{CLIENTS} client threads and the fake for the same two CPUs, and the scheduler shares a CPU between "
-        "threads, not between programs: a server answering from one thread gets a smaller share of it, the "
-        "more threads the load runs beside it.",
+        + ". The fake records when each call arrived and the client when it planned each request, both with "
+        "the wall clock (`time.time()`) of the same machine. The bare app does no work, so it has no *work done*.",
         "",
     ]
-    parts = (("Closed loop, persistent connections (one HTTP/1.1 connection per client thread)", res),
-             ("Closed loop, persistent connections, every CPU shared by the app and the load", r.latency_shared),
-             ("Closed loop, a new TCP connection per request (as urllib and the test driver do)", r.latency_connect))
-    for title, result in parts:
-        if result is None:
-            continue
-        out += [f"### {title}", "", f"CPUs: {result.cpus}.", ""]
-        out += _latency_table(result)
-        out += _saturation_lines(result)
-        out += _app_lines(result)
-        if result.bare_wide is not None:
-            out += _backlog_lines(result)
-        elif not result.keep_alive:
-            out += [f"`SlackHTTPServer` listens with a backlog of {SlackHTTPServer.request_queue_size} pending "
-                    f"connections, enough for the {CLIENTS} clients connecting at once.", ""]
-    if r.latency_rate is not None:
-        out += _rate_section(r.latency_rate)
-    out += _latency_verdict(r)
+    rows = []
+    for kind in (None, *KINDS):
+        base = _mix(res.bare).ack_p(99, kind)
+        for a in _apps(res):
+            m = _mix(a)
+            works = m.works(kind)
+            work = ([_ms(m.work_p(50, kind)), _ms(m.work_p(99, kind)), _ms(max(works))] if works
+                    else ["—", "—", "—"]) if a is app else ["—", "—", "—"]
+            missing = m.unmatched(kind) if a is app else 0
+            rows.append([_kind(kind), a.name, f"{m.ok(kind)} of {len(m.of(kind))}", _ms(m.ack_p(50, kind)),
+                         _ms(m.ack_p(99, kind)), _ms(max(m.acks(kind), default=math.nan)),
+                         _x(_ratio(m.ack_p(99, kind), base)), *work, str(missing) if a is app else "—"])
+    out += _table(["requests", "app", "answered 200", "ack p50", "ack p99", "ack max", "ack p99 ÷ bare",
+                   "work done p50", "work done p99", "work done max", "effect not found"], rows)
+    out.append("")
+    out += _cores_lines(res)
+    mix = _mix(app)
+    late = mix.late(TRIGGER_LIFETIME, "/requirement")
+    out += [f"The mix took {mix.wall:.1f} s to send ({mix.achieved:.1f} requests/s answered); coordbot's last "
+            f"work was done {_s(mix.drained)} after its last request was planned. {late} of "
+            f"{len(mix.works('/requirement'))} `views.open` calls came more than {TRIGGER_LIFETIME:g} s after "
+            "their command (Slack's trigger_id lifetime; the fake here does not enforce it, Slack would refuse "
+            "them).", ""]
+    out += _stored_lines(app)
+    out += _verdict_lines(res)
+    if res.breakdown is not None:
+        out += _breakdown_lines(res.breakdown, _mix(app))
+    out += _arrangements_lines(res)
     return out
 
 
-def _apps(result: LatencyResult) -> list[AppRun]:
-    return [app for app in (result.coordbot, result.coordbot_one, result.bare, result.bare_sync, result.bare_loop)
-            if app is not None]
-
-
-def _failed(t: Timing) -> int:
-    return sum(n for status, n in t.statuses.items() if status != 200)
-
-
-def _work(t: Timing) -> list[str]:
-    """Work-done columns: p50, p99, max, and the tail after the last acknowledgment."""
-    if not t.effect_call:
-        return ["—", "—", "—", "—"]
-    if not t.effects:
-        return ["not found", "not found", "not found", "n/a"]
-    missing = f" ({t.unmatched} not found)" if t.unmatched else ""
-    return [_ms(t.effect_p50), _ms(t.effect_p99), _ms(t.effect_max) + missing, _s(t.effect_tail)]
-
-
-def _latency_table(result: LatencyResult) -> list[str]:
+def _cores_lines(res: LatencyResult) -> list[str]:
+    """What each process spent during the mix, in CPUs."""
     rows = []
-    for kind in KINDS:
-        bare = result.bare.timings[kind]
-        for app in _apps(result):
-            t = app.timings[kind]
-            rows.append([f"`{kind}`", app.name, _ms(t.p50), _ms(t.p99), _ms(t.worst),
-                         _x(_ratio(t.p99, bare.p99)), f"{t.rate:.0f}", str(_failed(t)), *_work(t)])
-    header = ["request", "app", "ack p50", "ack p99", "ack max", "ack p99 ÷ bare", "requests/s", "failed",
-              "work done p50", "work done p99", "work done max", "last work after last ack"]
-    return [*_table(header, rows), ""]
+    for a in _apps(res):
+        m = _mix(a)
+        if not m.cpu_window:
+            continue
+        spent = {**{f"{a.name}: {k} process": v for k, v in m.cpu.items()}, **m.load_cpu}
+        busy = ", ".join(f"{k} {v / m.cpu_window:.2f}" for k, v in spent.items())
+        rows.append([a.name, f"{m.cpu_window:.1f} s", busy, f"{sum(spent.values()) / m.cpu_window:.2f}"])
+    return ["CPU time during the mix, from its first request until its work was done (the answers, for bare "
+            "Bolt), read from /proc/<pid>/stat (utime + stime), as CPUs busy on average:", "",
+            *_table(["app", "span", "CPUs busy, by process", "together"], rows), ""]
 
 
-def _saturation_lines(result: LatencyResult) -> list[str]:
-    """Little's law at saturation: mean answer time beside clients ÷ rate, and the ratios it implies."""
-    out = [f"At saturation: each app's mean ack beside {CLIENTS} ÷ its requests/s; then its mean ack ÷ bare "
-           "Bolt's beside bare Bolt's requests/s ÷ its own:", ""]
-    for kind in KINDS:
-        bare = result.bare.timings[kind]
-        parts = []
-        for app in _apps(result):
-            t = app.timings[kind]
-            parts.append(f"{app.name} {_ms(t.mean)} vs {_ms(CLIENTS / t.rate if t.rate else math.nan)}")
-        ratios = [f"{app.name} {_x(_ratio(app.timings[kind].mean, bare.mean))} vs "
-                  f"{_x(_ratio(bare.rate, app.timings[kind].rate))}" for app in _apps(result) if app is not result.bare]
-        out.append(f"- `{kind}`: " + "; ".join(parts) + ". Ratios: " + "; ".join(ratios) + ".")
-    return [*out, ""]
+def _stored_lines(app: AppRun) -> list[str]:
+    states = ", ".join(f"{n:,} {s}" for s, n in sorted(app.stored.items()))
+    kinds = ", ".join(f"{n:,} `{k}`" for k, n in sorted(app.stored_kinds.items()))
+    verdict = "met" if _stored_met(app) else "**MISSED**"
+    return [f"**Every request stored.** coordbot commits each request to its inbox table before it answers (an "
+            "answer with field errors aside, which none of these is). After it had stopped, its database held "
+            f"{app.stored_rows:,} inbox rows ({states}; {kinds}) for the {app.answered:,} requests it answered "
+            "200 over the whole run (the one-kind batches, the mix, the burst), each of them a distinct request "
+            f"(a new trigger_id, view or event_id): goal {verdict}. SQLite runs in WAL mode with "
+            "`synchronous=NORMAL` (storage/db.py): a committed row survives the process being killed; the last "
+            "transactions before a power cut may be lost (PostgreSQL, with its defaults, would keep them).", ""]
 
 
-def _late_views(app: AppRun) -> str | None:
-    """How many modals opened after a real trigger_id would have expired."""
-    t = app.timings.get("/requirement")
-    if t is None or not t.effects:
-        return None
-    return (f"{t.late(TRIGGER_LIFETIME)} of {len(t.effects)} `views.open` calls came more than "
-            f"{TRIGGER_LIFETIME:g} s after their command (Slack's trigger_id lifetime; the fake here does not "
-            "enforce it, Slack would refuse them)")
-
-
-def _processes(app: AppRun) -> str:
-    if not app.others_idle:
-        return "no process besides the serving one"
-    return "besides the serving process: " + ", ".join(
-        f"`{o.command[:80]}` ({o.priority})" for o in app.others_idle)
-
-
-def _app_lines(result: LatencyResult) -> list[str]:
+def _verdict_lines(res: LatencyResult) -> list[str]:
+    mine, theirs = _mix(res.coordbot), _mix(res.bare)
+    missed = [k for k in (None, *KINDS) if not _ratio(mine.ack_p(99, k), theirs.ack_p(99, k)) <= ACK_GOAL]
+    slow = [k for k in (None, *KINDS) if not mine.work_p(99, k) < WORK_GOAL]
     out = []
-    for app in (result.coordbot, result.coordbot_one):
-        if app is None:
-            continue
-        calls = ", ".join(f"{method} {n}" for method, n in sorted(app.api_calls.items())) or "none"
-        failed = ", ".join(f"{method} {n}" for method, n in sorted(app.api_failed.items())) or "none"
-        line = (f"- {app.name}: {_processes(app)}. Web API calls during the batches: {calls}; failed: {failed}; "
-                f"Block Kit validation errors: {app.validation_errors}"
-                + (f" (the last: {'; '.join(app.validation_examples)})" if app.validation_examples else "") + ".")
-        late = _late_views(app)
-        if late:
-            line += f" {late}."
-        if app.notes:
-            line += " Notes: " + "; ".join(app.notes) + "."
-        out.append(line)
-    if result.coordbot.env == {} and not result.coordbot.others_idle:
-        out.append("- No worker process was found beside `coordbot run` in the default configuration: its "
-                   "figures here are those of one process.")
-    failures_by = {f"{app.name} {kind}": dict(app.timings[kind].failures)
-                   for app in _apps(result) for kind in KINDS if app.timings[kind].failures}
-    if failures_by:
-        out.append(f"- Failed requests by reason: {failures_by}.")
-    if result.bare.notes:
-        out.append("- Notes on bare Bolt: " + "; ".join(result.bare.notes) + ".")
-    return [*out, ""]
-
-
-def _rate_section(result: LatencyResult) -> list[str]:
-    rate = _rate(result.rate)
-    out = [f"### Fixed arrival rate {rate}/s, persistent connections", "", f"CPUs: {result.cpus}.", "",
-           f"Each kind's requests are sent at a fixed rate of {rate} per second, whatever the answers: request i "
-           f"is planned for start + i ÷ {rate} s and sent then by whichever of the {CLIENTS} client threads is "
-           "free (each keeps one connection). Its time (ack, and work done) counts from that planned time, so "
-           "when all clients are still waiting for answers, the wait for a free client is part of it. This is "
-           "how requests reach a bot from people working independently. The rate is meant to be one the default "
-           "configuration keeps up with on this machine (said below for this run), so that the figures show "
-           "the latency of a busy app that is not saturated. *answered/s* is the rate actually achieved. "
-           "*work done p50, first → last quarter* "
-           "compares the first and the last quarter of the batch: when the work keeps up with the rate the two "
-           "are alike; when it falls behind, the work queues and the last quarter's is larger.", ""]
-    rows = []
-    for kind in KINDS:
-        bare = result.bare.timings[kind]
-        for app in _apps(result):
-            t = app.timings[kind]
-            first, last = t.effect_quarters()
-            trend = f"{_ms(first)} → {_ms(last)}" if t.effect_call else "—"
-            rows.append([f"`{kind}`", app.name, _ms(t.p50), _ms(t.p99), _ms(t.worst), _x(_ratio(t.p99, bare.p99)),
-                         f"{t.rate:.0f}", str(_failed(t)), *_work(t)[:3], trend, _work(t)[3]])
-    out += _table(["request", "app", "ack p50", "ack p99", "ack max", "ack p99 ÷ bare", "answered/s", "failed",
-                   "work done p50", "work done p99", "work done max", "work done p50, first → last quarter",
-                   "last work after last ack"], rows)
-    out += ["", _kept_up(result), "", f"At {rate} requests/s, the p99 acknowledgment of {result.coordbot.name} is "
-            + "; ".join(f"{_x(_ratio(result.coordbot.timings[k].p99, result.bare.timings[k].p99))} bare Bolt's "
-                        f"for `{k}`" for k in KINDS)
-            + " (reported, not a goal: the goal is set for the closed loop).", ""]
-    out += _app_lines(result)
-    return out
-
-
-def _kept_up(result: LatencyResult) -> str:
-    """Whether the default configuration kept up with the fixed rate: its answers, and its work."""
-    assert result.rate is not None
-    app, rate = result.coordbot, result.rate
-    slow = [k for k in KINDS if app.timings[k].rate < (1 - RATE_SHORTFALL) * rate]
-    behind = [k for k in KINDS if not app.timings[k].effect_tail <= BACKLOG_LIMIT]
-    if not slow and not behind:
-        return (f"{app.name} kept up with {_rate(rate)} requests/s of each kind in this run: it answered within "
-                f"{RATE_SHORTFALL:.0%} of that rate and, for every kind, its last work reached the Slack API at "
-                f"most {BACKLOG_LIMIT:g} s after its last answer.")
-    parts = []
-    if slow:
-        parts.append("answered more than " + f"{RATE_SHORTFALL:.0%} below that rate for "
-                     + ", ".join(f"`{k}`" for k in slow))
-    if behind:
-        parts.append(f"finished its work more than {BACKLOG_LIMIT:g} s after its last answer (or not at all) for "
-                     + ", ".join(f"`{k}`" for k in behind))
-    return (f"{app.name} did **not** keep up with {_rate(rate)} requests/s of each kind in this run: it "
-            + "; it ".join(parts) + ". For those kinds the figures are those of an app falling behind the rate "
-            "(set by `OPEN_RATE` in bench/ack_latency.py), not of a busy one keeping up.")
-
-
-def _backlog_lines(result: LatencyResult) -> list[str]:
-    """The same bare app with a wider listen backlog: what connection setup costs at 16 clients."""
-    assert result.bare_wide is not None
-    wide, bare = result.bare_wide, result.bare
-    default = SlackHTTPServer.request_queue_size  # what the bare app listened with in the first run
-    figures = ", ".join(f"`{k}` p99 {_ms(wide.timings[k].p99)} (backlog {default}: {_ms(bare.timings[k].p99)})"
-                        for k in KINDS)
-    out = [f"The bare app again, with a new connection per request but a listen backlog of "
-           f"{wide.name.rsplit(' ', 1)[-1]}: {figures}."]
-    if all(bare.timings[k].p99 >= 0.9 and wide.timings[k].p99 < 0.2 for k in KINDS):
-        out.append("So the p99 near one second in this table, for bare Bolt as for coordbot, is connection "
-                   f"setup: `SlackHTTPServer` listens with a backlog of {default} "
-                   f"(`request_queue_size`); when {CLIENTS} clients connect at once some connections are refused "
-                   "or dropped, and the client's TCP tries again a second later (or gives up: the resets above).")
-    return [*out, ""]
-
-
-def _latency_verdict(r: Results) -> list[str]:
-    assert r.latency is not None
-    res = r.latency
-    missed = [k for k in KINDS if _ratio(res.coordbot.timings[k].p99, res.bare.timings[k].p99) > ACK_GOAL]
-    out = ["### Goal and where the time goes", ""]
-    if not missed:
-        out += [f"Goal met: with persistent connections ({res.cpus}), every p99 acknowledgment of "
-                f"{res.coordbot.name} is within {ACK_GOAL}× of bare Bolt's.", ""]
+    if missed:
+        out.append(f"Acknowledgments: goal **missed** for {_named(missed)}: coordbot's "
+                   f"p99 is more than {ACK_GOAL}× bare Bolt's.")
     else:
-        out += ["Goal **missed** for " + ", ".join(f"`{k}`" for k in missed)
-                + f": the p99 acknowledgment of {res.coordbot.name} is more than {ACK_GOAL}× bare Bolt's at "
-                f"{CLIENTS} concurrent clients with persistent connections ({res.cpus}).", ""]
-    shared = r.latency_shared
-    if shared is not None:
-        out += ["With every CPU shared by the app and the load (reported, not the goal): "
-                + "; ".join(f"`{k}` {_x(_ratio(shared.coordbot.timings[k].p99, shared.bare.timings[k].p99))}"
-                            for k in KINDS) + " of bare Bolt's p99.", ""]
-    if res.coordbot_one is not None:
-        one = res.coordbot_one
-        out += [f"For comparison, {one.name}: "
-                + "; ".join(f"`{k}` {_x(_ratio(one.timings[k].p99, res.bare.timings[k].p99))}" for k in KINDS)
-                + " of bare Bolt's p99. With a worker, the work after each acknowledgment is done "
-                + "; ".join(f"for `{k}` at p99 {_ms(res.coordbot.timings[k].effect_p99)} after the request "
-                            f"(one process: {_ms(one.timings[k].effect_p99)})" for k in KINDS) + ".", ""]
-    b = r.breakdown
-    if b is None:
-        return out
-    out += ["An instrumented rerun of the one-process configuration (the same batches against coordbot built "
-            "in-process as tests/conftest.py builds it, without a worker, persistent connections; the clients "
-            "share that interpreter, so read the shares, not the absolute values) timed two steps on the way "
-            "to each acknowledgment:", ""]
-    for kind in KINDS:
-        if kind in b.acks:
-            out.append(f"- `{kind}`: {b.line(kind)}.")
-    out.append("")
-    for kind in KINDS:
-        if kind not in b.acks:
-            continue
-        ack99 = b.acks[kind].p99
-        claim99 = percentile(b.claims.get(kind) or [], 99)
-        wait99 = percentile(b.waits.get(kind) or [], 99)
-        if b.claims.get(kind) and claim99 >= 0.5 * ack99:
-            out.append(f"- `{kind}`: most of the p99 is spent inside the idempotency middleware "
-                       "(handlers/dedupe.py). A first delivery is claimed in memory and recorded on a background "
-                       "thread, so at p50 this costs nothing; the p99 is the request thread waiting for the "
-                       "interpreter while other requests' work after their acknowledgment (parsing dates, "
-                       "storing records, the Web API calls) holds it.")
-        elif b.waits.get(kind) and wait99 >= 0.5 * ack99:
-            out.append(f"- `{kind}`: most of the p99 is waiting for one of the {b.workers} listener threads. A "
-                       "listener acknowledges and then keeps its thread for the work after the acknowledgment "
-                       "(building the modal, the Web API call), so under a burst the next request's "
-                       "acknowledgment waits for that work.")
-        else:
-            out.append(f"- `{kind}`: neither the idempotency claim nor the wait for a listener thread accounts for "
-                       "most of the p99; the rest is the listener's own code and the interpreter shared with the "
-                       "work after earlier acknowledgments.")
-    out.append("")
+        out.append(f"Acknowledgments: goal met: coordbot's p99 is within {ACK_GOAL}× bare Bolt's for each kind "
+                   "and overall.")
+    if slow:
+        out.append(f"Work done: goal **missed** for {_named(slow)}: p99 over "
+                   f"{WORK_GOAL:g} s.")
+    else:
+        out.append(f"Work done: goal met: p99 under {WORK_GOAL:g} s for each kind.")
+    rate = mine.worked_off
+    if rate < 0.95 * res.rate:
+        out.append(f"coordbot worked the mix off at {rate:.1f} requests/s (every request ÷ the time from the "
+                   f"first to its last work done), below the {res.rate:g} requests/s it arrived at: its backlog "
+                   "grew while the mix lasted, and a request's work waited the longer, the later it came, so the "
+                   "work-done figures grow with the length of the mix.")
+    return [" ".join(out), ""]
+
+
+def _breakdown_lines(b: Breakdown, main: Batch) -> list[str]:
+    """The instrumented rerun: where the serving process's time went (`main`: the mix of the goal figures)."""
+    m = _mix(b.run)
+    out = ["### Where an acknowledgment's time goes", "",
+           f"An instrumented rerun (`python -m bench.probe`: the same `coordbot run` with timers, a fresh database, "
+           f"a mix of {len(m.of('/requirement'))} requests of each kind at the same rate after the same kind of "
+           "one-kind batches) timed, in its processes, during its mix "
+           f"({b.window:.1f} s, from the first request to the last work done):", "",
+           f"- the answers, at the client: ack p50 {_ms(m.ack_p(50))}, p99 {_ms(m.ack_p(99))} (the mix above was "
+           f"{len(main.samples) / len(m.samples):.1f}× as long, its last work done {_s(main.drained)} after its "
+           f"last request, here {_s(m.drained)}; its p99 was {_ms(main.ack_p(99))}: read the shares below, not the "
+           "milliseconds);",
+           f"- the serving process's Bolt dispatch of each request (from the dispatch thread's start to the "
+           f"answer): p50 {_ms(percentile(b.dispatch, 50))}, p99 {_ms(percentile(b.dispatch, 99))};",
+           f"- of which storing it in the inbox (`Inbox.put`, its commit included): p50 "
+           f"{_ms(percentile(b.put, 50))}, p99 {_ms(percentile(b.put, 99))};",
+           "- of which waiting for SQLite's write lock (its `BEGIN IMMEDIATE`): p50 "
+           f"{_ms(percentile(b.put_lock, 50))}, p99 {_ms(percentile(b.put_lock, 99))}."]
+    for role, waits in sorted(b.lock_waits.items()):
+        out.append(f"- every transaction of the {role} process waited for the write lock: p50 "
+                   f"{_ms(percentile(waits, 50))}, p99 {_ms(percentile(waits, 99))} ({len(waits)} transactions).")
+    shares = b.held_share
+    out += ["", "SQLite has one write lock for the whole database, and storage/db.py opens every transaction "
+            "with `BEGIN IMMEDIATE`, reads included, so each transaction holds it from its start to its end. "
+            "During the mix it was held "
+            + ", ".join(f"{share:.0%} of the time by the {role} process" for role, share in sorted(shares.items()))
+            + ". The longest holders:", ""]
+    rows = [[role, f"`{where}`", str(n), f"{seconds:.2f} s", _ms(seconds / n)]
+            for role, where, n, seconds in b.holders[:8]]
+    out += _table(["process", "transaction opened in", "transactions", "write lock held, together", "each, mean"],
+                  rows)
+    share = _ratio(percentile(b.put_lock, 99), percentile(b.dispatch, 99))
+    out += ["", "A transaction that finds the lock taken waits in SQLite's default busy handler (which the "
+            "`timeout` of Python's sqlite3 sets), sleeping between tries (1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, "
+            "then 100 ms at a time) rather than queueing: while another connection keeps taking the lock, a "
+            "waiter can miss it for hundreds of milliseconds. "
+            + (f"Here the p99 wait for the lock in `Inbox.put` is {share:.0%} of the p99 dispatch: the tail of "
+               "an acknowledgment is that wait." if share >= 0.5 else
+               f"Here the p99 wait for the lock in `Inbox.put` is {share:.0%} of the p99 dispatch: most of the "
+               "tail of an acknowledgment lies elsewhere."), ""]
     return out
+
+
+def _arrangements_lines(res: LatencyResult) -> list[str]:
+    mix = _mix(res.coordbot)
+    b = res.breakdown
+    worker_share = b.held_share.get("worker") if b is not None else None
+    lock = (f"the worker held SQLite's write lock {worker_share:.0%} of the time during the instrumented mix "
+            "(above)" if worker_share is not None else
+            "the worker takes SQLite's write lock for each of its transactions (storage/db.py opens each with "
+            "`BEGIN IMMEDIATE`)")
+    busy = (sum(mix.cpu.values()) + sum(mix.load_cpu.values())) / mix.cpu_window if mix.cpu_window else math.nan
+    app_busy = sum(mix.cpu.values()) / mix.cpu_window if mix.cpu_window else math.nan
+    return ["### No special arrangements", "",
+            "The earlier benchmark pinned the clients and the fake Slack API to one CPU and the app to the other, "
+            "and its worker ran at Linux's SCHED_IDLE priority by default. Neither is kept. Pinning is nothing "
+            "a user's deployment has, and on this two-CPU machine it would leave coordbot one CPU for the "
+            f"{app_busy:.2f} CPUs its processes used during the mix ({busy:.2f} with the load). SCHED_IDLE "
+            "(still available as `COORDBOT_WORKER_NICE=idle`) makes the worker wait for CPU time nothing else "
+            f"wants; {lock}, and a worker kept off the CPU while holding that lock keeps the serving process "
+            "waiting for it all the longer: no gain for the person waiting for an answer. This run measures the "
+            "default, `COORDBOT_WORKER_NICE=0`.", ""]
+
+
+# -- part 2: the burst -----------------------------------------------------------------------------------------------
+
+
+def burst_section(r: Results) -> list[str]:
+    """Part 2: the burst beyond what coordbot works off."""
+    out = ["## 2. A burst at twice the rate coordbot works off", ""]
+    o = r.latency.coordbot.overload if r.latency else None
+    if o is None:
+        return [*out, "Not measured in this run.", ""]
+    b = o.batch
+    out += [
+        f"Right after the mix, coordbot got the same mix of kinds at {b.rate:.0f} requests/s for {o.seconds:g} s "
+        f"({len(b.samples)} requests{'; ' + o.capped if o.capped else ''}): {OVERLOAD_FACTOR:g}× the "
+        f"{o.estimated:.0f} requests/s it was estimated to work off, from {o.how}. While the burst and its "
+        f"backlog lasted, the benchmark read the inbox table (rows by state, payload bytes of the rows not done) "
+        f"and the resident memory (VmRSS) of the serving and worker processes every few hundred milliseconds. "
+        f"The rate coordbot actually worked the burst off, measured there (rows done per second while rows "
+        f"were waiting), was {o.measured:.1f} requests/s: the burst came at {o.factor:.1f}× that.",
+        "",
+    ]
+    rows = []
+    for kind in (None, *KINDS):
+        works = b.works(kind)
+        rows.append([_kind(kind), f"{b.ok(kind)} of {len(b.of(kind))}", _ms(b.ack_p(50, kind)), _ms(b.ack_p(99, kind)),
+                     _ms(max(b.acks(kind), default=math.nan)), _ms(b.work_p(50, kind)), _ms(b.work_p(99, kind)),
+                     _ms(max(works)) if works else "n/a"])
+    out += _table(["requests", "answered 200", "ack p50", "ack p99", "ack max", "work done p50", "work done p99",
+                   "work done max"], rows)
+    verdict = "met" if _burst_ack_met(o) else "**MISSED**"
+    out += ["", f"Acknowledgments during the burst: p99 {_ms(b.ack_p(99))} against a goal of under "
+            f"{BURST_ACK_GOAL * 1000:.0f} ms: goal {verdict}. The backlog was worked off {_s(b.drained)} after the "
+            "burst's last request.", ""]
+    out += ["The inbox and memory, a reading about every second (seconds from the burst's first request):", ""]
+    rows = []
+    shown = -1.0
+    for x in o.readings:
+        if x.at - shown >= 0.95 or x is o.readings[-1]:
+            shown = x.at
+            rows.append([f"{x.at:.1f}", f"{x.states.get('pending', 0):,}", f"{x.states.get('running', 0):,}",
+                         f"{x.states.get('done', 0):,}", f"{x.backlog_bytes / 1024:.0f} KiB", mib(x.serving_rss),
+                         mib(x.worker_rss)])
+    out += _table(["s", "pending", "running", "done", "payload waiting", "serving RSS", "worker RSS"], rows)
+    peak = o.peak
+    out += ["", "*running* rows are claimed: by the worker's threads, and by the serving process for the "
+            "commands whose modal it opens itself (stored claimed, run at once after the answer, on its own pool "
+            "of threads). A request waiting is a row in the database, committed before its answer left: what the "
+            "serving process holds while the backlog lasts is no more than the requests being answered and the "
+            "claimed rows it is running. "
+            + (f"At the peak, {peak.backlog:,} requests ({peak.backlog_bytes / 1024:.0f} KiB of payload) waited "
+               f"in the table while the serving process's RSS read {mib(peak.serving_rss)} (before the burst: "
+               f"{mib(o.memory_before.get('VmRSS'))}; after it: {mib(o.memory_after.get('VmRSS'))})." if peak else ""),
+            ""]
+    return out
+
+
+# -- part 3: CPU time per request -----------------------------------------------------------------------------------
+
+
+def cpu_section(r: Results) -> list[str]:
+    """Part 3: CPU time per request, by kind."""
+    out = ["## 3. CPU time per request, by kind", ""]
+    res = r.latency
+    if res is None or not res.coordbot.by_kind:
+        return [*out, "Not measured in this run.", ""]
+    app = res.coordbot
+    out += ["Before the mix, coordbot got one kind at a time at the same fixed rate: commands, then "
+            "submissions of the modals those opened, then reactions on the sheets those posted. For each batch, "
+            "the CPU time (utime + stime from /proc/<pid>/stat) of the serving process and of the worker "
+            "process was read before its first request and again once every request's work was done (no inbox "
+            "row pending or running), and divided by the batch's size. The clock counts in 10 ms ticks, hence "
+            "batches of many requests. The span includes the processes' idle work (the worker's claiming loop "
+            "polls the inbox every 50 ms, the lease renewals): "
+            + ", ".join(f"{k} process {v * 1000:.0f} ms of CPU per second" for k, v in app.idle_cpu.items())
+            + " with nothing to do. The fake Slack API's CPU time is shown for reference: Slack's, not the bot's.",
+            ""]
+    rows = []
+    batches = [(f"`{k}`", b) for k, b in app.by_kind.items()] + [("the mix", _mix(app))]
+    for name, b in batches:
+        fake = b.load_cpu.get("fake Slack API", math.nan) / len(b.samples) if b.samples else math.nan
+        rows.append([name, str(len(b.samples)), f"{b.cpu_window:.1f} s", _per(b.cpu_per_request("serving")),
+                     _per(b.cpu_per_request("worker")), _per(b.cpu_per_request()), _per(fake)])
+    for other in (res.bare, res.bare_sync):
+        if other is not None and other.mix is not None:
+            m = other.mix
+            rows.append([f"the mix, {other.name}", str(len(m.samples)), f"{m.cpu_window:.1f} s",
+                         _per(m.cpu_per_request("serving")), "—", _per(m.cpu_per_request()), "—"])
+    out += _table(["batch", "requests", "span", "serving process", "worker process", "coordbot together",
+                   "fake Slack API"], rows)
+    out += ["", "Per request, CPU time. A command's work after the answer (building the modal, `views.open`) "
+            "runs in the serving process; a submission's and a reaction's in the worker.", ""]
+    return out
+
+
+# -- parts 4 and 5: tick, renders ------------------------------------------------------------------------------------
 
 
 def tick_section(r: Results) -> list[str]:
-    """Part 2: the cost of one tick."""
-    out = ["## 2. One tick: 1,000 due reminders among 100,000 pending, and among 1,000", ""]
+    """Part 4: the cost of one tick."""
+    out = ["## 4. One tick: 1,000 due reminders among 100,000 pending, and among 1,000", ""]
     if not r.ticks:
         return [*out, "Not measured in this run.", ""]
     out += [
@@ -529,8 +542,8 @@ def tick_section(r: Results) -> list[str]:
 
 
 def render_section(r: Results) -> list[str]:
-    """Part 3: the digest and the App Home at volume."""
-    out = ["## 3. Weekly digest of a 10,000-record channel; App Home of a user owning 5,000 items", ""]
+    """Part 5: the digest and the App Home at volume."""
+    out = ["## 5. Weekly digest of a 10,000-record channel; App Home of a user owning 5,000 items", ""]
     if not r.renders:
         return [*out, "Not measured in this run.", ""]
     out += [
@@ -551,7 +564,7 @@ def render_section(r: Results) -> list[str]:
         "own Block Kit validation, all in the timed interpreter). Before this part and the tick's, the "
         "benchmark's process freezes the objects it holds (`gc.freeze()`, as `coordbot run` does once "
         "started), so that the collector's full passes walk what the timed code allocates, not the latency "
-        "parts' leftovers.",
+        "part's leftovers.",
         "",
     ]
     rows = []
@@ -576,18 +589,21 @@ def render_section(r: Results) -> list[str]:
     return out
 
 
+# -- part 6: memory --------------------------------------------------------------------------------------------------
+
+
 def memory_section(r: Results) -> list[str]:
-    """Part 4: memory."""
-    out = ["## 4. Memory", ""]
+    """Part 6: memory."""
+    out = ["## 6. Memory", ""]
     rows: list[list[str]] = []
     if r.latency:
         for app in _apps(r.latency):
             serving = ": serving process" if app.others_idle or app.others_loaded else ""
             for when, memory, others in (("idle (settled after /healthz answers)", app.idle_memory, app.others_idle),
-                                         ("after the latency batches", app.loaded_memory, app.others_loaded)):
+                                         ("after its last batch", app.loaded_memory, app.others_loaded)):
                 rows.append([f"{app.name}{serving}, {when}", mib(memory.get("VmHWM")), mib(memory.get("VmRSS"))])
                 for other in others:
-                    rows.append([f"{app.name}: `{other.command[:60]}` ({other.priority}), {when}",
+                    rows.append([f"{app.name}: `{_command(other.command)}` ({other.priority}), {when}",
                                  mib(other.memory.get("VmHWM")), mib(other.memory.get("VmRSS"))])
     out += _table(["process (read from /proc/<pid>/status)", "peak RSS (VmHWM)", "RSS (VmRSS)"], rows)
     out.append("")
@@ -596,7 +612,7 @@ def memory_section(r: Results) -> list[str]:
         for t in r.ticks:
             heap = "n/a" if t.heap_peak_bytes is None else f"{t.heap_peak_bytes / 1024 / 1024:.1f} MiB"
             rows.append([t.backend, f"{t.pending:,}", mib(t.rss_before_kib), mib(t.rss_peak_kib), t.peak_source, heap])
-        out += ["The tick of part 2 runs inside the benchmark's own process, which has the bot's code and "
+        out += ["The tick of part 4 runs inside the benchmark's own process, which has the bot's code and "
                 "libraries loaded. Its peak RSS during the tick is VmHWM read after the tick, having been reset "
                 "to the current RSS just before it through /proc/self/clear_refs (`ru_maxrss` from "
                 "`resource.getrusage` is the fallback where that is refused); the Python heap peak is "
@@ -609,11 +625,12 @@ def memory_section(r: Results) -> list[str]:
 
 def render_markdown(r: Results) -> str:
     """The whole results.md."""
+    took = "" if math.isnan(r.seconds) else f", {r.seconds / 60:.1f} minutes"
     out = ["# Benchmark results", "",
-           f"Run {r.started} to {r.finished} with `{r.command}` ({r.mode}). Reproduce with "
+           f"Run {r.started} to {r.finished}{took}, with `{r.command}` ({r.mode}). Reproduce with "
            "`python bench/run.py` (add `--quick` for a shorter run; set `BENCH_DATABASE_URL` or "
-           "`TEST_DATABASE_URL` to include PostgreSQL). The figures are from one run on a shared machine: "
-           "expect some noise from run to run.", "",
+           "`TEST_DATABASE_URL` to include PostgreSQL in parts 4 and 5). The figures are from one run on a "
+           "shared machine: expect some noise from run to run.", "",
            "## Machine", ""]
     out += _table(["", ""], [[k, v] for k, v in r.machine.items()])
     out += ["", "## Summary", ""]
@@ -621,5 +638,6 @@ def render_markdown(r: Results) -> str:
     out.append("")
     if r.errors:
         out += ["Errors during the run: " + "; ".join(r.errors), ""]
-    out += latency_section(r) + tick_section(r) + render_section(r) + memory_section(r)
+    out += latency_section(r) + burst_section(r) + cpu_section(r) + tick_section(r) + render_section(r)
+    out += memory_section(r)
     return "\n".join(out).rstrip() + "\n"

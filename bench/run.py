@@ -1,9 +1,11 @@
-"""Benchmark coordbot: acknowledgment latency and when the work is done, tick cost, render time at volume, memory.
+"""Benchmark coordbot as its users feel it: acknowledgments and work done at a fixed arrival rate, a burst beyond
+what it can work off, CPU time per request; then tick cost, render time at volume, memory.
 
     python bench/run.py [--quick]
 
-Prints the summary table and writes bench/results.md. PostgreSQL is included when BENCH_DATABASE_URL
-(or TEST_DATABASE_URL) is set; the benchmark works in schemas of its own there and drops them afterwards.
+Prints the summary table and writes bench/results.md. PostgreSQL is included in the tick and render parts when
+BENCH_DATABASE_URL (or TEST_DATABASE_URL) is set; the benchmark works in schemas of its own there and drops
+them afterwards.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import shlex
 import shutil
 import sys
 import tempfile
+import time
 import traceback
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,42 +44,35 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger(noisy).setLevel(logging.ERROR)
 
     sys.path.insert(0, str(ROOT))
-    from bench import ack_breakdown, ack_latency, render_time, tick_cost
-    from bench.common import Cpus, backends, drop_postgres_schemas, machine
+    from bench import ack_latency, render_time, tick_cost
+    from bench.common import backends, drop_postgres_schemas, machine, speed_reference
     from bench.report import Results, render_markdown, summary
 
-    requests, warmup, repeats = (100, 20, 3) if args.quick else (400, 40, 5)
+    if args.quick:
+        per_kind, sample, burst, warmup, repeats, rerun = 200, 50, 6.0, 100, 3, 100
+    else:
+        per_kind, sample, burst, warmup, repeats, rerun = 667, 100, 10.0, 250, 5, 150
     command = "python bench/run.py" + ("".join(f" {shlex.quote(a)}" for a in (argv or sys.argv[1:])))
-    mode = (f"{requests} requests of each kind, {repeats} repeats, fixed arrival rate {ack_latency.OPEN_RATE:g} "
-            "requests/s")
-    results = Results(started=_now(), finished="", mode=mode,
-                      command=command.strip(), machine=machine())
+    mode = (f"a mix of {per_kind} requests of each kind at {ack_latency.RATE:g} requests/s, a {burst:g} s burst, "
+            f"{repeats} repeats of each tick and render")
+    results = Results(started=_now(), finished="", mode=mode, command=command.strip(), machine=machine())
+    speed_before = speed_reference()
     tmp = Path(tempfile.mkdtemp(prefix="coordbot-bench-"))
+    began = time.monotonic()
     try:
         if "latency" not in args.skip:
-            logger.info("1. acknowledgment latency, closed loop, persistent connections (%d requests of each kind)",
-                        requests)
-            results.latency = ack_latency.measure(tmp, n=requests, warmup=warmup, keep_alive=True)
-            if results.latency.cpus != Cpus().describe():
-                logger.info("1. the same, the app sharing every CPU with the clients and the fake Slack API")
-                results.latency_shared = ack_latency.measure(tmp, n=requests, warmup=warmup, keep_alive=True,
-                                                             cpus=Cpus(), baselines=False)
-            logger.info("1. acknowledgment latency, closed loop, a new connection per request")
-            results.latency_connect = ack_latency.measure(tmp, n=requests, warmup=warmup, keep_alive=False)
-            logger.info("1. acknowledgment latency at a fixed %g requests/s", ack_latency.OPEN_RATE)
-            results.latency_rate = ack_latency.measure(tmp, n=requests, warmup=warmup, keep_alive=True,
-                                                       rate=ack_latency.OPEN_RATE)
-            logger.info("1. where an acknowledgment's time goes (instrumented, in-process)")
-            results.breakdown = ack_breakdown.measure(tmp, n=max(50, requests // 2), warmup=warmup)
+            logger.info("1-3. acknowledgments, work done, a burst, CPU time per request")
+            results.latency = ack_latency.measure(tmp, per_kind=per_kind, sample=sample, overload_seconds=burst,
+                                                  warmup=warmup, bare_sync=not args.quick, rerun_per_kind=rerun)
         # As `coordbot run` does once started, leave what this process holds by now (modules, the latency
-        # parts' leftovers) out of the collector's full passes: those then walk what the timed code allocates.
+        # part's leftovers) out of the collector's full passes: those then walk what the timed code allocates.
         gc.collect()
         gc.freeze()
         if "tick" not in args.skip:
-            logger.info("2. tick cost on %s", ", ".join(b.name for b in backends(tmp)))
+            logger.info("4. tick cost on %s", ", ".join(b.name for b in backends(tmp)))
             results.ticks = tick_cost.measure(backends(tmp), repeats=repeats)
         if "render" not in args.skip:
-            logger.info("3. digest and App Home at volume")
+            logger.info("5. digest and App Home at volume")
             results.renders = render_time.measure(backends(tmp), repeats=repeats)
     except Exception as exc:  # keep what was measured; say what failed, and keep the logs
         traceback.print_exc()
@@ -87,6 +83,9 @@ def main(argv: list[str] | None = None) -> int:
         except Exception as exc:  # the results are still worth writing
             results.errors.append(f"could not drop the benchmark's PostgreSQL schemas: {exc}")
         results.finished = _now()
+        results.seconds = time.monotonic() - began
+        results.machine["Python speed (5 million additions in a loop)"] = (
+            f"{speed_before:.2f} s at the start of the run, {speed_reference():.2f} s at its end")
         args.out.write_text(render_markdown(results), encoding="utf-8")
     if not results.errors:
         shutil.rmtree(tmp, ignore_errors=True)

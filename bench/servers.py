@@ -7,7 +7,7 @@ answers one JSON line per command read from stdin: `triggers N USER`, `responses
 
 `python -m bench.servers bare --port P --api-url URL [--before-response]` serves a Bolt app whose listeners only
 acknowledge, through the same server and adapter `coordbot run` uses (handlers.http.Server: uvicorn, h11, Bolt's
-ASGI adapter, dispatch on a thread pool). It prints its URL once listening.
+ASGI adapter, dispatch on a thread pool), until SIGTERM.
 """
 
 from __future__ import annotations
@@ -115,7 +115,6 @@ def serve_bare(port: int, api_url: str, before_response: bool = False) -> None:
     logging.basicConfig(level=logging.WARNING)
     server = Server(bare_app(api_url, before_response=before_response), signing_secret=SIGNING_SECRET,
                     host="127.0.0.1", port=port)
-    _reply({"url": f"http://127.0.0.1:{port}"})
     server.run()
 
 

@@ -29,7 +29,7 @@ from handlers.intake import Intake, response_url_filter
 from handlers.outbound import make_deliver
 from handlers.replies import tell_parked
 from handlers.work import Worker
-from storage.db import make_engine, make_session_scope, migrate
+from storage.db import impatient, is_sqlite, make_engine, make_session_scope, migrate, read_only
 
 logger = logging.getLogger(__name__)
 
@@ -78,6 +78,11 @@ def build_runtime(settings: Settings, *, clock: Callable[[], datetime] = utc_now
     if upgrade:
         migrate(engine)
     services = Services.build(settings, make_session_scope(engine), clock=clock)
+    if is_sqlite(engine):
+        # One writer at a time: a request being stored retries every half millisecond while a worker
+        # writes, instead of sleeping in SQLite's growing steps; idle workers look without locking.
+        services.inbox.use(put_scope=make_session_scope(impatient(engine)),
+                           peek_scope=make_session_scope(read_only(engine)))
     client = client or make_client(settings)
     directory = Directory(client, default_tz=settings.tz, default_lang=settings.lang, prefs=services.prefs)
     # reminders are placed in each recipient's working hours, in their Slack timezone

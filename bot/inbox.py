@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,11 +27,12 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.orm import Session
 
 from storage import inbox as q
-from storage.db import SessionScope
+from storage.db import SessionScope, is_locked
 
 logger = logging.getLogger(__name__)
 
 KEEP_DONE = timedelta(days=1)  # Slack's last retry of a request comes minutes after the first delivery
+PUT_PATIENCE = 10.0  # seconds a store keeps trying while the database is locked by other writers
 
 
 def wall_now() -> datetime:
@@ -109,17 +111,33 @@ class Inbox:
     def __init__(self, scope: SessionScope, *, lease: timedelta = timedelta(seconds=30), max_attempts: int = 5,
                  first_delay: timedelta = timedelta(seconds=2)) -> None:
         self._scope = scope
+        self._put_scope = scope
+        self._peek_scope: SessionScope | None = None
         self.lease = lease
         self.max_attempts = max_attempts
         self.first_delay = first_delay
 
+    def use(self, *, put_scope: SessionScope | None = None, peek_scope: SessionScope | None = None) -> None:
+        """Store through `put_scope` (one that gives up quickly when the database is locked, so that `put`
+        retries at once instead of sleeping in the database's own growing steps), and look for due rows
+        through `peek_scope` (transactions that take no write lock) before claiming."""
+        self._put_scope = put_scope or self._scope
+        self._peek_scope = peek_scope
+
     def put(self, *, team_id: str, kind: str, dedupe_key: str | None, order_key: str | None, payload: str,
             received_at: datetime, claimed_by: str | None = None) -> int | None:
         """Store and commit a request; its row id, or None when the same request was stored before."""
-        with self._scope() as s:
-            return q.put(s, team_id=team_id, kind=kind, dedupe_key=dedupe_key, order_key=order_key,
-                         payload=payload, received_at=received_at, now=wall_now(), claimed_by=claimed_by,
-                         lease=self.lease)
+        deadline = time.monotonic() + PUT_PATIENCE
+        while True:
+            try:
+                with self._put_scope() as s:
+                    return q.put(s, team_id=team_id, kind=kind, dedupe_key=dedupe_key, order_key=order_key,
+                                 payload=payload, received_at=received_at, now=wall_now(), claimed_by=claimed_by,
+                                 lease=self.lease)
+            except Exception as exc:
+                if not is_locked(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.0005)  # another process is writing: its transaction takes milliseconds
 
     def get(self, item_id: int) -> Row | None:
         """One row, as a worker would run it."""
@@ -128,7 +146,11 @@ class Inbox:
             return _row(item) if item is not None else None
 
     def claim(self, worker: str, limit: int) -> list[Row]:
-        """Claim up to `limit` rows that are due."""
+        """Claim up to `limit` rows that are due (looking first without a lock, when it can)."""
+        if self._peek_scope is not None:
+            with self._peek_scope() as s:
+                if not q.any_claimable(s, now=wall_now()):
+                    return []
         with self._scope() as s:
             return [_row(item) for item in q.claim(s, now=wall_now(), worker=worker, lease=self.lease, limit=limit)]
 

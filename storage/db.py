@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 logger = logging.getLogger(__name__)
@@ -33,11 +34,22 @@ def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
-def make_engine(url: str, *, echo: bool = False) -> Engine:
-    """Create an engine; SQLite gets WAL, a busy timeout and write-intent transactions."""
+READ_ONLY = "coordbot_read_only"  # an execution option: a transaction that only reads takes no write lock
+IMPATIENT = "coordbot_impatient"  # an execution option: on SQLite, fail at once when another process writes
+
+
+def make_engine(url: str, *, echo: bool = False, busy_timeout_ms: int = 30_000) -> Engine:
+    """Create an engine; SQLite gets WAL, a busy timeout and write-intent transactions.
+
+    On SQLite every transaction takes the write lock when it begins (BEGIN IMMEDIATE), except on a
+    connection with the `READ_ONLY` execution option (`read_only`): WAL readers never wait for a writer.
+    With `IMPATIENT` (`impatient`), a transaction that cannot have the lock fails at once ("database is
+    locked") for its caller to try again, instead of waiting in SQLite's growing sleeps (up to 100 ms each).
+    """
     url = normalize_url(url)
     if url.startswith("sqlite"):
-        engine = create_engine(url, echo=echo, connect_args={"timeout": 30, "check_same_thread": False})
+        engine = create_engine(url, echo=echo, connect_args={"timeout": busy_timeout_ms / 1000,
+                                                             "check_same_thread": False})
 
         @event.listens_for(engine, "connect")
         def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -45,7 +57,7 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
             dbapi_connection.isolation_level = None
             cur = dbapi_connection.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.close()
@@ -54,10 +66,35 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         def _on_begin(conn: Any) -> None:
             # Taking the write lock up front means two processes never deadlock
             # upgrading read locks; the busy timeout makes the second one wait.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            options = conn.get_execution_options()
+            if options.get(READ_ONLY):
+                conn.exec_driver_sql("BEGIN")
+            elif options.get(IMPATIENT):
+                conn.exec_driver_sql("PRAGMA busy_timeout=1")
+                try:
+                    conn.exec_driver_sql("BEGIN IMMEDIATE")
+                finally:
+                    conn.exec_driver_sql(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+            else:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=5, max_overflow=10)
+
+
+def read_only(engine: Engine) -> Engine:
+    """The same engine for transactions that only read (on SQLite they take no write lock)."""
+    return engine.execution_options(**{READ_ONLY: True})
+
+
+def impatient(engine: Engine) -> Engine:
+    """The same engine for transactions whose caller retries at once when the database is locked."""
+    return engine.execution_options(**{IMPATIENT: True})
+
+
+def is_locked(exc: BaseException) -> bool:
+    """Whether an error is SQLite's "database is locked" (its busy timeout ran out)."""
+    return isinstance(exc, OperationalError) and "database is locked" in str(exc)
 
 
 def make_session_scope(engine: Engine) -> SessionScope:

@@ -55,6 +55,11 @@ def _claimable(now: datetime) -> Any:
     )
 
 
+def any_claimable(session: Session, *, now: datetime) -> bool:
+    """Whether any row could be claimed now (a read: the idle poll takes no lock)."""
+    return session.scalar(select(col(InboxItem.id)).where(_claimable(now)).limit(1)) is not None
+
+
 def claim(session: Session, *, now: datetime, worker: str, lease: timedelta, limit: int) -> list[InboxItem]:
     """Atomically claim up to `limit` rows (oldest first) that are due, or whose worker's lease ran out."""
     due = select(col(InboxItem.id)).where(_claimable(now)).order_by(col(InboxItem.id)).limit(limit)

@@ -227,3 +227,28 @@ def test_a_request_that_fails_for_a_passing_reason_is_tried_again_and_creates_it
         assert len(s.scalars(select(Requirement)).all()) == 1
         (item,) = s.scalars(select(InboxItem).where(col(InboxItem.kind) == "view:requirement_modal")).all()
         assert (item.state, item.attempts) == ("done", 2)
+
+
+def test_on_sqlite_idle_polls_take_no_lock_and_a_store_waits_out_another_writer(runtime: Runtime) -> None:
+    import pytest
+
+    from storage.db import is_sqlite
+
+    if not is_sqlite(runtime.engine):
+        pytest.skip("PostgreSQL locks rows, not the database")
+    inbox = runtime.services.inbox
+    stored: list[int | None] = []
+    with runtime.engine.connect() as writer:
+        writer.exec_driver_sql("SELECT 1")  # the connection's first transaction: BEGIN IMMEDIATE, the write lock
+        assert inbox.claim("idle", 8) == []  # answered while another process writes
+
+        def store() -> None:
+            stored.extend(put(inbox, 1))
+
+        thread = threading.Thread(target=store)
+        thread.start()
+        time.sleep(0.3)
+        assert stored == [] and thread.is_alive()  # waiting, not failed
+        writer.rollback()
+    thread.join(5)
+    assert len(stored) == 1 and stored[0] is not None

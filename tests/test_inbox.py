@@ -211,7 +211,6 @@ def test_socket_mode_requests_take_the_same_inbox(runtime: Runtime, fake: FakeSl
 
 def test_a_request_that_fails_for_a_passing_reason_is_tried_again_and_creates_its_record_once(bot: Bot) -> None:
     from storage.models import Requirement
-
     from tests.helpers import SHEET_VALUES, open_modal
 
     view = open_modal(bot)

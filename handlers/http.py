@@ -191,9 +191,10 @@ class Server:
         host = self.server.config.host
         return f"http://{host if host not in ('0.0.0.0', '') else '127.0.0.1'}:{self.port}"
 
-    def shutdown(self) -> None:
-        """Stop a background server, letting in-flight requests finish."""
+    def shutdown(self, *, wait: bool = True) -> None:
+        """Stop a background server, letting in-flight requests finish (`wait`: until it has stopped; uvicorn
+        looks for the signal every 0.1 s)."""
         self.server.should_exit = True
-        if self._thread is not None:
+        if wait and self._thread is not None:
             self._thread.join(GRACE_SECONDS + 5)
-        self.asgi.executor.shutdown(wait=True)
+        self.asgi.executor.shutdown(wait=wait)

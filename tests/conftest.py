@@ -175,7 +175,7 @@ def bot(runtime: Runtime, fake: FakeSlack, clock: FixedClock, bot_mode: str) -> 
         yield Bot(runtime, server, driver, fake, clock, worker)
     finally:
         gc.unfreeze()
-        server.shutdown()
+        server.shutdown(wait=False)  # every request has had its answer; the server stops on its own
         serving.worker.stop()
         if separate:
             worker.stop()

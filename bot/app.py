@@ -138,10 +138,9 @@ def create_app(runtime: Runtime, *, token_verification: bool = True, intake: Int
 
 @dataclass
 class Serving:
-    """The serving app, its intake, and the worker that runs rows in this process."""
+    """The serving app and the worker that runs rows in this process."""
 
     app: App
-    intake: Intake
     worker: Worker
 
 
@@ -160,7 +159,7 @@ def build_serving(runtime: Runtime, *, claim: bool, token_verification: bool = T
                     wake=worker.wake if claim else None)
     app = create_app(runtime, token_verification=token_verification, intake=intake)
     worker.start(claim=claim)
-    return Serving(app=app, intake=intake, worker=worker)
+    return Serving(app=app, worker=worker)
 
 
 def build_worker(runtime: Runtime, *, token_verification: bool = True, role: str = "worker") -> Worker:

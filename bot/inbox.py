@@ -69,11 +69,6 @@ class Status:
 _running: ContextVar[Row | None] = ContextVar("inbox_row", default=None)
 
 
-def current() -> Row | None:
-    """The inbox row being worked on in this thread, if any."""
-    return _running.get()
-
-
 def rerun() -> bool:
     """Whether the row being worked on was tried before (its effects may be partly there)."""
     row = _running.get()
@@ -138,12 +133,6 @@ class Inbox:
                 if not is_locked(exc) or time.monotonic() > deadline:
                     raise
                 time.sleep(0.0005)  # another process is writing: its transaction takes milliseconds
-
-    def get(self, item_id: int) -> Row | None:
-        """One row, as a worker would run it."""
-        with self._scope() as s:
-            item = q.get(s, item_id)
-            return _row(item) if item is not None else None
 
     def claim(self, worker: str, limit: int) -> list[Row]:
         """Claim up to `limit` rows that are due (looking first without a lock, when it can)."""

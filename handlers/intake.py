@@ -60,17 +60,17 @@ class Intake:
         """Store and commit the request; the row (claimed by this process when urgent), None for a duplicate."""
         received = self._now()
         payload = json.dumps(body, separators=(",", ":"))
+        team, kind, key = team_of(body), kind_of(body), request_key(body)
         try:
-            row_id = self.inbox.put(team_id=team_of(body), kind=kind_of(body), dedupe_key=request_key(body),
-                                    order_key=order_key(body), payload=payload, received_at=received,
-                                    claimed_by=self.name if urgent else None)
+            row_id = self.inbox.put(team_id=team, kind=kind, dedupe_key=key, order_key=order_key(body),
+                                    payload=payload, received_at=received, claimed_by=self.name if urgent else None)
         except Exception as exc:
-            logger.exception("could not store a %s request", kind_of(body))
+            logger.exception("could not store a %s request", kind)
             raise NotStored(str(exc)) from exc
         if row_id is None:
-            logger.info("duplicate request %s answered without storing it again", request_key(body))
+            logger.info("duplicate request %s answered without storing it again", key)
             return None
-        row = Row(id=row_id, team_id=team_of(body), kind=kind_of(body), payload=payload, received_at=received,
+        row = Row(id=row_id, team_id=team, kind=kind, payload=payload, received_at=received,
                   attempts=1 if urgent else 0)
         if not urgent and self._wake is not None:
             self._wake()

@@ -125,11 +125,6 @@ def retry(session: Session, *, item_id: int, now: datetime) -> bool:
     return bool(getattr(result, "rowcount", 0))
 
 
-def get(session: Session, item_id: int) -> InboxItem | None:
-    """One row."""
-    return session.get(InboxItem, item_id)
-
-
 def counts(session: Session) -> dict[tuple[str, str], int]:
     """Number of rows by (kind, state)."""
     rows = session.execute(

@@ -155,8 +155,8 @@ class ActionService:
             return []
         infos: list[ActionInfo] = []
         with self._scope() as s:
-            earlier = [inbox.created(s, f"action:{i}") for i in range(len(drafts))]
-            if all(found is not None for found in earlier):  # this request ran before and stored them
+            if inbox.created(s, "action:0") is not None:  # this request ran before and stored them, together
+                earlier = [inbox.created(s, f"action:{i}") for i in range(len(drafts))]
                 return [self._load(s, self._get(s, int(found or 0))) for found in earlier]
             year = now.astimezone(self._zone).year
             for index, draft in enumerate(drafts):

@@ -16,7 +16,7 @@ logger = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
-SessionScope = Callable[[], AbstractContextManager[Session]]
+SessionScope = Callable[..., AbstractContextManager[Session]]  # scope() to write, scope(read_only=True) to read
 MIGRATION_LOCK = 0x636F6F7264  # any constant: the advisory lock schema upgrades take on PostgreSQL
 
 
@@ -98,12 +98,19 @@ def is_locked(exc: BaseException) -> bool:
 
 
 def make_session_scope(engine: Engine) -> SessionScope:
-    """Return a factory of transactional scopes: commit on success, roll back on error."""
-    factory = sessionmaker(engine, expire_on_commit=False)
+    """Return a factory of transactional scopes: commit on success, roll back on error.
+
+    `scope(read_only=True)` is for a transaction that only reads: on SQLite it takes no write lock (it reads
+    the last committed state and never waits for a writer); elsewhere it is the same as `scope()`.
+    """
+    writing = sessionmaker(engine, expire_on_commit=False)
+    reading = sessionmaker(read_only(engine), expire_on_commit=False)
+    event.listen(reading, "before_flush", _refuse_flush)
+    event.listen(reading, "do_orm_execute", _refuse_write)
 
     @contextmanager
-    def session_scope() -> Iterator[Session]:
-        session = factory()
+    def session_scope(*, read_only: bool = False) -> Iterator[Session]:
+        session = (reading if read_only else writing)()
         try:
             yield session
             session.commit()
@@ -114,6 +121,21 @@ def make_session_scope(engine: Engine) -> SessionScope:
             session.close()
 
     return session_scope
+
+
+class WriteInReadOnly(RuntimeError):
+    """A transaction opened to read tried to write (on SQLite it holds no write lock)."""
+
+
+def _refuse_flush(session: Session, _context: Any, _instances: Any) -> None:
+    if session.new or session.dirty or session.deleted:
+        raise WriteInReadOnly("a read-only transaction tried to write " + repr(
+            [type(o).__name__ for o in (*session.new, *session.dirty, *session.deleted)]))
+
+
+def _refuse_write(state: Any) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        raise WriteInReadOnly(f"a read-only transaction tried to write: {state.statement}")
 
 
 def migrate(engine: Engine, revision: str = "head") -> None:

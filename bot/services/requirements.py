@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -356,9 +356,9 @@ class RequirementService:
                                 via=via, signed_at=now))
             repo.add_history(s, requirement_id=requirement_id, at=now, actor_id=user_id, action="signed",
                              detail=json.dumps({"roles": new_roles, "via": via, "revision": req.revision}))
-            s.flush()
-            signed = {sig.role for sig in repo.signatures(s, requirement_id, req.revision)}
-            confirmed = signed >= {Role.REQUESTER, Role.RECEIVER}
+            # the row is locked: the revision's signatures are the ones read above and these
+            signatures = (*info.signatures, *(SignatureInfo(Role(r), user_id, via, now) for r in new_roles))
+            confirmed = {sig.role for sig in signatures} >= {Role.REQUESTER, Role.RECEIVER}
             if confirmed:
                 req.status = Status.CONFIRMED
                 req.confirmed_at = now
@@ -370,7 +370,9 @@ class RequirementService:
             else:
                 outbox.cancel(s, subject=_subject(requirement_id, user_id), kinds=(KIND_SIGN_REMINDER,))
             s.flush()
-            return SignOutcome(self._load(s, req), changed=True, confirmed_now=confirmed)
+            return SignOutcome(replace(info, status=Status(req.status), confirmed_at=req.confirmed_at,
+                                       updated_at=req.updated_at, signatures=signatures),
+                               changed=True, confirmed_now=confirmed)
 
     def withdraw(self, requirement_id: int, *, user_id: str, now: datetime) -> SignOutcome:
         """Withdraw the user's signature, only while the record is not yet confirmed."""
@@ -439,12 +441,12 @@ class RequirementService:
 
     def get(self, requirement_id: int, *, with_history: bool = False) -> RequirementInfo:
         """One record by primary key."""
-        with self._scope() as s:
+        with self._scope(read_only=True) as s:
             return self._load(s, self._get(s, requirement_id), with_history=with_history)
 
     def by_code(self, team_id: str, code: str, *, with_history: bool = False) -> RequirementInfo:
         """One record by its ID such as RW-2026-001."""
-        with self._scope() as s:
+        with self._scope(read_only=True) as s:
             req = repo.by_code(s, team_id=team_id, code=code.strip().upper())
             if req is None:
                 raise NotFound("error.requirement_not_found", code=code)
@@ -452,13 +454,13 @@ class RequirementService:
 
     def by_message(self, channel_id: str, message_ts: str) -> RequirementInfo | None:
         """The record shown by a message, if any."""
-        with self._scope() as s:
+        with self._scope(read_only=True) as s:
             req = repo.by_message(s, channel_id=channel_id, message_ts=message_ts)
             return None if req is None else self._load(s, req)
 
     def question_info(self, question_id: int) -> tuple[RequirementInfo, QuestionInfo]:
         """A question with its record."""
-        with self._scope() as s:
+        with self._scope(read_only=True) as s:
             question = repo.question(s, question_id)
             if question is None:
                 raise NotFound("error.not_found", code=str(question_id))
@@ -467,25 +469,25 @@ class RequirementService:
 
     def awaiting(self, team_id: str, user_id: str, limit: int = 20) -> list[RequirementInfo]:
         """Records the user still has to sign."""
-        with self._scope() as s:
+        with self._scope(read_only=True) as s:
             rows = repo.awaiting_signature_of(s, team_id=team_id, user_id=user_id, limit=limit * 2)
             infos = self._load_many(s, rows)
         return [i for i in infos if user_id in i.unsigned_owners][:limit]
 
     def awaiting_page(self, team_id: str, user_id: str, *, offset: int = 0, limit: int = 10) -> list[RequirementInfo]:
         """One page of the records awaiting the user's own signature, the earliest sign-by first."""
-        with self._scope() as s:
+        with self._scope(read_only=True) as s:
             rows = repo.awaiting_unsigned_page(s, team_id=team_id, user_id=user_id, offset=offset, limit=limit)
             return self._load_many(s, rows)
 
     def awaiting_counts(self, team_id: str, user_id: str, now: datetime) -> tuple[int, int]:
         """How many records await the user's own signature, and how many of them are past their sign-by time."""
-        with self._scope() as s:
+        with self._scope(read_only=True) as s:
             return repo.count_awaiting_unsigned(s, team_id=team_id, user_id=user_id, late_before=now)
 
     def latest(self, team_id: str, channel_id: str, limit: int = 10) -> list[RequirementInfo]:
         """The channel's most recent records."""
-        with self._scope() as s:
+        with self._scope(read_only=True) as s:
             return self._load_many(s, repo.latest_in_channel(s, team_id=team_id, channel_id=channel_id, limit=limit))
 
     # -- internals ------------------------------------------------------------------------

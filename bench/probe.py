@@ -80,11 +80,11 @@ def install(out_dir: Path) -> None:
         scope = make_session_scope(engine)
 
         @contextmanager
-        def timed_scope(**options: Any) -> Iterator[Any]:
+        def timed_scope() -> Iterator[Any]:
             where = _caller(3)  # this generator, contextmanager's __enter__, then whoever opened the scope
             _local.where, _local.begun = where, None
             try:
-                with scope(**options) as session:
+                with scope() as session:
                     yield session
             finally:
                 begun = getattr(_local, "begun", None)

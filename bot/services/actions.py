@@ -236,12 +236,12 @@ class ActionService:
 
     def get(self, action_id: int, *, with_history: bool = False) -> ActionInfo:
         """One item by primary key."""
-        with self._scope(read_only=True) as s:
+        with self._scope() as s:
             return self._load(s, self._get(s, action_id), with_history=with_history)
 
     def by_code(self, team_id: str, code: str, *, with_history: bool = False) -> ActionInfo:
         """One item by its ID such as ACT-2026-001."""
-        with self._scope(read_only=True) as s:
+        with self._scope() as s:
             row = repo.by_code(s, team_id=team_id, code=code.strip().upper())
             if row is None:
                 raise NotFound("error.action_not_found", code=code)
@@ -249,31 +249,31 @@ class ActionService:
 
     def by_message(self, channel_id: str, message_ts: str) -> ActionInfo | None:
         """The item shown by a message, if any."""
-        with self._scope(read_only=True) as s:
+        with self._scope() as s:
             row = repo.by_message(s, channel_id=channel_id, message_ts=message_ts)
             return None if row is None else self._load(s, row)
 
     def for_source(self, source_type: str, source_id: int) -> list[ActionInfo]:
         """The items that came from one source record, in creation order."""
-        with self._scope(read_only=True) as s:
+        with self._scope() as s:
             return [self._load(s, r) for r in repo.for_source(s, source_type=source_type, source_id=source_id)]
 
     def open_for_owner(self, team_id: str, owner_id: str, limit: int = 50) -> list[ActionInfo]:
         """An owner's items not yet done, the soonest due first."""
-        with self._scope(read_only=True) as s:
+        with self._scope() as s:
             rows = repo.open_for_owner(s, team_id=team_id, owner_id=owner_id, done=ActionStatus.DONE, limit=limit)
             return [self._load(s, r) for r in rows]
 
     def open_page(self, team_id: str, owner_id: str, *, offset: int = 0, limit: int = 10) -> list[ActionInfo]:
         """One page of an owner's items not yet done, the soonest due (so the most overdue) first."""
-        with self._scope(read_only=True) as s:
+        with self._scope() as s:
             rows = repo.open_for_owner_page(s, team_id=team_id, owner_id=owner_id, done=ActionStatus.DONE,
                                             offset=offset, limit=limit)
             return [self._load(s, r) for r in rows]
 
     def open_counts(self, team_id: str, owner_id: str, now: datetime) -> tuple[int, int]:
         """How many items an owner has not done yet, and how many of them are overdue."""
-        with self._scope(read_only=True) as s:
+        with self._scope() as s:
             return repo.count_open_for_owner(s, team_id=team_id, owner_id=owner_id, done=ActionStatus.DONE,
                                              overdue_before=now)
 

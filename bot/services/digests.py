@@ -195,7 +195,7 @@ class DigestService:
 
     def subscription(self, team_id: str, channel_id: str) -> SubscriptionInfo | None:
         """A channel's subscription with its next due time, if it has one."""
-        with self._scope(read_only=True) as s:
+        with self._scope() as s:
             row = repo.subscription(s, team_id=team_id, channel_id=channel_id)
             if row is None:
                 return None
@@ -245,7 +245,7 @@ class DigestService:
         living in other channels are shown only when it is (see `build_digest`). Without it, none are.
         """
         since = now - 2 * WINDOW
-        with self._scope(read_only=True) as s:
+        with self._scope() as s:
             reqs = list(repo.requirements(s, team_id=team_id, channel_id=channel_id, since=since,
                                           confirmed=Status.CONFIRMED))
             sigs = requirements_repo.signatures_for(s, [(int(r.id or 0), r.revision) for r in reqs])

@@ -531,12 +531,12 @@ class IncidentService:
 
     def get(self, incident_id: int, *, with_timeline: bool = False) -> IncidentInfo:
         """One incident by primary key."""
-        with self._scope(read_only=True) as s:
+        with self._scope() as s:
             return self._load(s, self._get(s, incident_id), with_timeline=with_timeline)
 
     def by_code(self, team_id: str, code: str, *, with_timeline: bool = False) -> IncidentInfo:
         """One incident by its ID such as INC-2026-001."""
-        with self._scope(read_only=True) as s:
+        with self._scope() as s:
             row = repo.by_code(s, team_id=team_id, code=code.strip().upper())
             if row is None:
                 raise NotFound("error.incident_not_found", code=code)
@@ -546,7 +546,7 @@ class IncidentService:
         """The incident run in this channel, if any (an `/action` there links to it)."""
         if not channel_id:
             return None
-        with self._scope(read_only=True) as s:
+        with self._scope() as s:
             row = repo.by_channel(s, channel_id)
             return None if row is None else self._load(s, row)
 
@@ -564,7 +564,7 @@ class IncidentService:
         """Incidents (run or announced in `channel_id`) whose follow-ups are not all done, with how many are open."""
         from bot.services.actions import ActionStatus
 
-        with self._scope(read_only=True) as s:
+        with self._scope() as s:
             found = repo.with_open_followups(s, team_id=team_id, channel_id=channel_id, done=ActionStatus.DONE)
             return [(self._load(s, self._get(s, iid)), n) for iid, n in found]
 

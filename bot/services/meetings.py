@@ -349,12 +349,12 @@ class MeetingService:
 
     def get(self, meeting_id: int, *, with_history: bool = False) -> MeetingInfo:
         """One meeting by primary key."""
-        with self._scope(read_only=True) as s:
+        with self._scope() as s:
             return self._load(s, self._get(s, meeting_id), with_history=with_history)
 
     def by_code(self, team_id: str, code: str, *, with_history: bool = False) -> MeetingInfo:
         """One meeting by its ID."""
-        with self._scope(read_only=True) as s:
+        with self._scope() as s:
             row = repo.by_code(s, team_id=team_id, code=code.strip().upper())
             if row is None:
                 raise NotFound("error.meeting_not_found", code=code)
@@ -362,13 +362,13 @@ class MeetingService:
 
     def by_message(self, channel_id: str, ts: str) -> MeetingInfo | None:
         """The meeting whose card or minutes is this message."""
-        with self._scope(read_only=True) as s:
+        with self._scope() as s:
             row = repo.by_message(s, channel_id=channel_id, ts=ts)
             return None if row is None else self._load(s, row)
 
     def upcoming(self, team_id: str, user_id: str, now: datetime, limit: int = 20) -> list[MeetingInfo]:
         """The user's next meetings."""
-        with self._scope(read_only=True) as s:
+        with self._scope() as s:
             return [self._load(s, r) for r in repo.upcoming_for(s, team_id=team_id, user_id=user_id, after=now,
                                                                    limit=limit)]
 
@@ -377,7 +377,7 @@ class MeetingService:
         limit: int = 10,
     ) -> tuple[list[MeetingInfo], int]:
         """One page of the user's meetings that are under way or start within `within`, soonest first; and how many."""
-        with self._scope(read_only=True) as s:
+        with self._scope() as s:
             # no meeting lasts longer than MAX_DURATION, so one that started earlier is over
             starts = repo.starts_for(s, team_id=team_id, user_id=user_id,
                                      after=now - timedelta(minutes=MAX_DURATION), until=now + within)
@@ -388,7 +388,7 @@ class MeetingService:
         self, team_id: str, user_id: str, now: datetime, *, offset: int = 0, limit: int = 10
     ) -> tuple[list[MeetingInfo], int]:
         """One page of the user's meetings that are over without minutes, oldest first; and how many there are."""
-        with self._scope(read_only=True) as s:
+        with self._scope() as s:
             starts = repo.starts_for(s, team_id=team_id, user_id=user_id, after=None, until=now,
                                      without_minutes=True)
             ids = [mid for mid, start, minutes in starts if start + timedelta(minutes=minutes) <= now]

@@ -61,7 +61,7 @@ class Preferences:
                 self._refreshing.discard(team_id)
 
     def _read(self, team_id: str) -> None:
-        with self._scope(read_only=True) as s:
+        with self._scope() as s:
             users, channels = repo.user_langs(s, team_id), repo.channel_langs(s, team_id)
         with self._lock:
             self._users[team_id], self._channels[team_id] = users, channels

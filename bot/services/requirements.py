@@ -441,12 +441,12 @@ class RequirementService:
 
     def get(self, requirement_id: int, *, with_history: bool = False) -> RequirementInfo:
         """One record by primary key."""
-        with self._scope(read_only=True) as s:
+        with self._scope() as s:
             return self._load(s, self._get(s, requirement_id), with_history=with_history)
 
     def by_code(self, team_id: str, code: str, *, with_history: bool = False) -> RequirementInfo:
         """One record by its ID such as RW-2026-001."""
-        with self._scope(read_only=True) as s:
+        with self._scope() as s:
             req = repo.by_code(s, team_id=team_id, code=code.strip().upper())
             if req is None:
                 raise NotFound("error.requirement_not_found", code=code)
@@ -454,13 +454,13 @@ class RequirementService:
 
     def by_message(self, channel_id: str, message_ts: str) -> RequirementInfo | None:
         """The record shown by a message, if any."""
-        with self._scope(read_only=True) as s:
+        with self._scope() as s:
             req = repo.by_message(s, channel_id=channel_id, message_ts=message_ts)
             return None if req is None else self._load(s, req)
 
     def question_info(self, question_id: int) -> tuple[RequirementInfo, QuestionInfo]:
         """A question with its record."""
-        with self._scope(read_only=True) as s:
+        with self._scope() as s:
             question = repo.question(s, question_id)
             if question is None:
                 raise NotFound("error.not_found", code=str(question_id))
@@ -469,25 +469,25 @@ class RequirementService:
 
     def awaiting(self, team_id: str, user_id: str, limit: int = 20) -> list[RequirementInfo]:
         """Records the user still has to sign."""
-        with self._scope(read_only=True) as s:
+        with self._scope() as s:
             rows = repo.awaiting_signature_of(s, team_id=team_id, user_id=user_id, limit=limit * 2)
             infos = self._load_many(s, rows)
         return [i for i in infos if user_id in i.unsigned_owners][:limit]
 
     def awaiting_page(self, team_id: str, user_id: str, *, offset: int = 0, limit: int = 10) -> list[RequirementInfo]:
         """One page of the records awaiting the user's own signature, the earliest sign-by first."""
-        with self._scope(read_only=True) as s:
+        with self._scope() as s:
             rows = repo.awaiting_unsigned_page(s, team_id=team_id, user_id=user_id, offset=offset, limit=limit)
             return self._load_many(s, rows)
 
     def awaiting_counts(self, team_id: str, user_id: str, now: datetime) -> tuple[int, int]:
         """How many records await the user's own signature, and how many of them are past their sign-by time."""
-        with self._scope(read_only=True) as s:
+        with self._scope() as s:
             return repo.count_awaiting_unsigned(s, team_id=team_id, user_id=user_id, late_before=now)
 
     def latest(self, team_id: str, channel_id: str, limit: int = 10) -> list[RequirementInfo]:
         """The channel's most recent records."""
-        with self._scope(read_only=True) as s:
+        with self._scope() as s:
             return self._load_many(s, repo.latest_in_channel(s, team_id=team_id, channel_id=channel_id, limit=limit))
 
     # -- internals ------------------------------------------------------------------------

@@ -28,7 +28,7 @@ class HomeChannels:
 
 def home_channels(session_scope: SessionScope, *, team_id: str, user_id: str, now: datetime) -> HomeChannels:
     """The channels of the sheets the person owns a side of, their open items, and their current meetings."""
-    with session_scope(read_only=True) as s:
+    with session_scope() as s:
         return HomeChannels(
             awaiting=frozenset(repo.awaiting_channels(s, team_id=team_id, user_id=user_id, awaiting=Status.AWAITING)),
             actions=frozenset(repo.open_action_channels(s, team_id=team_id, owner_id=user_id,

@@ -9,7 +9,7 @@ import sys
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -26,6 +26,11 @@ Create the Slack app from the manifest (https://api.slack.com/apps > Create New 
   coordbot manifest --url https://…   # HTTP mode
 Install it to the workspace, then set SLACK_BOT_TOKEN (Bot User OAuth Token, xoxb-…) and either
 SLACK_APP_TOKEN (xapp-…, Socket Mode) or SLACK_SIGNING_SECRET (Basic Information > Signing Secret, HTTP mode)."""
+
+MISSING_SOCKET_HELP = """\
+coordbot cannot start in Socket Mode (SLACK_APP_TOKEN is set): SLACK_BOT_TOKEN is not set.
+
+Set it to the app's Bot User OAuth Token (xoxb-…, OAuth & Permissions, after installing the app)."""
 
 
 def _settings() -> Settings:
@@ -91,8 +96,48 @@ def _parse_now(value: str | None) -> datetime | None:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-def main() -> None:
+@click.option("--debug", is_flag=True, help="Show the full traceback when a command fails.")
+@click.pass_context
+def main(ctx: click.Context, debug: bool) -> None:
     """coordbot: the coordination handbook inside Slack."""
+    ctx.obj = {"debug": debug}
+
+
+def _debug() -> bool:
+    ctx = click.get_current_context(silent=True)
+    root = ctx.find_root() if ctx is not None else None
+    return bool(root is not None and (root.obj or {}).get("debug"))
+
+
+def _stop(message: str, exc: BaseException | None = None) -> NoReturn:
+    """End the command with one line on stderr and status 2 (the traceback too with --debug)."""
+    if exc is not None and _debug():
+        import traceback
+
+        traceback.print_exception(exc)
+    click.echo(f"coordbot: {message}", err=True)
+    sys.exit(2)
+
+
+def _database(settings: Settings, *, create: bool) -> Any:
+    """The database engine, checked (see bot.preflight); ends the command when it cannot be used."""
+    from bot.preflight import Preflight, open_database
+
+    try:
+        return open_database(settings.database_url, create=create)
+    except Preflight as exc:
+        _stop(str(exc), exc)
+
+
+def _slack(settings: Settings) -> dict[str, str]:
+    """Who the bot is in which workspace (auth.test); ends the command when Slack refuses or cannot be reached."""
+    from bot.preflight import Preflight
+    from handlers.slack_check import check_slack
+
+    try:
+        return check_slack(settings)
+    except Preflight as exc:
+        _stop(str(exc), exc)
 
 
 @main.command()
@@ -113,24 +158,35 @@ def run(no_scheduler: bool, port: int | None, host: str, workers: int | None, se
     _logging(settings.log_level)
     missing = settings.missing_for_run()
     if missing:
-        click.echo(MISSING_HELP.format(missing=" and ".join(missing), verb="is" if len(missing) == 1 else "are"),
+        click.echo(MISSING_SOCKET_HELP if settings.socket_mode else
+                   MISSING_HELP.format(missing=" and ".join(missing), verb="is" if len(missing) == 1 else "are"),
                    err=True)
         sys.exit(2)
 
     from bot import dates
     from bot.app import build_runtime, build_serving
+    from bot.preflight import describe
     from bot.processes import WorkerProcesses, worker_command
     from bot.scheduler import start_heartbeat
 
     count = 0 if serve_only else settings.workers if workers is None else workers
-    runtime = build_runtime(settings)
+    who = _slack(settings)  # first: a wrong token leaves nothing behind
+    logger.info("Slack: %s in workspace %s (%s)", who["user"] or "the bot", who["team"], who["team_id"])
+    _database(settings, create=True).dispose()
+    logger.info("database: %s", describe(settings.database_url))
     procs = None
-    if count:
-        # started first, so they load while this process does the same
-        procs = WorkerProcesses(worker_command(scheduler=not no_scheduler), count).start()
-    dates.warm_up()  # dateparser loads its language data here, not in the first request
-    _load_directory(runtime)
-    serving = build_serving(runtime, claim=not count and not serve_only)
+    try:
+        runtime = build_runtime(settings)
+        if count:
+            # started first, so they load while this process does the same
+            procs = WorkerProcesses(worker_command(scheduler=not no_scheduler), count).start()
+        dates.warm_up()  # dateparser loads its language data here, not in the first request
+        _load_directory(runtime)
+        serving = build_serving(runtime, claim=not count and not serve_only)
+    except Exception as exc:  # checked above, so this is rare: still one line, and the workers go too
+        if procs is not None:
+            procs.close()
+        _stop(f"could not start: {type(exc).__name__}: {exc}"[:400] + " (`coordbot --debug run` shows where)", exc)
     _freeze_startup_objects()
     ticks = not (no_scheduler or count or serve_only)  # workers tick; so does a server that works itself
     scheduler = start_heartbeat(runtime.tick, settings.tick_seconds) if ticks else None
@@ -210,6 +266,8 @@ def work(no_scheduler: bool, threads: int | None, parent: int | None) -> None:
 
     if threads is not None:
         settings = dataclasses.replace(settings, worker_threads=threads)
+    _database(settings, create=False).dispose()  # a worker works on the database a server stores requests in
+    _slack(settings)
     lower_priority(settings.worker_nice)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -236,11 +294,10 @@ def work(no_scheduler: bool, threads: int | None, parent: int | None) -> None:
 def retry(ids: tuple[int, ...]) -> None:
     """Put parked requests (see `coordbot status`) back in line for the workers."""
     from bot.inbox import Inbox
-    from storage.db import make_engine, make_session_scope, migrate
+    from storage.db import make_session_scope
 
     settings = _settings()
-    engine = make_engine(settings.database_url)
-    migrate(engine)
+    engine = _database(settings, create=False)
     inbox = Inbox(make_session_scope(engine))
     failed = False
     for item_id in ids:
@@ -266,8 +323,10 @@ def tick(now_text: str | None) -> None:
         sys.exit(2)
     from bot.app import build_runtime
 
-    runtime = build_runtime(settings)
     now = _parse_now(now_text)
+    _database(settings, create=False).dispose()
+    _slack(settings)
+    runtime = build_runtime(settings)
     report = runtime.tick(now)
     click.echo(f"sent {report.sent}, skipped {report.skipped}, retrying {report.retried}, failed {report.failed}")
     for line in report.errors:
@@ -278,10 +337,11 @@ def tick(now_text: str | None) -> None:
 def status() -> None:
     """Show the inbox and the outbox: work by kind and state, parked requests, failures, the next due time."""
     settings = _settings()
-    from storage.db import make_engine, make_session_scope, migrate
+    from bot.preflight import describe
+    from storage.db import make_session_scope
 
-    engine = make_engine(settings.database_url)
-    migrate(engine)
+    engine = _database(settings, create=False)
+    click.echo(f"database: {describe(settings.database_url)}")
     from bot.inbox import Inbox
     from bot.outbox import Outbox
 
@@ -305,6 +365,15 @@ def status() -> None:
     click.echo(f"  next due: {info['next_due'].isoformat() if info['next_due'] else '-'}")
     for f in info["failures"]:
         click.echo(f"  failed #{f['id']} {f['kind']} {f['subject']}: {f['error']}")
+    from bot.services.presence import ChannelPresence
+
+    stranded = ChannelPresence(scope).stranded(now=datetime.now(UTC))
+    click.echo("channels the bot was removed from (no ✅ or 📌 from them reaches it; /invite @coordbot there):")
+    if not stranded:
+        click.echo("  none")
+    for left in stranded:
+        codes = ", ".join(r.code for r in left.records) or "no open records"
+        click.echo(f"  {left.channel_id} (team {left.team_id or '-'}) since {left.left_at.isoformat()}: {codes}")
     engine.dispose()
 
 
@@ -312,7 +381,10 @@ def status() -> None:
 @click.option("--url", default=None, metavar="BASE", help="Public base URL for HTTP mode (request URLs).")
 def manifest_cmd(url: str | None) -> None:
     """Print the Slack app manifest (Socket Mode, or HTTP mode with --url)."""
-    from bot.manifest import render
+    from bot.manifest import render, url_problem
+
+    if url is not None and (problem := url_problem(url)):
+        raise click.BadParameter(problem, param_hint="--url")
 
     click.echo(render(url), nl=False)
 
@@ -352,11 +424,10 @@ def export_cmd(kind: str, fmt: str, since_text: str | None, channel: str | None,
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--since") from exc
     from bot.services import Services, utc_now
-    from storage.db import make_engine, make_session_scope, migrate
+    from storage.db import make_session_scope
 
-    engine = make_engine(settings.database_url)
+    engine = _database(settings, create=False)
     try:
-        migrate(engine)
         services = Services.build(settings, make_session_scope(engine))
         wanted = [c.strip().upper() for c in codes if c.strip()]
         records = collect(services, KINDS[kind], since=since, channel_id=(channel or "").strip().upper() or None,

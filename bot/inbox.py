@@ -69,6 +69,11 @@ class Status:
 _running: ContextVar[Row | None] = ContextVar("inbox_row", default=None)
 
 
+def running() -> Row | None:
+    """The row this thread is running (in a worker), or None (answering a request as it arrives)."""
+    return _running.get()
+
+
 def rerun() -> bool:
     """Whether the row being worked on was tried before (its effects may be partly there)."""
     row = _running.get()

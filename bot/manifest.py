@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -46,25 +47,42 @@ SHORTCUTS = [
         "description": "Turn this message into an action item with an owner and a due date",
     },
 ]
-BOT_EVENTS = ["app_home_opened", "reaction_added", "reaction_removed"]
+BOT_EVENTS = ["app_home_opened", "channel_left", "group_left", "member_joined_channel", "member_left_channel",
+              "reaction_added", "reaction_removed"]
 # Exactly what the bot's Web API calls need:
 #   channels:history   conversations.history / conversations.replies: the text of a 📌-marked message in an
 #                      incident channel (incident channels are public channels the bot created)
+#   channels:join      conversations.join: a public channel where a record is posted (Slack sends reactions
+#                      only from channels the bot is in)
 #   channels:manage    conversations.create and conversations.invite: an incident's own channel and its team
 #   channels:read      conversations.info / conversations.members on public channels: whether a channel is
-#                      public, and its members when a guest asks (a record is shown only to who can see it)
+#                      public, whether the bot is in it, and its members when a guest asks (a record is shown
+#                      only to who can see it); member_joined_channel / member_left_channel / channel_left
 #   chat:write         chat.postMessage, chat.update, chat.postEphemeral, chat.getPermalink (and DMs by user ID)
 #   chat:write.public  posting a sheet in a public channel the bot has not joined
 #   commands           slash commands
 #   groups:read        conversations.info / conversations.members on private channels: who is in them, so a
-#                      record posted there is shown only to its members
+#                      record posted there is shown only to its members; group_left, member_*_channel there
 #   im:read            conversations.info on a direct message: whose it is (an action item handed over by DM
 #                      is shown only to that person)
 #   pins:write         pins.add: an incident's summary pinned in its channel
 #   reactions:read     reaction_added / reaction_removed events
 #   users:read         users.list / users.info (names, timezones, locales; guests see only their channels)
-BOT_SCOPES = ["channels:history", "channels:manage", "channels:read", "chat:write", "chat:write.public", "commands",
-              "groups:read", "im:read", "pins:write", "reactions:read", "users:read"]
+BOT_SCOPES = ["channels:history", "channels:join", "channels:manage", "channels:read", "chat:write",
+              "chat:write.public", "commands", "groups:read", "im:read", "pins:write", "reactions:read", "users:read"]
+
+
+def url_problem(url: str) -> str | None:
+    """Why a base URL cannot receive Slack's requests, or None: Slack calls only https:// URLs (http:// is
+    accepted for localhost, for a tunnel's local end or a development setup)."""
+    parsed = urlsplit(url.strip())
+    if parsed.scheme == "https" and parsed.hostname:
+        return None
+    if parsed.scheme == "http" and parsed.hostname in ("localhost", "127.0.0.1", "::1"):
+        return None
+    if not parsed.scheme or not parsed.hostname:
+        return f"{url!r} is not a URL: give the public base URL, e.g. https://coordbot.example.com"
+    return f"{url!r}: Slack sends requests only to https:// URLs (http:// only for localhost)"
 
 
 def manifest(url: str | None = None) -> dict[str, Any]:

@@ -25,6 +25,10 @@ def worker_command(*, scheduler: bool) -> list[str]:
     return command
 
 
+QUICK_EXIT = 10.0  # seconds: a worker gone sooner than this after starting did not get going
+MAX_RESTART_DELAY = 60.0
+
+
 class WorkerProcesses:
     """N worker processes; each is started again (after `restart_delay`) when it exits unasked."""
 
@@ -85,17 +89,23 @@ class WorkerProcesses:
         logger.info("worker process %s started", proc.pid)
 
     def _watch(self, slot: int) -> None:
+        quick_exits = 0
         while True:
             proc = self._procs[slot]
             assert proc is not None
+            started = time.monotonic()
             code = proc.wait()
             if self._closing.is_set():
                 return
             with self._lock:
                 self._down_since[slot] = time.monotonic()
-            logger.error("worker process %s exited with status %s; restarting it", proc.pid, code)
-            # restarting in a tight loop would hide the cause in a flood of logs
-            if self._closing.wait(self._restart_delay):
+            # a worker that stops at once (status 2: a setting it checked is wrong, Slack or the database out
+            # of reach) is started again less and less often, so its one line is not lost in a flood of them
+            quick_exits = quick_exits + 1 if time.monotonic() - started < QUICK_EXIT else 0
+            delay = min(self._restart_delay * 2 ** max(quick_exits - 1, 0), MAX_RESTART_DELAY)
+            logger.error("worker process %s exited with status %s; starting it again in %.0f s", proc.pid, code,
+                         delay)
+            if self._closing.wait(delay):
                 return
             try:
                 self._spawn(slot)

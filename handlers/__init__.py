@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from handlers import actions, digest, history, home, hygiene, incident, intake, meeting, reactions, requirement
+from handlers import (
+    actions,
+    digest,
+    history,
+    home,
+    hygiene,
+    incident,
+    intake,
+    meeting,
+    membership,
+    reactions,
+    requirement,
+)
 from handlers.replies import handle_error
 
 
@@ -25,4 +37,5 @@ def register_all(app: App, *, worker: bool = False) -> None:
     reactions.register(app)
     home.register(app)
     digest.register(app)
+    membership.register(app)
     app.error(handle_error)

@@ -32,7 +32,8 @@ from handlers.blocks.actions import (
 )
 from handlers.blocks.common import ModalMeta, escape, truncate
 from handlers.directory import Directory
-from handlers.outbound import message_link, post_once
+from handlers.membership import Unposted, post_record, refuse_channel, repostable, warm
+from handlers.outbound import message_link
 from handlers.replies import field_errors, guarded, in_view, refresh_modal
 from handlers.visibility import require_visible
 
@@ -125,6 +126,7 @@ def handle_command(ack: Ack, command: dict[str, Any], client: WebClient, respond
     if not text:
         client.views_open(trigger_id=command["trigger_id"], view=action_modal(
             lang, meta=meta, user_id=user, now=now, tz=tz, workday_end=services.settings.workday_end))
+        warm(directory, channel)
         return
     quick = parse_quick(text, now=now, tz=tz, members=directory.members(), workday_end=services.settings.workday_end)
     if quick.problem is None and quick.owner_id and quick.due:
@@ -137,6 +139,7 @@ def handle_command(ack: Ack, command: dict[str, Any], client: WebClient, respond
     client.views_open(trigger_id=command["trigger_id"], view=action_modal(
         lang, meta=meta, user_id=user, now=now, tz=tz, workday_end=services.settings.workday_end,
         prefill=ActionPrefill(title=quick.title, owner_id=quick.owner_id, due_text=quick.due_text)))
+    warm(directory, channel)
     key = {"no_owner": "action.quick_no_owner", "unknown_person": "action.quick_no_owner",
            "ambiguous_person": "action.quick_no_owner"}.get(quick.problem or "", "action.quick_unparsed")
     respond(text=t(text_lang(text, lang), key, text=escape(truncate(quick.due_text, 80))),
@@ -154,6 +157,7 @@ def open_from_message(ack: Ack, shortcut: dict[str, Any], client: WebClient, ser
         directory.lang_of(user), meta=meta, user_id=user, now=services.now(), tz=directory.tz_of(user),
         workday_end=services.settings.workday_end,
         prefill=ActionPrefill(title=truncate(str(message.get("text") or ""), 490))))
+    warm(directory, channel)
 
 
 def echo_due(ack: Ack, body: dict[str, Any], client: WebClient, services: Services, directory: Directory) -> None:
@@ -177,6 +181,7 @@ def save_action(ack: Ack, body: dict[str, Any], client: WebClient, services: Ser
     try:
         form = parse_action_form(body["view"]["state"]["values"], now=now, tz=tz, lang=lang,
                                  workday_end=services.settings.workday_end)
+        refuse_channel(directory, form.channel_id, field="channel")
     except ValidationFailed as exc:
         ack(response_action="errors", errors=field_errors(lang, exc))
         return
@@ -203,20 +208,31 @@ def save_action(ack: Ack, body: dict[str, Any], client: WebClient, services: Ser
     post_card(client, services, directory, item, author=user)
 
 
-def post_card(client: WebClient, services: Services, directory: Directory, item: ActionInfo, *, author: str) -> None:
-    """Post an item's card in its channel (the owner is mentioned) and remember the message."""
+def post_card(client: WebClient, services: Services, directory: Directory, item: ActionInfo, *, author: str,
+              tell: bool = True) -> bool:
+    """Post an item's card in its channel (joining it first; the owner is mentioned) and remember the message;
+    False when the bot cannot post there (the author is told how to let it in, unless `tell` is False)."""
     lang, tz = directory.channel_lang(item.channel_id), services.settings.tz
     link = message_link(client, *_source_message(services, item)) if item.source_code else None
-    try:
-        resp = post_once(client, ref=f"action:{item.id}", channel=item.channel_id, text=action_text(lang, item, tz),
-                         blocks=action_card(lang, item, tz=tz, source_link=link), unfurl_links=False)
-    except SlackApiError as exc:
-        if exc.response.get("error") not in ("not_in_channel", "channel_not_found", "is_archived"):
-            raise
-        client.chat_postMessage(channel=author, text=t(directory.lang_of(author), "reply.not_in_channel",
-                                                       channel=f"<#{item.channel_id}>"))
-        return
+    resp = post_record(client, directory, ref=f"action:{item.id}", code=item.code, channel=item.channel_id,
+                       author=author, tell=tell, text=action_text(lang, item, tz),
+                       blocks=action_card(lang, item, tz=tz, source_link=link), unfurl_links=False)
+    if resp is None:
+        return False
     services.actions.attach_message(item.id, channel_id=str(resp["channel"]), message_ts=str(resp["ts"]))
+    return True
+
+
+def _unposted(services: Services, action_id: int) -> Unposted:
+    item = services.actions.get(action_id)
+    return Unposted(item.code, item.channel_id, bool(item.message_ts), frozenset({item.owner_id, item.creator_id}))
+
+
+def _post_again(client: WebClient, services: Services, directory: Directory, action_id: int, user: str) -> bool:
+    return post_card(client, services, directory, services.actions.get(action_id), author=user, tell=False)
+
+
+repostable("action", _unposted, _post_again)
 
 
 def _source_message(services: Services, item: ActionInfo) -> tuple[str | None, str | None]:

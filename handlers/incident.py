@@ -35,7 +35,8 @@ from handlers.blocks import meeting as meeting_blocks
 from handlers.blocks.common import ModalMeta, escape, mention, section, truncate
 from handlers.blocks.incident import STATUS_ACTION, Ids
 from handlers.directory import Directory
-from handlers.outbound import message_link, post_once
+from handlers.membership import Unposted, post_record, repostable
+from handlers.outbound import message_link
 from handlers.replies import field_errors, guarded
 from handlers.visibility import listed_with_source, require_visible
 
@@ -192,9 +193,12 @@ def post_summary(client: WebClient, services: Services, directory: Directory, in
     if not channel:
         return info
     lang, tz, now = directory.channel_lang(channel), services.settings.tz, services.now()
-    resp = post_once(client, ref=f"incident-summary:{info.id}", channel=channel,
-                     thread_ts=None if info.channel_id else info.announce_ts, text=blocks.summary_text(lang, info),
-                     blocks=blocks.summary_blocks(lang, info, tz=tz, now=now), unfurl_links=False)
+    resp = post_record(client, directory, ref=f"incident-summary:{info.id}", code=info.code, channel=channel,
+                       author=info.commander_id, tell=False, thread_ts=None if info.channel_id else info.announce_ts,
+                       text=blocks.summary_text(lang, info), blocks=blocks.summary_blocks(lang, info, tz=tz, now=now),
+                       unfurl_links=False)
+    if resp is None:  # the channel went away under the incident: the commander has the summary in /incident
+        return info
     ts = str(resp["ts"])
     if info.channel_id:
         try:
@@ -205,23 +209,32 @@ def post_summary(client: WebClient, services: Services, directory: Directory, in
 
 
 def announce(client: WebClient, services: Services, directory: Directory, info: IncidentInfo, *,
-             declarer: str) -> IncidentInfo:
+             declarer: str, tell: bool = True) -> IncidentInfo:
     """Announce in COORDBOT_INCIDENT_CHANNEL, or where the incident was declared."""
     target = services.settings.incident_channel or info.declared_in
     if not target:
         return info
     lang, tz = directory.channel_lang(target), services.settings.tz
-    try:
-        resp = post_once(client, ref=f"incident:{info.id}", channel=target, text=blocks.announcement_text(lang, info),
-                         blocks=blocks.announcement_blocks(lang, info, tz=tz, now=services.now()),
-                         unfurl_links=False)
-    except SlackApiError as exc:
-        if exc.response.get("error") not in ("not_in_channel", "channel_not_found", "is_archived"):
-            raise
-        client.chat_postMessage(channel=declarer, text=t(directory.lang_of(declarer), "reply.not_in_channel",
-                                                         channel=f"<#{target}>"))
+    resp = post_record(client, directory, ref=f"incident:{info.id}", code=info.code, channel=target, author=declarer,
+                       tell=tell, text=blocks.announcement_text(lang, info),
+                       blocks=blocks.announcement_blocks(lang, info, tz=tz, now=services.now()), unfurl_links=False)
+    if resp is None:
         return info
     return services.incidents.attach_announcement(info.id, channel_id=str(resp["channel"]), ts=str(resp["ts"]))
+
+
+def _unposted(services: Services, incident_id: int) -> Unposted:
+    info = services.incidents.get(incident_id)
+    target = services.settings.incident_channel or info.declared_in
+    return Unposted(info.code, target, bool(info.announce_ts), frozenset({info.commander_id, info.declared_by}))
+
+
+def _post_again(client: WebClient, services: Services, directory: Directory, incident_id: int, user: str) -> bool:
+    info = announce(client, services, directory, services.incidents.get(incident_id), declarer=user, tell=False)
+    return bool(info.announce_ts)
+
+
+repostable("incident", _unposted, _post_again)
 
 
 def ask_commander(client: WebClient, services: Services, directory: Directory, info: IncidentInfo) -> None:

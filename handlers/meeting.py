@@ -10,7 +10,6 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot.errors import NotFound, ValidationFailed
 from bot.services import Services
@@ -21,7 +20,8 @@ from handlers.blocks import meeting as blocks
 from handlers.blocks.common import ModalMeta
 from handlers.blocks.meeting import Ids
 from handlers.directory import Directory
-from handlers.outbound import message_link, post_once, tick_now
+from handlers.membership import Unposted, post_record, refuse_channel, repostable, warm
+from handlers.outbound import message_link, tick_now
 from handlers.replies import field_errors, guarded, in_view, refresh_modal
 from handlers.visibility import require_visible
 
@@ -56,6 +56,7 @@ def handle_command(ack: Ack, command: dict[str, Any], client: WebClient, respond
                                     tz=directory.tz_of(user), workday_end=services.settings.workday_end)
         client.views_open(trigger_id=command["trigger_id"], view=view)
         directory.get(user, fetch=True)
+        warm(directory, channel)
         return
     if words[0].lower() in ("help", "帮助", "?"):
         ack(text=t(lang, "meeting.help"))
@@ -102,6 +103,8 @@ def save_meeting(ack: Ack, body: dict[str, Any], client: WebClient, services: Se
                                           members=directory.members(), lang=lang, default_channel=meta.origin_channel,
                                           workday_end=services.settings.workday_end)
         validate(draft)
+        if not meta.record_id:
+            refuse_channel(directory, draft.channel_id, field="channel")
     except ValidationFailed as exc:
         ack(response_action="errors", errors=field_errors(lang, exc))
         return
@@ -119,20 +122,30 @@ def save_meeting(ack: Ack, body: dict[str, Any], client: WebClient, services: Se
     tick_now(client, services, directory)
 
 
-def post_card(client: WebClient, services: Services, directory: Directory, info: MeetingInfo, *, author: str) -> None:
-    """Post a new meeting card and remember it; tell the author if the channel refuses."""
+def post_card(client: WebClient, services: Services, directory: Directory, info: MeetingInfo, *, author: str,
+              tell: bool = True) -> bool:
+    """Post a new meeting card (joining its channel first) and remember it; False when the bot cannot post there
+    (the author is told how to let it in, unless `tell` is False)."""
     lang, tz = directory.channel_lang(info.channel_id), services.settings.tz
-    try:
-        resp = post_once(client, ref=f"meeting:{info.id}", channel=info.channel_id,
-                         text=blocks.card_text(lang, info, tz=tz), blocks=blocks.card_blocks(lang, info, tz=tz),
-                         unfurl_links=False)
-    except SlackApiError as exc:
-        if exc.response.get("error") not in ("not_in_channel", "channel_not_found", "is_archived"):
-            raise
-        client.chat_postMessage(channel=author, text=t(directory.lang_of(author), "reply.not_in_channel",
-                                                       channel=f"<#{info.channel_id}>"))
-        return
+    resp = post_record(client, directory, ref=f"meeting:{info.id}", code=info.code, channel=info.channel_id,
+                       author=author, tell=tell, text=blocks.card_text(lang, info, tz=tz),
+                       blocks=blocks.card_blocks(lang, info, tz=tz), unfurl_links=False)
+    if resp is None:
+        return False
     services.meetings.attach_message(info.id, channel_id=str(resp["channel"]), message_ts=str(resp["ts"]))
+    return True
+
+
+def _unposted(services: Services, meeting_id: int) -> Unposted:
+    info = services.meetings.get(meeting_id)
+    return Unposted(info.code, info.channel_id, bool(info.message_ts), frozenset({info.host_id, info.created_by}))
+
+
+def _post_again(client: WebClient, services: Services, directory: Directory, meeting_id: int, user: str) -> bool:
+    return post_card(client, services, directory, services.meetings.get(meeting_id), author=user, tell=False)
+
+
+repostable("meeting", _unposted, _post_again)
 
 
 def refresh_card(client: WebClient, services: Services, directory: Directory, meeting_id: int) -> MeetingInfo:

@@ -11,7 +11,6 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot.errors import Conflict, NotAllowed, NotFound, ValidationFailed
 from bot.services import Services
@@ -21,7 +20,8 @@ from handlers.blocks import requirement as blocks
 from handlers.blocks.common import escape, truncate
 from handlers.blocks.requirement import Ids, ModalMeta
 from handlers.directory import Directory
-from handlers.outbound import link_or_channel, message_link, post_once
+from handlers.membership import Unposted, post_record, refuse_channel, repostable, warm
+from handlers.outbound import link_or_channel, message_link
 from handlers.replies import field_errors, guarded, in_view, refresh_modal
 from handlers.visibility import require_visible
 
@@ -61,6 +61,7 @@ def handle_command(ack: Ack, command: dict[str, Any], client: WebClient, respond
                             workday_end=services.settings.workday_end)
         client.views_open(trigger_id=command["trigger_id"], view=view)
         directory.get(user, fetch=True)  # so the submission knows this person's timezone without a call
+        warm(directory, channel)  # ... and the channel it proposes
         return
     if text.lower() in ("help", "帮助", "?"):
         ack(text=t(lang, "help.requirement"))
@@ -96,6 +97,8 @@ def save_sheet(ack: Ack, body: dict[str, Any], client: WebClient, services: Serv
                                   workday_end=services.settings.workday_end, default_channel=meta.origin_channel,
                                   lang=lang)
         validate(draft, now)
+        if not meta.record_id:
+            refuse_channel(directory, draft.channel_id, field="channel")
     except ValidationFailed as exc:
         ack(response_action="errors", errors=field_errors(lang, exc))
         return
@@ -125,22 +128,29 @@ def echo_dates(ack: Ack, body: dict[str, Any], client: WebClient, services: Serv
 
 
 def post_sheet(client: WebClient, services: Services, directory: Directory, req: RequirementInfo, *,
-               author: str) -> None:
-    """Post a new sheet in its channel and remember the message; tell the author if that fails."""
+               author: str, tell: bool = True) -> bool:
+    """Post a new sheet in its channel (joining it first) and remember the message; False when the bot cannot
+    post there (the author is told how to let it in, unless `tell` is False)."""
     lang, tz = directory.channel_lang(req.channel_id), services.settings.tz
-    try:
-        resp = post_once(client, ref=f"requirement:{req.id}", channel=req.channel_id,
-                         text=blocks.sheet_text(lang, req, tz=tz), blocks=blocks.sheet_blocks(lang, req, tz=tz),
-                         unfurl_links=False)
-    except SlackApiError as exc:
-        error = exc.response.get("error")
-        if error not in ("not_in_channel", "channel_not_found", "is_archived"):
-            raise
-        logger.info("could not post %s in %s: %s", req.code, req.channel_id, error)
-        client.chat_postMessage(channel=author, text=t(directory.lang_of(author), "reply.not_in_channel",
-                                                       channel=f"<#{req.channel_id}>", code=req.code))
-        return
+    resp = post_record(client, directory, ref=f"requirement:{req.id}", code=req.code, channel=req.channel_id,
+                       author=author, tell=tell, text=blocks.sheet_text(lang, req, tz=tz),
+                       blocks=blocks.sheet_blocks(lang, req, tz=tz), unfurl_links=False)
+    if resp is None:
+        return False
     services.requirements.attach_message(req.id, channel_id=str(resp["channel"]), message_ts=str(resp["ts"]))
+    return True
+
+
+def _unposted(services: Services, requirement_id: int) -> Unposted:
+    req = services.requirements.get(requirement_id)
+    return Unposted(req.code, req.channel_id, bool(req.message_ts), frozenset(req.owners) | {req.author_id})
+
+
+def _post_again(client: WebClient, services: Services, directory: Directory, requirement_id: int, user: str) -> bool:
+    return post_sheet(client, services, directory, services.requirements.get(requirement_id), author=user, tell=False)
+
+
+repostable("requirement", _unposted, _post_again)
 
 
 def refresh_sheet(client: WebClient, services: Services, directory: Directory, requirement_id: int,

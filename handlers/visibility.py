@@ -19,7 +19,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Protocol, TypeVar
 
@@ -31,6 +31,7 @@ from bot.errors import NotFound
 logger = logging.getLogger(__name__)
 
 TTL = 60.0  # seconds a conversation's kind and members are trusted
+QUICK_SECONDS = 0.5  # how long a form's answer waits for conversations.info (it usually knows already)
 MEMBERS_PAGE = 1000  # conversations.members' largest page
 _V = TypeVar("_V")
 
@@ -45,10 +46,13 @@ class Kind(StrEnum):
 
 @dataclass(frozen=True)
 class Conversation:
-    """What decides who sees a conversation: its kind, and for a direct message, whose it is."""
+    """What decides who sees a conversation: its kind, and for a direct message, whose it is; and whether the bot
+    is in it (Slack sends the bot reactions only from conversations it is a member of)."""
 
     kind: Kind
     dm_user: str | None = None
+    bot_is_member: bool = True
+    archived: bool = False
 
 
 class Sees(Protocol):
@@ -86,6 +90,9 @@ class ChannelAccess:
     def __init__(self, client: WebClient, *, is_guest: Callable[[str], bool], ttl: float = TTL,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self._client = client
+        # for questions asked while a person waits for an answer (a form's check): a slow Slack is not waited for
+        self._quick = WebClient(token=client.token, base_url=client.base_url, timeout=QUICK_SECONDS,
+                                retry_handlers=[])
         self._is_guest = is_guest
         self._ttl = ttl
         self._clock = clock
@@ -126,26 +133,41 @@ class ChannelAccess:
 
     def conversation(self, channel_id: str) -> Conversation | None:
         """The conversation's kind (conversations.info); None when Slack will not say."""
+        try:
+            return self.lookup(channel_id)
+        except (SlackRequestError, OSError) as exc:
+            self._refused("conversations.info", channel_id, exc)
+            return None
+
+    def lookup(self, channel_id: str, *, quick: bool = False) -> Conversation | None:
+        """Like `conversation`, but Slack out of reach raises (SlackRequestError, OSError) instead of answering None;
+        `quick` gives Slack QUICK_SECONDS to answer, once, instead of the client's timeout and retries."""
         cached = self._cached(self._kinds, channel_id)
         if cached is not None:
             return cached[0]
         try:
-            channel = dict(self._client.conversations_info(channel=channel_id).get("channel") or {})
+            client = self._quick if quick else self._client
+            channel = dict(client.conversations_info(channel=channel_id).get("channel") or {})
         except SlackApiError as exc:
             self._refused("conversations.info", channel_id, exc)
             self._keep(self._kinds, channel_id, None)  # a refusal stands for a while; a network failure does not
             return None
-        except (SlackRequestError, OSError) as exc:
-            self._refused("conversations.info", channel_id, exc)
-            return None
+        member, archived = channel.get("is_member") is not False, bool(channel.get("is_archived"))
         if channel.get("is_im"):
             found = Conversation(Kind.DM, str(channel.get("user") or "") or None)
         elif channel.get("is_private") or channel.get("is_group") or channel.get("is_mpim"):
-            found = Conversation(Kind.PRIVATE)
+            found = Conversation(Kind.PRIVATE, bot_is_member=member, archived=archived)
         else:
-            found = Conversation(Kind.PUBLIC)
+            found = Conversation(Kind.PUBLIC, bot_is_member=member, archived=archived)
         self._keep(self._kinds, channel_id, found)
         return found
+
+    def joined(self, channel_id: str) -> None:
+        """The bot has just joined the channel."""
+        with self._lock:
+            entry = self._kinds.get(channel_id)
+            if entry is not None and entry[1] is not None:
+                self._kinds[channel_id] = (entry[0], replace(entry[1], bot_is_member=True))
 
     def members(self, channel_id: str) -> frozenset[str] | None:
         """Everyone in the conversation (conversations.members, every page); None when Slack will not say."""

@@ -364,3 +364,13 @@ class InboxEffect(SQLModel, table=True):
     inbox_id: int = Field(primary_key=True)
     kind: str = Field(primary_key=True, max_length=40)
     record_id: int
+
+
+class LeftChannel(SQLModel, table=True):
+    """A channel the bot was removed from: reactions on the records there no longer reach it."""
+
+    __tablename__ = "left_channel"
+
+    team_id: str = Field(primary_key=True, max_length=32)
+    channel_id: str = Field(primary_key=True, max_length=32)
+    left_at: datetime

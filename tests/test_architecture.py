@@ -53,7 +53,7 @@ def test_every_catalog_key_used_in_code_exists() -> None:
     source = "\n".join(line for d in ("bot", "handlers") for p in (ROOT / d).rglob("*.py")
                        for line in p.read_text().splitlines() if "KIND_" not in line)  # outbox kinds look alike
     prefixes = ("error|reply|remind|notify|sheet|list|view|modal|field|hint|thread|button|changes|help|status|"
-                "priority|history|action|meeting|echo|placeholder|default|home|lang")
+                "priority|history|action|meeting|echo|placeholder|default|home|lang|channel")
     used = set(re.findall(rf"""["']((?:{prefixes})\.[a-z_.]+[a-z_])["']""", source))
     assert used - set(EN) == set()
 

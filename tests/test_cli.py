@@ -13,6 +13,7 @@ from click.testing import CliRunner
 
 from bot.cli import main
 from bot.manifest import BOT_EVENTS, BOT_SCOPES, manifest
+from storage.db import make_engine, migrate
 from tests.conftest import SIGNING_SECRET
 from tests.fakes.driver import SlackDriver
 from tests.fakes.slack_api import ALICE, BOB, GENERAL, FakeSlack
@@ -81,11 +82,13 @@ def test_every_registered_command_is_in_the_manifest() -> None:
 def test_tick_and_status_on_an_empty_database(tmp_path: Path, fake: FakeSlack) -> None:
     env = {"SLACK_BOT_TOKEN": fake.bot_token, "SLACK_API_URL": fake.api_url,
            "DATABASE_URL": f"sqlite:///{tmp_path / 'c.db'}"}
+    migrate(make_engine(env["DATABASE_URL"]))  # as `coordbot run` leaves it: these only read what exists
     result = CliRunner().invoke(main, ["tick", "--now", "2026-11-26T10:00:00+08:00"], env=env)
     assert result.exit_code == 0, result.output
     assert "sent 0, skipped 0, retrying 0, failed 0" in result.output
     result = CliRunner().invoke(main, ["status"], env=env)
     assert result.exit_code == 0
+    assert f"database: {tmp_path / 'c.db'} (SQLite)" in result.output
     assert "inbox (requests answered, worked on by the workers):\n  empty\noutbox (due work):\n  empty" in result.output
     result = CliRunner().invoke(main, ["tick", "--now", "yesterday"], env=env)
     assert result.exit_code != 0 and "not an ISO 8601 time" in result.output
@@ -106,6 +109,7 @@ def running_bot(tmp_path: Path, fake: FakeSlack) -> Iterator[str]:
         assert [line for line in out.splitlines() if " WARNING " in line] == []  # a clean run warns of nothing
 
 
+@pytest.mark.processes
 def test_run_in_http_mode_completes_the_flow(running_bot: str, fake: FakeSlack, tmp_path: Path) -> None:
     slack = SlackDriver(running_bot + "/slack/events", SIGNING_SECRET, fake)
     assert fake.wait_for("users.list")  # the directory loads at start

@@ -31,6 +31,8 @@ from tests.fakes.slack_api import ALICE, BOB, GENERAL, FakeSlack
 from tests.helpers import SHEET_VALUES
 from tests.processes import children, start_run
 
+pytestmark = pytest.mark.processes  # every test here starts coordbot as processes of its own
+
 BURST = 200
 KILL_AT = 100
 RUN_ENV = {"COORDBOT_INBOX_LEASE_SECONDS": "2", "COORDBOT_WORKERS": "2"}

@@ -266,7 +266,7 @@ def test_now_posts_a_digest_at_once_and_says_when_the_next_one_comes(bot: Bot) -
 
 
 def test_now_in_a_channel_the_bot_cannot_post_in_says_so(bot: Bot) -> None:
-    bot.fake.set_channel("C_PRIVATE", name="private", bot_is_member=False)
+    bot.fake.set_channel("C_PRIVATE", name="private", is_private=True)  # the bot was not invited
     bot.slack.slash("/digest", "now", user=CAROL, channel="C_PRIVATE")
     assert replies(bot, 1)[0].startswith("I can't post in <#C_PRIVATE>.")
 
@@ -350,6 +350,7 @@ def test_a_channel_with_hundreds_of_records_gets_a_valid_summary(bot: Bot) -> No
 # -- due digests: once per period, late after downtime ------------------------------------------------------------
 
 
+@pytest.mark.processes
 def test_two_tick_processes_post_each_digest_once(bot: Bot) -> None:
     channels = [GENERAL, "C_SALES", "C_OPS", "C_HR"]
     for n, channel in enumerate(channels, start=1):

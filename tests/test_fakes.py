@@ -231,12 +231,13 @@ def test_unknown_methods_are_answered_and_recorded(fake: FakeSlack, client: WebC
 
 
 def test_channels_members_create_and_invite(fake: FakeSlack, client: WebClient) -> None:
-    fake.set_channel("C_SECRET", name="secret", members=[ALICE, BOB], is_private=True)
+    fake.set_channel("C_SECRET", name="secret", members=[ALICE, BOB], is_private=True, bot_is_member=True)
 
     info = client.conversations_info(channel="C_SECRET")["channel"]
     assert (info["name"], info["is_private"], info["is_member"]) == ("secret", True, True)
-    assert client.conversations_info(channel=GENERAL)["channel"]["is_private"] is False
-    assert client.conversations_members(channel="C_SECRET")["members"] == [ALICE, BOB]
+    general = client.conversations_info(channel=GENERAL)["channel"]
+    assert general["is_private"] is False and general["is_member"] is False  # the bot joins no channel by itself
+    assert client.conversations_members(channel="C_SECRET")["members"] == [ALICE, BOB, BOT]
     assert client.conversations_members(channel=GENERAL)["members"] == [ALICE, BOB, CAROL, DAVE]
 
     created = client.conversations_create(name="inc-42")["channel"]
@@ -245,13 +246,14 @@ def test_channels_members_create_and_invite(fake: FakeSlack, client: WebClient) 
         client.conversations_create(name="inc-42")
     assert taken.value.response["error"] == "name_taken"
     client.conversations_invite(channel=created["id"], users=[ALICE, CAROL])
-    assert client.conversations_members(channel=created["id"])["members"] == [BOT, ALICE, CAROL]
+    assert client.conversations_members(channel=created["id"])["members"] == [ALICE, CAROL, BOT]
     with pytest.raises(SlackApiError) as again:
         client.conversations_invite(channel=created["id"], users=ALICE)
     assert again.value.response["error"] == "already_in_channel"
 
 
 def test_history_and_replies_answer_from_the_message_store(fake: FakeSlack, client: WebClient) -> None:
+    fake.invite_bot(GENERAL)  # channels:history reads only conversations the bot is in
     first = fake.add_message(GENERAL, "disk full on db-1", user=BOB)
     second = client.chat_postMessage(channel=GENERAL, text="looking")["ts"]
     reply = fake.add_message(GENERAL, "it's the WAL", user=CAROL, thread_ts=first["ts"])
@@ -595,6 +597,7 @@ def test_click_in_app_home_view(driver: SlackDriver, fake: FakeSlack, client: We
 def test_react_sends_event_callback(driver: SlackDriver, fake: FakeSlack, client: WebClient,
                                     received: list[dict[str, Any]]) -> None:
     ts = client.chat_postMessage(channel=GENERAL, text="react to me")["ts"]
+    fake.invite_bot(GENERAL)  # Slack sends reactions only from conversations the bot is in
 
     driver.react("thumbsup", channel=GENERAL, ts=ts, user=CAROL, event_id="Ev0001")
     driver.react("thumbsup", channel=GENERAL, ts=ts, user=CAROL, event_id="Ev0001", retry_num=1)

@@ -85,14 +85,19 @@ def test_unexpected_failure_gets_an_apology_with_a_reference(bot: Bot) -> None:
     assert record(bot).message_ts is None  # stored, but the post failed; the record can still be viewed
 
 
-def test_bot_not_in_private_channel_tells_the_author(bot: Bot) -> None:
-    bot.fake.set_channel("G_SECRET", name="secret", is_private=True, bot_is_member=False)
-    open_modal(bot, channel="G_SECRET")
-    bot.slack.submit_view(SHEET_VALUES, user=ALICE)
+def test_a_channel_the_bot_left_after_the_form_was_checked_keeps_the_sheet_for_later(bot: Bot) -> None:
+    bot.fake.set_channel("G_SECRET", name="secret", is_private=True, bot_is_member=True)
+    open_modal(bot, channel="G_SECRET")  # the form learns that the bot is in the channel it proposes
+    wait_until(lambda: [c for c in bot.fake.calls("conversations.info") if c.params.get("channel") == "G_SECRET"],
+               what="the channel looked up")
+    bot.fake.remove_bot("G_SECRET")  # and then the bot is removed, before the submission is worked on
+    assert bot.slack.submit_view(SHEET_VALUES, user=ALICE).json() is None
     dm = wait_until(lambda: [c for c in bot.fake.calls("chat.postMessage")
                              if c.params["channel"] == ALICE and c.response and c.response.get("ok")],
                     what="not-in-channel notice")[0]
-    assert "<#G_SECRET>" in dm.params["text"]
+    assert "<#G_SECRET>" in dm.params["text"] and "RW-2026-001" in dm.params["text"]
+    assert "record_post_again" in json.dumps(dm.params["blocks"])
+    assert record(bot).message_ts is None  # kept, to be posted once the bot is invited again
 
 
 def test_signed_garbage_does_not_get_a_server_error(bot: Bot) -> None:

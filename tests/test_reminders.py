@@ -8,6 +8,7 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 from sqlmodel import col
 
@@ -158,6 +159,7 @@ def test_concurrent_ticks_in_threads_send_each_reminder_once(bot: Bot) -> None:
     assert len(dms(bot, ALICE)) == 5 and len(dms(bot, BOB)) == 5
 
 
+@pytest.mark.processes
 def test_three_tick_processes_at_the_same_moment_send_each_reminder_once(bot: Bot) -> None:
     for _ in range(4):
         create_sheet(bot)

@@ -34,9 +34,10 @@ from handlers.blocks import home as home_blocks
 from handlers.blocks import incident as incident_blocks
 from handlers.blocks import meeting as meeting_blocks
 from handlers.blocks import requirement as requirement_blocks
+from handlers.membership import POST_AGAIN
 from tests.conftest import START, Bot
 from tests.fakes.driver import Reply
-from tests.fakes.slack_api import ALICE, BOB, CAROL, DAVE, GENERAL
+from tests.fakes.slack_api import ALICE, BOB, BOT, CAROL, DAVE, GENERAL
 from tests.helpers import SHEET_VALUES, create_sheet, history_actions, open_modal, record, wait_until
 from tests.test_properties import MINUTES_STATE, REQUIREMENT_STATE
 
@@ -243,6 +244,31 @@ def _react(name: str, *, removed: bool = False, on: str = "sheet") -> Callable[[
     return prepare
 
 
+def _bot_membership(kind: str) -> Callable[[Bot], Any]:
+    """The bot removed from (or invited back to) the channel of a sheet."""
+    def prepare(bot: Bot) -> Callable[[], Reply]:
+        create_sheet(bot)
+        event = {"type": kind, "channel": GENERAL}
+        if kind.startswith("member_"):
+            event.update(user=BOT, channel_type="C", team="T0001")
+        return lambda: bot.slack.event(event)
+    return prepare
+
+
+def _post_again(bot: Bot) -> Callable[[], Reply]:
+    """"Post again" in the direct message about a sheet the bot could not post (it was removed meanwhile)."""
+    bot.fake.set_channel("G_LEFT", name="left", is_private=True, bot_is_member=True)
+    open_view(bot, lambda: bot.slack.slash("/requirement", "", channel="G_LEFT"))
+    wait_until(lambda: [c for c in bot.fake.calls("conversations.info") if c.params.get("channel") == "G_LEFT"],
+               what="the channel looked up")
+    bot.fake.remove_bot("G_LEFT")
+    bot.slack.submit_view(SHEET_VALUES)
+    note = wait_until(lambda: [m for m in bot.fake.messages() if POST_AGAIN in json.dumps(m.get("blocks"))],
+                      what="the direct message with Post again")[0]
+    bot.fake.invite_bot("G_LEFT")
+    return lambda: bot.slack.click(POST_AGAIN, user=ALICE, message=note)
+
+
 def _edit_sheet(bot: Bot) -> Reply:
     sheet = create_sheet(bot)
     return bot.slack.click(requirement_blocks.Ids.EDIT, user=ALICE, message=sheet)
@@ -381,6 +407,11 @@ CASES = [
     Case("✅ removed", ("event:reaction_removed",), _react("white_check_mark", removed=True)),
     Case("📌 in an incident channel", (), _react("pushpin", on="incident")),
     Case("home opened", ("event:app_home_opened",), _home_opened),
+    Case("bot removed from a channel", ("event:member_left_channel",), _bot_membership("member_left_channel")),
+    Case("bot invited back", ("event:member_joined_channel",), _bot_membership("member_joined_channel")),
+    Case("bot left a channel", ("event:channel_left",), _bot_membership("channel_left")),
+    Case("bot left a private channel", ("event:group_left",), _bot_membership("group_left")),
+    Case("post again", (), _post_again),
 ]
 
 # Ids members Slack never sends back to the app: block ids, and inputs that dispatch no actions.
@@ -659,6 +690,7 @@ def tick_process(bot: Bot, now: datetime) -> Any:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
+@pytest.mark.processes
 def test_kill_9_in_the_middle_of_a_tick_loses_nothing(bot: Bot) -> None:
     for _ in range(4):
         create_sheet(bot)

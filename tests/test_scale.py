@@ -77,6 +77,7 @@ def scalar(url: str, sql: str) -> object:
         engine.dispose()
 
 
+@pytest.mark.processes
 def test_three_tick_processes_and_two_replicas_send_every_reminder_exactly_once(
         fake: FakeSlack, database: str, replicas: list[str]) -> None:
     drivers = [SlackDriver(url + "/slack/events", SIGNING_SECRET, fake) for url in replicas]

@@ -211,6 +211,7 @@ def test_a_whole_flow_at_debug_logs_no_token_or_secret(bot: Bot, caplog: pytest.
     assert leaks(caplog.records) == []
 
 
+@pytest.mark.processes
 def test_the_logging_setup_redacts_whatever_a_library_would_log() -> None:
     script = "\n".join([
         "import logging",

@@ -45,7 +45,7 @@ NOW = datetime(2026, 11, 26, 6, 0, tzinfo=UTC)  # the test clock
 @pytest.fixture(autouse=True)
 def legal(fake: FakeSlack) -> None:
     """#legal, a private channel the bot was invited to."""
-    fake.set_channel(LEGAL, name="legal", members=[ALICE, BOB], is_private=True)
+    fake.set_channel(LEGAL, name="legal", members=[ALICE, BOB], is_private=True, bot_is_member=True)
 
 
 # -- helpers ------------------------------------------------------------------------------------------------
@@ -340,7 +340,7 @@ def test_an_incident_as_source_is_named_only_while_its_channel_is_public(bot: Bo
                                  source_id=incident_id, source_code="INC-2026-001",
                                  drafts=[ActionDraft("Add a disk alert", DAVE, NOW + timedelta(days=5))])
     assert "`INC-2026-001`" in block_text(post_now(bot))
-    bot.fake.set_channel("C_INC_1", name="inc-1-db-down", members=[BOB], is_private=True)
+    bot.fake.set_channel("C_INC_1", name="inc-1-db-down", members=[BOB], is_private=True, bot_is_member=True)
     forget(bot)
     shown = block_text(post_now(bot))
     assert "Add a disk alert" in shown and "INC-2026-001" not in shown
@@ -394,7 +394,7 @@ def test_who_may_see_which_conversation(bot: Bot) -> None:
 
 def test_members_are_read_page_by_page_and_remembered_for_a_minute(fake: FakeSlack, bot: Bot) -> None:
     crowd = [f"U{n:05d}" for n in range(2500)]
-    fake.set_channel("G_CROWD", name="crowd", members=[*crowd, DAVE], is_private=True)
+    fake.set_channel("G_CROWD", name="crowd", members=[*crowd, DAVE], is_private=True, bot_is_member=True)
     moment = [0.0]
     access = ChannelAccess(bot.runtime.client, is_guest=lambda _: False, clock=lambda: moment[0])
     assert access.can_see(DAVE, "G_CROWD") and not access.can_see(CAROL, "G_CROWD")
@@ -423,7 +423,7 @@ def test_when_slack_will_not_say_nobody_sees_it_and_the_log_says_so_once(
     forget(bot)
     assert ask(bot, "/requirement", "RW-2026-001", user=BOB)["text"] == "There is no requirement RW-2026-001."
     # a network failure is not remembered: the next question asks again
-    bot.fake.set_channel(LEGAL, name="legal", members=[ALICE, BOB], is_private=True)
+    bot.fake.set_channel(LEGAL, name="legal", members=[ALICE, BOB], is_private=True, bot_is_member=True)
     forget(bot)
     broken = WebClient(token=bot.fake.bot_token, base_url="http://127.0.0.1:9/api/", timeout=1)
     offline = ChannelAccess(broken, is_guest=lambda _: False)

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from bot.catalog import actions, core, digest, export, home, incidents, meetings
+from bot.catalog import actions, channels, core, digest, export, home, incidents, meetings
 
-FEATURES = (core, meetings, actions, home, digest, export, incidents)
+FEATURES = (core, meetings, actions, home, digest, export, incidents, channels)

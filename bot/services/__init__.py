@@ -16,6 +16,7 @@ from bot.services.digests import DigestService
 from bot.services.incidents import IncidentService
 from bot.services.meetings import MeetingService
 from bot.services.prefs import Preferences
+from bot.services.presence import ChannelPresence
 from bot.services.requirements import RequirementService
 from storage.db import SessionScope
 
@@ -42,6 +43,7 @@ class Services:
     digests: DigestService
     incidents: IncidentService
     inbox: Inbox
+    presence: ChannelPresence
     clock: Callable[[], datetime] = field(default=utc_now)
 
     def now(self) -> datetime:
@@ -96,5 +98,6 @@ class Services:
                                       backups=settings.incident_escalation),
             inbox=Inbox(session_scope, lease=timedelta(seconds=settings.inbox_lease),
                         max_attempts=settings.inbox_attempts),
+            presence=ChannelPresence(session_scope),
             clock=clock,
         )

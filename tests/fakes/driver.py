@@ -59,6 +59,9 @@ _STATE_KEYS: dict[str, tuple[str, str | None, Any]] = {
 _OPTION_TYPES = frozenset({"static_select", "multi_static_select", "radio_buttons", "checkboxes", "overflow"})
 
 
+NOT_DELIVERED = 0  # Reply.status of an event Slack does not send the bot
+
+
 @dataclass
 class Reply:
     """What the Bolt endpoint answered."""
@@ -276,10 +279,16 @@ class SlackDriver:
 
     def react(self, name: str, *, channel: str, ts: str, user: str = ALICE, removed: bool = False,
               event_id: str | None = None, retry_num: int | None = None) -> Reply:
-        """A user adds (or removes) a reaction on a message."""
+        """A user adds (or removes) a reaction on a message.
+
+        Like Slack, the event reaches the bot only from a conversation it is a member of: elsewhere the
+        reaction is shown on the message and nothing is sent (`NOT_DELIVERED`).
+        """
         stored = self.fake.message(channel, ts)
         if stored is not None and retry_num is None:
             self.fake.apply_reaction(channel, ts, name, user, removed=removed)
+        if not self.fake.bot_is_member(stored["channel"] if stored else channel):
+            return Reply(NOT_DELIVERED, "not delivered: the bot is not a member of the conversation")
         event = {
             "type": "reaction_removed" if removed else "reaction_added", "user": user, "reaction": name,
             "item": {"type": "message", "channel": stored["channel"] if stored else channel, "ts": ts},

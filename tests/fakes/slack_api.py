@@ -124,6 +124,9 @@ class _Answer:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+APP_TOKEN_METHODS = frozenset({"apps.connections.open"})  # called with the app-level token, not the bot's
+
+
 class SlackApiFailure(Exception):
     """Raised inside a method handler to answer ``{"ok": false, "error": ...}``."""
 
@@ -159,6 +162,7 @@ class FakeSlack:
                  trigger_ttl: float | None = 3.0) -> None:
         """Create the fake; ``trigger_ttl`` is how long a trigger_id stays usable (None: forever)."""
         self.bot_token = bot_token
+        self.app_token = "xapp-test"  # the app-level token (Socket Mode's apps.connections.open)
         self.team_id = team_id
         self.app_id = app_id
         self.team_name = TEAM_NAME
@@ -202,12 +206,14 @@ class FakeSlack:
             "conversations.replies": self._conversations_replies,
             "conversations.create": self._conversations_create,
             "conversations.invite": self._conversations_invite,
+            "conversations.join": self._conversations_join,
             "pins.add": self._pins_add,
             "reactions.add": self._reactions_add,
             "reactions.remove": self._reactions_remove,
             "reactions.get": self._reactions_get,
             "users.info": self._users_info,
             "users.list": self._users_list,
+            "apps.connections.open": self._apps_connections_open,
         }
         self.add_user(ALICE, "alice", real_name="Alice Chen", tz="Asia/Shanghai", locale="zh-CN")
         self.add_user(BOB, "bob", real_name="Bob Smith", tz="America/New_York", locale="en-US")
@@ -345,19 +351,44 @@ class FakeSlack:
             return self._user_json(user_id, include_locale=True) if user_id in self._users else None
 
     def set_channel(self, channel_id: str, name: str | None = None, members: Iterable[str] | None = None,
-                    is_private: bool = False, bot_is_member: bool = True) -> None:
-        """Register a channel; ``members=None`` means every non-bot user."""
+                    is_private: bool = False, bot_is_member: bool | None = None,
+                    is_archived: bool = False) -> None:
+        """Register a channel; ``members=None`` means every non-bot user.
+
+        As in a new workspace, the bot is a member of no channel until it joins one (public channels) or is
+        invited (``bot_is_member=True``); re-registering a channel keeps the bot's membership unless given.
+        """
         with self._lock:
             existing = self._channels.get(channel_id, {})
             self._channels[channel_id] = {
                 "id": channel_id,
                 "name": name or existing.get("name") or _name_from_id(channel_id),
                 "is_private": is_private,
-                "members": None if members is None else list(members),
-                "bot_is_member": bot_is_member,
+                "is_archived": is_archived,
+                "members": None if members is None else [m for m in members if m != BOT],
+                "bot_is_member": bool(existing.get("bot_is_member", False)) if bot_is_member is None
+                else bot_is_member,
                 "created": existing.get("created", int(time.time())),
                 "creator": existing.get("creator", ALICE),
             }
+
+    def invite_bot(self, channel_id: str) -> None:
+        """Someone types /invite @coordbot in the channel."""
+        with self._lock:
+            self._channel_record(channel_id)["bot_is_member"] = True
+
+    def remove_bot(self, channel_id: str) -> None:
+        """Someone removes the bot from the channel (/remove @coordbot)."""
+        with self._lock:
+            self._channel_record(channel_id)["bot_is_member"] = False
+
+    def bot_is_member(self, channel_id: str) -> bool:
+        """Whether the bot is in the conversation (it is in every direct message with it)."""
+        if channel_id.startswith("D"):
+            return True
+        with self._lock:
+            record = self._channels.get(channel_id)
+            return bool(record and record["bot_is_member"])
 
     def channel(self, channel_id: str) -> dict[str, Any] | None:
         """The conversations.info JSON of a channel, or None if it cannot exist."""
@@ -557,7 +588,7 @@ class FakeSlack:
         token = _bearer(headers) or call.params.get("token")
         if not token:
             return self._finish(call, _Answer(200, {"ok": False, "error": "not_authed"}))
-        if token != self.bot_token:
+        if token != (self.app_token if method in APP_TOKEN_METHODS else self.bot_token):
             return self._finish(call, _Answer(200, {"ok": False, "error": "invalid_auth"}))
         try:
             with self._lock:
@@ -680,8 +711,10 @@ class FakeSlack:
             return [channel_id[1:], BOT]
         record = self._channel_record(channel_id)
         if record["members"] is None:
-            return [u for u, info in self._users.items() if not info["is_bot"] and not info["deleted"]]
-        return list(record["members"])
+            people = [u for u, info in self._users.items() if not info["is_bot"] and not info["deleted"]]
+        else:
+            people = list(record["members"])
+        return people + ([BOT] if record["bot_is_member"] else [])
 
     def _channel_json(self, channel_id: str) -> dict[str, Any]:
         if channel_id.startswith("D"):
@@ -695,7 +728,7 @@ class FakeSlack:
         return {
             "id": channel_id, "name": record["name"], "is_channel": not private, "is_group": private,
             "is_im": False, "is_mpim": False, "is_private": private, "created": record["created"],
-            "is_archived": False, "is_general": record["name"] == "general", "unlinked": 0,
+            "is_archived": bool(record.get("is_archived")), "is_general": record["name"] == "general", "unlinked": 0,
             "name_normalized": record["name"], "is_shared": False, "is_org_shared": False,
             "is_member": bool(record["bot_is_member"]), "creator": record["creator"],
             "topic": {"value": "", "creator": "", "last_set": 0},
@@ -870,8 +903,14 @@ class FakeSlack:
 
     def _chat_post_message(self, params: dict[str, Any], call: Call) -> dict[str, Any]:
         channel_id = self._resolve_channel(params.get("channel"))
-        if not channel_id.startswith("D") and not self._channel_record(channel_id)["bot_is_member"]:
-            raise SlackApiFailure("not_in_channel")
+        if not channel_id.startswith("D"):
+            record = self._channel_record(channel_id)
+            if record["is_private"] and not record["bot_is_member"]:
+                raise SlackApiFailure("channel_not_found")  # a private channel the bot is not in is invisible to it
+            if record.get("is_archived"):
+                raise SlackApiFailure("is_archived")
+            # a public channel takes the post without the bot in it (chat:write.public): Slack then delivers
+            # no reactions on it to the bot, which the driver's react() honours
         if not any(params.get(k) for k in ("text", "blocks", "attachments")):
             raise SlackApiFailure("no_text")
         self._check_text("chat.postMessage", params)
@@ -1067,9 +1106,32 @@ class FakeSlack:
         if any(c["name"] == name for c in self._channels.values()):
             raise SlackApiFailure("name_taken")
         channel_id = f"C{next(self._channel_seq):08d}"
-        self.set_channel(channel_id, name=name, members=[BOT], is_private=_truthy(params.get("is_private")))
+        self.set_channel(channel_id, name=name, members=[], is_private=_truthy(params.get("is_private")),
+                         bot_is_member=True)
         self._channels[channel_id]["creator"] = BOT
         return {"channel": self._channel_json(channel_id)}
+
+    def _apps_connections_open(self, params: dict[str, Any], call: Call) -> dict[str, Any]:
+        # a WebSocket URL nobody listens on: the fake answers the Web API only
+        return {"url": f"wss://127.0.0.1:1/link/?ticket={uuid.uuid4()}&app_id={self.app_id}"}
+
+    def _conversations_join(self, params: dict[str, Any], call: Call) -> dict[str, Any]:
+        self._require(params, "channel")
+        channel_id = str(params["channel"])
+        if channel_id[:1] not in ("C", "G") or channel_id not in self._channels:
+            raise SlackApiFailure("channel_not_found")
+        record = self._channels[channel_id]
+        if record["is_private"]:
+            if not record["bot_is_member"]:
+                raise SlackApiFailure("channel_not_found")
+            raise SlackApiFailure("method_not_supported_for_channel_type")
+        if record.get("is_archived"):
+            raise SlackApiFailure("is_archived")
+        answer: dict[str, Any] = {}
+        if record["bot_is_member"]:
+            answer["warning"] = "already_in_channel"
+        record["bot_is_member"] = True
+        return {"channel": self._channel_json(channel_id), **answer}
 
     def _conversations_invite(self, params: dict[str, Any], call: Call) -> dict[str, Any]:
         self._require(params, "channel", "users")
@@ -1084,7 +1146,7 @@ class FakeSlack:
         members = self._members(channel_id)
         if all(u in members for u in users):
             raise SlackApiFailure("already_in_channel")
-        record["members"] = members + [u for u in users if u not in members]
+        record["members"] = [m for m in members if m != BOT] + [u for u in users if u not in members]
         return {"channel": self._channel_json(channel_id)}
 
     def _pins_add(self, params: dict[str, Any], call: Call) -> dict[str, Any]:

@@ -35,6 +35,7 @@ RECEIVED_KEY = "received_at"  # ... and when the serving process received it
 FAILURE_KEY = "inbox_failure"  # where a listener leaves the error its row should be tried again for
 SLACK_RESPONSE_URLS = "https://hooks.slack.com/"
 _MAX_PART = 120
+MEMBERSHIP_EVENTS = frozenset({"member_joined_channel", "member_left_channel", "channel_left", "group_left"})
 
 
 class Stored(BaseException):  # a signal, not an error: no `except Exception` may swallow it
@@ -158,12 +159,15 @@ def request_key(body: Any) -> str | None:
 
 
 def order_key(body: Mapping[str, Any]) -> str | None:
-    """Requests about one message (reactions on it, its buttons) are worked on in the order they arrived."""
+    """Requests about one message (reactions on it, its buttons), and who joined or left one channel, are worked
+    on in the order they arrived."""
     event = body.get("event")
     if isinstance(event, dict):
         item = event.get("item")
         if isinstance(item, dict) and item.get("channel") and item.get("ts"):
             return f"msg:{_part(item['channel'])}:{_part(item['ts'])}"
+        if event.get("type") in MEMBERSHIP_EVENTS and isinstance(event.get("channel"), str) and event["channel"]:
+            return f"chan:{_part(event['channel'])}"  # the bot removed, then invited back: in that order
         return None
     container = body.get("container")
     if isinstance(container, dict) and container.get("message_ts") and container.get("channel_id"):

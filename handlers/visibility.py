@@ -91,7 +91,8 @@ class ChannelAccess:
                  clock: Callable[[], float] = time.monotonic) -> None:
         self._client = client
         # for questions asked while a person waits for an answer (a form's check): a slow Slack is not waited for
-        self._quick = WebClient(token=client.token, base_url=client.base_url, timeout=QUICK_SECONDS,
+        self._quick = WebClient(token=client.token, base_url=client.base_url,
+                                timeout=QUICK_SECONDS,  # type: ignore[arg-type]  # urllib takes fractions too
                                 retry_handlers=[])
         self._is_guest = is_guest
         self._ttl = ttl

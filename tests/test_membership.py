@@ -16,6 +16,7 @@ import pytest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from handlers.intake import order_key
 from handlers.membership import POST_AGAIN
 from tests.conftest import Bot
 from tests.fakes.driver import NOT_DELIVERED
@@ -174,6 +175,13 @@ def test_removing_the_bot_is_noticed_owners_are_told_and_status_lists_the_record
                      "team": "T0001"})
     wait_until(lambda: GENERAL not in _status(bot), what="back in the channel")
     assert len(dms(bot, ALICE)) == told
+
+
+def test_who_left_or_joined_a_channel_is_worked_on_in_the_order_it_arrived() -> None:
+    left = {"type": "event_callback", "event": {"type": "channel_left", "channel": GENERAL, "actor_id": CAROL}}
+    joined = {"type": "event_callback", "event": {"type": "member_joined_channel", "user": BOT, "channel": GENERAL}}
+    assert order_key(left) == order_key(joined) == f"chan:{GENERAL}"
+    assert order_key({"type": "event_callback", "event": {"type": "app_home_opened", "channel": "D1"}}) is None
 
 
 def _status(bot: Bot) -> str:

@@ -28,6 +28,7 @@ __all__ = [
     "DATEPARSER_LANGUAGES",
     "MAX_DATEPARSER_CHARS",
     "MAX_SCAN_CHARS",
+    "find_when",
     "format_fallback",
     "parse_when",
     "warm_up",
@@ -46,7 +47,7 @@ EVENING = time(21, 0)
 # ---------------------------------------------------------------------------
 
 _TRADITIONAL = str.maketrans(
-    "週禮後點這個內兩號時鐘頭間裡裏當過結東來", "周礼后点这个内两号时钟头间里里当过结东来"
+    "週禮後點這個內兩號時鐘頭間裡裏當過結東來紐約倫敦東京臺", "周礼后点这个内两号时钟头间里里当过结东来纽约伦敦东京台"
 )
 
 _SPACES = re.compile(r"[\s\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u2060\ufeff]+")
@@ -92,11 +93,43 @@ _EN_EXPANSIONS: tuple[tuple[re.Pattern[str], str], ...] = (
     (_rx(r"\bthis\s+(morning|afternoon|evening)\b"), r"today \1"),
     (_rx(r"\bnight\b"), "evening"),
     (_rx(r"\ban\s+hour\s+and\s+a\s+half\b"), "90 minutes"),
+    (_rx(r"\b(?:a\s+)?quarter\s+of\s+an\s+hour\b"), "15 minutes"),
+    (_rx(r"\b(?:1/2|0?\.5)\s+(?:an\s+)?hour\b"), "30 minutes"),
+    (_rx(r"\ban?\s+(day|week|month|year|minute)\s+and\s+a\s+half\b"), r"1.5 \1s"),
     (_rx(r"\b(?:half\s+an|a\s+half|half\s+a|half)\s+hour\b"), "30 minutes"),
     (_rx(r"\b(\d+)\s+and\s+a\s+half\s+([a-z]+)"), r"\1.5 \2"),
     (_rx(r"\ba\s+couple(?:\s+of)?\b"), "2"),
     (_rx(r"\b(?:a\s+)?fortnight\b"), "2 weeks"),
 )
+
+
+# fmt: off
+_EN_ORDINALS = {
+    "first": 1, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8, "ninth": 9,
+    "tenth": 10, "eleventh": 11, "twelfth": 12, "thirteenth": 13, "fourteenth": 14, "fifteenth": 15,
+    "sixteenth": 16, "seventeenth": 17, "eighteenth": 18, "nineteenth": 19, "twentieth": 20, "thirtieth": 30,
+}
+# fmt: on
+# "second" only where it cannot be the unit of time: "the second", "second of", "second Tuesday"
+_EN_ORDINAL = _rx(
+    r"\b(?:(twenty|thirty)[- ])?(" + "|".join(sorted(_EN_ORDINALS, key=len, reverse=True)) + r")\b"
+    r"|\b(?:(twenty)[- ])?(second)\b(?=\s+(?:of\b|mon|tue|wed|thu|fri|sat|sun))"
+    r"|(?<=\bthe )(?:(twenty)[- ])?(second)\b"
+)
+
+
+def _suffixed(number: int) -> str:
+    if 10 <= number % 100 <= 20:
+        return f"{number}th"
+    return f"{number}{ {1: 'st', 2: 'nd', 3: 'rd'}.get(number % 10, 'th') }"
+
+
+def _en_ordinal(match: re.Match[str]) -> str:
+    """first -> 1st, twenty-third -> 23rd, the second -> the 2nd."""
+    tens_word = match.group(1) or match.group(3) or match.group(5)
+    word = match.group(2) or match.group(4) or match.group(6)
+    number = _EN_ORDINALS.get(word, 2) + ({"twenty": 20, "thirty": 30}[tens_word] if tens_word else 0)
+    return _suffixed(number)
 
 
 def _zh_number(match: re.Match[str]) -> str:
@@ -138,6 +171,7 @@ def _normalize(cleaned: str) -> str:
         text = pattern.sub(replacement, text)
     text = _ZH_WEEKDAY_WORD.sub(lambda m: f"{m.group(1)}{_ZH_WEEKDAY_DIGIT[m.group(2)]} ", text)
     text = _ZH_NUMBER.sub(_zh_number, text)
+    text = _EN_ORDINAL.sub(_en_ordinal, text)
     text = _EN_NUMBER.sub(_en_number, text)
     for pattern, replacement in _EN_EXPANSIONS:
         text = pattern.sub(replacement, text)
@@ -346,12 +380,16 @@ def _zh_clock(match: re.Match[str], ctx: _Context) -> _Clock | None:
         minute = int(match.group("m"))
     else:
         minute = 0
+    if match.group("per") and hour > 12:
+        return None  # "下午15点", "上午15点": a 24-hour clock and a day period contradict or repeat each other
     return _hour_minute(hour, minute, match.group("per"))
 
 
 def _hhmm(match: re.Match[str], ctx: _Context) -> _Clock | None:
     """15:00, 3:00, 下午3:30."""
     raw_hour = match.group("h")
+    if match.group("per") and int(raw_hour) > 12:
+        return None  # "下午15:30"
     period = match.group("per") or _implied_period(match)
     return _hour_minute(int(raw_hour), int(match.group("m")), period, zero_padded=raw_hour.startswith("0"))
 
@@ -372,6 +410,47 @@ def _bare_hour(match: re.Match[str], ctx: _Context) -> _Clock | None:
     """'at 3', '3 o'clock'."""
     raw_hour = match.group("h")
     return _hour_minute(int(raw_hour), 0, _implied_period(match), zero_padded=raw_hour.startswith("0"))
+
+
+def _compact(match: re.Match[str], ctx: _Context) -> _Clock | None:
+    """'at 1030', 'at 0915': hours and minutes written together."""
+    digits = match.group("hm")
+    return _hour_minute(int(digits[:-2]), int(digits[-2:]), None, zero_padded=len(digits) == 4)
+
+
+def _past_to(match: re.Match[str], ctx: _Context) -> _Clock | None:
+    """quarter past 3pm, half past four, 20 to 5, ten past 9am."""
+    if match.group("q"):
+        minutes = 15
+    elif match.group("half"):
+        if match.group("rel") not in ("past", "after"):
+            return None
+        minutes = 30
+    else:
+        minutes = int(match.group("mm"))
+        if not 1 <= minutes <= 59:
+            return None
+    ap = match.group("ap")
+    period = ("am" if ap.startswith("a") else "pm") if ap else _implied_period(match)
+    base = _hour_minute(int(match.group("h")), 0, period)
+    if base is None:
+        return None
+    moment = datetime.combine(date(2000, 1, 2 + base.day_offset), base.at)
+    moment += timedelta(minutes=minutes if match.group("rel") in ("past", "after") else -minutes)
+    return _Clock(moment.time(), day_offset=moment.day - 2)
+
+
+def _zh_minutes_to(match: re.Match[str], ctx: _Context) -> _Clock | None:
+    """差五分三点, 三点差五分, 下午5点差一刻: minutes before the hour."""
+    quarters = match.groupdict().get("q")
+    minutes = 15 * int(quarters) if quarters else int(match.group("d"))
+    if not 1 <= minutes <= 59 or (match.group("per") and int(match.group("h")) > 12):
+        return None
+    base = _hour_minute(int(match.group("h")), 0, match.group("per"))
+    if base is None:
+        return None
+    moment = datetime.combine(date(2000, 1, 2 + base.day_offset), base.at) - timedelta(minutes=minutes)
+    return _Clock(moment.time(), day_offset=moment.day - 2)
 
 
 def _fixed(clock: time, day_offset: int = 0) -> Callable[[re.Match[str], _Context], _Clock]:
@@ -416,12 +495,29 @@ _CLOCKS: Sequence[tuple[re.Pattern[str], Callable[[re.Match[str], _Context], _Cl
         _zh_clock,
     ),
     (
-        _rx(r"(?<![\w:.])(?P<h>\d{1,2})(?:[:.](?P<m>\d{2}))?\s*(?P<ap>a\.?m\.?|p\.?m\.?)(?![a-z])"),
+        _rx(r"(?:(?:\bat|@)\s*)?(?<![\w:.])(?P<h>\d{1,2})(?:[:.](?P<m>\d{2}))?\s*(?P<ap>a\.?m\.?|p\.?m\.?)(?![a-z])"),
         _ampm,
     ),
     (
-        _rx(_ZH_CLOCK_PERIOD + r"(?<![\w:.\-/])(?P<h>\d{1,2}):(?P<m>\d{2})(?::\d{2})?(?![\d:])"),
+        _rx(_ZH_CLOCK_PERIOD + r"(?:(?:\bat|@)\s*)?(?<![\w:.\-/])(?P<h>\d{1,2}):(?P<m>\d{2})(?::\d{2})?(?![\d:])"),
         _hhmm,
+    ),
+    (_rx(r"(?:\bat|@)\s*(?P<hm>\d{3,4})(?![\d:.%/])(?!\s*(?:a\.?m|p\.?m|%|percent|people|items?|x\b))"), _compact),
+    (
+        _rx(
+            r"\b(?:(?P<q>(?:a\s+)?quarter)|(?P<half>half)|(?P<mm>\d{1,2})(?:\s*min(?:ute)?s?)?)\s+"
+            r"(?P<rel>past|after|to|till)\s+(?P<h>\d{1,2})(?:\s*o'?clock)?(?:\s*(?P<ap>a\.?m\.?|p\.?m\.?))?"
+            r"(?![\w:])"
+        ),
+        _past_to,
+    ),
+    (
+        _rx(_ZH_CLOCK_PERIOD + r"差\s*(?P<d>\d{1,2})\s*分?\s*(?P<h>\d{1,2})\s*[点时](?!\s*\d)"),
+        _zh_minutes_to,
+    ),
+    (
+        _rx(_ZH_CLOCK_PERIOD + r"(?P<h>\d{1,2})\s*[点时]\s*差\s*(?:(?P<d>\d{1,2})\s*分|(?P<q>[1-3])\s*刻)"),
+        _zh_minutes_to,
     ),
     (
         _rx(
@@ -543,8 +639,9 @@ def _en_week_weekday(match: re.Match[str], ctx: _Context) -> date | None:
 
 # fmt: off
 _RELATIVE_DAYS = {
-    "大后天": 3, "后天": 2, "明天": 1, "明日": 1, "明儿": 1, "今天": 0, "今日": 0,
-    "今儿": 0, "昨天": -1, "昨日": -1, "today": 0, "tomorrow": 1, "yesterday": -1,
+    "大后天": 3, "后天": 2, "后日": 2, "明天": 1, "明日": 1, "明儿": 1, "今天": 0, "今日": 0,
+    "今儿": 0, "昨天": -1, "昨日": -1, "前天": -2, "前日": -2, "大前天": -3,
+    "today": 0, "tomorrow": 1, "yesterday": -1,
 }
 # fmt: on
 
@@ -552,7 +649,12 @@ _RELATIVE_DAYS = {
 def _relative_day(match: re.Match[str], ctx: _Context) -> date:
     """今天, 明天, 后天, 大后天, today, tomorrow, the day after tomorrow."""
     word = match.group(0)
-    offset = 2 if "after" in word else _RELATIVE_DAYS[word]
+    if "after" in word:
+        offset = 2
+    elif "before" in word:
+        offset = -2
+    else:
+        offset = _RELATIVE_DAYS[word]
     return ctx.today + timedelta(days=offset)
 
 
@@ -568,8 +670,11 @@ def _this_week_end(match: re.Match[str], ctx: _Context) -> date:
 
 
 def _en_week_range(match: re.Match[str], ctx: _Context) -> date:
-    """End of (this/next) week, next week."""
-    return _week_end(ctx, 1 if "next" in match.group(0) else 0)
+    """End of (this/next) week, next week, the coming week, last week, this/next weekend: that week's Friday."""
+    text = match.group(0)
+    if "last" in text:
+        return _week_end(ctx, -1)
+    return _week_end(ctx, 1 if "next" in text or "coming" in text else 0)
 
 
 def _zh_month_range(match: re.Match[str], ctx: _Context) -> date:
@@ -604,6 +709,77 @@ def _en_month_range(match: re.Match[str], ctx: _Context) -> date:
     if "begin" in text or "start" in text or "early" in text:
         return date(year, month, 1)
     return _last_day(year, month)
+
+
+def _zh_year_month(match: re.Match[str], ctx: _Context) -> date | None:
+    """明年3月底, 今年12月5号, 下一年1月初."""
+    year = ctx.today.year + (0 if match.group("yr") == "今年" else 1)
+    month = int(match.group("m"))
+    if not 1 <= month <= 12:
+        return None
+    if match.group("pos"):
+        return _month_position(year, month, match.group("pos"))
+    return _valid_date(year, month, int(match.group("d")))
+
+
+def _zh_whole_month(match: re.Match[str], ctx: _Context) -> date:
+    """下个月, 这个月, 本月 as a deadline: the month's last day."""
+    ahead = 1 if match.group("pre").startswith("下") else 0
+    year, month = _shift_month(ctx.today.year, ctx.today.month, ahead)
+    return _last_day(year, month)
+
+
+def _zh_month_day(match: re.Match[str], ctx: _Context) -> date | None:
+    """下个月20号, 这个月30号, 本月5日."""
+    ahead = 1 if match.group("pre").startswith("下") else 0
+    year, month = _shift_month(ctx.today.year, ctx.today.month, ahead)
+    return _valid_date(year, month, int(match.group("d")))
+
+
+def _en_month_day(match: re.Match[str], ctx: _Context) -> date | None:
+    """the 1st of next month, the 15th of this month."""
+    year, month = _shift_month(ctx.today.year, ctx.today.month, 1 if match.group("rel") == "next" else 0)
+    return _valid_date(year, month, int(match.group("d")))
+
+
+def _nth_weekday(match: re.Match[str], ctx: _Context) -> date | None:
+    """first Tuesday of October, last Friday of the month, 2nd Monday of next month."""
+    weekday = _WEEKDAYS[match.group("wd")]
+    n = match.group("n")
+
+    def nth(year: int, month: int) -> date | None:
+        days = [d for d in range(1, calendar.monthrange(year, month)[1] + 1)
+                if date(year, month, d).weekday() == weekday]
+        if n == "last":
+            return date(year, month, days[-1])
+        index = int(n[0]) - 1
+        return date(year, month, days[index]) if index < len(days) else None
+
+    if match.group("mon"):
+        month = _MONTHS[match.group("mon")]
+        found = nth(ctx.today.year, month)
+        if found is None or found < ctx.today:
+            found = nth(ctx.today.year + 1, month)
+        return found
+    year, month = _shift_month(ctx.today.year, ctx.today.month, 1 if match.group("rel") else 0)
+    return nth(year, month)
+
+
+def _weekdays_from_now(match: re.Match[str], ctx: _Context) -> date | None:
+    """3 Fridays from now: the third Friday after today."""
+    count = int(match.group("n"))
+    if not 1 <= count <= 520:
+        return None
+    ahead = (_WEEKDAYS[match.group("wd")] - ctx.today.weekday()) % 7 or 7
+    return ctx.today + timedelta(days=ahead + 7 * (count - 1))
+
+
+def _en_month_position(match: re.Match[str], ctx: _Context) -> date:
+    """end of December, mid-January, early March: the next such part of that month."""
+    position = "end" if match.group("end") else "中" if match.group("mid") else "初"
+    month = _MONTHS[match.group("mon")]
+    found = _month_position(ctx.today.year, month, position)
+    return found if found >= ctx.today else _month_position(ctx.today.year + 1, month, position)
 
 
 def _quarter_range(match: re.Match[str], ctx: _Context) -> date:
@@ -661,8 +837,8 @@ _DAYS: Sequence[tuple[re.Pattern[str], Callable[[re.Match[str], _Context], date 
     ),
     (
         _rx(
-            r"\b(?:on|by|before|until|till|due)\s+(?:the\s+)?(?P<d>\d{1,2})(?:st|nd|rd|th)\b"
-            rf"(?!\s*(?:of\s+)?(?:{_MONTH_NAMES})\b)"
+            r"\b(?:(?:on|by|before|until|till|due)\s+(?:the\s+)?|the\s+)(?P<d>\d{1,2})(?:st|nd|rd|th)\b"
+            rf"(?!\s*(?:of\s+)?(?:{_MONTH_NAMES}|this|next|the|month)\b)"
         ),
         _dom,
     ),
@@ -684,14 +860,15 @@ _DAYS: Sequence[tuple[re.Pattern[str], Callable[[re.Match[str], _Context], date 
     (_rx(rf"\b(?P<pre>next|this)\s+week'?s?\s+(?P<wd>{_WEEKDAY_NAMES})\b"), _en_week_weekday),
     (
         _rx(
-            r"大后天|后天|明天|明日|明儿|今天|今日|今儿|昨天|昨日"
-            r"|\b(?:(?:the\s+)?day\s+after\s+tomorrow|tomorrow|today|yesterday)\b"
+            r"大后天|后天|后日|明天|明日|明儿|今天|今日|今儿|昨天|昨日|大前天|前天|前日"
+            r"|\b(?:(?:the\s+)?day\s+after\s+tomorrow|(?:the\s+)?day\s+before\s+yesterday|tomorrow|today"
+            r"|yesterday)\b"
         ),
         _relative_day,
     ),
     (
         _rx(
-            r"(?P<pre>下下个?|下个?|这个?|本|当)\s*(?:周|星期|礼拜)(?!\s*\d)"
+            r"(?P<pre>下下个?|下个?|这个?|本|当|上上个?|上个?)\s*(?:1\s*)?(?:周|星期|礼拜)(?!\s*\d)"
             r"(?:\s*(?:之内|以内|内|末|结束))?"
         ),
         _zh_week_range,
@@ -699,17 +876,49 @@ _DAYS: Sequence[tuple[re.Pattern[str], Callable[[re.Match[str], _Context], date 
     (_rx(r"(?<![下这本个上\d])周末\s*(?:之前|以前|前)"), _this_week_end),
     (
         _rx(
-            r"\b(?:(?:the\s+)?end\s+of\s+(?:the\s+)?(?:this\s+|next\s+)?week|(?:this|next)\s+week|eow"
-            r"|(?:by|before)\s+the\s+weekend|within\s+the\s+week)\b"
+            r"\b(?:(?:the\s+)?end\s+of\s+(?:the\s+)?(?:this\s+|next\s+|last\s+)?week|(?:this|next|last)\s+week|eow"
+            r"|(?:by|before)\s+the\s+weekend|within\s+the\s+week|(?:the\s+|this\s+)?coming\s+week"
+            r"|(?:this|next)\s+weekend)\b"
         ),
         _en_week_range,
     ),
     (_rx(r"(?:(?P<pre>下个?|这个?|本|当)|(?<![\d个]))月\s*(?P<pos>底|末|初|中)"), _zh_month_range),
     (_rx(r"(?<!\d)(?P<m>\d{1,2})\s*月\s*(?P<pos>底|末|初|中)"), _numbered_month_range),
     (
+        _rx(r"(?P<yr>今年|明年|来年|下1?年)\s*(?P<m>\d{1,2})\s*月\s*(?:(?P<pos>底|末|初|中)|(?P<d>\d{1,2})\s*[日号]?)"),
+        _zh_year_month,
+    ),
+    (_rx(r"(?P<pre>下个?|这个?|本|当)\s*月\s*(?:份)?(?!\s*(?:[底末初中]|\d))"), _zh_whole_month),
+    (_rx(r"(?P<pre>下个?|这个?|本|当)\s*月\s*(?P<d>\d{1,2})\s*[号日]"), _zh_month_day),
+    (
+        _rx(
+            r"\b(?:the\s+)?(?P<d>\d{1,2})(?:st|nd|rd|th)\s+of\s+(?:(?P<rel>this|next)\s+|the\s+)month\b"
+        ),
+        _en_month_day,
+    ),
+    (
+        _rx(
+            r"\b(?P<n>1st|2nd|3rd|4th|5th|last)\s+(?P<wd>" + _WEEKDAY_NAMES + r")\s+(?:of|in)\s+"
+            r"(?:(?P<mon>" + _MONTH_NAMES + r")|(?:the|this)\s+month|(?P<rel>next)\s+month)\b"
+        ),
+        _nth_weekday,
+    ),
+    (
+        _rx(r"\b(?P<n>\d{1,2})\s+(?P<wd>" + _WEEKDAY_NAMES + r")s\s+(?:from\s+(?:now|today)|later)\b"),
+        _weekdays_from_now,
+    ),
+    (
+        _rx(
+            r"\b(?:(?P<end>(?:the\s+)?end\s+of|late)|(?P<mid>mid(?:dle\s+of)?)|(?P<start>(?:the\s+)?(?:beginning|start)"
+            r"\s+of|early))[\s-]*(?P<mon>" + _MONTH_NAMES + r")\b"
+        ),
+        _en_month_position,
+    ),
+    (
         _rx(
             r"\b(?:(?:the\s+)?end\s+of\s+(?:the\s+)?(?:this\s+|next\s+)?month|eom|(?:this\s+|next\s+)?month[-\s]end"
-            r"|(?:the\s+)?(?:beginning|start)\s+of\s+(?:the\s+)?next\s+month|early\s+next\s+month)\b"
+            r"|(?:the\s+)?(?:beginning|start)\s+of\s+(?:the\s+)?next\s+month|early\s+next\s+month"
+            r"|(?:the\s+)?last\s+day\s+of\s+(?:the\s+|this\s+|next\s+)month|(?:this|next)\s+month)\b"
         ),
         _en_month_range,
     ),
@@ -733,6 +942,9 @@ _DAYS: Sequence[tuple[re.Pattern[str], Callable[[re.Match[str], _Context], date 
         _year_range,
     ),
 )
+
+_WEEKDAY_RULES = frozenset(i for i, (_, handler) in enumerate(_DAYS)
+                           if handler in (_zh_weekday, _en_weekday, _en_week_weekday))
 
 # ---------------------------------------------------------------------------
 # Durations
@@ -794,9 +1006,21 @@ def _zh_duration(match: re.Match[str], ctx: _Context) -> _Offset | None:
     if unit == "月" and not match.group("ge"):
         return None
     amount = 0.5 if raw == "半" else float(raw)
-    if match.group("half"):
+    if match.group("half") or match.groupdict().get("half2"):
+        if raw == "半" or (match.group("half") and match.groupdict().get("half2")):
+            return None
         amount += 0.5
     return _offset(ctx, amount, _ZH_UNITS[unit])
+
+
+def _zh_quarter_hours(match: re.Match[str], ctx: _Context) -> _Offset | None:
+    """一刻钟后, 3刻钟内: quarters of an hour."""
+    return _offset(ctx, 15 * int(match.group("n")), "minutes")
+
+
+def _en_hours_minutes(match: re.Match[str], ctx: _Context) -> _Offset | None:
+    """in 1h30m, within 2 hours 15 minutes."""
+    return _offset(ctx, 60 * int(match.group("h")) + int(match.group("m")), "minutes")
 
 
 def _en_duration(match: re.Match[str], ctx: _Context) -> _Offset | None:
@@ -818,7 +1042,7 @@ _DURATIONS: Sequence[tuple[re.Pattern[str], Callable[[re.Match[str], _Context], 
         _rx(
             r"(?:再?过\s*)?(?<![\d月/\-.:第])(?P<n>\d+(?:\.\d+)?|半)\s*(?P<ge>个)?\s*(?P<half>半)?\s*"
             + _ZH_UNIT_PATTERN
-            + r"\s*(?:之后|以后|过后|后|之内|以内|内)"
+            + r"\s*(?P<half2>半)?\s*(?:之后|以后|过后|后|之内|以内|内)"
         ),
         _zh_duration,
     ),
@@ -827,12 +1051,73 @@ _DURATIONS: Sequence[tuple[re.Pattern[str], Callable[[re.Match[str], _Context], 
         _zh_duration,
     ),
     (
+        _rx(r"(?:再?过\s*)?(?<![\d点时:])(?P<n>\d{1,3})\s*刻\s*钟?\s*(?:之后|以后|过后|后|之内|以内|内)"),
+        _zh_quarter_hours,
+    ),
+    (
+        _rx(
+            r"\b(?:in|within|after)\s+(?P<h>\d{1,3})\s*(?:h|hrs?|hours?)\s*(?:and\s+)?(?P<m>\d{1,2})\s*"
+            r"(?:m|mins?|minutes?)\b"
+        ),
+        _en_hours_minutes,
+    ),
+    (
         _rx(rf"\b(?:in|within|after)\s+(?:the\s+)?(?:next\s+)?{_EN_AMOUNT}\s*{_EN_UNIT_PATTERN}\b"),
         _en_duration,
     ),
     (
         _rx(rf"(?<![\w.]){_EN_AMOUNT}\s*{_EN_UNIT_PATTERN}\s+(?:later|from\s+now|from\s+today|hence)\b"),
         _en_duration,
+    ),
+)
+
+# ---------------------------------------------------------------------------
+# Time zones named in the phrase ("4pm CET", "10am New York time", "北京时间下午三点")
+# ---------------------------------------------------------------------------
+
+# fmt: off
+_ZONE_ABBREVIATIONS = {
+    "pst": "America/Los_Angeles", "pdt": "America/Los_Angeles", "pt": "America/Los_Angeles",
+    "mst": "America/Denver", "mdt": "America/Denver", "est": "America/New_York", "edt": "America/New_York",
+    "et": "America/New_York", "gmt": "UTC", "utc": "UTC", "bst": "Europe/London", "cet": "Europe/Paris",
+    "cest": "Europe/Paris", "jst": "Asia/Tokyo", "kst": "Asia/Seoul", "hkt": "Asia/Hong_Kong",
+    "sgt": "Asia/Singapore", "aest": "Australia/Sydney", "aedt": "Australia/Sydney",
+}
+_ZONE_PLACES = {
+    "new york": "America/New_York", "nyc": "America/New_York", "eastern": "America/New_York",
+    "pacific": "America/Los_Angeles", "san francisco": "America/Los_Angeles", "sf": "America/Los_Angeles",
+    "los angeles": "America/Los_Angeles", "seattle": "America/Los_Angeles", "mountain": "America/Denver",
+    "chicago": "America/Chicago", "london": "Europe/London", "uk": "Europe/London", "paris": "Europe/Paris",
+    "berlin": "Europe/Berlin", "central european": "Europe/Berlin", "tokyo": "Asia/Tokyo", "japan": "Asia/Tokyo",
+    "seoul": "Asia/Seoul", "singapore": "Asia/Singapore", "sydney": "Australia/Sydney",
+    "hong kong": "Asia/Hong_Kong", "beijing": "Asia/Shanghai", "shanghai": "Asia/Shanghai",
+    "china": "Asia/Shanghai", "taipei": "Asia/Taipei", "india": "Asia/Kolkata",
+    "北京": "Asia/Shanghai", "上海": "Asia/Shanghai", "中国": "Asia/Shanghai", "香港": "Asia/Hong_Kong",
+    "台北": "Asia/Taipei", "东京": "Asia/Tokyo", "首尔": "Asia/Seoul", "新加坡": "Asia/Singapore",
+    "纽约": "America/New_York", "旧金山": "America/Los_Angeles", "洛杉矶": "America/Los_Angeles",
+    "伦敦": "Europe/London", "巴黎": "Europe/Paris", "柏林": "Europe/Berlin", "悉尼": "Australia/Sydney",
+    "美东": "America/New_York", "美西": "America/Los_Angeles",
+}
+# fmt: on
+_EN_PLACES = "|".join(sorted((k for k in _ZONE_PLACES if k.isascii()), key=len, reverse=True)).replace(" ", r"\s+")
+_ZH_PLACES = "|".join(sorted((k for k in _ZONE_PLACES if not k.isascii()), key=len, reverse=True))
+
+
+def _named_zone(match: re.Match[str], ctx: _Context) -> ZoneInfo | None:
+    """The zone a phrase names: an abbreviation (PST, CET), a place and 'time' (New York time, 北京时间)."""
+    word = match.group("abbr") or " ".join((match.group("place") or match.group("zh") or "").split())
+    name = _ZONE_ABBREVIATIONS.get(word) or _ZONE_PLACES.get(word)
+    return ZoneInfo(name) if name else None
+
+
+_ZONES: Sequence[tuple[re.Pattern[str], Callable[[re.Match[str], _Context], ZoneInfo | None]]] = (
+    (
+        _rx(
+            r"(?<![\w/])(?P<abbr>" + "|".join(sorted(_ZONE_ABBREVIATIONS, key=len, reverse=True)) + r")(?![\w/])"
+            r"|\b(?:(?P<place>" + _EN_PLACES + r")\s+time)\b"
+            r"|(?P<zh>" + _ZH_PLACES + r")\s*时间"
+        ),
+        _named_zone,
     ),
 )
 
@@ -881,8 +1166,8 @@ def _take(
     rules: Sequence[tuple[re.Pattern[str], Callable[[re.Match[str], _Context], _T | None]]],
     text: str,
     ctx: _Context,
-) -> tuple[_T | None, str, int]:
-    """Leftmost (then longest) rule match that yields a value, the text with it blanked, and its start."""
+) -> tuple[_T | None, str, int, int]:
+    """Leftmost (then longest) rule match that yields a value, the text with it blanked, its start and the rule."""
     best: tuple[int, int, int, _T] | None = None
     for index, (pattern, handler) in enumerate(rules):
         for match in pattern.finditer(text):
@@ -899,59 +1184,133 @@ def _take(
                 best = (*key, value)
             break
     if best is None:
-        return None, text, -1
-    start, negative_length = best[0], best[1]
+        return None, text, -1, -1
+    start, negative_length, index = best[0], best[1], best[2]
     end = start - negative_length
-    return best[3], text[:start] + " " * (end - start) + text[end:], start
+    return best[3], text[:start] + " " * (end - start) + text[end:], start, index
 
 
 _COUNTED_FROM = _rx(rf"(?<![\w.]){_EN_AMOUNT}\s*(?P<unit>days?|weeks?|d|w)\s+(?:from|after)\s+(?:the\s+)?$")
 
 
-def _counted_from(day: date, before: str) -> date:
-    """Shift a named day by 'a week from' / '3 days after' written just before it."""
+def _counted_from(day: date, before: str) -> tuple[date, str]:
+    """Shift a named day by 'a week from' / '3 days after' written just before it; the text with that blanked."""
     match = _COUNTED_FROM.search(before)
     if match is None:
-        return day
+        return day, before
     raw = match.group("n")
     if not raw.isdigit() and raw not in ("a", "an"):
-        return day
+        return day, before
     count = 1 if raw in ("a", "an") else int(raw)
     if count > 1000:
-        return day
-    return day + timedelta(days=count * (7 if match.group("unit").startswith("w") else 1))
+        return day, before
+    shifted = day + timedelta(days=count * (7 if match.group("unit").startswith("w") else 1))
+    return shifted, before[: match.start()] + " " * (match.end() - match.start())
+
+
+# Words around a deadline that add nothing to it: prepositions, "please", "deadline", 前/之前/截止…
+_FILLER = _rx(
+    r"(?:\s|[^\w\u3400-\u9fff\uf900-\ufaff]"
+    r"|\b(?:by|before|on|at|due|until|till|(?:no|not)\s+later\s+than|the|please|pls|plz|deadline|latest"
+    r"|around|about|approx(?:imately)?)\b"
+    r"|截止(?:到|于|日期|时间)?|截至|之前|以前|为止|最晚|最迟|左右|麻烦|务必|请|前|到|于|在|的)*"
+)
+
+
+class _Declined(Exception):
+    """The phrase says more than the rules understood (a word left over, two dates, a contradiction)."""
+
+
+def _only_filler(text: str) -> bool:
+    return _FILLER.fullmatch(text) is not None
 
 
 def _own_layer(text: str, ctx: _Context) -> datetime | None:
-    """Resolve the phrase with the built-in Chinese/English rules."""
+    """Resolve the phrase with the built-in Chinese/English rules; None when no rule applies at all.
+
+    Raises _Declined when rules apply but do not account for the whole phrase: a word no rule read, a second
+    day or time (`tomorrow or Friday`, `3 or 4pm`), a weekday that contradicts the date beside it.
+    """
+    zone, text, _, _ = _take(_ZONES, text, ctx)
+    if zone is not None:
+        if _take(_ZONES, text, ctx)[0] is not None:
+            raise _Declined
+        local = _Context(now=ctx.now.astimezone(zone), zone=zone, workday_end=ctx.workday_end)
+        found = _own_layer(text, local)
+        if found is None:
+            raise _Declined  # a zone and nothing to place in it
+        return found.astimezone(ctx.zone)
     iso = _iso(text, ctx)
     if iso is not None:
         return iso
-    offset, rest, _ = _take(_DURATIONS, text, ctx)
-    day, after_day, day_start = _take(_DAYS, rest, ctx)
+    offset, rest, _, _ = _take(_DURATIONS, text, ctx)
+    if offset is not None and _take(_DURATIONS, rest, ctx)[0] is not None:
+        raise _Declined
+    day, rest, day_start, rule = _take(_DAYS, rest, ctx)
     if day is not None:
-        day = _counted_from(day, rest[:day_start])
-    rest = after_day
-    clock, _, _ = _take(_CLOCKS, rest, ctx)
-    if clock is None:
-        clock, _, _ = _take(_END_OF_DAY, rest, ctx)
-    if clock is None:
-        clock, _, _ = _take(_PERIODS, rest, ctx)
-
+        day, before = _counted_from(day, rest[:day_start])
+        rest = before + rest[day_start:]
+        other, rest, _, other_rule = _take(_DAYS, rest, ctx)
+        if other is not None:
+            day = _one_day(day, rule, other, other_rule)
+    clock, rest, _, _ = _take(_CLOCKS, rest, ctx)
+    if clock is not None:
+        if _take(_CLOCKS, rest, ctx)[0] is not None or _take(_END_OF_DAY, rest, ctx)[0] is not None:
+            raise _Declined  # "3 or 4pm", "3pm EOD"
+        period, after_period, _, _ = _take(_PERIODS, rest, ctx)
+        if period is not None:
+            if not _agrees(period, clock):
+                raise _Declined  # "tomorrow morning at 9pm"
+            rest = after_period  # "tomorrow morning at 7": the period only confirms the clock
+    else:
+        clock, rest, _, _ = _take(_END_OF_DAY, rest, ctx)
+        if clock is None:
+            clock, rest, _, _ = _take(_PERIODS, rest, ctx)
+            if clock is not None and _take(_PERIODS, rest, ctx)[0] is not None:
+                raise _Declined  # "明天上午或下午"
+    found_any = offset is not None or day is not None or clock is not None
+    if not found_any:
+        return None
+    if not _only_filler(rest):
+        raise _Declined
     if day is not None:
+        if offset is not None:
+            raise _Declined  # "in 3 days on Friday"
         if clock is None:
             return _at(day, ctx.workday_end, ctx.zone)
         return _at(day + timedelta(days=clock.day_offset), clock.at, ctx.zone)
     if offset is not None:
-        if clock is not None and offset.whole_days:
+        if clock is not None:
+            if not offset.whole_days:
+                raise _Declined  # "in 2 hours at 5pm"
             return _at(offset.result.date() + timedelta(days=clock.day_offset), clock.at, ctx.zone)
         return offset.result
-    if clock is not None:
-        result = _at(ctx.today + timedelta(days=clock.day_offset), clock.at, ctx.zone)
-        if clock.rolls and result <= ctx.now:
-            result = _at(ctx.today + timedelta(days=clock.day_offset + 1), clock.at, ctx.zone)
-        return result
-    return None
+    assert clock is not None
+    result = _at(ctx.today + timedelta(days=clock.day_offset), clock.at, ctx.zone)
+    if clock.rolls and result <= ctx.now:
+        result = _at(ctx.today + timedelta(days=clock.day_offset + 1), clock.at, ctx.zone)
+    return result
+
+
+def _agrees(period: _Clock, clock: _Clock) -> bool:
+    """Whether a day period written beside a clock time is the period that time falls in."""
+    hour = clock.at.hour + 24 * clock.day_offset
+    if period.at == MORNING_END:
+        return hour < 12
+    if period.at == EVENING:
+        return hour >= 17 or clock.day_offset > 0
+    return 12 <= hour < 19  # the afternoon ends at the end of the working day
+
+
+def _one_day(first: date, first_rule: int, second: date, second_rule: int) -> date:
+    """Two day phrases in one: a weekday beside the date it falls on ('Thursday, Dec 3'); anything else declines."""
+    weekday_first, weekday_second = first_rule in _WEEKDAY_RULES, second_rule in _WEEKDAY_RULES
+    if weekday_first == weekday_second:
+        raise _Declined
+    weekday, the_date = (first, second) if weekday_first else (second, first)
+    if weekday.weekday() != the_date.weekday():
+        raise _Declined
+    return the_date
 
 
 # ---------------------------------------------------------------------------
@@ -972,6 +1331,27 @@ def _dateparser(ctx: _Context) -> DateDataParser:
         "RETURN_TIME_AS_PERIOD": True,
     }
     return DateDataParser(languages=list(DATEPARSER_LANGUAGES), settings=settings)
+
+
+# What dateparser may be asked about: phrases made only of words about dates, so that it cannot skip a word
+# that changes the meaning ("zebra tomorrow", "every Friday", "Friday or Monday") and answer anyway.
+_DATE_WORDS = frozenset(
+    set(_MONTHS) | set(_WEEKDAYS) | set(_EN_NUMBERS) | set(_EN_ORDINALS)
+    | {"second", "a", "an", "the", "of", "at", "on", "in", "by", "next", "this", "last", "coming", "after",
+       "before", "from", "now", "ago", "and", "half", "quarter", "past", "to", "am", "pm", "a.m", "p.m", "o'clock",
+       "noon", "midnight", "morning", "afternoon", "evening", "tonight", "today", "tomorrow", "yesterday", "day",
+       "days", "week", "weeks", "weekend", "month", "months", "year", "years", "hour", "hours", "minute",
+       "minutes", "mins", "min", "hr", "hrs", "st", "nd", "rd", "th", "end", "beginning", "start", "mid",
+       "early", "late", "eod", "eow", "eom", "within", "until", "till", "due", "sept", "tues", "thurs", "weds"}
+)
+_DATE_CHARS = frozenset("年月日号周星期礼拜天今明后前上下午晚早中点分半刻钟小时内再过凌晨夜间初底末季度个两零〇一二三四五六七八九十百之以")
+_WORD = _rx(r"[a-z]+(?:['.][a-z]+)?")
+
+
+def _only_date_words(cleaned: str) -> bool:
+    words = _WORD.findall(re.sub(r"\d+(?:st|nd|rd|th)\b", " ", cleaned))
+    cjk = [ch for ch in cleaned if "\u3400" <= ch <= "\u9fff"]
+    return all(w in _DATE_WORDS for w in words) and all(ch in _DATE_CHARS for ch in cjk)
 
 
 def _fallback(cleaned: str, ctx: _Context) -> datetime | None:
@@ -1024,13 +1404,54 @@ def parse_when(text: str, *, now: datetime, tz: str, workday_end: time = time(18
         local_now = now.replace(tzinfo=zone) if now.utcoffset() is None else now.astimezone(zone)
         ctx = _Context(now=local_now, zone=zone, workday_end=workday_end.replace(tzinfo=None))
         cleaned = _clean(text[:MAX_SCAN_CHARS])
-        found = _own_layer(_normalize(cleaned), ctx)
-        if found is None and len(text) <= MAX_DATEPARSER_CHARS:
+        try:
+            found = _own_layer(_normalize(cleaned), ctx)
+        except _Declined:
+            return None  # the rules read part of it: a guess from the rest would be a guess
+        if found is None and len(text) <= MAX_DATEPARSER_CHARS and _only_date_words(cleaned):
             found = _fallback(cleaned, ctx)
     except Exception:
         logger.exception("could not read a date from %r", text[:80])
         return None
     return found
+
+
+_ALL_RULES: tuple[Sequence[tuple[re.Pattern[str], Any]], ...] = ()  # filled below, once every table exists
+
+
+def find_when(text: str, *, now: datetime, tz: str, workday_end: time = time(18, 0)) -> datetime | None:
+    """The deadline a sentence mentions ("can you send it by Friday?", "周四下班前发我"), or None.
+
+    The words that make up a time (runs of them, with only filler between) are read with `parse_when`'s
+    rules; other words around them are the sentence's. Two different times in one sentence are no answer.
+    """
+    if not isinstance(text, str) or not text.strip():
+        return None
+    zone = _zone(tz)
+    try:
+        local_now = now.replace(tzinfo=zone) if now.utcoffset() is None else now.astimezone(zone)
+        ctx = _Context(now=local_now, zone=zone, workday_end=workday_end.replace(tzinfo=None))
+        normalized = _normalize(_clean(text[:MAX_SCAN_CHARS]))
+        spans = sorted({m.span() for rules in _ALL_RULES for pattern, _ in rules for m in pattern.finditer(normalized)
+                        if m.end() > m.start()} | {m.span() for m in _ISO.finditer(normalized)})
+        runs: list[list[int]] = []
+        for start, end in spans:
+            if runs and (start <= runs[-1][1] or _only_filler(normalized[runs[-1][1]:start])):
+                runs[-1][1] = max(runs[-1][1], end)
+            else:
+                runs.append([start, end])
+        found: set[datetime] = set()
+        for start, end in runs:
+            try:
+                value = _own_layer(normalized[start:end], ctx)
+            except _Declined:
+                continue
+            if value is not None:
+                found.add(value)
+    except Exception:
+        logger.exception("could not find a date in %r", text[:80])
+        return None
+    return found.pop() if len(found) == 1 else None
 
 
 def warm_up() -> None:
@@ -1052,3 +1473,6 @@ def format_fallback(dt: datetime, lang: str) -> str:
     if lang.lower().startswith("zh"):
         return f"{stamp}（{label}）"
     return f"{stamp} ({label})"
+
+
+_ALL_RULES = (_ZONES, _DURATIONS, _DAYS, _CLOCKS, _END_OF_DAY, _PERIODS)

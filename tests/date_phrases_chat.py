@@ -160,14 +160,13 @@ MORE_PHRASES: list[Phrase] = [
     ("上週", SH, "2026-11-20 18:00"),
     ("上周", SH, "2026-11-20 18:00"),
     ("last week", SH, "2026-11-20 18:00"),
-    # --- weekends: the end of the weekend, Sunday 18:00 -----------------------------------------------------
-    # NOTE: 本周末 and 'by the weekend' in date_phrases.py mean Friday 18:00 (before the weekend);
-    # an English 'this weekend' / 'next weekend' means the weekend itself, so its Sunday.
-    ("this weekend", SH, "2026-11-29 18:00"),
-    ("next weekend", SH, "2026-12-06 18:00"),  # the weekend of next week
+    # --- weekends: a week's deadline, the end of its last working day (Friday 18:00), as 本周末 and ------------
+    # 'by the weekend' in date_phrases.py: work is due before the weekend, not during it
+    ("this weekend", SH, "2026-11-27 18:00"),
+    ("next weekend", SH, "2026-12-04 18:00"),  # the Friday before next week's weekend
     # --- weeks counted from a day ---------------------------------------------------------------------------
     ("a week from Friday", SH, "2026-12-04 18:00"),
-    ("a week from today", SH, "2026-12-03 18:00"),  # a day, so 18:00, like 'a week from tomorrow'
+    ("a week from today", SH, "2026-12-03 14:00"),  # counted from now, like "3 days from today"
     ("three weeks from Friday", SH, "2026-12-18 18:00"),
     # '3 Fridays from now': Fridays counted from the next one, today being Thursday:
     # 2026-11-27 is the 1st, 2026-12-04 the 2nd, 2026-12-11 the 3rd.
@@ -319,7 +318,7 @@ MORE_PHRASES: list[Phrase] = [
     ("the 3rd", NY, "2026-12-03 18:00"),
     ("下个月20号", NY, "2026-12-20 18:00"),
     ("Thursday the 3rd of December", NY, "2026-12-03 18:00"),
-    ("this weekend", NY, "2026-11-29 18:00"),
+    ("this weekend", NY, "2026-11-27 18:00"),
     ("上周", NY, "2026-11-20 18:00"),
     ("last Friday of December", NY, "2026-12-25 18:00"),
     ("in 90 minutes", NY, "2026-11-26 15:30"),
@@ -331,7 +330,7 @@ MORE_PHRASES: list[Phrase] = [
     ("下午三点四十五", UTC, "2026-11-26 15:45"),
     ("前天", UTC, "2026-11-24 18:00"),
     ("on the first", UTC, "2026-12-01 18:00"),
-    ("next weekend", UTC, "2026-12-06 18:00"),
+    ("next weekend", UTC, "2026-12-04 18:00"),
     ("下月中", UTC, "2026-12-15 18:00"),
     ("一刻钟后", UTC, "2026-11-26 14:15"),
     ("in two and a half days", UTC, "2026-11-29 02:00"),

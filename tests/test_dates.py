@@ -15,8 +15,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot import dates
-from bot.dates import format_fallback, parse_when, warm_up
-from tests.date_phrases import NOW_LOCAL, PHRASES, now_in
+from bot.dates import find_when, format_fallback, parse_when, warm_up
+from tests.date_phrases import CHAT_PHRASES, NOW_LOCAL, PHRASES, now_in
+from tests.date_phrases_chat import MORE_PHRASES
 
 logger = logging.getLogger(__name__)
 
@@ -91,23 +92,40 @@ def _minute(result: datetime | None) -> str | None:
 # ---------------------------------------------------------------------------
 
 
+ALL_PHRASES = PHRASES + MORE_PHRASES
+
+
 @pytest.mark.parametrize(
     ("phrase", "tz", "expected"),
-    PHRASES,
-    ids=[f"{phrase!r}@{tz}" for phrase, tz, _ in PHRASES],
+    ALL_PHRASES,
+    ids=[f"{phrase!r}@{tz}" for phrase, tz, _ in ALL_PHRASES],
 )
 def test_phrase_table(phrase: str, tz: str, expected: str | None) -> None:
-    """Every phrase in the table resolves to its expected local minute."""
+    """Every phrase in the tables resolves to its expected local minute."""
     result = _parse_checked(phrase, now_in(tz), tz)
     assert _minute(result) == expected
     _assert_valid_local(result, tz)
 
 
-def test_phrase_table_is_large_and_unique() -> None:
-    """The table covers at least 200 distinct phrase/zone pairs."""
-    keys = [(phrase, tz) for phrase, tz, _ in PHRASES]
-    assert len(keys) >= 200
+def test_phrase_tables_are_large_and_unique() -> None:
+    """The tables cover over 500 distinct phrase/zone pairs, over 50 of them unreadable on purpose."""
+    keys = [(phrase, tz) for phrase, tz, _ in ALL_PHRASES + CHAT_PHRASES]
+    assert len(keys) >= 500
     assert len(set(keys)) == len(keys)
+    assert sum(expected is None for _, _, expected in ALL_PHRASES) >= 50
+
+
+@pytest.mark.parametrize(("phrase", "tz", "expected"), CHAT_PHRASES, ids=[p for p, _, _ in CHAT_PHRASES])
+def test_a_deadline_inside_a_sentence_is_found_but_the_sentence_is_not_a_date(phrase: str, tz: str,
+                                                                              expected: str) -> None:
+    assert _minute(find_when(phrase, now=now_in(tz), tz=tz)) == expected
+    assert parse_when(phrase, now=now_in(tz), tz=tz) is None  # words that are not the date: not guessed past
+
+
+@pytest.mark.parametrize("sentence", ["tomorrow or Monday, whichever", "明天或者后天都行", "3pm, or maybe 5pm",
+                                      "we said Friday but now Monday"])
+def test_a_sentence_with_two_deadlines_has_none(sentence: str) -> None:
+    assert find_when(sentence, now=now_in("Asia/Shanghai"), tz="Asia/Shanghai") is None
 
 
 def test_common_phrases_do_not_call_dateparser(monkeypatch: pytest.MonkeyPatch) -> None:

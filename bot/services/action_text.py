@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, time
 
-from bot.dates import parse_when
+from bot.dates import find_when, parse_when
 from bot.people import Member, find_people, strip_people
 
 # Words that join the task and its deadline; they belong to neither.
@@ -49,8 +49,9 @@ def parse_quick(text: str, *, now: datetime, tz: str, members: list[Member],
                 workday_end: time = time(18, 0)) -> QuickAction:
     """Split `@owner what to do by when` into owner, title and due.
 
-    The due phrase is the shortest leading or trailing part of the line that means the same time as the
-    whole line while the rest means no time at all; of the two readings the one leaving more task wins.
+    The due phrase is the shortest leading or trailing part of the line that reads, on its own, as the time the
+    line mentions (`find_when`) while the rest means no time at all; of the two readings the one leaving more
+    task wins.
     """
     people = find_people(text, members)
     owner = next((p for p in people if p.user_id), None)
@@ -62,7 +63,7 @@ def parse_quick(text: str, *, now: datetime, tz: str, members: list[Member],
     def when(part: str) -> datetime | None:
         return parse_when(part, now=now, tz=tz, workday_end=workday_end) if part.strip() else None
 
-    whole = when(rest)
+    whole = find_when(rest, now=now, tz=tz, workday_end=workday_end) if rest.strip() else None
     best: tuple[str, str] | None = None
     if whole is not None:
         cuts = _cuts(rest)

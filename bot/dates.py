@@ -1242,6 +1242,10 @@ def _own_layer(text: str, ctx: _Context) -> datetime | None:
         return found.astimezone(ctx.zone)
     iso = _iso(text, ctx)
     if iso is not None:
+        match = _ISO.search(text)
+        assert match is not None
+        if not _only_filler(text[: match.start()] + " " + text[match.end():]):
+            raise _Declined
         return iso
     offset, rest, _, _ = _take(_DURATIONS, text, ctx)
     if offset is not None and _take(_DURATIONS, rest, ctx)[0] is not None:
@@ -1344,7 +1348,8 @@ _DATE_WORDS = frozenset(
        "minutes", "mins", "min", "hr", "hrs", "st", "nd", "rd", "th", "end", "beginning", "start", "mid",
        "early", "late", "eod", "eow", "eom", "within", "until", "till", "due", "sept", "tues", "thurs", "weds"}
 )
-_DATE_CHARS = frozenset("年月日号周星期礼拜天今明后前上下午晚早中点分半刻钟小时内再过凌晨夜间初底末季度个两零〇一二三四五六七八九十百之以")
+_DATE_CHARS = frozenset("年月日号周星期礼拜天今明后前上下午晚早中点分半刻钟小时内再过凌晨夜间初底末季度个两"
+                        "零〇一二三四五六七八九十百之以")
 _WORD = _rx(r"[a-z]+(?:['.][a-z]+)?")
 
 

@@ -34,7 +34,7 @@ from bot.text import t
 from handlers.directory import Directory
 from handlers.outbound import post_once
 from handlers.replies import guarded
-from handlers.visibility import Kind
+from handlers.visibility import Conversation, Kind
 
 logger = logging.getLogger(__name__)
 
@@ -90,9 +90,15 @@ def form_error(directory: Directory, channel_id: str | None) -> tuple[str, dict[
     if not channel_id or channel_id.startswith("D") or inbox.running() is not None:
         return None
     try:
-        conversation = directory.channels.lookup(channel_id, quick=True)
+        error = _refusal(directory.channels.lookup(channel_id, quick=True))
+        if error is not None:  # the person may have just invited the bot: a refusal is always asked afresh
+            error = _refusal(directory.channels.lookup(channel_id, quick=True, fresh=True))
     except (SlackRequestError, OSError):  # Slack slow or out of reach: nothing is refused here, posting finds out
         return None
+    return error
+
+
+def _refusal(conversation: Conversation | None) -> tuple[str, dict[str, Any]] | None:
     if conversation is None:  # Slack would not describe it: a private channel the bot is not in
         return "channel.error.invite_first", {}
     if conversation.archived:

@@ -140,10 +140,11 @@ class ChannelAccess:
             self._refused("conversations.info", channel_id, exc)
             return None
 
-    def lookup(self, channel_id: str, *, quick: bool = False) -> Conversation | None:
+    def lookup(self, channel_id: str, *, quick: bool = False, fresh: bool = False) -> Conversation | None:
         """Like `conversation`, but Slack out of reach raises (SlackRequestError, OSError) instead of answering None;
-        `quick` gives Slack QUICK_SECONDS to answer, once, instead of the client's timeout and retries."""
-        cached = self._cached(self._kinds, channel_id)
+        `quick` gives Slack QUICK_SECONDS to answer, once, instead of the client's timeout and retries; `fresh`
+        asks Slack even when the answer is known."""
+        cached = None if fresh else self._cached(self._kinds, channel_id)
         if cached is not None:
             return cached[0]
         try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 from datetime import UTC, datetime, time
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -289,3 +290,53 @@ def test_incident_forms_read_anything_without_crashing(values: Any) -> None:
 FORM_PIECES = ["payload", "=", "&", "+", "%", "%2", "%7B", "%22", "%3A", "%5C", "%E4%B8%8B", "%e5%91%a8", "%zz",
                "%FF", "\\", "\\x41", "{", "}", '"', "中", "text", "%26", "%3D", "\r\n", "%00", ";"]
 bodies = st.lists(st.one_of(st.sampled_from(FORM_PIECES), st.text(max_size=6)), max_size=24).map("".join)
+
+
+# -- dates: never a wrong answer -------------------------------------------------------------------------------
+
+_READ_PHRASES = [(p, tz, e) for p, tz, e in __import__("tests.date_phrases", fromlist=["PHRASES"]).PHRASES
+                 + __import__("tests.date_phrases_chat", fromlist=["MORE_PHRASES"]).MORE_PHRASES if e is not None]
+# words no date rule knows, English and Chinese, including ones that look like they might belong
+UNKNOWN_WORDS = ["zebra", "banana", "maybe", "or", "not", "every", "except", "香蕉", "或者", "每", "不是", "大概不",
+                 "release", "v2", "sprint", "发布", "会议室"]
+
+
+@PROPERTY
+@given(row=st.sampled_from(_READ_PHRASES), word=st.sampled_from(UNKNOWN_WORDS), where=st.floats(0, 1))
+def test_a_phrase_with_an_unknown_word_inside_is_never_read_as_if_the_word_were_not_there(
+        row: tuple[str, str, str], word: str, where: float) -> None:
+    phrase, tz, expected = row
+    cut = round(where * len(phrase))
+    if phrase.isascii():  # between words, as someone would write it
+        spaces = [0, *(i for i, ch in enumerate(phrase) if ch == " "), len(phrase)]
+        cut = min(spaces, key=lambda i: abs(i - cut))
+    text = f"{phrase[:cut]} {word} {phrase[cut:]}" if phrase.isascii() else phrase[:cut] + word + phrase[cut:]
+    now = datetime(2026, 11, 26, 14, 0, tzinfo=ZoneInfo(tz))
+    found = parse_when(text, now=now, tz=tz)
+    assert found is None or found.strftime("%Y-%m-%d %H:%M") != expected, (text, found)
+
+
+_AM_PM = {"am": "上午", "pm": "下午"}
+
+
+@PROPERTY
+@given(hour=st.integers(0, 23), minute=st.sampled_from([0, 5, 15, 30, 45, 59]),
+       day=st.sampled_from([("tomorrow", "明天"), ("next Friday", "下周五"), ("Dec 10", "12月10日")]))
+def test_every_way_of_writing_a_time_of_day_agrees_with_its_twin(hour: int, minute: int,
+                                                                 day: tuple[str, str]) -> None:
+    h12 = hour % 12 or 12
+    ap = "am" if hour < 12 else "pm"
+    en, zh = day
+    zh_period = ("凌晨" if hour < 6 else "上午") if hour < 12 else ("下午" if hour < 18 else "晚上")
+    zh_hour = h12
+    forms = [f"{en} {h12}:{minute:02d}{ap}", f"{en} at {h12}:{minute:02d} {ap}", f"{en} {hour:02d}:{minute:02d}",
+             f"{en} {h12}:{minute:02d} {ap[0]}.{ap[1]}.", f"{zh} {hour:02d}:{minute:02d}"]
+    if minute == 0:
+        forms += [f"{en} at {h12}{ap}", f"{en} {h12} {ap}"]
+    if hour != 0 and not (hour == 12 and zh_period != "下午"):
+        forms.append(f"{zh}{zh_period}{zh_hour}点{minute}分" if minute else f"{zh}{zh_period}{zh_hour}点")
+    now = datetime(2026, 11, 26, 14, 0, tzinfo=ZoneInfo(TZ))
+    read = {form: parse_when(form, now=now, tz=TZ) for form in forms}
+    assert all(when is not None for when in read.values()), read
+    assert len({(w.hour, w.minute, w.date()) for w in read.values() if w}) == 1, read
+    assert all(w is not None and (w.hour, w.minute) == (hour, minute) for w in read.values()), read

@@ -1,4 +1,4 @@
-"""The `coordbot` command: run, work, tick, status, retry, manifest, export."""
+"""The `coordbot` command: run, work, tick, status, retry, db, manifest, export."""
 
 from __future__ import annotations
 
@@ -375,6 +375,36 @@ def status() -> None:
         codes = ", ".join(r.code for r in left.records) or "no open records"
         click.echo(f"  {left.channel_id} (team {left.team_id or '-'}) since {left.left_at.isoformat()}: {codes}")
     engine.dispose()
+
+
+@main.group()
+def db() -> None:
+    """The database schema: bring it up to date, or write a migration for a change to storage/models.py."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Create the database or bring its schema up to date (`coordbot run` does this on start)."""
+    from bot.preflight import describe
+
+    settings = _settings()
+    _database(settings, create=True).dispose()
+    click.echo(f"{describe(settings.database_url)}: schema up to date")
+
+
+@db.command("revision")
+@click.option("-m", "--message", required=True, help="What the migration does, e.g. 'add left_channel'.")
+@click.option("--empty", is_flag=True, help="Write an empty migration to fill in by hand (data migrations).")
+def db_revision(message: str, empty: bool) -> None:
+    """Write storage/migrations/versions/NNNN_….py from what storage/models.py has and the migrations lack.
+
+    Review the file, then run the tests: test_migrations_build_exactly_the_models_schema fails while the
+    migrations and the models disagree.
+    """
+    from storage.db import write_revision
+
+    path = write_revision(message, autogenerate=not empty)
+    click.echo(f"wrote {path}")
 
 
 @main.command("manifest")

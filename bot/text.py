@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+import os
 import re
 import string
 from typing import Any
 
 from bot.catalog import FEATURES
+
+logger = logging.getLogger(__name__)
 
 LANGS = ("en", "zh")
 
@@ -40,9 +44,27 @@ def normalize_lang(value: str | None, default: str = "en") -> str:
     return default
 
 
+_missing_told: set[str] = set()
+
+
+class MissingText(KeyError):
+    """A text key no catalog has (raised when COORDBOT_STRICT_TEXT is set, as the tests set it)."""
+
+
 def t(lang: str, key: str, **params: Any) -> str:
-    """The text for `key` in `lang` (English when missing), with `{placeholders}` filled."""
-    template = CATALOG.get(lang, EN).get(key) or EN.get(key) or key
+    """The text for `key` in `lang` (English when missing), with `{placeholders}` filled.
+
+    A key no catalog has is a bug: with COORDBOT_STRICT_TEXT set (the tests) it raises; otherwise the key itself
+    is shown and the first use of each such key is logged as an error.
+    """
+    template = CATALOG.get(lang, EN).get(key) or EN.get(key)
+    if template is None:
+        if os.environ.get("COORDBOT_STRICT_TEXT"):
+            raise MissingText(key)
+        if key not in _missing_told:
+            _missing_told.add(key)
+            logger.error("no text for %r in any catalog", key)
+        template = key
     try:
         return template.format(**params)
     except (KeyError, IndexError, ValueError):

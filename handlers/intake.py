@@ -166,8 +166,9 @@ def order_key(body: Mapping[str, Any]) -> str | None:
         item = event.get("item")
         if isinstance(item, dict) and item.get("channel") and item.get("ts"):
             return f"msg:{_part(item['channel'])}:{_part(item['ts'])}"
-        if event.get("type") in MEMBERSHIP_EVENTS and isinstance(event.get("channel"), str) and event["channel"]:
-            return f"chan:{_part(event['channel'])}"  # the bot removed, then invited back: in that order
+        kind, channel = event.get("type"), event.get("channel")
+        if isinstance(kind, str) and kind in MEMBERSHIP_EVENTS and isinstance(channel, str) and channel:
+            return f"chan:{_part(channel)}"  # the bot removed, then invited back: in that order
         return None
     container = body.get("container")
     if isinstance(container, dict) and container.get("message_ts") and container.get("channel_id"):

@@ -137,3 +137,31 @@ def migrate(engine: Engine, revision: str = "head") -> None:
     logger.info("database schema is at %s", revision)
 
 
+def write_revision(message: str, *, autogenerate: bool = True) -> Path:
+    """Write a new migration for what the models have and the migrations do not; the new file's path.
+
+    The migrations are applied to a scratch SQLite database first, and Alembic compares it with the models
+    (`autogenerate`); the next revision number follows the last one. Review the file before committing it:
+    Alembic writes what it detected, and a rename looks to it like a drop and an add.
+    """
+    import tempfile
+
+    from alembic import command
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    head = ScriptDirectory.from_config(cfg).get_current_head() or "0"
+    rev_id = f"{int(head) + 1:04d}" if head.isdigit() else None
+    with tempfile.TemporaryDirectory() as scratch:
+        engine = make_engine(f"sqlite:///{Path(scratch) / 'schema.db'}")
+        try:
+            migrate(engine)
+            with engine.begin() as connection:
+                cfg.attributes["connection"] = connection
+                script = command.revision(cfg, message=message, autogenerate=autogenerate, rev_id=rev_id)
+        finally:
+            engine.dispose()
+    scripts = script if isinstance(script, list) else [script]
+    return Path(scripts[0].path) if scripts and scripts[0] is not None else MIGRATIONS

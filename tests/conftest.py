@@ -22,6 +22,7 @@ from tests.fakes.driver import SlackDriver
 from tests.fakes.slack_api import FakeSlack
 
 SIGNING_SECRET = "test-signing-secret"
+os.environ["COORDBOT_STRICT_TEXT"] = "1"  # a text key no catalog has fails the test (here and in started processes)
 # Thursday 2026-11-26 14:00 in Asia/Shanghai
 START = datetime(2026, 11, 26, 6, 0, tzinfo=UTC)
 BACKENDS = ["sqlite"] + (["postgres"] if os.environ.get("TEST_DATABASE_URL") else [])

@@ -32,7 +32,8 @@ def start_run(db: Path | str, *, bot_token: str, signing_secret: str, api_url: s
     environ = {**CLEAN_ENV, "SLACK_BOT_TOKEN": bot_token, "SLACK_SIGNING_SECRET": signing_secret,
                "SLACK_API_URL": api_url, "DATABASE_URL": url, "PORT": str(port),
                "COORDBOT_RESPONSE_URLS": api_url.rsplit("/api/", 1)[0] + "/response/",
-               "COORDBOT_TZ": "Asia/Shanghai", "COORDBOT_TICK_SECONDS": "1", **(env or {})}
+               "COORDBOT_TZ": "Asia/Shanghai", "COORDBOT_TICK_SECONDS": "1", "COORDBOT_STRICT_TEXT": "1",
+               **(env or {})}
     proc = subprocess.Popen([sys.executable, "-m", "bot", "run", "--host", "127.0.0.1", *args], env=environ,
                             cwd=ROOT, stdout=output, stderr=subprocess.STDOUT, text=True,
                             start_new_session=new_session)

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+import sqlalchemy
 
 from bot.text import EN, ZH, placeholders
 
@@ -52,10 +53,22 @@ def test_catalogs_have_the_same_keys_and_placeholders() -> None:
 def test_every_catalog_key_used_in_code_exists() -> None:
     source = "\n".join(line for d in ("bot", "handlers") for p in (ROOT / d).rglob("*.py")
                        for line in p.read_text().splitlines() if "KIND_" not in line)  # outbox kinds look alike
-    prefixes = ("error|reply|remind|notify|sheet|list|view|modal|field|hint|thread|button|changes|help|status|"
-                "priority|history|action|meeting|echo|placeholder|default|home|lang|channel")
+    prefixes = "|".join(sorted({key.split(".")[0] for key in EN}))  # every key's first part, from the catalogs
     used = set(re.findall(rf"""["']((?:{prefixes})\.[a-z_.]+[a-z_])["']""", source))
+    assert len(used) > 400  # the pattern finds the keys the code names
     assert used - set(EN) == set()
+
+
+def test_a_missing_text_key_fails_loudly_in_tests_and_is_logged_once_otherwise(
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    from bot import text
+
+    with pytest.raises(text.MissingText):
+        text.t("en", "reply.no_such_key")
+    monkeypatch.delenv("COORDBOT_STRICT_TEXT")
+    assert text.t("zh", "reply.no_such_key_either") == "reply.no_such_key_either"
+    text.t("en", "reply.no_such_key_either")
+    assert [r.getMessage() for r in caplog.records] == ["no text for 'reply.no_such_key_either' in any catalog"]
 
 
 def test_migrations_build_exactly_the_models_schema(tmp_path: Path) -> None:
@@ -71,3 +84,27 @@ def test_migrations_build_exactly_the_models_schema(tmp_path: Path) -> None:
     migrate(engine)
     with engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), SQLModel.metadata) == []
+
+
+def test_a_new_migration_is_written_from_the_models(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+
+    import storage.db
+    from storage.models import LeftChannel
+
+    copy = tmp_path / "migrations"
+    shutil.copytree(ROOT / "storage" / "migrations", copy, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(storage.db, "MIGRATIONS", copy)
+    unchanged = storage.db.write_revision("nothing new")
+    assert unchanged.name.startswith(f"{len(list((ROOT / 'storage/migrations/versions').glob('0*.py'))) + 1:04d}_")
+    assert "pass" in unchanged.read_text() and "op." not in unchanged.read_text().split("def upgrade")[1]
+    unchanged.unlink()
+    column = sqlalchemy.Column("note", sqlalchemy.String(40), nullable=True)
+    LeftChannel.__table__.append_column(column)  # a model change the migrations do not have yet
+    try:
+        written = storage.db.write_revision("left channel note").read_text()
+    finally:
+        LeftChannel.__table__._columns.remove(column)
+    assert [c.name for c in LeftChannel.__table__.columns] == ["team_id", "channel_id", "left_at"]  # as it was
+    assert "batch_op.add_column(sa.Column('note', sa.String(length=40), nullable=True))" in written
+    assert "sqlmodel" not in written

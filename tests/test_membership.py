@@ -181,6 +181,7 @@ def test_who_left_or_joined_a_channel_is_worked_on_in_the_order_it_arrived() -> 
     joined = {"type": "event_callback", "event": {"type": "member_joined_channel", "user": BOT, "channel": GENERAL}}
     assert order_key(left) == order_key(joined) == f"chan:{GENERAL}"
     assert order_key({"type": "event_callback", "event": {"type": "app_home_opened", "channel": "D1"}}) is None
+    assert order_key({"type": "event_callback", "event": {"type": ["channel_left"], "channel": GENERAL}}) is None
 
 
 def _status(bot: Bot) -> str:

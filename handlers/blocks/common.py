@@ -22,13 +22,20 @@ def escape(text: str) -> str:
 
 
 def truncate(text: str, limit: int) -> str:
-    """Cut text to `limit` characters with an ellipsis, never inside an escape entity."""
+    """Cut text to `limit` characters with an ellipsis, never inside an escape entity or a Slack token.
+
+    User text is escaped, so a raw `<` opens markup the bot wrote (a mention, a date, a link): a cut that
+    would leave one unclosed goes before it, lest the reader see half a token as text.
+    """
     if len(text) <= limit:
         return text
     cut = text[: limit - 1]
     amp = cut.rfind("&")
     if amp != -1 and ";" not in cut[amp:]:
         cut = cut[:amp]
+    lt = cut.rfind("<")
+    if lt != -1 and ">" not in cut[lt:]:
+        cut = cut[:lt]
     return cut + "…"
 
 

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from alembic import context
+from typing import Any
+
 from sqlalchemy import Connection
 from sqlmodel import SQLModel
+from sqlmodel.sql.sqltypes import AutoString
 
 import storage.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 
@@ -26,12 +29,20 @@ def run_migrations_online() -> None:
     _run(connection)
 
 
+def _render_item(kind: str, obj: Any, autogen_context: Any) -> str | bool:
+    """Write SQLModel's string type as SQLAlchemy's, so a new migration needs no sqlmodel import."""
+    if kind == "type" and isinstance(obj, AutoString):
+        return f"sa.String(length={obj.length})" if obj.length else "sa.String()"
+    return False
+
+
 def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        render_item=_render_item,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from alembic import context
-from typing import Any
+from typing import Any, Literal
 
+from alembic import context
 from sqlalchemy import Connection
 from sqlmodel import SQLModel
 from sqlmodel.sql.sqltypes import AutoString
@@ -29,7 +29,7 @@ def run_migrations_online() -> None:
     _run(connection)
 
 
-def _render_item(kind: str, obj: Any, autogen_context: Any) -> str | bool:
+def _render_item(kind: str, obj: Any, autogen_context: Any) -> str | Literal[False]:
     """Write SQLModel's string type as SQLAlchemy's, so a new migration needs no sqlmodel import."""
     if kind == "type" and isinstance(obj, AutoString):
         return f"sa.String(length={obj.length})" if obj.length else "sa.String()"

@@ -90,8 +90,11 @@ BARE_SYNC_LABEL = "bare Bolt, process_before_response=True"
 # the Web API call that shows each kind's effect, and what in it names the request
 EFFECTS: dict[str, tuple[str, str, str]] = {
     "/requirement": ("views.open", "trigger_id", "`views.open` carrying the command's trigger_id"),
-    "view_submission": ("chat.postMessage", "mark",
-                        "`chat.postMessage` of the new sheet, found by a mark unique to the submission in its goal"),
+    "view_submission": (
+        "chat.postMessage",
+        "mark",
+        "`chat.postMessage` of the new sheet, found by a mark unique to the submission in its goal",
+    ),
     "reaction_added": ("chat.update", "ts", "`chat.update` of the reacted-to sheet (its message ts)"),
 }
 # how long Slack honours a trigger_id: the fake's own default lifetime (the benchmark's fake lifts it)
@@ -358,8 +361,7 @@ def read_breakdown(probe: Path, run: AppRun) -> Breakdown:
                 out.dispatch.append(seconds)
     for (role, _), times in held.items():
         out.held[role] = out.held.get(role, 0.0) + sum(times)
-    out.holders = sorted(((role, where, len(t), sum(t)) for (role, where), t in held.items()),
-                         key=lambda h: -h[3])
+    out.holders = sorted(((role, where, len(t), sum(t)) for (role, where), t in held.items()), key=lambda h: -h[3])
     return out
 
 
@@ -383,8 +385,14 @@ class FakeProcess:
     """The fake Slack Web API in its own process, with its control channel."""
 
     def __init__(self, log: IO[str]) -> None:
-        self._proc = subprocess.Popen([sys.executable, "-m", "bench.servers", "fake"], cwd=ROOT, text=True,
-                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log)
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "bench.servers", "fake"],
+            cwd=ROOT,
+            text=True,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=log,
+        )
         self._lock = threading.Lock()
         hello = self._read()
         self.api_url, self.base_url = str(hello["api_url"]), str(hello["base_url"])
@@ -459,8 +467,9 @@ class RemoteFake(FakeSlack):
         self.last_trigger = self._take("trigger", user or ALICE)
         return self.last_trigger
 
-    def new_response_url(self, *, channel: str | None = None, message_ts: str | None = None,
-                         user: str | None = None) -> str:
+    def new_response_url(
+        self, *, channel: str | None = None, message_ts: str | None = None, user: str | None = None
+    ) -> str:
         """A response_url the fake process answers."""
         return self._take("response", user or ALICE, channel or GENERAL)
 
@@ -474,9 +483,16 @@ class Builder(SlackDriver):
         self._built: tuple[str, str] | None = None
         self.values = sheet_values(date.today())
 
-    def post(self, body: str, content_type: str, *, timestamp: int | None = None,
-             signature: str | None = None, retry_num: int | None = None,
-             retry_reason: str = "http_timeout") -> Reply:
+    def post(
+        self,
+        body: str,
+        content_type: str,
+        *,
+        timestamp: int | None = None,
+        signature: str | None = None,
+        retry_num: int | None = None,
+        retry_reason: str = "http_timeout",
+    ) -> Reply:
         """Keep the body instead of sending it."""
         self._built = (body, content_type)
         return Reply(200, "", {}, 0.0)
@@ -547,12 +563,22 @@ class KeepAliveDriver(SlackDriver):
         self._host, self._port, self._path = parts.hostname or "127.0.0.1", parts.port or 80, parts.path
         self._local = threading.local()
 
-    def post(self, body: str, content_type: str, *, timestamp: int | None = None,
-             signature: str | None = None, retry_num: int | None = None,
-             retry_reason: str = "http_timeout") -> Reply:
+    def post(
+        self,
+        body: str,
+        content_type: str,
+        *,
+        timestamp: int | None = None,
+        signature: str | None = None,
+        retry_num: int | None = None,
+        retry_reason: str = "http_timeout",
+    ) -> Reply:
         """POST a signed body on this thread's connection (reconnecting once if the server closed it)."""
-        headers = {"Content-Type": content_type, "User-Agent": "Slackbot 1.0 (+https://api.slack.com/robots)",
-                   **self.headers_for(body, timestamp=timestamp)}
+        headers = {
+            "Content-Type": content_type,
+            "User-Agent": "Slackbot 1.0 (+https://api.slack.com/robots)",
+            **self.headers_for(body, timestamp=timestamp),
+        }
         data = body.encode("utf-8")
         for attempt in (1, 2):
             conn = getattr(self._local, "conn", None)
@@ -576,8 +602,7 @@ class KeepAliveDriver(SlackDriver):
         raise AssertionError("unreachable")
 
 
-def paced(pool: ThreadPoolExecutor, driver: SlackDriver, name: str, requests: Sequence[Request],
-          rate: float) -> Batch:
+def paced(pool: ThreadPoolExecutor, driver: SlackDriver, name: str, requests: Sequence[Request], rate: float) -> Batch:
     """Send request i at its planned time, start + i / rate, from whichever client thread is free.
 
     A request's time runs from its planned send time to its answer: when every client is still waiting for an
@@ -607,8 +632,9 @@ def paced(pool: ThreadPoolExecutor, driver: SlackDriver, name: str, requests: Se
                 failure = type(exc).__name__
             done = time.perf_counter()
             with lock:
-                batch.samples.append(Sample(request.kind, request.key, status, planned + wall_offset,
-                                            done + wall_offset, failure))
+                batch.samples.append(
+                    Sample(request.kind, request.key, status, planned + wall_offset, done + wall_offset, failure)
+                )
 
     futures = [pool.submit(client) for _ in range(CLIENTS)]
     for future in futures:
@@ -694,8 +720,10 @@ class AppProcess:
         for other in self.seen.values():
             if other.alive():
                 if notes is not None:
-                    notes.append(f"process {other.pid} (`{other.command[:60]}`) was still running "
-                                 f"{CHILD_GRACE:.0f} s after the serving process had stopped; the benchmark ended it")
+                    notes.append(
+                        f"process {other.pid} (`{other.command[:60]}`) was still running "
+                        f"{CHILD_GRACE:.0f} s after the serving process had stopped; the benchmark ended it"
+                    )
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(other.pid, signal.SIGKILL)
 
@@ -738,8 +766,9 @@ class InboxReader:
         """Rows by state, and the payload bytes of those not done yet."""
         with self.engine.connect() as conn:
             states = {str(s): int(n) for s, n in conn.execute(text("SELECT state, count(*) FROM inbox GROUP BY state"))}
-            waiting = conn.execute(text("SELECT coalesce(sum(length(payload)), 0) FROM inbox "
-                                        "WHERE state IN ('pending', 'running')")).scalar()
+            waiting = conn.execute(
+                text("SELECT coalesce(sum(length(payload)), 0) FROM inbox WHERE state IN ('pending', 'running')")
+            ).scalar()
         return states, int(waiting or 0)
 
     def backlog(self) -> int:
@@ -770,18 +799,32 @@ class InboxReader:
 # -- coordbot -------------------------------------------------------------------------------------------------------
 
 
-def _start_coordbot(fake: FakeProcess, database: str, log: IO[str], settings: dict[str, str],
-                    probe: Path | None = None) -> AppProcess:
+def _start_coordbot(
+    fake: FakeProcess, database: str, log: IO[str], settings: dict[str, str], probe: Path | None = None
+) -> AppProcess:
     """`coordbot run` (through bench/probe.py with `probe`, a folder for its timings), once healthy."""
     port = free_port()
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("SLACK_", "COORDBOT_")) and k not in ("DATABASE_URL", "PORT")}
-    env.update({"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_API_URL": fake.api_url,
-                "DATABASE_URL": database, "PORT": str(port), "COORDBOT_TZ": "Asia/Shanghai",
-                "COORDBOT_RESPONSE_URLS": fake.base_url + "/response/", **settings})
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SLACK_", "COORDBOT_")) and k not in ("DATABASE_URL", "PORT")
+    }
+    env.update(
+        {
+            "SLACK_BOT_TOKEN": BOT_TOKEN,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": fake.api_url,
+            "DATABASE_URL": database,
+            "PORT": str(port),
+            "COORDBOT_TZ": "Asia/Shanghai",
+            "COORDBOT_RESPONSE_URLS": fake.base_url + "/response/",
+            **settings,
+        }
+    )
     command = ["-m", "bench.probe", str(probe)] if probe is not None else ["-m", "bot"]
-    proc = subprocess.Popen([sys.executable, *command, "run", "--host", "127.0.0.1"], cwd=ROOT, env=env,
-                            stdout=log, stderr=log)
+    proc = subprocess.Popen(
+        [sys.executable, *command, "run", "--host", "127.0.0.1"], cwd=ROOT, env=env, stdout=log, stderr=log
+    )
     app = AppProcess(proc, f"http://127.0.0.1:{port}", InboxReader(database))
     try:
         _wait_healthy(app.url, proc)
@@ -807,8 +850,15 @@ class Timed:
         """CPU seconds so far of the load: the fake Slack API's process and this one (the clients)."""
         return {"fake Slack API": cpu_seconds(self.fake.pid), "clients": cpu_seconds()}
 
-    def send(self, name: str, requests: Sequence[Request], rate: float, *, work: bool = True,
-             during: Callable[[], None] | None = None) -> Batch:
+    def send(
+        self,
+        name: str,
+        requests: Sequence[Request],
+        rate: float,
+        *,
+        work: bool = True,
+        during: Callable[[], None] | None = None,
+    ) -> Batch:
         """Send at `rate`; with `work`, wait until the work is done, then match the effects.
 
         CPU time is read from just before the first request to the moment the work is done (or the last answer).
@@ -838,9 +888,18 @@ def sizes(per_kind: int, sample: int) -> dict[str, int]:
     return {"/requirement": 2 * per_kind + sample, "view_submission": per_kind + sample, "reaction_added": sample}
 
 
-def run_coordbot(fake: FakeProcess, database: str, log: IO[str], *, per_kind: int, sample: int,
-                 overload_seconds: float, label: str = COORDBOT_LABEL, settings: dict[str, str] | None = None,
-                 probe: Path | None = None) -> tuple[AppRun, list[Request]]:
+def run_coordbot(
+    fake: FakeProcess,
+    database: str,
+    log: IO[str],
+    *,
+    per_kind: int,
+    sample: int,
+    overload_seconds: float,
+    label: str = COORDBOT_LABEL,
+    settings: dict[str, str] | None = None,
+    probe: Path | None = None,
+) -> tuple[AppRun, list[Request]]:
     """coordbot on a fresh database through its three phases; its figures, and the mix it was sent.
 
     `settings`: environment variables beyond the common ones (none: coordbot's defaults). `probe`: run it
@@ -862,12 +921,15 @@ def run_coordbot(fake: FakeProcess, database: str, log: IO[str], *, per_kind: in
         wanted = sizes(per_kind, sample)
         logger.info("   phase 1: one kind at a time (%s)", ", ".join(f"{n} {k}" for k, n in wanted.items()))
         run.by_kind["/requirement"] = timed.send(
-            "/requirement", [builder.command() for _ in range(wanted["/requirement"])], RATE)
+            "/requirement", [builder.command() for _ in range(wanted["/requirement"])], RATE
+        )
         run.by_kind["view_submission"] = timed.send(
-            "view_submission", [builder.submission(v) for v in stock.modals(wanted["view_submission"])], RATE)
+            "view_submission", [builder.submission(v) for v in stock.modals(wanted["view_submission"])], RATE
+        )
         if wanted["reaction_added"]:
             run.by_kind["reaction_added"] = timed.send(
-                "reaction_added", [builder.reaction(ts) for ts in stock.sheets(wanted["reaction_added"])], RATE)
+                "reaction_added", [builder.reaction(ts) for ts in stock.sheets(wanted["reaction_added"])], RATE
+            )
 
         logger.info("   phase 2: the mix, %d of each kind at %g requests/s", per_kind, RATE)
         requests = mix(builder, stock, per_kind)
@@ -875,8 +937,12 @@ def run_coordbot(fake: FakeProcess, database: str, log: IO[str], *, per_kind: in
 
         if overload_seconds > 0:
             estimated, how = work_off_estimate(run.mix)
-            logger.info("   phase 3: a burst at %.0f requests/s (%g × an estimated %.0f)",
-                        OVERLOAD_FACTOR * estimated, OVERLOAD_FACTOR, estimated)
+            logger.info(
+                "   phase 3: a burst at %.0f requests/s (%g × an estimated %.0f)",
+                OVERLOAD_FACTOR * estimated,
+                OVERLOAD_FACTOR,
+                estimated,
+            )
             run.overload = _burst(timed, builder, stock, estimated, how, overload_seconds)
 
         run.loaded_memory = proc_memory(app.proc.pid)
@@ -905,10 +971,12 @@ def work_off_estimate(mix: Batch) -> tuple[float, str]:
     worker processes' CPU time per request (the serving process's, without workers).
     """
     if mix.drained > 1.0:
-        return (mix.worked_off,
-                f"the mix's own throughput: it left {mix.drained:.1f} s of work after its last request, so "
-                "the app was working flat out for most of it; its requests ÷ the time from the first request "
-                "to the last work done")
+        return (
+            mix.worked_off,
+            f"the mix's own throughput: it left {mix.drained:.1f} s of work after its last request, so "
+            "the app was working flat out for most of it; its requests ÷ the time from the first request "
+            "to the last work done",
+        )
     label = "worker" if "worker" in mix.cpu else "serving"
     per_request = mix.cpu_per_request(label)
     if per_request > 0:
@@ -926,8 +994,9 @@ def _burst(timed: Timed, builder: Builder, stock: Stock, estimated: float, how: 
     requests = mix(builder, stock, round(wanted / len(KINDS)))
     capped = ""
     if len(requests) < 0.98 * rate * seconds:
-        capped = (f"{len(requests)} requests, not {rate * seconds:.0f}: "
-                  + ("the cap on a burst" if wanted == OVERLOAD_CAP else "the modals and sheets in stock"))
+        capped = f"{len(requests)} requests, not {rate * seconds:.0f}: " + (
+            "the cap on a burst" if wanted == OVERLOAD_CAP else "the modals and sheets in stock"
+        )
     overload = Overload(Batch("burst", rate), estimated, how, seconds, capped=capped)
     overload.memory_before = proc_memory(app.proc.pid)
     overload.worker_before = app.worker_rss()
@@ -938,8 +1007,15 @@ def _burst(timed: Timed, builder: Builder, stock: Stock, estimated: float, how: 
         while not stop.is_set():
             with contextlib.suppress(OSError, SQLAlchemyError):
                 states, waiting = inbox.states()
-                overload.readings.append(Reading(time.time() - origin, states, waiting,
-                                                 proc_memory(app.proc.pid).get("VmRSS", 0), app.worker_rss()))
+                overload.readings.append(
+                    Reading(
+                        time.time() - origin,
+                        states,
+                        waiting,
+                        proc_memory(app.proc.pid).get("VmRSS", 0),
+                        app.worker_rss(),
+                    )
+                )
             stop.wait(SAMPLE_EVERY)
 
     sampler = threading.Thread(target=sample, name="burst-sampler", daemon=True)
@@ -965,8 +1041,9 @@ def _delta(after: dict[str, int], before: dict[str, int]) -> dict[str, int]:
 # -- the bare app -----------------------------------------------------------------------------------------------------
 
 
-def run_bare(fake: FakeProcess, requests: list[Request], log: IO[str], *, warmup: int,
-             before_response: bool = False) -> AppRun:
+def run_bare(
+    fake: FakeProcess, requests: list[Request], log: IO[str], *, warmup: int, before_response: bool = False
+) -> AppRun:
     """The same mix against a Bolt app that only acknowledges, on coordbot's server, after a warm-up."""
     run = AppRun(BARE_SYNC_LABEL if before_response else BARE_LABEL)
     port = free_port()
@@ -992,15 +1069,29 @@ def run_bare(fake: FakeProcess, requests: list[Request], log: IO[str], *, warmup
     return run
 
 
-def measure(tmp: Path, *, per_kind: int, sample: int, overload_seconds: float, warmup: int,
-            bare_sync: bool = True, rerun_per_kind: int = 0) -> LatencyResult:
+def measure(
+    tmp: Path,
+    *,
+    per_kind: int,
+    sample: int,
+    overload_seconds: float,
+    warmup: int,
+    bare_sync: bool = True,
+    rerun_per_kind: int = 0,
+) -> LatencyResult:
     """coordbot's three phases, the bare app(s) on the same mix, and (with `rerun_per_kind`) an instrumented
     rerun of coordbot's mix, that many of each kind, all against one fake Slack API process."""
     with open(tmp / "latency.log", "w") as log:
         fake = FakeProcess(log)
         try:
-            coordbot, requests = run_coordbot(fake, f"sqlite:///{tmp / 'coordbot.db'}", log, per_kind=per_kind,
-                                              sample=sample, overload_seconds=overload_seconds)
+            coordbot, requests = run_coordbot(
+                fake,
+                f"sqlite:///{tmp / 'coordbot.db'}",
+                log,
+                per_kind=per_kind,
+                sample=sample,
+                overload_seconds=overload_seconds,
+            )
             logger.info("   bare Bolt (Bolt's defaults), the same mix after %d warm-up requests", warmup)
             bare = run_bare(fake, requests, log, warmup=warmup)
             sync = None
@@ -1009,11 +1100,20 @@ def measure(tmp: Path, *, per_kind: int, sample: int, overload_seconds: float, w
                 sync = run_bare(fake, requests, log, warmup=warmup, before_response=True)
             breakdown = None
             if rerun_per_kind:
-                logger.info("   coordbot again, instrumented (bench/probe.py): a mix of %d of each kind",
-                            rerun_per_kind)
+                logger.info(
+                    "   coordbot again, instrumented (bench/probe.py): a mix of %d of each kind", rerun_per_kind
+                )
                 probe = tmp / "probe"
-                rerun, _ = run_coordbot(fake, f"sqlite:///{tmp / 'probed.db'}", log, per_kind=rerun_per_kind,
-                                        sample=0, overload_seconds=0, label="coordbot, instrumented", probe=probe)
+                rerun, _ = run_coordbot(
+                    fake,
+                    f"sqlite:///{tmp / 'probed.db'}",
+                    log,
+                    per_kind=rerun_per_kind,
+                    sample=0,
+                    overload_seconds=0,
+                    label="coordbot, instrumented",
+                    probe=probe,
+                )
                 breakdown = read_breakdown(probe, rerun)
         finally:
             fake.stop()

@@ -74,8 +74,11 @@ def widen_fake_backlog() -> None:
 def proc_memory(pid: int | str = "self") -> dict[str, int]:
     """VmHWM (peak resident) and VmRSS (resident now) of a process, in KiB."""
     status = Path(f"/proc/{pid}/status").read_text()
-    found = {key: int(m.group(1)) for key in ("VmHWM", "VmRSS")
-             if (m := re.search(rf"^{key}:\s+(\d+) kB", status, re.MULTILINE))}
+    found = {
+        key: int(m.group(1))
+        for key in ("VmHWM", "VmRSS")
+        if (m := re.search(rf"^{key}:\s+(\d+) kB", status, re.MULTILINE))
+    }
     return found
 
 
@@ -118,8 +121,7 @@ class StatementCounter:
         self.keep = False
         event.listen(engine, "before_cursor_execute", self._seen)
 
-    def _seen(self, conn: Any, cursor: Any, statement: str, parameters: Any, context: Any,
-              executemany: bool) -> None:
+    def _seen(self, conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
         self.count += 1
         if self.keep:
             self.texts.append(statement)
@@ -189,8 +191,11 @@ def drop_postgres_schemas() -> None:
         return
     admin = create_engine(normalize_url(url), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        found = conn.execute(text("SELECT nspname FROM pg_namespace WHERE nspname LIKE :p"),
-                             {"p": PG_SCHEMA + "%"}).scalars().all()
+        found = (
+            conn.execute(text("SELECT nspname FROM pg_namespace WHERE nspname LIKE :p"), {"p": PG_SCHEMA + "%"})
+            .scalars()
+            .all()
+        )
         for schema in found:
             conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
     admin.dispose()

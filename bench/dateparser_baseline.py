@@ -62,9 +62,11 @@ def main() -> int:
         "parse_when": lambda phrase, now, tz: parse_when(phrase, now=now, tz=tz),
     }
     wrong_total = 0
-    print(f"{len(rows)} phrases (tests/date_phrases.py and tests/date_phrases_chat.py), now = Thursday 2026-11-26 "
-          "14:00 in each row's zone; 'wrong' is a time other than the expected one (a None row read as a time "
-          "counts as wrong)")
+    print(
+        f"{len(rows)} phrases (tests/date_phrases.py and tests/date_phrases_chat.py), now = Thursday 2026-11-26 "
+        "14:00 in each row's zone; 'wrong' is a time other than the expected one (a None row read as a time "
+        "counts as wrong)"
+    )
     print(f"{'parser':16} {'language':8} {'rows':>5} {'right':>6} {'None':>5} {'wrong':>6} {'ms/phrase':>10}")
     for name, parse in parsers.items():
         for lang in ("zh", "en"):

@@ -76,8 +76,9 @@ def _named(kinds: list[str | None]) -> str:
 def _command(command: str) -> str:
     """A process's command line without what changes from run to run (the interpreter's path, --parent PID)."""
     words = command.split()
-    kept = ["python"] + [w for i, w in enumerate(words[1:], 1)
-                         if w != "--parent" and not (words[i - 1] == "--parent" and w.isdigit())]
+    kept = ["python"] + [
+        w for i, w in enumerate(words[1:], 1) if w != "--parent" and not (words[i - 1] == "--parent" and w.isdigit())
+    ]
     return " ".join(kept) if words else command
 
 
@@ -117,28 +118,57 @@ def summary(r: Results) -> list[str]:
         big, small = _tick_pair(r.ticks, backend)
         if big and small:
             ratio = _ratio(big.time, small.time)
-            rows.append([f"tick, 1,000 due among 100,000 ÷ among 1,000 pending ({backend})",
-                         f"{ratio:.2f}× ({_s(big.time)} ÷ {_s(small.time)})", f"≤ {TICK_GOAL}×",
-                         _met(ratio <= TICK_GOAL)])
-            rows.append([f"SQL statements per reminder, 100,000 vs 1,000 pending ({backend})",
-                         f"{big.per_reminder:.3f} vs {small.per_reminder:.3f}", "constant",
-                         _met(big.statements == small.statements)])
+            rows.append(
+                [
+                    f"tick, 1,000 due among 100,000 ÷ among 1,000 pending ({backend})",
+                    f"{ratio:.2f}× ({_s(big.time)} ÷ {_s(small.time)})",
+                    f"≤ {TICK_GOAL}×",
+                    _met(ratio <= TICK_GOAL),
+                ]
+            )
+            rows.append(
+                [
+                    f"SQL statements per reminder, 100,000 vs 1,000 pending ({backend})",
+                    f"{big.per_reminder:.3f} vs {small.per_reminder:.3f}",
+                    "constant",
+                    _met(big.statements == small.statements),
+                ]
+            )
     for render in r.renders:
-        rows.append([f"{render.surface}, {render.records:,} records ({render.backend})",
-                     f"{_s(render.time)}, {render.blocks} blocks, {'valid' if render.valid else 'INVALID'}",
-                     f"< {RENDER_GOAL} s, ≤ {render.limit} blocks, valid",
-                     _met(render.time < RENDER_GOAL and render.valid)])
+        rows.append(
+            [
+                f"{render.surface}, {render.records:,} records ({render.backend})",
+                f"{_s(render.time)}, {render.blocks} blocks, {'valid' if render.valid else 'INVALID'}",
+                f"< {RENDER_GOAL} s, ≤ {render.limit} blocks, valid",
+                _met(render.time < RENDER_GOAL and render.valid),
+            ]
+        )
     if r.latency:
         app = r.latency.coordbot
         others = sum(o.memory.get("VmHWM", 0) for o in app.others_idle)
-        rows.append(["peak RSS of an idle `coordbot run` (VmHWM)",
-                     mib(app.idle_memory.get("VmHWM")) + (f" serving process + {mib(others)} in "
-                                                          f"{len(app.others_idle)} worker process(es)"
-                                                          if app.others_idle else ""), "(reported)", "—"])
+        rows.append(
+            [
+                "peak RSS of an idle `coordbot run` (VmHWM)",
+                mib(app.idle_memory.get("VmHWM"))
+                + (
+                    f" serving process + {mib(others)} in {len(app.others_idle)} worker process(es)"
+                    if app.others_idle
+                    else ""
+                ),
+                "(reported)",
+                "—",
+            ]
+        )
     for tick in r.ticks:
         if tick.pending == 100_000:
-            rows.append([f"peak RSS during the 100,000-pending tick ({tick.backend}, {tick.peak_source})",
-                         f"{mib(tick.rss_peak_kib)} (before: {mib(tick.rss_before_kib)})", "(reported)", "—"])
+            rows.append(
+                [
+                    f"peak RSS during the 100,000-pending tick ({tick.backend}, {tick.peak_source})",
+                    f"{mib(tick.rss_peak_kib)} (before: {mib(tick.rss_before_kib)})",
+                    "(reported)",
+                    "—",
+                ]
+            )
     return _table(["figure", "result", "goal", "met"], rows)
 
 
@@ -148,46 +178,90 @@ def _latency_summary(res: LatencyResult) -> list[list[str]]:
     mine, theirs = _mix(app), _mix(bare)
     for kind in (None, *KINDS):
         ratio = _ratio(mine.ack_p(99, kind), theirs.ack_p(99, kind))
-        rows.append([f"ack p99 at {res.rate:g} requests/s, {_kind(kind)}, coordbot ÷ bare Bolt on the same server",
-                     f"{_x(ratio)} ({_ms(mine.ack_p(99, kind))} ÷ {_ms(theirs.ack_p(99, kind))})",
-                     f"≤ {ACK_GOAL}×", _met(ratio <= ACK_GOAL and mine.ok(kind) == len(mine.of(kind)))])
-    rows.append(["requests coordbot answered 200 (all phases) that are rows of its inbox, read after it stopped",
-                 f"{app.stored_rows:,} rows for {app.answered:,} answers ({app.stored.get('done', 0):,} done)",
-                 "every one", _met(_stored_met(app))])
+        rows.append(
+            [
+                f"ack p99 at {res.rate:g} requests/s, {_kind(kind)}, coordbot ÷ bare Bolt on the same server",
+                f"{_x(ratio)} ({_ms(mine.ack_p(99, kind))} ÷ {_ms(theirs.ack_p(99, kind))})",
+                f"≤ {ACK_GOAL}×",
+                _met(ratio <= ACK_GOAL and mine.ok(kind) == len(mine.of(kind))),
+            ]
+        )
+    rows.append(
+        [
+            "requests coordbot answered 200 (all phases) that are rows of its inbox, read after it stopped",
+            f"{app.stored_rows:,} rows for {app.answered:,} answers ({app.stored.get('done', 0):,} done)",
+            "every one",
+            _met(_stored_met(app)),
+        ]
+    )
     for kind in (None, *KINDS):
         missing = mine.unmatched(kind)
         what = "the Web API call showing it" if kind is None else f"`{EFFECTS[kind][0]}`"
-        rows.append([f"work done p99 at {res.rate:g} requests/s (request → {what} at Slack), {_kind(kind)}",
-                     _ms(mine.work_p(99, kind)) + (f" ({missing} not found)" if missing else ""),
-                     f"< {WORK_GOAL:g} s", _met(mine.work_p(99, kind) < WORK_GOAL and not missing)])
-    rows.append([f"requests/s of the mix coordbot worked off, arriving at {res.rate:g} requests/s",
-                 f"{mine.worked_off:.1f} (its last work done {_s(mine.drained)} after its last request)",
-                 "(reported)", "—"])
+        rows.append(
+            [
+                f"work done p99 at {res.rate:g} requests/s (request → {what} at Slack), {_kind(kind)}",
+                _ms(mine.work_p(99, kind)) + (f" ({missing} not found)" if missing else ""),
+                f"< {WORK_GOAL:g} s",
+                _met(mine.work_p(99, kind) < WORK_GOAL and not missing),
+            ]
+        )
+    rows.append(
+        [
+            f"requests/s of the mix coordbot worked off, arriving at {res.rate:g} requests/s",
+            f"{mine.worked_off:.1f} (its last work done {_s(mine.drained)} after its last request)",
+            "(reported)",
+            "—",
+        ]
+    )
     o = app.overload
     if o is not None:
         b = o.batch
         failed = len(b.samples) - b.ok()
-        rows.append([f"ack p99 during a {o.seconds:g} s burst at {b.rate:.0f} requests/s = {o.factor:.1f}× the "
-                     f"{o.measured:.0f} requests/s coordbot worked off", _ms(b.ack_p(99))
-                     + (f" ({failed} not answered 200)" if failed else ""),
-                     f"< {BURST_ACK_GOAL * 1000:.0f} ms", _met(_burst_ack_met(o))])
+        rows.append(
+            [
+                f"ack p99 during a {o.seconds:g} s burst at {b.rate:.0f} requests/s = {o.factor:.1f}× the "
+                f"{o.measured:.0f} requests/s coordbot worked off",
+                _ms(b.ack_p(99)) + (f" ({failed} not answered 200)" if failed else ""),
+                f"< {BURST_ACK_GOAL * 1000:.0f} ms",
+                _met(_burst_ack_met(o)),
+            ]
+        )
         peak = o.peak
-        rows.append(["where the burst's backlog was",
-                     (f"up to {peak.backlog:,} requests waiting as inbox rows ({peak.backlog_bytes / 1024:.0f} KiB "
-                      f"of payload); every answered request a row" if peak else "not read"),
-                     "in the database, not in memory", _met(peak is not None and peak.backlog > 0
-                                                            and _stored_met(app))])
-        rows.append(["serving process RSS before the burst → after it (highest reading during it)",
-                     f"{mib(o.memory_before.get('VmRSS'))} → {mib(o.memory_after.get('VmRSS'))} "
-                     f"({mib(max((x.serving_rss for x in o.readings), default=None))})", "(reported)", "—"])
-        rows.append(["time to work the burst's backlog off, after its last request", _s(b.drained),
-                     "(reported)", "—"])
+        rows.append(
+            [
+                "where the burst's backlog was",
+                (
+                    f"up to {peak.backlog:,} requests waiting as inbox rows ({peak.backlog_bytes / 1024:.0f} KiB "
+                    f"of payload); every answered request a row"
+                    if peak
+                    else "not read"
+                ),
+                "in the database, not in memory",
+                _met(peak is not None and peak.backlog > 0 and _stored_met(app)),
+            ]
+        )
+        rows.append(
+            [
+                "serving process RSS before the burst → after it (highest reading during it)",
+                f"{mib(o.memory_before.get('VmRSS'))} → {mib(o.memory_after.get('VmRSS'))} "
+                f"({mib(max((x.serving_rss for x in o.readings), default=None))})",
+                "(reported)",
+                "—",
+            ]
+        )
+        rows.append(["time to work the burst's backlog off, after its last request", _s(b.drained), "(reported)", "—"])
     for kind in KINDS:
         batch = app.by_kind.get(kind)
         if batch is not None:
-            rows.append([f"CPU time per request, `{kind}` (serving + worker process)",
-                         f"{_per(batch.cpu_per_request())} ({_per(batch.cpu_per_request('serving'))} + "
-                         f"{_per(batch.cpu_per_request('worker'))})", "(reported)", "—"])
+            rows.append(
+                [
+                    f"CPU time per request, `{kind}` (serving + worker process)",
+                    f"{_per(batch.cpu_per_request())} ({_per(batch.cpu_per_request('serving'))} + "
+                    f"{_per(batch.cpu_per_request('worker'))})",
+                    "(reported)",
+                    "—",
+                ]
+            )
     return rows
 
 
@@ -238,9 +312,13 @@ def latency_section(r: Results) -> list[str]:
         "thread polls every 10 ms for its `ack()` (an event is acknowledged before its listener runs, without "
         "that wait). It gets the first requests of the mix as a warm-up, then the very same mix (the same "
         "bodies, signed anew)."
-        + (" A second bare app, with `process_before_response=True` (the listener on the request's thread, "
-           "as coordbot's serving app runs it), is shown for comparison; the goal is measured against Bolt as it "
-           "comes." if res.bare_sync is not None else ""),
+        + (
+            " A second bare app, with `process_before_response=True` (the listener on the request's thread, "
+            "as coordbot's serving app runs it), is shown for comparison; the goal is measured against Bolt as it "
+            "comes."
+            if res.bare_sync is not None
+            else ""
+        ),
         "",
         "**The machine.** Every process shares its CPUs as the scheduler sees fit: nothing is pinned to a CPU "
         "and nothing runs at a lowered priority. The fake Slack Web API (tests/fakes/slack_api.py, in a "
@@ -261,23 +339,53 @@ def latency_section(r: Results) -> list[str]:
         for a in _apps(res):
             m = _mix(a)
             works = m.works(kind)
-            work = ([_ms(m.work_p(50, kind)), _ms(m.work_p(99, kind)), _ms(max(works))] if works
-                    else ["—", "—", "—"]) if a is app else ["—", "—", "—"]
+            work = (
+                ([_ms(m.work_p(50, kind)), _ms(m.work_p(99, kind)), _ms(max(works))] if works else ["—", "—", "—"])
+                if a is app
+                else ["—", "—", "—"]
+            )
             missing = m.unmatched(kind) if a is app else 0
-            rows.append([_kind(kind), a.name, f"{m.ok(kind)} of {len(m.of(kind))}", _ms(m.ack_p(50, kind)),
-                         _ms(m.ack_p(99, kind)), _ms(max(m.acks(kind), default=math.nan)),
-                         _x(_ratio(m.ack_p(99, kind), base)), *work, str(missing) if a is app else "—"])
-    out += _table(["requests", "app", "answered 200", "ack p50", "ack p99", "ack max", "ack p99 ÷ bare",
-                   "work done p50", "work done p99", "work done max", "effect not found"], rows)
+            rows.append(
+                [
+                    _kind(kind),
+                    a.name,
+                    f"{m.ok(kind)} of {len(m.of(kind))}",
+                    _ms(m.ack_p(50, kind)),
+                    _ms(m.ack_p(99, kind)),
+                    _ms(max(m.acks(kind), default=math.nan)),
+                    _x(_ratio(m.ack_p(99, kind), base)),
+                    *work,
+                    str(missing) if a is app else "—",
+                ]
+            )
+    out += _table(
+        [
+            "requests",
+            "app",
+            "answered 200",
+            "ack p50",
+            "ack p99",
+            "ack max",
+            "ack p99 ÷ bare",
+            "work done p50",
+            "work done p99",
+            "work done max",
+            "effect not found",
+        ],
+        rows,
+    )
     out.append("")
     out += _cores_lines(res)
     mix = _mix(app)
     late = mix.late(TRIGGER_LIFETIME, "/requirement")
-    out += [f"The mix took {mix.wall:.1f} s to send ({mix.achieved:.1f} requests/s answered); coordbot's last "
-            f"work was done {_s(mix.drained)} after its last request was planned. {late} of "
-            f"{len(mix.works('/requirement'))} `views.open` calls came more than {TRIGGER_LIFETIME:g} s after "
-            "their command (Slack's trigger_id lifetime; the fake here does not enforce it, Slack would refuse "
-            "them).", ""]
+    out += [
+        f"The mix took {mix.wall:.1f} s to send ({mix.achieved:.1f} requests/s answered); coordbot's last "
+        f"work was done {_s(mix.drained)} after its last request was planned. {late} of "
+        f"{len(mix.works('/requirement'))} `views.open` calls came more than {TRIGGER_LIFETIME:g} s after "
+        "their command (Slack's trigger_id lifetime; the fake here does not enforce it, Slack would refuse "
+        "them).",
+        "",
+    ]
     out += _stored_lines(app)
     out += _verdict_lines(res)
     if res.breakdown is not None:
@@ -296,22 +404,29 @@ def _cores_lines(res: LatencyResult) -> list[str]:
         spent = {**{f"{a.name}: {k} process": v for k, v in m.cpu.items()}, **m.load_cpu}
         busy = ", ".join(f"{k} {v / m.cpu_window:.2f}" for k, v in spent.items())
         rows.append([a.name, f"{m.cpu_window:.1f} s", busy, f"{sum(spent.values()) / m.cpu_window:.2f}"])
-    return ["CPU time during the mix, from its first request until its work was done (the answers, for bare "
-            "Bolt), read from /proc/<pid>/stat (utime + stime), as CPUs busy on average:", "",
-            *_table(["app", "span", "CPUs busy, by process", "together"], rows), ""]
+    return [
+        "CPU time during the mix, from its first request until its work was done (the answers, for bare "
+        "Bolt), read from /proc/<pid>/stat (utime + stime), as CPUs busy on average:",
+        "",
+        *_table(["app", "span", "CPUs busy, by process", "together"], rows),
+        "",
+    ]
 
 
 def _stored_lines(app: AppRun) -> list[str]:
     states = ", ".join(f"{n:,} {s}" for s, n in sorted(app.stored.items()))
     kinds = ", ".join(f"{n:,} `{k}`" for k, n in sorted(app.stored_kinds.items()))
     verdict = "met" if _stored_met(app) else "**MISSED**"
-    return [f"**Every request stored.** coordbot commits each request to its inbox table before it answers (an "
-            "answer with field errors aside, which none of these is). After it had stopped, its database held "
-            f"{app.stored_rows:,} inbox rows ({states}; {kinds}) for the {app.answered:,} requests it answered "
-            "200 over the whole run (the one-kind batches, the mix, the burst), each of them a distinct request "
-            f"(a new trigger_id, view or event_id): goal {verdict}. SQLite runs in WAL mode with "
-            "`synchronous=NORMAL` (storage/db.py): a committed row survives the process being killed; the last "
-            "transactions before a power cut may be lost (PostgreSQL, with its defaults, would keep them).", ""]
+    return [
+        f"**Every request stored.** coordbot commits each request to its inbox table before it answers (an "
+        "answer with field errors aside, which none of these is). After it had stopped, its database held "
+        f"{app.stored_rows:,} inbox rows ({states}; {kinds}) for the {app.answered:,} requests it answered "
+        "200 over the whole run (the one-kind batches, the mix, the burst), each of them a distinct request "
+        f"(a new trigger_id, view or event_id): goal {verdict}. SQLite runs in WAL mode with "
+        "`synchronous=NORMAL` (storage/db.py): a committed row survives the process being killed; the last "
+        "transactions before a power cut may be lost (PostgreSQL, with its defaults, would keep them).",
+        "",
+    ]
 
 
 def _verdict_lines(res: LatencyResult) -> list[str]:
@@ -320,65 +435,86 @@ def _verdict_lines(res: LatencyResult) -> list[str]:
     slow = [k for k in (None, *KINDS) if not mine.work_p(99, k) < WORK_GOAL]
     out = []
     if missed:
-        out.append(f"Acknowledgments: goal **missed** for {_named(missed)}: coordbot's "
-                   f"p99 is more than {ACK_GOAL}× bare Bolt's.")
+        out.append(
+            f"Acknowledgments: goal **missed** for {_named(missed)}: coordbot's "
+            f"p99 is more than {ACK_GOAL}× bare Bolt's."
+        )
     else:
-        out.append(f"Acknowledgments: goal met: coordbot's p99 is within {ACK_GOAL}× bare Bolt's for each kind "
-                   "and overall.")
+        out.append(
+            f"Acknowledgments: goal met: coordbot's p99 is within {ACK_GOAL}× bare Bolt's for each kind and overall."
+        )
     if slow:
-        out.append(f"Work done: goal **missed** for {_named(slow)}: p99 over "
-                   f"{WORK_GOAL:g} s.")
+        out.append(f"Work done: goal **missed** for {_named(slow)}: p99 over {WORK_GOAL:g} s.")
     else:
         out.append(f"Work done: goal met: p99 under {WORK_GOAL:g} s for each kind.")
     rate = mine.worked_off
     if rate < 0.95 * res.rate:
-        out.append(f"coordbot worked the mix off at {rate:.1f} requests/s (every request ÷ the time from the "
-                   f"first to its last work done), below the {res.rate:g} requests/s it arrived at: its backlog "
-                   "grew while the mix lasted, and a request's work waited the longer, the later it came, so the "
-                   "work-done figures grow with the length of the mix.")
+        out.append(
+            f"coordbot worked the mix off at {rate:.1f} requests/s (every request ÷ the time from the "
+            f"first to its last work done), below the {res.rate:g} requests/s it arrived at: its backlog "
+            "grew while the mix lasted, and a request's work waited the longer, the later it came, so the "
+            "work-done figures grow with the length of the mix."
+        )
     return [" ".join(out), ""]
 
 
 def _breakdown_lines(b: Breakdown, main: Batch) -> list[str]:
     """The instrumented rerun: where the serving process's time went (`main`: the mix of the goal figures)."""
     m = _mix(b.run)
-    out = ["### Where an acknowledgment's time goes", "",
-           f"An instrumented rerun (`python -m bench.probe`: the same `coordbot run` with timers, a fresh database, "
-           f"a mix of {len(m.of('/requirement'))} requests of each kind at the same rate after the same kind of "
-           "one-kind batches) timed, in its processes, during its mix "
-           f"({b.window:.1f} s, from the first request to the last work done):", "",
-           f"- the answers, at the client: ack p50 {_ms(m.ack_p(50))}, p99 {_ms(m.ack_p(99))} (the mix above was "
-           f"{len(main.samples) / len(m.samples):.1f}× as long, its last work done {_s(main.drained)} after its "
-           f"last request, here {_s(m.drained)}; its p99 was {_ms(main.ack_p(99))}: read the shares below, not the "
-           "milliseconds);",
-           f"- the serving process's Bolt dispatch of each request (from the dispatch thread's start to the "
-           f"answer): p50 {_ms(percentile(b.dispatch, 50))}, p99 {_ms(percentile(b.dispatch, 99))};",
-           f"- of which storing it in the inbox (`Inbox.put`, its commit included): p50 "
-           f"{_ms(percentile(b.put, 50))}, p99 {_ms(percentile(b.put, 99))};",
-           "- of which waiting for SQLite's write lock (its `BEGIN IMMEDIATE`): p50 "
-           f"{_ms(percentile(b.put_lock, 50))}, p99 {_ms(percentile(b.put_lock, 99))}."]
+    out = [
+        "### Where an acknowledgment's time goes",
+        "",
+        f"An instrumented rerun (`python -m bench.probe`: the same `coordbot run` with timers, a fresh database, "
+        f"a mix of {len(m.of('/requirement'))} requests of each kind at the same rate after the same kind of "
+        "one-kind batches) timed, in its processes, during its mix "
+        f"({b.window:.1f} s, from the first request to the last work done):",
+        "",
+        f"- the answers, at the client: ack p50 {_ms(m.ack_p(50))}, p99 {_ms(m.ack_p(99))} (the mix above was "
+        f"{len(main.samples) / len(m.samples):.1f}× as long, its last work done {_s(main.drained)} after its "
+        f"last request, here {_s(m.drained)}; its p99 was {_ms(main.ack_p(99))}: read the shares below, not the "
+        "milliseconds);",
+        f"- the serving process's Bolt dispatch of each request (from the dispatch thread's start to the "
+        f"answer): p50 {_ms(percentile(b.dispatch, 50))}, p99 {_ms(percentile(b.dispatch, 99))};",
+        f"- of which storing it in the inbox (`Inbox.put`, its commit included): p50 "
+        f"{_ms(percentile(b.put, 50))}, p99 {_ms(percentile(b.put, 99))};",
+        "- of which waiting for SQLite's write lock (its `BEGIN IMMEDIATE`): p50 "
+        f"{_ms(percentile(b.put_lock, 50))}, p99 {_ms(percentile(b.put_lock, 99))}.",
+    ]
     for role, waits in sorted(b.lock_waits.items()):
-        out.append(f"- every transaction of the {role} process waited for the write lock: p50 "
-                   f"{_ms(percentile(waits, 50))}, p99 {_ms(percentile(waits, 99))} ({len(waits)} transactions).")
+        out.append(
+            f"- every transaction of the {role} process waited for the write lock: p50 "
+            f"{_ms(percentile(waits, 50))}, p99 {_ms(percentile(waits, 99))} ({len(waits)} transactions)."
+        )
     shares = b.held_share
-    out += ["", "SQLite has one write lock for the whole database, and storage/db.py opens every transaction "
-            "with `BEGIN IMMEDIATE`, reads included, so each transaction holds it from its start to its end. "
-            "During the mix it was held "
-            + ", ".join(f"{share:.0%} of the time by the {role} process" for role, share in sorted(shares.items()))
-            + ". The longest holders:", ""]
-    rows = [[role, f"`{where}`", str(n), f"{seconds:.2f} s", _ms(seconds / n)]
-            for role, where, n, seconds in b.holders[:8]]
-    out += _table(["process", "transaction opened in", "transactions", "write lock held, together", "each, mean"],
-                  rows)
+    out += [
+        "",
+        "SQLite has one write lock for the whole database, and storage/db.py opens every transaction "
+        "with `BEGIN IMMEDIATE`, reads included, so each transaction holds it from its start to its end. "
+        "During the mix it was held "
+        + ", ".join(f"{share:.0%} of the time by the {role} process" for role, share in sorted(shares.items()))
+        + ". The longest holders:",
+        "",
+    ]
+    rows = [
+        [role, f"`{where}`", str(n), f"{seconds:.2f} s", _ms(seconds / n)] for role, where, n, seconds in b.holders[:8]
+    ]
+    out += _table(["process", "transaction opened in", "transactions", "write lock held, together", "each, mean"], rows)
     share = _ratio(percentile(b.put_lock, 99), percentile(b.dispatch, 99))
-    out += ["", "A transaction that finds the lock taken waits in SQLite's default busy handler (which the "
-            "`timeout` of Python's sqlite3 sets), sleeping between tries (1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, "
-            "then 100 ms at a time) rather than queueing: while another connection keeps taking the lock, a "
-            "waiter can miss it for hundreds of milliseconds. "
-            + (f"Here the p99 wait for the lock in `Inbox.put` is {share:.0%} of the p99 dispatch: the tail of "
-               "an acknowledgment is that wait." if share >= 0.5 else
-               f"Here the p99 wait for the lock in `Inbox.put` is {share:.0%} of the p99 dispatch: most of the "
-               "tail of an acknowledgment lies elsewhere."), ""]
+    out += [
+        "",
+        "A transaction that finds the lock taken waits in SQLite's default busy handler (which the "
+        "`timeout` of Python's sqlite3 sets), sleeping between tries (1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, "
+        "then 100 ms at a time) rather than queueing: while another connection keeps taking the lock, a "
+        "waiter can miss it for hundreds of milliseconds. "
+        + (
+            f"Here the p99 wait for the lock in `Inbox.put` is {share:.0%} of the p99 dispatch: the tail of "
+            "an acknowledgment is that wait."
+            if share >= 0.5
+            else f"Here the p99 wait for the lock in `Inbox.put` is {share:.0%} of the p99 dispatch: most of the "
+            "tail of an acknowledgment lies elsewhere."
+        ),
+        "",
+    ]
     return out
 
 
@@ -386,21 +522,27 @@ def _arrangements_lines(res: LatencyResult) -> list[str]:
     mix = _mix(res.coordbot)
     b = res.breakdown
     worker_share = b.held_share.get("worker") if b is not None else None
-    lock = (f"the worker held SQLite's write lock {worker_share:.0%} of the time during the instrumented mix "
-            "(above)" if worker_share is not None else
-            "the worker takes SQLite's write lock for each of its transactions (storage/db.py opens each with "
-            "`BEGIN IMMEDIATE`)")
+    lock = (
+        f"the worker held SQLite's write lock {worker_share:.0%} of the time during the instrumented mix (above)"
+        if worker_share is not None
+        else "the worker takes SQLite's write lock for each of its transactions (storage/db.py opens each with "
+        "`BEGIN IMMEDIATE`)"
+    )
     busy = (sum(mix.cpu.values()) + sum(mix.load_cpu.values())) / mix.cpu_window if mix.cpu_window else math.nan
     app_busy = sum(mix.cpu.values()) / mix.cpu_window if mix.cpu_window else math.nan
-    return ["### No special arrangements", "",
-            "The earlier benchmark pinned the clients and the fake Slack API to one CPU and the app to the other, "
-            "and its worker ran at Linux's SCHED_IDLE priority by default. Neither is kept. Pinning is nothing "
-            "a user's deployment has, and on this two-CPU machine it would leave coordbot one CPU for the "
-            f"{app_busy:.2f} CPUs its processes used during the mix ({busy:.2f} with the load). SCHED_IDLE "
-            "(still available as `COORDBOT_WORKER_NICE=idle`) makes the worker wait for CPU time nothing else "
-            f"wants; {lock}, and a worker kept off the CPU while holding that lock keeps the serving process "
-            "waiting for it all the longer: no gain for the person waiting for an answer. This run measures the "
-            "default, `COORDBOT_WORKER_NICE=0`.", ""]
+    return [
+        "### No special arrangements",
+        "",
+        "The earlier benchmark pinned the clients and the fake Slack API to one CPU and the app to the other, "
+        "and its worker ran at Linux's SCHED_IDLE priority by default. Neither is kept. Pinning is nothing "
+        "a user's deployment has, and on this two-CPU machine it would leave coordbot one CPU for the "
+        f"{app_busy:.2f} CPUs its processes used during the mix ({busy:.2f} with the load). SCHED_IDLE "
+        "(still available as `COORDBOT_WORKER_NICE=idle`) makes the worker wait for CPU time nothing else "
+        f"wants; {lock}, and a worker kept off the CPU while holding that lock keeps the serving process "
+        "waiting for it all the longer: no gain for the person waiting for an answer. This run measures the "
+        "default, `COORDBOT_WORKER_NICE=0`.",
+        "",
+    ]
 
 
 # -- part 2: the burst -----------------------------------------------------------------------------------------------
@@ -426,35 +568,74 @@ def burst_section(r: Results) -> list[str]:
     rows = []
     for kind in (None, *KINDS):
         works = b.works(kind)
-        rows.append([_kind(kind), f"{b.ok(kind)} of {len(b.of(kind))}", _ms(b.ack_p(50, kind)), _ms(b.ack_p(99, kind)),
-                     _ms(max(b.acks(kind), default=math.nan)), _ms(b.work_p(50, kind)), _ms(b.work_p(99, kind)),
-                     _ms(max(works)) if works else "n/a"])
-    out += _table(["requests", "answered 200", "ack p50", "ack p99", "ack max", "work done p50", "work done p99",
-                   "work done max"], rows)
+        rows.append(
+            [
+                _kind(kind),
+                f"{b.ok(kind)} of {len(b.of(kind))}",
+                _ms(b.ack_p(50, kind)),
+                _ms(b.ack_p(99, kind)),
+                _ms(max(b.acks(kind), default=math.nan)),
+                _ms(b.work_p(50, kind)),
+                _ms(b.work_p(99, kind)),
+                _ms(max(works)) if works else "n/a",
+            ]
+        )
+    out += _table(
+        [
+            "requests",
+            "answered 200",
+            "ack p50",
+            "ack p99",
+            "ack max",
+            "work done p50",
+            "work done p99",
+            "work done max",
+        ],
+        rows,
+    )
     verdict = "met" if _burst_ack_met(o) else "**MISSED**"
-    out += ["", f"Acknowledgments during the burst: p99 {_ms(b.ack_p(99))} against a goal of under "
-            f"{BURST_ACK_GOAL * 1000:.0f} ms: goal {verdict}. The backlog was worked off {_s(b.drained)} after the "
-            "burst's last request.", ""]
+    out += [
+        "",
+        f"Acknowledgments during the burst: p99 {_ms(b.ack_p(99))} against a goal of under "
+        f"{BURST_ACK_GOAL * 1000:.0f} ms: goal {verdict}. The backlog was worked off {_s(b.drained)} after the "
+        "burst's last request.",
+        "",
+    ]
     out += ["The inbox and memory, a reading about every second (seconds from the burst's first request):", ""]
     rows = []
     shown = -1.0
     for x in o.readings:
         if x.at - shown >= 0.95 or x is o.readings[-1]:
             shown = x.at
-            rows.append([f"{x.at:.1f}", f"{x.states.get('pending', 0):,}", f"{x.states.get('running', 0):,}",
-                         f"{x.states.get('done', 0):,}", f"{x.backlog_bytes / 1024:.0f} KiB", mib(x.serving_rss),
-                         mib(x.worker_rss)])
+            rows.append(
+                [
+                    f"{x.at:.1f}",
+                    f"{x.states.get('pending', 0):,}",
+                    f"{x.states.get('running', 0):,}",
+                    f"{x.states.get('done', 0):,}",
+                    f"{x.backlog_bytes / 1024:.0f} KiB",
+                    mib(x.serving_rss),
+                    mib(x.worker_rss),
+                ]
+            )
     out += _table(["s", "pending", "running", "done", "payload waiting", "serving RSS", "worker RSS"], rows)
     peak = o.peak
-    out += ["", "*running* rows are claimed: by the worker's threads, and by the serving process for the "
-            "commands whose modal it opens itself (stored claimed, run at once after the answer, on its own pool "
-            "of threads). A request waiting is a row in the database, committed before its answer left: what the "
-            "serving process holds while the backlog lasts is no more than the requests being answered and the "
-            "claimed rows it is running. "
-            + (f"At the peak, {peak.backlog:,} requests ({peak.backlog_bytes / 1024:.0f} KiB of payload) waited "
-               f"in the table while the serving process's RSS read {mib(peak.serving_rss)} (before the burst: "
-               f"{mib(o.memory_before.get('VmRSS'))}; after it: {mib(o.memory_after.get('VmRSS'))})." if peak else ""),
-            ""]
+    out += [
+        "",
+        "*running* rows are claimed: by the worker's threads, and by the serving process for the "
+        "commands whose modal it opens itself (stored claimed, run at once after the answer, on its own pool "
+        "of threads). A request waiting is a row in the database, committed before its answer left: what the "
+        "serving process holds while the backlog lasts is no more than the requests being answered and the "
+        "claimed rows it is running. "
+        + (
+            f"At the peak, {peak.backlog:,} requests ({peak.backlog_bytes / 1024:.0f} KiB of payload) waited "
+            f"in the table while the serving process's RSS read {mib(peak.serving_rss)} (before the burst: "
+            f"{mib(o.memory_before.get('VmRSS'))}; after it: {mib(o.memory_after.get('VmRSS'))})."
+            if peak
+            else ""
+        ),
+        "",
+    ]
     return out
 
 
@@ -468,31 +649,56 @@ def cpu_section(r: Results) -> list[str]:
     if res is None or not res.coordbot.by_kind:
         return [*out, "Not measured in this run.", ""]
     app = res.coordbot
-    out += ["Before the mix, coordbot got one kind at a time at the same fixed rate: commands, then "
-            "submissions of the modals those opened, then reactions on the sheets those posted. For each batch, "
-            "the CPU time (utime + stime from /proc/<pid>/stat) of the serving process and of the worker "
-            "process was read before its first request and again once every request's work was done (no inbox "
-            "row pending or running), and divided by the batch's size. The clock counts in 10 ms ticks, hence "
-            "batches of many requests. The span includes the processes' idle work (the worker's claiming loop "
-            "polls the inbox every 50 ms, the lease renewals): "
-            + ", ".join(f"{k} process {v * 1000:.0f} ms of CPU per second" for k, v in app.idle_cpu.items())
-            + " with nothing to do. The fake Slack API's CPU time is shown for reference: Slack's, not the bot's.",
-            ""]
+    out += [
+        "Before the mix, coordbot got one kind at a time at the same fixed rate: commands, then "
+        "submissions of the modals those opened, then reactions on the sheets those posted. For each batch, "
+        "the CPU time (utime + stime from /proc/<pid>/stat) of the serving process and of the worker "
+        "process was read before its first request and again once every request's work was done (no inbox "
+        "row pending or running), and divided by the batch's size. The clock counts in 10 ms ticks, hence "
+        "batches of many requests. The span includes the processes' idle work (the worker's claiming loop "
+        "polls the inbox every 50 ms, the lease renewals): "
+        + ", ".join(f"{k} process {v * 1000:.0f} ms of CPU per second" for k, v in app.idle_cpu.items())
+        + " with nothing to do. The fake Slack API's CPU time is shown for reference: Slack's, not the bot's.",
+        "",
+    ]
     rows = []
     batches = [(f"`{k}`", b) for k, b in app.by_kind.items()] + [("the mix", _mix(app))]
     for name, b in batches:
         fake = b.load_cpu.get("fake Slack API", math.nan) / len(b.samples) if b.samples else math.nan
-        rows.append([name, str(len(b.samples)), f"{b.cpu_window:.1f} s", _per(b.cpu_per_request("serving")),
-                     _per(b.cpu_per_request("worker")), _per(b.cpu_per_request()), _per(fake)])
+        rows.append(
+            [
+                name,
+                str(len(b.samples)),
+                f"{b.cpu_window:.1f} s",
+                _per(b.cpu_per_request("serving")),
+                _per(b.cpu_per_request("worker")),
+                _per(b.cpu_per_request()),
+                _per(fake),
+            ]
+        )
     for other in (res.bare, res.bare_sync):
         if other is not None and other.mix is not None:
             m = other.mix
-            rows.append([f"the mix, {other.name}", str(len(m.samples)), f"{m.cpu_window:.1f} s",
-                         _per(m.cpu_per_request("serving")), "—", _per(m.cpu_per_request()), "—"])
-    out += _table(["batch", "requests", "span", "serving process", "worker process", "coordbot together",
-                   "fake Slack API"], rows)
-    out += ["", "Per request, CPU time. A command's work after the answer (building the modal, `views.open`) "
-            "runs in the serving process; a submission's and a reaction's in the worker.", ""]
+            rows.append(
+                [
+                    f"the mix, {other.name}",
+                    str(len(m.samples)),
+                    f"{m.cpu_window:.1f} s",
+                    _per(m.cpu_per_request("serving")),
+                    "—",
+                    _per(m.cpu_per_request()),
+                    "—",
+                ]
+            )
+    out += _table(
+        ["batch", "requests", "span", "serving process", "worker process", "coordbot together", "fake Slack API"], rows
+    )
+    out += [
+        "",
+        "Per request, CPU time. A command's work after the answer (building the modal, `views.open`) "
+        "runs in the serving process; a submission's and a reaction's in the worker.",
+        "",
+    ]
     return out
 
 
@@ -517,11 +723,31 @@ def tick_section(r: Results) -> list[str]:
     ]
     rows = []
     for t in r.ticks:
-        rows.append([t.backend, f"{t.pending:,}", f"{t.due:,}", _s(t.time),
-                     ", ".join(f"{s:.3f}" for s in t.seconds), f"{t.sent:,}", f"{t.statements:,}",
-                     f"{t.per_reminder:.3f}"])
-    out += _table(["backend", "pending", "due", "tick (median)", "every tick, s", "sent", "SQL statements",
-                   "statements per reminder"], rows)
+        rows.append(
+            [
+                t.backend,
+                f"{t.pending:,}",
+                f"{t.due:,}",
+                _s(t.time),
+                ", ".join(f"{s:.3f}" for s in t.seconds),
+                f"{t.sent:,}",
+                f"{t.statements:,}",
+                f"{t.per_reminder:.3f}",
+            ]
+        )
+    out += _table(
+        [
+            "backend",
+            "pending",
+            "due",
+            "tick (median)",
+            "every tick, s",
+            "sent",
+            "SQL statements",
+            "statements per reminder",
+        ],
+        rows,
+    )
     out.append("")
     for backend in dict.fromkeys(t.backend for t in r.ticks):
         big, small = _tick_pair(r.ticks, backend)
@@ -529,13 +755,17 @@ def tick_section(r: Results) -> list[str]:
             continue
         ratio = _ratio(big.time, small.time)
         verdict = "met" if ratio <= TICK_GOAL and big.statements == small.statements else "**MISSED**"
-        line = (f"- {backend}: 100,000 pending ÷ 1,000 pending = {ratio:.2f}× the time, statements "
-                f"{big.statements:,} vs {small.statements:,}: goal {verdict}.")
+        line = (
+            f"- {backend}: 100,000 pending ÷ 1,000 pending = {ratio:.2f}× the time, statements "
+            f"{big.statements:,} vs {small.statements:,}: goal {verdict}."
+        )
         if big.shares.get("tick"):
             total = big.shares["tick"]
-            line += (f" Where the time goes (cProfile of one 100,000-pending tick): claiming "
-                     f"{big.shares.get('claim', 0) / total:.0%}, marking each row sent in its own transaction "
-                     f"{big.shares.get('_finish', 0) / total:.0%}.")
+            line += (
+                f" Where the time goes (cProfile of one 100,000-pending tick): claiming "
+                f"{big.shares.get('claim', 0) / total:.0%}, marking each row sent in its own transaction "
+                f"{big.shares.get('_finish', 0) / total:.0%}."
+            )
         out.append(line)
     out.append("")
     return out
@@ -569,13 +799,33 @@ def render_section(r: Results) -> list[str]:
     ]
     rows = []
     for x in r.renders:
-        rows.append([x.backend, x.surface, f"{x.records:,}", _s(x.time),
-                     f"{min(x.seconds):.3f}–{max(x.seconds):.3f}", f"{x.blocks} (≤ {x.limit})",
-                     "yes" if x.valid else "no: " + "; ".join(x.problems[:3]),
-                     _s(sorted(x.end_to_end)[len(x.end_to_end) // 2]) if x.end_to_end else "n/a",
-                     f"{min(x.end_to_end):.3f}–{max(x.end_to_end):.3f}" if x.end_to_end else "n/a"])
-    out += _table(["backend", "surface", "records", "query + build (median)", "range, s", "blocks", "valid",
-                   "end to end (median)", "range, s"], rows)
+        rows.append(
+            [
+                x.backend,
+                x.surface,
+                f"{x.records:,}",
+                _s(x.time),
+                f"{min(x.seconds):.3f}–{max(x.seconds):.3f}",
+                f"{x.blocks} (≤ {x.limit})",
+                "yes" if x.valid else "no: " + "; ".join(x.problems[:3]),
+                _s(sorted(x.end_to_end)[len(x.end_to_end) // 2]) if x.end_to_end else "n/a",
+                f"{min(x.end_to_end):.3f}–{max(x.end_to_end):.3f}" if x.end_to_end else "n/a",
+            ]
+        )
+    out += _table(
+        [
+            "backend",
+            "surface",
+            "records",
+            "query + build (median)",
+            "range, s",
+            "blocks",
+            "valid",
+            "end to end (median)",
+            "range, s",
+        ],
+        rows,
+    )
     out.append("")
     for x in r.renders:
         verdict = "met" if x.time < RENDER_GOAL and x.valid else "**MISSED**"
@@ -599,12 +849,19 @@ def memory_section(r: Results) -> list[str]:
     if r.latency:
         for app in _apps(r.latency):
             serving = ": serving process" if app.others_idle or app.others_loaded else ""
-            for when, memory, others in (("idle (settled after /healthz answers)", app.idle_memory, app.others_idle),
-                                         ("after its last batch", app.loaded_memory, app.others_loaded)):
+            for when, memory, others in (
+                ("idle (settled after /healthz answers)", app.idle_memory, app.others_idle),
+                ("after its last batch", app.loaded_memory, app.others_loaded),
+            ):
                 rows.append([f"{app.name}{serving}, {when}", mib(memory.get("VmHWM")), mib(memory.get("VmRSS"))])
                 for other in others:
-                    rows.append([f"{app.name}: `{_command(other.command)}` ({other.priority}), {when}",
-                                 mib(other.memory.get("VmHWM")), mib(other.memory.get("VmRSS"))])
+                    rows.append(
+                        [
+                            f"{app.name}: `{_command(other.command)}` ({other.priority}), {when}",
+                            mib(other.memory.get("VmHWM")),
+                            mib(other.memory.get("VmRSS")),
+                        ]
+                    )
     out += _table(["process (read from /proc/<pid>/status)", "peak RSS (VmHWM)", "RSS (VmRSS)"], rows)
     out.append("")
     if r.ticks:
@@ -612,13 +869,25 @@ def memory_section(r: Results) -> list[str]:
         for t in r.ticks:
             heap = "n/a" if t.heap_peak_bytes is None else f"{t.heap_peak_bytes / 1024 / 1024:.1f} MiB"
             rows.append([t.backend, f"{t.pending:,}", mib(t.rss_before_kib), mib(t.rss_peak_kib), t.peak_source, heap])
-        out += ["The tick of part 4 runs inside the benchmark's own process, which has the bot's code and "
-                "libraries loaded. Its peak RSS during the tick is VmHWM read after the tick, having been reset "
-                "to the current RSS just before it through /proc/self/clear_refs (`ru_maxrss` from "
-                "`resource.getrusage` is the fallback where that is refused); the Python heap peak is "
-                "tracemalloc's, over one more (untimed) tick.", ""]
-        out += _table(["backend", "pending", "RSS before the tick", "peak RSS during the tick", "read from",
-                       "Python heap peak (tracemalloc)"], rows)
+        out += [
+            "The tick of part 4 runs inside the benchmark's own process, which has the bot's code and "
+            "libraries loaded. Its peak RSS during the tick is VmHWM read after the tick, having been reset "
+            "to the current RSS just before it through /proc/self/clear_refs (`ru_maxrss` from "
+            "`resource.getrusage` is the fallback where that is refused); the Python heap peak is "
+            "tracemalloc's, over one more (untimed) tick.",
+            "",
+        ]
+        out += _table(
+            [
+                "backend",
+                "pending",
+                "RSS before the tick",
+                "peak RSS during the tick",
+                "read from",
+                "Python heap peak (tracemalloc)",
+            ],
+            rows,
+        )
         out.append("")
     return out
 
@@ -626,12 +895,17 @@ def memory_section(r: Results) -> list[str]:
 def render_markdown(r: Results) -> str:
     """The whole results.md."""
     took = "" if math.isnan(r.seconds) else f", {r.seconds / 60:.1f} minutes"
-    out = ["# Benchmark results", "",
-           f"Run {r.started} to {r.finished}{took}, with `{r.command}` ({r.mode}). Reproduce with "
-           "`python bench/run.py` (add `--quick` for a shorter run; set `BENCH_DATABASE_URL` or "
-           "`TEST_DATABASE_URL` to include PostgreSQL in parts 4 and 5). The figures are from one run on a "
-           "shared machine: expect some noise from run to run.", "",
-           "## Machine", ""]
+    out = [
+        "# Benchmark results",
+        "",
+        f"Run {r.started} to {r.finished}{took}, with `{r.command}` ({r.mode}). Reproduce with "
+        "`python bench/run.py` (add `--quick` for a shorter run; set `BENCH_DATABASE_URL` or "
+        "`TEST_DATABASE_URL` to include PostgreSQL in parts 4 and 5). The figures are from one run on a "
+        "shared machine: expect some noise from run to run.",
+        "",
+        "## Machine",
+        "",
+    ]
     out += _table(["", ""], [[k, v] for k, v in r.machine.items()])
     out += ["", "## Summary", ""]
     out += summary(r)

@@ -36,8 +36,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Benchmark coordbot and write bench/results.md.")
     parser.add_argument("--quick", action="store_true", help="fewer requests and repeats (a few minutes)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results.md", help="where to write the results")
-    parser.add_argument("--skip", action="append", default=[], choices=["latency", "tick", "render"],
-                        help="leave a part out (repeatable)")
+    parser.add_argument(
+        "--skip",
+        action="append",
+        default=[],
+        choices=["latency", "tick", "render"],
+        help="leave a part out (repeatable)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     for noisy in ("alembic", "bot", "handlers", "slack_bolt", "slack_sdk", "storage"):
@@ -53,8 +58,10 @@ def main(argv: list[str] | None = None) -> int:
     else:
         per_kind, sample, burst, warmup, repeats, rerun = 667, 100, 10.0, 250, 5, 150
     command = "python bench/run.py" + ("".join(f" {shlex.quote(a)}" for a in (argv or sys.argv[1:])))
-    mode = (f"a mix of {per_kind} requests of each kind at {ack_latency.RATE:g} requests/s, a {burst:g} s burst, "
-            f"{repeats} repeats of each tick and render")
+    mode = (
+        f"a mix of {per_kind} requests of each kind at {ack_latency.RATE:g} requests/s, a {burst:g} s burst, "
+        f"{repeats} repeats of each tick and render"
+    )
     results = Results(started=_now(), finished="", mode=mode, command=command.strip(), machine=machine())
     speed_before = speed_reference()
     tmp = Path(tempfile.mkdtemp(prefix="coordbot-bench-"))
@@ -62,8 +69,15 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if "latency" not in args.skip:
             logger.info("1-3. acknowledgments, work done, a burst, CPU time per request")
-            results.latency = ack_latency.measure(tmp, per_kind=per_kind, sample=sample, overload_seconds=burst,
-                                                  warmup=warmup, bare_sync=not args.quick, rerun_per_kind=rerun)
+            results.latency = ack_latency.measure(
+                tmp,
+                per_kind=per_kind,
+                sample=sample,
+                overload_seconds=burst,
+                warmup=warmup,
+                bare_sync=not args.quick,
+                rerun_per_kind=rerun,
+            )
         # As `coordbot run` does once started, leave what this process holds by now (modules, the latency
         # part's leftovers) out of the collector's full passes: those then walk what the timed code allocates.
         gc.collect()
@@ -85,7 +99,8 @@ def main(argv: list[str] | None = None) -> int:
         results.finished = _now()
         results.seconds = time.monotonic() - began
         results.machine["Python speed (5 million additions in a loop)"] = (
-            f"{speed_before:.2f} s at the start of the run, {speed_reference():.2f} s at its end")
+            f"{speed_before:.2f} s at the start of the run, {speed_reference():.2f} s at its end"
+        )
         args.out.write_text(render_markdown(results), encoding="utf-8")
     if not results.errors:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -58,13 +58,20 @@ def _command(fake: FakeSlack, words: list[str]) -> Any:
     if verb == "counts":
         calls = Counter(c.method for c in fake.calls())
         failed = Counter(c.method for c in fake.calls() if c.error)
-        return {"calls": dict(calls), "failed": dict(failed), "validation_errors": fake.validation_errors[-5:],
-                "validation_error_count": len(fake.validation_errors)}
+        return {
+            "calls": dict(calls),
+            "failed": dict(failed),
+            "validation_errors": fake.validation_errors[-5:],
+            "validation_error_count": len(fake.validation_errors),
+        }
     if verb == "modals":  # every modal opened with this callback_id, oldest first
         return [v for v in fake.views() if v.get("callback_id") == words[1]]
     if verb == "sheets":
-        return [m["ts"] for m in fake.messages(words[1])
-                if m.get("user") == "U_BOT" and m.get("thread_ts") in (None, m["ts"]) and m.get("blocks")]
+        return [
+            m["ts"]
+            for m in fake.messages(words[1])
+            if m.get("user") == "U_BOT" and m.get("thread_ts") in (None, m["ts"]) and m.get("blocks")
+        ]
     if verb == "calltimes":
         return [_call_time(c) for c in fake.calls(words[1])]
     return {"error": f"unknown command {verb}"}
@@ -74,9 +81,15 @@ def _call_time(call: Call) -> dict[str, Any]:
     """When a Web API call arrived (time.time() in this process) and what identifies the request behind it."""
     params = call.params
     found = _MARK.search(json.dumps([params.get("text"), params.get("blocks")], ensure_ascii=False))
-    return {"at": call.at, "ok": call.error is None, "trigger_id": params.get("trigger_id"),
-            "channel": params.get("channel"), "ts": params.get("ts"), "thread_ts": params.get("thread_ts"),
-            "mark": found.group(0) if found else None}
+    return {
+        "at": call.at,
+        "ok": call.error is None,
+        "trigger_id": params.get("trigger_id"),
+        "channel": params.get("channel"),
+        "ts": params.get("ts"),
+        "thread_ts": params.get("thread_ts"),
+        "mark": found.group(0) if found else None,
+    }
 
 
 def _reply(value: Any) -> None:
@@ -92,8 +105,12 @@ def bare_app(api_url: str, *, before_response: bool = False) -> App:
     every 10 ms for the `ack()`).
     """
     client = WebClient(token=BOT_TOKEN, base_url=api_url)
-    app = App(client=client, signing_secret=SIGNING_SECRET, process_before_response=before_response,
-              logger=logging.getLogger("slack_bolt"))
+    app = App(
+        client=client,
+        signing_secret=SIGNING_SECRET,
+        process_before_response=before_response,
+        logger=logging.getLogger("slack_bolt"),
+    )
 
     @app.command("/requirement")
     def on_command(ack: Ack) -> None:
@@ -113,8 +130,9 @@ def bare_app(api_url: str, *, before_response: bool = False) -> App:
 def serve_bare(port: int, api_url: str, before_response: bool = False) -> None:
     """Serve the bare app with coordbot's server until SIGTERM."""
     logging.basicConfig(level=logging.WARNING)
-    server = Server(bare_app(api_url, before_response=before_response), signing_secret=SIGNING_SECRET,
-                    host="127.0.0.1", port=port)
+    server = Server(
+        bare_app(api_url, before_response=before_response), signing_secret=SIGNING_SECRET, host="127.0.0.1", port=port
+    )
     server.run()
 
 
@@ -126,8 +144,11 @@ def main() -> None:
     bare = sub.add_parser("bare")
     bare.add_argument("--port", type=int, required=True)
     bare.add_argument("--api-url", required=True)
-    bare.add_argument("--before-response", action="store_true",
-                      help="process_before_response=True: listeners run on the request's thread")
+    bare.add_argument(
+        "--before-response",
+        action="store_true",
+        help="process_before_response=True: listeners run on the request's thread",
+    )
     args = parser.parse_args()
     if args.what == "fake":
         serve_fake()

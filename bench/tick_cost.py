@@ -69,11 +69,18 @@ def _rows(start: int, count: int, due: bool) -> list[dict[str, Any]]:
         kind = KINDS[i % len(KINDS)]
         # due rows fall in the last hour; the rest over the coming 90 days
         due_at = NOW - timedelta(seconds=1 + (i % 3600)) if due else NOW + timedelta(minutes=10 + (i % 129_600))
-        rows.append({
-            "kind": kind, "subject": f"req:{i // 3}", "dedupe_key": f"{kind}:req:{i}",
-            "payload": json.dumps({"record": i // 3, "user": f"U{i % 500:05d}"}), "due_at": due_at,
-            "state": "pending", "attempts": 0, "created_at": NOW - timedelta(days=1),
-        })
+        rows.append(
+            {
+                "kind": kind,
+                "subject": f"req:{i // 3}",
+                "dedupe_key": f"{kind}:req:{i}",
+                "payload": json.dumps({"record": i // 3, "user": f"U{i % 500:05d}"}),
+                "due_at": due_at,
+                "state": "pending",
+                "attempts": 0,
+                "created_at": NOW - timedelta(days=1),
+            }
+        )
     return rows
 
 
@@ -93,9 +100,11 @@ def seed(engine: Engine, *, pending: int, due: int) -> None:
 def rearm(engine: Engine) -> None:
     """Put the rows the last tick sent back to pending, as they were seeded."""
     with engine.begin() as conn:
-        conn.execute(update(OutboxItem).where(col(OutboxItem.state) != "pending")
-                     .values(state="pending", attempts=0, claimed_by=None, lease_until=None, sent_at=None,
-                             last_error=None))
+        conn.execute(
+            update(OutboxItem)
+            .where(col(OutboxItem.state) != "pending")
+            .values(state="pending", attempts=0, claimed_by=None, lease_until=None, sent_at=None, last_error=None)
+        )
 
 
 def sent_without_network(item: DueWork, now: datetime) -> Outcome:

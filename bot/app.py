@@ -71,8 +71,13 @@ class Runtime:
         return True
 
 
-def build_runtime(settings: Settings, *, clock: Callable[[], datetime] = utc_now,
-                  client: WebClient | None = None, upgrade: bool = True) -> Runtime:
+def build_runtime(
+    settings: Settings,
+    *,
+    clock: Callable[[], datetime] = utc_now,
+    client: WebClient | None = None,
+    upgrade: bool = True,
+) -> Runtime:
     """Open the database (upgrading its schema) and build services, client and directory."""
     engine = make_engine(settings.database_url)
     if upgrade:
@@ -81,8 +86,9 @@ def build_runtime(settings: Settings, *, clock: Callable[[], datetime] = utc_now
     if is_sqlite(engine):
         # One writer at a time: a request being stored retries every half millisecond while a worker
         # writes, instead of sleeping in SQLite's growing steps; idle workers look without locking.
-        services.inbox.use(put_scope=make_session_scope(impatient(engine)),
-                           peek_scope=make_session_scope(read_only(engine)))
+        services.inbox.use(
+            put_scope=make_session_scope(impatient(engine)), peek_scope=make_session_scope(read_only(engine))
+        )
     client = client or make_client(settings)
     directory = Directory(client, default_tz=settings.tz, default_lang=settings.lang, prefs=services.prefs)
     # reminders are placed in each recipient's working hours, in their Slack timezone
@@ -99,8 +105,9 @@ class _QuietTokenNotice(logging.Filter):
         return record.getMessage() != warning_client_prioritized_and_token_skipped()
 
 
-def create_app(runtime: Runtime, *, token_verification: bool = True, intake: Intake | None = None,
-               worker: bool = False) -> App:
+def create_app(
+    runtime: Runtime, *, token_verification: bool = True, intake: Intake | None = None, worker: bool = False
+) -> App:
     """The Bolt app with every feature's listeners, the services middleware and the error handler.
 
     With an `intake` (the serving app), listeners run as far as their acknowledgment, which stores the
@@ -153,10 +160,21 @@ def build_serving(runtime: Runtime, *, claim: bool, token_verification: bool = T
     settings = runtime.settings
     work_app = create_app(runtime, token_verification=token_verification, worker=True)
     role = "serve+work" if claim else "serve"
-    worker = Worker(work_app, runtime.services.inbox, name=worker_name(role), threads=settings.worker_threads,
-                    poll=settings.inbox_poll, on_parked=parked_notice(runtime))
-    intake = Intake(runtime.services.inbox, now=runtime.services.now, name=worker.name, run_now=worker.submit,
-                    wake=worker.wake if claim else None)
+    worker = Worker(
+        work_app,
+        runtime.services.inbox,
+        name=worker_name(role),
+        threads=settings.worker_threads,
+        poll=settings.inbox_poll,
+        on_parked=parked_notice(runtime),
+    )
+    intake = Intake(
+        runtime.services.inbox,
+        now=runtime.services.now,
+        name=worker.name,
+        run_now=worker.submit,
+        wake=worker.wake if claim else None,
+    )
     app = create_app(runtime, token_verification=token_verification, intake=intake)
     worker.start(claim=claim)
     return Serving(app=app, worker=worker)
@@ -166,8 +184,14 @@ def build_worker(runtime: Runtime, *, token_verification: bool = True, role: str
     """A worker that claims and runs every due row (`coordbot work`)."""
     settings = runtime.settings
     app = create_app(runtime, token_verification=token_verification, worker=True)
-    return Worker(app, runtime.services.inbox, name=worker_name(role), threads=settings.worker_threads,
-                  poll=settings.inbox_poll, on_parked=parked_notice(runtime))
+    return Worker(
+        app,
+        runtime.services.inbox,
+        name=worker_name(role),
+        threads=settings.worker_threads,
+        poll=settings.inbox_poll,
+        on_parked=parked_notice(runtime),
+    )
 
 
 def parked_notice(runtime: Runtime) -> Callable[[Row, BaseException], None]:
@@ -175,7 +199,8 @@ def parked_notice(runtime: Runtime) -> Callable[[Row, BaseException], None]:
 
     def notify(row: Row, error: BaseException) -> None:
         body = json.loads(row.payload)
-        tell_parked(runtime.client, body, row.id, runtime.directory, error,
-                    response_urls=runtime.settings.response_urls)
+        tell_parked(
+            runtime.client, body, row.id, runtime.directory, error, response_urls=runtime.settings.response_urls
+        )
 
     return notify

@@ -44,8 +44,10 @@ def _logging(level: str, *, role: str = "") -> None:
     import os
     import re
 
-    logging.basicConfig(level=getattr(logging, level, logging.INFO),
-                        format="%(asctime)s %(levelname)s " + (f"[{role}] " if role else "") + "%(name)s: %(message)s")
+    logging.basicConfig(
+        level=getattr(logging, level, logging.INFO),
+        format="%(asctime)s %(levelname)s " + (f"[{role}] " if role else "") + "%(name)s: %(message)s",
+    )
     if level != "DEBUG":  # their per-run chatter drowns out the bot's own lines
         for noisy in ("alembic", "apscheduler"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
@@ -54,12 +56,16 @@ def _logging(level: str, *, role: str = "") -> None:
     # reaches the output is cleaned of Slack tokens (xoxb-, xapp-, …), this process's own secrets, the
     # secret part of response URLs and Socket Mode tickets.
     own = (os.environ.get(name, "").strip() for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET"))
-    secret = re.compile("|".join([
-        r"\bx(?:ox[abeoprs]|app)-[A-Za-z0-9-]+",
-        r"(?<=hooks\.slack\.com/)[^\s'\"<>]+",
-        r"(?<=ticket=)[^&\s'\"<>]+",
-        *(re.escape(value) for value in sorted(own, key=len, reverse=True) if len(value) >= 8),
-    ]))
+    secret = re.compile(
+        "|".join(
+            [
+                r"\bx(?:ox[abeoprs]|app)-[A-Za-z0-9-]+",
+                r"(?<=hooks\.slack\.com/)[^\s'\"<>]+",
+                r"(?<=ticket=)[^&\s'\"<>]+",
+                *(re.escape(value) for value in sorted(own, key=len, reverse=True) if len(value) >= 8),
+            ]
+        )
+    )
 
     class RedactSecrets(logging.Filter):
         redacts_secrets = True
@@ -144,10 +150,17 @@ def _slack(settings: Settings) -> dict[str, str]:
 @click.option("--no-scheduler", is_flag=True, help="Do not tick the outbox (run `coordbot tick` from cron instead).")
 @click.option("--port", type=int, default=None, help="HTTP port (default $PORT or 3000).")
 @click.option("--host", default="0.0.0.0", show_default=True, help="HTTP bind address.")
-@click.option("--workers", type=click.IntRange(0, MAX_WORKERS), default=None,
-              help="Worker processes beside the server (default $COORDBOT_WORKERS or 1); 0: all in this process.")
-@click.option("--serve-only", is_flag=True,
-              help="Only answer (and open forms): `coordbot work` on this or other hosts does the rest.")
+@click.option(
+    "--workers",
+    type=click.IntRange(0, MAX_WORKERS),
+    default=None,
+    help="Worker processes beside the server (default $COORDBOT_WORKERS or 1); 0: all in this process.",
+)
+@click.option(
+    "--serve-only",
+    is_flag=True,
+    help="Only answer (and open forms): `coordbot work` on this or other hosts does the rest.",
+)
 def run(no_scheduler: bool, port: int | None, host: str, workers: int | None, serve_only: bool) -> None:
     """Start the bot: Socket Mode with SLACK_APP_TOKEN, otherwise HTTP on $PORT.
 
@@ -158,9 +171,12 @@ def run(no_scheduler: bool, port: int | None, host: str, workers: int | None, se
     _logging(settings.log_level)
     missing = settings.missing_for_run()
     if missing:
-        click.echo(MISSING_SOCKET_HELP if settings.socket_mode else
-                   MISSING_HELP.format(missing=" and ".join(missing), verb="is" if len(missing) == 1 else "are"),
-                   err=True)
+        click.echo(
+            MISSING_SOCKET_HELP
+            if settings.socket_mode
+            else MISSING_HELP.format(missing=" and ".join(missing), verb="is" if len(missing) == 1 else "are"),
+            err=True,
+        )
         sys.exit(2)
 
     from bot import dates
@@ -207,8 +223,13 @@ def run(no_scheduler: bool, port: int | None, host: str, workers: int | None, se
             def healthy() -> bool:
                 return runtime.healthy() and (procs is None or procs.healthy())
 
-            server = Server(serving.app, signing_secret=settings.signing_secret, host=host,
-                            port=port or settings.port, health=healthy)
+            server = Server(
+                serving.app,
+                signing_secret=settings.signing_secret,
+                host=host,
+                port=port or settings.port,
+                health=healthy,
+            )
             logger.info("coordbot listening on http://%s:%s/slack/events", host, port or settings.port)
             # uvicorn handles SIGTERM and Ctrl-C itself, then raises the signal again for the handler it
             # found: this one, so that the workers below are stopped too
@@ -247,8 +268,12 @@ def _load_directory(runtime: Any) -> None:
 
 @main.command()
 @click.option("--no-scheduler", is_flag=True, help="Do not tick the outbox in this process.")
-@click.option("--threads", type=click.IntRange(1, 64), default=None,
-              help="Requests worked on at once (default $COORDBOT_WORKER_THREADS or 8).")
+@click.option(
+    "--threads",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Requests worked on at once (default $COORDBOT_WORKER_THREADS or 8).",
+)
 @click.option("--parent", type=int, default=None, hidden=True, help="Stop when this process is gone.")
 def work(no_scheduler: bool, threads: int | None, parent: int | None) -> None:
     """Work off the inbox and tick the outbox, beside `coordbot run` or on another host sharing its database."""
@@ -312,8 +337,7 @@ def retry(ids: tuple[int, ...]) -> None:
 
 
 @main.command()
-@click.option("--now", "now_text", default=None, metavar="ISO8601",
-              help="Act as if it were this time (default: now).")
+@click.option("--now", "now_text", default=None, metavar="ISO8601", help="Act as if it were this time (default: now).")
 def tick(now_text: str | None) -> None:
     """Deliver everything that is due (reminders, notices), once, then exit."""
     settings = _settings()
@@ -438,16 +462,32 @@ Formats:
 @main.command("export", help=EXPORT_HELP)
 @click.option("--kind", required=True, type=click.Choice(sorted(KINDS)), help="Which records.")
 @click.option("--format", "fmt", required=True, type=click.Choice(FORMATS), help="Output format.")
-@click.option("--since", "since_text", default=None, metavar="DATE",
-              help="Only records created or changed since this ISO date or time (2026-11-01, 2026-11-01T09:00+08:00); "
-                   "a date without an offset is in COORDBOT_TZ.")
+@click.option(
+    "--since",
+    "since_text",
+    default=None,
+    metavar="DATE",
+    help="Only records created or changed since this ISO date or time (2026-11-01, 2026-11-01T09:00+08:00); "
+    "a date without an offset is in COORDBOT_TZ.",
+)
 @click.option("--channel", default=None, metavar="CHANNEL_ID", help="Only records in this channel (ID, e.g. C0123).")
 @click.option("--id", "codes", multiple=True, metavar="CODE", help="Only this record, e.g. RW-2026-001 (repeatable).")
-@click.option("--out", type=click.Path(dir_okay=False, writable=True, path_type=Path), default=None,
-              help="Write to this file instead of stdout.")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    default=None,
+    help="Write to this file instead of stdout.",
+)
 @click.option("--lang", type=click.Choice(["en", "zh"]), default=None, help="Markdown labels (default COORDBOT_LANG).")
-def export_cmd(kind: str, fmt: str, since_text: str | None, channel: str | None, codes: tuple[str, ...],
-               out: Path | None, lang: str | None) -> None:
+def export_cmd(
+    kind: str,
+    fmt: str,
+    since_text: str | None,
+    channel: str | None,
+    codes: tuple[str, ...],
+    out: Path | None,
+    lang: str | None,
+) -> None:
     settings = _settings()
     try:
         since = parse_since(since_text, settings.zone) if since_text is not None else None
@@ -460,8 +500,9 @@ def export_cmd(kind: str, fmt: str, since_text: str | None, channel: str | None,
     try:
         services = Services.build(settings, make_session_scope(engine))
         wanted = [c.strip().upper() for c in codes if c.strip()]
-        records = collect(services, KINDS[kind], since=since, channel_id=(channel or "").strip().upper() or None,
-                          codes=wanted)
+        records = collect(
+            services, KINDS[kind], since=since, channel_id=(channel or "").strip().upper() or None, codes=wanted
+        )
         text = render(KINDS[kind], records, fmt, lang=lang or settings.lang, zone=settings.zone, now=utc_now())
     finally:
         engine.dispose()

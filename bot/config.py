@@ -15,8 +15,10 @@ SLACK_RESPONSE_URLS = "https://hooks.slack.com/"
 IDLE = "idle"  # COORDBOT_WORKER_NICE: the workers run only on CPU that answering does not need
 MAX_WORKERS = 16
 
+
 class ConfigError(ValueError):
     """The environment holds a value the bot cannot use."""
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -129,7 +131,8 @@ class Settings:
         except ValueError as exc:
             raise ConfigError(f"COORDBOT_WORKDAY_END must look like 18:00, not {end_raw!r}") from exc
         reactions = tuple(
-            r.strip().strip(":") for r in get("COORDBOT_SIGN_REACTIONS", "white_check_mark,heavy_check_mark").split(",")
+            r.strip().strip(":")
+            for r in get("COORDBOT_SIGN_REACTIONS", "white_check_mark,heavy_check_mark").split(",")
             if r.strip()
         )
         holidays = get("COORDBOT_HOLIDAYS", "")
@@ -150,12 +153,15 @@ class Settings:
                 raise ConfigError(f"{name} must be four whole numbers of minutes (SEV1,SEV2,SEV3,SEV4), 0 for none")
             return values
 
-        escalation = tuple(u.strip().strip("<@>") for u in get("COORDBOT_INCIDENT_ESCALATION", "").split(",")
-                           if u.strip())
+        escalation = tuple(
+            u.strip().strip("<@>") for u in get("COORDBOT_INCIDENT_ESCALATION", "").split(",") if u.strip()
+        )
         workers = integer("COORDBOT_WORKERS", 1)
         if workers > MAX_WORKERS:
-            raise ConfigError(f"COORDBOT_WORKERS must be at most {MAX_WORKERS}; for more, run `coordbot work` "
-                              "on other hosts sharing the PostgreSQL database")
+            raise ConfigError(
+                f"COORDBOT_WORKERS must be at most {MAX_WORKERS}; for more, run `coordbot work` "
+                "on other hosts sharing the PostgreSQL database"
+            )
         worker_nice: int | str = get("COORDBOT_WORKER_NICE", "0").lower()
         if worker_nice != IDLE:
             try:

@@ -748,8 +748,9 @@ def _nth_weekday(match: re.Match[str], ctx: _Context) -> date | None:
     n = match.group("n")
 
     def nth(year: int, month: int) -> date | None:
-        days = [d for d in range(1, calendar.monthrange(year, month)[1] + 1)
-                if date(year, month, d).weekday() == weekday]
+        days = [
+            d for d in range(1, calendar.monthrange(year, month)[1] + 1) if date(year, month, d).weekday() == weekday
+        ]
         if n == "last":
             return date(year, month, days[-1])
         index = int(n[0]) - 1
@@ -819,9 +820,7 @@ _DAYS: Sequence[tuple[re.Pattern[str], Callable[[re.Match[str], _Context], date 
     (_rx(r"(?<![\d个])(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})(?!\d)\s*[日号]?"), _md),
     (_rx(r"(?<![\d/.\-:])(?P<m>\d{1,2})/(?P<d>\d{1,2})(?![\d/])"), _md),
     (
-        _rx(
-            rf"\b(?P<mon>{_MONTH_NAMES})\.?\s*(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\b(?!:)(?:,?\s*(?P<y>\d{{4}})\b)?"
-        ),
+        _rx(rf"\b(?P<mon>{_MONTH_NAMES})\.?\s*(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\b(?!:)(?:,?\s*(?P<y>\d{{4}})\b)?"),
         _named_month_day,
     ),
     (
@@ -891,9 +890,7 @@ _DAYS: Sequence[tuple[re.Pattern[str], Callable[[re.Match[str], _Context], date 
     (_rx(r"(?P<pre>下个?|这个?|本|当)\s*月\s*(?:份)?(?!\s*(?:[底末初中]|\d))"), _zh_whole_month),
     (_rx(r"(?P<pre>下个?|这个?|本|当)\s*月\s*(?P<d>\d{1,2})\s*[号日]"), _zh_month_day),
     (
-        _rx(
-            r"\b(?:the\s+)?(?P<d>\d{1,2})(?:st|nd|rd|th)\s+of\s+(?:(?P<rel>this|next)\s+|the\s+)month\b"
-        ),
+        _rx(r"\b(?:the\s+)?(?P<d>\d{1,2})(?:st|nd|rd|th)\s+of\s+(?:(?P<rel>this|next)\s+|the\s+)month\b"),
         _en_month_day,
     ),
     (
@@ -943,8 +940,9 @@ _DAYS: Sequence[tuple[re.Pattern[str], Callable[[re.Match[str], _Context], date 
     ),
 )
 
-_WEEKDAY_RULES = frozenset(i for i, (_, handler) in enumerate(_DAYS)
-                           if handler in (_zh_weekday, _en_weekday, _en_week_weekday))
+_WEEKDAY_RULES = frozenset(
+    i for i, (_, handler) in enumerate(_DAYS) if handler in (_zh_weekday, _en_weekday, _en_week_weekday)
+)
 
 # ---------------------------------------------------------------------------
 # Durations
@@ -1244,7 +1242,7 @@ def _own_layer(text: str, ctx: _Context) -> datetime | None:
     if iso is not None:
         match = _ISO.search(text)
         assert match is not None
-        if not _only_filler(text[: match.start()] + " " + text[match.end():]):
+        if not _only_filler(text[: match.start()] + " " + text[match.end() :]):
             raise _Declined
         return iso
     offset, rest, _, _ = _take(_DURATIONS, text, ctx)
@@ -1340,16 +1338,91 @@ def _dateparser(ctx: _Context) -> DateDataParser:
 # What dateparser may be asked about: phrases made only of words about dates, so that it cannot skip a word
 # that changes the meaning ("zebra tomorrow", "every Friday", "Friday or Monday") and answer anyway.
 _DATE_WORDS = frozenset(
-    set(_MONTHS) | set(_WEEKDAYS) | set(_EN_NUMBERS) | set(_EN_ORDINALS)
-    | {"second", "a", "an", "the", "of", "at", "on", "in", "by", "next", "this", "last", "coming", "after",
-       "before", "from", "now", "ago", "and", "half", "quarter", "past", "to", "am", "pm", "a.m", "p.m", "o'clock",
-       "noon", "midnight", "morning", "afternoon", "evening", "tonight", "today", "tomorrow", "yesterday", "day",
-       "days", "week", "weeks", "weekend", "month", "months", "year", "years", "hour", "hours", "minute",
-       "minutes", "mins", "min", "hr", "hrs", "st", "nd", "rd", "th", "end", "beginning", "start", "mid",
-       "early", "late", "eod", "eow", "eom", "within", "until", "till", "due", "sept", "tues", "thurs", "weds"}
+    set(_MONTHS)
+    | set(_WEEKDAYS)
+    | set(_EN_NUMBERS)
+    | set(_EN_ORDINALS)
+    | {
+        "second",
+        "a",
+        "an",
+        "the",
+        "of",
+        "at",
+        "on",
+        "in",
+        "by",
+        "next",
+        "this",
+        "last",
+        "coming",
+        "after",
+        "before",
+        "from",
+        "now",
+        "ago",
+        "and",
+        "half",
+        "quarter",
+        "past",
+        "to",
+        "am",
+        "pm",
+        "a.m",
+        "p.m",
+        "o'clock",
+        "noon",
+        "midnight",
+        "morning",
+        "afternoon",
+        "evening",
+        "tonight",
+        "today",
+        "tomorrow",
+        "yesterday",
+        "day",
+        "days",
+        "week",
+        "weeks",
+        "weekend",
+        "month",
+        "months",
+        "year",
+        "years",
+        "hour",
+        "hours",
+        "minute",
+        "minutes",
+        "mins",
+        "min",
+        "hr",
+        "hrs",
+        "st",
+        "nd",
+        "rd",
+        "th",
+        "end",
+        "beginning",
+        "start",
+        "mid",
+        "early",
+        "late",
+        "eod",
+        "eow",
+        "eom",
+        "within",
+        "until",
+        "till",
+        "due",
+        "sept",
+        "tues",
+        "thurs",
+        "weds",
+    }
 )
-_DATE_CHARS = frozenset("年月日号周星期礼拜天今明后前上下午晚早中点分半刻钟小时内再过凌晨夜间初底末季度个两"
-                        "零〇一二三四五六七八九十百之以")
+_DATE_CHARS = frozenset(
+    "年月日号周星期礼拜天今明后前上下午晚早中点分半刻钟小时内再过凌晨夜间初底末季度个两零〇一二三四五六七八九十百之以"
+)
 _WORD = _rx(r"[a-z]+(?:['.][a-z]+)?")
 
 
@@ -1437,11 +1510,19 @@ def find_when(text: str, *, now: datetime, tz: str, workday_end: time = time(18,
         local_now = now.replace(tzinfo=zone) if now.utcoffset() is None else now.astimezone(zone)
         ctx = _Context(now=local_now, zone=zone, workday_end=workday_end.replace(tzinfo=None))
         normalized = _normalize(_clean(text[:MAX_SCAN_CHARS]))
-        spans = sorted({m.span() for rules in _ALL_RULES for pattern, _ in rules for m in pattern.finditer(normalized)
-                        if m.end() > m.start()} | {m.span() for m in _ISO.finditer(normalized)})
+        spans = sorted(
+            {
+                m.span()
+                for rules in _ALL_RULES
+                for pattern, _ in rules
+                for m in pattern.finditer(normalized)
+                if m.end() > m.start()
+            }
+            | {m.span() for m in _ISO.finditer(normalized)}
+        )
         runs: list[list[int]] = []
         for start, end in spans:
-            if runs and (start <= runs[-1][1] or _only_filler(normalized[runs[-1][1]:start])):
+            if runs and (start <= runs[-1][1] or _only_filler(normalized[runs[-1][1] : start])):
                 runs[-1][1] = max(runs[-1][1], end)
             else:
                 runs.append([start, end])

@@ -72,8 +72,14 @@ def parse_since(text: str, zone: ZoneInfo) -> datetime:
     return moment.astimezone(UTC)
 
 
-def collect(services: Services, kind: Kind[B], *, since: datetime | None = None, channel_id: str | None = None,
-            codes: Sequence[str] = ()) -> list[B]:
+def collect(
+    services: Services,
+    kind: Kind[B],
+    *,
+    since: datetime | None = None,
+    channel_id: str | None = None,
+    codes: Sequence[str] = (),
+) -> list[B]:
     """The records of a kind that match every filter given, oldest first, with their history."""
     from storage import export as repo
 
@@ -130,8 +136,7 @@ def _cell(value: Any, *, history: bool = False) -> str:
     if value is None:
         return ""
     if history:
-        return "\n".join(" ".join(filter(None, (h["at"], h["actor"], h["action"], _cell(h["detail"]))))
-                         for h in value)
+        return "\n".join(" ".join(filter(None, (h["at"], h["actor"], h["action"], _cell(h["detail"])))) for h in value)
     if isinstance(value, list):
         return "\n".join(_cell(v) for v in value)
     if isinstance(value, dict):
@@ -142,8 +147,12 @@ def _cell(value: Any, *, history: bool = False) -> str:
 
 
 def _markdown(kind: Kind[B], records: Sequence[B], lang: str, zone: ZoneInfo, now: datetime) -> str:
-    lines = [f"# {t(lang, f'export.title.{kind.name}')}", "",
-             t(lang, "export.summary", n=len(records), when=md_time(now, zone)), ""]
+    lines = [
+        f"# {t(lang, f'export.title.{kind.name}')}",
+        "",
+        t(lang, "export.summary", n=len(records), when=md_time(now, zone)),
+        "",
+    ]
     if not records:
         lines += [t(lang, "export.none"), ""]
     for r in records:
@@ -175,8 +184,9 @@ def _fields(info: Any, stamp: Stamp, skip: Sequence[str]) -> dict[str, Any]:
 
 
 def _history(items: Sequence[HistoryItem], stamp: Stamp) -> list[dict[str, Any]]:
-    return [{"at": stamp(h.at), "actor": h.actor_id, "action": h.action, "detail": _plain(h.detail, stamp)}
-            for h in items]
+    return [
+        {"at": stamp(h.at), "actor": h.actor_id, "action": h.action, "detail": _plain(h.detail, stamp)} for h in items
+    ]
 
 
 def _text(value: str | None) -> str:
@@ -202,8 +212,10 @@ def _history_md(items: Sequence[HistoryItem], lang: str, zone: ZoneInfo, heading
     lines = [f"{heading} {t(lang, 'view.history')}", ""]
     if not items:
         return [*lines, t(lang, "export.no_history"), ""]
-    lines += ["| " + " | ".join(t(lang, f"export.col.{c}") for c in ("at", "actor", "action", "detail")) + " |",
-              "| --- | --- | --- | --- |"]
+    lines += [
+        "| " + " | ".join(t(lang, f"export.col.{c}") for c in ("at", "actor", "action", "detail")) + " |",
+        "| --- | --- | --- | --- |",
+    ]
     for h in items:
         label = _opt(lang, f"export.event.{h.action}", h.action)
         detail = "; ".join(f"{k}: {', '.join(map(str, v)) if isinstance(v, list) else v}" for k, v in h.detail.items())
@@ -243,8 +255,10 @@ def _load_requirements(services: Services, ids: Sequence[int]) -> list[Requireme
     for rid in ids:
         info = services.requirements.get(rid, with_history=True)
         with services.session_scope() as s:
-            revisions = tuple(Revision(r.revision, r.created_by, r.created_at, json.loads(r.content or "{}"))
-                              for r in repo.revisions(s, rid))
+            revisions = tuple(
+                Revision(r.revision, r.created_by, r.created_at, json.loads(r.content or "{}"))
+                for r in repo.revisions(s, rid)
+            )
         out.append(RequirementExport(info, revisions))
     return out
 
@@ -270,14 +284,31 @@ def _retime(value: Any, stamp: Stamp, key: str = "") -> Any:
 def requirement_record(r: RequirementExport, stamp: Stamp) -> dict[str, Any]:
     """A requirement as data: all fields, signatures, questions, revisions and history."""
     info = r.info
-    data: dict[str, Any] = {"kind": "requirement",
-                            **_fields(info, stamp, skip=("id", "signatures", "questions", "history"))}
+    data: dict[str, Any] = {
+        "kind": "requirement",
+        **_fields(info, stamp, skip=("id", "signatures", "questions", "history")),
+    }
     data["signatures"] = [_plain(s, stamp) for s in info.signatures]
-    data["questions"] = [{"n": q.position + 1, "text": q.text, "owner_id": q.owner_id,
-                          "deadline": stamp(q.deadline), "answered_at": stamp(q.answered_at) if q.answered_at else None,
-                          "answered_by": q.answered_by} for q in info.questions]
-    data["revisions"] = [{"revision": v.revision, "created_by": v.created_by, "created_at": stamp(v.created_at),
-                          "content": _retime(v.content, stamp)} for v in r.revisions]
+    data["questions"] = [
+        {
+            "n": q.position + 1,
+            "text": q.text,
+            "owner_id": q.owner_id,
+            "deadline": stamp(q.deadline),
+            "answered_at": stamp(q.answered_at) if q.answered_at else None,
+            "answered_by": q.answered_by,
+        }
+        for q in info.questions
+    ]
+    data["revisions"] = [
+        {
+            "revision": v.revision,
+            "created_by": v.created_by,
+            "created_at": stamp(v.created_at),
+            "content": _retime(v.content, stamp),
+        }
+        for v in r.revisions
+    ]
     data["history"] = _history(info.history, stamp)
     return data
 
@@ -311,8 +342,11 @@ def requirement_markdown(r: RequirementExport, lang: str, zone: ZoneInfo) -> lis
     lines += [f"### {t(lang, 'field.open_questions')}", ""]
     for q in info.questions:
         params = {"n": q.position + 1, "text": _text(q.text), "owner": q.owner_id, "when": md_time(q.deadline, zone)}
-        lines.append(t(lang, "export.question_answered", user=q.answered_by or "—", at=md_time(q.answered_at, zone),
-                       **params) if q.answered_at else t(lang, "sheet.question", **params))
+        lines.append(
+            t(lang, "export.question_answered", user=q.answered_by or "—", at=md_time(q.answered_at, zone), **params)
+            if q.answered_at
+            else t(lang, "sheet.question", **params)
+        )
     if not info.questions:
         lines.append(t(lang, "sheet.no_questions"))
     lines.append("")
@@ -321,27 +355,69 @@ def requirement_markdown(r: RequirementExport, lang: str, zone: ZoneInfo) -> lis
     signed = {s.role.value: s for s in info.signatures}
     for role, owner in (("requester", info.requester_owner), ("receiver", info.receiver_owner)):
         label, sig = t(lang, f"sheet.{role}"), signed.get(role)
-        lines.append("- " + (t(lang, "export.signed", role=label, user=sig.user_id, when=md_time(sig.signed_at, zone),
-                                via=_opt(lang, f"export.via.{sig.via}", sig.via))
-                              if sig else t(lang, "export.unsigned", role=label, user=owner)))
+        lines.append(
+            "- "
+            + (
+                t(
+                    lang,
+                    "export.signed",
+                    role=label,
+                    user=sig.user_id,
+                    when=md_time(sig.signed_at, zone),
+                    via=_opt(lang, f"export.via.{sig.via}", sig.via),
+                )
+                if sig
+                else t(lang, "export.unsigned", role=label, user=owner)
+            )
+        )
     lines.append("")
 
     if r.revisions:
         lines += [f"### {t(lang, 'export.revisions')}", ""]
-        lines += ["- " + t(lang, "export.revision_line", n=v.revision, user=v.created_by,
-                           when=md_time(v.created_at, zone)) for v in r.revisions]
+        lines += [
+            "- " + t(lang, "export.revision_line", n=v.revision, user=v.created_by, when=md_time(v.created_at, zone))
+            for v in r.revisions
+        ]
         lines.append("")
     return lines + _history_md(info.history, lang, zone, "###")
 
 
-REQUIREMENTS = register(Kind(
-    name="requirements", subject="requirement", load=_load_requirements, code=lambda r: r.info.code,
-    record=requirement_record, markdown=requirement_markdown,
-    columns=("code", "team_id", "status", "revision", "requester_dept", "requester_owner", "receiver_dept",
-             "receiver_owner", "background", "goal", "description", "priority", "due", "resources", "confirm_by",
-             "channel_id", "author_id", "created_at", "updated_at", "confirmed_at", "change_reason", "signatures",
-             "questions", "history"),
-))
+REQUIREMENTS = register(
+    Kind(
+        name="requirements",
+        subject="requirement",
+        load=_load_requirements,
+        code=lambda r: r.info.code,
+        record=requirement_record,
+        markdown=requirement_markdown,
+        columns=(
+            "code",
+            "team_id",
+            "status",
+            "revision",
+            "requester_dept",
+            "requester_owner",
+            "receiver_dept",
+            "receiver_owner",
+            "background",
+            "goal",
+            "description",
+            "priority",
+            "due",
+            "resources",
+            "confirm_by",
+            "channel_id",
+            "author_id",
+            "created_at",
+            "updated_at",
+            "confirmed_at",
+            "change_reason",
+            "signatures",
+            "questions",
+            "history",
+        ),
+    )
+)
 
 
 # -- meetings ---------------------------------------------------------------------------------------------
@@ -356,8 +432,10 @@ class MeetingExport:
 
 
 def _load_meetings(services: Services, ids: Sequence[int]) -> list[MeetingExport]:
-    return [MeetingExport(services.meetings.get(mid, with_history=True),
-                          tuple(services.actions.for_source("meeting", mid))) for mid in ids]
+    return [
+        MeetingExport(services.meetings.get(mid, with_history=True), tuple(services.actions.for_source("meeting", mid)))
+        for mid in ids
+    ]
 
 
 def meeting_record(m: MeetingExport, stamp: Stamp) -> dict[str, Any]:
@@ -376,21 +454,27 @@ def meeting_markdown(m: MeetingExport, lang: str, zone: ZoneInfo) -> list[str]:
     info = m.info
     rows = [
         (t(lang, "meeting.goal"), _text(info.goal)),
-        (t(lang, "meeting.when"), t(lang, "meeting.when_value", when=md_time(info.start, zone),
-                                    minutes=info.duration_minutes)),
+        (
+            t(lang, "meeting.when"),
+            t(lang, "meeting.when_value", when=md_time(info.start, zone), minutes=info.duration_minutes),
+        ),
         (t(lang, "meeting.location"), _text(info.location)),
         (t(lang, "meeting.host"), info.host_id),
         (t(lang, "meeting.participants"), ", ".join(info.participants) or "—"),
         (t(lang, "meeting.materials"), _text(info.materials)),
         (t(lang, "export.channel"), info.channel_id),
-        (t(lang, "export.created"), t(lang, "export.created_by", user=info.created_by,
-                                      when=md_time(info.created_at, zone))),
+        (
+            t(lang, "export.created"),
+            t(lang, "export.created_by", user=info.created_by, when=md_time(info.created_at, zone)),
+        ),
     ]
     lines = [f"## {t(lang, 'meeting.header', code=info.code, title=_text(info.title))}", "", *_table(lang, rows)]
 
     lines += [f"### {t(lang, 'meeting.agenda')}", ""]
-    lines += [t(lang, "meeting.agenda_line", n=n, topic=_text(a.topic), owner=a.owner_id, minutes=a.minutes)
-              for n, a in enumerate(info.agenda, start=1)] or [t(lang, "meeting.no_agenda")]
+    lines += [
+        t(lang, "meeting.agenda_line", n=n, topic=_text(a.topic), owner=a.owner_id, minutes=a.minutes)
+        for n, a in enumerate(info.agenda, start=1)
+    ] or [t(lang, "meeting.no_agenda")]
     lines += ["", f"### {t(lang, 'meeting.minutes_title')}", ""]
     if info.minutes_at is None:
         lines += [t(lang, "export.no_minutes"), ""]
@@ -402,22 +486,60 @@ def meeting_markdown(m: MeetingExport, lang: str, zone: ZoneInfo) -> list[str]:
             lines += ["", f"#### {t(lang, 'meeting.minutes.notes')}", "", _text(info.notes)]
         lines.append("")
     lines += [f"#### {t(lang, 'meeting.minutes.actions')}", ""]
-    lines += ["- " + t(lang, "export.action_line", code=a.code, title=_text(a.title), owner=a.owner_id,
-                       when=md_time(a.due, zone), status=t(lang, f"action.status.{a.status.value}"))
-              for a in m.actions] or [t(lang, "meeting.minutes.none")]
+    lines += [
+        "- "
+        + t(
+            lang,
+            "export.action_line",
+            code=a.code,
+            title=_text(a.title),
+            owner=a.owner_id,
+            when=md_time(a.due, zone),
+            status=t(lang, f"action.status.{a.status.value}"),
+        )
+        for a in m.actions
+    ] or [t(lang, "meeting.minutes.none")]
     lines += ["", f"#### {t(lang, 'export.acks')}", ""]
-    lines += [f"- {t(lang, 'export.ack_line', user=user, when=md_time(at, zone))}"
-              for user, at in info.acks] or [t(lang, "meeting.minutes.none")]
+    lines += [f"- {t(lang, 'export.ack_line', user=user, when=md_time(at, zone))}" for user, at in info.acks] or [
+        t(lang, "meeting.minutes.none")
+    ]
     return [*lines, "", *_history_md(info.history, lang, zone, "###")]
 
 
-MEETINGS = register(Kind(
-    name="meetings", subject="meeting", load=_load_meetings, code=lambda m: m.info.code,
-    record=meeting_record, markdown=meeting_markdown,
-    columns=("code", "team_id", "title", "goal", "start", "end", "duration_minutes", "location", "materials",
-             "host_id", "participants", "channel_id", "created_by", "created_at", "agenda", "decisions", "notes",
-             "minutes_at", "minutes_by", "acknowledgments", "action_items", "history"),
-))
+MEETINGS = register(
+    Kind(
+        name="meetings",
+        subject="meeting",
+        load=_load_meetings,
+        code=lambda m: m.info.code,
+        record=meeting_record,
+        markdown=meeting_markdown,
+        columns=(
+            "code",
+            "team_id",
+            "title",
+            "goal",
+            "start",
+            "end",
+            "duration_minutes",
+            "location",
+            "materials",
+            "host_id",
+            "participants",
+            "channel_id",
+            "created_by",
+            "created_at",
+            "agenda",
+            "decisions",
+            "notes",
+            "minutes_at",
+            "minutes_by",
+            "acknowledgments",
+            "action_items",
+            "history",
+        ),
+    )
+)
 
 
 # -- action items ---------------------------------------------------------------------------------------
@@ -458,12 +580,34 @@ def action_markdown(a: ActionInfo, lang: str, zone: ZoneInfo) -> list[str]:
     return lines + _history_md(a.history, lang, zone, "###")
 
 
-ACTIONS = register(Kind(
-    name="actions", subject="action", load=_load_actions, code=lambda a: a.code,
-    record=action_record, markdown=action_markdown,
-    columns=("code", "team_id", "title", "owner_id", "creator_id", "due", "deliverable", "status", "blocked_reason",
-             "source", "escalate_to", "channel_id", "created_at", "updated_at", "done_at", "history"),
-))
+ACTIONS = register(
+    Kind(
+        name="actions",
+        subject="action",
+        load=_load_actions,
+        code=lambda a: a.code,
+        record=action_record,
+        markdown=action_markdown,
+        columns=(
+            "code",
+            "team_id",
+            "title",
+            "owner_id",
+            "creator_id",
+            "due",
+            "deliverable",
+            "status",
+            "blocked_reason",
+            "source",
+            "escalate_to",
+            "channel_id",
+            "created_at",
+            "updated_at",
+            "done_at",
+            "history",
+        ),
+    )
+)
 
 
 # -- incidents ------------------------------------------------------------------------------------------
@@ -477,10 +621,11 @@ def incident_record(r: IncidentReview, stamp: Stamp) -> dict[str, Any]:
     """An incident as data: all fields, how long it lasted, its timeline and follow-up action items."""
     info = r.incident
     data: dict[str, Any] = {"kind": "incident", **_fields(info, stamp, skip=("id", "timeline"))}
-    data["duration_minutes"] = (int(info.duration(info.resolved_at).total_seconds() // 60)
-                                if info.resolved_at else None)
-    data["timeline"] = [{"at": stamp(e.at), "actor": e.actor_id, "kind": e.kind, "text": e.text,
-                         "detail": _plain(e.detail, stamp)} for e in info.timeline]
+    data["duration_minutes"] = int(info.duration(info.resolved_at).total_seconds() // 60) if info.resolved_at else None
+    data["timeline"] = [
+        {"at": stamp(e.at), "actor": e.actor_id, "kind": e.kind, "text": e.text, "detail": _plain(e.detail, stamp)}
+        for e in info.timeline
+    ]
     data["action_items"] = [a.code for a in r.follow_ups]
     return data
 
@@ -490,8 +635,11 @@ def incident_markdown(r: IncidentReview, lang: str, zone: ZoneInfo) -> list[str]
     from bot.services.incident_text import duration_text, event_text
 
     info = r.incident
-    resolved = (t(lang, "export.created_by", user=info.resolved_by or "—", when=md_time(info.resolved_at, zone))
-                if info.resolved_at else "—")
+    resolved = (
+        t(lang, "export.created_by", user=info.resolved_by or "—", when=md_time(info.resolved_at, zone))
+        if info.resolved_at
+        else "—"
+    )
     duration = duration_text(lang, info.duration(info.resolved_at)) if info.resolved_at else "—"
     rows = [
         (t(lang, "incident.label.severity"), t(lang, f"incident.severity.{info.severity.value}")),
@@ -499,38 +647,87 @@ def incident_markdown(r: IncidentReview, lang: str, zone: ZoneInfo) -> list[str]
         (t(lang, "incident.label.commander"), info.commander_id),
         (t(lang, "incident.label.comms"), info.comms_id or "—"),
         (t(lang, "incident.label.responders"), ", ".join(info.responders) or "—"),
-        (t(lang, "incident.label.declared"), t(lang, "export.created_by", user=info.declared_by,
-                                               when=md_time(info.declared_at, zone))),
-        (t(lang, "incident.label.acknowledged"), t(lang, "export.created_by", user=info.acknowledged_by or "—",
-                                                   when=md_time(info.acknowledged_at, zone))
-         if info.acknowledged_at else "—"),
+        (
+            t(lang, "incident.label.declared"),
+            t(lang, "export.created_by", user=info.declared_by, when=md_time(info.declared_at, zone)),
+        ),
+        (
+            t(lang, "incident.label.acknowledged"),
+            t(lang, "export.created_by", user=info.acknowledged_by or "—", when=md_time(info.acknowledged_at, zone))
+            if info.acknowledged_at
+            else "—",
+        ),
         (t(lang, "incident.label.resolved"), resolved),
         (t(lang, "incident.label.duration"), duration),
         (t(lang, "incident.label.channel"), f"{info.channel_id} #{info.channel_name}" if info.channel_id else "—"),
     ]
-    lines = [f"## {t(lang, 'incident.review.header', code=info.code, title=_text(info.title))}", "",
-             *_table(lang, rows)]
-    for label, value in ((t(lang, "incident.review.summary"), info.resolution),
-                         (t(lang, "incident.label.impact"), info.impact),
-                         (t(lang, "incident.label.description"), info.description)):
+    lines = [
+        f"## {t(lang, 'incident.review.header', code=info.code, title=_text(info.title))}",
+        "",
+        *_table(lang, rows),
+    ]
+    for label, value in (
+        (t(lang, "incident.review.summary"), info.resolution),
+        (t(lang, "incident.label.impact"), info.impact),
+        (t(lang, "incident.label.description"), info.description),
+    ):
         lines += [f"### {label}", "", _text(value), ""]
     lines += [f"### {t(lang, 'incident.review.timeline')}", ""]
-    lines += [f"- {md_time(e.at, zone)} · {e.actor_id} · {event_text(lang, e, person=str, text=_text)}"
-              for e in info.timeline] or [t(lang, "incident.review.none")]
+    lines += [
+        f"- {md_time(e.at, zone)} · {e.actor_id} · {event_text(lang, e, person=str, text=_text)}" for e in info.timeline
+    ] or [t(lang, "incident.review.none")]
     lines += ["", f"### {t(lang, 'incident.review.decisions')}", ""]
     lines += [f"- {_text(d.text)} — {d.actor_id}" for d in info.decisions] or [t(lang, "incident.review.none")]
     lines += ["", f"### {t(lang, 'incident.review.follow_ups')}", ""]
-    lines += ["- " + t(lang, "export.action_line", code=a.code, title=_text(a.title), owner=a.owner_id,
-                       when=md_time(a.due, zone), status=t(lang, f"action.status.{a.status.value}"))
-              for a in r.follow_ups] or [t(lang, "incident.review.none")]
+    lines += [
+        "- "
+        + t(
+            lang,
+            "export.action_line",
+            code=a.code,
+            title=_text(a.title),
+            owner=a.owner_id,
+            when=md_time(a.due, zone),
+            status=t(lang, f"action.status.{a.status.value}"),
+        )
+        for a in r.follow_ups
+    ] or [t(lang, "incident.review.none")]
     return [*lines, ""]
 
 
-INCIDENTS = register(Kind(
-    name="incidents", subject="incident", load=_load_incidents, code=lambda r: r.incident.code,
-    record=incident_record, markdown=incident_markdown,
-    columns=("code", "team_id", "title", "severity", "status", "description", "impact", "commander_id", "comms_id",
-             "responders", "declared_by", "declared_at", "acknowledged_at", "acknowledged_by", "escalated_at",
-             "resolved_at", "resolved_by", "duration_minutes", "resolution", "channel_id", "channel_name",
-             "announce_channel_id", "timeline", "action_items"),
-))
+INCIDENTS = register(
+    Kind(
+        name="incidents",
+        subject="incident",
+        load=_load_incidents,
+        code=lambda r: r.incident.code,
+        record=incident_record,
+        markdown=incident_markdown,
+        columns=(
+            "code",
+            "team_id",
+            "title",
+            "severity",
+            "status",
+            "description",
+            "impact",
+            "commander_id",
+            "comms_id",
+            "responders",
+            "declared_by",
+            "declared_at",
+            "acknowledged_at",
+            "acknowledged_by",
+            "escalated_at",
+            "resolved_at",
+            "resolved_by",
+            "duration_minutes",
+            "resolution",
+            "channel_id",
+            "channel_name",
+            "announce_channel_id",
+            "timeline",
+            "action_items",
+        ),
+    )
+)

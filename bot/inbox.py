@@ -108,8 +108,14 @@ def note_created(session: Session, kind: str, record_id: int) -> None:
 class Inbox:
     """Store, claim, finish, retry and park requests."""
 
-    def __init__(self, scope: SessionScope, *, lease: timedelta = timedelta(seconds=30), max_attempts: int = 5,
-                 first_delay: timedelta = timedelta(seconds=2)) -> None:
+    def __init__(
+        self,
+        scope: SessionScope,
+        *,
+        lease: timedelta = timedelta(seconds=30),
+        max_attempts: int = 5,
+        first_delay: timedelta = timedelta(seconds=2),
+    ) -> None:
         self._scope = scope
         self._put_scope = scope
         self._peek_scope: SessionScope | None = None
@@ -124,16 +130,34 @@ class Inbox:
         self._put_scope = put_scope or self._scope
         self._peek_scope = peek_scope
 
-    def put(self, *, team_id: str, kind: str, dedupe_key: str | None, order_key: str | None, payload: str,
-            received_at: datetime, claimed_by: str | None = None) -> int | None:
+    def put(
+        self,
+        *,
+        team_id: str,
+        kind: str,
+        dedupe_key: str | None,
+        order_key: str | None,
+        payload: str,
+        received_at: datetime,
+        claimed_by: str | None = None,
+    ) -> int | None:
         """Store and commit a request; its row id, or None when the same request was stored before."""
         deadline = time.monotonic() + PUT_PATIENCE
         while True:
             try:
                 with self._put_scope() as s:
-                    return q.put(s, team_id=team_id, kind=kind, dedupe_key=dedupe_key, order_key=order_key,
-                                 payload=payload, received_at=received_at, now=wall_now(), claimed_by=claimed_by,
-                                 lease=self.lease)
+                    return q.put(
+                        s,
+                        team_id=team_id,
+                        kind=kind,
+                        dedupe_key=dedupe_key,
+                        order_key=order_key,
+                        payload=payload,
+                        received_at=received_at,
+                        now=wall_now(),
+                        claimed_by=claimed_by,
+                        lease=self.lease,
+                    )
             except Exception as exc:
                 if not is_locked(exc) or time.monotonic() > deadline:
                     raise
@@ -196,5 +220,11 @@ def _row(item: object) -> Row:
 
     assert isinstance(item, InboxItem)
     received = item.received_at if item.received_at.tzinfo else item.received_at.replace(tzinfo=UTC)
-    return Row(id=int(item.id or 0), team_id=item.team_id, kind=item.kind, payload=item.payload,
-               received_at=received, attempts=item.attempts)
+    return Row(
+        id=int(item.id or 0),
+        team_id=item.team_id,
+        kind=item.kind,
+        payload=item.payload,
+        received_at=received,
+        attempts=item.attempts,
+    )

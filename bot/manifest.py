@@ -47,8 +47,15 @@ SHORTCUTS = [
         "description": "Turn this message into an action item with an owner and a due date",
     },
 ]
-BOT_EVENTS = ["app_home_opened", "channel_left", "group_left", "member_joined_channel", "member_left_channel",
-              "reaction_added", "reaction_removed"]
+BOT_EVENTS = [
+    "app_home_opened",
+    "channel_left",
+    "group_left",
+    "member_joined_channel",
+    "member_left_channel",
+    "reaction_added",
+    "reaction_removed",
+]
 # Exactly what the bot's Web API calls need:
 #   channels:history   conversations.history / conversations.replies: the text of a 📌-marked message in an
 #                      incident channel (incident channels are public channels the bot created)
@@ -68,8 +75,20 @@ BOT_EVENTS = ["app_home_opened", "channel_left", "group_left", "member_joined_ch
 #   pins:write         pins.add: an incident's summary pinned in its channel
 #   reactions:read     reaction_added / reaction_removed events
 #   users:read         users.list / users.info (names, timezones, locales; guests see only their channels)
-BOT_SCOPES = ["channels:history", "channels:join", "channels:manage", "channels:read", "chat:write",
-              "chat:write.public", "commands", "groups:read", "im:read", "pins:write", "reactions:read", "users:read"]
+BOT_SCOPES = [
+    "channels:history",
+    "channels:join",
+    "channels:manage",
+    "channels:read",
+    "chat:write",
+    "chat:write.public",
+    "commands",
+    "groups:read",
+    "im:read",
+    "pins:write",
+    "reactions:read",
+    "users:read",
+]
 
 
 def url_problem(url: str) -> str | None:
@@ -113,8 +132,11 @@ def manifest(url: str | None = None) -> dict[str, Any]:
         },
         "features": {
             "bot_user": {"display_name": "coordbot", "always_online": True},
-            "app_home": {"home_tab_enabled": True, "messages_tab_enabled": True,
-                         "messages_tab_read_only_enabled": True},
+            "app_home": {
+                "home_tab_enabled": True,
+                "messages_tab_enabled": True,
+                "messages_tab_read_only_enabled": True,
+            },
             "slash_commands": commands,
             "shortcuts": [dict(s) for s in SHORTCUTS],
         },

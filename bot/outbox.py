@@ -158,7 +158,11 @@ class Outbox:
         if report.handled:
             logger.info(
                 "tick %s: sent=%d skipped=%d retried=%d failed=%d",
-                now.isoformat(), report.sent, report.skipped, report.retried, report.failed,
+                now.isoformat(),
+                report.sent,
+                report.skipped,
+                report.retried,
+                report.failed,
             )
         return report
 
@@ -176,8 +180,9 @@ class Outbox:
             else:
                 delay = exc.retry_after if exc.retry_after is not None else self.backoff(item.attempts)
                 with self._scope() as s:
-                    q.release(s, item_id=item.id, worker=worker, due_at=now + timedelta(seconds=delay),
-                              error=exc.reason)
+                    q.release(
+                        s, item_id=item.id, worker=worker, due_at=now + timedelta(seconds=delay), error=exc.reason
+                    )
                 report.retried += 1
             report.errors.append(f"{item.kind}#{item.id}: {exc.reason}")
             logger.warning("delivery of %s #%d failed: %s", item.kind, item.id, exc.reason)
@@ -191,8 +196,11 @@ class Outbox:
             else:
                 with self._scope() as s:
                     q.release(
-                        s, item_id=item.id, worker=worker,
-                        due_at=now + timedelta(seconds=self.backoff(item.attempts)), error=reason,
+                        s,
+                        item_id=item.id,
+                        worker=worker,
+                        due_at=now + timedelta(seconds=self.backoff(item.attempts)),
+                        error=reason,
                     )
                 report.retried += 1
             report.errors.append(f"{item.kind}#{item.id}: {reason}")

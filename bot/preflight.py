@@ -21,6 +21,7 @@ from storage.db import make_engine, migrate, normalize_url
 
 logger = logging.getLogger(__name__)
 
+
 class Preflight(Exception):
     """A setting is wrong or a service is out of reach: the message says which and what to do."""
 
@@ -52,17 +53,22 @@ def open_database(url: str, *, create: bool) -> Engine:
     try:
         make_url(normalize_url(url))
     except ArgumentError as exc:
-        raise Preflight(f"DATABASE_URL is not a database URL ({exc}); e.g. sqlite:///coordbot.db or "
-                        "postgresql://user:password@host:5432/coordbot") from exc
+        raise Preflight(
+            f"DATABASE_URL is not a database URL ({exc}); e.g. sqlite:///coordbot.db or "
+            "postgresql://user:password@host:5432/coordbot"
+        ) from exc
     path = sqlite_path(url)
     if path is not None:
         if not create and not path.exists():
-            raise Preflight(f"no database at {path} (DATABASE_URL={url}): start `coordbot run` first, or set "
-                            "DATABASE_URL to the database coordbot runs on")
+            raise Preflight(
+                f"no database at {path} (DATABASE_URL={url}): start `coordbot run` first, or set "
+                "DATABASE_URL to the database coordbot runs on"
+            )
         folder = path.parent
         if not path.exists() and not (folder.is_dir() and os.access(folder, os.W_OK)):
-            raise Preflight(f"cannot create the database at {path}: {folder} is not a folder coordbot may write "
-                            "in (DATABASE_URL)")
+            raise Preflight(
+                f"cannot create the database at {path}: {folder} is not a folder coordbot may write in (DATABASE_URL)"
+            )
         if path.exists() and not os.access(path, os.W_OK):
             raise Preflight(f"the database at {path} is read-only for this user (DATABASE_URL)")
     try:

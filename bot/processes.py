@@ -32,8 +32,7 @@ MAX_RESTART_DELAY = 60.0
 class WorkerProcesses:
     """N worker processes; each is started again (after `restart_delay`) when it exits unasked."""
 
-    def __init__(self, command: Sequence[str], count: int, *, restart_delay: float = 1.0,
-                 grace: float = 30.0) -> None:
+    def __init__(self, command: Sequence[str], count: int, *, restart_delay: float = 1.0, grace: float = 30.0) -> None:
         self._command = list(command)
         self._count = count
         self._restart_delay = restart_delay
@@ -103,8 +102,7 @@ class WorkerProcesses:
             # of reach) is started again less and less often, so its one line is not lost in a flood of them
             quick_exits = quick_exits + 1 if time.monotonic() - started < QUICK_EXIT else 0
             delay = min(self._restart_delay * 2 ** max(quick_exits - 1, 0), MAX_RESTART_DELAY)
-            logger.error("worker process %s exited with status %s; starting it again in %.0f s", proc.pid, code,
-                         delay)
+            logger.error("worker process %s exited with status %s; starting it again in %.0f s", proc.pid, code, delay)
             if self._closing.wait(delay):
                 return
             try:

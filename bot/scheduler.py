@@ -22,8 +22,14 @@ def start_heartbeat(tick: Callable[[], object], seconds: int) -> BackgroundSched
 
     scheduler = BackgroundScheduler(timezone=UTC)
     scheduler.add_job(
-        beat, "interval", seconds=seconds, id="outbox-tick", max_instances=1, coalesce=True,
-        misfire_grace_time=seconds, next_run_time=datetime.now(UTC),
+        beat,
+        "interval",
+        seconds=seconds,
+        id="outbox-tick",
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=seconds,
+        next_run_time=datetime.now(UTC),
     )
     scheduler.start()
     logger.info("scheduler ticking every %d s", seconds)

@@ -55,29 +55,33 @@ def register(app: App) -> None:
     app.action({"action_id": Ids.INPUT, "block_id": "due"}, matchers=[in_view(Ids.MODAL)])(guarded(echo_due))
 
 
-def accept_action(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond,
-                  services: Services, directory: Directory) -> None:
+def accept_action(
+    ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, services: Services, directory: Directory
+) -> None:
     """Accept: the owner takes the item on (in progress)."""
     ack()
     _move(body, client, respond, services, directory, ActionStatus.IN_PROGRESS)
 
 
-def resume_action(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond,
-                  services: Services, directory: Directory) -> None:
+def resume_action(
+    ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, services: Services, directory: Directory
+) -> None:
     """In progress: work goes on (after being blocked)."""
     ack()
     _move(body, client, respond, services, directory, ActionStatus.IN_PROGRESS)
 
 
-def complete_action(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond,
-                    services: Services, directory: Directory) -> None:
+def complete_action(
+    ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, services: Services, directory: Directory
+) -> None:
     """Done: the item is finished and its reminders stop."""
     ack()
     _move(body, client, respond, services, directory, ActionStatus.DONE)
 
 
-def open_blocked_modal(ack: Ack, body: dict[str, Any], client: WebClient, services: Services,
-                       directory: Directory) -> None:
+def open_blocked_modal(
+    ack: Ack, body: dict[str, Any], client: WebClient, services: Services, directory: Directory
+) -> None:
     """Blocked: ask the owner (or creator) what is in the way."""
     ack()
     user = body["user"]["id"]
@@ -86,8 +90,9 @@ def open_blocked_modal(ack: Ack, body: dict[str, Any], client: WebClient, servic
     client.views_open(trigger_id=body["trigger_id"], view=blocked_modal(directory.lang_of(user), item))
 
 
-def save_blocked_reason(ack: Ack, body: dict[str, Any], client: WebClient, services: Services,
-                        directory: Directory) -> None:
+def save_blocked_reason(
+    ack: Ack, body: dict[str, Any], client: WebClient, services: Services, directory: Directory
+) -> None:
     """Store the reason, re-render the item's card, and tell the creator."""
     user = body["user"]["id"]
     values = body["view"]["state"]["values"]
@@ -98,22 +103,40 @@ def save_blocked_reason(ack: Ack, body: dict[str, Any], client: WebClient, servi
     ack()
     action_id = int(body["view"].get("private_metadata") or 0)
     with _card_locks[action_id]:
-        item, changed = services.actions.set_status(action_id, user_id=user, status=ActionStatus.BLOCKED,
-                                                    now=services.now(), reason=reason)
+        item, changed = services.actions.set_status(
+            action_id, user_id=user, status=ActionStatus.BLOCKED, now=services.now(), reason=reason
+        )
         if changed and item.message_ts:
-            refresh_card(client, services, directory, item, channel_id=item.channel_id, message_ts=item.message_ts,
-                         source_link=source_link_of(client, item))
+            refresh_card(
+                client,
+                services,
+                directory,
+                item,
+                channel_id=item.channel_id,
+                message_ts=item.message_ts,
+                source_link=source_link_of(client, item),
+            )
     if changed and item.creator_id != user:
         lang = directory.lang_of(item.creator_id, fetch=True)
-        client.chat_postMessage(channel=item.creator_id, text=t(
-            lang, "action.blocked_notice", owner=f"<@{user}>", code=item.code,
-            reason=escape(truncate(reason, 1500)), title=escape(truncate(item.title, 500))))
+        client.chat_postMessage(
+            channel=item.creator_id,
+            text=t(
+                lang,
+                "action.blocked_notice",
+                owner=f"<@{user}>",
+                code=item.code,
+                reason=escape(truncate(reason, 1500)),
+                title=escape(truncate(item.title, 500)),
+            ),
+        )
 
 
 # -- creating items ------------------------------------------------------------------------------------
 
-def handle_command(ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond, services: Services,
-                   directory: Directory) -> None:
+
+def handle_command(
+    ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond, services: Services, directory: Directory
+) -> None:
     """`/action @owner what by when` creates an item in one line; `/action` alone opens the form."""
     text = str(command.get("text") or "").replace("\x00", "").strip()
     user, channel = command["user_id"], command["channel_id"]
@@ -124,39 +147,67 @@ def handle_command(ack: Ack, command: dict[str, Any], client: WebClient, respond
     ack()
     meta = ModalMeta(channel)
     if not text:
-        client.views_open(trigger_id=command["trigger_id"], view=action_modal(
-            lang, meta=meta, user_id=user, now=now, tz=tz, workday_end=services.settings.workday_end))
+        client.views_open(
+            trigger_id=command["trigger_id"],
+            view=action_modal(lang, meta=meta, user_id=user, now=now, tz=tz, workday_end=services.settings.workday_end),
+        )
         warm(directory, channel)
         return
     quick = parse_quick(text, now=now, tz=tz, members=directory.members(), workday_end=services.settings.workday_end)
     if quick.problem is None and quick.owner_id and quick.due:
         draft = ActionDraft(title=quick.title, owner_id=quick.owner_id, due=quick.due)
-        (item,) = services.actions.create_many(team_id=command["team_id"], creator_id=user, drafts=[draft],
-                                               now=now, channel_id=channel, **services.incidents.source_for(channel))
+        (item,) = services.actions.create_many(
+            team_id=command["team_id"],
+            creator_id=user,
+            drafts=[draft],
+            now=now,
+            channel_id=channel,
+            **services.incidents.source_for(channel),
+        )
         post_card(client, services, directory, item, author=user)
         return
     # Not sure what was meant: say why, and open the form prefilled instead of guessing.
-    client.views_open(trigger_id=command["trigger_id"], view=action_modal(
-        lang, meta=meta, user_id=user, now=now, tz=tz, workday_end=services.settings.workday_end,
-        prefill=ActionPrefill(title=quick.title, owner_id=quick.owner_id, due_text=quick.due_text)))
+    client.views_open(
+        trigger_id=command["trigger_id"],
+        view=action_modal(
+            lang,
+            meta=meta,
+            user_id=user,
+            now=now,
+            tz=tz,
+            workday_end=services.settings.workday_end,
+            prefill=ActionPrefill(title=quick.title, owner_id=quick.owner_id, due_text=quick.due_text),
+        ),
+    )
     warm(directory, channel)
-    key = {"no_owner": "action.quick_no_owner", "unknown_person": "action.quick_no_owner",
-           "ambiguous_person": "action.quick_no_owner"}.get(quick.problem or "", "action.quick_unparsed")
-    respond(text=t(text_lang(text, lang), key, text=escape(truncate(quick.due_text, 80))),
-            response_type="ephemeral")
+    key = {
+        "no_owner": "action.quick_no_owner",
+        "unknown_person": "action.quick_no_owner",
+        "ambiguous_person": "action.quick_no_owner",
+    }.get(quick.problem or "", "action.quick_unparsed")
+    respond(text=t(text_lang(text, lang), key, text=escape(truncate(quick.due_text, 80))), response_type="ephemeral")
 
 
-def open_from_message(ack: Ack, shortcut: dict[str, Any], client: WebClient, services: Services,
-                      directory: Directory) -> None:
+def open_from_message(
+    ack: Ack, shortcut: dict[str, Any], client: WebClient, services: Services, directory: Directory
+) -> None:
     """The message shortcut: the form, prefilled with the message as the item's context."""
     ack()
     user = shortcut["user"]["id"]
     message, channel = shortcut.get("message") or {}, (shortcut.get("channel") or {}).get("id", "")
     meta = ModalMeta(channel, context_ts=str(message.get("ts") or ""))
-    client.views_open(trigger_id=shortcut["trigger_id"], view=action_modal(
-        directory.lang_of(user), meta=meta, user_id=user, now=services.now(), tz=directory.tz_of(user),
-        workday_end=services.settings.workday_end,
-        prefill=ActionPrefill(title=truncate(str(message.get("text") or ""), 490))))
+    client.views_open(
+        trigger_id=shortcut["trigger_id"],
+        view=action_modal(
+            directory.lang_of(user),
+            meta=meta,
+            user_id=user,
+            now=services.now(),
+            tz=directory.tz_of(user),
+            workday_end=services.settings.workday_end,
+            prefill=ActionPrefill(title=truncate(str(message.get("text") or ""), 490)),
+        ),
+    )
     warm(directory, channel)
 
 
@@ -168,19 +219,24 @@ def echo_due(ack: Ack, body: dict[str, Any], client: WebClient, services: Servic
         return
     user = body["user"]["id"]
     raw = str(((view["state"]["values"].get("due") or {}).get(Ids.INPUT) or {}).get("value") or "")
-    text = due_echo(directory.lang_of(user), raw, now=services.now(), tz=directory.tz_of(user),
-                    workday_end=services.settings.workday_end)
+    text = due_echo(
+        directory.lang_of(user),
+        raw,
+        now=services.now(),
+        tz=directory.tz_of(user),
+        workday_end=services.settings.workday_end,
+    )
     refresh_modal(client, view, with_due_echo(view, text))
 
 
-def save_action(ack: Ack, body: dict[str, Any], client: WebClient, services: Services,
-                directory: Directory) -> None:
+def save_action(ack: Ack, body: dict[str, Any], client: WebClient, services: Services, directory: Directory) -> None:
     """Validate without network calls, acknowledge, then create the item and post its card."""
     user = body["user"]["id"]
     lang, tz, now = directory.lang_of(user), directory.tz_of(user), services.now()
     try:
-        form = parse_action_form(body["view"]["state"]["values"], now=now, tz=tz, lang=lang,
-                                 workday_end=services.settings.workday_end)
+        form = parse_action_form(
+            body["view"]["state"]["values"], now=now, tz=tz, lang=lang, workday_end=services.settings.workday_end
+        )
         refuse_channel(directory, form.channel_id, field="channel")
     except ValidationFailed as exc:
         ack(response_action="errors", errors=field_errors(lang, exc))
@@ -196,27 +252,43 @@ def save_action(ack: Ack, body: dict[str, Any], client: WebClient, services: Ser
     elif form.source.startswith("MTG-"):
         mtg = services.meetings.by_code(team, form.source)
         require_visible(directory, user, mtg.channel_id, NotFound("error.meeting_not_found", code=form.source))
-        source = {"source_type": "meeting", "source_id": mtg.id, "source_code": mtg.code,
-                  "escalate_to": mtg.host_id}
+        source = {"source_type": "meeting", "source_id": mtg.id, "source_code": mtg.code, "escalate_to": mtg.host_id}
     source = source or services.incidents.source_for(meta.origin_channel)  # raised inside an incident
     context = ""
     if meta.context_ts:
         link = message_link(client, meta.origin_channel, meta.context_ts) or ""
         context = f"{link}\n{form.draft.title}"
-    (item,) = services.actions.create_many(team_id=team, creator_id=user, drafts=[form.draft], now=now,
-                                           channel_id=form.channel_id, context=context, **source)
+    (item,) = services.actions.create_many(
+        team_id=team,
+        creator_id=user,
+        drafts=[form.draft],
+        now=now,
+        channel_id=form.channel_id,
+        context=context,
+        **source,
+    )
     post_card(client, services, directory, item, author=user)
 
 
-def post_card(client: WebClient, services: Services, directory: Directory, item: ActionInfo, *, author: str,
-              tell: bool = True) -> bool:
+def post_card(
+    client: WebClient, services: Services, directory: Directory, item: ActionInfo, *, author: str, tell: bool = True
+) -> bool:
     """Post an item's card in its channel (joining it first; the owner is mentioned) and remember the message;
     False when the bot cannot post there (the author is told how to let it in, unless `tell` is False)."""
     lang, tz = directory.channel_lang(item.channel_id), services.settings.tz
     link = message_link(client, *_source_message(services, item)) if item.source_code else None
-    resp = post_record(client, directory, ref=f"action:{item.id}", code=item.code, channel=item.channel_id,
-                       author=author, tell=tell, text=action_text(lang, item, tz),
-                       blocks=action_card(lang, item, tz=tz, source_link=link), unfurl_links=False)
+    resp = post_record(
+        client,
+        directory,
+        ref=f"action:{item.id}",
+        code=item.code,
+        channel=item.channel_id,
+        author=author,
+        tell=tell,
+        text=action_text(lang, item, tz),
+        blocks=action_card(lang, item, tz=tz, source_link=link),
+        unfurl_links=False,
+    )
     if resp is None:
         return False
     services.actions.attach_message(item.id, channel_id=str(resp["channel"]), message_ts=str(resp["ts"]))
@@ -249,8 +321,14 @@ def _source_message(services: Services, item: ActionInfo) -> tuple[str | None, s
     return None, None
 
 
-def _move(body: dict[str, Any], client: WebClient, respond: Respond, services: Services, directory: Directory,
-          status: ActionStatus) -> None:
+def _move(
+    body: dict[str, Any],
+    client: WebClient,
+    respond: Respond,
+    services: Services,
+    directory: Directory,
+    status: ActionStatus,
+) -> None:
     """Change the status (refusals reach the error handler), then re-render the card that was clicked."""
     user = body["user"]["id"]
     action_id = int(body["actions"][0]["value"])
@@ -258,8 +336,11 @@ def _move(body: dict[str, Any], client: WebClient, respond: Respond, services: S
         item, changed = services.actions.set_status(action_id, user_id=user, status=status, now=services.now())
         if not changed:
             lang = directory.lang_of(user)
-            respond(text=t(lang, "action.reply.unchanged", code=item.code, status=status_label(lang, item.status)),
-                    response_type="ephemeral", replace_original=False)
+            respond(
+                text=t(lang, "action.reply.unchanged", code=item.code, status=status_label(lang, item.status)),
+                response_type="ephemeral",
+                replace_original=False,
+            )
             return
         message = body.get("message") or {}
         container = body.get("container") or {}
@@ -269,12 +350,20 @@ def _move(body: dict[str, Any], client: WebClient, respond: Respond, services: S
         if channel and ts:
             refresh_card(client, services, directory, item, channel_id=channel, message_ts=ts, source_link=link)
         if item.message_ts and (item.channel_id, item.message_ts) != (channel, ts):
-            refresh_card(client, services, directory, item, channel_id=item.channel_id, message_ts=item.message_ts,
-                         source_link=link)
+            refresh_card(
+                client,
+                services,
+                directory,
+                item,
+                channel_id=item.channel_id,
+                message_ts=item.message_ts,
+                source_link=link,
+            )
 
 
-def on_reaction(event: dict[str, Any], client: WebClient, services: Services, directory: Directory, *,
-                removed: bool) -> bool:
+def on_reaction(
+    event: dict[str, Any], client: WebClient, services: Services, directory: Directory, *, removed: bool
+) -> bool:
     """✅ on an item's card marks it done (removing it restores the status before); True when it is a card."""
     where = event.get("item") or {}
     item = services.actions.by_message(str(where.get("channel")), str(where.get("ts")))
@@ -292,8 +381,15 @@ def on_reaction(event: dict[str, Any], client: WebClient, services: Services, di
     with _card_locks[item.id]:
         item, changed = services.actions.set_status(item.id, user_id=user, status=status, now=services.now())
         if changed and item.message_ts:
-            refresh_card(client, services, directory, item, channel_id=item.channel_id, message_ts=item.message_ts,
-                         source_link=source_link_of(client, item))
+            refresh_card(
+                client,
+                services,
+                directory,
+                item,
+                channel_id=item.channel_id,
+                message_ts=item.message_ts,
+                source_link=source_link_of(client, item),
+            )
     return True
 
 
@@ -323,24 +419,40 @@ def _reader(services: Services, directory: Directory, item: ActionInfo, channel_
     return directory.channel_lang(channel_id), services.settings.tz
 
 
-def refresh_card(client: WebClient, services: Services, directory: Directory, item: ActionInfo, *,
-                 channel_id: str, message_ts: str, source_link: str | None) -> None:
+def refresh_card(
+    client: WebClient,
+    services: Services,
+    directory: Directory,
+    item: ActionInfo,
+    *,
+    channel_id: str,
+    message_ts: str,
+    source_link: str | None,
+) -> None:
     """Re-render a card message from the item's current state."""
     lang, tz = _reader(services, directory, item, channel_id)
-    client.chat_update(channel=channel_id, ts=message_ts, text=action_text(lang, item, tz),
-                       blocks=action_card(lang, item, tz=tz, source_link=source_link))
+    client.chat_update(
+        channel=channel_id,
+        ts=message_ts,
+        text=action_text(lang, item, tz),
+        blocks=action_card(lang, item, tz=tz, source_link=source_link),
+    )
 
 
-def send_action_dms(client: WebClient, services: Services, directory: Directory, items: Sequence[ActionInfo], *,
-                    source_link: str | None) -> None:
+def send_action_dms(
+    client: WebClient, services: Services, directory: Directory, items: Sequence[ActionInfo], *, source_link: str | None
+) -> None:
     """DM each owner their item's card in their language and timezone, and remember the message."""
     for item in items:
         owner = item.owner_id
         lang, tz = directory.lang_of(owner, fetch=True), directory.tz_of(owner, fetch=True)
         try:
-            resp = client.chat_postMessage(channel=owner, text=action_text(lang, item, tz),
-                                           blocks=action_card(lang, item, tz=tz, source_link=source_link),
-                                           unfurl_links=False)
+            resp = client.chat_postMessage(
+                channel=owner,
+                text=action_text(lang, item, tz),
+                blocks=action_card(lang, item, tz=tz, source_link=source_link),
+                unfurl_links=False,
+            )
         except SlackApiError as exc:
             # one owner who cannot be reached must not keep the others from getting theirs
             logger.warning("could not DM %s to %s: %s", item.code, owner, exc.response.get("error"))

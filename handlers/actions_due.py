@@ -38,8 +38,13 @@ def deliverers(client: WebClient, services: Services, directory: Directory) -> d
         if item.status == ActionStatus.DONE or now >= item.due:
             return Outcome.SKIPPED  # finished, or the overdue notice says it better
         lang, tz = directory.lang_of(user, fetch=True), directory.tz_of(user, fetch=True)
-        text = t(lang, "action.remind", code=item.code, when=date_token(item.due, tz),
-                 title=escape(truncate(item.title, 500)))
+        text = t(
+            lang,
+            "action.remind",
+            code=item.code,
+            when=date_token(item.due, tz),
+            title=escape(truncate(item.title, 500)),
+        )
         client.chat_postMessage(channel=user, text=with_link(lang, text, item))
         return Outcome.SENT
 
@@ -50,8 +55,14 @@ def deliverers(client: WebClient, services: Services, directory: Directory) -> d
             return Outcome.SKIPPED
         lang, tz = directory.lang_of(user, fetch=True), directory.tz_of(user, fetch=True)
         key = "action.overdue_owner" if user == item.owner_id else "action.overdue_escalate"
-        text = t(lang, key, code=item.code, when=date_token(item.due, tz), title=escape(truncate(item.title, 500)),
-                 owner=mention(item.owner_id))
+        text = t(
+            lang,
+            key,
+            code=item.code,
+            when=date_token(item.due, tz),
+            title=escape(truncate(item.title, 500)),
+            owner=mention(item.owner_id),
+        )
         client.chat_postMessage(channel=user, text=with_link(lang, text, item))
         return Outcome.SENT
 
@@ -61,8 +72,15 @@ def deliverers(client: WebClient, services: Services, directory: Directory) -> d
         if item.status == ActionStatus.DONE or item.escalated_at is not None:
             return Outcome.SKIPPED
         lang, tz = directory.lang_of(user, fetch=True), directory.tz_of(user, fetch=True)
-        text = t(lang, "action.escalated", code=item.code, when=date_token(item.due, tz),
-                 title=escape(truncate(item.title, 500)), owner=mention(item.owner_id), days=actions.escalation_days)
+        text = t(
+            lang,
+            "action.escalated",
+            code=item.code,
+            when=date_token(item.due, tz),
+            title=escape(truncate(item.title, 500)),
+            owner=mention(item.owner_id),
+            days=actions.escalation_days,
+        )
         client.chat_postMessage(channel=user, text=with_link(lang, text, item))
         actions.mark_escalated(item.id, now=now)
         return Outcome.SENT

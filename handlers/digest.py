@@ -21,8 +21,18 @@ from handlers.replies import guarded
 
 logger = logging.getLogger(__name__)
 
-LANG_WORDS = {"en": "en", "english": "en", "英文": "en", "zh": "zh", "cn": "zh", "chinese": "zh", "中文": "zh",
-              "auto": None, "default": None, "默认": None}
+LANG_WORDS = {
+    "en": "en",
+    "english": "en",
+    "英文": "en",
+    "zh": "zh",
+    "cn": "zh",
+    "chinese": "zh",
+    "中文": "zh",
+    "auto": None,
+    "default": None,
+    "默认": None,
+}
 SUBSCRIBE = ("subscribe", "sub", "订阅")
 UNSUBSCRIBE = ("unsubscribe", "unsub", "stop", "取消订阅", "退订")
 NOW = ("now", "立即", "现在")
@@ -34,8 +44,9 @@ def register(app: App) -> None:
     app.command("/digest")(guarded(handle_command))
 
 
-def handle_command(ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond, services: Services,
-                   directory: Directory) -> None:
+def handle_command(
+    ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond, services: Services, directory: Directory
+) -> None:
     """`/digest subscribe [weekday time]`, `unsubscribe`, `now`, `lang zh|en|auto`; anything else explains."""
     words = (command.get("text") or "").split()
     verb = words[0].lower() if words else ""
@@ -44,11 +55,19 @@ def handle_command(ack: Ack, command: dict[str, Any], client: WebClient, respond
     if verb in ("lang", "language", "语言") and len(words) == 2 and words[1].lower() in LANG_WORDS:
         ack()
         services.prefs.set_channel_lang(directory.team_id, channel, LANG_WORDS[words[1].lower()], now=services.now())
-        respond(text=t(lang, "reply.channel_lang", channel=f"<#{channel}>",
-                       language=t(lang, f"lang.{directory.channel_lang(channel)}")), response_type="ephemeral")
+        respond(
+            text=t(
+                lang,
+                "reply.channel_lang",
+                channel=f"<#{channel}>",
+                language=t(lang, f"lang.{directory.channel_lang(channel)}"),
+            ),
+            response_type="ephemeral",
+        )
     elif verb in SUBSCRIBE:
-        subscribe(ack, respond, services, directory, team_id=team, channel_id=channel, user_id=user,
-                  typed=" ".join(words[1:]))
+        subscribe(
+            ack, respond, services, directory, team_id=team, channel_id=channel, user_id=user, typed=" ".join(words[1:])
+        )
     elif verb in UNSUBSCRIBE and len(words) == 1:
         ack()
         removed = services.digests.unsubscribe(team_id=team, channel_id=channel)
@@ -61,8 +80,17 @@ def handle_command(ack: Ack, command: dict[str, Any], client: WebClient, respond
         ack(text=t(lang, "digest.help", tz=services.settings.tz, lang_help=t(lang, "help.digest")))
 
 
-def subscribe(ack: Ack, respond: Respond, services: Services, directory: Directory, *, team_id: str,
-              channel_id: str, user_id: str, typed: str) -> None:
+def subscribe(
+    ack: Ack,
+    respond: Respond,
+    services: Services,
+    directory: Directory,
+    *,
+    team_id: str,
+    channel_id: str,
+    user_id: str,
+    typed: str,
+) -> None:
     """Subscribe the channel at the typed weekday and time (Monday 09:00 by default), and echo the next digest."""
     lang = directory.lang_of(user_id)
     schedule = parse_schedule(typed) if typed else Schedule()
@@ -70,20 +98,36 @@ def subscribe(ack: Ack, respond: Respond, services: Services, directory: Directo
         ack(text=t(lang, "error.digest_schedule", text=escape(truncate(typed, 100))))
         return
     ack()
-    sub = services.digests.subscribe(team_id=team_id, channel_id=channel_id, user_id=user_id, schedule=schedule,
-                                     now=services.now())
+    sub = services.digests.subscribe(
+        team_id=team_id, channel_id=channel_id, user_id=user_id, schedule=schedule, now=services.now()
+    )
     respond(text=subscribed_text(lang, sub, tz=directory.tz_of(user_id)), response_type="ephemeral")
 
 
 def subscribed_text(lang: str, sub: SubscriptionInfo, *, tz: str) -> str:
     """The confirmation: which weekday and time, and when the next digest comes (in the reader's own time)."""
     when = date_token(sub.next_at, tz, long=True) if sub.next_at else "—"
-    return t(lang, "digest.reply.subscribed", channel=f"<#{sub.channel_id}>",
-             day=t(lang, f"digest.day.{sub.schedule.weekday}"), time=sub.schedule.time_text, tz=sub.tz, when=when)
+    return t(
+        lang,
+        "digest.reply.subscribed",
+        channel=f"<#{sub.channel_id}>",
+        day=t(lang, f"digest.day.{sub.schedule.weekday}"),
+        time=sub.schedule.time_text,
+        tz=sub.tz,
+        when=when,
+    )
 
 
-def post_now(client: WebClient, respond: Respond, services: Services, directory: Directory, *, team_id: str,
-             channel_id: str, user_id: str) -> None:
+def post_now(
+    client: WebClient,
+    respond: Respond,
+    services: Services,
+    directory: Directory,
+    *,
+    team_id: str,
+    channel_id: str,
+    user_id: str,
+) -> None:
     """Post a digest in the channel right away (outside the weekly schedule) and tell the caller."""
     lang = directory.lang_of(user_id)
     try:
@@ -95,23 +139,51 @@ def post_now(client: WebClient, respond: Respond, services: Services, directory:
         return
     sub = services.digests.subscription(team_id, channel_id)
     if sub is not None and sub.next_at is not None:
-        text = t(lang, "digest.reply.posted_next", channel=f"<#{channel_id}>",
-                 when=date_token(sub.next_at, directory.tz_of(user_id), long=True))
+        text = t(
+            lang,
+            "digest.reply.posted_next",
+            channel=f"<#{channel_id}>",
+            when=date_token(sub.next_at, directory.tz_of(user_id), long=True),
+        )
     else:
         text = t(lang, "digest.reply.posted", channel=f"<#{channel_id}>")
     respond(text=text, response_type="ephemeral")
 
 
-def post_digest(client: WebClient, services: Services, directory: Directory, *, team_id: str, channel_id: str,
-                now: datetime, late_due: datetime | None = None) -> None:
+def post_digest(
+    client: WebClient,
+    services: Services,
+    directory: Directory,
+    *,
+    team_id: str,
+    channel_id: str,
+    now: datetime,
+    late_due: datetime | None = None,
+) -> None:
     """Gather the channel's digest and post it there, in the channel's language."""
-    digest = services.digests.content(team_id, channel_id, now=now, is_public=directory.is_public,
-                                      open_incidents=services.incidents.with_open_followups(team_id, channel_id))
+    digest = services.digests.content(
+        team_id,
+        channel_id,
+        now=now,
+        is_public=directory.is_public,
+        open_incidents=services.incidents.with_open_followups(team_id, channel_id),
+    )
     lang, tz = channel_lang(services, directory, team_id, channel_id), services.settings.tz
-    body = blocks.digest_blocks(lang, digest, tz=tz, name_of=lambda user: _name(directory, user),
-                                base_url=workspace_url(client), late_due=late_due)
-    client.chat_postMessage(channel=channel_id, text=blocks.digest_text(lang, digest, tz=tz, late_due=late_due),
-                            blocks=body, unfurl_links=False, unfurl_media=False)
+    body = blocks.digest_blocks(
+        lang,
+        digest,
+        tz=tz,
+        name_of=lambda user: _name(directory, user),
+        base_url=workspace_url(client),
+        late_due=late_due,
+    )
+    client.chat_postMessage(
+        channel=channel_id,
+        text=blocks.digest_text(lang, digest, tz=tz, late_due=late_due),
+        blocks=body,
+        unfurl_links=False,
+        unfurl_media=False,
+    )
     logger.info("digest posted in %s (%d blocks)", channel_id, len(body))
 
 

@@ -29,8 +29,15 @@ def deliverers(client: WebClient, services: Services, directory: Directory) -> d
             return Outcome.SKIPPED  # unsubscribed, or the digest moved to another day
         if period.late:
             logger.info("digest for %s was due %s; posting it late", channel, due_at.isoformat())
-        post_digest(client, services, directory, team_id=team, channel_id=channel, now=now,
-                    late_due=due_at if period.late else None)
+        post_digest(
+            client,
+            services,
+            directory,
+            team_id=team,
+            channel_id=channel,
+            now=now,
+            late_due=due_at if period.late else None,
+        )
         return Outcome.SENT
 
     return {KIND_DIGEST: weekly}

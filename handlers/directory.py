@@ -44,8 +44,16 @@ class Directory:
     of Slack at most once a minute (see handlers/visibility.py).
     """
 
-    def __init__(self, client: WebClient, *, default_tz: str, default_lang: str, prefs: Preferences,
-                 ttl: float = 900, channel_ttl: float = 60) -> None:
+    def __init__(
+        self,
+        client: WebClient,
+        *,
+        default_tz: str,
+        default_lang: str,
+        prefs: Preferences,
+        ttl: float = 900,
+        channel_ttl: float = 60,
+    ) -> None:
         self._client = client
         self._prefs = prefs
         self.team_id = ""

@@ -15,8 +15,11 @@ from handlers.replies import guarded
 
 logger = logging.getLogger(__name__)
 
-MISSING = {"requirement": "error.requirement_not_found", "meeting": "error.meeting_not_found",
-           "action": "error.action_not_found"}
+MISSING = {
+    "requirement": "error.requirement_not_found",
+    "meeting": "error.meeting_not_found",
+    "action": "error.action_not_found",
+}
 
 
 def register(app: App) -> None:
@@ -24,8 +27,7 @@ def register(app: App) -> None:
     app.action(blocks.ACTION_ID)(guarded(show_history))
 
 
-def show_history(ack: Ack, body: dict[str, Any], respond: Respond, services: Services,
-                 directory: Directory) -> None:
+def show_history(ack: Ack, body: dict[str, Any], respond: Respond, services: Services, directory: Directory) -> None:
     """Answer only the person who asked with the record's history, in their language and time."""
     ack()
     user = body["user"]["id"]
@@ -43,8 +45,12 @@ def show_history(ack: Ack, body: dict[str, Any], respond: Respond, services: Ser
     if not _may_see(body, directory, user, record.channel_id):
         raise NotFound(MISSING[kind], code=str(record_id))  # what a record that does not exist gets
     lang, tz = directory.lang_of(user), directory.tz_of(user)
-    respond(blocks=blocks.history_blocks(lang, kind=kind, code=record.code, items=record.history, tz=tz),
-            text=blocks.history_text(lang, record.code), response_type="ephemeral", replace_original=False)
+    respond(
+        blocks=blocks.history_blocks(lang, kind=kind, code=record.code, items=record.history, tz=tz),
+        text=blocks.history_text(lang, record.code),
+        response_type="ephemeral",
+        replace_original=False,
+    )
 
 
 def _may_see(body: dict[str, Any], directory: Directory, user: str, record_channel: str) -> bool:
@@ -65,7 +71,10 @@ def _offers(message: dict[str, Any], value: str) -> bool:
     """Whether the message's own blocks carry the History option that was chosen."""
     for block in message.get("blocks") or []:
         for element in [block.get("accessory") or {}, *(block.get("elements") or [])]:
-            if isinstance(element, dict) and element.get("action_id") == blocks.ACTION_ID and any(
-                    option.get("value") == value for option in element.get("options") or []):
+            if (
+                isinstance(element, dict)
+                and element.get("action_id") == blocks.ACTION_ID
+                and any(option.get("value") == value for option in element.get("options") or [])
+            ):
                 return True
     return False

@@ -53,19 +53,20 @@ def publish_home(event: dict[str, Any], client: WebClient, services: Services, d
     render(client, services, directory, event["user"])
 
 
-def choose_language(ack: Ack, body: dict[str, Any], client: WebClient, services: Services,
-                    directory: Directory) -> None:
+def choose_language(
+    ack: Ack, body: dict[str, Any], client: WebClient, services: Services, directory: Directory
+) -> None:
     """The viewer picks a language (or goes back to their Slack locale); the home re-renders in it."""
     ack()
     user = body["user"]["id"]
     choice = ((body.get("actions") or [{}])[0].get("selected_option") or {}).get("value")
-    services.prefs.set_user_lang(directory.team_id, user, None if choice in (None, "auto") else choice,
-                                 now=services.now())
+    services.prefs.set_user_lang(
+        directory.team_id, user, None if choice in (None, "auto") else choice, now=services.now()
+    )
     render(client, services, directory, user, _pages(body))
 
 
-def sign_from_home(ack: Ack, body: dict[str, Any], client: WebClient, services: Services,
-                   directory: Directory) -> None:
+def sign_from_home(ack: Ack, body: dict[str, Any], client: WebClient, services: Services, directory: Directory) -> None:
     """Sign: the viewer signs a sheet; the sheet's message and the home both show it."""
     ack()
     user, record_id = body["user"]["id"], _record_id(body)
@@ -77,13 +78,19 @@ def sign_from_home(ack: Ack, body: dict[str, Any], client: WebClient, services: 
         render(client, services, directory, user, _pages(body))  # the sheet moved on since this home was drawn
         raise
     if outcome.changed:
-        refresh_sheet(client, services, directory, outcome.requirement.id,
-                      note=("thread.confirmed", None) if outcome.confirmed_now else None)
+        refresh_sheet(
+            client,
+            services,
+            directory,
+            outcome.requirement.id,
+            note=("thread.confirmed", None) if outcome.confirmed_now else None,
+        )
     render(client, services, directory, user, _pages(body))
 
 
-def complete_from_home(ack: Ack, body: dict[str, Any], client: WebClient, services: Services,
-                       directory: Directory) -> None:
+def complete_from_home(
+    ack: Ack, body: dict[str, Any], client: WebClient, services: Services, directory: Directory
+) -> None:
     """Done: the item is finished; its card and the home both show it (refusals reach the error handler)."""
     ack()
     user, record_id = body["user"]["id"], _record_id(body)
@@ -93,25 +100,35 @@ def complete_from_home(ack: Ack, body: dict[str, Any], client: WebClient, servic
     except NotFound:
         render(client, services, directory, user, _pages(body))  # drawn before the viewer left its channel
         raise
-    item, changed = services.actions.set_status(record_id, user_id=user, status=ActionStatus.DONE,
-                                                now=services.now())
+    item, changed = services.actions.set_status(record_id, user_id=user, status=ActionStatus.DONE, now=services.now())
     if changed and item.message_ts:
-        refresh_card(client, services, directory, item, channel_id=item.channel_id, message_ts=item.message_ts,
-                     source_link=source_link_of(client, item))
+        refresh_card(
+            client,
+            services,
+            directory,
+            item,
+            channel_id=item.channel_id,
+            message_ts=item.message_ts,
+            source_link=source_link_of(client, item),
+        )
     render(client, services, directory, user, _pages(body))
 
 
-def open_minutes_from_home(ack: Ack, body: dict[str, Any], client: WebClient, services: Services,
-                           directory: Directory) -> None:
+def open_minutes_from_home(
+    ack: Ack, body: dict[str, Any], client: WebClient, services: Services, directory: Directory
+) -> None:
     """Record minutes: the minutes modal, for the host or a participant."""
     ack()
     user = body["user"]["id"]
     info = services.meetings.get(_record_id(body))
     require_visible(directory, user, info.channel_id, NotFound("error.meeting_not_found", code=str(info.id)))
     services.meetings.check_can_record(info, user)
-    view = meeting_blocks.minutes_modal(directory.lang_of(user), meeting=info,
-                                        actions=services.actions.for_source("meeting", info.id),
-                                        tz=directory.tz_of(user))
+    view = meeting_blocks.minutes_modal(
+        directory.lang_of(user),
+        meeting=info,
+        actions=services.actions.for_source("meeting", info.id),
+        tz=directory.tz_of(user),
+    )
     client.views_open(trigger_id=body["trigger_id"], view=view)
 
 
@@ -141,11 +158,15 @@ def render(client: WebClient, services: Services, directory: Directory, user: st
         directory.lang_of(user, fetch=True),
         awaiting=_awaiting(client, services, directory, team, user, pages.sign, now, hidden & where.awaiting),
         actions=_actions(client, services, directory, team, user, pages.actions, now, hidden & where.actions),
-        meetings=_meetings(client, services, directory, team, user, pages.meetings, now, hidden & where.meetings,
-                           upcoming=True),
-        minutes=_meetings(client, services, directory, team, user, pages.minutes, now, hidden & where.meetings,
-                          upcoming=False),
-        chosen_lang=services.prefs.user_lang(team, user), tz=directory.tz_of(user), now=now,
+        meetings=_meetings(
+            client, services, directory, team, user, pages.meetings, now, hidden & where.meetings, upcoming=True
+        ),
+        minutes=_meetings(
+            client, services, directory, team, user, pages.minutes, now, hidden & where.meetings, upcoming=False
+        ),
+        chosen_lang=services.prefs.user_lang(team, user),
+        tz=directory.tz_of(user),
+        now=now,
     )
     client.views_publish(user_id=user, view=view)
 
@@ -153,6 +174,7 @@ def render(client: WebClient, services: Services, directory: Directory, user: st
 # -- gathering one page of each part ------------------------------------------------------------------
 # Usually the viewer sees every channel their records are in, and a part is counted and paged by the
 # database. When some are hidden, that part's records are read whole and counted and paged here.
+
 
 def _hidden(directory: Directory, user: str, channels: frozenset[str]) -> frozenset[str]:
     """The channels among these that the viewer cannot see (each asked of Slack side by side, then cached)."""
@@ -167,47 +189,102 @@ def _hidden(directory: Directory, user: str, channels: frozenset[str]) -> frozen
 def _page_of(every: list[T], page: int) -> tuple[int, list[T]]:
     """The page asked for (or the last one) of a list already counted."""
     page = min(page, last_page(len(every)))
-    return page, every[(page - 1) * PAGE_SIZE:page * PAGE_SIZE]
+    return page, every[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
 
 
-def _awaiting(client: WebClient, services: Services, directory: Directory, team: str, user: str, page: int,
-              now: datetime, hidden: frozenset[str]) -> Listing[RequirementInfo]:
+def _awaiting(
+    client: WebClient,
+    services: Services,
+    directory: Directory,
+    team: str,
+    user: str,
+    page: int,
+    now: datetime,
+    hidden: frozenset[str],
+) -> Listing[RequirementInfo]:
     reqs = services.requirements
     total, late = reqs.awaiting_counts(team, user, now)
     if hidden:
-        every = [r for r in reqs.awaiting_page(team, user, offset=0, limit=total)
-                 if r.channel_id not in hidden and directory.can_see(user, r.channel_id)] if total else []
+        every = (
+            [
+                r
+                for r in reqs.awaiting_page(team, user, offset=0, limit=total)
+                if r.channel_id not in hidden and directory.can_see(user, r.channel_id)
+            ]
+            if total
+            else []
+        )
         total, late = len(every), sum(1 for r in every if r.confirm_by < now)
         page, items = _page_of(every, page)
     else:
         page = min(page, last_page(total))
-        items = [r for r in reqs.awaiting_page(team, user, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
-                 if directory.can_see(user, r.channel_id)] if total else []
+        items = (
+            [
+                r
+                for r in reqs.awaiting_page(team, user, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+                if directory.can_see(user, r.channel_id)
+            ]
+            if total
+            else []
+        )
     return Listing(items, total, page, late, _links(client, [(r.id, r.channel_id, r.message_ts) for r in items]))
 
 
-def _actions(client: WebClient, services: Services, directory: Directory, team: str, user: str, page: int,
-             now: datetime, hidden: frozenset[str]) -> Listing[ActionInfo]:
+def _actions(
+    client: WebClient,
+    services: Services,
+    directory: Directory,
+    team: str,
+    user: str,
+    page: int,
+    now: datetime,
+    hidden: frozenset[str],
+) -> Listing[ActionInfo]:
     acts = services.actions
     total, overdue = acts.open_counts(team, user, now)
     if hidden:
-        every = [a for a in acts.open_page(team, user, offset=0, limit=total)
-                 if a.channel_id not in hidden and directory.can_see(user, a.channel_id)] if total else []
+        every = (
+            [
+                a
+                for a in acts.open_page(team, user, offset=0, limit=total)
+                if a.channel_id not in hidden and directory.can_see(user, a.channel_id)
+            ]
+            if total
+            else []
+        )
         total, overdue = len(every), sum(1 for a in every if a.due < now)
         page, items = _page_of(every, page)
     else:
         page = min(page, last_page(total))
-        items = [a for a in acts.open_page(team, user, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
-                 if directory.can_see(user, a.channel_id)] if total else []
+        items = (
+            [
+                a
+                for a in acts.open_page(team, user, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+                if directory.can_see(user, a.channel_id)
+            ]
+            if total
+            else []
+        )
     return Listing(items, total, page, overdue, _links(client, [(a.id, a.channel_id, a.message_ts) for a in items]))
 
 
-def _meetings(client: WebClient, services: Services, directory: Directory, team: str, user: str, page: int,
-              now: datetime, hidden: frozenset[str], *, upcoming: bool) -> Listing[MeetingInfo]:
+def _meetings(
+    client: WebClient,
+    services: Services,
+    directory: Directory,
+    team: str,
+    user: str,
+    page: int,
+    now: datetime,
+    hidden: frozenset[str],
+    *,
+    upcoming: bool,
+) -> Listing[MeetingInfo]:
     def fetch(offset: int, limit: int) -> tuple[list[MeetingInfo], int]:
         if upcoming:
-            return services.meetings.upcoming_page(team, user, now, within=timedelta(days=blocks.MEETING_DAYS),
-                                                   offset=offset, limit=limit)
+            return services.meetings.upcoming_page(
+                team, user, now, within=timedelta(days=blocks.MEETING_DAYS), offset=offset, limit=limit
+            )
         return services.meetings.minutes_owed(team, user, now, offset=offset, limit=limit)
 
     def seen(found: list[MeetingInfo]) -> list[MeetingInfo]:

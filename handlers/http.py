@@ -76,14 +76,18 @@ class SlackASGI(SlackRequestHandler):
             return BoltResponse(status=408, body="request body too slow")
         if not self.verified(raw, headers):
             return BoltResponse(status=401, body="invalid request")
-        return await asyncio.get_running_loop().run_in_executor(self.executor, self._dispatch, raw,
-                                                                request.query_string, headers)
+        return await asyncio.get_running_loop().run_in_executor(
+            self.executor, self._dispatch, raw, request.query_string, headers
+        )
 
     def verified(self, raw: bytes, headers: dict[str, Any]) -> bool:
         """Whether Slack signed this request; any failure inside the check is a no."""
         try:
-            return bool(self.verifier.is_valid(raw, _header(headers, "x-slack-request-timestamp"),
-                                               _header(headers, "x-slack-signature")))
+            return bool(
+                self.verifier.is_valid(
+                    raw, _header(headers, "x-slack-request-timestamp"), _header(headers, "x-slack-signature")
+                )
+            )
         except Exception:  # a timestamp that is no whole number, a body of the wrong type, …
             return False
 
@@ -130,8 +134,13 @@ async def _read_body(request: AsgiHttpRequest, headers: dict[str, Any]) -> bytes
 
 
 async def _send(send: Callable[..., Any], status: int, body: bytes, content_type: str) -> None:
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", content_type.encode()), (b"content-length", str(len(body)).encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", content_type.encode()), (b"content-length", str(len(body)).encode())],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 
@@ -147,9 +156,17 @@ class IdleTimeoutH11(H11Protocol):
 def config(asgi: SlackASGI, *, host: str, port: int, keep_alive: int = KEEP_ALIVE_SECONDS) -> uvicorn.Config:
     """uvicorn's settings for coordbot: the limits above, coordbot's own logging."""
     return uvicorn.Config(
-        asgi, host=host, port=port, http=IdleTimeoutH11, lifespan="off", log_config=None, access_log=False,
-        timeout_keep_alive=keep_alive, limit_concurrency=MAX_CONNECTIONS,
-        timeout_graceful_shutdown=GRACE_SECONDS, h11_max_incomplete_event_size=MAX_HEADERS,
+        asgi,
+        host=host,
+        port=port,
+        http=IdleTimeoutH11,
+        lifespan="off",
+        log_config=None,
+        access_log=False,
+        timeout_keep_alive=keep_alive,
+        limit_concurrency=MAX_CONNECTIONS,
+        timeout_graceful_shutdown=GRACE_SECONDS,
+        h11_max_incomplete_event_size=MAX_HEADERS,
         server_header=False,
     )
 
@@ -157,8 +174,16 @@ def config(asgi: SlackASGI, *, host: str, port: int, keep_alive: int = KEEP_ALIV
 class Server:
     """uvicorn serving coordbot: in the foreground (`coordbot run`) or on a thread (tests, the sandbox)."""
 
-    def __init__(self, app: App, *, signing_secret: str, host: str = "0.0.0.0", port: int = 3000,
-                 health: Health | None = None, keep_alive: int = KEEP_ALIVE_SECONDS) -> None:
+    def __init__(
+        self,
+        app: App,
+        *,
+        signing_secret: str,
+        host: str = "0.0.0.0",
+        port: int = 3000,
+        health: Health | None = None,
+        keep_alive: int = KEEP_ALIVE_SECONDS,
+    ) -> None:
         self.asgi = SlackASGI(app, signing_secret=signing_secret, health=health)
         self.server = uvicorn.Server(config(self.asgi, host=host, port=port, keep_alive=keep_alive))
         self._thread: threading.Thread | None = None

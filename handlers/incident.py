@@ -60,8 +60,9 @@ def register(app: App) -> None:
     app.action(Ids.REVIEW_MEETING)(guarded(open_review_meeting, opens_view=True))
 
 
-def handle_command(ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond, services: Services,
-                   directory: Directory) -> None:
+def handle_command(
+    ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond, services: Services, directory: Directory
+) -> None:
     """`/incident [title]` declares; inside an incident channel: status, update, role, lead, decision, resolve."""
     user, channel = command["user_id"], command["channel_id"]
     lang = directory.lang_of(user)
@@ -73,8 +74,10 @@ def handle_command(ack: Ack, command: dict[str, Any], client: WebClient, respond
         cmd = Command("declare", text)
     if cmd.verb == "declare":
         ack()
-        client.views_open(trigger_id=command["trigger_id"], view=blocks.incident_modal(
-            lang, meta=ModalMeta(channel), user_id=user, title=truncate(cmd.rest, 150)))
+        client.views_open(
+            trigger_id=command["trigger_id"],
+            view=blocks.incident_modal(lang, meta=ModalMeta(channel), user_id=user, title=truncate(cmd.rest, 150)),
+        )
         directory.get(user, fetch=True)
         return
     if cmd.verb == "help":
@@ -83,8 +86,9 @@ def handle_command(ack: Ack, command: dict[str, Any], client: WebClient, respond
     ack()
     info = services.incidents.by_channel(channel)
     if cmd.verb == "export":
-        export_review(respond, services, directory, user=user, team_id=command["team_id"], channel=channel,
-                      code=cmd.rest)
+        export_review(
+            respond, services, directory, user=user, team_id=command["team_id"], channel=channel, code=cmd.rest
+        )
         return
     if info is None:
         raise NotAllowed("error.incident_not_in_channel")
@@ -108,8 +112,16 @@ def handle_command(ack: Ack, command: dict[str, Any], client: WebClient, respond
             respond(text=t(lang, "incident.reply.usage.decision"), response_type="ephemeral")
             return
         info = services.incidents.add_decision(info.id, user_id=user, text=cmd.rest, now=services.now())
-        _post(client, info.channel_id, t(directory.channel_lang(info.channel_id), "incident.post.decision",
-                                         user=mention(user), text=blocks.rich(truncate(cmd.rest, 2500))))
+        _post(
+            client,
+            info.channel_id,
+            t(
+                directory.channel_lang(info.channel_id),
+                "incident.post.decision",
+                user=mention(user),
+                text=blocks.rich(truncate(cmd.rest, 2500)),
+            ),
+        )
     elif cmd.verb in ("role", "lead"):
         change_roles(client, respond, services, directory, info, user=user, verb=cmd.verb, rest=cmd.rest)
 
@@ -117,8 +129,9 @@ def handle_command(ack: Ack, command: dict[str, Any], client: WebClient, respond
 # -- declaring ---------------------------------------------------------------------------------------------------
 
 
-def declare_incident(ack: Ack, body: dict[str, Any], client: WebClient, services: Services,
-                     directory: Directory) -> None:
+def declare_incident(
+    ack: Ack, body: dict[str, Any], client: WebClient, services: Services, directory: Directory
+) -> None:
     """Validate without network calls and acknowledge; then the channel, the summary and the announcement."""
     user = body["user"]["id"]
     lang = directory.lang_of(user)
@@ -131,8 +144,9 @@ def declare_incident(ack: Ack, body: dict[str, Any], client: WebClient, services
     ack()
     meta = ModalMeta.load(body["view"].get("private_metadata"))
     team = (body.get("team") or {}).get("id") or body["user"].get("team_id", "")
-    info = services.incidents.declare(team_id=team, declarer_id=user, draft=draft, origin_channel=meta.origin_channel,
-                                      now=services.now())
+    info = services.incidents.declare(
+        team_id=team, declarer_id=user, draft=draft, origin_channel=meta.origin_channel, now=services.now()
+    )
     # a second run of this request (its worker died) picks up where the first left off
     again = inbox.rerun()
     if not (again and info.channel_id):
@@ -145,8 +159,9 @@ def declare_incident(ack: Ack, body: dict[str, Any], client: WebClient, services
         ask_commander(client, services, directory, info)
 
 
-def open_channel(client: WebClient, services: Services, directory: Directory, info: IncidentInfo, *,
-                 declarer: str) -> IncidentInfo:
+def open_channel(
+    client: WebClient, services: Services, directory: Directory, info: IncidentInfo, *, declarer: str
+) -> IncidentInfo:
     """Create `inc-<date>-<slug>` (with a suffix when taken) and invite the commander, responders and declarer."""
     created: dict[str, Any] | None = None
     error = ""
@@ -161,11 +176,14 @@ def open_channel(client: WebClient, services: Services, directory: Directory, in
                 break
     if created is None:
         logger.warning("no channel for %s: %s", info.code, error)
-        client.chat_postMessage(channel=declarer, text=t(directory.lang_of(declarer), "incident.reply.no_channel",
-                                                         code=info.code, error=error))
+        client.chat_postMessage(
+            channel=declarer,
+            text=t(directory.lang_of(declarer), "incident.reply.no_channel", code=info.code, error=error),
+        )
         return info
-    info = services.incidents.attach_channel(info.id, channel_id=str(created["id"]),
-                                             channel_name=str(created.get("name") or ""))
+    info = services.incidents.attach_channel(
+        info.id, channel_id=str(created["id"]), channel_name=str(created.get("name") or "")
+    )
     invite(client, directory, info.channel_id, [info.commander_id, *info.responders, declarer])
     return info
 
@@ -193,10 +211,19 @@ def post_summary(client: WebClient, services: Services, directory: Directory, in
     if not channel:
         return info
     lang, tz, now = directory.channel_lang(channel), services.settings.tz, services.now()
-    resp = post_record(client, directory, ref=f"incident-summary:{info.id}", code=info.code, channel=channel,
-                       author=info.commander_id, tell=False, thread_ts=None if info.channel_id else info.announce_ts,
-                       text=blocks.summary_text(lang, info), blocks=blocks.summary_blocks(lang, info, tz=tz, now=now),
-                       unfurl_links=False)
+    resp = post_record(
+        client,
+        directory,
+        ref=f"incident-summary:{info.id}",
+        code=info.code,
+        channel=channel,
+        author=info.commander_id,
+        tell=False,
+        thread_ts=None if info.channel_id else info.announce_ts,
+        text=blocks.summary_text(lang, info),
+        blocks=blocks.summary_blocks(lang, info, tz=tz, now=now),
+        unfurl_links=False,
+    )
     if resp is None:  # the channel went away under the incident: the commander has the summary in /incident
         return info
     ts = str(resp["ts"])
@@ -208,16 +235,26 @@ def post_summary(client: WebClient, services: Services, directory: Directory, in
     return services.incidents.attach_summary(info.id, ts=ts)
 
 
-def announce(client: WebClient, services: Services, directory: Directory, info: IncidentInfo, *,
-             declarer: str, tell: bool = True) -> IncidentInfo:
+def announce(
+    client: WebClient, services: Services, directory: Directory, info: IncidentInfo, *, declarer: str, tell: bool = True
+) -> IncidentInfo:
     """Announce in COORDBOT_INCIDENT_CHANNEL, or where the incident was declared."""
     target = services.settings.incident_channel or info.declared_in
     if not target:
         return info
     lang, tz = directory.channel_lang(target), services.settings.tz
-    resp = post_record(client, directory, ref=f"incident:{info.id}", code=info.code, channel=target, author=declarer,
-                       tell=tell, text=blocks.announcement_text(lang, info),
-                       blocks=blocks.announcement_blocks(lang, info, tz=tz, now=services.now()), unfurl_links=False)
+    resp = post_record(
+        client,
+        directory,
+        ref=f"incident:{info.id}",
+        code=info.code,
+        channel=target,
+        author=declarer,
+        tell=tell,
+        text=blocks.announcement_text(lang, info),
+        blocks=blocks.announcement_blocks(lang, info, tz=tz, now=services.now()),
+        unfurl_links=False,
+    )
     if resp is None:
         return info
     return services.incidents.attach_announcement(info.id, channel_id=str(resp["channel"]), ts=str(resp["ts"]))
@@ -242,10 +279,16 @@ def ask_commander(client: WebClient, services: Services, directory: Directory, i
     user = info.commander_id
     lang = directory.lang_of(user, fetch=True)
     window = services.incidents.ack_window(info.severity)
-    intro = t(lang, "incident.dm.commander", user=mention(info.declared_by), code=info.code,
-              title=escape(truncate(info.title, 200)), severity=blocks.severity_label(lang, info.severity),
-              window=t(lang, "incident.dm.window", minutes=int(window.total_seconds() // 60)) if window else "",
-              channel=blocks.channel_link(info))
+    intro = t(
+        lang,
+        "incident.dm.commander",
+        user=mention(info.declared_by),
+        code=info.code,
+        title=escape(truncate(info.title, 200)),
+        severity=blocks.severity_label(lang, info.severity),
+        window=t(lang, "incident.dm.window", minutes=int(window.total_seconds() // 60)) if window else "",
+        channel=blocks.channel_link(info),
+    )
     client.chat_postMessage(channel=user, text=intro, blocks=blocks.ack_request_blocks(lang, info, intro))
 
 
@@ -256,13 +299,20 @@ def refresh(client: WebClient, services: Services, directory: Directory, inciden
         tz, now = services.settings.tz, services.now()
         if info.summary_channel and info.summary_ts:
             lang = directory.channel_lang(info.summary_channel)
-            client.chat_update(channel=info.summary_channel, ts=info.summary_ts, text=blocks.summary_text(lang, info),
-                               blocks=blocks.summary_blocks(lang, info, tz=tz, now=now))
+            client.chat_update(
+                channel=info.summary_channel,
+                ts=info.summary_ts,
+                text=blocks.summary_text(lang, info),
+                blocks=blocks.summary_blocks(lang, info, tz=tz, now=now),
+            )
         if info.announce_channel_id and info.announce_ts:
             lang = directory.channel_lang(info.announce_channel_id)
-            client.chat_update(channel=info.announce_channel_id, ts=info.announce_ts,
-                               text=blocks.announcement_text(lang, info),
-                               blocks=blocks.announcement_blocks(lang, info, tz=tz, now=now))
+            client.chat_update(
+                channel=info.announce_channel_id,
+                ts=info.announce_ts,
+                text=blocks.announcement_text(lang, info),
+                blocks=blocks.announcement_blocks(lang, info, tz=tz, now=now),
+            )
     return info
 
 
@@ -274,8 +324,9 @@ def _post(client: WebClient, channel: str, text: str, **extra: Any) -> None:
 # -- running -----------------------------------------------------------------------------------------------------
 
 
-def acknowledge_by_button(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, services: Services,
-                          directory: Directory) -> None:
+def acknowledge_by_button(
+    ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, services: Services, directory: Directory
+) -> None:
     """The commander acknowledges (summary or DM); a backup called by the escalation takes it and joins."""
     ack()
     user = body["user"]["id"]
@@ -284,8 +335,11 @@ def acknowledge_by_button(ack: Ack, body: dict[str, Any], client: WebClient, res
     info = outcome.incident
     in_dm = str((body.get("container") or {}).get("channel_id") or "").startswith("D")
     if not outcome.changed:
-        respond(text=t(lang, "incident.reply.already_acked", code=info.code), response_type="ephemeral",
-                replace_original=False)
+        respond(
+            text=t(lang, "incident.reply.already_acked", code=info.code),
+            response_type="ephemeral",
+            replace_original=False,
+        )
         return
     if outcome.backup and info.channel_id:
         invite(client, directory, info.channel_id, [user])
@@ -293,38 +347,65 @@ def acknowledge_by_button(ack: Ack, body: dict[str, Any], client: WebClient, res
     key = "incident.post.acked_backup" if outcome.backup else "incident.post.acked"
     _post(client, info.channel_id, t(directory.channel_lang(info.channel_id), key, user=mention(user), code=info.code))
     if in_dm:
-        done = t(lang, "incident.dm.joined" if outcome.backup else "incident.dm.acked", code=info.code,
-                 channel=blocks.channel_link(info))
+        done = t(
+            lang,
+            "incident.dm.joined" if outcome.backup else "incident.dm.acked",
+            code=info.code,
+            channel=blocks.channel_link(info),
+        )
         respond(text=done, blocks=[section(done)], replace_original=True)  # the button goes
 
 
-def change_status_by_button(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond,
-                            services: Services, directory: Directory) -> None:
+def change_status_by_button(
+    ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, services: Services, directory: Directory
+) -> None:
     """A status button on the summary: for the commander and the responders."""
     ack()
     raw_id, _, status = str(body["actions"][0]["value"]).partition(":")
     change_status(client, respond, services, directory, int(raw_id), user=body["user"]["id"], status=Status(status))
 
 
-def change_status(client: WebClient, respond: Respond, services: Services, directory: Directory, incident_id: int,
-                  *, user: str, status: Status) -> None:
+def change_status(
+    client: WebClient,
+    respond: Respond,
+    services: Services,
+    directory: Directory,
+    incident_id: int,
+    *,
+    user: str,
+    status: Status,
+) -> None:
     """Move the status, post the change in the channel, and bring the summary and announcement up to date."""
     info, before = services.incidents.set_status(incident_id, user_id=user, status=status, now=services.now())
     if before is None:
         lang = directory.lang_of(user)
-        respond(text=t(lang, "incident.reply.unchanged", code=info.code,
-                       status=t(lang, f"incident.status.{info.status.value}")),
-                response_type="ephemeral", replace_original=False)
+        respond(
+            text=t(
+                lang, "incident.reply.unchanged", code=info.code, status=t(lang, f"incident.status.{info.status.value}")
+            ),
+            response_type="ephemeral",
+            replace_original=False,
+        )
         return
     lang = directory.channel_lang(info.channel_id)
-    _post(client, info.channel_id, t(lang, "incident.post.status", code=info.code, user=mention(user),
-                                     to=blocks.status_label(lang, info.status),
-                                     **{"from": t(lang, f"incident.status.{before.value}")}))
+    _post(
+        client,
+        info.channel_id,
+        t(
+            lang,
+            "incident.post.status",
+            code=info.code,
+            user=mention(user),
+            to=blocks.status_label(lang, info.status),
+            **{"from": t(lang, f"incident.status.{before.value}")},
+        ),
+    )
     refresh(client, services, directory, info.id)
 
 
-def post_update(client: WebClient, services: Services, directory: Directory, incident_id: int, *, user: str,
-                text: str) -> None:
+def post_update(
+    client: WebClient, services: Services, directory: Directory, incident_id: int, *, user: str, text: str
+) -> None:
     """Post a formatted update in the incident channel and in the announcement's thread."""
     now, tz = services.now(), services.settings.tz
     info = services.incidents.post_update(incident_id, user_id=user, text=text, now=now)
@@ -333,9 +414,13 @@ def post_update(client: WebClient, services: Services, directory: Directory, inc
         targets.append((info.announce_channel_id, info.announce_ts))  # stakeholders follow the thread
     for channel, thread in targets:
         lang = directory.channel_lang(channel)
-        client.chat_postMessage(channel=channel, thread_ts=thread, text=blocks.update_text(lang, info, text),
-                                blocks=blocks.update_blocks(lang, info, text=text, user_id=user, at=now, tz=tz),
-                                unfurl_links=False)
+        client.chat_postMessage(
+            channel=channel,
+            thread_ts=thread,
+            text=blocks.update_text(lang, info, text),
+            blocks=blocks.update_blocks(lang, info, text=text, user_id=user, at=now, tz=tz),
+            unfurl_links=False,
+        )
 
 
 def _person(rest: str, directory: Directory) -> str:
@@ -349,8 +434,17 @@ def _person(rest: str, directory: Directory) -> str:
     return ids[0]
 
 
-def change_roles(client: WebClient, respond: Respond, services: Services, directory: Directory,
-                 info: IncidentInfo, *, user: str, verb: str, rest: str) -> None:
+def change_roles(
+    client: WebClient,
+    respond: Respond,
+    services: Services,
+    directory: Directory,
+    info: IncidentInfo,
+    *,
+    user: str,
+    verb: str,
+    rest: str,
+) -> None:
     """`role comms @x`, `role responder @x` and `lead @x`: the commander's; both people hear by DM."""
     lang, now = directory.lang_of(user), services.now()
     services.incidents.check_commander(info, user)
@@ -370,30 +464,57 @@ def change_roles(client: WebClient, respond: Respond, services: Services, direct
     if verb == "lead":
         info = services.incidents.hand_over(info.id, user_id=user, target_id=target, now=now)
         invite(client, directory, info.channel_id, [target])
-        _post(client, info.channel_id, t(channel_lang, "incident.post.lead", user=mention(user),
-                                         target=mention(target)))
+        _post(
+            client, info.channel_id, t(channel_lang, "incident.post.lead", user=mention(user), target=mention(target))
+        )
         new_lang = directory.lang_of(target, fetch=True)
-        _post(client, target, t(new_lang, "incident.dm.lead_new", user=mention(user), code=info.code, title=title,
-                                severity=blocks.severity_label(new_lang, info.severity), channel=link))
+        _post(
+            client,
+            target,
+            t(
+                new_lang,
+                "incident.dm.lead_new",
+                user=mention(user),
+                code=info.code,
+                title=title,
+                severity=blocks.severity_label(new_lang, info.severity),
+                channel=link,
+            ),
+        )
         _post(client, user, t(lang, "incident.dm.lead_old", code=info.code, new=mention(target)))
         refresh(client, services, directory, info.id)
         return
-    updated, previous = services.incidents.assign_role(info.id, user_id=user, role=str(role), target_id=target,
-                                                        now=now)
+    updated, previous = services.incidents.assign_role(info.id, user_id=user, role=str(role), target_id=target, now=now)
     invite(client, directory, info.channel_id, [target])
-    _post(client, info.channel_id, t(channel_lang, f"incident.post.role_{role}", user=mention(user),
-                                     target=mention(target)))
+    _post(
+        client,
+        info.channel_id,
+        t(channel_lang, f"incident.post.role_{role}", user=mention(user), target=mention(target)),
+    )
     target_lang = directory.lang_of(target, fetch=True)
-    _post(client, target, t(target_lang, f"incident.dm.role_{role}", user=mention(user), code=info.code,
-                            title=title, channel=link))
+    _post(
+        client,
+        target,
+        t(target_lang, f"incident.dm.role_{role}", user=mention(user), code=info.code, title=title, channel=link),
+    )
     if previous and previous != target:
-        _post(client, previous, t(directory.lang_of(previous, fetch=True), "incident.dm.role_removed",
-                                  user=mention(user), new=mention(target), code=info.code))
+        _post(
+            client,
+            previous,
+            t(
+                directory.lang_of(previous, fetch=True),
+                "incident.dm.role_removed",
+                user=mention(user),
+                new=mention(target),
+                code=info.code,
+            ),
+        )
     refresh(client, services, directory, updated.id)
 
 
-def on_reaction(event: dict[str, Any], client: WebClient, services: Services, directory: Directory, *,
-                removed: bool) -> bool:
+def on_reaction(
+    event: dict[str, Any], client: WebClient, services: Services, directory: Directory, *, removed: bool
+) -> bool:
     """📌 on a message in an incident channel puts it on the timeline (its last 📌 removed takes it off)."""
     item = event.get("item") or {}
     if event.get("reaction") != PIN:
@@ -414,13 +535,16 @@ def on_reaction(event: dict[str, Any], client: WebClient, services: Services, di
         at: datetime | None = datetime.fromtimestamp(float(ts), UTC)
     except ValueError:
         at = None
-    added = services.incidents.pin_message(info.id, message_ts=ts, author_id=author, pinned_by=str(event["user"]),
-                                           text=text, at=at, now=services.now())
+    added = services.incidents.pin_message(
+        info.id, message_ts=ts, author_id=author, pinned_by=str(event["user"]), text=text, at=at, now=services.now()
+    )
     if added is not None:
         try:
-            client.chat_postEphemeral(channel=channel, user=str(event["user"]),
-                                      text=t(directory.lang_of(str(event["user"])), "incident.reply.pinned",
-                                             code=info.code))
+            client.chat_postEphemeral(
+                channel=channel,
+                user=str(event["user"]),
+                text=t(directory.lang_of(str(event["user"])), "incident.reply.pinned", code=info.code),
+            )
         except SlackApiError as exc:
             logger.info("could not confirm the 📌 on %s: %s", info.code, exc.response.get("error"))
     return True
@@ -443,61 +567,74 @@ def fetch_message(client: WebClient, channel: str, ts: str) -> dict[str, Any] | 
 # -- resolving and reviewing ---------------------------------------------------------------------------------------
 
 
-def open_resolve_modal(ack: Ack, body: dict[str, Any], client: WebClient, services: Services,
-                       directory: Directory) -> None:
+def open_resolve_modal(
+    ack: Ack, body: dict[str, Any], client: WebClient, services: Services, directory: Directory
+) -> None:
     """Resolve: for the commander and responders, it asks for the summary."""
     ack()
     user = body["user"]["id"]
     info = services.incidents.get(int(body["actions"][0]["value"]))
     services.incidents.check_can_run(info, user)
     services.incidents.check_open(info)
-    client.views_open(trigger_id=body["trigger_id"],
-                      view=blocks.resolve_modal(directory.lang_of(user), info, now=services.now()))
+    client.views_open(
+        trigger_id=body["trigger_id"], view=blocks.resolve_modal(directory.lang_of(user), info, now=services.now())
+    )
 
 
-def save_resolution(ack: Ack, body: dict[str, Any], client: WebClient, services: Services,
-                    directory: Directory) -> None:
+def save_resolution(
+    ack: Ack, body: dict[str, Any], client: WebClient, services: Services, directory: Directory
+) -> None:
     """Resolve; post the resolution and the review (复盘) draft; hand the follow-ups to their owners."""
     user = body["user"]["id"]
     lang, tz, now = directory.lang_of(user), directory.tz_of(user), services.now()
     try:
-        draft = blocks.parse_resolve_form(body["view"]["state"]["values"], now=now, tz=tz,
-                                          members=directory.members(), workday_end=services.settings.workday_end)
+        draft = blocks.parse_resolve_form(
+            body["view"]["state"]["values"],
+            now=now,
+            tz=tz,
+            members=directory.members(),
+            workday_end=services.settings.workday_end,
+        )
         validate_resolution(draft)
     except ValidationFailed as exc:
         ack(response_action="errors", errors=field_errors(lang, exc))
         return
     ack()
-    outcome = services.incidents.resolve(blocks.resolve_meta(body["view"].get("private_metadata")), user_id=user,
-                                         draft=draft, now=now)
+    outcome = services.incidents.resolve(
+        blocks.resolve_meta(body["view"].get("private_metadata")), user_id=user, draft=draft, now=now
+    )
     info = outcome.incident
     home = info.channel_id or info.announce_channel_id
     text = blocks.resolution_text(directory.channel_lang(home), info, now=now)
     _post(client, home, text)
     if info.announce_ts and info.announce_channel_id:
-        _post(client, info.announce_channel_id,
-              blocks.resolution_text(directory.channel_lang(info.announce_channel_id), info, now=now),
-              thread_ts=info.announce_ts)
+        _post(
+            client,
+            info.announce_channel_id,
+            blocks.resolution_text(directory.channel_lang(info.announce_channel_id), info, now=now),
+            thread_ts=info.announce_ts,
+        )
     refresh(client, services, directory, info.id)
     post_review(client, services, directory, info.id, channel=home)
     link = message_link(client, info.channel_id, info.summary_ts)
     send_action_dms(client, services, directory, outcome.follow_ups, source_link=link)
 
 
-def post_review(client: WebClient, services: Services, directory: Directory, incident_id: int, *,
-                channel: str) -> None:
+def post_review(client: WebClient, services: Services, directory: Directory, incident_id: int, *, channel: str) -> None:
     """Post the review draft as messages: summary, timeline, decisions and follow-ups, the meeting offer."""
     if not channel:
         return
     review = services.incidents.review(incident_id)
     lang = directory.channel_lang(channel)
     for body in blocks.review_messages(lang, review, tz=services.settings.tz, now=services.now()):
-        client.chat_postMessage(channel=channel, text=blocks.review_text(lang, review.incident), blocks=body,
-                                unfurl_links=False)
+        client.chat_postMessage(
+            channel=channel, text=blocks.review_text(lang, review.incident), blocks=body, unfurl_links=False
+        )
 
 
-def open_review_meeting(ack: Ack, body: dict[str, Any], client: WebClient, services: Services,
-                        directory: Directory) -> None:
+def open_review_meeting(
+    ack: Ack, body: dict[str, Any], client: WebClient, services: Services, directory: Directory
+) -> None:
     """The meeting modal, prefilled for the review: the team, an hour two working days on, a standard agenda."""
     ack()
     user = body["user"]["id"]
@@ -506,13 +643,23 @@ def open_review_meeting(ack: Ack, body: dict[str, Any], client: WebClient, servi
     later = services.settings.calendar.add_working_days(now, 2, tz)
     start = later.replace(hour=10, minute=0, second=0, microsecond=0)
     draft = review_meeting_draft(info, lang=lang, start=start)
-    client.views_open(trigger_id=body["trigger_id"], view=meeting_blocks.meeting_modal(
-        lang, meta=ModalMeta(draft.channel_id), user_id=user, now=now, tz=tz, draft=draft,
-        workday_end=services.settings.workday_end))
+    client.views_open(
+        trigger_id=body["trigger_id"],
+        view=meeting_blocks.meeting_modal(
+            lang,
+            meta=ModalMeta(draft.channel_id),
+            user_id=user,
+            now=now,
+            tz=tz,
+            draft=draft,
+            workday_end=services.settings.workday_end,
+        ),
+    )
 
 
-def export_review(respond: Respond, services: Services, directory: Directory, *, user: str, team_id: str,
-                  channel: str, code: str) -> None:
+def export_review(
+    respond: Respond, services: Services, directory: Directory, *, user: str, team_id: str, channel: str, code: str
+) -> None:
     """`/incident export INC-…`: the review as Markdown, only to the person who asked."""
     from bot.export import KINDS, collect, render
 
@@ -528,10 +675,18 @@ def export_review(respond: Respond, services: Services, directory: Directory, *,
     # an incident whose channel the person is not in stays unknown to them, like a missing one
     require_visible(directory, user, info.summary_channel, NotFound("error.incident_not_found", code=code))
     kind = KINDS["incidents"]
-    records = [dataclasses.replace(r, follow_ups=tuple(
-        a for a in r.follow_ups
-        if listed_with_source(directory, user, a.channel_id, source_channel=r.incident.summary_channel)))
-        for r in collect(services, kind, codes=[code]) if r.incident.team_id == team_id]
+    records = [
+        dataclasses.replace(
+            r,
+            follow_ups=tuple(
+                a
+                for a in r.follow_ups
+                if listed_with_source(directory, user, a.channel_id, source_channel=r.incident.summary_channel)
+            ),
+        )
+        for r in collect(services, kind, codes=[code])
+        if r.incident.team_id == team_id
+    ]
     markdown = render(kind, records, "md", lang=lang, zone=services.settings.zone, now=services.now())
     pieces = _pieces(markdown)
     for piece in pieces[:EXPORT_PIECES]:

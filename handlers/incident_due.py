@@ -35,13 +35,27 @@ def deliverers(client: WebClient, services: Services, directory: Directory) -> d
         minutes = _minutes(incidents.ack_window(info.severity))
         if first and info.channel_id:
             backups = " ".join(mention(u) for u in incidents.backups if u != info.commander_id)
-            client.chat_postMessage(channel=info.channel_id, text=t(
-                directory.channel_lang(info.channel_id), "incident.post.escalated",
-                commander=mention(info.commander_id), minutes=minutes, users=backups))
+            client.chat_postMessage(
+                channel=info.channel_id,
+                text=t(
+                    directory.channel_lang(info.channel_id),
+                    "incident.post.escalated",
+                    commander=mention(info.commander_id),
+                    minutes=minutes,
+                    users=backups,
+                ),
+            )
         lang = directory.lang_of(user, fetch=True)
-        intro = t(lang, "incident.dm.escalate", code=info.code, title=escape(truncate(info.title, 200)),
-                  severity=blocks.severity_label(lang, info.severity), commander=mention(info.commander_id),
-                  minutes=minutes, channel=blocks.channel_link(info))
+        intro = t(
+            lang,
+            "incident.dm.escalate",
+            code=info.code,
+            title=escape(truncate(info.title, 200)),
+            severity=blocks.severity_label(lang, info.severity),
+            commander=mention(info.commander_id),
+            minutes=minutes,
+            channel=blocks.channel_link(info),
+        )
         client.chat_postMessage(channel=user, text=intro, blocks=blocks.ack_request_blocks(lang, info, intro))
         return Outcome.SENT
 
@@ -51,10 +65,19 @@ def deliverers(client: WebClient, services: Services, directory: Directory) -> d
             return Outcome.SKIPPED
         user = info.commander_id
         lang = directory.lang_of(user, fetch=True)
-        client.chat_postMessage(channel=user, text=t(
-            lang, "incident.dm.update_due", code=info.code, title=escape(truncate(info.title, 200)),
-            minutes=_minutes(now - info.last_update_at), severity=info.severity.value,
-            cadence=_minutes(incidents.update_cadence(info.severity)), channel=blocks.channel_link(info)))
+        client.chat_postMessage(
+            channel=user,
+            text=t(
+                lang,
+                "incident.dm.update_due",
+                code=info.code,
+                title=escape(truncate(info.title, 200)),
+                minutes=_minutes(now - info.last_update_at),
+                severity=info.severity.value,
+                cadence=_minutes(incidents.update_cadence(info.severity)),
+                channel=blocks.channel_link(info),
+            ),
+        )
         incidents.plan_next_reminder(info.id, after=item.due_at, plan=str(item.payload.get("plan") or ""), now=now)
         return Outcome.SENT
 

@@ -49,8 +49,15 @@ class NotStored(Exception):
 class Intake:
     """The serving side of the inbox: stores requests, and runs at once those that open a modal."""
 
-    def __init__(self, inbox: Inbox, *, now: Callable[[], datetime], name: str,
-                 run_now: Callable[[Row], None] | None = None, wake: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        inbox: Inbox,
+        *,
+        now: Callable[[], datetime],
+        name: str,
+        run_now: Callable[[Row], None] | None = None,
+        wake: Callable[[], None] | None = None,
+    ) -> None:
         self.inbox = inbox
         self._now = now
         self.name = name
@@ -63,16 +70,24 @@ class Intake:
         payload = json.dumps(body, separators=(",", ":"))
         team, kind, key = team_of(body), kind_of(body), request_key(body)
         try:
-            row_id = self.inbox.put(team_id=team, kind=kind, dedupe_key=key, order_key=order_key(body),
-                                    payload=payload, received_at=received, claimed_by=self.name if urgent else None)
+            row_id = self.inbox.put(
+                team_id=team,
+                kind=kind,
+                dedupe_key=key,
+                order_key=order_key(body),
+                payload=payload,
+                received_at=received,
+                claimed_by=self.name if urgent else None,
+            )
         except Exception as exc:
             logger.exception("could not store a %s request", kind)
             raise NotStored(str(exc)) from exc
         if row_id is None:
             logger.info("duplicate request %s answered without storing it again", key)
             return None
-        row = Row(id=row_id, team_id=team, kind=kind, payload=payload, received_at=received,
-                  attempts=1 if urgent else 0)
+        row = Row(
+            id=row_id, team_id=team, kind=kind, payload=payload, received_at=received, attempts=1 if urgent else 0
+        )
         if not urgent and self._wake is not None:
             self._wake()
         return row
@@ -107,8 +122,9 @@ def answers_with_errors(args: Sequence[Any], kwargs: Mapping[str, Any]) -> bool:
     return bool(action == "errors")
 
 
-def store_then_answer(ack: Callable[..., BoltResponse], intake: Intake, request: BoltRequest, *,
-                      urgent: bool) -> Callable[..., BoltResponse]:
+def store_then_answer(
+    ack: Callable[..., BoltResponse], intake: Intake, request: BoltRequest, *, urgent: bool
+) -> Callable[..., BoltResponse]:
     """An ack() that stores the request (unless the answer is field errors), answers, and stops the listener."""
 
     def answer(*args: Any, **kwargs: Any) -> BoltResponse:
@@ -124,6 +140,7 @@ def store_then_answer(ack: Callable[..., BoltResponse], intake: Intake, request:
 
 
 # -- what a request is ------------------------------------------------------------------------------
+
 
 def _part(value: Any) -> str:
     """A key component: short strings as they are, anything longer or odd as a digest."""
@@ -201,14 +218,17 @@ def team_of(body: Mapping[str, Any]) -> str:
     team = body.get("team")
     if isinstance(team, dict) and isinstance(team.get("id"), str):
         return str(team["id"])
-    for found in (body.get("team_id"), (body.get("user") or {}).get("team_id") if isinstance(body.get("user"), dict)
-                  else None):
+    for found in (
+        body.get("team_id"),
+        (body.get("user") or {}).get("team_id") if isinstance(body.get("user"), dict) else None,
+    ):
         if isinstance(found, str) and found:
             return found
     return ""
 
 
 # -- response URLs ----------------------------------------------------------------------------------
+
 
 def response_url_filter(allowed_prefix: str) -> Callable[[BoltRequest, Callable[[], BoltResponse]], BoltResponse]:
     """A middleware that drops every response URL not under `allowed_prefix` from the request.

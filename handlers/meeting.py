@@ -37,23 +37,29 @@ def register(app: App) -> None:
     app.command("/meeting")(guarded(handle_command, opens_view=True))
     app.view_submission(Ids.MODAL)(guarded(save_meeting))
     app.view_submission(Ids.MINUTES_MODAL)(guarded(save_minutes))
-    app.action({"action_id": Ids.INPUT, "block_id": ECHOED_BLOCKS}, matchers=[in_view(Ids.MODAL)])(
-        guarded(echo_fields))
+    app.action({"action_id": Ids.INPUT, "block_id": ECHOED_BLOCKS}, matchers=[in_view(Ids.MODAL)])(guarded(echo_fields))
     app.action(Ids.RECORD_MINUTES)(guarded(open_minutes_modal, opens_view=True))
     app.action(Ids.EDIT)(guarded(open_edit_modal, opens_view=True))
     app.action(Ids.ACK)(guarded(acknowledge_by_button))
 
 
-def handle_command(ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond, services: Services,
-                   directory: Directory) -> None:
+def handle_command(
+    ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond, services: Services, directory: Directory
+) -> None:
     """`/meeting` schedules; `minutes MTG-…` records minutes; `MTG-…` shows one; `help` explains."""
     words = (command.get("text") or "").split()
     user, channel = command["user_id"], command["channel_id"]
     lang = directory.lang_of(user)
     if not words:
         ack()
-        view = blocks.meeting_modal(lang, meta=ModalMeta(channel), user_id=user, now=services.now(),
-                                    tz=directory.tz_of(user), workday_end=services.settings.workday_end)
+        view = blocks.meeting_modal(
+            lang,
+            meta=ModalMeta(channel),
+            user_id=user,
+            now=services.now(),
+            tz=directory.tz_of(user),
+            workday_end=services.settings.workday_end,
+        )
         client.views_open(trigger_id=command["trigger_id"], view=view)
         directory.get(user, fetch=True)
         warm(directory, channel)
@@ -68,8 +74,10 @@ def handle_command(ack: Ack, command: dict[str, Any], client: WebClient, respond
         require_visible(directory, user, info.channel_id, NotFound("error.meeting_not_found", code=words[1]))
         services.meetings.check_can_record(info, user)
         actions = services.actions.for_source("meeting", info.id)
-        client.views_open(trigger_id=command["trigger_id"],
-                          view=blocks.minutes_modal(lang, meeting=info, actions=actions, tz=directory.tz_of(user)))
+        client.views_open(
+            trigger_id=command["trigger_id"],
+            view=blocks.minutes_modal(lang, meeting=info, actions=actions, tz=directory.tz_of(user)),
+        )
     elif len(words) == 1 and CODE_RE.match(words[0]):
         info = services.meetings.by_code(command["team_id"], words[0])
         require_visible(directory, user, info.channel_id, NotFound("error.meeting_not_found", code=words[0]))
@@ -86,22 +94,31 @@ def echo_fields(ack: Ack, body: dict[str, Any], client: WebClient, services: Ser
     if view.get("callback_id") != Ids.MODAL:
         return
     user = body["user"]["id"]
-    echoes = blocks.meeting_echoes(directory.lang_of(user), blocks.typed_values(view["state"]["values"]),
-                                   now=services.now(), tz=directory.tz_of(user),
-                                   workday_end=services.settings.workday_end)
+    echoes = blocks.meeting_echoes(
+        directory.lang_of(user),
+        blocks.typed_values(view["state"]["values"]),
+        now=services.now(),
+        tz=directory.tz_of(user),
+        workday_end=services.settings.workday_end,
+    )
     refresh_modal(client, view, blocks.with_echoes(view, echoes))
 
 
-def save_meeting(ack: Ack, body: dict[str, Any], client: WebClient, services: Services,
-                 directory: Directory) -> None:
+def save_meeting(ack: Ack, body: dict[str, Any], client: WebClient, services: Services, directory: Directory) -> None:
     """Validate without network calls, acknowledge, then store, post the card and send what is due."""
     user = body["user"]["id"]
     lang, tz, now = directory.lang_of(user), directory.tz_of(user), services.now()
     meta = ModalMeta.load(body["view"].get("private_metadata"))
     try:
-        draft = blocks.parse_meeting_form(body["view"]["state"]["values"], now=now, tz=tz,
-                                          members=directory.members(), lang=lang, default_channel=meta.origin_channel,
-                                          workday_end=services.settings.workday_end)
+        draft = blocks.parse_meeting_form(
+            body["view"]["state"]["values"],
+            now=now,
+            tz=tz,
+            members=directory.members(),
+            lang=lang,
+            default_channel=meta.origin_channel,
+            workday_end=services.settings.workday_end,
+        )
         validate(draft)
         if not meta.record_id:
             refuse_channel(directory, draft.channel_id, field="channel")
@@ -117,19 +134,31 @@ def save_meeting(ack: Ack, body: dict[str, Any], client: WebClient, services: Se
         info = services.meetings.create(team_id=team, creator_id=user, draft=draft, now=now)
         post_card(client, services, directory, info, author=user)
     if len(info.attendees) > MAX_PARTICIPANTS_ADVISED:
-        client.chat_postMessage(channel=user, text=t(lang, "meeting.reply.too_many", code=info.code,
-                                                     n=len(info.attendees), max=MAX_PARTICIPANTS_ADVISED))
+        client.chat_postMessage(
+            channel=user,
+            text=t(lang, "meeting.reply.too_many", code=info.code, n=len(info.attendees), max=MAX_PARTICIPANTS_ADVISED),
+        )
     tick_now(client, services, directory)
 
 
-def post_card(client: WebClient, services: Services, directory: Directory, info: MeetingInfo, *, author: str,
-              tell: bool = True) -> bool:
+def post_card(
+    client: WebClient, services: Services, directory: Directory, info: MeetingInfo, *, author: str, tell: bool = True
+) -> bool:
     """Post a new meeting card (joining its channel first) and remember it; False when the bot cannot post there
     (the author is told how to let it in, unless `tell` is False)."""
     lang, tz = directory.channel_lang(info.channel_id), services.settings.tz
-    resp = post_record(client, directory, ref=f"meeting:{info.id}", code=info.code, channel=info.channel_id,
-                       author=author, tell=tell, text=blocks.card_text(lang, info, tz=tz),
-                       blocks=blocks.card_blocks(lang, info, tz=tz), unfurl_links=False)
+    resp = post_record(
+        client,
+        directory,
+        ref=f"meeting:{info.id}",
+        code=info.code,
+        channel=info.channel_id,
+        author=author,
+        tell=tell,
+        text=blocks.card_text(lang, info, tz=tz),
+        blocks=blocks.card_blocks(lang, info, tz=tz),
+        unfurl_links=False,
+    )
     if resp is None:
         return False
     services.meetings.attach_message(info.id, channel_id=str(resp["channel"]), message_ts=str(resp["ts"]))
@@ -154,51 +183,73 @@ def refresh_card(client: WebClient, services: Services, directory: Directory, me
         info = services.meetings.get(meeting_id)
         if info.message_ts:
             lang, tz = directory.channel_lang(info.channel_id), services.settings.tz
-            client.chat_update(channel=info.channel_id, ts=info.message_ts, text=blocks.card_text(lang, info, tz=tz),
-                               blocks=blocks.card_blocks(lang, info, tz=tz))
+            client.chat_update(
+                channel=info.channel_id,
+                ts=info.message_ts,
+                text=blocks.card_text(lang, info, tz=tz),
+                blocks=blocks.card_blocks(lang, info, tz=tz),
+            )
     return info
 
 
-def open_minutes_modal(ack: Ack, body: dict[str, Any], client: WebClient, services: Services,
-                       directory: Directory) -> None:
+def open_minutes_modal(
+    ack: Ack, body: dict[str, Any], client: WebClient, services: Services, directory: Directory
+) -> None:
     """Record minutes: for the host or a participant."""
     ack()
     user = body["user"]["id"]
     info = services.meetings.get(int(body["actions"][0]["value"]))
     services.meetings.check_can_record(info, user)
-    view = blocks.minutes_modal(directory.lang_of(user), meeting=info,
-                                actions=services.actions.for_source("meeting", info.id), tz=directory.tz_of(user))
+    view = blocks.minutes_modal(
+        directory.lang_of(user),
+        meeting=info,
+        actions=services.actions.for_source("meeting", info.id),
+        tz=directory.tz_of(user),
+    )
     client.views_open(trigger_id=body["trigger_id"], view=view)
 
 
-def open_edit_modal(ack: Ack, body: dict[str, Any], client: WebClient, services: Services,
-                    directory: Directory) -> None:
+def open_edit_modal(
+    ack: Ack, body: dict[str, Any], client: WebClient, services: Services, directory: Directory
+) -> None:
     """Edit the meeting's details: for the host or whoever scheduled it."""
     ack()
     user = body["user"]["id"]
     info = services.meetings.get(int(body["actions"][0]["value"]))
     services.meetings.check_can_edit(info.host_id, info.created_by, user)
-    view = blocks.meeting_modal(directory.lang_of(user), meta=ModalMeta(info.channel_id, info.id), user_id=user,
-                                now=services.now(), tz=directory.tz_of(user), draft=info.draft(), code=info.code,
-                                workday_end=services.settings.workday_end)
+    view = blocks.meeting_modal(
+        directory.lang_of(user),
+        meta=ModalMeta(info.channel_id, info.id),
+        user_id=user,
+        now=services.now(),
+        tz=directory.tz_of(user),
+        draft=info.draft(),
+        code=info.code,
+        workday_end=services.settings.workday_end,
+    )
     client.views_open(trigger_id=body["trigger_id"], view=view)
 
 
-def save_minutes(ack: Ack, body: dict[str, Any], client: WebClient, services: Services,
-                 directory: Directory) -> None:
+def save_minutes(ack: Ack, body: dict[str, Any], client: WebClient, services: Services, directory: Directory) -> None:
     """Store the minutes; post them in the card's thread; DM action owners and every participant."""
     user = body["user"]["id"]
     lang, tz, now = directory.lang_of(user), directory.tz_of(user), services.now()
     try:
-        draft = blocks.parse_minutes_form(body["view"]["state"]["values"], now=now, tz=tz,
-                                          members=directory.members(), workday_end=services.settings.workday_end)
+        draft = blocks.parse_minutes_form(
+            body["view"]["state"]["values"],
+            now=now,
+            tz=tz,
+            members=directory.members(),
+            workday_end=services.settings.workday_end,
+        )
         validate_minutes(draft)
     except ValidationFailed as exc:
         ack(response_action="errors", errors=field_errors(lang, exc))
         return
     ack()
-    outcome = services.meetings.record_minutes(blocks.minutes_meta(body["view"].get("private_metadata")),
-                                               user_id=user, draft=draft, now=now)
+    outcome = services.meetings.record_minutes(
+        blocks.minutes_meta(body["view"].get("private_metadata")), user_id=user, draft=draft, now=now
+    )
     info = outcome.meeting
     post_minutes(client, services, directory, info)
     refresh_card(client, services, directory, info.id)
@@ -222,8 +273,9 @@ def post_minutes(client: WebClient, services: Services, directory: Directory, in
         services.meetings.attach_minutes_message(info.id, minutes_ts=str(resp["ts"]))
 
 
-def acknowledge_by_button(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, services: Services,
-                          directory: Directory) -> None:
+def acknowledge_by_button(
+    ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, services: Services, directory: Directory
+) -> None:
     """Acknowledge the minutes from their DM copy."""
     ack()
     user = body["user"]["id"]
@@ -234,8 +286,9 @@ def acknowledge_by_button(ack: Ack, body: dict[str, Any], client: WebClient, res
         refresh_card(client, services, directory, info.id)
 
 
-def on_reaction(event: dict[str, Any], client: WebClient, services: Services, directory: Directory, *,
-                removed: bool) -> bool:
+def on_reaction(
+    event: dict[str, Any], client: WebClient, services: Services, directory: Directory, *, removed: bool
+) -> bool:
     """✅ on the minutes acknowledges them (removing it withdraws); True when the message is a meeting's."""
     item = event.get("item") or {}
     info = services.meetings.by_message(str(item.get("channel")), str(item.get("ts")))

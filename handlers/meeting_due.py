@@ -32,8 +32,13 @@ def deliverers(client: WebClient, services: Services, directory: Directory) -> d
             return Outcome.SKIPPED
         lang, tz = directory.lang_of(user, fetch=True), directory.tz_of(user, fetch=True)
         card = blocks.card_blocks(lang, info, tz=tz)[:-1]  # the card without its buttons
-        intro = t(lang, "meeting.dm.agenda", code=info.code, title=escape(truncate(info.title, 200)),
-                  when=date_token(info.start, tz))
+        intro = t(
+            lang,
+            "meeting.dm.agenda",
+            code=info.code,
+            title=escape(truncate(info.title, 200)),
+            when=date_token(info.start, tz),
+        )
         link = link_or_channel(client, info.channel_id, info.message_ts)
         body = [blocks.section(intro), *card[1:], blocks.context(t(lang, "meeting.dm.open", link=link))]
         client.chat_postMessage(channel=user, text=intro, blocks=body)
@@ -46,9 +51,17 @@ def deliverers(client: WebClient, services: Services, directory: Directory) -> d
             return Outcome.SKIPPED
         lang, tz = directory.lang_of(user, fetch=True), directory.tz_of(user, fetch=True)
         where = t(lang, "meeting.dm.where", location=escape(truncate(info.location, 300))) if info.location else ""
-        client.chat_postMessage(channel=user, text=t(lang, "meeting.dm.start", code=info.code,
-                                                      title=escape(truncate(info.title, 200)),
-                                                      when=date_token(info.start, tz), where=where))
+        client.chat_postMessage(
+            channel=user,
+            text=t(
+                lang,
+                "meeting.dm.start",
+                code=info.code,
+                title=escape(truncate(info.title, 200)),
+                when=date_token(info.start, tz),
+                where=where,
+            ),
+        )
         return Outcome.SENT
 
     def minutes_missing(item: DueWork, now: datetime) -> Outcome:
@@ -57,10 +70,17 @@ def deliverers(client: WebClient, services: Services, directory: Directory) -> d
             return Outcome.SKIPPED
         user = info.host_id
         lang, tz = directory.lang_of(user, fetch=True), directory.tz_of(user, fetch=True)
-        client.chat_postMessage(channel=user, text=t(lang, "meeting.dm.minutes_missing", code=info.code,
-                                                      title=escape(truncate(info.title, 200)),
-                                                      when=date_token(info.end, tz),
-                                                      link=link_or_channel(client, info.channel_id, info.message_ts)))
+        client.chat_postMessage(
+            channel=user,
+            text=t(
+                lang,
+                "meeting.dm.minutes_missing",
+                code=info.code,
+                title=escape(truncate(info.title, 200)),
+                when=date_token(info.end, tz),
+                link=link_or_channel(client, info.channel_id, info.message_ts),
+            ),
+        )
         return Outcome.SENT
 
     def minutes_copy(item: DueWork, now: datetime) -> Outcome:
@@ -69,12 +89,24 @@ def deliverers(client: WebClient, services: Services, directory: Directory) -> d
         if info.minutes_at is None or user not in info.attendees:
             return Outcome.SKIPPED
         lang, tz = directory.lang_of(user, fetch=True), directory.tz_of(user, fetch=True)
-        text = t(lang, "meeting.dm.minutes", code=info.code, title=escape(truncate(info.title, 200)),
-                 link=link_or_channel(client, info.channel_id, info.minutes_ts or info.message_ts))
+        text = t(
+            lang,
+            "meeting.dm.minutes",
+            code=info.code,
+            title=escape(truncate(info.title, 200)),
+            link=link_or_channel(client, info.channel_id, info.minutes_ts or info.message_ts),
+        )
         actions = services.actions.for_source("meeting", info.id)
-        client.chat_postMessage(channel=user, text=text, blocks=[
-            blocks.section(text), *blocks.minutes_blocks(lang, info, actions, tz=tz, ack_button=True)])
+        client.chat_postMessage(
+            channel=user,
+            text=text,
+            blocks=[blocks.section(text), *blocks.minutes_blocks(lang, info, actions, tz=tz, ack_button=True)],
+        )
         return Outcome.SENT
 
-    return {KIND_AGENDA: agenda, KIND_START: start, KIND_MINUTES_MISSING: minutes_missing,
-            KIND_MINUTES_DM: minutes_copy}
+    return {
+        KIND_AGENDA: agenda,
+        KIND_START: start,
+        KIND_MINUTES_MISSING: minutes_missing,
+        KIND_MINUTES_DM: minutes_copy,
+    }

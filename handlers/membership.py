@@ -121,8 +121,17 @@ def refuse_channel(directory: Directory, channel_id: str | None, *, field: str) 
         raise ValidationFailed({field: error})
 
 
-def post_record(client: WebClient, directory: Directory, *, ref: str, code: str, channel: str, author: str,
-                tell: bool = True, **message: Any) -> Mapping[str, str] | None:
+def post_record(
+    client: WebClient,
+    directory: Directory,
+    *,
+    ref: str,
+    code: str,
+    channel: str,
+    author: str,
+    tell: bool = True,
+    **message: Any,
+) -> Mapping[str, str] | None:
     """Join if needed and post a record's message once (handlers.outbound.post_once); None when the bot cannot
     post in the channel, after telling `author` how to fix it (unless `tell` is False)."""
     try:
@@ -141,8 +150,9 @@ def post_record(client: WebClient, directory: Directory, *, ref: str, code: str,
     return None
 
 
-def tell_unposted(client: WebClient, directory: Directory, *, ref: str, code: str, channel: str, author: str,
-                  reason: str) -> None:
+def tell_unposted(
+    client: WebClient, directory: Directory, *, ref: str, code: str, channel: str, author: str, reason: str
+) -> None:
     """Direct message the author: the record is kept, how to let the bot in, and a button to post it then."""
     lang = directory.lang_of(author)
     where = f"<#{channel}>"
@@ -150,11 +160,24 @@ def tell_unposted(client: WebClient, directory: Directory, *, ref: str, code: st
         client.chat_postMessage(channel=author, text=t(lang, "channel.unposted_archived", code=code, channel=where))
         return
     text = t(lang, "channel.unposted", code=code, channel=where)
-    client.chat_postMessage(channel=author, text=text, blocks=[
-        {"type": "section", "text": {"type": "mrkdwn", "text": text}},
-        {"type": "actions", "elements": [{"type": "button", "action_id": POST_AGAIN, "value": ref[:2000],
-                                          "text": {"type": "plain_text", "text": t(lang, "channel.post_again")}}]},
-    ])
+    client.chat_postMessage(
+        channel=author,
+        text=text,
+        blocks=[
+            {"type": "section", "text": {"type": "mrkdwn", "text": text}},
+            {
+                "type": "actions",
+                "elements": [
+                    {
+                        "type": "button",
+                        "action_id": POST_AGAIN,
+                        "value": ref[:2000],
+                        "text": {"type": "plain_text", "text": t(lang, "channel.post_again")},
+                    }
+                ],
+            },
+        ],
+    )
 
 
 # -- "Post again" ----------------------------------------------------------------------------------------------
@@ -180,8 +203,9 @@ def repostable(kind: str, describe: Describe, post: Post) -> None:
     _kinds[kind] = (describe, post)
 
 
-def post_again(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, services: Services,
-               directory: Directory) -> None:
+def post_again(
+    ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, services: Services, directory: Directory
+) -> None:
     """The author invited the bot and presses "Post again"."""
     ack()
     user = body["user"]["id"]
@@ -202,28 +226,37 @@ def post_again(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respo
     if post(client, services, directory, int(raw_id), user):
         respond(text=t(lang, "channel.posted_again", code=record.code, channel=where), replace_original=True)
     else:
-        respond(text=t(lang, "channel.still_unreachable", channel=where), response_type="ephemeral",
-                replace_original=False)
+        respond(
+            text=t(lang, "channel.still_unreachable", channel=where), response_type="ephemeral", replace_original=False
+        )
 
 
 # -- leaving and joining -----------------------------------------------------------------------------------------
 
 
-def on_member_left(event: dict[str, Any], body: dict[str, Any], context: BoltContext, client: WebClient,
-                   services: Services, directory: Directory) -> None:
+def on_member_left(
+    event: dict[str, Any],
+    body: dict[str, Any],
+    context: BoltContext,
+    client: WebClient,
+    services: Services,
+    directory: Directory,
+) -> None:
     """Someone left a channel: when it is the bot, note it and tell the people behind the records there."""
     if event.get("user") and event.get("user") == context.bot_user_id:
         bot_left(client, services, directory, team_id=_team(body, event), channel_id=str(event.get("channel") or ""))
 
 
-def on_bot_left(event: dict[str, Any], body: dict[str, Any], client: WebClient, services: Services,
-                directory: Directory) -> None:
+def on_bot_left(
+    event: dict[str, Any], body: dict[str, Any], client: WebClient, services: Services, directory: Directory
+) -> None:
     """`channel_left` / `group_left`: the bot was removed from a channel."""
     bot_left(client, services, directory, team_id=_team(body, event), channel_id=str(event.get("channel") or ""))
 
 
-def on_member_joined(event: dict[str, Any], body: dict[str, Any], context: BoltContext, services: Services,
-                     directory: Directory) -> None:
+def on_member_joined(
+    event: dict[str, Any], body: dict[str, Any], context: BoltContext, services: Services, directory: Directory
+) -> None:
     """Someone joined a channel: when it is the bot (invited back), forget that it had left."""
     if event.get("user") and event.get("user") == context.bot_user_id and event.get("channel"):
         channel_id = str(event["channel"])

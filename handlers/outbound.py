@@ -19,11 +19,25 @@ from handlers.directory import Directory
 logger = logging.getLogger(__name__)
 
 # Errors that will not go away by retrying: the row fails with the reason instead.
-PERMANENT_ERRORS = frozenset({
-    "channel_not_found", "user_not_found", "account_inactive", "not_in_channel", "is_archived",
-    "cannot_dm_bot", "user_disabled", "invalid_auth", "not_authed", "token_revoked", "missing_scope",
-    "invalid_blocks", "msg_too_long", "no_text", "restricted_action",
-})
+PERMANENT_ERRORS = frozenset(
+    {
+        "channel_not_found",
+        "user_not_found",
+        "account_inactive",
+        "not_in_channel",
+        "is_archived",
+        "cannot_dm_bot",
+        "user_disabled",
+        "invalid_auth",
+        "not_authed",
+        "token_revoked",
+        "missing_scope",
+        "invalid_blocks",
+        "msg_too_long",
+        "no_text",
+        "restricted_action",
+    }
+)
 
 
 def classify(exc: Exception) -> DeliveryFailed:
@@ -65,8 +79,9 @@ def find_posted(client: WebClient, channel: str, ref: str) -> dict[str, str] | N
     try:
         resp = client.conversations_history(channel=channel, limit=200, include_all_metadata=True)
     except SlackApiError as exc:
-        logger.warning("could not look for %s in %s (%s): it may be posted twice", ref, channel,
-                       exc.response.get("error"))
+        logger.warning(
+            "could not look for %s in %s (%s): it may be posted twice", ref, channel, exc.response.get("error")
+        )
         return None
     for message in resp.get("messages") or []:
         metadata = message.get("metadata") or {}
@@ -101,8 +116,13 @@ def make_deliver(client: WebClient, services: Services, directory: Directory) ->
     from handlers import actions_due, digest_due, incident_due, meeting_due, requirement_due
 
     kinds: dict[str, Deliverer] = {}
-    for provider in (requirement_due.deliverers, meeting_due.deliverers, actions_due.deliverers,
-                     digest_due.deliverers, incident_due.deliverers):
+    for provider in (
+        requirement_due.deliverers,
+        meeting_due.deliverers,
+        actions_due.deliverers,
+        digest_due.deliverers,
+        incident_due.deliverers,
+    ):
         kinds.update(provider(client, services, directory))
 
     def deliver(item: DueWork, now: datetime) -> Outcome:

@@ -32,8 +32,7 @@ def on_reaction_removed(event: dict[str, Any], client: WebClient, services: Serv
     route(event, client, services, directory, removed=True)
 
 
-def route(event: dict[str, Any], client: WebClient, services: Services, directory: Directory, *,
-          removed: bool) -> None:
+def route(event: dict[str, Any], client: WebClient, services: Services, directory: Directory, *, removed: bool) -> None:
     """Offer the reaction to each feature until one recognizes the message."""
     item = event.get("item") or {}
     if item.get("type") != "message" or not item.get("channel") or not item.get("ts"):

@@ -41,22 +41,27 @@ def _user_of(body: dict[str, Any]) -> str | None:
     return found if isinstance(found, str) else None  # a malformed payload may carry anything there
 
 
-def tell(client: WebClient, body: dict[str, Any], text: str, *,
-         response_urls: str = intake.SLACK_RESPONSE_URLS) -> None:
+def tell(
+    client: WebClient, body: dict[str, Any], text: str, *, response_urls: str = intake.SLACK_RESPONSE_URLS
+) -> None:
     """Say something to the person behind a request, only to them, on the best surface available.
 
     Only a response URL under `response_urls` (Slack's own) is ever called.
     """
     user = _user_of(body)
     response_url = body.get("response_url") or next(
-        (r.get("response_url") for r in body.get("response_urls") or []
-         if isinstance(r, dict) and r.get("response_url")), None)
+        (
+            r.get("response_url")
+            for r in body.get("response_urls") or []
+            if isinstance(r, dict) and r.get("response_url")
+        ),
+        None,
+    )
     if not intake.allowed_url(response_url, response_urls):
         response_url = None
     try:
         if response_url:
-            WebhookClient(response_url, timeout=10).send(text=text, response_type="ephemeral",
-                                                         replace_original=False)
+            WebhookClient(response_url, timeout=10).send(text=text, response_type="ephemeral", replace_original=False)
             return
         raw_event = body.get("event")
         event: dict[str, Any] = raw_event if isinstance(raw_event, dict) else {}
@@ -72,16 +77,24 @@ def tell(client: WebClient, body: dict[str, Any], text: str, *,
         logger.warning("could not tell %s: %s", user, exc)
 
 
-def handle_error(error: Exception, body: dict[str, Any], response: BoltResponse | None,
-                 client: WebClient, directory: Directory | None = None,
-                 context: BoltContext | None = None) -> BoltResponse | None:
+def handle_error(
+    error: Exception,
+    body: dict[str, Any],
+    response: BoltResponse | None,
+    client: WebClient,
+    directory: Directory | None = None,
+    context: BoltContext | None = None,
+) -> BoltResponse | None:
     """Acknowledge anyway, and answer in the user's language: field errors, a refusal, or an apology."""
     user = _user_of(body) or ""
     lang = directory.lang_of(user) if directory and user else "en"
     not_acked = response is not None
     if isinstance(error, ValidationFailed) and body.get("type") == "view_submission" and not_acked:
-        return BoltResponse(status=200, headers={"content-type": ["application/json"]},
-                            body=json.dumps({"response_action": "errors", "errors": field_errors(lang, error)}))
+        return BoltResponse(
+            status=200,
+            headers={"content-type": ["application/json"]},
+            body=json.dumps({"response_action": "errors", "errors": field_errors(lang, error)}),
+        )
     if isinstance(error, CoordbotError):
         logger.info("refused %s for %s: %s", body.get("type") or body.get("command"), user, error.key)
         text = t(lang, error.key, **error.params)
@@ -91,14 +104,17 @@ def handle_error(error: Exception, body: dict[str, Any], response: BoltResponse 
         text = t(lang, "error.form_too_late")
     else:
         ref = uuid.uuid4().hex[:8]
-        logger.exception("unhandled error (ref %s) in %s", ref, body.get("type") or body.get("command"),
-                         exc_info=error)
+        logger.exception("unhandled error (ref %s) in %s", ref, body.get("type") or body.get("command"), exc_info=error)
         text = t(lang, "error.generic", ref=ref)
     if body.get("command") and not_acked:
         return BoltResponse(status=200, body=text)
     services = context.get("services") if context is not None else None
-    tell(client, body, text, response_urls=services.settings.response_urls if services is not None
-         else intake.SLACK_RESPONSE_URLS)
+    tell(
+        client,
+        body,
+        text,
+        response_urls=services.settings.response_urls if services is not None else intake.SLACK_RESPONSE_URLS,
+    )
     return BoltResponse(status=200, body="") if not_acked else None
 
 
@@ -145,8 +161,14 @@ def guarded(fn: Callable[..., None], *, opens_view: bool = False) -> Callable[..
     names = get_arg_names_of_callable(fn)
 
     def listener(request: BoltRequest, response: BoltResponse | None, logger: logging.Logger) -> None:
-        kwargs = build_required_kwargs(logger=logger, required_arg_names=list(names), request=request,
-                                       response=response, this_func=fn, next_keys_required=False)
+        kwargs = build_required_kwargs(
+            logger=logger,
+            required_arg_names=list(names),
+            request=request,
+            response=response,
+            this_func=fn,
+            next_keys_required=False,
+        )
         context = request.context
         taking: intake.Intake | None = context.get(intake.CONTEXT_KEY)
         if taking is not None and "ack" in kwargs:  # events went to the inbox before any listener
@@ -174,8 +196,15 @@ def guarded(fn: Callable[..., None], *, opens_view: bool = False) -> Callable[..
     return listener
 
 
-def tell_parked(client: WebClient, body: dict[str, Any], row_id: int, directory: Directory, error: BaseException,
-                *, response_urls: str = intake.SLACK_RESPONSE_URLS) -> None:
+def tell_parked(
+    client: WebClient,
+    body: dict[str, Any],
+    row_id: int,
+    directory: Directory,
+    error: BaseException,
+    *,
+    response_urls: str = intake.SLACK_RESPONSE_URLS,
+) -> None:
     """Tell the person a request was given up on after its last try; its row number is the reference."""
     user = _user_of(body) or ""
     lang = directory.lang_of(user) if user else "en"

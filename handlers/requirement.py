@@ -36,8 +36,7 @@ def register(app: App) -> None:
     """Wire this feature's listeners."""
     app.command("/requirement")(guarded(handle_command, opens_view=True))
     app.view_submission(Ids.MODAL)(guarded(save_sheet))
-    app.action({"action_id": Ids.INPUT, "block_id": ECHOED_BLOCKS}, matchers=[in_view(Ids.MODAL)])(
-        guarded(echo_dates))
+    app.action({"action_id": Ids.INPUT, "block_id": ECHOED_BLOCKS}, matchers=[in_view(Ids.MODAL)])(guarded(echo_dates))
     app.view_submission(Ids.CHANGES_MODAL)(guarded(save_change_request))
     app.action(Ids.CONFIRM)(guarded(sign_by_button))
     app.action(Ids.REQUEST_CHANGES)(guarded(open_change_request, opens_view=True))
@@ -45,20 +44,27 @@ def register(app: App) -> None:
     app.action(Ids.ANSWERED)(guarded(mark_question_answered))
 
 
-
 # -- /requirement ------------------------------------------------------------------------------
 
-def handle_command(ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond,
-                   services: Services, directory: Directory) -> None:
+
+def handle_command(
+    ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond, services: Services, directory: Directory
+) -> None:
     """`/requirement` opens the sheet; `list`, `help` and an ID answer ephemerally."""
     text = (command.get("text") or "").strip()
     user, channel = command["user_id"], command["channel_id"]
     lang = directory.lang_of(user)
     if not text:
         ack()
-        view = blocks.modal(lang, meta=ModalMeta(channel), user_id=user, now=services.now(),
-                            tz=directory.tz_of(user), members=directory.members(),
-                            workday_end=services.settings.workday_end)
+        view = blocks.modal(
+            lang,
+            meta=ModalMeta(channel),
+            user_id=user,
+            now=services.now(),
+            tz=directory.tz_of(user),
+            members=directory.members(),
+            workday_end=services.settings.workday_end,
+        )
         client.views_open(trigger_id=command["trigger_id"], view=view)
         directory.get(user, fetch=True)  # so the submission knows this person's timezone without a call
         warm(directory, channel)  # ... and the channel it proposes
@@ -79,13 +85,13 @@ def handle_command(ack: Ack, command: dict[str, Any], client: WebClient, respond
         req = services.requirements.by_code(command["team_id"], text, with_history=True)
         require_visible(directory, user, req.channel_id, NotFound("error.requirement_not_found", code=text))
         link = message_link(client, req.channel_id, req.message_ts)
-        respond(blocks=blocks.record_blocks(lang, req, tz=tz, permalink=link), text=req.code,
-                response_type="ephemeral")
+        respond(blocks=blocks.record_blocks(lang, req, tz=tz, permalink=link), text=req.code, response_type="ephemeral")
     else:
         respond(text=t(lang, "error.unknown_command", text=text[:100]), response_type="ephemeral")
 
 
 # -- the sheet modal -------------------------------------------------------------------------------
+
 
 def save_sheet(ack: Ack, body: dict[str, Any], client: WebClient, services: Services, directory: Directory) -> None:
     """Validate without network calls, acknowledge, then store and post (or revise) the sheet."""
@@ -93,9 +99,15 @@ def save_sheet(ack: Ack, body: dict[str, Any], client: WebClient, services: Serv
     lang, tz, now = directory.lang_of(user), directory.tz_of(user), services.now()
     meta = ModalMeta.load(body["view"].get("private_metadata"))
     try:
-        draft = blocks.parse_form(body["view"]["state"]["values"], now=now, tz=tz, members=directory.members(),
-                                  workday_end=services.settings.workday_end, default_channel=meta.origin_channel,
-                                  lang=lang)
+        draft = blocks.parse_form(
+            body["view"]["state"]["values"],
+            now=now,
+            tz=tz,
+            members=directory.members(),
+            workday_end=services.settings.workday_end,
+            default_channel=meta.origin_channel,
+            lang=lang,
+        )
         validate(draft, now)
         if not meta.record_id:
             refuse_channel(directory, draft.channel_id, field="channel")
@@ -108,33 +120,51 @@ def save_sheet(ack: Ack, body: dict[str, Any], client: WebClient, services: Serv
         req = reqs.revise(meta.record_id, user_id=user, draft=draft, now=now, expected_revision=meta.revision)
         refresh_sheet(client, services, directory, req.id, note=("thread.revised", user))
         return
-    req = reqs.create(team_id=body["team"]["id"] if body.get("team") else body["user"]["team_id"],
-                      author_id=user, draft=draft, now=now)
+    req = reqs.create(
+        team_id=body["team"]["id"] if body.get("team") else body["user"]["team_id"],
+        author_id=user,
+        draft=draft,
+        now=now,
+    )
     post_sheet(client, services, directory, req, author=user)
 
 
-def echo_dates(ack: Ack, body: dict[str, Any], client: WebClient, services: Services,
-               directory: Directory) -> None:
+def echo_dates(ack: Ack, body: dict[str, Any], client: WebClient, services: Services, directory: Directory) -> None:
     """As a date is typed, show under the field what the bot understood, in the reader's own time."""
     ack()
     view = body.get("view") or {}
     if view.get("callback_id") != Ids.MODAL:
         return
     user = body["user"]["id"]
-    echoes = blocks.echo_texts(directory.lang_of(user), blocks.typed_values(view["state"]["values"]),
-                               now=services.now(), tz=directory.tz_of(user), members=directory.members(),
-                               workday_end=services.settings.workday_end)
+    echoes = blocks.echo_texts(
+        directory.lang_of(user),
+        blocks.typed_values(view["state"]["values"]),
+        now=services.now(),
+        tz=directory.tz_of(user),
+        members=directory.members(),
+        workday_end=services.settings.workday_end,
+    )
     refresh_modal(client, view, blocks.with_echoes(view, echoes))
 
 
-def post_sheet(client: WebClient, services: Services, directory: Directory, req: RequirementInfo, *,
-               author: str, tell: bool = True) -> bool:
+def post_sheet(
+    client: WebClient, services: Services, directory: Directory, req: RequirementInfo, *, author: str, tell: bool = True
+) -> bool:
     """Post a new sheet in its channel (joining it first) and remember the message; False when the bot cannot
     post there (the author is told how to let it in, unless `tell` is False)."""
     lang, tz = directory.channel_lang(req.channel_id), services.settings.tz
-    resp = post_record(client, directory, ref=f"requirement:{req.id}", code=req.code, channel=req.channel_id,
-                       author=author, tell=tell, text=blocks.sheet_text(lang, req, tz=tz),
-                       blocks=blocks.sheet_blocks(lang, req, tz=tz), unfurl_links=False)
+    resp = post_record(
+        client,
+        directory,
+        ref=f"requirement:{req.id}",
+        code=req.code,
+        channel=req.channel_id,
+        author=author,
+        tell=tell,
+        text=blocks.sheet_text(lang, req, tz=tz),
+        blocks=blocks.sheet_blocks(lang, req, tz=tz),
+        unfurl_links=False,
+    )
     if resp is None:
         return False
     services.requirements.attach_message(req.id, channel_id=str(resp["channel"]), message_ts=str(resp["ts"]))
@@ -153,43 +183,68 @@ def _post_again(client: WebClient, services: Services, directory: Directory, req
 repostable("requirement", _unposted, _post_again)
 
 
-def refresh_sheet(client: WebClient, services: Services, directory: Directory, requirement_id: int,
-                  note: tuple[str, str | None] | None = None, reason: str = "") -> RequirementInfo:
+def refresh_sheet(
+    client: WebClient,
+    services: Services,
+    directory: Directory,
+    requirement_id: int,
+    note: tuple[str, str | None] | None = None,
+    reason: str = "",
+) -> RequirementInfo:
     """Re-render the sheet message from the database (one render at a time per record)."""
     tz = services.settings.tz
     with _sheet_locks[requirement_id]:
         req = services.requirements.get(requirement_id, with_history=True)
         lang = directory.channel_lang(req.channel_id)
         if req.message_ts:
-            client.chat_update(channel=req.channel_id, ts=req.message_ts, text=blocks.sheet_text(lang, req, tz=tz),
-                               blocks=blocks.sheet_blocks(lang, req, tz=tz))
+            client.chat_update(
+                channel=req.channel_id,
+                ts=req.message_ts,
+                text=blocks.sheet_text(lang, req, tz=tz),
+                blocks=blocks.sheet_blocks(lang, req, tz=tz),
+            )
     if note and req.message_ts:
         key, user = note
-        client.chat_postMessage(channel=req.channel_id, thread_ts=req.message_ts,
-                                text=blocks.thread_note(lang, key, req, user=user, reason=reason))
+        client.chat_postMessage(
+            channel=req.channel_id,
+            thread_ts=req.message_ts,
+            text=blocks.thread_note(lang, key, req, user=user, reason=reason),
+        )
     return req
 
 
 # -- signatures ----------------------------------------------------------------------------------------
 
-def sign_by_button(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond,
-                   services: Services, directory: Directory) -> None:
+
+def sign_by_button(
+    ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, services: Services, directory: Directory
+) -> None:
     """Confirm: the clicking owner signs."""
     ack()
     user = body["user"]["id"]
     lang = directory.lang_of(user)
-    outcome = services.requirements.sign(int(body["actions"][0]["value"]), user_id=user, via="button",
-                                         now=services.now())
+    outcome = services.requirements.sign(
+        int(body["actions"][0]["value"]), user_id=user, via="button", now=services.now()
+    )
     if not outcome.changed:
-        respond(text=t(lang, "reply.already_signed", code=outcome.requirement.code),
-                response_type="ephemeral", replace_original=False)
+        respond(
+            text=t(lang, "reply.already_signed", code=outcome.requirement.code),
+            response_type="ephemeral",
+            replace_original=False,
+        )
         return
-    refresh_sheet(client, services, directory, outcome.requirement.id,
-                  note=("thread.confirmed", None) if outcome.confirmed_now else None)
+    refresh_sheet(
+        client,
+        services,
+        directory,
+        outcome.requirement.id,
+        note=("thread.confirmed", None) if outcome.confirmed_now else None,
+    )
 
 
-def on_reaction(event: dict[str, Any], client: WebClient, services: Services, directory: Directory, *,
-                removed: bool) -> bool:
+def on_reaction(
+    event: dict[str, Any], client: WebClient, services: Services, directory: Directory, *, removed: bool
+) -> bool:
     """✅ on a sheet signs (removing it withdraws) for its owners; True when the message is a sheet."""
     item = event.get("item") or {}
     req = services.requirements.by_message(str(item.get("channel")), str(item.get("ts")))
@@ -198,8 +253,10 @@ def on_reaction(event: dict[str, Any], client: WebClient, services: Services, di
     if event.get("reaction") not in services.settings.sign_reactions:
         return True
     if removed:
-        if event["user"] in req.owners and services.requirements.withdraw(
-                req.id, user_id=event["user"], now=services.now()).changed:
+        if (
+            event["user"] in req.owners
+            and services.requirements.withdraw(req.id, user_id=event["user"], now=services.now()).changed
+        ):
             refresh_sheet(client, services, directory, req.id)
         return True
     outcome = services.requirements.sign(req.id, user_id=event["user"], via="reaction", now=services.now())
@@ -211,8 +268,10 @@ def on_reaction(event: dict[str, Any], client: WebClient, services: Services, di
 
 # -- changes, edits, questions -------------------------------------------------------------------------
 
-def open_change_request(ack: Ack, body: dict[str, Any], client: WebClient,
-                        services: Services, directory: Directory) -> None:
+
+def open_change_request(
+    ack: Ack, body: dict[str, Any], client: WebClient, services: Services, directory: Directory
+) -> None:
     """Request changes: an owner is asked for the reason in a modal."""
     ack()
     user = body["user"]["id"]
@@ -225,8 +284,9 @@ def open_change_request(ack: Ack, body: dict[str, Any], client: WebClient,
     client.views_open(trigger_id=body["trigger_id"], view=view)
 
 
-def save_change_request(ack: Ack, body: dict[str, Any], client: WebClient,
-                        services: Services, directory: Directory) -> None:
+def save_change_request(
+    ack: Ack, body: dict[str, Any], client: WebClient, services: Services, directory: Directory
+) -> None:
     """Store the change request, update the sheet and tell the requester owner."""
     user = body["user"]["id"]
     lang = directory.lang_of(user)
@@ -242,28 +302,47 @@ def save_change_request(ack: Ack, body: dict[str, Any], client: WebClient,
     target = req.requester_owner
     if target != user:
         tlang = directory.lang_of(target, fetch=True)
-        client.chat_postMessage(channel=target, text=t(
-            tlang, "notify.changes_requested", user=f"<@{user}>", code=req.code,
-            reason=escape(truncate(reason, 2000)), link=link_or_channel(client, req.channel_id, req.message_ts)))
+        client.chat_postMessage(
+            channel=target,
+            text=t(
+                tlang,
+                "notify.changes_requested",
+                user=f"<@{user}>",
+                code=req.code,
+                reason=escape(truncate(reason, 2000)),
+                link=link_or_channel(client, req.channel_id, req.message_ts),
+            ),
+        )
 
 
-def open_edit_modal(ack: Ack, body: dict[str, Any], client: WebClient, services: Services,
-                    directory: Directory) -> None:
+def open_edit_modal(
+    ack: Ack, body: dict[str, Any], client: WebClient, services: Services, directory: Directory
+) -> None:
     """Edit reopens the modal prefilled, for the requester owner or the author."""
     ack()
     user = body["user"]["id"]
     req = services.requirements.get(int(body["actions"][0]["value"]))
     services.requirements.check_can_edit(req.requester_owner, req.author_id, user)
-    view = blocks.modal(directory.lang_of(user), meta=ModalMeta(req.channel_id, req.id, req.revision), user_id=user,
-                        now=services.now(), tz=directory.tz_of(user), members=directory.members(), draft=req.draft(),
-                        code=req.code, workday_end=services.settings.workday_end)
+    view = blocks.modal(
+        directory.lang_of(user),
+        meta=ModalMeta(req.channel_id, req.id, req.revision),
+        user_id=user,
+        now=services.now(),
+        tz=directory.tz_of(user),
+        members=directory.members(),
+        draft=req.draft(),
+        code=req.code,
+        workday_end=services.settings.workday_end,
+    )
     client.views_open(trigger_id=body["trigger_id"], view=view)
 
 
-def mark_question_answered(ack: Ack, body: dict[str, Any], client: WebClient, services: Services,
-                           directory: Directory) -> None:
+def mark_question_answered(
+    ack: Ack, body: dict[str, Any], client: WebClient, services: Services, directory: Directory
+) -> None:
     """An open question is marked answered; its reminder stops."""
     ack()
-    req = services.requirements.answer_question(int(body["actions"][0]["value"]), user_id=body["user"]["id"],
-                                                now=services.now())
+    req = services.requirements.answer_question(
+        int(body["actions"][0]["value"]), user_id=body["user"]["id"], now=services.now()
+    )
     refresh_sheet(client, services, directory, req.id)

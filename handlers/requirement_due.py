@@ -22,8 +22,12 @@ def deliverers(client: WebClient, services: Services, directory: Directory) -> d
     def sign_reminder(item: DueWork, now: datetime) -> Outcome:
         user = str(item.payload["user_id"])
         req = reqs.get(int(item.payload["requirement_id"]))
-        if (req.status != Status.AWAITING or req.revision != item.payload.get("revision")
-                or user not in req.unsigned_owners or now >= req.confirm_by):
+        if (
+            req.status != Status.AWAITING
+            or req.revision != item.payload.get("revision")
+            or user not in req.unsigned_owners
+            or now >= req.confirm_by
+        ):
             return Outcome.SKIPPED
         lang, tz = directory.lang_of(user, fetch=True), directory.tz_of(user, fetch=True)
         link = link_or_channel(client, req.channel_id, req.message_ts)
@@ -38,8 +42,14 @@ def deliverers(client: WebClient, services: Services, directory: Directory) -> d
             return Outcome.SKIPPED
         lang, tz = directory.lang_of(user, fetch=True), directory.tz_of(user, fetch=True)
         who = ", ".join(mention(u) for u in req.unsigned_owners)
-        text = t(lang, "remind.overdue", code=req.code, when=date_token(req.confirm_by, tz), who=who,
-                 link=link_or_channel(client, req.channel_id, req.message_ts))
+        text = t(
+            lang,
+            "remind.overdue",
+            code=req.code,
+            when=date_token(req.confirm_by, tz),
+            who=who,
+            link=link_or_channel(client, req.channel_id, req.message_ts),
+        )
         client.chat_postMessage(channel=user, text=text)
         return Outcome.SENT
 
@@ -49,9 +59,14 @@ def deliverers(client: WebClient, services: Services, directory: Directory) -> d
             return Outcome.SKIPPED
         user = question.owner_id
         lang, tz = directory.lang_of(user, fetch=True), directory.tz_of(user, fetch=True)
-        text = t(lang, "remind.question", code=req.code, when=date_token(question.deadline, tz),
-                 text=escape(truncate(question.text, 500)),
-                 link=link_or_channel(client, req.channel_id, req.message_ts))
+        text = t(
+            lang,
+            "remind.question",
+            code=req.code,
+            when=date_token(question.deadline, tz),
+            text=escape(truncate(question.text, 500)),
+            link=link_or_channel(client, req.channel_id, req.message_ts),
+        )
         client.chat_postMessage(channel=user, text=text)
         return Outcome.SENT
 

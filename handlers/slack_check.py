@@ -11,8 +11,9 @@ from slack_sdk.errors import SlackApiError, SlackRequestError
 from bot.config import Settings
 from bot.preflight import Preflight, reason
 
-REFUSED_TOKEN = frozenset({"invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive",
-                           "not_allowed_token_type"})
+REFUSED_TOKEN = frozenset(
+    {"invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive", "not_allowed_token_type"}
+)
 
 
 def check_slack(settings: Settings) -> dict[str, str]:
@@ -26,8 +27,10 @@ def check_slack(settings: Settings) -> dict[str, str]:
     except SlackApiError as exc:
         error = str(exc.response.get("error") or f"HTTP {exc.response.status_code}")
         if error in REFUSED_TOKEN:
-            raise Preflight(f"SLACK_BOT_TOKEN was refused by Slack: {error}. Use the app's Bot User OAuth Token "
-                            "(xoxb-…, OAuth & Permissions), and reinstall the app if it was revoked") from exc
+            raise Preflight(
+                f"SLACK_BOT_TOKEN was refused by Slack: {error}. Use the app's Bot User OAuth Token "
+                "(xoxb-…, OAuth & Permissions), and reinstall the app if it was revoked"
+            ) from exc
         raise Preflight(f"Slack answered auth.test with {error} ({settings.slack_api_url}, SLACK_API_URL)") from exc
     except (SlackRequestError, URLError, OSError, ValueError) as exc:
         raise Preflight(f"cannot reach Slack at {settings.slack_api_url} (SLACK_API_URL): {reason(exc)}") from exc
@@ -36,10 +39,16 @@ def check_slack(settings: Settings) -> dict[str, str]:
             client.apps_connections_open(app_token=settings.app_token)
         except SlackApiError as exc:
             error = str(exc.response.get("error") or "")
-            raise Preflight(f"SLACK_APP_TOKEN was refused by Slack: {error}. Use an app-level token (xapp-…) "
-                            "with connections:write (Basic Information > App-Level Tokens), and turn Socket Mode "
-                            "on") from exc
+            raise Preflight(
+                f"SLACK_APP_TOKEN was refused by Slack: {error}. Use an app-level token (xapp-…) "
+                "with connections:write (Basic Information > App-Level Tokens), and turn Socket Mode "
+                "on"
+            ) from exc
         except (SlackRequestError, URLError, OSError, ValueError) as exc:
             raise Preflight(f"cannot reach Slack at {settings.slack_api_url} (SLACK_API_URL): {reason(exc)}") from exc
-    return {"team": str(answer.get("team") or ""), "team_id": str(answer.get("team_id") or ""),
-            "user": str(answer.get("user") or ""), "user_id": str(answer.get("user_id") or "")}
+    return {
+        "team": str(answer.get("team") or ""),
+        "team_id": str(answer.get("team_id") or ""),
+        "user": str(answer.get("user") or ""),
+        "user_id": str(answer.get("user_id") or ""),
+    }

@@ -87,13 +87,22 @@ def listed_with_source(directory: Sees, user_id: str, channel_id: str, *, source
 class ChannelAccess:
     """Answers "may this person see this conversation?" from conversations.info and conversations.members."""
 
-    def __init__(self, client: WebClient, *, is_guest: Callable[[str], bool], ttl: float = TTL,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        client: WebClient,
+        *,
+        is_guest: Callable[[str], bool],
+        ttl: float = TTL,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._client = client
         # for questions asked while a person waits for an answer (a form's check): a slow Slack is not waited for
-        self._quick = WebClient(token=client.token, base_url=client.base_url,
-                                timeout=QUICK_SECONDS,  # type: ignore[arg-type]  # urllib takes fractions too
-                                retry_handlers=[])
+        self._quick = WebClient(
+            token=client.token,
+            base_url=client.base_url,
+            timeout=QUICK_SECONDS,  # type: ignore[arg-type]  # urllib takes fractions too
+            retry_handlers=[],
+        )
         self._is_guest = is_guest
         self._ttl = ttl
         self._clock = clock
@@ -216,7 +225,12 @@ class ChannelAccess:
             self._told.add(key)
         if first:
             needed = exc.response.get("needed") if isinstance(exc, SlackApiError) else None
-            logger.warning("%s refused (%s%s), e.g. for %s: records there are treated as not visible", method,
-                           reason, f", needs {needed}" if needed else "", channel_id)
+            logger.warning(
+                "%s refused (%s%s), e.g. for %s: records there are treated as not visible",
+                method,
+                reason,
+                f", needs {needed}" if needed else "",
+                channel_id,
+            )
         else:
             logger.debug("%s refused for %s: %s", method, channel_id, reason)

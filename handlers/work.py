@@ -25,19 +25,25 @@ from handlers.intake import FAILURE_KEY, RECEIVED_KEY, ROW_KEY
 logger = logging.getLogger(__name__)
 
 
-
 def request_of(row: Row) -> BoltRequest:
     """The request a row holds, as the worker's app dispatches it (verified before it was stored)."""
     body = json.loads(row.payload)
-    return BoltRequest(body=body, headers={}, mode="socket_mode",
-                       context={ROW_KEY: row, RECEIVED_KEY: row.received_at})
+    return BoltRequest(body=body, headers={}, mode="socket_mode", context={ROW_KEY: row, RECEIVED_KEY: row.received_at})
 
 
 class Worker:
     """Claims rows and runs them on a pool of threads until stopped."""
 
-    def __init__(self, app: App, inbox: Inbox, *, name: str, threads: int = 8, poll: float = 0.05,
-                 on_parked: Callable[[Row, BaseException], None] | None = None) -> None:
+    def __init__(
+        self,
+        app: App,
+        inbox: Inbox,
+        *,
+        name: str,
+        threads: int = 8,
+        poll: float = 0.05,
+        on_parked: Callable[[Row, BaseException], None] | None = None,
+    ) -> None:
         self.app = app
         self.inbox = inbox
         self.name = name

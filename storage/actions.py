@@ -50,8 +50,7 @@ def open_for_owner(session: Session, *, team_id: str, owner_id: str, done: str, 
     """An owner's items whose status is not `done`, the soonest due first."""
     return session.scalars(
         select(ActionItem)
-        .where(col(ActionItem.team_id) == team_id, col(ActionItem.owner_id) == owner_id,
-               col(ActionItem.status) != done)
+        .where(col(ActionItem.team_id) == team_id, col(ActionItem.owner_id) == owner_id, col(ActionItem.status) != done)
         .order_by(col(ActionItem.due_at), col(ActionItem.id))
         .limit(limit)
     ).all()
@@ -59,8 +58,11 @@ def open_for_owner(session: Session, *, team_id: str, owner_id: str, done: str, 
 
 def add_history(session: Session, *, action_id: int, at: datetime, actor_id: str, action: str, detail: str) -> None:
     """Append one entry to an action item's history."""
-    session.add(HistoryEntry(subject_type=SUBJECT_TYPE, subject_id=action_id, at=at, actor_id=actor_id,
-                             action=action, detail=detail))
+    session.add(
+        HistoryEntry(
+            subject_type=SUBJECT_TYPE, subject_id=action_id, at=at, actor_id=actor_id, action=action, detail=detail
+        )
+    )
 
 
 def history(session: Session, action_id: int) -> Sequence[HistoryEntry]:
@@ -75,8 +77,9 @@ def history(session: Session, action_id: int) -> Sequence[HistoryEntry]:
 def sent_work(session: Session, *, subject: str) -> list[tuple[str, str]]:
     """(kind, payload JSON) of the due work already sent for a subject."""
     rows = session.execute(
-        select(col(OutboxItem.kind), col(OutboxItem.payload))
-        .where(col(OutboxItem.subject) == subject, col(OutboxItem.state) == SENT)
+        select(col(OutboxItem.kind), col(OutboxItem.payload)).where(
+            col(OutboxItem.subject) == subject, col(OutboxItem.state) == SENT
+        )
     ).all()
     return [(str(kind), str(payload)) for kind, payload in rows]
 
@@ -87,8 +90,7 @@ def open_for_owner_page(
     """One page of an owner's items whose status is not `done`, the soonest due (so the most overdue) first."""
     return session.scalars(
         select(ActionItem)
-        .where(col(ActionItem.team_id) == team_id, col(ActionItem.owner_id) == owner_id,
-               col(ActionItem.status) != done)
+        .where(col(ActionItem.team_id) == team_id, col(ActionItem.owner_id) == owner_id, col(ActionItem.status) != done)
         .order_by(col(ActionItem.due_at), col(ActionItem.id))
         .offset(offset)
         .limit(limit)
@@ -100,8 +102,8 @@ def count_open_for_owner(
 ) -> tuple[int, int]:
     """How many of an owner's items are not `done`, and how many of those were due before `overdue_before`."""
     total, overdue = session.execute(
-        select(func.count(), func.count(case((col(ActionItem.due_at) < overdue_before, 1))))
-        .where(col(ActionItem.team_id) == team_id, col(ActionItem.owner_id) == owner_id,
-               col(ActionItem.status) != done)
+        select(func.count(), func.count(case((col(ActionItem.due_at) < overdue_before, 1)))).where(
+            col(ActionItem.team_id) == team_id, col(ActionItem.owner_id) == owner_id, col(ActionItem.status) != done
+        )
     ).one()
     return int(total or 0), int(overdue or 0)

@@ -26,15 +26,20 @@ class OpenRecord:
 def mark_left(session: Session, *, team_id: str, channel_id: str, now: datetime) -> bool:
     """Remember that the bot left the channel; False when it was known already."""
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    stmt = (insert(LeftChannel).values(team_id=team_id, channel_id=channel_id, left_at=now)
-            .on_conflict_do_nothing(index_elements=["team_id", "channel_id"]).returning(col(LeftChannel.channel_id)))
+    stmt = (
+        insert(LeftChannel)
+        .values(team_id=team_id, channel_id=channel_id, left_at=now)
+        .on_conflict_do_nothing(index_elements=["team_id", "channel_id"])
+        .returning(col(LeftChannel.channel_id))
+    )
     return session.execute(stmt).scalar() is not None
 
 
 def mark_joined(session: Session, *, team_id: str, channel_id: str) -> bool:
     """Forget that the bot had left the channel (it is back); True when it had."""
-    result = session.execute(delete(LeftChannel).where(col(LeftChannel.team_id) == team_id,
-                                                      col(LeftChannel.channel_id) == channel_id))
+    result = session.execute(
+        delete(LeftChannel).where(col(LeftChannel.team_id) == team_id, col(LeftChannel.channel_id) == channel_id)
+    )
     return bool(getattr(result, "rowcount", 0))
 
 
@@ -52,21 +57,36 @@ def open_records(session: Session, *, team_id: str, channel_ids: Sequence[str], 
     if not channel_ids:
         return []
     found: list[OpenRecord] = []
-    for r in session.scalars(select(Requirement).where(
-            col(Requirement.team_id) == team_id, col(Requirement.channel_id).in_(channel_ids),
-            col(Requirement.status) != "confirmed")):
+    for r in session.scalars(
+        select(Requirement).where(
+            col(Requirement.team_id) == team_id,
+            col(Requirement.channel_id).in_(channel_ids),
+            col(Requirement.status) != "confirmed",
+        )
+    ):
         found.append(OpenRecord(r.code, r.channel_id, (r.requester_owner, r.receiver_owner, r.author_id)))
-    for m in session.scalars(select(Meeting).where(
-            col(Meeting.team_id) == team_id, col(Meeting.channel_id).in_(channel_ids),
-            or_(col(Meeting.start_at) > now, col(Meeting.minutes_at).is_(None)))):
+    for m in session.scalars(
+        select(Meeting).where(
+            col(Meeting.team_id) == team_id,
+            col(Meeting.channel_id).in_(channel_ids),
+            or_(col(Meeting.start_at) > now, col(Meeting.minutes_at).is_(None)),
+        )
+    ):
         found.append(OpenRecord(m.code, m.channel_id, (m.host_id, m.created_by)))
-    for a in session.scalars(select(ActionItem).where(
-            col(ActionItem.team_id) == team_id, col(ActionItem.channel_id).in_(channel_ids),
-            col(ActionItem.status) != "done")):
+    for a in session.scalars(
+        select(ActionItem).where(
+            col(ActionItem.team_id) == team_id,
+            col(ActionItem.channel_id).in_(channel_ids),
+            col(ActionItem.status) != "done",
+        )
+    ):
         found.append(OpenRecord(a.code, a.channel_id, (a.owner_id, a.creator_id)))
-    for i in session.scalars(select(Incident).where(
+    for i in session.scalars(
+        select(Incident).where(
             col(Incident.team_id) == team_id,
             or_(col(Incident.channel_id).in_(channel_ids), col(Incident.announce_channel_id).in_(channel_ids)),
-            col(Incident.status) != "resolved")):
+            col(Incident.status) != "resolved",
+        )
+    ):
         found.append(OpenRecord(i.code, i.channel_id or i.announce_channel_id, (i.commander_id,)))
     return sorted(found, key=lambda r: r.code)

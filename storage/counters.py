@@ -17,6 +17,7 @@ def next_value(session: Session, *, team_id: str, prefix: str, year: int) -> int
     """
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     stmt = insert(Counter).values(team_id=team_id, prefix=prefix, year=year, value=1)
-    stmt = stmt.on_conflict_do_update(index_elements=["team_id", "prefix", "year"],
-                                      set_={"value": col(Counter.value) + 1})
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["team_id", "prefix", "year"], set_={"value": col(Counter.value) + 1}
+    )
     return int(session.execute(stmt.returning(col(Counter.value))).scalar_one())

@@ -52,8 +52,9 @@ def make_engine(url: str, *, echo: bool = False, busy_timeout_ms: int = 30_000) 
     """
     url = normalize_url(url)
     if url.startswith("sqlite"):
-        engine = create_engine(url, echo=echo, connect_args={"timeout": busy_timeout_ms / 1000,
-                                                             "check_same_thread": False})
+        engine = create_engine(
+            url, echo=echo, connect_args={"timeout": busy_timeout_ms / 1000, "check_same_thread": False}
+        )
 
         @event.listens_for(engine, "connect")
         def _on_connect(dbapi_connection: Any, _record: Any) -> None:

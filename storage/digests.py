@@ -29,7 +29,14 @@ def subscription(session: Session, *, team_id: str, channel_id: str) -> DigestSu
 
 
 def save_subscription(
-    session: Session, *, team_id: str, channel_id: str, weekday: int, time_of_day: str, tz: str, user_id: str,
+    session: Session,
+    *,
+    team_id: str,
+    channel_id: str,
+    weekday: int,
+    time_of_day: str,
+    tz: str,
+    user_id: str,
     now: datetime,
 ) -> DigestSubscription:
     """Create or change a channel's subscription (two at once for one channel take turns, neither fails)."""
@@ -37,13 +44,22 @@ def save_subscription(
     key = (col(DigestSubscription.team_id) == team_id, col(DigestSubscription.channel_id) == channel_id)
     session.execute(
         insert(DigestSubscription)
-        .values(team_id=team_id, channel_id=channel_id, weekday=weekday, time_of_day=time_of_day, tz=tz,
-                created_by=user_id, created_at=now, updated_at=now)
+        .values(
+            team_id=team_id,
+            channel_id=channel_id,
+            weekday=weekday,
+            time_of_day=time_of_day,
+            tz=tz,
+            created_by=user_id,
+            created_at=now,
+            updated_at=now,
+        )
         .on_conflict_do_nothing(index_elements=["team_id", "channel_id"])
     )
     # the UPDATE takes the row's lock: a second subscribe of the same channel waits for this one to commit
-    session.execute(update(DigestSubscription).where(*key)
-                    .values(weekday=weekday, time_of_day=time_of_day, tz=tz, updated_at=now))
+    session.execute(
+        update(DigestSubscription).where(*key).values(weekday=weekday, time_of_day=time_of_day, tz=tz, updated_at=now)
+    )
     row = session.get(DigestSubscription, (team_id, channel_id), populate_existing=True)
     assert row is not None
     return row
@@ -53,7 +69,8 @@ def delete_subscription(session: Session, *, team_id: str, channel_id: str) -> b
     """Remove a channel's subscription; False when there was none."""
     result = session.execute(
         delete(DigestSubscription).where(
-            col(DigestSubscription.team_id) == team_id, col(DigestSubscription.channel_id) == channel_id)
+            col(DigestSubscription.team_id) == team_id, col(DigestSubscription.channel_id) == channel_id
+        )
     )
     return bool(getattr(result, "rowcount", 0))
 
@@ -78,8 +95,15 @@ def plan_period(
     session.execute(
         update(OutboxItem)
         .where(col(OutboxItem.id) == row.id, col(OutboxItem.state).in_((q.PENDING, q.CANCELLED, q.FAILED)))
-        .values(state=q.PENDING, due_at=due_at, payload=payload, attempts=0, claimed_by=None, lease_until=None,
-                last_error=None)
+        .values(
+            state=q.PENDING,
+            due_at=due_at,
+            payload=payload,
+            attempts=0,
+            claimed_by=None,
+            lease_until=None,
+            last_error=None,
+        )
         .execution_options(synchronize_session=False)
     )
     return q.PENDING
@@ -106,15 +130,22 @@ class SourcedAction:
     source_ts: str | None
 
 
-def requirements(session: Session, *, team_id: str, channel_id: str, since: datetime,
-                 confirmed: str) -> Sequence[Requirement]:
+def requirements(
+    session: Session, *, team_id: str, channel_id: str, since: datetime, confirmed: str
+) -> Sequence[Requirement]:
     """The channel's requirements still open, and those confirmed since `since`."""
-    return cast(Sequence[Requirement], session.execute(
-        select(Requirement.__table__)  # type: ignore[attr-defined]
-        .where(col(Requirement.team_id) == team_id, col(Requirement.channel_id) == channel_id,
-               or_(col(Requirement.status) != confirmed, col(Requirement.confirmed_at) >= since))
-        .order_by(col(Requirement.id))
-    ).all())  # plain rows: a digest reads thousands of records and never changes them
+    return cast(
+        Sequence[Requirement],
+        session.execute(
+            select(Requirement.__table__)  # type: ignore[attr-defined]
+            .where(
+                col(Requirement.team_id) == team_id,
+                col(Requirement.channel_id) == channel_id,
+                or_(col(Requirement.status) != confirmed, col(Requirement.confirmed_at) >= since),
+            )
+            .order_by(col(Requirement.id))
+        ).all(),
+    )  # plain rows: a digest reads thousands of records and never changes them
 
 
 def actions(session: Session, *, team_id: str, channel_id: str, since: datetime, done: str) -> list[SourcedAction]:
@@ -129,18 +160,31 @@ def actions(session: Session, *, team_id: str, channel_id: str, since: datetime,
     source_channel = func.coalesce(col(Meeting.channel_id), col(Requirement.channel_id), incident_channel)
     source_ts = func.coalesce(col(Meeting.message_ts), col(Requirement.message_ts), col(Incident.summary_ts))
     rows = session.execute(
-        select(*ActionItem.__table__.columns, source_channel.label("source_channel"),  # type: ignore[attr-defined]
-               source_ts.label("source_ts"))
-        .outerjoin(Meeting, and_(col(ActionItem.source_type) == SOURCE_MEETING,
-                                 col(ActionItem.source_id) == col(Meeting.id)))
-        .outerjoin(Requirement, and_(col(ActionItem.source_type) == SOURCE_REQUIREMENT,
-                                     col(ActionItem.source_id) == col(Requirement.id)))
-        .outerjoin(Incident, and_(col(ActionItem.source_type) == SOURCE_INCIDENT,
-                                  col(ActionItem.source_id) == col(Incident.id)))
-        .where(col(ActionItem.team_id) == team_id,
-               or_(col(ActionItem.channel_id) == channel_id, col(Meeting.channel_id) == channel_id,
-                   col(Requirement.channel_id) == channel_id),
-               or_(col(ActionItem.status) != done, col(ActionItem.done_at) >= since))
+        select(
+            *ActionItem.__table__.columns,  # type: ignore[attr-defined]
+            source_channel.label("source_channel"),
+            source_ts.label("source_ts"),
+        )
+        .outerjoin(
+            Meeting, and_(col(ActionItem.source_type) == SOURCE_MEETING, col(ActionItem.source_id) == col(Meeting.id))
+        )
+        .outerjoin(
+            Requirement,
+            and_(col(ActionItem.source_type) == SOURCE_REQUIREMENT, col(ActionItem.source_id) == col(Requirement.id)),
+        )
+        .outerjoin(
+            Incident,
+            and_(col(ActionItem.source_type) == SOURCE_INCIDENT, col(ActionItem.source_id) == col(Incident.id)),
+        )
+        .where(
+            col(ActionItem.team_id) == team_id,
+            or_(
+                col(ActionItem.channel_id) == channel_id,
+                col(Meeting.channel_id) == channel_id,
+                col(Requirement.channel_id) == channel_id,
+            ),
+            or_(col(ActionItem.status) != done, col(ActionItem.done_at) >= since),
+        )
         .order_by(col(ActionItem.id))
     ).all()
     return [SourcedAction(cast(ActionItem, row), row.source_channel, row.source_ts) for row in rows]
@@ -148,10 +192,17 @@ def actions(session: Session, *, team_id: str, channel_id: str, since: datetime,
 
 def meetings(session: Session, *, team_id: str, channel_id: str, since: datetime, now: datetime) -> Sequence[Meeting]:
     """The channel's meetings since `since` (and ahead), and earlier ones still without minutes."""
-    return cast(Sequence[Meeting], session.execute(
-        select(Meeting.__table__)  # type: ignore[attr-defined]
-        .where(col(Meeting.team_id) == team_id, col(Meeting.channel_id) == channel_id,
-               or_(col(Meeting.start_at) >= since,
-                   and_(col(Meeting.minutes_at).is_(None), col(Meeting.start_at) < now)))
-        .order_by(col(Meeting.start_at), col(Meeting.id))
-    ).all())
+    return cast(
+        Sequence[Meeting],
+        session.execute(
+            select(Meeting.__table__)  # type: ignore[attr-defined]
+            .where(
+                col(Meeting.team_id) == team_id,
+                col(Meeting.channel_id) == channel_id,
+                or_(
+                    col(Meeting.start_at) >= since, and_(col(Meeting.minutes_at).is_(None), col(Meeting.start_at) < now)
+                ),
+            )
+            .order_by(col(Meeting.start_at), col(Meeting.id))
+        ).all(),
+    )

@@ -43,9 +43,13 @@ def matching_ids(
         changed = select(col(HistoryEntry.subject_id)).where(
             col(HistoryEntry.subject_type) == subject_type, col(HistoryEntry.at) >= since
         )
-        stmt = stmt.where(or_(
-            col(table.created_at) >= since, col(table.updated_at) >= since, col(table.id).in_(changed),
-        ))
+        stmt = stmt.where(
+            or_(
+                col(table.created_at) >= since,
+                col(table.updated_at) >= since,
+                col(table.id).in_(changed),
+            )
+        )
     stmt = stmt.order_by(col(table.created_at), col(table.id))
     return [int(i) for i in session.scalars(stmt).all()]
 

@@ -17,24 +17,43 @@ KEY_MAX = 200
 ORDER_MAX = 120
 
 
-def put(session: Session, *, team_id: str, kind: str, dedupe_key: str | None, order_key: str | None, payload: str,
-        received_at: datetime, now: datetime, claimed_by: str | None = None,
-        lease: timedelta | None = None) -> int | None:
+def put(
+    session: Session,
+    *,
+    team_id: str,
+    kind: str,
+    dedupe_key: str | None,
+    order_key: str | None,
+    payload: str,
+    received_at: datetime,
+    now: datetime,
+    claimed_by: str | None = None,
+    lease: timedelta | None = None,
+) -> int | None:
     """Insert a row unless its duplicate key is taken; its id, or None for a duplicate.
 
     With `claimed_by`, the row is inserted already claimed by that worker (it runs the row at once).
     """
     values: dict[str, Any] = {
-        "team_id": team_id[:32], "kind": kind[:80], "payload": payload, "received_at": received_at,
+        "team_id": team_id[:32],
+        "kind": kind[:80],
+        "payload": payload,
+        "received_at": received_at,
         "dedupe_key": dedupe_key[:KEY_MAX] if dedupe_key else None,
         "order_key": order_key[:ORDER_MAX] if order_key else None,
-        "state": PENDING, "attempts": 0, "next_attempt_at": now,
+        "state": PENDING,
+        "attempts": 0,
+        "next_attempt_at": now,
     }
     if claimed_by is not None:
         values.update(state=RUNNING, attempts=1, claimed_by=claimed_by, lease_until=now + (lease or timedelta()))
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    stmt = (insert(InboxItem).values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"])
-            .returning(col(InboxItem.id)))
+    stmt = (
+        insert(InboxItem)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(col(InboxItem.id))
+    )
     return session.execute(stmt).scalar()
 
 
@@ -75,18 +94,20 @@ def claim(session: Session, *, now: datetime, worker: str, lease: timedelta, lim
         .values(state=RUNNING, claimed_by=worker, lease_until=now + lease, attempts=col(InboxItem.attempts) + 1)
         .execution_options(synchronize_session=False)
     )
-    return list(session.scalars(
-        select(InboxItem).where(col(InboxItem.id).in_(ids), col(InboxItem.claimed_by) == worker,
-                                col(InboxItem.state) == RUNNING).order_by(col(InboxItem.id))
-    ).all())
+    return list(
+        session.scalars(
+            select(InboxItem)
+            .where(col(InboxItem.id).in_(ids), col(InboxItem.claimed_by) == worker, col(InboxItem.state) == RUNNING)
+            .order_by(col(InboxItem.id))
+        ).all()
+    )
 
 
 def extend(session: Session, *, item_ids: list[int], worker: str, until: datetime) -> int:
     """Renew the lease of rows this worker is still running."""
     result = session.execute(
         update(InboxItem)
-        .where(col(InboxItem.id).in_(item_ids), col(InboxItem.claimed_by) == worker,
-               col(InboxItem.state) == RUNNING)
+        .where(col(InboxItem.id).in_(item_ids), col(InboxItem.claimed_by) == worker, col(InboxItem.state) == RUNNING)
         .values(lease_until=until)
         .execution_options(synchronize_session=False)
     )
@@ -128,23 +149,27 @@ def retry(session: Session, *, item_id: int, now: datetime) -> bool:
 def counts(session: Session) -> dict[tuple[str, str], int]:
     """Number of rows by (kind, state)."""
     rows = session.execute(
-        select(col(InboxItem.kind), col(InboxItem.state), func.count())
-        .group_by(col(InboxItem.kind), col(InboxItem.state))
+        select(col(InboxItem.kind), col(InboxItem.state), func.count()).group_by(
+            col(InboxItem.kind), col(InboxItem.state)
+        )
     ).all()
     return {(k, s): int(n) for k, s, n in rows}
 
 
 def parked(session: Session, limit: int = 20) -> list[InboxItem]:
     """The latest parked rows, with their reasons."""
-    return list(session.scalars(
-        select(InboxItem).where(col(InboxItem.state) == PARKED).order_by(col(InboxItem.id).desc()).limit(limit)
-    ).all())
+    return list(
+        session.scalars(
+            select(InboxItem).where(col(InboxItem.state) == PARKED).order_by(col(InboxItem.id).desc()).limit(limit)
+        ).all()
+    )
 
 
 def oldest_waiting(session: Session) -> datetime | None:
     """When the oldest row not yet done was received."""
-    return session.scalar(select(func.min(col(InboxItem.received_at)))
-                          .where(col(InboxItem.state).in_((PENDING, RUNNING))))
+    return session.scalar(
+        select(func.min(col(InboxItem.received_at))).where(col(InboxItem.state).in_((PENDING, RUNNING)))
+    )
 
 
 def prune(session: Session, *, before: datetime) -> int:

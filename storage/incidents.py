@@ -24,9 +24,7 @@ def get(session: Session, incident_id: int, *, lock: bool = False) -> Incident |
 
 def by_code(session: Session, *, team_id: str, code: str) -> Incident | None:
     """One incident by its ID such as INC-2026-001."""
-    return session.scalars(
-        select(Incident).where(col(Incident.team_id) == team_id, col(Incident.code) == code)
-    ).first()
+    return session.scalars(select(Incident).where(col(Incident.team_id) == team_id, col(Incident.code) == code)).first()
 
 
 def by_channel(session: Session, channel_id: str) -> Incident | None:
@@ -38,10 +36,13 @@ def by_channel(session: Session, channel_id: str) -> Incident | None:
 
 def responders(session: Session, incident_id: int) -> list[str]:
     """Responders' user IDs in the order they joined."""
-    return list(session.scalars(
-        select(col(IncidentResponder.user_id)).where(col(IncidentResponder.incident_id) == incident_id)
-        .order_by(col(IncidentResponder.added_at), col(IncidentResponder.user_id))
-    ).all())
+    return list(
+        session.scalars(
+            select(col(IncidentResponder.user_id))
+            .where(col(IncidentResponder.incident_id) == incident_id)
+            .order_by(col(IncidentResponder.added_at), col(IncidentResponder.user_id))
+        ).all()
+    )
 
 
 def add_responder(session: Session, incident_id: int, user_id: str, at: datetime) -> bool:
@@ -54,21 +55,43 @@ def add_responder(session: Session, incident_id: int, user_id: str, at: datetime
 
 def remove_responder(session: Session, incident_id: int, user_id: str) -> None:
     """Take someone off the responder list (they became the commander)."""
-    session.execute(delete(IncidentResponder).where(
-        col(IncidentResponder.incident_id) == incident_id, col(IncidentResponder.user_id) == user_id))
+    session.execute(
+        delete(IncidentResponder).where(
+            col(IncidentResponder.incident_id) == incident_id, col(IncidentResponder.user_id) == user_id
+        )
+    )
 
 
-def add_entry(session: Session, *, incident_id: int, at: datetime, actor_id: str, kind: str, text: str = "",
-              detail: str = "{}", message_ts: str | None = None) -> None:
+def add_entry(
+    session: Session,
+    *,
+    incident_id: int,
+    at: datetime,
+    actor_id: str,
+    kind: str,
+    text: str = "",
+    detail: str = "{}",
+    message_ts: str | None = None,
+) -> None:
     """Append one moment to the timeline."""
-    session.add(IncidentTimeline(incident_id=incident_id, at=at, actor_id=actor_id, kind=kind, text=text,
-                                 detail=detail, message_ts=message_ts))
+    session.add(
+        IncidentTimeline(
+            incident_id=incident_id,
+            at=at,
+            actor_id=actor_id,
+            kind=kind,
+            text=text,
+            detail=detail,
+            message_ts=message_ts,
+        )
+    )
 
 
 def timeline(session: Session, incident_id: int) -> Sequence[IncidentTimeline]:
     """The timeline, oldest first."""
     return session.scalars(
-        select(IncidentTimeline).where(col(IncidentTimeline.incident_id) == incident_id)
+        select(IncidentTimeline)
+        .where(col(IncidentTimeline.incident_id) == incident_id)
         .order_by(col(IncidentTimeline.at), col(IncidentTimeline.id))
     ).all()
 
@@ -76,9 +99,11 @@ def timeline(session: Session, incident_id: int) -> Sequence[IncidentTimeline]:
 def pinned(session: Session, incident_id: int, message_ts: str) -> IncidentTimeline | None:
     """The timeline entry of a 📌-marked message, if there is one."""
     return session.scalars(
-        select(IncidentTimeline).where(col(IncidentTimeline.incident_id) == incident_id,
-                                       col(IncidentTimeline.kind) == "pinned",
-                                       col(IncidentTimeline.message_ts) == message_ts)
+        select(IncidentTimeline).where(
+            col(IncidentTimeline.incident_id) == incident_id,
+            col(IncidentTimeline.kind) == "pinned",
+            col(IncidentTimeline.message_ts) == message_ts,
+        )
     ).first()
 
 
@@ -92,8 +117,10 @@ def with_open_followups(session: Session, *, team_id: str, channel_id: str | Non
     whose follow-up action items are not all done, oldest incident first."""
     stmt = (
         select(col(Incident.id), func.count(col(ActionItem.id)))
-        .join(ActionItem, and_(col(ActionItem.source_type) == SOURCE_INCIDENT,
-                               col(ActionItem.source_id) == col(Incident.id)))
+        .join(
+            ActionItem,
+            and_(col(ActionItem.source_type) == SOURCE_INCIDENT, col(ActionItem.source_id) == col(Incident.id)),
+        )
         .where(col(Incident.team_id) == team_id, col(ActionItem.status) != done)
         .group_by(col(Incident.id))
         .order_by(col(Incident.id))

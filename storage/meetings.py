@@ -36,10 +36,13 @@ def by_message(session: Session, *, channel_id: str, ts: str) -> Meeting | None:
 
 def participants(session: Session, meeting_id: int) -> list[str]:
     """Participants' user IDs."""
-    return list(session.scalars(
-        select(col(MeetingParticipant.user_id)).where(col(MeetingParticipant.meeting_id) == meeting_id)
-        .order_by(col(MeetingParticipant.user_id))
-    ).all())
+    return list(
+        session.scalars(
+            select(col(MeetingParticipant.user_id))
+            .where(col(MeetingParticipant.meeting_id) == meeting_id)
+            .order_by(col(MeetingParticipant.user_id))
+        ).all()
+    )
 
 
 def set_participants(session: Session, meeting_id: int, users: Sequence[str]) -> None:
@@ -66,7 +69,8 @@ def set_agenda(session: Session, meeting_id: int, items: Sequence[tuple[str, str
 def acks(session: Session, meeting_id: int) -> Sequence[MinutesAck]:
     """Who acknowledged the minutes, in order."""
     return session.scalars(
-        select(MinutesAck).where(col(MinutesAck.meeting_id) == meeting_id)
+        select(MinutesAck)
+        .where(col(MinutesAck.meeting_id) == meeting_id)
         .order_by(col(MinutesAck.at), col(MinutesAck.user_id))
     ).all()
 
@@ -89,8 +93,11 @@ def remove_ack(session: Session, meeting_id: int, user_id: str) -> bool:
 
 def add_history(session: Session, *, meeting_id: int, at: datetime, actor_id: str, action: str, detail: str) -> None:
     """Append one entry to a meeting's history."""
-    session.add(HistoryEntry(subject_type="meeting", subject_id=meeting_id, at=at, actor_id=actor_id, action=action,
-                             detail=detail))
+    session.add(
+        HistoryEntry(
+            subject_type="meeting", subject_id=meeting_id, at=at, actor_id=actor_id, action=action, detail=detail
+        )
+    )
 
 
 def history(session: Session, meeting_id: int) -> Sequence[HistoryEntry]:
@@ -109,8 +116,11 @@ def upcoming_for(
     return session.scalars(
         select(Meeting)
         .join(MeetingParticipant, col(MeetingParticipant.meeting_id) == col(Meeting.id), isouter=True)
-        .where(col(Meeting.team_id) == team_id, col(Meeting.start_at) > after,
-               (col(Meeting.host_id) == user_id) | (col(MeetingParticipant.user_id) == user_id))
+        .where(
+            col(Meeting.team_id) == team_id,
+            col(Meeting.start_at) > after,
+            (col(Meeting.host_id) == user_id) | (col(MeetingParticipant.user_id) == user_id),
+        )
         .distinct()
         .order_by(col(Meeting.start_at))
         .limit(limit)
@@ -118,7 +128,12 @@ def upcoming_for(
 
 
 def starts_for(
-    session: Session, *, team_id: str, user_id: str, after: datetime | None, until: datetime,
+    session: Session,
+    *,
+    team_id: str,
+    user_id: str,
+    after: datetime | None,
+    until: datetime,
     without_minutes: bool = False,
 ) -> list[tuple[int, datetime, int]]:
     """(id, start, duration in minutes) of the meetings the user hosts or joins that start in (after, until].
@@ -128,8 +143,11 @@ def starts_for(
     stmt = (
         select(col(Meeting.id), col(Meeting.start_at), col(Meeting.duration_minutes))
         .join(MeetingParticipant, col(MeetingParticipant.meeting_id) == col(Meeting.id), isouter=True)
-        .where(col(Meeting.team_id) == team_id, col(Meeting.start_at) <= until,
-               (col(Meeting.host_id) == user_id) | (col(MeetingParticipant.user_id) == user_id))
+        .where(
+            col(Meeting.team_id) == team_id,
+            col(Meeting.start_at) <= until,
+            (col(Meeting.host_id) == user_id) | (col(MeetingParticipant.user_id) == user_id),
+        )
         .distinct()
         .order_by(col(Meeting.start_at), col(Meeting.id))
     )

@@ -112,8 +112,7 @@ def give_back(session: Session, *, item_ids: list[int], worker: str) -> int:
     """Return claimed rows this worker did not get to, unchanged (the claim did not count as an attempt)."""
     result = session.execute(
         update(OutboxItem)
-        .where(col(OutboxItem.id).in_(item_ids), col(OutboxItem.claimed_by) == worker,
-               col(OutboxItem.state) == CLAIMED)
+        .where(col(OutboxItem.id).in_(item_ids), col(OutboxItem.claimed_by) == worker, col(OutboxItem.state) == CLAIMED)
         .values(state=PENDING, lease_until=None, claimed_by=None, attempts=col(OutboxItem.attempts) - 1)
         .execution_options(synchronize_session=False)
     )
@@ -123,8 +122,9 @@ def give_back(session: Session, *, item_ids: list[int], worker: str) -> int:
 def counts(session: Session) -> dict[tuple[str, str], int]:
     """Number of rows by (kind, state)."""
     rows = session.execute(
-        select(col(OutboxItem.kind), col(OutboxItem.state), func.count())
-        .group_by(col(OutboxItem.kind), col(OutboxItem.state))
+        select(col(OutboxItem.kind), col(OutboxItem.state), func.count()).group_by(
+            col(OutboxItem.kind), col(OutboxItem.state)
+        )
     ).all()
     return {(k, s): int(n) for k, s, n in rows}
 

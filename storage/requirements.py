@@ -78,8 +78,16 @@ def add_history(
     session: Session, *, requirement_id: int, at: datetime, actor_id: str, action: str, detail: str
 ) -> None:
     """Append one entry to a requirement's history."""
-    session.add(HistoryEntry(subject_type="requirement", subject_id=requirement_id, at=at, actor_id=actor_id,
-                             action=action, detail=detail))
+    session.add(
+        HistoryEntry(
+            subject_type="requirement",
+            subject_id=requirement_id,
+            at=at,
+            actor_id=actor_id,
+            action=action,
+            detail=detail,
+        )
+    )
 
 
 def history(session: Session, requirement_id: int) -> Sequence[HistoryEntry]:
@@ -94,8 +102,9 @@ def history(session: Session, requirement_id: int) -> Sequence[HistoryEntry]:
 def add_revision(session: Session, *, requirement_id: int, revision: int, content: str, by: str, at: datetime) -> None:
     """Keep the content of one revision."""
     session.add(
-        RequirementRevision(requirement_id=requirement_id, revision=revision, content=content, created_by=by,
-                            created_at=at)
+        RequirementRevision(
+            requirement_id=requirement_id, revision=revision, content=content, created_by=by, created_at=at
+        )
     )
 
 
@@ -138,12 +147,18 @@ def signatures_for(session: Session, pairs: Sequence[tuple[int, int]]) -> dict[i
 
 def _unsigned_by(user_id: str) -> ColumnElement[bool]:
     """The user owns a role on the record whose current revision they have not signed yet."""
-    def signed(role: str) -> ColumnElement[bool]:
-        return exists().where(col(Signature.requirement_id) == col(Requirement.id),
-                              col(Signature.revision) == col(Requirement.revision), col(Signature.role) == role)
 
-    return or_(and_(col(Requirement.requester_owner) == user_id, ~signed("requester")),
-               and_(col(Requirement.receiver_owner) == user_id, ~signed("receiver")))
+    def signed(role: str) -> ColumnElement[bool]:
+        return exists().where(
+            col(Signature.requirement_id) == col(Requirement.id),
+            col(Signature.revision) == col(Requirement.revision),
+            col(Signature.role) == role,
+        )
+
+    return or_(
+        and_(col(Requirement.requester_owner) == user_id, ~signed("requester")),
+        and_(col(Requirement.receiver_owner) == user_id, ~signed("receiver")),
+    )
 
 
 def awaiting_unsigned_page(
@@ -162,7 +177,8 @@ def awaiting_unsigned_page(
 def count_awaiting_unsigned(session: Session, *, team_id: str, user_id: str, late_before: datetime) -> tuple[int, int]:
     """How many records await the user's own signature, and how many of them are past their sign-by time."""
     total, late = session.execute(
-        select(func.count(), func.count(case((col(Requirement.confirm_by) < late_before, 1))))
-        .where(col(Requirement.team_id) == team_id, col(Requirement.status) == "awaiting", _unsigned_by(user_id))
+        select(func.count(), func.count(case((col(Requirement.confirm_by) < late_before, 1)))).where(
+            col(Requirement.team_id) == team_id, col(Requirement.status) == "awaiting", _unsigned_by(user_id)
+        )
     ).one()
     return int(total or 0), int(late or 0)

@@ -165,8 +165,9 @@ def bot(runtime: Runtime, fake: FakeSlack, clock: FixedClock, bot_mode: str) -> 
     separate = bot_mode == "workers"
     serving = build_serving(runtime, claim=not separate)
     worker = build_worker(runtime).start() if separate else serving.worker
-    server = Server(serving.app, signing_secret=SIGNING_SECRET, host="127.0.0.1", port=0,
-                    health=runtime.healthy).start_background()
+    server = Server(
+        serving.app, signing_secret=SIGNING_SECRET, host="127.0.0.1", port=0, health=runtime.healthy
+    ).start_background()
     driver = SlackDriver(server.url + "/slack/events", SIGNING_SECRET, fake)
     # As `coordbot run` freezes what start-up built, leave everything this test process holds by now out of
     # the collector's full passes while the bot serves: the process carries every earlier test's objects

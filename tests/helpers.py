@@ -72,11 +72,13 @@ def record(bot: Bot, code: str = "RW-2026-001") -> Requirement:
 def history_actions(bot: Bot, requirement_id: int) -> list[str]:
     """The actions in a record's history, oldest first."""
     with bot.runtime.services.session_scope() as s:
-        return list(s.scalars(
-            select(col(HistoryEntry.action))
-            .where(col(HistoryEntry.subject_id) == requirement_id)
-            .order_by(col(HistoryEntry.id))
-        ).all())
+        return list(
+            s.scalars(
+                select(col(HistoryEntry.action))
+                .where(col(HistoryEntry.subject_id) == requirement_id)
+                .order_by(col(HistoryEntry.id))
+            ).all()
+        )
 
 
 def block_text(message: dict[str, Any]) -> str:

@@ -14,13 +14,25 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 # the environment of the test run, without anything that would configure the bot under test
-CLEAN_ENV = {k: v for k, v in os.environ.items()
-             if not k.startswith(("SLACK_", "COORDBOT_")) and k not in ("DATABASE_URL", "PORT")}
+CLEAN_ENV = {
+    k: v
+    for k, v in os.environ.items()
+    if not k.startswith(("SLACK_", "COORDBOT_")) and k not in ("DATABASE_URL", "PORT")
+}
 
 
-def start_run(db: Path | str, *, bot_token: str, signing_secret: str, api_url: str, args: Sequence[str] = (),
-              env: Mapping[str, str] | None = None, new_session: bool = False,
-              port: int | None = None, output: Any = subprocess.PIPE) -> tuple[subprocess.Popen[str], str]:
+def start_run(
+    db: Path | str,
+    *,
+    bot_token: str,
+    signing_secret: str,
+    api_url: str,
+    args: Sequence[str] = (),
+    env: Mapping[str, str] | None = None,
+    new_session: bool = False,
+    port: int | None = None,
+    output: Any = subprocess.PIPE,
+) -> tuple[subprocess.Popen[str], str]:
     """`coordbot run` in HTTP mode (with its worker, by default) on a free port, once healthy; and its URL.
 
     `db` is a SQLite file or a database URL; `new_session` puts the run and its workers in a process group
@@ -29,14 +41,28 @@ def start_run(db: Path | str, *, bot_token: str, signing_secret: str, api_url: s
     """
     port = port or free_port()
     url = db if isinstance(db, str) else f"sqlite:///{db}"
-    environ = {**CLEAN_ENV, "SLACK_BOT_TOKEN": bot_token, "SLACK_SIGNING_SECRET": signing_secret,
-               "SLACK_API_URL": api_url, "DATABASE_URL": url, "PORT": str(port),
-               "COORDBOT_RESPONSE_URLS": api_url.rsplit("/api/", 1)[0] + "/response/",
-               "COORDBOT_TZ": "Asia/Shanghai", "COORDBOT_TICK_SECONDS": "1", "COORDBOT_STRICT_TEXT": "1",
-               **(env or {})}
-    proc = subprocess.Popen([sys.executable, "-m", "bot", "run", "--host", "127.0.0.1", *args], env=environ,
-                            cwd=ROOT, stdout=output, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=new_session)
+    environ = {
+        **CLEAN_ENV,
+        "SLACK_BOT_TOKEN": bot_token,
+        "SLACK_SIGNING_SECRET": signing_secret,
+        "SLACK_API_URL": api_url,
+        "DATABASE_URL": url,
+        "PORT": str(port),
+        "COORDBOT_RESPONSE_URLS": api_url.rsplit("/api/", 1)[0] + "/response/",
+        "COORDBOT_TZ": "Asia/Shanghai",
+        "COORDBOT_TICK_SECONDS": "1",
+        "COORDBOT_STRICT_TEXT": "1",
+        **(env or {}),
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot", "run", "--host", "127.0.0.1", *args],
+        env=environ,
+        cwd=ROOT,
+        stdout=output,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=new_session,
+    )
     url = f"http://127.0.0.1:{port}"
     wait_healthy(proc, url)
     return proc, url
@@ -73,7 +99,7 @@ def children(pid: int) -> list[int]:
             text = stat.read_text()
         except OSError:  # gone meanwhile
             continue
-        fields = text[text.rindex(")") + 2:].split()  # after "pid (comm) "
+        fields = text[text.rindex(")") + 2 :].split()  # after "pid (comm) "
         if int(fields[1]) == pid and fields[0] != "Z":
             found.append(int(stat.parent.name))
     return found
@@ -85,4 +111,4 @@ def alive(pid: int) -> bool:
         text = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return False
-    return text[text.rindex(")") + 2:].split()[0] != "Z"
+    return text[text.rindex(")") + 2 :].split()[0] != "Z"

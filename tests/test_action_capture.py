@@ -21,8 +21,13 @@ def cards(bot: Bot) -> list[dict[str, Any]]:
 
 def buttons(message: dict[str, Any]) -> list[str]:
     """The action_ids of a message's buttons."""
-    return [e["action_id"] for b in message.get("blocks") or [] if b["type"] == "actions" for e in b["elements"]
-            if e["type"] == "button"]
+    return [
+        e["action_id"]
+        for b in message.get("blocks") or []
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["type"] == "button"
+    ]
 
 
 def test_one_line_in_english_creates_and_posts_the_item(bot: Bot) -> None:
@@ -72,8 +77,11 @@ def test_the_form_with_a_meeting_as_source(bot: Bot) -> None:
     bot.slack.type_in("due", "下周一上午10点", user=ALICE)
     echo = bot.fake.wait_for("views.update")[0].params["view"]
     assert any(b.get("block_id") == "due_echo" and "→ <!date^" in b["elements"][0]["text"] for b in echo["blocks"])
-    reply = bot.slack.submit_view({"what": "Book the venue", "owner": BOB, "due": "下周一上午10点",
-                                   "source": "mtg-2026-001"}, user=ALICE, callback_id=Ids.MODAL)
+    reply = bot.slack.submit_view(
+        {"what": "Book the venue", "owner": BOB, "due": "下周一上午10点", "source": "mtg-2026-001"},
+        user=ALICE,
+        callback_id=Ids.MODAL,
+    )
     assert reply.status == 200 and reply.json() is None, reply.body
     wait_until(lambda: cards(bot), what="card")
     item = bot.runtime.services.actions.get(1)
@@ -83,10 +91,13 @@ def test_the_form_with_a_meeting_as_source(bot: Bot) -> None:
 def test_form_field_errors(bot: Bot) -> None:
     bot.slack.slash("/action", "", user=CAROL)
     bot.fake.wait_for("views.open")
-    reply = bot.slack.submit_view({"what": "X", "owner": BOB, "due": "yesterday", "source": "ABC"}, user=CAROL,
-                                  callback_id=Ids.MODAL)
-    assert (reply.json() or {}).get("errors") == {"due": "This time has already passed.",
-                                                  "source": "There is no requirement or meeting ABC."}
+    reply = bot.slack.submit_view(
+        {"what": "X", "owner": BOB, "due": "yesterday", "source": "ABC"}, user=CAROL, callback_id=Ids.MODAL
+    )
+    assert (reply.json() or {}).get("errors") == {
+        "due": "This time has already passed.",
+        "source": "There is no requirement or meeting ABC.",
+    }
 
 
 def test_message_shortcut_keeps_the_message_as_context(bot: Bot) -> None:
@@ -113,11 +124,14 @@ def test_blocked_asks_for_a_reason_and_tells_the_creator(bot: Bot) -> None:
     reply = bot.slack.submit_view({}, user=BOB, callback_id=Ids.BLOCKED_MODAL, enforce_required=False)
     assert (reply.json() or {}).get("errors") == {Ids.REASON: "This field is required."}
     bot.slack.submit_view({Ids.REASON: "Waiting for legal <!here>"}, user=BOB, callback_id=Ids.BLOCKED_MODAL)
-    notice = wait_until(lambda: [c for c in bot.fake.calls("chat.postMessage") if c.params["channel"] == CAROL],
-                        what="creator told")[0]
+    notice = wait_until(
+        lambda: [c for c in bot.fake.calls("chat.postMessage") if c.params["channel"] == CAROL], what="creator told"
+    )[0]
     assert "Waiting for legal &lt;!here&gt;" in notice.params["text"]
-    shown = wait_until(lambda: "Blocked: Waiting for legal" in block_text(cards(bot)[0]) and cards(bot)[0],
-                       what="card shows the reason")
+    shown = wait_until(
+        lambda: "Blocked: Waiting for legal" in block_text(cards(bot)[0]) and cards(bot)[0],
+        what="card shows the reason",
+    )
     assert buttons(shown) == [Ids.IN_PROGRESS, Ids.DONE]
     bot.slack.click(Ids.IN_PROGRESS, user=BOB, message=shown)
     wait_until(lambda: bot.runtime.services.actions.get(1).status == "in_progress", what="unblocked")

@@ -38,25 +38,39 @@ MEETING_LINK = "https://coordbot-test.slack.com/archives/C_GENERAL/p179000000000
 
 # -- helpers ------------------------------------------------------------------------------------------
 
+
 def service(bot: Bot) -> ActionService:
     """The action service the app uses."""
     return bot.runtime.services.actions
 
 
-def create(bot: Bot, *drafts: ActionDraft, creator: str = CAROL, escalate_to: str | None = None,
-           now: datetime | None = None) -> list[ActionInfo]:
+def create(
+    bot: Bot, *drafts: ActionDraft, creator: str = CAROL, escalate_to: str | None = None, now: datetime | None = None
+) -> list[ActionInfo]:
     """Create items as if from meeting MTG-2026-001."""
     return service(bot).create_many(
-        team_id=TEAM, creator_id=creator, drafts=drafts, now=now or bot.clock(), source_type="meeting",
-        source_id=1, source_code="MTG-2026-001", escalate_to=escalate_to, channel_id=GENERAL,
+        team_id=TEAM,
+        creator_id=creator,
+        drafts=drafts,
+        now=now or bot.clock(),
+        source_type="meeting",
+        source_id=1,
+        source_code="MTG-2026-001",
+        escalate_to=escalate_to,
+        channel_id=GENERAL,
     )
 
 
-def draft(title: str = "Draft the rollout plan", owner: str = BOB, due: datetime | None = None,
-          deliverable: str = "Rollout plan doc") -> ActionDraft:
+def draft(
+    title: str = "Draft the rollout plan",
+    owner: str = BOB,
+    due: datetime | None = None,
+    deliverable: str = "Rollout plan doc",
+) -> ActionDraft:
     """A draft due in two days unless told otherwise."""
-    return ActionDraft(title=title, owner_id=owner, due=due or datetime(2026, 11, 28, 6, 0, tzinfo=UTC),
-                       deliverable=deliverable)
+    return ActionDraft(
+        title=title, owner_id=owner, due=due or datetime(2026, 11, 28, 6, 0, tzinfo=UTC), deliverable=deliverable
+    )
 
 
 def rows(bot: Bot, model: Any) -> list[Any]:
@@ -78,8 +92,11 @@ def due_times(bot: Bot) -> dict[tuple[str, str], datetime]:
 
 def dms(bot: Bot, user: str) -> list[str]:
     """Texts of the plain direct messages (not cards) the bot sent to a user."""
-    return [c.params["text"] for c in bot.fake.calls("chat.postMessage")
-            if c.params["channel"] == user and not c.params.get("blocks") and c.response and c.response.get("ok")]
+    return [
+        c.params["text"]
+        for c in bot.fake.calls("chat.postMessage")
+        if c.params["channel"] == user and not c.params.get("blocks") and c.response and c.response.get("ok")
+    ]
 
 
 def card_message(bot: Bot, user: str) -> dict[str, Any]:
@@ -89,8 +106,13 @@ def card_message(bot: Bot, user: str) -> dict[str, Any]:
 
 def buttons(message: dict[str, Any]) -> list[str]:
     """The action_ids of a message's buttons."""
-    return [e["action_id"] for b in message.get("blocks") or [] if b["type"] == "actions" for e in b["elements"]
-            if e["type"] == "button"]
+    return [
+        e["action_id"]
+        for b in message.get("blocks") or []
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["type"] == "button"
+    ]
 
 
 def history(bot: Bot, action_id: int) -> list[tuple[str, str, dict[str, Any]]]:
@@ -99,6 +121,7 @@ def history(bot: Bot, action_id: int) -> list[tuple[str, str, dict[str, Any]]]:
 
 
 # -- IDs and creation ----------------------------------------------------------------------------------
+
 
 def test_ids_follow_a_yearly_sequence_in_the_workspace_timezone(bot: Bot) -> None:
     first = create(bot, draft("One"), draft("Two", owner=ALICE))
@@ -113,7 +136,11 @@ def test_ids_follow_a_yearly_sequence_in_the_workspace_timezone(bot: Bot) -> Non
     assert (item.source_type, item.source_id, item.source_code) == ("meeting", 1, "MTG-2026-001")
     assert [(h.actor_id, h.action) for h in item.history] == [(CAROL, "created")]
     assert [i.code for i in service(bot).for_source("meeting", 1)] == [
-        "ACT-2026-001", "ACT-2026-002", "ACT-2026-003", "ACT-2027-001"]
+        "ACT-2026-001",
+        "ACT-2026-002",
+        "ACT-2026-003",
+        "ACT-2027-001",
+    ]
     with pytest.raises(NotFound):
         service(bot).by_code(TEAM, "ACT-2026-999")
     with pytest.raises(NotFound):
@@ -156,6 +183,7 @@ def test_a_bad_draft_stops_the_whole_batch(bot: Bot) -> None:
 
 # -- statuses ---------------------------------------------------------------------------------------------
 
+
 def test_only_the_owner_or_the_creator_changes_the_status(bot: Bot) -> None:
     (item,) = create(bot, draft(owner=BOB), creator=CAROL)
     now = bot.clock()
@@ -167,7 +195,10 @@ def test_only_the_owner_or_the_creator_changes_the_status(bot: Bot) -> None:
     info, changed = service(bot).set_status(item.id, user_id=CAROL, status=ActionStatus.DONE, now=now)
     assert changed and info.status == ActionStatus.DONE and info.done_at == now
     assert [(a, act, d.get("to")) for a, act, d in history(bot, item.id)] == [
-        (CAROL, "created", None), (BOB, "status_changed", "in_progress"), (CAROL, "status_changed", "done")]
+        (CAROL, "created", None),
+        (BOB, "status_changed", "in_progress"),
+        (CAROL, "status_changed", "done"),
+    ]
 
 
 def test_blocked_needs_a_reason_and_leaving_it_clears_the_reason(bot: Bot) -> None:
@@ -177,8 +208,9 @@ def test_blocked_needs_a_reason_and_leaving_it_clears_the_reason(bot: Bot) -> No
         service(bot).set_status(item.id, user_id=BOB, status=ActionStatus.BLOCKED, now=now, reason="  ")
     assert caught.value.field_errors == {"reason": ("error.required", {})}
     assert service(bot).get(item.id).status == ActionStatus.OPEN
-    info, changed = service(bot).set_status(item.id, user_id=BOB, status=ActionStatus.BLOCKED, now=now,
-                                            reason="Waiting for the API keys")
+    info, changed = service(bot).set_status(
+        item.id, user_id=BOB, status=ActionStatus.BLOCKED, now=now, reason="Waiting for the API keys"
+    )
     assert changed and (info.status, info.blocked_reason) == (ActionStatus.BLOCKED, "Waiting for the API keys")
     assert history(bot, item.id)[-1][2] == {"from": "open", "to": "blocked", "reason": "Waiting for the API keys"}
     info, _ = service(bot).set_status(item.id, user_id=BOB, status=ActionStatus.IN_PROGRESS, now=now)
@@ -194,14 +226,19 @@ def test_the_same_status_again_changes_nothing(bot: Bot) -> None:
 
 def test_open_items_of_an_owner_soonest_first(bot: Bot) -> None:
     *_, done = create(
-        bot, draft("Later", due=datetime(2026, 12, 5, tzinfo=UTC)), draft("Sooner"), draft("Alice's", owner=ALICE),
-        draft("Finished"))
+        bot,
+        draft("Later", due=datetime(2026, 12, 5, tzinfo=UTC)),
+        draft("Sooner"),
+        draft("Alice's", owner=ALICE),
+        draft("Finished"),
+    )
     service(bot).set_status(done.id, user_id=BOB, status=ActionStatus.DONE, now=bot.clock())
     assert [i.title for i in service(bot).open_for_owner(TEAM, BOB)] == ["Sooner", "Later"]
     assert [i.title for i in service(bot).open_for_owner(TEAM, BOB, limit=1)] == ["Sooner"]
 
 
 # -- reminders ---------------------------------------------------------------------------------------------
+
 
 def test_the_owner_is_reminded_once_a_day_before(bot: Bot) -> None:
     (item,) = create(bot, draft(owner=BOB))
@@ -249,8 +286,11 @@ def test_done_cancels_the_reminders_and_reopening_rearms_only_what_was_not_sent(
     assert {r.state for r in outbox(bot)} == {"sent", "cancelled"}
     assert bot.runtime.tick(item.due + timedelta(days=1)).sent == 0
     service(bot).set_status(item.id, user_id=CAROL, status=ActionStatus.OPEN, now=bot.clock())
-    assert set(due_times(bot)) == {(KIND_ACTION_OVERDUE, BOB), (KIND_ACTION_OVERDUE, CAROL),
-                                   (KIND_ACTION_ESCALATE, CAROL)}
+    assert set(due_times(bot)) == {
+        (KIND_ACTION_OVERDUE, BOB),
+        (KIND_ACTION_OVERDUE, CAROL),
+        (KIND_ACTION_ESCALATE, CAROL),
+    }
     assert service(bot).get(item.id).done_at is None
     assert bot.runtime.tick(item.due + timedelta(minutes=1)).sent == 2
     assert len(dms(bot, BOB)) == 2 and len(dms(bot, CAROL)) == 1
@@ -275,8 +315,11 @@ def test_reminders_land_in_each_recipients_working_hours(bot: Bot) -> None:
     due = datetime(2026, 11, 30, 10, 0, tzinfo=SHANGHAI)  # Monday 10:00 in Shanghai
     (alices,) = create(bot, draft(owner=ALICE, due=due), escalate_to=BOB)
     (bobs,) = create(bot, draft(owner=BOB, due=due))
-    times = {(kind, user, r.subject): r.due_at for r in outbox(bot)
-             for kind, user in [(r.kind, json.loads(r.payload)["user_id"])]}
+    times = {
+        (kind, user, r.subject): r.due_at
+        for r in outbox(bot)
+        for kind, user in [(r.kind, json.loads(r.payload)["user_id"])]
+    }
     # a day before is Sunday: back to the end of Friday, in each owner's own timezone
     assert times[(KIND_ACTION_REMINDER, ALICE, f"action:{alices.id}")] == datetime(2026, 11, 27, 18, 0, tzinfo=SHANGHAI)
     assert times[(KIND_ACTION_REMINDER, BOB, f"action:{bobs.id}")] == datetime(2026, 11, 27, 18, 0, tzinfo=NEW_YORK)
@@ -305,10 +348,12 @@ def test_a_reminder_that_would_land_after_the_due_time_is_skipped(bot: Bot) -> N
 
 # -- the card, the DMs and the buttons over HTTP ------------------------------------------------------------
 
+
 def test_owners_get_their_card_by_dm_in_their_language(bot: Bot) -> None:
     alices, bobs = create(bot, draft("Book the venue", owner=ALICE, deliverable=""), draft(owner=BOB))
-    send_action_dms(bot.runtime.client, bot.runtime.services, bot.runtime.directory, [alices, bobs],
-                    source_link=MEETING_LINK)
+    send_action_dms(
+        bot.runtime.client, bot.runtime.services, bot.runtime.directory, [alices, bobs], source_link=MEETING_LINK
+    )
     alice, bob = card_message(bot, ALICE), card_message(bot, BOB)
     assert alice["channel"] == "DU_ALICE" and bob["channel"] == "DU_BOB"
     assert "负责人" in block_text(alice) and "截止时间" in block_text(alice) and "输出物" in block_text(alice)
@@ -335,8 +380,7 @@ def test_one_unreachable_owner_does_not_stop_the_others(bot: Bot) -> None:
 
 def test_accept_and_done_buttons_update_the_card(bot: Bot) -> None:
     (item,) = create(bot, draft(owner=BOB), escalate_to=CAROL)
-    send_action_dms(bot.runtime.client, bot.runtime.services, bot.runtime.directory, [item],
-                    source_link=MEETING_LINK)
+    send_action_dms(bot.runtime.client, bot.runtime.services, bot.runtime.directory, [item], source_link=MEETING_LINK)
     card = card_message(bot, BOB)
     assert bot.slack.click(Ids.ACCEPT, user=BOB, message=card).acked_in_time
     bot.fake.wait_for("chat.update", 1)
@@ -358,8 +402,10 @@ def test_a_channel_copy_keeps_the_dm_in_step_and_a_repeat_click_is_answered_quie
     copies = []
     for _ in range(2):  # the same card posted twice in a channel
         resp = bot.runtime.client.chat_postMessage(
-            channel=GENERAL, text=action_text("en", item, "Asia/Shanghai"),
-            blocks=action_card("en", item, tz="Asia/Shanghai", source_link=None))
+            channel=GENERAL,
+            text=action_text("en", item, "Asia/Shanghai"),
+            blocks=action_card("en", item, tz="Asia/Shanghai", source_link=None),
+        )
         copies.append(bot.fake.message(GENERAL, str(resp["ts"])) or {})
     bot.slack.click(Ids.ACCEPT, user=BOB, message=copies[0])  # the creator, in the channel
     bot.fake.wait_for("chat.update", 2)
@@ -386,15 +432,18 @@ def test_someone_else_clicking_is_refused_in_their_language(bot: Bot) -> None:
 
 def test_a_check_mark_on_the_card_marks_it_done_and_removing_it_restores_the_status(bot: Bot) -> None:
     (item,) = create(bot, draft(owner=BOB), escalate_to=CAROL)
-    send_action_dms(bot.runtime.client, bot.runtime.services, bot.runtime.directory, [item],
-                    source_link=MEETING_LINK)
+    send_action_dms(bot.runtime.client, bot.runtime.services, bot.runtime.directory, [item], source_link=MEETING_LINK)
     card = card_message(bot, BOB)
     service(bot).set_status(item.id, user_id=BOB, status=ActionStatus.IN_PROGRESS, now=bot.clock())
     rt = bot.runtime
 
     def react(name: str, *, removed: bool, ts: str = card["ts"], user: str = BOB) -> bool:
-        event = {"type": "reaction_removed" if removed else "reaction_added", "user": user, "reaction": name,
-                 "item": {"type": "message", "channel": "DU_BOB", "ts": ts}}
+        event = {
+            "type": "reaction_removed" if removed else "reaction_added",
+            "user": user,
+            "reaction": name,
+            "item": {"type": "message", "channel": "DU_BOB", "ts": ts},
+        }
         return on_reaction(event, rt.client, rt.services, rt.directory, removed=removed)
 
     assert react("tada", removed=False) and service(bot).get(item.id).status == ActionStatus.IN_PROGRESS
@@ -414,13 +463,30 @@ def test_a_check_mark_on_the_card_marks_it_done_and_removing_it_restores_the_sta
 
 # -- builders -------------------------------------------------------------------------------------------------
 
+
 def _info(**changes: Any) -> ActionInfo:
     now = datetime(2026, 11, 26, 6, 0, tzinfo=UTC)
     base: dict[str, Any] = dict(
-        id=7, code="ACT-2026-007", team_id=TEAM, title="Ship <!channel> & the & docs", owner_id=BOB,
-        creator_id=CAROL, due=now + timedelta(days=2), deliverable="A <b>doc</b>", status=ActionStatus.OPEN,
-        blocked_reason=None, source_type="meeting", source_id=1, source_code="MTG-2026-001", escalate_to=None,
-        channel_id="DU_BOB", message_ts="1.2", created_at=now, updated_at=now, done_at=None)
+        id=7,
+        code="ACT-2026-007",
+        team_id=TEAM,
+        title="Ship <!channel> & the & docs",
+        owner_id=BOB,
+        creator_id=CAROL,
+        due=now + timedelta(days=2),
+        deliverable="A <b>doc</b>",
+        status=ActionStatus.OPEN,
+        blocked_reason=None,
+        source_type="meeting",
+        source_id=1,
+        source_code="MTG-2026-001",
+        escalate_to=None,
+        channel_id="DU_BOB",
+        message_ts="1.2",
+        created_at=now,
+        updated_at=now,
+        done_at=None,
+    )
     return ActionInfo(**{**base, **changes})
 
 
@@ -428,9 +494,14 @@ def _info(**changes: Any) -> ActionInfo:
 @pytest.mark.parametrize("status", list(ActionStatus))
 def test_every_card_is_valid_block_kit_and_escapes_user_text(lang: str, status: ActionStatus) -> None:
     now = datetime(2026, 11, 27, tzinfo=UTC)
-    for item in (_info(status=status, blocked_reason="No keys <yet>" if status == "blocked" else None,
-                       done_at=now if status == "done" else None),
-                 _info(status=status, title="x" * 5000, deliverable="y" * 5000, source_code="")):
+    for item in (
+        _info(
+            status=status,
+            blocked_reason="No keys <yet>" if status == "blocked" else None,
+            done_at=now if status == "done" else None,
+        ),
+        _info(status=status, title="x" * 5000, deliverable="y" * 5000, source_code=""),
+    ):
         for link in (None, MEETING_LINK):
             blocks = action_card(lang, item, tz="Asia/Shanghai", source_link=link)
             dumped = [b.to_dict() for b in blocks]

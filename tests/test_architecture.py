@@ -27,10 +27,13 @@ def imports(path: Path) -> set[str]:
     return names
 
 
-@pytest.mark.parametrize(("package", "forbidden"), [
-    ("storage", {"slack_bolt", "slack_sdk", "bot", "handlers"}),
-    ("bot", {"slack_bolt", "slack_sdk", "handlers"}),
-])
+@pytest.mark.parametrize(
+    ("package", "forbidden"),
+    [
+        ("storage", {"slack_bolt", "slack_sdk", "bot", "handlers"}),
+        ("bot", {"slack_bolt", "slack_sdk", "handlers"}),
+    ],
+)
 def test_imports_point_inwards(package: str, forbidden: set[str]) -> None:
     wrong = {}
     for path in (ROOT / package).rglob("*.py"):
@@ -45,14 +48,20 @@ def test_imports_point_inwards(package: str, forbidden: set[str]) -> None:
 
 def test_catalogs_have_the_same_keys_and_placeholders() -> None:
     assert set(EN) == set(ZH)
-    mismatched = {k: (placeholders(EN[k]), placeholders(ZH[k]))
-                  for k in EN if placeholders(EN[k]) != placeholders(ZH[k])}
+    mismatched = {
+        k: (placeholders(EN[k]), placeholders(ZH[k])) for k in EN if placeholders(EN[k]) != placeholders(ZH[k])
+    }
     assert mismatched == {}
 
 
 def test_every_catalog_key_used_in_code_exists() -> None:
-    source = "\n".join(line for d in ("bot", "handlers") for p in (ROOT / d).rglob("*.py")
-                       for line in p.read_text().splitlines() if "KIND_" not in line)  # outbox kinds look alike
+    source = "\n".join(
+        line
+        for d in ("bot", "handlers")
+        for p in (ROOT / d).rglob("*.py")
+        for line in p.read_text().splitlines()
+        if "KIND_" not in line
+    )  # outbox kinds look alike
     prefixes = "|".join(sorted({key.split(".")[0] for key in EN}))  # every key's first part, from the catalogs
     used = set(re.findall(rf"""["']((?:{prefixes})\.[a-z_.]+[a-z_])["']""", source))
     assert len(used) > 400  # the pattern finds the keys the code names
@@ -60,7 +69,8 @@ def test_every_catalog_key_used_in_code_exists() -> None:
 
 
 def test_a_missing_text_key_fails_loudly_in_tests_and_is_logged_once_otherwise(
-        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     from bot import text
 
     with pytest.raises(text.MissingText):

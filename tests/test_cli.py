@@ -22,8 +22,9 @@ from tests.processes import ROOT, start_run
 
 
 def test_run_without_tokens_says_what_is_missing() -> None:
-    result = CliRunner().invoke(main, ["run"], env={k: "" for k in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET",
-                                                                     "SLACK_APP_TOKEN")})
+    result = CliRunner().invoke(
+        main, ["run"], env={k: "" for k in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN")}
+    )
     assert result.exit_code == 2
     assert "SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are not set" in result.output
     assert "coordbot manifest" in result.output
@@ -44,8 +45,11 @@ def test_bad_configuration_is_a_clear_error() -> None:
 def test_secrets_are_not_in_the_settings_repr() -> None:
     from bot.config import Settings
 
-    text = repr(Settings.from_env({"SLACK_BOT_TOKEN": "xoxb-secret-1", "SLACK_SIGNING_SECRET": "shh-2",
-                                   "SLACK_APP_TOKEN": "xapp-secret-3"}))
+    text = repr(
+        Settings.from_env(
+            {"SLACK_BOT_TOKEN": "xoxb-secret-1", "SLACK_SIGNING_SECRET": "shh-2", "SLACK_APP_TOKEN": "xapp-secret-3"}
+        )
+    )
     assert "secret-1" not in text and "shh-2" not in text and "secret-3" not in text
 
 
@@ -71,8 +75,9 @@ def test_every_registered_command_is_in_the_manifest() -> None:
     from handlers.blocks.requirement import Ids  # noqa: F401  (features register their commands)
 
     source = "\n".join(p.read_text() for p in (ROOT / "handlers").glob("*.py"))
-    registered = {line.split('app.command("')[1].split('"')[0] for line in source.splitlines()
-                  if 'app.command("' in line}
+    registered = {
+        line.split('app.command("')[1].split('"')[0] for line in source.splitlines() if 'app.command("' in line
+    }
     assert registered == {c["command"] for c in manifest()["features"]["slash_commands"]}
     events = {line.split('app.event("')[1].split('"')[0] for line in source.splitlines() if 'app.event("' in line}
     assert events == set(BOT_EVENTS)
@@ -80,8 +85,11 @@ def test_every_registered_command_is_in_the_manifest() -> None:
 
 
 def test_tick_and_status_on_an_empty_database(tmp_path: Path, fake: FakeSlack) -> None:
-    env = {"SLACK_BOT_TOKEN": fake.bot_token, "SLACK_API_URL": fake.api_url,
-           "DATABASE_URL": f"sqlite:///{tmp_path / 'c.db'}"}
+    env = {
+        "SLACK_BOT_TOKEN": fake.bot_token,
+        "SLACK_API_URL": fake.api_url,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'c.db'}",
+    }
     migrate(make_engine(env["DATABASE_URL"]))  # as `coordbot run` leaves it: these only read what exists
     result = CliRunner().invoke(main, ["tick", "--now", "2026-11-26T10:00:00+08:00"], env=env)
     assert result.exit_code == 0, result.output
@@ -97,8 +105,9 @@ def test_tick_and_status_on_an_empty_database(tmp_path: Path, fake: FakeSlack) -
 @pytest.fixture
 def running_bot(tmp_path: Path, fake: FakeSlack) -> Iterator[str]:
     """`coordbot run` as a process in HTTP mode, against the fake Web API."""
-    proc, url = start_run(tmp_path / "run.db", bot_token=fake.bot_token, signing_secret=SIGNING_SECRET,
-                          api_url=fake.api_url)
+    proc, url = start_run(
+        tmp_path / "run.db", bot_token=fake.bot_token, signing_secret=SIGNING_SECRET, api_url=fake.api_url
+    )
     try:
         yield url
     finally:

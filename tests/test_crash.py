@@ -50,9 +50,15 @@ class Run:
 
     def start(self) -> Run:
         with self.log.open("a") as out:
-            self.proc, self.url = start_run(self.database_url, bot_token=self.fake.bot_token,
-                                            signing_secret=SIGNING_SECRET, api_url=self.fake.api_url, env=RUN_ENV,
-                                            new_session=True, output=out)
+            self.proc, self.url = start_run(
+                self.database_url,
+                bot_token=self.fake.bot_token,
+                signing_secret=SIGNING_SECRET,
+                api_url=self.fake.api_url,
+                env=RUN_ENV,
+                new_session=True,
+                output=out,
+            )
         return self
 
     @property
@@ -140,8 +146,11 @@ def wait_for(predicate: Callable[[], Any], what: str, timeout: float = 90.0) -> 
 
 def sheets(fake: FakeSlack) -> Counter[str]:
     """How many messages show each record (by the reference in their metadata)."""
-    return Counter((m.get("metadata") or {}).get("event_payload", {}).get("ref")
-                   for m in fake.messages(GENERAL) if m.get("metadata"))
+    return Counter(
+        (m.get("metadata") or {}).get("event_payload", {}).get("ref")
+        for m in fake.messages(GENERAL)
+        if m.get("metadata")
+    )
 
 
 def records(engine: Engine) -> list[Requirement]:
@@ -156,12 +165,17 @@ def open_sheet_modal(fake: FakeSlack, slack: SlackDriver) -> dict[str, Any]:
 
 
 def test_sigkill_of_every_process_mid_burst_loses_no_answered_submission_or_signature(
-        run: Callable[[], Run], fake: FakeSlack, engine: Engine) -> None:
+    run: Callable[[], Run], fake: FakeSlack, engine: Engine
+) -> None:
     first = run()
     view = open_sheet_modal(fake, first.slack)
     slack = first.slack
-    answered = burst(lambda i: slack.submit_view({**SHEET_VALUES, "goal": goal(i)}, user=ALICE, view=view),
-                     BURST, kill_at=KILL_AT, kill=first.kill_all)
+    answered = burst(
+        lambda i: slack.submit_view({**SHEET_VALUES, "goal": goal(i)}, user=ALICE, view=view),
+        BURST,
+        kill_at=KILL_AT,
+        kill=first.kill_all,
+    )
     assert len(answered) >= KILL_AT
 
     run()  # the same database: the rows the dead processes left are taken again
@@ -189,9 +203,14 @@ def test_sigkill_of_every_process_mid_burst_loses_no_answered_submission_or_sign
     second = run()
     targets = sorted(rows, key=lambda r: r.id or 0)
     slack = second.slack
-    signed = burst(lambda i: slack.react("white_check_mark", channel=GENERAL, ts=str(targets[i].message_ts),
-                                         user=BOB, event_id=f"EvSIGN{i}"),
-                   len(targets), kill_at=len(targets) // 2, kill=second.kill_all)
+    signed = burst(
+        lambda i: slack.react(
+            "white_check_mark", channel=GENERAL, ts=str(targets[i].message_ts), user=BOB, event_id=f"EvSIGN{i}"
+        ),
+        len(targets),
+        kill_at=len(targets) // 2,
+        kill=second.kill_all,
+    )
     run()
     wanted_ids = {targets[i].id for i in signed}
 
@@ -203,9 +222,13 @@ def test_sigkill_of_every_process_mid_burst_loses_no_answered_submission_or_sign
     per_record = Counter(s.requirement_id for s in signatures(engine) if s.user_id == BOB)
     assert all(n == 1 for n in per_record.values()), per_record
     with engine.connect() as conn:
-        signed_entries = Counter(conn.execute(
-            select(col(HistoryEntry.subject_id)).where(col(HistoryEntry.action) == "signed",
-                                                       col(HistoryEntry.actor_id) == BOB)).scalars())
+        signed_entries = Counter(
+            conn.execute(
+                select(col(HistoryEntry.subject_id)).where(
+                    col(HistoryEntry.action) == "signed", col(HistoryEntry.actor_id) == BOB
+                )
+            ).scalars()
+        )
     assert all(n == 1 for n in signed_entries.values()), signed_entries
 
 
@@ -216,12 +239,14 @@ def signatures(engine: Engine) -> list[Signature]:
 
 def pending(engine: Engine) -> int:
     with engine.connect() as conn:
-        return len(conn.execute(select(col(InboxItem.id)).where(col(InboxItem.state).in_(("pending", "running"))))
-                   .all())
+        return len(
+            conn.execute(select(col(InboxItem.id)).where(col(InboxItem.state).in_(("pending", "running")))).all()
+        )
 
 
 def test_a_worker_killed_between_posting_a_sheet_and_linking_it_leaves_one_linked_sheet(
-        run: Callable[[], Run], fake: FakeSlack, engine: Engine) -> None:
+    run: Callable[[], Run], fake: FakeSlack, engine: Engine
+) -> None:
     bot = run()
     view = open_sheet_modal(fake, bot.slack)
     fake.fail("chat.postMessage", late=30)  # the sheet is posted, and the answer does not come back in time

@@ -116,14 +116,17 @@ def test_phrase_tables_are_large_and_unique() -> None:
 
 
 @pytest.mark.parametrize(("phrase", "tz", "expected"), CHAT_PHRASES, ids=[p for p, _, _ in CHAT_PHRASES])
-def test_a_deadline_inside_a_sentence_is_found_but_the_sentence_is_not_a_date(phrase: str, tz: str,
-                                                                              expected: str) -> None:
+def test_a_deadline_inside_a_sentence_is_found_but_the_sentence_is_not_a_date(
+    phrase: str, tz: str, expected: str
+) -> None:
     assert _minute(find_when(phrase, now=now_in(tz), tz=tz)) == expected
     assert parse_when(phrase, now=now_in(tz), tz=tz) is None  # words that are not the date: not guessed past
 
 
-@pytest.mark.parametrize("sentence", ["tomorrow or Monday, whichever", "明天或者后天都行", "3pm, or maybe 5pm",
-                                      "we said Friday but now Monday"])
+@pytest.mark.parametrize(
+    "sentence",
+    ["tomorrow or Monday, whichever", "明天或者后天都行", "3pm, or maybe 5pm", "we said Friday but now Monday"],
+)
 def test_a_sentence_with_two_deadlines_has_none(sentence: str) -> None:
     assert find_when(sentence, now=now_in("Asia/Shanghai"), tz="Asia/Shanghai") is None
 
@@ -438,8 +441,7 @@ def _long_inputs() -> Iterator[str]:
     yield "\x00\x01\x1f\x7f" * 25_000
     yield "".join(chr(rng.randrange(0x20, 0x3000)) for _ in range(100_000))
     yield "".join(
-        rng.choice("一二三四五六七八九十点号月日周下午天后内前半个小时:/-0123456789 apm")
-        for _ in range(100_000)
+        rng.choice("一二三四五六七八九十点号月日周下午天后内前半个小时:/-0123456789 apm") for _ in range(100_000)
     )
     yield "明天" * 50_000
     yield "2026-12-01 " * 9_000

@@ -60,16 +60,24 @@ def replies(bot: Bot, count: int) -> list[str]:
 
 def digests(bot: Bot, channel: str = GENERAL) -> list[dict[str, Any]]:
     """Digests posted in a channel (params of successful chat.postMessage calls)."""
-    return [c.params for c in bot.fake.calls("chat.postMessage")
-            if c.params["channel"] == channel and c.response and c.response.get("ok")
-            and any(b.get("block_id") == "digest_header" for b in c.params.get("blocks") or [])]
+    return [
+        c.params
+        for c in bot.fake.calls("chat.postMessage")
+        if c.params["channel"] == channel
+        and c.response
+        and c.response.get("ok")
+        and any(b.get("block_id") == "digest_header" for b in c.params.get("blocks") or [])
+    ]
 
 
 def digest_rows(bot: Bot) -> list[OutboxItem]:
     """The outbox rows of digests, oldest first."""
     with bot.runtime.services.session_scope() as s:
-        return list(s.scalars(select(OutboxItem).where(col(OutboxItem.kind) == "digest.weekly")
-                              .order_by(col(OutboxItem.id))).all())
+        return list(
+            s.scalars(
+                select(OutboxItem).where(col(OutboxItem.kind) == "digest.weekly").order_by(col(OutboxItem.id))
+            ).all()
+        )
 
 
 def post_now(bot: Bot, user: str = CAROL, channel: str = GENERAL) -> dict[str, Any]:
@@ -87,14 +95,36 @@ def permalink(bot: Bot, ts: str, channel: str = GENERAL) -> str:
 # -- seeding a week through the services ----------------------------------------------------------------------
 
 
-def requirement(bot: Bot, *, created: datetime, confirm_by: datetime, goal: str, requester: str = ALICE,
-                receiver: str = BOB, channel: str = GENERAL) -> tuple[int, str]:
+def requirement(
+    bot: Bot,
+    *,
+    created: datetime,
+    confirm_by: datetime,
+    goal: str,
+    requester: str = ALICE,
+    receiver: str = BOB,
+    channel: str = GENERAL,
+) -> tuple[int, str]:
     """A requirement sheet posted in the channel; returns its id and message ts."""
     svc = bot.runtime.services.requirements
-    info = svc.create(team_id=TEAM, author_id=requester, now=created, draft=RequirementDraft(
-        requester_dept="Marketing", requester_owner=requester, receiver_dept="Engineering", receiver_owner=receiver,
-        background="Q1 campaign", goal=goal, description="A landing page", priority="high",
-        due=sh(20, month=12), confirm_by=confirm_by, channel_id=channel))
+    info = svc.create(
+        team_id=TEAM,
+        author_id=requester,
+        now=created,
+        draft=RequirementDraft(
+            requester_dept="Marketing",
+            requester_owner=requester,
+            receiver_dept="Engineering",
+            receiver_owner=receiver,
+            background="Q1 campaign",
+            goal=goal,
+            description="A landing page",
+            priority="high",
+            due=sh(20, month=12),
+            confirm_by=confirm_by,
+            channel_id=channel,
+        ),
+    )
     ts = bot.fake.add_message(channel, f"sheet {info.code}")["ts"]
     svc.attach_message(info.id, channel_id=channel, message_ts=ts)
     return info.id, ts
@@ -103,9 +133,20 @@ def requirement(bot: Bot, *, created: datetime, confirm_by: datetime, goal: str,
 def meeting(bot: Bot, *, title: str, start: datetime, host: str = ALICE, channel: str = GENERAL) -> tuple[int, str]:
     """A meeting posted in the channel; returns its id and the card's ts."""
     svc = bot.runtime.services.meetings
-    info = svc.create(team_id=TEAM, creator_id=host, now=min(start, bot.clock()) - timedelta(hours=1),
-                      draft=MeetingDraft(title=title, goal="Decide", start=start, duration_minutes=60, host_id=host,
-                                         participants=(BOB, DAVE), channel_id=channel))
+    info = svc.create(
+        team_id=TEAM,
+        creator_id=host,
+        now=min(start, bot.clock()) - timedelta(hours=1),
+        draft=MeetingDraft(
+            title=title,
+            goal="Decide",
+            start=start,
+            duration_minutes=60,
+            host_id=host,
+            participants=(BOB, DAVE),
+            channel_id=channel,
+        ),
+    )
     ts = bot.fake.add_message(channel, f"card {info.code}")["ts"]
     svc.attach_message(info.id, channel_id=channel, message_ts=ts)
     return info.id, ts
@@ -114,8 +155,11 @@ def meeting(bot: Bot, *, title: str, start: datetime, host: str = ALICE, channel
 def minutes(bot: Bot, meeting_id: int, at: datetime, *lines: tuple[str, str, datetime]) -> list[int]:
     """Record minutes with action items; each item's card goes to its owner by DM, as the app does."""
     outcome = bot.runtime.services.meetings.record_minutes(
-        meeting_id, user_id=ALICE, now=at,
-        draft=MinutesDraft(decisions=("Go",), actions=tuple(ActionDraftLine(t, o, d) for t, o, d in lines)))
+        meeting_id,
+        user_id=ALICE,
+        now=at,
+        draft=MinutesDraft(decisions=("Go",), actions=tuple(ActionDraftLine(t, o, d) for t, o, d in lines)),
+    )
     for item in outcome.new_actions:
         dm = bot.fake.add_message(item.owner_id, f"card {item.code}")
         bot.runtime.services.actions.attach_message(item.id, channel_id=dm["channel"], message_ts=dm["ts"])
@@ -143,8 +187,13 @@ def week(bot: Bot) -> dict[str, Any]:
     old, _ = requirement(bot, created=sh(17), confirm_by=sh(19, 18), goal="Old goal")
     svc.requirements.sign(old, user_id=ALICE, via="button", now=sh(18))
     svc.requirements.sign(old, user_id=BOB, via="button", now=sh(18, 11))
-    (prev_done,) = svc.actions.create_many(team_id=TEAM, creator_id=CAROL, now=sh(17), channel_id=GENERAL,
-                                           drafts=[ActionDraft("Old task", CAROL, sh(19, 18))])
+    (prev_done,) = svc.actions.create_many(
+        team_id=TEAM,
+        creator_id=CAROL,
+        now=sh(17),
+        channel_id=GENERAL,
+        drafts=[ActionDraft("Old task", CAROL, sh(19, 18))],
+    )
     set_status(bot, prev_done.id, ActionStatus.DONE, sh(20))
     # this week's requirement sheets: confirmed, awaiting Bob, overdue with Carol, changes requested
     confirmed, seeded["confirmed_ts"] = requirement(bot, created=sh(24), confirm_by=sh(27, 18), goal="Landing page")
@@ -159,17 +208,27 @@ def week(bot: Bot) -> dict[str, Any]:
     # meetings: one held with minutes and action items (sent to their owners by DM), one without minutes, one ahead
     held, seeded["held_ts"] = meeting(bot, title="Launch plan", start=sh(25))
     done, _overdue, escalated, _open, blocked = minutes(
-        bot, held, sh(25, 12),
-        ("Draft the launch plan", BOB, sh(27, 18)), ("Book the venue", DAVE, sh(28, 18)),
-        ("Fix the checkout bug", DAVE, sh(29, 12)), ("Review the budget", BOB, sh(3, 18, month=12)),
-        ("Ship the API", ALICE, sh(4, 18, month=12)))
+        bot,
+        held,
+        sh(25, 12),
+        ("Draft the launch plan", BOB, sh(27, 18)),
+        ("Book the venue", DAVE, sh(28, 18)),
+        ("Fix the checkout bug", DAVE, sh(29, 12)),
+        ("Review the budget", BOB, sh(3, 18, month=12)),
+        ("Ship the API", ALICE, sh(4, 18, month=12)),
+    )
     set_status(bot, done, ActionStatus.DONE, sh(27, 16))
     set_status(bot, blocked, ActionStatus.BLOCKED, sh(28), reason="Waiting for the vendor's key")
     escalate(bot, escalated, sh(29, 18))
     meeting(bot, title="Budget review", start=sh(27, 15))
     meeting(bot, title="Retro", start=sh(2, 10, month=12))
-    (posted,) = svc.actions.create_many(team_id=TEAM, creator_id=CAROL, now=sh(26), channel_id=GENERAL,
-                                        drafts=[ActionDraft("Send the recap", CAROL, sh(28, 18))])
+    (posted,) = svc.actions.create_many(
+        team_id=TEAM,
+        creator_id=CAROL,
+        now=sh(26),
+        channel_id=GENERAL,
+        drafts=[ActionDraft("Send the recap", CAROL, sh(28, 18))],
+    )
     set_status(bot, posted.id, ActionStatus.DONE, sh(28, 9))
     # another channel's records stay out
     elsewhere, _ = meeting(bot, title="Other team sync", start=sh(26), channel=OTHER)
@@ -190,12 +249,15 @@ def test_subscribe_defaults_to_monday_nine_and_echoes_the_next_digest(bot: Bot) 
     assert (row.state, row.due_at, row.dedupe_key) == ("pending", MONDAY, "digest:T0001:C_GENERAL:2026-11-30")
 
 
-@pytest.mark.parametrize(("typed", "user", "expected", "due"), [
-    ("fri 17:00", CAROL, "every Friday at 17:00", sh(27, 17)),
-    ("Friday 5pm", BOB, "every Friday at 17:00", sh(27, 17)),
-    ("周五 17:00", DAVE, "将在每周五 17:00（Asia/Shanghai）收到每周进展摘要", sh(27, 17)),
-    ("thu 9:30", CAROL, "every Thursday at 09:30", sh(3, 9, 30, month=12)),  # today's 09:30 has passed
-])
+@pytest.mark.parametrize(
+    ("typed", "user", "expected", "due"),
+    [
+        ("fri 17:00", CAROL, "every Friday at 17:00", sh(27, 17)),
+        ("Friday 5pm", BOB, "every Friday at 17:00", sh(27, 17)),
+        ("周五 17:00", DAVE, "将在每周五 17:00（Asia/Shanghai）收到每周进展摘要", sh(27, 17)),
+        ("thu 9:30", CAROL, "every Thursday at 09:30", sh(3, 9, 30, month=12)),  # today's 09:30 has passed
+    ],
+)
 def test_subscribe_at_a_weekday_and_time(bot: Bot, typed: str, user: str, expected: str, due: datetime) -> None:
     bot.slack.slash("/digest", f"subscribe {typed}", user=user)
     (reply,) = replies(bot, 1)
@@ -227,21 +289,28 @@ def test_moving_and_stopping_the_digest_keeps_one_pending_row(bot: Bot) -> None:
 
 
 def test_a_channel_subscribed_many_times_at_once_keeps_one_subscription_and_one_pending_digest(
-        runtime: Runtime) -> None:
+    runtime: Runtime,
+) -> None:
     digests_service = runtime.services.digests
     now = datetime(2026, 11, 26, 6, 0, tzinfo=UTC)
 
     def subscribe(i: int) -> None:
-        digests_service.subscribe(team_id="T0001", channel_id=GENERAL, user_id=CAROL,
-                                  schedule=Schedule(weekday=i % 5, at=time(9 + i % 8, 0)), now=now)
+        digests_service.subscribe(
+            team_id="T0001",
+            channel_id=GENERAL,
+            user_id=CAROL,
+            schedule=Schedule(weekday=i % 5, at=time(9 + i % 8, 0)),
+            now=now,
+        )
 
     with ThreadPoolExecutor(8) as pool:
         list(pool.map(subscribe, range(16)))  # none fails: on PostgreSQL they take turns on the row
     sub = digests_service.subscription("T0001", GENERAL)
     assert sub is not None and sub.next_at is not None
     with runtime.services.session_scope() as s:
-        pending = s.scalars(select(OutboxItem).where(col(OutboxItem.kind) == "digest.weekly",
-                                                     col(OutboxItem.state) == "pending")).all()
+        pending = s.scalars(
+            select(OutboxItem).where(col(OutboxItem.kind) == "digest.weekly", col(OutboxItem.state) == "pending")
+        ).all()
     assert [p.due_at for p in pending] == [sub.next_at]
 
 
@@ -331,9 +400,20 @@ def test_a_channel_with_hundreds_of_records_gets_a_valid_summary(bot: Bot) -> No
     svc = bot.runtime.services
     for n in range(120):
         requirement(bot, created=sh(24), confirm_by=sh(2, 18, month=12), goal=f"Goal {n} " + "x" * 400)
-    svc.actions.create_many(team_id=TEAM, creator_id=CAROL, now=sh(20), channel_id=GENERAL, drafts=[
-        ActionDraft(f"Task {n} <b>&" + "y" * 480, [ALICE, BOB, CAROL, DAVE][n % 4] if n % 3 else f"U_X{n}",
-                    sh(21, 18) + timedelta(days=n % 14)) for n in range(400)])
+    svc.actions.create_many(
+        team_id=TEAM,
+        creator_id=CAROL,
+        now=sh(20),
+        channel_id=GENERAL,
+        drafts=[
+            ActionDraft(
+                f"Task {n} <b>&" + "y" * 480,
+                [ALICE, BOB, CAROL, DAVE][n % 4] if n % 3 else f"U_X{n}",
+                sh(21, 18) + timedelta(days=n % 14),
+            )
+            for n in range(400)
+        ],
+    )
     for n in range(40):
         meeting(bot, title=f"Sync {n}", start=sh(23, 10) + timedelta(hours=n * 3))
     bot.clock.set(MONDAY)
@@ -356,11 +436,25 @@ def test_two_tick_processes_post_each_digest_once(bot: Bot) -> None:
     for n, channel in enumerate(channels, start=1):
         bot.slack.slash("/digest", "subscribe", user=CAROL, channel=channel)
         replies(bot, n)
-    env = {**os.environ, "SLACK_BOT_TOKEN": bot.fake.bot_token, "SLACK_API_URL": bot.fake.api_url,
-           "DATABASE_URL": bot.runtime.settings.database_url, "COORDBOT_TZ": "Asia/Shanghai",
-           "COORDBOT_LOG_LEVEL": "WARNING"}
-    procs = [subprocess.Popen([sys.executable, "-m", "bot", "tick", "--now", MONDAY.isoformat()], env=env, cwd=ROOT,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    env = {
+        **os.environ,
+        "SLACK_BOT_TOKEN": bot.fake.bot_token,
+        "SLACK_API_URL": bot.fake.api_url,
+        "DATABASE_URL": bot.runtime.settings.database_url,
+        "COORDBOT_TZ": "Asia/Shanghai",
+        "COORDBOT_LOG_LEVEL": "WARNING",
+    }
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "bot", "tick", "--now", MONDAY.isoformat()],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
     outputs = [p.communicate(timeout=120) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], outputs
     sent = sum(int(out.split("sent ")[1].split(",")[0]) for out, _ in outputs)
@@ -416,20 +510,23 @@ def test_a_due_digest_is_posted_in_the_channels_language(bot: Bot) -> None:
 # -- schedules and builders --------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("typed", "expected"), [
-    ("", Schedule(0, time(9, 0))),
-    ("fri 17:00", Schedule(4, time(17, 0))),
-    ("周五 17:00", Schedule(4, time(17, 0))),
-    ("Friday 5pm", Schedule(4, time(17, 0))),
-    ("every Wednesday at 9:30 am", Schedule(2, time(9, 30))),
-    ("星期一 上午9点半", Schedule(0, time(9, 30))),
-    ("每周日晚上8点", Schedule(6, time(20, 0))),
-    ("17:00", Schedule(0, time(17, 0))),
-    ("tue", Schedule(1, time(9, 0))),
-    ("fri 25:00", None),
-    ("fri 13pm", None),
-    ("whenever", None),
-])
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("", Schedule(0, time(9, 0))),
+        ("fri 17:00", Schedule(4, time(17, 0))),
+        ("周五 17:00", Schedule(4, time(17, 0))),
+        ("Friday 5pm", Schedule(4, time(17, 0))),
+        ("every Wednesday at 9:30 am", Schedule(2, time(9, 30))),
+        ("星期一 上午9点半", Schedule(0, time(9, 30))),
+        ("每周日晚上8点", Schedule(6, time(20, 0))),
+        ("17:00", Schedule(0, time(17, 0))),
+        ("tue", Schedule(1, time(9, 0))),
+        ("fri 25:00", None),
+        ("fri 13pm", None),
+        ("whenever", None),
+    ],
+)
 def test_weekly_times_as_people_type_them(typed: str, expected: Schedule | None) -> None:
     assert parse_schedule(typed) == expected
 
@@ -462,14 +559,35 @@ def pseudo_catalog() -> Iterator[None]:
 @pytest.mark.usefixtures("pseudo_catalog")
 def test_no_digest_text_bypasses_the_catalog() -> None:
     now = MONDAY.astimezone(UTC)
-    entry = Entry(Ref("RW-2026-001", "C1", "1.1"), USER_TEXT, ("U1",), now, note=USER_TEXT,
-                  source=Ref("MTG-2026-001"))
+    entry = Entry(Ref("RW-2026-001", "C1", "1.1"), USER_TEXT, ("U1",), now, note=USER_TEXT, source=Ref("MTG-2026-001"))
     late = Entry(Ref("RW-2026-002"), USER_TEXT, ("U1",), now, overdue=True, done=True, note=USER_TEXT)
-    d = Digest("C1", now - timedelta(days=7), now, (late,), (entry,), (entry, late), (entry,), (entry,),
-               (OwnerGroup("U1", (late,) * 5),), (late,), (entry,) * 7, (entry, late), (late,), (entry,),
-               Trend(3, 1), Trend(0, 2), Trend(1, 1))
-    blocks = digest_blocks(PSEUDO, d, tz="UTC", name_of=lambda _user: USER_TEXT, base_url="https://x.example/",
-                           late_due=now - timedelta(days=8))
+    d = Digest(
+        "C1",
+        now - timedelta(days=7),
+        now,
+        (late,),
+        (entry,),
+        (entry, late),
+        (entry,),
+        (entry,),
+        (OwnerGroup("U1", (late,) * 5),),
+        (late,),
+        (entry,) * 7,
+        (entry, late),
+        (late,),
+        (entry,),
+        Trend(3, 1),
+        Trend(0, 2),
+        Trend(1, 1),
+    )
+    blocks = digest_blocks(
+        PSEUDO,
+        d,
+        tz="UTC",
+        name_of=lambda _user: USER_TEXT,
+        base_url="https://x.example/",
+        late_due=now - timedelta(days=8),
+    )
     found = [*strings([b.to_dict() for b in blocks]), digest_text(PSEUDO, d, tz="UTC", late_due=now)]
     assert len(found) > 15
     assert leftovers([s.replace("RW-2026-002", "").replace("MTG-2026-001", "") for s in found]) == []

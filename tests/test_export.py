@@ -31,12 +31,43 @@ from tests.fakes.slack_api import ALICE, BOB, CAROL, DAVE, GENERAL
 
 ROOT = Path(__file__).resolve().parent.parent
 OTHER = "C_OTHER"
-REQUIREMENT_HISTORY = ["created", "signed", "revised", "question_answered", "signed", "withdrawn", "signed",
-                       "signed", "confirmed"]
-ZH_LABELS = ("需求编号", "需求方", "承接方", "需求背景", "核心目标", "具体需求描述", "优先级", "期望完成时间",
-             "配合资源", "待确认事项", "确认签字")
-EN_LABELS = ("Requirement ID", "Requester", "Receiver", "Background", "Core goal", "Description", "Priority",
-             "Expected completion", "Resources needed", "Open questions", "Signatures")
+REQUIREMENT_HISTORY = [
+    "created",
+    "signed",
+    "revised",
+    "question_answered",
+    "signed",
+    "withdrawn",
+    "signed",
+    "signed",
+    "confirmed",
+]
+ZH_LABELS = (
+    "需求编号",
+    "需求方",
+    "承接方",
+    "需求背景",
+    "核心目标",
+    "具体需求描述",
+    "优先级",
+    "期望完成时间",
+    "配合资源",
+    "待确认事项",
+    "确认签字",
+)
+EN_LABELS = (
+    "Requirement ID",
+    "Requester",
+    "Receiver",
+    "Background",
+    "Core goal",
+    "Description",
+    "Priority",
+    "Expected completion",
+    "Resources needed",
+    "Open questions",
+    "Signatures",
+)
 
 
 def at(hours: float) -> datetime:
@@ -47,9 +78,18 @@ def at(hours: float) -> datetime:
 def sheet(**overrides: object) -> RequirementDraft:
     """A requirement sheet with an open question for Bob."""
     values: dict[str, object] = dict(
-        requester_dept="市场部", requester_owner=ALICE, receiver_dept="Engineering", receiver_owner=BOB,
-        background="Launch needs | a pipe\nand a second line", goal="Sign-ups +20%", description="desc v1",
-        priority="high", due=at(24 * 14), confirm_by=at(24 * 2), channel_id=GENERAL, resources="2 engineers",
+        requester_dept="市场部",
+        requester_owner=ALICE,
+        receiver_dept="Engineering",
+        receiver_owner=BOB,
+        background="Launch needs | a pipe\nand a second line",
+        goal="Sign-ups +20%",
+        description="desc v1",
+        priority="high",
+        due=at(24 * 14),
+        confirm_by=at(24 * 2),
+        channel_id=GENERAL,
+        resources="2 engineers",
         questions=(QuestionDraft("Which API version?", BOB, at(24)),),
     )
     values.update(overrides)
@@ -78,23 +118,47 @@ def seed(rt: Runtime) -> Seeded:
     reqs.sign(req.id, user_id=ALICE, via="reaction", now=at(6))
     assert reqs.sign(req.id, user_id=BOB, via="button", now=at(7)).confirmed_now
 
-    meeting = meetings.create(team_id="T1", creator_id=ALICE, now=at(8), draft=MeetingDraft(
-        title="Q1 launch plan", goal="Decide the launch date", start=at(24), duration_minutes=60, host_id=ALICE,
-        participants=(BOB, DAVE), channel_id=GENERAL, location="Room 5", agenda=(AgendaEntry("Launch date", BOB, 20),),
-    ))
-    outcome = meetings.record_minutes(meeting.id, user_id=ALICE, now=at(26), draft=MinutesDraft(
-        decisions=("Launch on Dec 15", "Budget stays"), notes="Quiet meeting",
-        actions=(ActionDraftLine("Ship the API", BOB, at(24 * 7), "API docs"), ActionDraftLine("Book ads", DAVE,
-                                                                                                at(24 * 8))),
-    ))
+    meeting = meetings.create(
+        team_id="T1",
+        creator_id=ALICE,
+        now=at(8),
+        draft=MeetingDraft(
+            title="Q1 launch plan",
+            goal="Decide the launch date",
+            start=at(24),
+            duration_minutes=60,
+            host_id=ALICE,
+            participants=(BOB, DAVE),
+            channel_id=GENERAL,
+            location="Room 5",
+            agenda=(AgendaEntry("Launch date", BOB, 20),),
+        ),
+    )
+    outcome = meetings.record_minutes(
+        meeting.id,
+        user_id=ALICE,
+        now=at(26),
+        draft=MinutesDraft(
+            decisions=("Launch on Dec 15", "Budget stays"),
+            notes="Quiet meeting",
+            actions=(
+                ActionDraftLine("Ship the API", BOB, at(24 * 7), "API docs"),
+                ActionDraftLine("Book ads", DAVE, at(24 * 8)),
+            ),
+        ),
+    )
     meetings.acknowledge(meeting.id, user_id=BOB, now=at(27))
     meetings.acknowledge(meeting.id, user_id=DAVE, now=at(28))
     item = outcome.new_actions[0]
     actions.set_status(item.id, user_id=BOB, status=ActionStatus.BLOCKED, reason="等法务 review", now=at(30))
     actions.set_status(item.id, user_id=BOB, status=ActionStatus.DONE, now=at(40))
 
-    reqs.create(team_id="T1", author_id=DAVE, now=at(72), draft=sheet(
-        channel_id=OTHER, due=at(24 * 20), confirm_by=at(24 * 4), questions=()))
+    reqs.create(
+        team_id="T1",
+        author_id=DAVE,
+        now=at(72),
+        draft=sheet(channel_id=OTHER, due=at(24 * 20), confirm_by=at(24 * 4), questions=()),
+    )
     return Seeded(req.id, meeting.id, item.id)
 
 
@@ -146,12 +210,21 @@ def test_json_requirements_hold_every_field_and_the_full_history(seeded: Seeded,
         {"role": "requester", "user_id": ALICE, "via": "reaction", "signed_at": "2026-11-26T12:00:00Z"},
         {"role": "receiver", "user_id": BOB, "via": "button", "signed_at": "2026-11-26T13:00:00Z"},
     ]
-    assert rec["questions"] == [{"n": 1, "text": "Which API version?", "owner_id": BOB,
-                                 "deadline": "2026-11-27T06:00:00Z", "answered_at": "2026-11-26T09:00:00Z",
-                                 "answered_by": BOB}]
+    assert rec["questions"] == [
+        {
+            "n": 1,
+            "text": "Which API version?",
+            "owner_id": BOB,
+            "deadline": "2026-11-27T06:00:00Z",
+            "answered_at": "2026-11-26T09:00:00Z",
+            "answered_by": BOB,
+        }
+    ]
     revisions = rec["revisions"]
     assert [(v["revision"], v["created_by"], v["content"]["description"]) for v in revisions] == [
-        (1, CAROL, "desc v1"), (2, ALICE, "desc v2")]
+        (1, CAROL, "desc v1"),
+        (2, ALICE, "desc v2"),
+    ]
     assert revisions[0]["content"]["due"] == "2026-12-10T06:00:00Z"
     assert revisions[0]["content"]["questions"][0]["deadline"] == "2026-11-27T06:00:00Z"
     history = rec["history"]
@@ -171,11 +244,17 @@ def test_json_meetings_and_action_items(seeded: Seeded, database_url: str) -> No
     assert meeting["agenda"] == [{"topic": "Launch date", "owner_id": BOB, "minutes": 20}]
     assert meeting["decisions"] == ["Launch on Dec 15", "Budget stays"] and meeting["notes"] == "Quiet meeting"
     assert utc(meeting["start"]) == at(24) and utc(meeting["end"]) == at(25) and utc(meeting["minutes_at"]) == at(26)
-    assert meeting["acknowledgments"] == [{"user_id": BOB, "at": "2026-11-27T09:00:00Z"},
-                                          {"user_id": DAVE, "at": "2026-11-27T10:00:00Z"}]
+    assert meeting["acknowledgments"] == [
+        {"user_id": BOB, "at": "2026-11-27T09:00:00Z"},
+        {"user_id": DAVE, "at": "2026-11-27T10:00:00Z"},
+    ]
     assert meeting["action_items"] == ["ACT-2026-001", "ACT-2026-002"]
     assert [h["action"] for h in meeting["history"]] == [
-        "created", "minutes_recorded", "minutes_acknowledged", "minutes_acknowledged"]
+        "created",
+        "minutes_recorded",
+        "minutes_acknowledged",
+        "minutes_acknowledged",
+    ]
 
     items = exported(database_url, "actions")
     assert [a["code"] for a in items] == ["ACT-2026-001", "ACT-2026-002"]
@@ -245,8 +324,9 @@ def test_markdown_requirement_reads_like_the_handbook_sheet(seeded: Seeded, data
     assert "| 期望完成时间 | 2026-12-10 14:00 +08:00 |" in zh
     assert "- 需求方：U_ALICE 于 2026-11-26 20:00 +08:00 签字（✅ 表情）" in zh
     assert "- 承接方：U_BOB 于 2026-11-26 21:00 +08:00 签字（“确认签字”按钮）" in zh
-    assert ("1. Which API version? — U_BOB，2026-11-27 14:00 +08:00 前反馈 — "
-            "U_BOB 已于 2026-11-26 17:00 +08:00 答复") in zh
+    assert (
+        "1. Which API version? — U_BOB，2026-11-27 14:00 +08:00 前反馈 — U_BOB 已于 2026-11-26 17:00 +08:00 答复"
+    ) in zh
     assert "- 第 2 版 — U_ALICE，2026-11-26 16:00 +08:00" in zh
     assert "### 变更记录" in zh
     assert "| 2026-11-26 19:00 +08:00 | U_ALICE | 撤回签字 | roles: requester; revision: 2 |" in zh
@@ -286,10 +366,13 @@ def test_since_keeps_records_created_or_changed_since(seeded: Seeded, database_u
     # a date is midnight in the workspace timezone: 2026-11-29 00:00 Shanghai
     assert [r["code"] for r in exported(database_url, "requirements", "--since", "2026-11-29")] == ["RW-2026-002"]
     assert [r["code"] for r in exported(database_url, "requirements", "--since", "2026-11-26")] == [
-        "RW-2026-001", "RW-2026-002"]
+        "RW-2026-001",
+        "RW-2026-002",
+    ]
     # the meeting's own row last changed with its minutes at 16:00; an acknowledgment at 18:00 is a change too
     assert [m["code"] for m in exported(database_url, "meetings", "--since", "2026-11-27T17:30+08:00")] == [
-        "MTG-2026-001"]
+        "MTG-2026-001"
+    ]
     assert exported(database_url, "meetings", "--since", "2026-11-27T10:30:00Z") == []
     # done at 2026-11-28 06:00 in Shanghai; the other item has not changed since its creation
     assert [a["code"] for a in exported(database_url, "actions", "--since", "2026-11-27T23:00")] == ["ACT-2026-001"]
@@ -344,8 +427,13 @@ def test_export_runs_as_a_process(seeded: Seeded, database_url: str) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "COORDBOT_")) and k != "DATABASE_URL"}
     # an ASCII-only terminal still gets UTF-8 bytes
     env.update(DATABASE_URL=database_url, COORDBOT_TZ="Asia/Shanghai", PYTHONIOENCODING="ascii")
-    proc = subprocess.run([sys.executable, "-m", "bot", "export", "--kind", "actions", "--format", "json", "--id",
-                           "ACT-2026-001"], env=env, cwd=ROOT, capture_output=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot", "export", "--kind", "actions", "--format", "json", "--id", "ACT-2026-001"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr.decode()
     [item] = json.loads(proc.stdout.decode("utf-8"))
     assert item["code"] == "ACT-2026-001"
@@ -356,8 +444,9 @@ def test_export_runs_as_a_process(seeded: Seeded, database_url: str) -> None:
 def test_the_export_catalog_has_both_languages() -> None:
     assert set(export_catalog.EN) == set(export_catalog.ZH)
     assert all(key.startswith("export.") for key in export_catalog.EN)
-    mismatched = {k for k in export_catalog.EN
-                  if placeholders(export_catalog.EN[k]) != placeholders(export_catalog.ZH[k])}
+    mismatched = {
+        k for k in export_catalog.EN if placeholders(export_catalog.EN[k]) != placeholders(export_catalog.ZH[k])
+    }
     assert mismatched == set()
     assert {f"export.title.{name}" for name in KINDS} <= set(export_catalog.EN)
     assert utc("2026-11-26T06:00:00Z") == datetime(2026, 11, 26, 6, tzinfo=UTC)

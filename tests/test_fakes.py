@@ -33,8 +33,7 @@ def section(text: str, **extra: Any) -> dict[str, Any]:
 
 def button(action_id: str, value: str, label: str = "Go") -> dict[str, Any]:
     """A plain button element."""
-    return {"type": "button", "action_id": action_id, "value": value,
-            "text": {"type": "plain_text", "text": label}}
+    return {"type": "button", "action_id": action_id, "value": value, "text": {"type": "plain_text", "text": label}}
 
 
 def plain(text: str) -> dict[str, str]:
@@ -49,8 +48,7 @@ def option(value: str) -> dict[str, Any]:
 
 def input_block(block_id: str, element: dict[str, Any], *, optional: bool = False) -> dict[str, Any]:
     """An input block wrapping one element."""
-    return {"type": "input", "block_id": block_id, "optional": optional, "label": plain(block_id),
-            "element": element}
+    return {"type": "input", "block_id": block_id, "optional": optional, "label": plain(block_id), "element": element}
 
 
 @pytest.fixture
@@ -72,16 +70,24 @@ def received() -> list[dict[str, Any]]:
 
 @pytest.fixture
 def app(fake: FakeSlack, received: list[dict[str, Any]]) -> App:
-    bolt = App(signing_secret=SECRET, client=WebClient(token="xoxb-test", base_url=fake.api_url),
-               process_before_response=True)
+    bolt = App(
+        signing_secret=SECRET, client=WebClient(token="xoxb-test", base_url=fake.api_url), process_before_response=True
+    )
 
     @bolt.command("/ping")
     def ping(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
         ack()
         received.append(body)
-        client.views_open(trigger_id=body["trigger_id"], view={
-            "type": "modal", "callback_id": "ping_modal", "title": plain("Ping"), "submit": plain("Send"),
-            "blocks": [input_block("note", {"type": "plain_text_input", "action_id": "note_input"})]})
+        client.views_open(
+            trigger_id=body["trigger_id"],
+            view={
+                "type": "modal",
+                "callback_id": "ping_modal",
+                "title": plain("Ping"),
+                "submit": plain("Send"),
+                "blocks": [input_block("note", {"type": "plain_text_input", "action_id": "note_input"})],
+            },
+        )
         respond(text="pong", response_type="in_channel")
 
     @bolt.view("ping_modal")
@@ -203,8 +209,9 @@ def test_users_list_pages_with_cursor(fake: FakeSlack, client: WebClient) -> Non
 
 
 def test_form_encoded_params_are_normalised(fake: FakeSlack, client: WebClient) -> None:
-    client.api_call("chat.postMessage", params={"channel": GENERAL, "text": "x",
-                                                "blocks": json.dumps([section("form")])})
+    client.api_call(
+        "chat.postMessage", params={"channel": GENERAL, "text": "x", "blocks": json.dumps([section("form")])}
+    )
     client.api_call("conversations.open", params={"users": f"{ALICE},{BOB}"})
 
     assert fake.calls("chat.postMessage")[0].params["blocks"] == [section("form")]
@@ -267,8 +274,9 @@ def test_history_and_replies_answer_from_the_message_store(fake: FakeSlack, clie
 
     thread = client.conversations_replies(channel=GENERAL, ts=reply["ts"])
     assert [m["ts"] for m in thread["messages"]] == [first["ts"], reply["ts"]]
-    narrowed = client.conversations_replies(channel=GENERAL, ts=first["ts"], oldest=reply["ts"],
-                                            latest=reply["ts"], inclusive=True)
+    narrowed = client.conversations_replies(
+        channel=GENERAL, ts=first["ts"], oldest=reply["ts"], latest=reply["ts"], inclusive=True
+    )
     assert [m["text"] for m in narrowed["messages"]] == ["disk full on db-1", "it's the WAL"]
     with pytest.raises(SlackApiError) as missing:
         client.conversations_replies(channel=GENERAL, ts="1.000001")
@@ -319,17 +327,21 @@ def test_reactions_pins_and_ephemerals(fake: FakeSlack, client: WebClient) -> No
 # ---------------------------------------------------------------------- validation
 
 
-@pytest.mark.parametrize("blocks", [
-    pytest.param([{"type": "section", "text": "bare string"}], id="text-not-object"),
-    pytest.param([{"type": "header", "text": {"type": "mrkdwn", "text": "hi"}}], id="mrkdwn-header"),
-    pytest.param([{"type": "fancy"}], id="unknown-type"),
-    pytest.param([{"type": "actions", "elements": [{"type": "bogus"}]}], id="unknown-element"),
-    pytest.param([{"type": "section"}], id="empty-section"),
-    pytest.param([section("x")] * 51, id="too-many"),
-    pytest.param([section("a", block_id="dup"), section("b", block_id="dup")], id="duplicate-block-id"),
-])
-def test_invalid_blocks_are_rejected_like_slack(fake: FakeSlack, client: WebClient,
-                                                 blocks: list[dict[str, Any]]) -> None:
+@pytest.mark.parametrize(
+    "blocks",
+    [
+        pytest.param([{"type": "section", "text": "bare string"}], id="text-not-object"),
+        pytest.param([{"type": "header", "text": {"type": "mrkdwn", "text": "hi"}}], id="mrkdwn-header"),
+        pytest.param([{"type": "fancy"}], id="unknown-type"),
+        pytest.param([{"type": "actions", "elements": [{"type": "bogus"}]}], id="unknown-element"),
+        pytest.param([{"type": "section"}], id="empty-section"),
+        pytest.param([section("x")] * 51, id="too-many"),
+        pytest.param([section("a", block_id="dup"), section("b", block_id="dup")], id="duplicate-block-id"),
+    ],
+)
+def test_invalid_blocks_are_rejected_like_slack(
+    fake: FakeSlack, client: WebClient, blocks: list[dict[str, Any]]
+) -> None:
     with pytest.raises(SlackApiError) as rejected:
         client.chat_postMessage(channel=GENERAL, text="x", blocks=blocks)
 
@@ -341,8 +353,11 @@ def test_invalid_blocks_are_rejected_like_slack(fake: FakeSlack, client: WebClie
 
 
 def test_valid_message_leaves_no_validation_errors(fake: FakeSlack, client: WebClient) -> None:
-    blocks = [{"type": "header", "text": plain("Title")}, section("body"),
-              {"type": "actions", "elements": [button("approve", "1", "Approve")]}]
+    blocks = [
+        {"type": "header", "text": plain("Title")},
+        section("body"),
+        {"type": "actions", "elements": [button("approve", "1", "Approve")]},
+    ]
     client.chat_postMessage(channel=GENERAL, text="x", blocks=blocks)
     with pytest.raises(SlackApiError) as too_long:
         client.chat_postMessage(channel=GENERAL, text="x" * 40_001)
@@ -352,8 +367,11 @@ def test_valid_message_leaves_no_validation_errors(fake: FakeSlack, client: WebC
 
 
 def test_views_are_validated_and_triggers_are_single_use(fake: FakeSlack, client: WebClient) -> None:
-    no_submit = {"type": "modal", "title": plain("T"),
-                 "blocks": [input_block("a", {"type": "plain_text_input", "action_id": "a"})]}
+    no_submit = {
+        "type": "modal",
+        "title": plain("T"),
+        "blocks": [input_block("a", {"type": "plain_text_input", "action_id": "a"})],
+    }
     trigger = fake.new_trigger_id()
     with pytest.raises(SlackApiError) as invalid:
         client.views_open(trigger_id=trigger, view=no_submit)
@@ -368,12 +386,12 @@ def test_views_are_validated_and_triggers_are_single_use(fake: FakeSlack, client
         client.views_open(trigger_id="123.456.abc", view={**no_submit, "submit": plain("OK")})
     assert made_up.value.response["error"] == "invalid_trigger_id"
 
-    updated = client.views_update(view_id=opened["id"], hash=opened["hash"],
-                                  view={**no_submit, "submit": plain("OK"), "title": plain("T2")})["view"]
+    updated = client.views_update(
+        view_id=opened["id"], hash=opened["hash"], view={**no_submit, "submit": plain("OK"), "title": plain("T2")}
+    )["view"]
     assert updated["id"] == opened["id"] and updated["hash"] != opened["hash"]
     with pytest.raises(SlackApiError) as stale:
-        client.views_update(view_id=opened["id"], hash=opened["hash"],
-                            view={**no_submit, "submit": plain("OK")})
+        client.views_update(view_id=opened["id"], hash=opened["hash"], view={**no_submit, "submit": plain("OK")})
     assert stale.value.response["error"] == "hash_conflict"
 
 
@@ -383,8 +401,7 @@ def test_expired_trigger() -> None:
         time.sleep(0.01)
         late = WebClient(token="xoxb-test", base_url=strict.api_url)
         with pytest.raises(SlackApiError) as expired:
-            late.views_open(trigger_id=trigger, view={"type": "modal", "title": plain("T"),
-                                                      "blocks": [section("x")]})
+            late.views_open(trigger_id=trigger, view={"type": "modal", "title": plain("T"), "blocks": [section("x")]})
     assert expired.value.response["error"] == "expired_trigger_id"
 
 
@@ -395,8 +412,9 @@ def test_rate_limit_is_retried_after_retry_after(fake: FakeSlack, monkeypatch: p
     slept: list[float] = []
     monkeypatch.setattr(builtin_handlers, "time", SimpleNamespace(sleep=slept.append))
     fake.fail("chat.postMessage", status=429, retry_after=1)
-    patient = WebClient(token="xoxb-test", base_url=fake.api_url,
-                        retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=1)])
+    patient = WebClient(
+        token="xoxb-test", base_url=fake.api_url, retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=1)]
+    )
 
     posted = patient.chat_postMessage(channel=GENERAL, text="eventually")
 
@@ -467,8 +485,9 @@ def test_driver_signatures_verify(driver: SlackDriver) -> None:
 
     verifier = SignatureVerifier(SECRET)
     assert verifier.is_valid(body, headers["X-Slack-Request-Timestamp"], headers["X-Slack-Signature"])
-    assert not SignatureVerifier("other").is_valid(body, headers["X-Slack-Request-Timestamp"],
-                                                   headers["X-Slack-Signature"])
+    assert not SignatureVerifier("other").is_valid(
+        body, headers["X-Slack-Request-Timestamp"], headers["X-Slack-Signature"]
+    )
     assert driver.post(body, "application/x-www-form-urlencoded", signature="v0=bad").status == 401
     stale = driver.post(body, "application/x-www-form-urlencoded", timestamp=int(time.time()) - 600)
     assert stale.status == 401
@@ -479,14 +498,19 @@ def test_url_verification(driver: SlackDriver) -> None:
     assert reply.status == 200 and reply.json() == {"challenge": "abc123"}
 
 
-def test_slash_command_opens_modal_and_submission_flows(driver: SlackDriver, fake: FakeSlack,
-                                                        received: list[dict[str, Any]]) -> None:
+def test_slash_command_opens_modal_and_submission_flows(
+    driver: SlackDriver, fake: FakeSlack, received: list[dict[str, Any]]
+) -> None:
     reply = driver.slash("/ping", "hi there", user=BOB)
 
     assert reply.status == 200 and reply.acked_in_time
     command = received[0]
     assert (command["command"], command["text"], command["user_id"], command["user_name"]) == (
-        "/ping", "hi there", BOB, "bob")
+        "/ping",
+        "hi there",
+        BOB,
+        "bob",
+    )
     assert command["channel_name"] == "general" and command["is_enterprise_install"] == "false"
     assert [m["text"] for m in fake.messages(GENERAL)] == ["pong"]
     modal = fake.last_view("ping_modal")
@@ -500,41 +524,67 @@ def test_slash_command_opens_modal_and_submission_flows(driver: SlackDriver, fak
     submitted = received[-1]
     assert submitted["view"]["id"] == modal["id"] and submitted["view"]["callback_id"] == "ping_modal"
     assert submitted["view"]["state"]["values"] == {
-        "note": {"note_input": {"type": "plain_text_input", "value": "fine"}}}
+        "note": {"note_input": {"type": "plain_text_input", "value": "fine"}}
+    }
     assert submitted["user"] == {"id": BOB, "username": "bob", "name": "bob", "team_id": "T0001"}
     assert not fake.is_view_open(modal["id"])
     with pytest.raises(ValueError, match="required input 'note'"):
         driver.submit_view({}, view=modal)
 
 
-def test_submit_view_maps_every_element_type(driver: SlackDriver, fake: FakeSlack, client: WebClient,
-                                             received: list[dict[str, Any]]) -> None:
+def test_submit_view_maps_every_element_type(
+    driver: SlackDriver, fake: FakeSlack, client: WebClient, received: list[dict[str, Any]]
+) -> None:
     due = datetime(2025, 3, 4, 9, 30, tzinfo=ZoneInfo("UTC"))
     blocks = [
         input_block("title", {"type": "plain_text_input", "action_id": "v", "initial_value": "draft"}),
         input_block("notes", {"type": "plain_text_input", "action_id": "v"}, optional=True),
         input_block("owner", {"type": "users_select", "action_id": "v"}),
         input_block("reviewers", {"type": "multi_users_select", "action_id": "v", "initial_users": [CAROL]}),
-        input_block("priority", {"type": "static_select", "action_id": "v",
-                                 "options": [option("low"), option("high")]}),
+        input_block(
+            "priority", {"type": "static_select", "action_id": "v", "options": [option("low"), option("high")]}
+        ),
         input_block("due", {"type": "datepicker", "action_id": "v"}),
         input_block("at", {"type": "datetimepicker", "action_id": "v"}),
         input_block("where", {"type": "conversations_select", "action_id": "v"}),
         input_block("also", {"type": "multi_conversations_select", "action_id": "v"}),
         input_block("room", {"type": "channels_select", "action_id": "v"}),
-        input_block("flags", {"type": "checkboxes", "action_id": "v",
-                              "options": [option("urgent"), option("public")]}),
-        input_block("kind", {"type": "radio_buttons", "action_id": "v",
-                             "options": [option("bug"), option("task")], "initial_option": option("task")}),
+        input_block("flags", {"type": "checkboxes", "action_id": "v", "options": [option("urgent"), option("public")]}),
+        input_block(
+            "kind",
+            {
+                "type": "radio_buttons",
+                "action_id": "v",
+                "options": [option("bug"), option("task")],
+                "initial_option": option("task"),
+            },
+        ),
         input_block("points", {"type": "number_input", "action_id": "v", "is_decimal_allowed": False}),
     ]
-    view = {"type": "modal", "callback_id": "typed", "title": plain("Typed"), "submit": plain("Save"),
-            "blocks": blocks, "private_metadata": "ctx-1"}
+    view = {
+        "type": "modal",
+        "callback_id": "typed",
+        "title": plain("Typed"),
+        "submit": plain("Save"),
+        "blocks": blocks,
+        "private_metadata": "ctx-1",
+    }
     client.views_open(trigger_id=fake.new_trigger_id(user=ALICE), view=view)
 
-    driver.submit_view({"owner": BOB, "priority": "high", "due": due.date(), "at": due, "where": GENERAL,
-                        "also": [GENERAL, "C_OTHER"], "room": GENERAL, "flags": ["urgent"], "points": 5},
-                       callback_id="typed")
+    driver.submit_view(
+        {
+            "owner": BOB,
+            "priority": "high",
+            "due": due.date(),
+            "at": due,
+            "where": GENERAL,
+            "also": [GENERAL, "C_OTHER"],
+            "room": GENERAL,
+            "flags": ["urgent"],
+            "points": 5,
+        },
+        callback_id="typed",
+    )
 
     values = {k: v["v"] for k, v in received[-1]["view"]["state"]["values"].items()}
     assert values == {
@@ -561,9 +611,12 @@ def test_submit_view_maps_every_element_type(driver: SlackDriver, fake: FakeSlac
 
 
 def test_click_finds_the_button_and_respond_replaces_the_message(
-        driver: SlackDriver, fake: FakeSlack, client: WebClient, received: list[dict[str, Any]]) -> None:
-    blocks = [section("Sign off?"), {"type": "actions", "block_id": "decide",
-                                     "elements": [button("approve", "req-7", "Approve")]}]
+    driver: SlackDriver, fake: FakeSlack, client: WebClient, received: list[dict[str, Any]]
+) -> None:
+    blocks = [
+        section("Sign off?"),
+        {"type": "actions", "block_id": "decide", "elements": [button("approve", "req-7", "Approve")]},
+    ]
     ts = client.chat_postMessage(channel=GENERAL, text="Sign off?", blocks=blocks)["ts"]
 
     reply = driver.click("approve", user=DAVE)
@@ -571,8 +624,7 @@ def test_click_finds_the_button_and_respond_replaces_the_message(
     assert reply.status == 200
     action = received[-1]
     assert action["actions"][0]["value"] == "req-7" and action["actions"][0]["block_id"] == "decide"
-    assert action["container"] == {"type": "message", "message_ts": ts, "channel_id": GENERAL,
-                                   "is_ephemeral": False}
+    assert action["container"] == {"type": "message", "message_ts": ts, "channel_id": GENERAL, "is_ephemeral": False}
     assert action["message"]["ts"] == ts and action["channel"] == {"id": GENERAL, "name": "general"}
     stored = fake.message(GENERAL, ts)
     assert stored is not None and stored["text"] == f"approved by {DAVE}"
@@ -580,10 +632,13 @@ def test_click_finds_the_button_and_respond_replaces_the_message(
         driver.click("nope", message={"channel": GENERAL, "ts": ts})
 
 
-def test_click_in_app_home_view(driver: SlackDriver, fake: FakeSlack, client: WebClient,
-                                received: list[dict[str, Any]]) -> None:
-    client.views_publish(user_id=ALICE, view={"type": "home", "blocks": [
-        {"type": "actions", "elements": [button("home_refresh", "now", "Refresh")]}]})
+def test_click_in_app_home_view(
+    driver: SlackDriver, fake: FakeSlack, client: WebClient, received: list[dict[str, Any]]
+) -> None:
+    client.views_publish(
+        user_id=ALICE,
+        view={"type": "home", "blocks": [{"type": "actions", "elements": [button("home_refresh", "now", "Refresh")]}]},
+    )
     home = fake.home_view(ALICE)
     assert home is not None
 
@@ -594,8 +649,9 @@ def test_click_in_app_home_view(driver: SlackDriver, fake: FakeSlack, client: We
     assert received[-1]["view"]["type"] == "home" and received[-1]["actions"][0]["value"] == "now"
 
 
-def test_react_sends_event_callback(driver: SlackDriver, fake: FakeSlack, client: WebClient,
-                                    received: list[dict[str, Any]]) -> None:
+def test_react_sends_event_callback(
+    driver: SlackDriver, fake: FakeSlack, client: WebClient, received: list[dict[str, Any]]
+) -> None:
     ts = client.chat_postMessage(channel=GENERAL, text="react to me")["ts"]
     fake.invite_bot(GENERAL)  # Slack sends reactions only from conversations the bot is in
 
@@ -612,8 +668,7 @@ def test_react_sends_event_callback(driver: SlackDriver, fake: FakeSlack, client
     assert stored is not None and stored["reactions"][0]["users"] == [CAROL]
 
 
-def test_message_shortcut_payload(driver: SlackDriver, fake: FakeSlack,
-                                  received: list[dict[str, Any]]) -> None:
+def test_message_shortcut_payload(driver: SlackDriver, fake: FakeSlack, received: list[dict[str, Any]]) -> None:
     said = fake.add_message(GENERAL, "we should ship friday", user=BOB)
 
     assert driver.shortcut("file_it", user=ALICE, message=said).status == 200

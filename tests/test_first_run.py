@@ -24,8 +24,14 @@ def slack() -> Iterator[FakeSlack]:
 
 def coordbot(*args: str, cwd: Path, env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """The real command, in a folder of its own, with only the settings given."""
-    return subprocess.run([sys.executable, "-m", "bot", *args], cwd=cwd, capture_output=True, text=True, timeout=60,
-                          env={**CLEAN_ENV, "PYTHONPATH": str(ROOT), **(env or {})})
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**CLEAN_ENV, "PYTHONPATH": str(ROOT), **(env or {})},
+    )
 
 
 def one_line(done: subprocess.CompletedProcess[str]) -> str:
@@ -36,13 +42,20 @@ def one_line(done: subprocess.CompletedProcess[str]) -> str:
 
 
 def http_env(slack: FakeSlack, **extra: str) -> dict[str, str]:
-    return {"SLACK_BOT_TOKEN": slack.bot_token, "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_API_URL": slack.api_url,
-            **extra}
+    return {
+        "SLACK_BOT_TOKEN": slack.bot_token,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": slack.api_url,
+        **extra,
+    }
 
 
 def test_slack_out_of_reach_names_the_url_and_starts_no_worker(tmp_path: Path) -> None:
-    done = coordbot("run", cwd=tmp_path, env={"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s",
-                                              "SLACK_API_URL": "http://127.0.0.1:9/api/"})
+    done = coordbot(
+        "run",
+        cwd=tmp_path,
+        env={"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "SLACK_API_URL": "http://127.0.0.1:9/api/"},
+    )
     line = one_line(done)
     assert line.startswith("coordbot: cannot reach Slack at http://127.0.0.1:9/api/ (SLACK_API_URL)"), line
     assert "worker process" not in done.stderr  # nothing started that would crash and start again
@@ -52,8 +65,13 @@ def test_slack_out_of_reach_names_the_url_and_starts_no_worker(tmp_path: Path) -
 def test_a_refused_token_is_named(tmp_path: Path, slack: FakeSlack) -> None:
     line = one_line(coordbot("run", cwd=tmp_path, env=http_env(slack, SLACK_BOT_TOKEN="xoxb-wrong")))
     assert line.startswith("coordbot: SLACK_BOT_TOKEN was refused by Slack: invalid_auth"), line
-    line = one_line(coordbot("tick", cwd=tmp_path, env=http_env(slack, SLACK_BOT_TOKEN="xoxb-wrong",
-                                                                DATABASE_URL=f"sqlite:///{tmp_path / 'x.db'}")))
+    line = one_line(
+        coordbot(
+            "tick",
+            cwd=tmp_path,
+            env=http_env(slack, SLACK_BOT_TOKEN="xoxb-wrong", DATABASE_URL=f"sqlite:///{tmp_path / 'x.db'}"),
+        )
+    )
     assert "no database at" in line  # tick only reads: it creates nothing
 
 
@@ -61,16 +79,19 @@ def test_a_database_out_of_reach_is_named_without_its_password(tmp_path: Path, s
     url = "postgresql://coordbot:hunter2@127.0.0.1:9/coordbot"
     done = coordbot("run", cwd=tmp_path, env=http_env(slack, DATABASE_URL=url))
     line = one_line(done)
-    assert line.startswith("coordbot: cannot reach the database postgresql+psycopg://coordbot:***@127.0.0.1:9/coordbot"
-                           " (DATABASE_URL)"), line
+    assert line.startswith(
+        "coordbot: cannot reach the database postgresql+psycopg://coordbot:***@127.0.0.1:9/coordbot (DATABASE_URL)"
+    ), line
     assert "hunter2" not in done.stderr + done.stdout
 
 
 def test_a_database_folder_that_cannot_be_written_is_named(tmp_path: Path, slack: FakeSlack) -> None:
     target = tmp_path / "missing" / "folder" / "coordbot.db"
     line = one_line(coordbot("run", cwd=tmp_path, env=http_env(slack, DATABASE_URL=f"sqlite:///{target}")))
-    assert line == (f"coordbot: cannot create the database at {target}: {target.parent} is not a folder coordbot "
-                    "may write in (DATABASE_URL)")
+    assert line == (
+        f"coordbot: cannot create the database at {target}: {target.parent} is not a folder coordbot "
+        "may write in (DATABASE_URL)"
+    )
     line = one_line(coordbot("run", cwd=tmp_path, env=http_env(slack, DATABASE_URL="mysql+nodriver://x/y")))
     assert "DATABASE_URL" in line
 
@@ -91,8 +112,13 @@ def test_socket_mode_is_told_only_what_socket_mode_needs(tmp_path: Path, slack: 
     done = coordbot("run", cwd=tmp_path, env={"SLACK_APP_TOKEN": "xapp-1"})
     assert done.returncode == 2 and "SLACK_BOT_TOKEN is not set" in done.stderr
     assert "SLACK_SIGNING_SECRET" not in done.stderr
-    line = one_line(coordbot("run", cwd=tmp_path, env={"SLACK_APP_TOKEN": "xapp-wrong", "SLACK_BOT_TOKEN":
-                                                       slack.bot_token, "SLACK_API_URL": slack.api_url}))
+    line = one_line(
+        coordbot(
+            "run",
+            cwd=tmp_path,
+            env={"SLACK_APP_TOKEN": "xapp-wrong", "SLACK_BOT_TOKEN": slack.bot_token, "SLACK_API_URL": slack.api_url},
+        )
+    )
     assert line.startswith("coordbot: SLACK_APP_TOKEN was refused by Slack: invalid_auth"), line
 
 
@@ -106,8 +132,13 @@ def test_the_manifest_url_must_be_https(tmp_path: Path) -> None:
 
 
 def test_run_says_where_the_database_is(tmp_path: Path, slack: FakeSlack) -> None:
-    proc, _ = start_run(tmp_path / "data.db", bot_token=slack.bot_token, signing_secret=SIGNING_SECRET,
-                        api_url=slack.api_url, args=["--workers", "0"])
+    proc, _ = start_run(
+        tmp_path / "data.db",
+        bot_token=slack.bot_token,
+        signing_secret=SIGNING_SECRET,
+        api_url=slack.api_url,
+        args=["--workers", "0"],
+    )
     try:
         proc.terminate()
         output = proc.communicate(timeout=30)[0]

@@ -29,18 +29,29 @@ NOW = datetime(2026, 11, 26, 6, 0, tzinfo=UTC)  # the test clock
 
 # -- seeding through the services --------------------------------------------------------------------------
 
-def sheet(bot: Bot, *, requester: str = ALICE, receiver: str = BOB, confirm_by: datetime | None = None,
-          post: bool = True) -> RequirementInfo:
+
+def sheet(
+    bot: Bot, *, requester: str = ALICE, receiver: str = BOB, confirm_by: datetime | None = None, post: bool = True
+) -> RequirementInfo:
     """A sheet to sign; one whose sign-by time has passed was entered a week earlier."""
     services = bot.runtime.services
     confirm_by = confirm_by or NOW + timedelta(days=2)
     draft = RequirementDraft(
-        requester_dept="Marketing", requester_owner=requester, receiver_dept="Engineering", receiver_owner=receiver,
-        background="Q1 campaign", goal="Sign-ups +20%", description="A landing page", priority="high",
-        due=max(confirm_by, NOW) + timedelta(days=7), confirm_by=confirm_by, channel_id=GENERAL,
+        requester_dept="Marketing",
+        requester_owner=requester,
+        receiver_dept="Engineering",
+        receiver_owner=receiver,
+        background="Q1 campaign",
+        goal="Sign-ups +20%",
+        description="A landing page",
+        priority="high",
+        due=max(confirm_by, NOW) + timedelta(days=7),
+        confirm_by=confirm_by,
+        channel_id=GENERAL,
     )
-    req = services.requirements.create(team_id=TEAM, author_id=requester, draft=draft,
-                                       now=min(NOW, confirm_by - timedelta(days=7)))
+    req = services.requirements.create(
+        team_id=TEAM, author_id=requester, draft=draft, now=min(NOW, confirm_by - timedelta(days=7))
+    )
     if post:
         post_sheet(bot.runtime.client, services, bot.runtime.directory, req, author=requester)
     return services.requirements.get(req.id)
@@ -51,23 +62,49 @@ def items(bot: Bot, owner: str, dues: Sequence[datetime], *, dm: bool = False, t
     services = bot.runtime.services
     created: list[ActionInfo] = []
     for when in sorted({min(NOW, due - timedelta(days=7)) for due in dues}):
-        batch = [ActionDraft(title=f"{title} {n}", owner_id=owner, due=due)
-                 for n, due in enumerate(dues, start=1) if min(NOW, due - timedelta(days=7)) == when]
-        created += services.actions.create_many(team_id=TEAM, creator_id=ALICE, drafts=batch, now=when,
-                                                source_type="meeting", source_id=1, source_code="MTG-2026-900",
-                                                escalate_to=ALICE, channel_id=GENERAL)
+        batch = [
+            ActionDraft(title=f"{title} {n}", owner_id=owner, due=due)
+            for n, due in enumerate(dues, start=1)
+            if min(NOW, due - timedelta(days=7)) == when
+        ]
+        created += services.actions.create_many(
+            team_id=TEAM,
+            creator_id=ALICE,
+            drafts=batch,
+            now=when,
+            source_type="meeting",
+            source_id=1,
+            source_code="MTG-2026-900",
+            escalate_to=ALICE,
+            channel_id=GENERAL,
+        )
     created.sort(key=lambda i: int(i.title.rsplit(" ", 1)[1]))  # in the order asked for
     if dm:
         send_action_dms(bot.runtime.client, services, bot.runtime.directory, created, source_link=None)
     return [services.actions.get(i.id) for i in created]
 
 
-def meeting(bot: Bot, start: datetime, *, host: str = ALICE, participants: Sequence[str] = (BOB,),
-            minutes: int = 60, title: str = "Launch sync", post: bool = False) -> MeetingInfo:
+def meeting(
+    bot: Bot,
+    start: datetime,
+    *,
+    host: str = ALICE,
+    participants: Sequence[str] = (BOB,),
+    minutes: int = 60,
+    title: str = "Launch sync",
+    post: bool = False,
+) -> MeetingInfo:
     """A meeting (in the past or the future), its card posted when asked."""
     services = bot.runtime.services
-    draft = MeetingDraft(title=title, goal="Decide the launch date", start=start, duration_minutes=minutes,
-                         host_id=host, participants=tuple(participants), channel_id=GENERAL)
+    draft = MeetingDraft(
+        title=title,
+        goal="Decide the launch date",
+        start=start,
+        duration_minutes=minutes,
+        host_id=host,
+        participants=tuple(participants),
+        channel_id=GENERAL,
+    )
     info = services.meetings.create(team_id=TEAM, creator_id=host, draft=draft, now=NOW)
     if post:
         post_card(bot.runtime.client, services, bot.runtime.directory, info, author=host)
@@ -75,6 +112,7 @@ def meeting(bot: Bot, start: datetime, *, host: str = ALICE, participants: Seque
 
 
 # -- reading the published home --------------------------------------------------------------------------------
+
 
 def publishes(bot: Bot, user: str) -> list[dict[str, Any]]:
     """Every home view published for a user, oldest first."""
@@ -126,8 +164,11 @@ def elements(view: dict[str, Any], action_id: str) -> list[dict[str, Any]]:
 
 def action_rows(view: dict[str, Any]) -> list[str]:
     """The action item lines, top to bottom."""
-    return [b["text"]["text"] for b in view["blocks"]
-            if str(b.get("block_id", "")).startswith("home_action_") and b["type"] == "section"]
+    return [
+        b["text"]["text"]
+        for b in view["blocks"]
+        if str(b.get("block_id", "")).startswith("home_action_") and b["type"] == "section"
+    ]
 
 
 def dms(bot: Bot, user: str) -> list[str]:
@@ -137,16 +178,32 @@ def dms(bot: Bot, user: str) -> list[str]:
 
 # -- the home -------------------------------------------------------------------------------------------------
 
+
 def test_the_home_of_someone_with_nothing_says_so(bot: Bot) -> None:
     view = open_home(bot, CAROL)
-    assert headers(view) == ["coordbot", "✍️ Awaiting your signature · 0", "📌 Open action items · 0",
-                             "📅 Upcoming meetings, next 14 days · 0", "📝 Minutes still to record · 0"]
+    assert headers(view) == [
+        "coordbot",
+        "✍️ Awaiting your signature · 0",
+        "📌 Open action items · 0",
+        "📅 Upcoming meetings, next 14 days · 0",
+        "📝 Minutes still to record · 0",
+    ]
     text = block_text(view)
-    for line in ("Nothing awaits your signature.", "No open action items.", "No meetings in the next 14 days.",
-                 "No minutes outstanding.", "*Language* for what coordbot sends you", "/requirement opens"):
+    for line in (
+        "Nothing awaits your signature.",
+        "No open action items.",
+        "No meetings in the next 14 days.",
+        "No minutes outstanding.",
+        "*Language* for what coordbot sends you",
+        "/requirement opens",
+    ):
         assert line in text
-    interactive = [e["action_id"] for b in view["blocks"] for e in [b.get("accessory"), *(b.get("elements") or [])]
-                   if isinstance(e, dict) and e.get("action_id")]
+    interactive = [
+        e["action_id"]
+        for b in view["blocks"]
+        for e in [b.get("accessory"), *(b.get("elements") or [])]
+        if isinstance(e, dict) and e.get("action_id")
+    ]
     assert interactive == [Ids.LANGUAGE]
 
 
@@ -167,12 +224,17 @@ def test_the_home_shows_sheets_items_meetings_and_minutes_owed(bot: Bot) -> None
     meeting(bot, NOW + timedelta(days=2), participants=(CAROL,), title="Not Bob's")
     owed = meeting(bot, NOW - timedelta(days=1), title="Budget review")
     recorded = meeting(bot, NOW - timedelta(days=2), title="Recorded")
-    bot.runtime.services.meetings.record_minutes(recorded.id, user_id=ALICE, draft=MinutesDraft(decisions=("Go",)),
-                                                 now=NOW)
+    bot.runtime.services.meetings.record_minutes(
+        recorded.id, user_id=ALICE, draft=MinutesDraft(decisions=("Go",)), now=NOW
+    )
 
     view = open_home(bot, BOB)
-    assert headers(view)[1:] == ["✍️ Awaiting your signature · 2 (1 overdue)", "📌 Open action items · 4 (2 overdue)",
-                                 "📅 Upcoming meetings, next 14 days · 2", "📝 Minutes still to record · 1"]
+    assert headers(view)[1:] == [
+        "✍️ Awaiting your signature · 2 (1 overdue)",
+        "📌 Open action items · 4 (2 overdue)",
+        "📅 Upcoming meetings, next 14 days · 2",
+        "📝 Minutes still to record · 1",
+    ]
     # sheets: the late one first, marked in words; each with a Sign button
     assert [e["value"] for e in elements(view, Ids.SIGN)] == [str(late_sheet.id), str(fresh_sheet.id)]
     late = block(view, f"home_sign_{late_sheet.id}")
@@ -215,8 +277,10 @@ def test_sign_from_the_home_updates_the_sheet_and_the_home(bot: Bot) -> None:
     open_home(bot, ALICE)
     click(bot, ALICE, Ids.SIGN, value=str(req.id))
     assert bot.runtime.services.requirements.get(req.id).status == Status.CONFIRMED
-    wait_until(lambda: [c for c in bot.fake.calls("chat.postMessage") if c.params.get("thread_ts") == req.message_ts],
-               what="the confirmation in the sheet's thread")
+    wait_until(
+        lambda: [c for c in bot.fake.calls("chat.postMessage") if c.params.get("thread_ts") == req.message_ts],
+        what="the confirmation in the sheet's thread",
+    )
 
 
 def test_done_from_the_home_updates_the_card_and_the_home(bot: Bot) -> None:
@@ -275,20 +339,29 @@ def test_five_hundred_items_stay_within_slack_limits_and_page_through(bot: Bot) 
         meeting(bot, NOW - timedelta(days=1 + n), title=f"Held {n}")
 
     view = open_home(bot, BOB)
-    assert headers(view)[1:] == ["✍️ Awaiting your signature · 25", "📌 Open action items · 500 (37 overdue)",
-                                 "📅 Upcoming meetings, next 14 days · 30", "📝 Minutes still to record · 25"]
+    assert headers(view)[1:] == [
+        "✍️ Awaiting your signature · 25",
+        "📌 Open action items · 500 (37 overdue)",
+        "📅 Upcoming meetings, next 14 days · 30",
+        "📝 Minutes still to record · 25",
+    ]
     assert len(elements(view, Ids.DONE)) == PAGE_SIZE and len(elements(view, Ids.SIGN)) == PAGE_SIZE
     assert len(elements(view, Ids.RECORD_MINUTES)) == PAGE_SIZE
     more = {e["value"]: e["text"]["text"] for e in elements(view, Ids.MORE)}
-    assert more == {"sign:2": "Show more (15 more)", "actions:2": "Show more (490 more)",
-                    "meetings:2": "Show more (20 more)", "minutes:2": "Show more (15 more)"}
+    assert more == {
+        "sign:2": "Show more (15 more)",
+        "actions:2": "Show more (490 more)",
+        "meetings:2": "Show more (20 more)",
+        "minutes:2": "Show more (15 more)",
+    }
     assert all(r.startswith("🔴") for r in action_rows(view))
 
     view = click(bot, BOB, Ids.MORE, value="actions:2")
     assert "Showing 11–20 of 500" in block_text(view)
     assert {e["value"] for e in elements(view, Ids.PREVIOUS)} == {"actions:1"}
-    assert [e["text"]["text"] for e in elements(view, Ids.MORE)
-            if e["value"] == "actions:3"] == ["Show more (480 more)"]
+    assert [e["text"]["text"] for e in elements(view, Ids.MORE) if e["value"] == "actions:3"] == [
+        "Show more (480 more)"
+    ]
     assert [r.startswith("🔴") for r in action_rows(view)] == [True] * 10
     page2 = elements(view, Ids.DONE)
     # turning another part keeps this one where it was
@@ -315,11 +388,19 @@ def test_the_home_in_chinese(bot: Bot) -> None:
     meeting(bot, NOW + timedelta(days=1), participants=(DAVE,), title="发布会")
     meeting(bot, NOW - timedelta(days=1), participants=(DAVE,), title="预算")
     view = open_home(bot, DAVE)  # zh-CN in Slack
-    assert headers(view)[1:] == ["✍️ 等待你签字 · 1", "📌 未完成的行动项 · 2（1 项已逾期）", "📅 未来 14 天的会议 · 1",
-                                 "📝 待记录的会议纪要 · 1"]
+    assert headers(view)[1:] == [
+        "✍️ 等待你签字 · 1",
+        "📌 未完成的行动项 · 2（1 项已逾期）",
+        "📅 未来 14 天的会议 · 1",
+        "📝 待记录的会议纪要 · 1",
+    ]
     assert action_rows(view)[0].startswith("🔴 *已逾期 3 天*\n")
-    labels = {e["text"]["text"] for b in view["blocks"] for e in [b.get("accessory"), *(b.get("elements") or [])]
-              if isinstance(e, dict) and e.get("type") == "button"}
+    labels = {
+        e["text"]["text"]
+        for b in view["blocks"]
+        for e in [b.get("accessory"), *(b.get("elements") or [])]
+        if isinstance(e, dict) and e.get("type") == "button"
+    }
     assert labels == {"签字", "完成", "记录纪要"}
     # and in English once Dave chooses it, on the same pages
     view = click(bot, DAVE, Ids.LANGUAGE, value="en")
@@ -329,19 +410,52 @@ def test_the_home_in_chinese(bot: Bot) -> None:
 
 # -- the builder on its own -----------------------------------------------------------------------------------
 
+
 def test_full_pages_of_long_records_stay_within_block_kit_limits() -> None:
     req = sheet_info()
     long = "&<>" * 400
     action = ActionInfo(
-        id=1, code="ACT-2026-001", team_id=TEAM, title=long, owner_id=BOB, creator_id=ALICE,
-        due=NOW - timedelta(days=400), deliverable=long, status=ActionStatus.BLOCKED, blocked_reason=long,
-        source_type="meeting", source_id=1, source_code="MTG-2026-001", escalate_to=ALICE, channel_id="D1",
-        message_ts="1.1", created_at=NOW, updated_at=NOW, done_at=None,
+        id=1,
+        code="ACT-2026-001",
+        team_id=TEAM,
+        title=long,
+        owner_id=BOB,
+        creator_id=ALICE,
+        due=NOW - timedelta(days=400),
+        deliverable=long,
+        status=ActionStatus.BLOCKED,
+        blocked_reason=long,
+        source_type="meeting",
+        source_id=1,
+        source_code="MTG-2026-001",
+        escalate_to=ALICE,
+        channel_id="D1",
+        message_ts="1.1",
+        created_at=NOW,
+        updated_at=NOW,
+        done_at=None,
     )
     mtg = MeetingInfo(
-        id=1, code="MTG-2026-001", team_id=TEAM, title=long, goal=long, start=NOW, duration_minutes=90, location=long,
-        materials=long, host_id=ALICE, channel_id=GENERAL, message_ts="1.1", created_by=ALICE, created_at=NOW,
-        participants=(BOB,) * 60, agenda=(), decisions=None, notes=None, minutes_at=None, minutes_by=None,
+        id=1,
+        code="MTG-2026-001",
+        team_id=TEAM,
+        title=long,
+        goal=long,
+        start=NOW,
+        duration_minutes=90,
+        location=long,
+        materials=long,
+        host_id=ALICE,
+        channel_id=GENERAL,
+        message_ts="1.1",
+        created_by=ALICE,
+        created_at=NOW,
+        participants=(BOB,) * 60,
+        agenda=(),
+        decisions=None,
+        notes=None,
+        minutes_at=None,
+        minutes_by=None,
         minutes_ts=None,
     )
     link = "https://coordbot-test.slack.com/archives/C_GENERAL/p1" + "0" * 1500
@@ -351,9 +465,16 @@ def test_full_pages_of_long_records_stay_within_block_kit_limits() -> None:
         return Listing(shown, total=10_000, page=7, late=9_999, links={i: link for i in range(n)})
 
     for lang in ("en", "zh"):
-        view = home_blocks.home(lang, awaiting=listing(req, PAGE_SIZE), actions=listing(action, PAGE_SIZE),
-                                meetings=listing(mtg, PAGE_SIZE), minutes=listing(mtg, PAGE_SIZE), chosen_lang="zh",
-                                tz="Asia/Shanghai", now=NOW)
+        view = home_blocks.home(
+            lang,
+            awaiting=listing(req, PAGE_SIZE),
+            actions=listing(action, PAGE_SIZE),
+            meetings=listing(mtg, PAGE_SIZE),
+            minutes=listing(mtg, PAGE_SIZE),
+            chosen_lang="zh",
+            tz="Asia/Shanghai",
+            now=NOW,
+        )
         payload = view.to_dict()  # Slack's own validators: lengths, counts
         assert len(payload["blocks"]) <= MAX_BLOCKS
         assert len(payload["private_metadata"]) < 3000
@@ -368,9 +489,27 @@ def _with_id(record: Any, new_id: int) -> Any:
 def sheet_info() -> RequirementInfo:
     """A sheet awaiting both signatures, for the builder alone."""
     return RequirementInfo(
-        id=1, code="RW-2026-001", team_id=TEAM, revision=1, status=Status.AWAITING, author_id=ALICE,
-        requester_dept="Marketing", requester_owner=ALICE, receiver_dept="Engineering", receiver_owner=BOB,
-        background="b", goal="g", description="d", priority="high", due=NOW + timedelta(days=9), resources="",
-        confirm_by=NOW - timedelta(days=1), channel_id=GENERAL, message_ts="1.1", change_reason=None, created_at=NOW,
-        updated_at=NOW, confirmed_at=None,
+        id=1,
+        code="RW-2026-001",
+        team_id=TEAM,
+        revision=1,
+        status=Status.AWAITING,
+        author_id=ALICE,
+        requester_dept="Marketing",
+        requester_owner=ALICE,
+        receiver_dept="Engineering",
+        receiver_owner=BOB,
+        background="b",
+        goal="g",
+        description="d",
+        priority="high",
+        due=NOW + timedelta(days=9),
+        resources="",
+        confirm_by=NOW - timedelta(days=1),
+        channel_id=GENERAL,
+        message_ts="1.1",
+        change_reason=None,
+        created_at=NOW,
+        updated_at=NOW,
+        confirmed_at=None,
     )

@@ -27,8 +27,16 @@ def get(url: str) -> tuple[int, str]:
 
 
 def test_bad_signature_is_rejected_with_401(bot: Bot) -> None:
-    body = urlencode({"command": "/requirement", "text": "", "user_id": ALICE, "channel_id": GENERAL,
-                      "team_id": "T0001", "trigger_id": "1.2.3"})
+    body = urlencode(
+        {
+            "command": "/requirement",
+            "text": "",
+            "user_id": ALICE,
+            "channel_id": GENERAL,
+            "team_id": "T0001",
+            "trigger_id": "1.2.3",
+        }
+    )
     reply = bot.slack.post(body, "application/x-www-form-urlencoded", signature="v0=" + "0" * 64)
     assert reply.status == 401
     assert bot.fake.calls("views.open") == []
@@ -76,9 +84,14 @@ def test_unexpected_failure_gets_an_apology_with_a_reference(bot: Bot) -> None:
     bot.fake.fail("chat.postMessage", error="fatal_error", times=1)
     reply = bot.slack.submit_view(SHEET_VALUES, user=ALICE)
     assert reply.status == 200
-    dm = wait_until(lambda: [c for c in bot.fake.calls("chat.postMessage")
-                             if c.params["channel"] == ALICE and c.response and c.response.get("ok")],
-                    what="apology")[0]
+    dm = wait_until(
+        lambda: [
+            c
+            for c in bot.fake.calls("chat.postMessage")
+            if c.params["channel"] == ALICE and c.response and c.response.get("ok")
+        ],
+        what="apology",
+    )[0]
     assert "处理时出错了" in dm.params["text"] and "编号" in dm.params["text"]
     ref = dm.params["text"].split("编号 ")[1].rstrip("。")
     assert len(ref) == 8
@@ -88,23 +101,31 @@ def test_unexpected_failure_gets_an_apology_with_a_reference(bot: Bot) -> None:
 def test_a_channel_the_bot_left_after_the_form_was_checked_keeps_the_sheet_for_later(bot: Bot) -> None:
     bot.fake.set_channel("G_SECRET", name="secret", is_private=True, bot_is_member=True)
     open_modal(bot, channel="G_SECRET")  # the form learns that the bot is in the channel it proposes
-    wait_until(lambda: [c for c in bot.fake.calls("conversations.info") if c.params.get("channel") == "G_SECRET"],
-               what="the channel looked up")
+    wait_until(
+        lambda: [c for c in bot.fake.calls("conversations.info") if c.params.get("channel") == "G_SECRET"],
+        what="the channel looked up",
+    )
     bot.fake.remove_bot("G_SECRET")  # and then the bot is removed, before the submission is worked on
     assert bot.slack.submit_view(SHEET_VALUES, user=ALICE).json() is None
-    dm = wait_until(lambda: [c for c in bot.fake.calls("chat.postMessage")
-                             if c.params["channel"] == ALICE and c.response and c.response.get("ok")],
-                    what="not-in-channel notice")[0]
+    dm = wait_until(
+        lambda: [
+            c
+            for c in bot.fake.calls("chat.postMessage")
+            if c.params["channel"] == ALICE and c.response and c.response.get("ok")
+        ],
+        what="not-in-channel notice",
+    )[0]
     assert "<#G_SECRET>" in dm.params["text"] and "RW-2026-001" in dm.params["text"]
     assert "record_post_again" in json.dumps(dm.params["blocks"])
     assert record(bot).message_ts is None  # kept, to be posted once the bot is invited again
 
 
 def test_signed_garbage_does_not_get_a_server_error(bot: Bot) -> None:
-    for body, ctype in (("payload=%7Bnot-json", "application/x-www-form-urlencoded"),
-                        ("{\"type\": \"event_callback\"}", "application/json"),
-                        ("payload=" + json.dumps({"type": "block_actions", "actions": []}),
-                         "application/x-www-form-urlencoded")):
+    for body, ctype in (
+        ("payload=%7Bnot-json", "application/x-www-form-urlencoded"),
+        ('{"type": "event_callback"}', "application/json"),
+        ("payload=" + json.dumps({"type": "block_actions", "actions": []}), "application/x-www-form-urlencoded"),
+    ):
         reply = bot.slack.post(body, ctype)
         assert reply.status < 500, (body, reply.status, reply.body)
     assert get(bot.server.url + "/healthz")[0] == 200

@@ -18,18 +18,34 @@ HALF = "\ud83d"  # the first half of 😀, alone
 
 
 def test_mend_replaces_lone_surrogates_everywhere_and_leaves_the_rest() -> None:
-    body: dict[str, Any] = {"a": f"x{HALF}y", "list": [HALF, 3, None, {"deep": f"{HALF}{HALF}"}],
-                            f"key{HALF}": "v", "emoji": "😀", "n": 1.5, "ok": True}
+    body: dict[str, Any] = {
+        "a": f"x{HALF}y",
+        "list": [HALF, 3, None, {"deep": f"{HALF}{HALF}"}],
+        f"key{HALF}": "v",
+        "emoji": "😀",
+        "n": 1.5,
+        "ok": True,
+    }
     assert mend(body) is body
-    assert body == {"a": f"x{REPLACEMENT}y", "list": [REPLACEMENT, 3, None, {"deep": REPLACEMENT * 2}],
-                    f"key{REPLACEMENT}": "v", "emoji": "😀", "n": 1.5, "ok": True}
+    assert body == {
+        "a": f"x{REPLACEMENT}y",
+        "list": [REPLACEMENT, 3, None, {"deep": REPLACEMENT * 2}],
+        f"key{REPLACEMENT}": "v",
+        "emoji": "😀",
+        "n": 1.5,
+        "ok": True,
+    }
     json.dumps(body, ensure_ascii=False).encode("utf-8")  # now storable and sendable
 
 
-@pytest.mark.parametrize("raw", [
-    json.dumps({"type": "event_callback", "event": {"text": f"cut {HALF}"}}),  # Events API: JSON
-    urlencode({"payload": json.dumps({"type": "view_submission", "view": {"title": f"cut {HALF}"}})}),  # form
-], ids=["json", "form"])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        json.dumps({"type": "event_callback", "event": {"text": f"cut {HALF}"}}),  # Events API: JSON
+        urlencode({"payload": json.dumps({"type": "view_submission", "view": {"title": f"cut {HALF}"}})}),  # form
+    ],
+    ids=["json", "form"],
+)
 def test_the_middleware_finds_escaped_surrogates_in_either_body(raw: str) -> None:
     ctype = "application/json" if raw.startswith("{") else "application/x-www-form-urlencoded"
     request = BoltRequest(body=raw, headers={"content-type": [ctype]})
@@ -40,11 +56,20 @@ def test_the_middleware_finds_escaped_surrogates_in_either_body(raw: str) -> Non
     assert REPLACEMENT in json.dumps(request.body, ensure_ascii=False)
 
 
-@pytest.mark.parametrize(("text", "lone"), [
-    ("😀", False), ("下周五 🚀 ok", False), ("plain", False),
-    ("\\ud83d as typed", True),  # a typed backslash looks like an escape: walked, finding nothing to mend
-    (HALF, True), ("\ude00", True), (f"{HALF}😀", True), ("😀\ude00", True),
-], ids=["pair", "cjk-and-pair", "plain", "backslash-text", "lone-high", "lone-low", "high-then-pair", "pair-then-low"])
+@pytest.mark.parametrize(
+    ("text", "lone"),
+    [
+        ("😀", False),
+        ("下周五 🚀 ok", False),
+        ("plain", False),
+        ("\\ud83d as typed", True),  # a typed backslash looks like an escape: walked, finding nothing to mend
+        (HALF, True),
+        ("\ude00", True),
+        (f"{HALF}😀", True),
+        ("😀\ude00", True),
+    ],
+    ids=["pair", "cjk-and-pair", "plain", "backslash-text", "lone-high", "lone-low", "high-then-pair", "pair-then-low"],
+)
 def test_only_a_body_escaping_a_lone_half_is_walked(text: str, lone: bool) -> None:
     # a walk costs a modal submission about 0.15 ms; emoji arrive escaped as pairs and need none
     raw = json.dumps({"t": text})

@@ -29,8 +29,14 @@ def put(inbox: Inbox, n: int, *, order: str | None = None, key: str | None = Non
 
     ids = []
     for i in range(n):
-        row_id = inbox.put(team_id="T1", kind="test", dedupe_key=f"{key}:{i}" if key else None, order_key=order,
-                           payload="{}", received_at=datetime.now(UTC))
+        row_id = inbox.put(
+            team_id="T1",
+            kind="test",
+            dedupe_key=f"{key}:{i}" if key else None,
+            order_key=order,
+            payload="{}",
+            received_at=datetime.now(UTC),
+        )
         assert row_id is not None
         ids.append(row_id)
     return ids
@@ -69,10 +75,12 @@ def test_a_duplicate_key_is_stored_once(runtime: Runtime) -> None:
     from datetime import UTC, datetime
 
     inbox = fresh(runtime)
-    first = inbox.put(team_id="T1", kind="x", dedupe_key="event:Ev1", order_key=None, payload="{}",
-                      received_at=datetime.now(UTC))
-    again = inbox.put(team_id="T1", kind="x", dedupe_key="event:Ev1", order_key=None, payload="{}",
-                      received_at=datetime.now(UTC))
+    first = inbox.put(
+        team_id="T1", kind="x", dedupe_key="event:Ev1", order_key=None, payload="{}", received_at=datetime.now(UTC)
+    )
+    again = inbox.put(
+        team_id="T1", kind="x", dedupe_key="event:Ev1", order_key=None, payload="{}", received_at=datetime.now(UTC)
+    )
     assert first is not None and again is None
 
 
@@ -134,10 +142,17 @@ def test_rows_about_one_message_run_in_the_order_they_arrived(runtime: Runtime) 
 
 
 def test_reactions_and_buttons_are_ordered_by_their_message_and_keyed_by_delivery() -> None:
-    reaction = {"type": "event_callback", "event_id": "Ev9",
-                "event": {"type": "reaction_added", "item": {"type": "message", "channel": "C1", "ts": "1.5"}}}
-    click = {"type": "block_actions", "user": {"id": "U1"}, "container": {"channel_id": "C1", "message_ts": "1.5"},
-             "actions": [{"action_id": "req_confirm", "action_ts": "9.9"}]}
+    reaction = {
+        "type": "event_callback",
+        "event_id": "Ev9",
+        "event": {"type": "reaction_added", "item": {"type": "message", "channel": "C1", "ts": "1.5"}},
+    }
+    click = {
+        "type": "block_actions",
+        "user": {"id": "U1"},
+        "container": {"channel_id": "C1", "message_ts": "1.5"},
+        "actions": [{"action_id": "req_confirm", "action_ts": "9.9"}],
+    }
     assert order_key(reaction) == order_key(click) == "msg:C1:1.5"
     assert request_key(reaction) == "event:Ev9"
     assert request_key(click) == "action:U1:req_confirm:9.9"
@@ -145,10 +160,12 @@ def test_reactions_and_buttons_are_ordered_by_their_message_and_keyed_by_deliver
 
 
 def test_a_worker_stopped_for_ten_minutes_catches_up_in_order_as_of_each_arrival(
-        runtime: Runtime, fake: FakeSlack, clock: FixedClock) -> None:
+    runtime: Runtime, fake: FakeSlack, clock: FixedClock
+) -> None:
     serving = build_serving(runtime, claim=False)  # no worker claims: only forms open at once
-    server = Server(serving.app, signing_secret=SIGNING_SECRET, host="127.0.0.1", port=0,
-                    health=runtime.healthy).start_background()
+    server = Server(
+        serving.app, signing_secret=SIGNING_SECRET, host="127.0.0.1", port=0, health=runtime.healthy
+    ).start_background()
     worker = build_worker(runtime).start()
     bot = Bot(runtime, server, SlackDriver(server.url + "/slack/events", SIGNING_SECRET, fake), fake, clock, worker)
     try:
@@ -158,8 +175,10 @@ def test_a_worker_stopped_for_ten_minutes_catches_up_in_order_as_of_each_arrival
         for message in sheets:  # ✅, withdrawn, ✅ again by the receiver; then the requester
             ts = message["ts"]
             for user, removed in ((BOB, False), (BOB, True), (BOB, False), (ALICE, False)):
-                assert bot.slack.react("white_check_mark", channel=GENERAL, ts=ts, user=user,
-                                       removed=removed).status == 200
+                assert (
+                    bot.slack.react("white_check_mark", channel=GENERAL, ts=ts, user=user, removed=removed).status
+                    == 200
+                )
                 clock.advance(timedelta(seconds=1))
         clock.advance(timedelta(minutes=10))
         with runtime.services.session_scope() as s:
@@ -168,12 +187,16 @@ def test_a_worker_stopped_for_ten_minutes_catches_up_in_order_as_of_each_arrival
         later = build_worker(runtime).start()
         try:
             for n in (1, 2, 3):
-                req = wait_until(lambda n=n: (r := record(bot, f"RW-2026-00{n}")).status == "confirmed" and r,
-                                 what=f"RW-2026-00{n} confirmed")
+                req = wait_until(
+                    lambda n=n: (r := record(bot, f"RW-2026-00{n}")).status == "confirmed" and r,
+                    what=f"RW-2026-00{n} confirmed",
+                )
                 with runtime.services.session_scope() as s:
-                    entries = s.execute(select(col(HistoryEntry.action), col(HistoryEntry.at))
-                                        .where(col(HistoryEntry.subject_id) == req.id)
-                                        .order_by(col(HistoryEntry.id))).all()
+                    entries = s.execute(
+                        select(col(HistoryEntry.action), col(HistoryEntry.at))
+                        .where(col(HistoryEntry.subject_id) == req.id)
+                        .order_by(col(HistoryEntry.id))
+                    ).all()
                 actions = [a for a, _ in entries]
                 assert actions[-5:] == ["signed", "withdrawn", "signed", "signed", "confirmed"], actions
                 times = [at for _, at in entries[-5:]]
@@ -194,8 +217,13 @@ def test_socket_mode_requests_take_the_same_inbox(runtime: Runtime, fake: FakeSl
     serving = build_serving(runtime, claim=False)
     worker = build_worker(runtime)
     try:
-        event = {"type": "event_callback", "team_id": "T0001", "event_id": "EvSOCKET1", "api_app_id": "A0001",
-                 "event": {"type": "app_home_opened", "user": ALICE, "channel": f"D{ALICE}", "tab": "home"}}
+        event = {
+            "type": "event_callback",
+            "team_id": "T0001",
+            "event_id": "EvSOCKET1",
+            "api_app_id": "A0001",
+            "event": {"type": "app_home_opened", "user": ALICE, "channel": f"D{ALICE}", "tab": "home"},
+        }
         response = serving.app.dispatch(BoltRequest(body=event, mode="socket_mode"))
         assert response.status == 200
         with runtime.services.session_scope() as s:
@@ -217,8 +245,11 @@ def test_a_request_that_fails_for_a_passing_reason_is_tried_again_and_creates_it
     bot.fake.fail("chat.postMessage", status=500, times=2)  # Slack is down for the first try and its retry
     reply = bot.slack.submit_view({**SHEET_VALUES, "goal": "Tried twice"}, view=view)
     assert reply.status == 200 and reply.json() is None
-    posted = wait_until(lambda: [c for c in bot.fake.calls("chat.postMessage") if c.error is None],
-                        timeout=10, what="the sheet posted on the second try")
+    posted = wait_until(
+        lambda: [c for c in bot.fake.calls("chat.postMessage") if c.error is None],
+        timeout=10,
+        what="the sheet posted on the second try",
+    )
     assert len(posted) == 1
     row = wait_until(lambda: record(bot).message_ts and record(bot), what="the sheet linked")
     assert row.message_ts == posted[0].response["ts"]

@@ -64,11 +64,11 @@ USER_TEXT = "①②③"  # what a person typed: no letters, so any letter left m
 NOW = datetime(2026, 11, 26, 6, 0, tzinfo=UTC)
 CATALOG_TEXT = re.compile(r"⟦[^⟦⟧]*⟧")
 STRIP = [
-    re.compile(r"<@[A-Z0-9_]+>|<#[A-Z0-9_]+>"),   # mentions
-    re.compile(r"<!date\^[^>]*>"),               # dates each reader sees in local time
-    re.compile(r"<https?://[^>]*>"),             # links
-    re.compile(r"RW-\d{4}-\d+"),                 # record IDs
-    re.compile(r"English|中文"),                   # language names shown in their own language
+    re.compile(r"<@[A-Z0-9_]+>|<#[A-Z0-9_]+>"),  # mentions
+    re.compile(r"<!date\^[^>]*>"),  # dates each reader sees in local time
+    re.compile(r"<https?://[^>]*>"),  # links
+    re.compile(r"RW-\d{4}-\d+"),  # record IDs
+    re.compile(r"English|中文"),  # language names shown in their own language
 ]
 
 
@@ -87,8 +87,18 @@ def strings(node: Any) -> list[str]:
         for key, value in node.items():
             if key == "text" and isinstance(value, str):
                 out.append(value)
-            elif key not in ("action_id", "block_id", "value", "callback_id", "private_metadata", "type",
-                             "initial_user", "initial_conversation", "style", "initial_value"):
+            elif key not in (
+                "action_id",
+                "block_id",
+                "value",
+                "callback_id",
+                "private_metadata",
+                "type",
+                "initial_user",
+                "initial_conversation",
+                "style",
+                "initial_value",
+            ):
                 out.extend(strings(value))
     elif isinstance(node, list):
         for item in node:
@@ -113,17 +123,46 @@ def leftovers(texts: list[str]) -> list[str]:
 def sample() -> RequirementInfo:
     """A record whose user-typed fields hold no letters."""
     return RequirementInfo(
-        id=1, code="RW-2026-001", team_id="T", revision=2, status=Status.CHANGES_REQUESTED, author_id="U_ALICE",
-        requester_dept=USER_TEXT, requester_owner="U_ALICE", receiver_dept=USER_TEXT, receiver_owner="U_BOB",
-        background=USER_TEXT, goal=USER_TEXT, description=USER_TEXT, priority="high", due=NOW + timedelta(days=9),
-        resources=USER_TEXT, confirm_by=NOW + timedelta(days=1), channel_id="C1", message_ts="1.1",
-        change_reason=USER_TEXT, created_at=NOW, updated_at=NOW, confirmed_at=None,
+        id=1,
+        code="RW-2026-001",
+        team_id="T",
+        revision=2,
+        status=Status.CHANGES_REQUESTED,
+        author_id="U_ALICE",
+        requester_dept=USER_TEXT,
+        requester_owner="U_ALICE",
+        receiver_dept=USER_TEXT,
+        receiver_owner="U_BOB",
+        background=USER_TEXT,
+        goal=USER_TEXT,
+        description=USER_TEXT,
+        priority="high",
+        due=NOW + timedelta(days=9),
+        resources=USER_TEXT,
+        confirm_by=NOW + timedelta(days=1),
+        channel_id="C1",
+        message_ts="1.1",
+        change_reason=USER_TEXT,
+        created_at=NOW,
+        updated_at=NOW,
+        confirmed_at=None,
         signatures=(SignatureInfo(Role.REQUESTER, "U_ALICE", "button", NOW),),
-        questions=(QuestionInfo(5, 0, USER_TEXT, "U_BOB", NOW + timedelta(days=1)),
-                   QuestionInfo(6, 1, USER_TEXT, "U_BOB", NOW + timedelta(days=1), NOW, "U_BOB")),
-        history=tuple(HistoryItem(NOW, "U_ALICE", action, {"revision": 1, "reason": USER_TEXT, "question": 1})
-                      for action in ("created", "signed", "withdrawn", "confirmed", "changes_requested", "revised",
-                                     "question_answered")),
+        questions=(
+            QuestionInfo(5, 0, USER_TEXT, "U_BOB", NOW + timedelta(days=1)),
+            QuestionInfo(6, 1, USER_TEXT, "U_BOB", NOW + timedelta(days=1), NOW, "U_BOB"),
+        ),
+        history=tuple(
+            HistoryItem(NOW, "U_ALICE", action, {"revision": 1, "reason": USER_TEXT, "question": 1})
+            for action in (
+                "created",
+                "signed",
+                "withdrawn",
+                "confirmed",
+                "changes_requested",
+                "revised",
+                "question_answered",
+            )
+        ),
     )
 
 
@@ -136,12 +175,24 @@ def test_no_user_facing_text_bypasses_the_catalog() -> None:
         [x.to_dict() for x in b.record_blocks(PSEUDO, req, tz="UTC", permalink="https://x.example/p1")],
         [x.to_dict() for x in b.list_blocks(PSEUDO, awaiting=[req], latest=[], tz="UTC")],
         b.modal(PSEUDO, meta=b.ModalMeta("C1"), user_id="U_ALICE", now=NOW, tz="UTC", members=[]).to_dict(),
-        b.modal(PSEUDO, meta=b.ModalMeta("C1", 1, 2), user_id="U_ALICE", now=NOW, tz="UTC", members=[],
-                draft=req.draft(), code=req.code).to_dict(),
+        b.modal(
+            PSEUDO,
+            meta=b.ModalMeta("C1", 1, 2),
+            user_id="U_ALICE",
+            now=NOW,
+            tz="UTC",
+            members=[],
+            draft=req.draft(),
+            code=req.code,
+        ).to_dict(),
         b.changes_modal(PSEUDO, requirement=req).to_dict(),
-        home_blocks.home(PSEUDO, awaiting=home_blocks.Listing([req], total=30, page=2, late=1,
-                                                              links={1: "https://x.example/p1"}),
-                         chosen_lang=None, tz="UTC", now=NOW).to_dict(),
+        home_blocks.home(
+            PSEUDO,
+            awaiting=home_blocks.Listing([req], total=30, page=2, late=1, links={1: "https://x.example/p1"}),
+            chosen_lang=None,
+            tz="UTC",
+            now=NOW,
+        ).to_dict(),
         {"text": b.sheet_text(PSEUDO, req, tz="UTC")},
         {"text": b.thread_note(PSEUDO, "thread.changes_requested", req, user="U_BOB", reason=USER_TEXT)},
     ]

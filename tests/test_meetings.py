@@ -34,8 +34,11 @@ MEETING: dict[str, Any] = {
 
 def dms(bot: Bot, user: str) -> list[dict[str, Any]]:
     """Direct messages the bot sent a user (params of successful calls)."""
-    return [c.params for c in bot.fake.calls("chat.postMessage")
-            if c.params["channel"] == user and c.response and c.response.get("ok")]
+    return [
+        c.params
+        for c in bot.fake.calls("chat.postMessage")
+        if c.params["channel"] == user and c.response and c.response.get("ok")
+    ]
 
 
 def schedule(bot: Bot, *, user: str = ALICE, **values: Any) -> dict[str, Any]:
@@ -46,8 +49,14 @@ def schedule(bot: Bot, *, user: str = ALICE, **values: Any) -> dict[str, Any]:
     posted = len([c for c in bot.fake.calls("chat.postMessage") if c.params["channel"] == GENERAL])
     reply = bot.slack.submit_view({**MEETING, **values}, user=user)
     assert reply.status == 200 and reply.json() is None, reply.body
-    call = wait_until(lambda: [c for c in bot.fake.calls("chat.postMessage") if c.params["channel"] == GENERAL
-                               and not c.params.get("thread_ts")][posted:], what="card")[0]
+    call = wait_until(
+        lambda: [
+            c
+            for c in bot.fake.calls("chat.postMessage")
+            if c.params["channel"] == GENERAL and not c.params.get("thread_ts")
+        ][posted:],
+        what="card",
+    )[0]
     wait_until(lambda: bot.runtime.services.meetings.by_message(GENERAL, call.response["ts"]), what="card stored")
     return bot.fake.message(GENERAL, call.response["ts"]) or {}
 
@@ -107,14 +116,18 @@ def test_a_meeting_sooner_than_three_days_sends_the_agenda_at_once(bot: Bot) -> 
 
 def test_field_errors_follow_the_handbook(bot: Bot) -> None:
     assert errors_for(bot, duration_minutes="120") == {
-        "duration_minutes": "The handbook limits meetings to 90 minutes."}
+        "duration_minutes": "The handbook limits meetings to 90 minutes."
+    }
     assert errors_for(bot, agenda="Launch date — @bob — 25 min") == {
-        "agenda": "Line 1: an agenda item may take at most 20 minutes."}
+        "agenda": "Line 1: an agenda item may take at most 20 minutes."
+    }
     assert errors_for(bot, duration_minutes="30", agenda="A — 20 min\nB — 15 min") == {
-        "agenda": "The agenda takes 35 minutes but the meeting lasts 30."}
+        "agenda": "The agenda takes 35 minutes but the meeting lasts 30."
+    }
     assert errors_for(bot, agenda="Launch date — @bob") == {"agenda": "Line 1: write topic — @owner — N min."}
     assert errors_for(bot, start="when everyone is free") == {
-        "start": "I couldn't read a date in “when everyone is free”."}
+        "start": "I couldn't read a date in “when everyone is free”."
+    }
 
 
 def test_typing_the_start_echoes_it_and_many_participants_are_warned(bot: Bot) -> None:
@@ -143,24 +156,34 @@ def record_minutes(bot: Bot, card: dict[str, Any], *, user: str, **values: Any) 
 
 def test_minutes_flow_posts_sends_and_tracks_acknowledgments(bot: Bot) -> None:
     card = schedule(bot)
-    reply = record_minutes(bot, card, user=BOB, decisions="Launch on 12 January\nBudget capped at 50k",
-                           action_items="Draft the launch post — @alice — 2026-12-10 — blog draft\n"
-                                        "Book the venue — <@U_DAVE> — 下周五",
-                           notes="Marketing joins next time.")
+    reply = record_minutes(
+        bot,
+        card,
+        user=BOB,
+        decisions="Launch on 12 January\nBudget capped at 50k",
+        action_items="Draft the launch post — @alice — 2026-12-10 — blog draft\nBook the venue — <@U_DAVE> — 下周五",
+        notes="Marketing joins next time.",
+    )
     assert reply.status == 200 and reply.json() is None, reply.body
-    thread = wait_until(lambda: [c for c in bot.fake.calls("chat.postMessage")
-                                 if c.params.get("thread_ts") == card["ts"]], what="minutes in thread")[0]
+    thread = wait_until(
+        lambda: [c for c in bot.fake.calls("chat.postMessage") if c.params.get("thread_ts") == card["ts"]],
+        what="minutes in thread",
+    )[0]
     minutes = block_text(thread.params)
     assert "Launch on 12 January" in minutes and "ACT-2026-001 · Draft the launch post — <@U_ALICE>" in minutes
     assert "deliverable: blog draft" in minutes and "ACT-2026-002 · Book the venue — <@U_DAVE>" in minutes
     # action owners get their item with Accept / Done, participants a copy of the minutes to acknowledge
     wait_until(lambda: any("ACT-2026-001" in block_text(d) for d in dms(bot, ALICE)), what="action DM")
-    wait_until(lambda: all(any(Ids.ACK in json.dumps(d.get("blocks")) for d in dms(bot, u))
-                           for u in (ALICE, BOB, DAVE)), what="minutes DMs")
+    wait_until(
+        lambda: all(any(Ids.ACK in json.dumps(d.get("blocks")) for d in dms(bot, u)) for u in (ALICE, BOB, DAVE)),
+        what="minutes DMs",
+    )
     # acknowledgments: ✅ on the thread message, or the button in the DM
     bot.slack.react("white_check_mark", channel=GENERAL, ts=thread.response["ts"], user=DAVE)
-    wait_until(lambda: "acknowledged by <@U_DAVE> (1 of 3)" in block_text(bot.fake.message(GENERAL, card["ts"]) or {}),
-               what="card shows Dave's acknowledgment")
+    wait_until(
+        lambda: "acknowledged by <@U_DAVE> (1 of 3)" in block_text(bot.fake.message(GENERAL, card["ts"]) or {}),
+        what="card shows Dave's acknowledgment",
+    )
     copy = next(d for d in dms(bot, BOB) if Ids.ACK in json.dumps(d.get("blocks")))
     stored = next(m for m in bot.fake.messages() if m.get("text") == copy["text"] and m["channel"].startswith("D"))
     bot.slack.click(Ids.ACK, user=BOB, message=stored)
@@ -183,12 +206,13 @@ def test_only_the_host_or_participants_record_minutes(bot: Bot) -> None:
 
 def test_an_unreadable_action_line_is_named(bot: Bot) -> None:
     card = schedule(bot)
-    reply = record_minutes(bot, card, user=ALICE, action_items="Book the venue — @dave — 下周五\n"
-                                                               "Call the printer — @bob — sometime")
-    assert (reply.json() or {}).get("errors") == {
-        "action_items": "Line 2: I couldn't read a due date in “sometime”."}
-    reply = bot.slack.submit_view({"action_items": "Call the printer — tomorrow"}, user=ALICE,
-                                  callback_id=Ids.MINUTES_MODAL)
+    reply = record_minutes(
+        bot, card, user=ALICE, action_items="Book the venue — @dave — 下周五\nCall the printer — @bob — sometime"
+    )
+    assert (reply.json() or {}).get("errors") == {"action_items": "Line 2: I couldn't read a due date in “sometime”."}
+    reply = bot.slack.submit_view(
+        {"action_items": "Call the printer — tomorrow"}, user=ALICE, callback_id=Ids.MINUTES_MODAL
+    )
     assert (reply.json() or {}).get("errors") == {"action_items": "第 1 行：请指定负责人（@姓名）。"}
 
 
@@ -231,8 +255,10 @@ def test_edit_reschedules_the_reminders(bot: Bot) -> None:
     bot.slack.click(Ids.EDIT, user=ALICE, message=card)
     bot.fake.wait_for("views.open", 2)
     bot.slack.submit_view({"start": "2026-12-04 15:00"}, user=ALICE)
-    wait_until(lambda: bot.runtime.services.meetings.get(1).start == datetime(2026, 12, 4, 15, 0, tzinfo=SHANGHAI),
-               what="new start")
+    wait_until(
+        lambda: bot.runtime.services.meetings.get(1).start == datetime(2026, 12, 4, 15, 0, tzinfo=SHANGHAI),
+        what="new start",
+    )
     pending = [r for r in rows(bot) if r.state == "pending" and r.kind == "meeting.start"]
     assert {r.due_at for r in pending} == {datetime(2026, 12, 4, 14, 45, tzinfo=SHANGHAI).astimezone(UTC)}
     bot.slack.click(Ids.EDIT, user=CAROL, message=card)

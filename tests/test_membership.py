@@ -68,7 +68,8 @@ def test_the_fake_bot_starts_in_no_channel_and_reactions_reach_it_only_where_it_
 
 def test_a_reaction_where_the_bot_is_not_a_member_is_not_delivered(bot: Bot) -> None:
     ts = WebClient(token=bot.fake.bot_token, base_url=bot.fake.api_url).chat_postMessage(
-        channel=GENERAL, text="posted without joining")["ts"]
+        channel=GENERAL, text="posted without joining"
+    )["ts"]
     assert bot.slack.react("white_check_mark", channel=GENERAL, ts=ts, user=ALICE).status == NOT_DELIVERED
     bot.fake.invite_bot(GENERAL)
     assert bot.slack.react("white_check_mark", channel=GENERAL, ts=ts, user=ALICE).status == 200
@@ -93,8 +94,10 @@ def test_a_meeting_card_joins_and_its_minutes_are_acknowledged_by_reaction(bot: 
     card = schedule(bot)
     assert joins(bot) == 1
     assert record_minutes(bot, card, user=BOB, decisions="Ship it").status == 200
-    thread = wait_until(lambda: [c for c in bot.fake.calls("chat.postMessage")
-                                 if c.params.get("thread_ts") == card["ts"]], what="minutes")[0]
+    thread = wait_until(
+        lambda: [c for c in bot.fake.calls("chat.postMessage") if c.params.get("thread_ts") == card["ts"]],
+        what="minutes",
+    )[0]
     reply = bot.slack.react("white_check_mark", channel=GENERAL, ts=thread.response["ts"], user=DAVE)
     assert reply.status == 200
     wait_until(lambda: DAVE in bot.runtime.services.meetings.get(1).acked_by, what="acknowledged by ✅")
@@ -132,24 +135,34 @@ def test_the_form_refuses_a_private_channel_the_bot_is_not_in(bot: Bot) -> None:
 
 def test_a_typed_action_in_a_private_channel_waits_and_is_posted_again_once_invited(bot: Bot) -> None:
     assert bot.slack.slash("/action", f"<@{BOB}|bob> send the budget by 2026-12-10", channel=SECRET).status == 200
-    note = wait_until(lambda: [d for d in dms(bot, ALICE) if POST_AGAIN in json.dumps(d.get("blocks"))],
-                      what="the author told")[0]
+    note = wait_until(
+        lambda: [d for d in dms(bot, ALICE) if POST_AGAIN in json.dumps(d.get("blocks"))], what="the author told"
+    )[0]
     assert "/invite @coordbot" in note["text"] and "ACT-2026-001" in note["text"]
     item = bot.runtime.services.actions.by_code("T0001", "ACT-2026-001")
     assert item.message_ts is None and item.channel_id == SECRET  # kept, unposted
     stored = next(m for m in bot.fake.messages() if m.get("text") == note["text"])
     bot.slack.click(POST_AGAIN, user=ALICE, message=stored)  # not invited yet
     # Alice reads Chinese: "我仍不在 #secret 中。请先在频道里输入 /invite @coordbot。"
-    wait_until(lambda: any("/invite @coordbot" in (c.params.get("text") or "") and c.params.get("response_type")
-                           == "ephemeral" for c in bot.fake.calls("response_url")), what="still not invited")
+    wait_until(
+        lambda: any(
+            "/invite @coordbot" in (c.params.get("text") or "") and c.params.get("response_type") == "ephemeral"
+            for c in bot.fake.calls("response_url")
+        ),
+        what="still not invited",
+    )
     bot.fake.invite_bot(SECRET)
     bot.slack.click(POST_AGAIN, user=ALICE, message=stored)
     wait_until(lambda: bot.runtime.services.actions.get(item.id).message_ts, what="posted once invited")
     assert [c for c in bot.fake.calls("chat.postMessage") if c.params["channel"] == SECRET]
     assert bot.slack.click(POST_AGAIN, user=CAROL, message=stored).status == 200  # not hers: refused
-    wait_until(lambda: bot.fake.calls("chat.postEphemeral") or [c for c in bot.fake.calls("response_url")
-                                                                if "not allowed" in json.dumps(c.params)],
-               what="Carol refused")
+    wait_until(
+        lambda: (
+            bot.fake.calls("chat.postEphemeral")
+            or [c for c in bot.fake.calls("response_url") if "not allowed" in json.dumps(c.params)]
+        ),
+        what="Carol refused",
+    )
 
 
 # -- leaving ------------------------------------------------------------------------------------------------------
@@ -159,19 +172,26 @@ def test_a_typed_action_in_a_private_channel_waits_and_is_posted_again_once_invi
 def test_removing_the_bot_is_noticed_owners_are_told_and_status_lists_the_records(bot: Bot) -> None:
     create_sheet(bot)
     bot.fake.remove_bot(GENERAL)
-    assert bot.slack.event({"type": "member_left_channel", "user": BOT, "channel": GENERAL,
-                            "channel_type": "C", "team": "T0001"}).status == 200
+    assert (
+        bot.slack.event(
+            {"type": "member_left_channel", "user": BOT, "channel": GENERAL, "channel_type": "C", "team": "T0001"}
+        ).status
+        == 200
+    )
     for owner in (ALICE, BOB):
-        wait_until(lambda o=owner: any("RW-2026-001" in d["text"] and "/invite @coordbot" in d["text"]
-                                       for d in dms(bot, o)), what=f"{owner} told")
+        wait_until(
+            lambda o=owner: any("RW-2026-001" in d["text"] and "/invite @coordbot" in d["text"] for d in dms(bot, o)),
+            what=f"{owner} told",
+        )
     status = _status(bot)
     assert GENERAL in status and "RW-2026-001" in status
     # a second notice of the same removal tells nobody again
     told = len(dms(bot, ALICE))
     bot.slack.event({"type": "channel_left", "channel": GENERAL, "actor_id": CAROL})
     bot.fake.invite_bot(GENERAL)
-    bot.slack.event({"type": "member_joined_channel", "user": BOT, "channel": GENERAL, "channel_type": "C",
-                     "team": "T0001"})
+    bot.slack.event(
+        {"type": "member_joined_channel", "user": BOT, "channel": GENERAL, "channel_type": "C", "team": "T0001"}
+    )
     wait_until(lambda: GENERAL not in _status(bot), what="back in the channel")
     assert len(dms(bot, ALICE)) == told
 
@@ -186,8 +206,8 @@ def test_who_left_or_joined_a_channel_is_worked_on_in_the_order_it_arrived() -> 
 
 def _status(bot: Bot) -> str:
     env = {**os.environ, "DATABASE_URL": bot.runtime.settings.database_url, "SLACK_BOT_TOKEN": "xoxb-unused"}
-    done = subprocess.run([sys.executable, "-m", "bot", "status"], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "status"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout.split("channels the bot was removed from")[1]
-

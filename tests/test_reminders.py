@@ -23,8 +23,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def dms(bot: Bot, user: str) -> list[str]:
     """Texts of direct messages the bot sent to a user."""
-    return [c.params["text"] for c in bot.fake.calls("chat.postMessage")
-            if c.params["channel"] == user and c.response and c.response.get("ok")]
+    return [
+        c.params["text"]
+        for c in bot.fake.calls("chat.postMessage")
+        if c.params["channel"] == user and c.response and c.response.get("ok")
+    ]
 
 
 def outbox_rows(runtime: Runtime) -> list[OutboxItem]:
@@ -102,6 +105,7 @@ def test_question_owner_is_reminded_until_answered(bot: Bot) -> None:
     # the second question (Bob's, default 24 h) was due earlier and went out in the same pass
     assert any("Hosting?" in text for text in dms(bot, BOB))
     from handlers.blocks.requirement import Ids
+
     bot.slack.click(Ids.ANSWERED, user=BOB, message=bot.fake.message(GENERAL, message["ts"]))
     bot.fake.wait_for("chat.update")
     assert bot.runtime.tick(bot.clock() + timedelta(days=5)).sent == 0
@@ -111,6 +115,7 @@ def test_question_owner_is_reminded_until_answered(bot: Bot) -> None:
 def test_answered_question_is_not_reminded(bot: Bot) -> None:
     message = create_sheet(bot, open_questions="Which API version? — @carol — 2026-11-28 12:00")
     from handlers.blocks.requirement import Ids
+
     bot.slack.click(Ids.ANSWERED, user=CAROL, message=message)
     bot.fake.wait_for("chat.update")
     bot.runtime.tick(bot.clock() + timedelta(days=3))
@@ -152,6 +157,7 @@ def test_concurrent_ticks_in_threads_send_each_reminder_once(bot: Bot) -> None:
     for _ in range(5):
         create_sheet(bot)
     from concurrent.futures import ThreadPoolExecutor
+
     due = record(bot).confirm_by - timedelta(hours=1)
     with ThreadPoolExecutor(4) as pool:
         reports = list(pool.map(lambda _: bot.runtime.tick(due), range(4)))
@@ -164,11 +170,25 @@ def test_three_tick_processes_at_the_same_moment_send_each_reminder_once(bot: Bo
     for _ in range(4):
         create_sheet(bot)
     due = (record(bot).confirm_by - timedelta(hours=1)).isoformat()
-    env = {**os.environ, "SLACK_BOT_TOKEN": bot.fake.bot_token, "SLACK_API_URL": bot.fake.api_url,
-           "DATABASE_URL": bot.runtime.settings.database_url, "COORDBOT_TZ": "Asia/Shanghai",
-           "COORDBOT_LOG_LEVEL": "WARNING"}
-    procs = [subprocess.Popen([sys.executable, "-m", "bot", "tick", "--now", due], env=env, cwd=ROOT,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    env = {
+        **os.environ,
+        "SLACK_BOT_TOKEN": bot.fake.bot_token,
+        "SLACK_API_URL": bot.fake.api_url,
+        "DATABASE_URL": bot.runtime.settings.database_url,
+        "COORDBOT_TZ": "Asia/Shanghai",
+        "COORDBOT_LOG_LEVEL": "WARNING",
+    }
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "bot", "tick", "--now", due],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(3)
+    ]
     outputs = [p.communicate(timeout=120) for p in procs]
     assert [p.returncode for p in procs] == [0, 0, 0], outputs
     sent = sum(int(out.split("sent ")[1].split(",")[0]) for out, _ in outputs)

@@ -52,7 +52,8 @@ def test_dates_in_words_are_read_in_the_writers_timezone(bot: Bot) -> None:
 
 def test_unknown_and_ambiguous_people_in_questions_are_field_errors(bot: Bot) -> None:
     assert submit_errors(bot, open_questions="Which API? — @nobody") == {
-        "open_questions": "Nobody in this workspace is called @nobody."}
+        "open_questions": "Nobody in this workspace is called @nobody."
+    }
     bot.fake.add_user("U_LEE1", "lee.a", real_name="Lee An", display_name="lee")
     bot.fake.add_user("U_LEE2", "lee.b", real_name="Lee Bo", display_name="lee")
     bot.runtime.directory.load()
@@ -82,8 +83,9 @@ def test_text_over_the_limit_is_refused(bot: Bot) -> None:
 
 
 def test_questions_with_owners_and_deadlines_are_shown_and_answerable(bot: Bot) -> None:
-    message = create_sheet(bot, open_questions="Which API version? — @carol — tomorrow 3pm\n"
-                                              "<@U_ALICE> Budget approved?\nHosting provider")
+    message = create_sheet(
+        bot, open_questions="Which API version? — @carol — tomorrow 3pm\n<@U_ALICE> Budget approved?\nHosting provider"
+    )
     text = block_text(message)
     assert "1. Which API version? — <@U_CAROL>" in text
     assert "2. Budget approved? — <@U_ALICE>" in text
@@ -148,8 +150,9 @@ def test_stale_edit_is_refused(bot: Bot) -> None:
     assert latest is not None
     stale = dict(first, id=latest["id"])  # the same form, submitted again
     bot.slack.submit_view({"goal": "B"}, user=ALICE, view=stale)
-    notice = wait_until(lambda: [c for c in bot.fake.calls("chat.postMessage") if c.params["channel"] == ALICE],
-                        what="stale notice")[0]
+    notice = wait_until(
+        lambda: [c for c in bot.fake.calls("chat.postMessage") if c.params["channel"] == ALICE], what="stale notice"
+    )[0]
     assert notice.params["text"] == "RW-2026-001 在你打开后已被修改（现为第 2 版），请重新点编辑。"
     assert record(bot).revision == 2 and record(bot).goal == "A"
 
@@ -163,8 +166,10 @@ def test_request_changes_asks_for_a_reason_and_notifies_the_requester(bot: Bot) 
     assert (reply.json() or {}).get("errors") == {"reason": "This field is required."}
     reply = bot.slack.submit_view({"reason": "Budget <!here> is missing"}, user=BOB)
     assert reply.status == 200 and reply.json() is None
-    dm = wait_until(lambda: [c for c in bot.fake.calls("chat.postMessage") if c.params["channel"] == ALICE],
-                    what="DM to the requester owner")[0]
+    dm = wait_until(
+        lambda: [c for c in bot.fake.calls("chat.postMessage") if c.params["channel"] == ALICE],
+        what="DM to the requester owner",
+    )[0]
     assert "RW-2026-001" in dm.params["text"] and "Budget &lt;!here&gt; is missing" in dm.params["text"]
     assert "要求修改" in dm.params["text"]  # Alice reads Chinese
     row = record(bot)
@@ -213,8 +218,10 @@ def test_typing_a_date_echoes_what_was_understood_in_the_readers_time(bot: Bot) 
     assert update.params["hash"]  # guards against a stale update
     bot.slack.type_in("due", "someday", user=BOB)
     second = bot.fake.wait_for("views.update", 2)[-1].params["view"]["blocks"]
-    assert next(b for b in second if b.get("block_id") == "due_echo")["elements"][0]["text"] == \
-        "⚠️ I couldn't read a date in “someday”."
+    assert (
+        next(b for b in second if b.get("block_id") == "due_echo")["elements"][0]["text"]
+        == "⚠️ I couldn't read a date in “someday”."
+    )
     assert record_count(bot) == 0  # nothing is stored while typing
 
 
@@ -223,5 +230,6 @@ def record_count(bot: Bot) -> int:
     from sqlalchemy import func, select
 
     from storage.models import Requirement
+
     with bot.runtime.services.session_scope() as s:
         return int(s.scalar(select(func.count()).select_from(Requirement)) or 0)

@@ -54,12 +54,17 @@ def test_both_owners_sign_by_reaction_and_the_record_locks(bot: Bot) -> None:
     text = block_text(updated)
     assert "Confirmed" in text and "has not signed yet" not in text
     assert text.count("signed") >= 2
-    assert not [b for b in updated["blocks"] if b["type"] == "actions" and any(
-        e["action_id"] == Ids.CONFIRM for e in b["elements"])]
+    assert not [
+        b
+        for b in updated["blocks"]
+        if b["type"] == "actions" and any(e["action_id"] == Ids.CONFIRM for e in b["elements"])
+    ]
     row = record(bot)
     assert row.status == "confirmed" and row.confirmed_at is not None
-    thread = wait_until(lambda: [c for c in bot.fake.calls("chat.postMessage") if c.params.get("thread_ts") == ts],
-                        what="confirmation note in thread")
+    thread = wait_until(
+        lambda: [c for c in bot.fake.calls("chat.postMessage") if c.params.get("thread_ts") == ts],
+        what="confirmation note in thread",
+    )
     assert "confirmed" in thread[0].params["text"]
     assert history_actions(bot, row.id or 0) == ["created", "signed", "signed", "confirmed"]
     # locked: removing a reaction afterwards changes nothing

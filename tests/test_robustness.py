@@ -46,14 +46,28 @@ ACK_LIMIT = 1.5  # seconds; Slack gives up at 3
 SLOW_API = 2.0  # every Web API call takes this long while a request is acknowledged
 LATER = START + timedelta(days=7)  # a meeting next week
 EARLIER = START - timedelta(hours=3)  # a meeting that already happened
-MEETING_VALUES: dict[str, Any] = {"title": "Q1 launch plan", "goal": "Decide the launch date",
-                                  "start": "2026-12-03 10:00", "duration_minutes": "60", "participants": [ALICE, BOB],
-                                  "agenda": "Launch date — @bob — 20 min"}
+MEETING_VALUES: dict[str, Any] = {
+    "title": "Q1 launch plan",
+    "goal": "Decide the launch date",
+    "start": "2026-12-03 10:00",
+    "duration_minutes": "60",
+    "participants": [ALICE, BOB],
+    "agenda": "Launch date — @bob — 20 min",
+}
 ACTION_VALUES: dict[str, Any] = {"what": "Write the launch post", "owner": BOB, "due": "2026-12-01 15:00"}
-INCIDENT_VALUES: dict[str, Any] = {"title": "Checkout is down", "severity": "SEV2", "description": "502s",
-                                   "impact": "Nobody can pay", "commander": ALICE, "responders": [DAVE]}
-RESOLVE_VALUES: dict[str, Any] = {"summary": "A bad deploy; rolled back.", "decisions": "Freeze deploys",
-                                  "follow_ups": "Add a canary — @bob — 2026-12-01"}
+INCIDENT_VALUES: dict[str, Any] = {
+    "title": "Checkout is down",
+    "severity": "SEV2",
+    "description": "502s",
+    "impact": "Nobody can pay",
+    "commander": ALICE,
+    "responders": [DAVE],
+}
+RESOLVE_VALUES: dict[str, Any] = {
+    "summary": "A bad deploy; rolled back.",
+    "decisions": "Freeze deploys",
+    "follow_ups": "Add a canary — @bob — 2026-12-01",
+}
 
 
 # -- building what a request acts on (with a fast Web API) --------------------------------------------------------
@@ -62,8 +76,15 @@ RESOLVE_VALUES: dict[str, Any] = {"summary": "A bad deploy; rolled back.", "deci
 def meeting(bot: Bot, *, start: datetime = LATER, participants: tuple[str, ...] = (ALICE, BOB)) -> MeetingInfo:
     """A meeting with its card posted."""
     services = bot.runtime.services
-    draft = MeetingDraft(title="Launch sync", goal="Decide the launch date", start=start, duration_minutes=60,
-                         host_id=ALICE, participants=participants, channel_id=GENERAL)
+    draft = MeetingDraft(
+        title="Launch sync",
+        goal="Decide the launch date",
+        start=start,
+        duration_minutes=60,
+        host_id=ALICE,
+        participants=participants,
+        channel_id=GENERAL,
+    )
     info = services.meetings.create(team_id=TEAM, creator_id=ALICE, draft=draft, now=bot.clock())
     meeting_handlers.post_card(bot.runtime.client, services, bot.runtime.directory, info, author=ALICE)
     return services.meetings.get(info.id)
@@ -73,8 +94,12 @@ def action_item(bot: Bot, *, owner: str = BOB) -> ActionInfo:
     """An action item with its card posted in #general."""
     services = bot.runtime.services
     (item,) = services.actions.create_many(
-        team_id=TEAM, creator_id=ALICE, now=bot.clock(), channel_id=GENERAL,
-        drafts=[ActionDraft("Write the launch post", owner, START + timedelta(days=2))])
+        team_id=TEAM,
+        creator_id=ALICE,
+        now=bot.clock(),
+        channel_id=GENERAL,
+        drafts=[ActionDraft("Write the launch post", owner, START + timedelta(days=2))],
+    )
     action_handlers.post_card(bot.runtime.client, services, bot.runtime.directory, item, author=ALICE)
     return services.actions.get(item.id)
 
@@ -84,8 +109,9 @@ def incident(bot: Bot) -> Any:
     assert bot.slack.slash("/incident", "Checkout is down", user=BOB).status == 200
     bot.fake.wait_for("views.open")
     assert bot.slack.submit_view(INCIDENT_VALUES, user=BOB, callback_id=incident_blocks.Ids.MODAL).status == 200
-    return wait_until(lambda: (i := _first_incident(bot)) and i.summary_ts and i.announce_ts and i,
-                      what="the incident's summary")
+    return wait_until(
+        lambda: (i := _first_incident(bot)) and i.summary_ts and i.announce_ts and i, what="the incident's summary"
+    )
 
 
 def _first_incident(bot: Bot) -> Any:
@@ -107,8 +133,10 @@ def open_view(bot: Bot, run: Callable[[], Reply]) -> dict[str, Any]:
     reply = run()  # may itself open other modals first (creating the record it then edits)
     assert reply.status == 200
     sent = time.time() - reply.elapsed
-    call = wait_until(lambda: next((c for c in bot.fake.calls("views.open") if c.at >= sent), None),
-                      what="the modal opened by the last request")
+    call = wait_until(
+        lambda: next((c for c in bot.fake.calls("views.open") if c.at >= sent), None),
+        what="the modal opened by the last request",
+    )
     assert call.error is None, call.error
     return dict(call.response["view"]) if call.response else {}
 
@@ -123,28 +151,51 @@ def home(bot: Bot, user: str) -> dict[str, Any]:
     return view
 
 
-def press(bot: Bot, action_id: str, value: str, *, user: str, view: dict[str, Any] | None = None,
-          on: dict[str, Any] | None = None, selected: bool = False) -> Reply:
+def press(
+    bot: Bot,
+    action_id: str,
+    value: str,
+    *,
+    user: str,
+    view: dict[str, Any] | None = None,
+    on: dict[str, Any] | None = None,
+    selected: bool = False,
+) -> Reply:
     """A click Slack would send for an element, whether or not the view on screen shows it right now."""
-    action: dict[str, Any] = {"action_id": action_id, "block_id": "b1", "type": "button", "value": value,
-                              "action_ts": f"{time.time():.6f}"}
+    action: dict[str, Any] = {
+        "action_id": action_id,
+        "block_id": "b1",
+        "type": "button",
+        "value": value,
+        "action_ts": f"{time.time():.6f}",
+    }
     if selected:
-        action = {**action, "type": "static_select", "selected_option": {
-            "text": {"type": "plain_text", "text": value}, "value": value}}
+        action = {
+            **action,
+            "type": "static_select",
+            "selected_option": {"text": {"type": "plain_text", "text": value}, "value": value},
+        }
         del action["value"]
     payload: dict[str, Any] = {
-        "type": "block_actions", "user": {"id": user, "username": user.lower(), "team_id": TEAM},
-        "api_app_id": "A0001", "token": "verification-token-test", "team": {"id": TEAM, "domain": "coordbot-test"},
-        "trigger_id": bot.fake.new_trigger_id(user=user), "actions": [action], "enterprise": None,
+        "type": "block_actions",
+        "user": {"id": user, "username": user.lower(), "team_id": TEAM},
+        "api_app_id": "A0001",
+        "token": "verification-token-test",
+        "team": {"id": TEAM, "domain": "coordbot-test"},
+        "trigger_id": bot.fake.new_trigger_id(user=user),
+        "actions": [action],
+        "enterprise": None,
         "is_enterprise_install": False,
     }
     if view is not None:
         payload.update(container={"type": "view", "view_id": view.get("id")}, view=view)
     else:
         channel, ts = (on or {}).get("channel") or GENERAL, (on or {}).get("ts") or "1.0"
-        payload.update(container={"type": "message", "message_ts": ts, "channel_id": channel},
-                       channel={"id": channel, "name": channel.lower()},
-                       response_url=bot.fake.new_response_url(channel=channel, message_ts=ts, user=user))
+        payload.update(
+            container={"type": "message", "message_ts": ts, "channel_id": channel},
+            channel={"id": channel, "name": channel.lower()},
+            response_url=bot.fake.new_response_url(channel=channel, message_ts=ts, user=user),
+        )
         if on is not None:
             payload["message"] = {k: v for k, v in on.items() if k != "channel"}
     return bot.slack.post_payload(payload)
@@ -167,6 +218,7 @@ def _sheet_click(action: requirement_blocks.Ids, user: str = BOB, **values: Any)
     def prepare(bot: Bot) -> Callable[[], Reply]:
         sheet = create_sheet(bot, **values)
         return lambda: bot.slack.click(action, user=user, message=sheet)
+
     return prepare
 
 
@@ -175,6 +227,7 @@ def _card_click(action: str, user: str = ALICE, start: datetime = LATER) -> Call
         info = meeting(bot, start=start)
         card = message(bot, GENERAL, info.message_ts)
         return lambda: bot.slack.click(action, user=user, message=card)
+
     return prepare
 
 
@@ -183,15 +236,18 @@ def _item_click(action: str, user: str = BOB) -> Callable[[Bot], Any]:
         item = action_item(bot)
         card = message(bot, GENERAL, item.message_ts)  # In progress shows only on a blocked item's card
         return lambda: press(bot, action, str(item.id), user=user, on=card)
+
     return prepare
 
 
-def _home_click(action: str, make: Callable[[Bot], Any], value: Callable[[Any], str], *,
-                selected: bool = False) -> Callable[[Bot], Any]:
+def _home_click(
+    action: str, make: Callable[[Bot], Any], value: Callable[[Any], str], *, selected: bool = False
+) -> Callable[[Bot], Any]:
     def prepare(bot: Bot) -> Callable[[], Reply]:
         made = make(bot)
         view = home(bot, BOB)
         return lambda: press(bot, action, value(made), user=BOB, view=view, selected=selected)
+
     return prepare
 
 
@@ -200,25 +256,39 @@ def _incident_click(action: str, user: str = ALICE) -> Callable[[Bot], Any]:
         info = incident(bot)
         summary = message(bot, info.channel_id, info.summary_ts)
         return lambda: bot.slack.click(action, user=user, message=summary)
+
     return prepare
 
 
-def _command(command: str, text: str = "", *, make: Callable[[Bot], Any] | None = None,
-             user: str = ALICE, in_incident: bool = False) -> Callable[[Bot], Any]:
+def _command(
+    command: str,
+    text: str = "",
+    *,
+    make: Callable[[Bot], Any] | None = None,
+    user: str = ALICE,
+    in_incident: bool = False,
+) -> Callable[[Bot], Any]:
     def prepare(bot: Bot) -> Callable[[], Reply]:
         made: Any = make(bot) if make else None
         channel = made.channel_id if in_incident else GENERAL
         return lambda: bot.slack.slash(command, text, user=user, channel=channel)
+
     return prepare
 
 
-def _submit(open_it: Callable[[Bot], Reply], values: dict[str, Any], *, user: str = ALICE,
-            make: Callable[[Bot], Any] | None = None) -> Callable[[Bot], Any]:
+def _submit(
+    open_it: Callable[[Bot], Reply],
+    values: dict[str, Any],
+    *,
+    user: str = ALICE,
+    make: Callable[[Bot], Any] | None = None,
+) -> Callable[[Bot], Any]:
     def prepare(bot: Bot) -> Callable[[], Reply]:
         if make:
             make(bot)
         view = open_view(bot, lambda: open_it(bot))
         return lambda: bot.slack.submit_view(values, user=user, view=view)
+
     return prepare
 
 
@@ -226,6 +296,7 @@ def _type(open_it: Callable[[Bot], Reply], block_id: str, text: str) -> Callable
     def prepare(bot: Bot) -> Callable[[], Reply]:
         view = open_view(bot, lambda: open_it(bot))
         return lambda: bot.slack.type_in(block_id, text, view=view)
+
     return prepare
 
 
@@ -241,30 +312,37 @@ def _react(name: str, *, removed: bool = False, on: str = "sheet") -> Callable[[
             bot.slack.react(name, channel=channel, ts=ts, user=BOB)
             bot.fake.wait_for("chat.update")
         return lambda: bot.slack.react(name, channel=channel, ts=ts, user=BOB, removed=removed)
+
     return prepare
 
 
 def _bot_membership(kind: str) -> Callable[[Bot], Any]:
     """The bot removed from (or invited back to) the channel of a sheet."""
+
     def prepare(bot: Bot) -> Callable[[], Reply]:
         create_sheet(bot)
         event = {"type": kind, "channel": GENERAL}
         if kind.startswith("member_"):
             event.update(user=BOT, channel_type="C", team="T0001")
         return lambda: bot.slack.event(event)
+
     return prepare
 
 
 def _post_again(bot: Bot) -> Callable[[], Reply]:
-    """"Post again" in the direct message about a sheet the bot could not post (it was removed meanwhile)."""
+    """ "Post again" in the direct message about a sheet the bot could not post (it was removed meanwhile)."""
     bot.fake.set_channel("G_LEFT", name="left", is_private=True, bot_is_member=True)
     open_view(bot, lambda: bot.slack.slash("/requirement", "", channel="G_LEFT"))
-    wait_until(lambda: [c for c in bot.fake.calls("conversations.info") if c.params.get("channel") == "G_LEFT"],
-               what="the channel looked up")
+    wait_until(
+        lambda: [c for c in bot.fake.calls("conversations.info") if c.params.get("channel") == "G_LEFT"],
+        what="the channel looked up",
+    )
     bot.fake.remove_bot("G_LEFT")
     bot.slack.submit_view(SHEET_VALUES)
-    note = wait_until(lambda: [m for m in bot.fake.messages() if POST_AGAIN in json.dumps(m.get("blocks"))],
-                      what="the direct message with Post again")[0]
+    note = wait_until(
+        lambda: [m for m in bot.fake.messages() if POST_AGAIN in json.dumps(m.get("blocks"))],
+        what="the direct message with Post again",
+    )[0]
     bot.fake.invite_bot("G_LEFT")
     return lambda: bot.slack.click(POST_AGAIN, user=ALICE, message=note)
 
@@ -281,8 +359,9 @@ def _request_changes(bot: Bot) -> Reply:
 
 def _record_minutes(bot: Bot) -> Reply:
     info = meeting(bot, start=EARLIER)
-    return bot.slack.click(meeting_blocks.Ids.RECORD_MINUTES, user=ALICE, message=message(bot, GENERAL,
-                                                                                           info.message_ts))
+    return bot.slack.click(
+        meeting_blocks.Ids.RECORD_MINUTES, user=ALICE, message=message(bot, GENERAL, info.message_ts)
+    )
 
 
 def _blocked(bot: Bot) -> Reply:
@@ -292,8 +371,9 @@ def _blocked(bot: Bot) -> Reply:
 
 def _resolve(bot: Bot) -> Reply:
     info = incident(bot)
-    return bot.slack.click(incident_blocks.Ids.RESOLVE, user=ALICE,
-                           message=message(bot, info.channel_id, info.summary_ts))
+    return bot.slack.click(
+        incident_blocks.Ids.RESOLVE, user=ALICE, message=message(bot, info.channel_id, info.summary_ts)
+    )
 
 
 def _shortcut(bot: Bot) -> Callable[[], Reply]:
@@ -311,8 +391,7 @@ def _home_opened(bot: Bot) -> Callable[[], Reply]:
     return lambda: bot.slack.app_home_opened(BOB)
 
 
-R, M, A, H, INC = (requirement_blocks.Ids, meeting_blocks.Ids, action_blocks.Ids, home_blocks.Ids,
-                 incident_blocks.Ids)
+R, M, A, H, INC = (requirement_blocks.Ids, meeting_blocks.Ids, action_blocks.Ids, home_blocks.Ids, incident_blocks.Ids)
 CASES = [
     # slash commands and their subcommands
     Case("/requirement", ("command:/requirement",), _command("/requirement")),
@@ -323,8 +402,11 @@ CASES = [
     Case("/meeting", ("command:/meeting",), _command("/meeting")),
     Case("/meeting help", (), _command("/meeting", "help")),
     Case("/meeting MTG-…", (), _command("/meeting", "MTG-2026-001", make=meeting)),
-    Case("/meeting minutes MTG-…", (), _command("/meeting", "minutes MTG-2026-001",
-                                                 make=lambda b: meeting(b, start=EARLIER))),
+    Case(
+        "/meeting minutes MTG-…",
+        (),
+        _command("/meeting", "minutes MTG-2026-001", make=lambda b: meeting(b, start=EARLIER)),
+    ),
     Case("/action", ("command:/action",), _command("/action")),
     Case("/action one line", (), _command("/action", "@bob write the launch post by next Friday 3pm")),
     Case("/action unclear", (), _command("/action", "@bob write the launch post some day")),
@@ -338,8 +420,7 @@ CASES = [
     Case("/incident help", (), _command("/incident", "help")),
     Case("/incident status", (), _command("/incident", "status identified", make=incident, in_incident=True)),
     Case("/incident update", (), _command("/incident", "update Rolled back", make=incident, in_incident=True)),
-    Case("/incident decision", (), _command("/incident", "decision Freeze deploys", make=incident,
-                                             in_incident=True)),
+    Case("/incident decision", (), _command("/incident", "decision Freeze deploys", make=incident, in_incident=True)),
     Case("/incident role", (), _command("/incident", "role comms @carol", make=incident, in_incident=True)),
     Case("/incident lead", (), _command("/incident", "lead @dave", make=incident, in_incident=True)),
     Case("/incident resolve", (), _command("/incident", "resolve", make=incident, in_incident=True)),
@@ -348,30 +429,47 @@ CASES = [
     Case("sign with the button", ("requirement.CONFIRM",), _sheet_click(R.CONFIRM)),
     Case("request changes", ("requirement.REQUEST_CHANGES",), _sheet_click(R.REQUEST_CHANGES)),
     Case("edit the sheet", ("requirement.EDIT",), _sheet_click(R.EDIT, user=ALICE)),
-    Case("question answered", ("requirement.ANSWERED",),
-         _sheet_click(R.ANSWERED, open_questions="Which API? — @bob — 2026-11-28 12:00")),
-    Case("typing a date in the sheet", ("requirement.INPUT",),
-         _type(lambda b: b.slack.slash("/requirement", ""), "due", "下周五下午3点前")),
+    Case(
+        "question answered",
+        ("requirement.ANSWERED",),
+        _sheet_click(R.ANSWERED, open_questions="Which API? — @bob — 2026-11-28 12:00"),
+    ),
+    Case(
+        "typing a date in the sheet",
+        ("requirement.INPUT",),
+        _type(lambda b: b.slack.slash("/requirement", ""), "due", "下周五下午3点前"),
+    ),
     Case("record minutes", ("meeting.RECORD_MINUTES",), _card_click(M.RECORD_MINUTES, start=EARLIER)),
     Case("edit the meeting", ("meeting.EDIT",), _card_click(M.EDIT)),
-    Case("acknowledge the minutes", ("meeting.ACK",),
-         lambda b: (lambda info: lambda: press(b, M.ACK, str(info.id), user=BOB))(meeting(b, start=EARLIER))),
-    Case("typing a meeting start", ("meeting.INPUT",),
-         _type(lambda b: b.slack.slash("/meeting", ""), "start", "Monday 10am")),
+    Case(
+        "acknowledge the minutes",
+        ("meeting.ACK",),
+        lambda b: (lambda info: lambda: press(b, M.ACK, str(info.id), user=BOB))(meeting(b, start=EARLIER)),
+    ),
+    Case(
+        "typing a meeting start",
+        ("meeting.INPUT",),
+        _type(lambda b: b.slack.slash("/meeting", ""), "start", "Monday 10am"),
+    ),
     Case("accept an item", ("actions.ACCEPT",), _item_click(A.ACCEPT)),
     Case("item in progress", ("actions.IN_PROGRESS",), _item_click(A.IN_PROGRESS)),
     Case("item done", ("actions.DONE",), _item_click(A.DONE)),
     Case("item blocked", ("actions.BLOCKED",), _item_click(A.BLOCKED)),
-    Case("typing an item's due date", ("actions.INPUT",),
-         _type(lambda b: b.slack.slash("/action", ""), "due", "next Friday 3pm")),
+    Case(
+        "typing an item's due date",
+        ("actions.INPUT",),
+        _type(lambda b: b.slack.slash("/action", ""), "due", "next Friday 3pm"),
+    ),
     Case("create action item shortcut", ("actions.SHORTCUT",), _shortcut),
     Case("history menu", ("history.ACTION_ID",), _history),
-    Case("home: language", ("home.LANGUAGE",), _home_click(H.LANGUAGE, lambda b: None, lambda _: "zh",
-                                                            selected=True)),
+    Case("home: language", ("home.LANGUAGE",), _home_click(H.LANGUAGE, lambda b: None, lambda _: "zh", selected=True)),
     Case("home: sign", ("home.SIGN",), _home_click(H.SIGN, create_sheet, lambda _: "1")),
     Case("home: done", ("home.DONE",), _home_click(H.DONE, action_item, lambda item: str(item.id))),
-    Case("home: record minutes", ("home.RECORD_MINUTES",),
-         _home_click(H.RECORD_MINUTES, lambda b: meeting(b, start=EARLIER), lambda info: str(info.id))),
+    Case(
+        "home: record minutes",
+        ("home.RECORD_MINUTES",),
+        _home_click(H.RECORD_MINUTES, lambda b: meeting(b, start=EARLIER), lambda info: str(info.id)),
+    ),
     Case("home: open link", ("home.OPEN",), _home_click(H.OPEN, action_item, lambda item: str(item.id))),
     Case("home: more", ("home.MORE",), _home_click(H.MORE, action_item, lambda _: "actions:2")),
     Case("home: previous", ("home.PREVIOUS",), _home_click(H.PREVIOUS, action_item, lambda _: "actions:1")),
@@ -379,28 +477,61 @@ CASES = [
     Case("incident: acknowledge", ("incident.ACK",), _incident_click(INC.ACK)),
     Case("incident: status button", ("incident.STATUS",), _incident_click(f"{INC.STATUS}identified")),
     Case("incident: resolve", ("incident.RESOLVE",), _incident_click(INC.RESOLVE)),
-    Case("incident: review meeting", ("incident.REVIEW_MEETING",),
-         lambda b: (lambda info: lambda: press(b, INC.REVIEW_MEETING, str(info.id), user=ALICE))(incident(b))),
+    Case(
+        "incident: review meeting",
+        ("incident.REVIEW_MEETING",),
+        lambda b: (lambda info: lambda: press(b, INC.REVIEW_MEETING, str(info.id), user=ALICE))(incident(b)),
+    ),
     # modal submissions
-    Case("new sheet", ("requirement.MODAL",), _submit(lambda b: b.slack.slash("/requirement", ""), SHEET_VALUES),
-         answer="closed"),
-    Case("sheet with errors", (), _submit(lambda b: b.slack.slash("/requirement", ""), {**SHEET_VALUES, "due": "?"}),
-         answer="errors"),
+    Case(
+        "new sheet",
+        ("requirement.MODAL",),
+        _submit(lambda b: b.slack.slash("/requirement", ""), SHEET_VALUES),
+        answer="closed",
+    ),
+    Case(
+        "sheet with errors",
+        (),
+        _submit(lambda b: b.slack.slash("/requirement", ""), {**SHEET_VALUES, "due": "?"}),
+        answer="errors",
+    ),
     Case("edited sheet", (), _submit(_edit_sheet, {"goal": "Sign-ups +30%"}), answer="closed"),
-    Case("changes requested", ("requirement.CHANGES_MODAL",),
-         _submit(_request_changes, {"reason": "Budget first"}, user=BOB), answer="closed"),
-    Case("new meeting", ("meeting.MODAL",), _submit(lambda b: b.slack.slash("/meeting", ""), MEETING_VALUES),
-         answer="closed"),
-    Case("minutes", ("meeting.MINUTES_MODAL",),
-         _submit(_record_minutes, {"decisions": "Launch Dec 1", "action_items": "Post — @bob — 2026-12-01"}),
-         answer="closed"),
-    Case("new action item", ("actions.MODAL",), _submit(lambda b: b.slack.slash("/action", ""), ACTION_VALUES),
-         answer="closed"),
-    Case("blocked reason", ("actions.BLOCKED_MODAL",), _submit(_blocked, {"reason": "Waiting on legal"}, user=BOB),
-         answer="closed"),
-    Case("declare an incident", ("incident.MODAL",),
-         _submit(lambda b: b.slack.slash("/incident", "Checkout is down", user=BOB), INCIDENT_VALUES, user=BOB),
-         answer="closed"),
+    Case(
+        "changes requested",
+        ("requirement.CHANGES_MODAL",),
+        _submit(_request_changes, {"reason": "Budget first"}, user=BOB),
+        answer="closed",
+    ),
+    Case(
+        "new meeting",
+        ("meeting.MODAL",),
+        _submit(lambda b: b.slack.slash("/meeting", ""), MEETING_VALUES),
+        answer="closed",
+    ),
+    Case(
+        "minutes",
+        ("meeting.MINUTES_MODAL",),
+        _submit(_record_minutes, {"decisions": "Launch Dec 1", "action_items": "Post — @bob — 2026-12-01"}),
+        answer="closed",
+    ),
+    Case(
+        "new action item",
+        ("actions.MODAL",),
+        _submit(lambda b: b.slack.slash("/action", ""), ACTION_VALUES),
+        answer="closed",
+    ),
+    Case(
+        "blocked reason",
+        ("actions.BLOCKED_MODAL",),
+        _submit(_blocked, {"reason": "Waiting on legal"}, user=BOB),
+        answer="closed",
+    ),
+    Case(
+        "declare an incident",
+        ("incident.MODAL",),
+        _submit(lambda b: b.slack.slash("/incident", "Checkout is down", user=BOB), INCIDENT_VALUES, user=BOB),
+        answer="closed",
+    ),
     Case("resolve an incident", ("incident.RESOLVE_MODAL",), _submit(_resolve, RESOLVE_VALUES), answer="closed"),
     # events
     Case("✅ added", ("event:reaction_added",), _react("white_check_mark")),
@@ -416,8 +547,11 @@ CASES = [
 
 # Ids members Slack never sends back to the app: block ids, and inputs that dispatch no actions.
 NOT_SENT = {
-    "requirement.REASON": "a block id", "actions.REASON": "a block id", "actions.SOURCE": "a block id",
-    "actions.BUTTONS": "a block id prefix", "incident.INPUT": "inputs without dispatch_action",
+    "requirement.REASON": "a block id",
+    "actions.REASON": "a block id",
+    "actions.SOURCE": "a block id",
+    "actions.BUTTONS": "a block id prefix",
+    "incident.INPUT": "inputs without dispatch_action",
     **{f"digest.{m.name}": "a block id" for m in importlib.import_module("handlers.blocks.digest").Ids},
 }
 
@@ -452,8 +586,7 @@ def slow_api(bot: Bot) -> Any:
 
 @pytest.mark.both_modes
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
-def test_every_request_is_acknowledged_in_time_when_the_web_api_is_slow(bot: Bot, case: Case,
-                                                                        slow_api: Any) -> None:
+def test_every_request_is_acknowledged_in_time_when_the_web_api_is_slow(bot: Bot, case: Case, slow_api: Any) -> None:
     send = case.prepare(bot)
     slow_api()
     reply = send()
@@ -489,8 +622,9 @@ def test_a_retried_reaction_signs_once(bot: Bot) -> None:
     bot.fake.wait_for("chat.update")
     calls = api_calls(bot)
     for retry in (1, 2, 3):  # Slack's three retries, each with the same event_id
-        reply = bot.slack.react("white_check_mark", channel=GENERAL, ts=sheet["ts"], user=BOB, event_id="EvSIGN1",
-                                retry_num=retry)
+        reply = bot.slack.react(
+            "white_check_mark", channel=GENERAL, ts=sheet["ts"], user=BOB, event_id="EvSIGN1", retry_num=retry
+        )
         assert (reply.status, reply.body) == (200, "")
     assert api_calls(bot) == calls
     assert history_actions(bot, record(bot).id or 0) == ["created", "signed"]
@@ -502,8 +636,9 @@ def test_a_late_retry_of_a_removal_does_not_undo_a_newer_signature(bot: Bot) -> 
         bot.slack.react("white_check_mark", channel=GENERAL, ts=ts, user=BOB, removed=removed, event_id=event_id)
         bot.fake.wait_for("chat.update", n)
     # the removal's first delivery was slow to acknowledge, so Slack delivers it again, after the new signature
-    reply = bot.slack.react("white_check_mark", channel=GENERAL, ts=ts, user=BOB, removed=True, event_id="EvREMOVE",
-                            retry_num=1)
+    reply = bot.slack.react(
+        "white_check_mark", channel=GENERAL, ts=ts, user=BOB, removed=True, event_id="EvREMOVE", retry_num=1
+    )
     assert reply.status == 200
     api_calls(bot)
     assert history_actions(bot, record(bot).id or 0) == ["created", "signed", "withdrawn", "signed"]
@@ -537,8 +672,10 @@ def test_a_resubmitted_modal_creates_one_record(bot: Bot) -> None:
     wait_until(lambda: posted(bot), what="the sheet posted")
     view = shown_modal(bot)
     replies: list[Reply] = []
-    threads = [threading.Thread(target=lambda: replies.append(bot.slack.submit_view(SHEET_VALUES, view=view)))
-               for _ in range(3)]
+    threads = [
+        threading.Thread(target=lambda: replies.append(bot.slack.submit_view(SHEET_VALUES, view=view)))
+        for _ in range(3)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -565,17 +702,30 @@ def test_a_refused_submission_can_be_submitted_again(bot: Bot) -> None:
 
 def click_payload(bot: Bot, message: dict[str, Any], action_id: str, *, user: str) -> dict[str, Any]:
     """A click on a message's button as Slack sends it (each click has its own action_ts)."""
-    element = next(e for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]
-                   if e.get("action_id") == action_id)
+    element = next(
+        e for b in message["blocks"] if b["type"] == "actions" for e in b["elements"] if e.get("action_id") == action_id
+    )
     return {
-        "type": "block_actions", "user": {"id": user, "username": user.lower(), "team_id": TEAM},
-        "api_app_id": "A0001", "token": "verification-token-test", "team": {"id": TEAM, "domain": "coordbot-test"},
+        "type": "block_actions",
+        "user": {"id": user, "username": user.lower(), "team_id": TEAM},
+        "api_app_id": "A0001",
+        "token": "verification-token-test",
+        "team": {"id": TEAM, "domain": "coordbot-test"},
         "container": {"type": "message", "message_ts": message["ts"], "channel_id": GENERAL, "is_ephemeral": False},
-        "trigger_id": bot.fake.new_trigger_id(user=user), "channel": {"id": GENERAL, "name": "general"},
-        "message": {k: v for k, v in message.items() if k != "channel"}, "state": {"values": {}},
+        "trigger_id": bot.fake.new_trigger_id(user=user),
+        "channel": {"id": GENERAL, "name": "general"},
+        "message": {k: v for k, v in message.items() if k != "channel"},
+        "state": {"values": {}},
         "response_url": bot.fake.new_response_url(channel=GENERAL, message_ts=message["ts"], user=user),
-        "actions": [{"action_id": action_id, "block_id": "b", "type": "button", "value": element.get("value"),
-                     "action_ts": f"{time.time():.6f}"}],
+        "actions": [
+            {
+                "action_id": action_id,
+                "block_id": "b",
+                "type": "button",
+                "value": element.get("value"),
+                "action_ts": f"{time.time():.6f}",
+            }
+        ],
     }
 
 
@@ -610,8 +760,9 @@ def test_a_double_clicked_done_moves_the_item_once(bot: Bot) -> None:
         thread.join()
     bot.fake.wait_for("response_url", 2)
     api_calls(bot)
-    moves = [e for e in bot.runtime.services.actions.get(item.id, with_history=True).history
-             if e.action == "status_changed"]
+    moves = [
+        e for e in bot.runtime.services.actions.get(item.id, with_history=True).history if e.action == "status_changed"
+    ]
     assert [e.detail.get("to") for e in moves] == ["done"]
 
 
@@ -631,8 +782,7 @@ def test_a_retried_event_costs_one_insert_and_done_requests_are_forgotten_after_
 
     event.listen(bot.runtime.engine, "before_cursor_execute", seen)
     try:  # Slack's retry finds the first delivery's key taken: one insert that inserts nothing
-        reply = bot.slack.react("white_check_mark", channel=GENERAL, ts=ts, user=BOB, event_id="EvONCE",
-                                retry_num=1)
+        reply = bot.slack.react("white_check_mark", channel=GENERAL, ts=ts, user=BOB, event_id="EvONCE", retry_num=1)
     finally:
         event.remove(bot.runtime.engine, "before_cursor_execute", seen)
     assert reply.status == 200
@@ -656,8 +806,11 @@ def sign_reminders(bot: Bot) -> list[Any]:
     from storage.models import OutboxItem
 
     with bot.runtime.services.session_scope() as s:
-        rows = s.scalars(select(OutboxItem).where(OutboxItem.kind == "req.sign_reminder")  # type: ignore[arg-type]
-                         .order_by(OutboxItem.id)).all()  # type: ignore[arg-type]
+        rows = s.scalars(
+            select(OutboxItem)
+            .where(OutboxItem.kind == "req.sign_reminder")  # type: ignore[arg-type]
+            .order_by(OutboxItem.id)
+        ).all()  # type: ignore[arg-type]
         return list(rows)
 
 
@@ -683,11 +836,22 @@ def tick_process(bot: Bot, now: datetime) -> Any:
     import subprocess
     import sys
 
-    env = {**os.environ, "SLACK_BOT_TOKEN": bot.fake.bot_token, "SLACK_API_URL": bot.fake.api_url,
-           "DATABASE_URL": bot.runtime.settings.database_url, "COORDBOT_TZ": "Asia/Shanghai",
-           "COORDBOT_LOG_LEVEL": "WARNING"}
-    return subprocess.Popen([sys.executable, "-m", "bot", "tick", "--now", now.isoformat()], env=env, cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    env = {
+        **os.environ,
+        "SLACK_BOT_TOKEN": bot.fake.bot_token,
+        "SLACK_API_URL": bot.fake.api_url,
+        "DATABASE_URL": bot.runtime.settings.database_url,
+        "COORDBOT_TZ": "Asia/Shanghai",
+        "COORDBOT_LOG_LEVEL": "WARNING",
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot", "tick", "--now", now.isoformat()],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 @pytest.mark.processes
@@ -753,8 +917,10 @@ def test_a_timeout_is_retried_with_backoff(bot: Bot) -> None:
     finally:
         impatient.engine.dispose()
     # A timeout cannot tell whether Slack took the message: at least once, as in the crash window.
-    wait_until(lambda: sorted(delivered(bot).count(key) for key in set(delivered(bot))) == [1, 2],
-               what="Slack to finish the message whose answer came too late")
+    wait_until(
+        lambda: sorted(delivered(bot).count(key) for key in set(delivered(bot))) == [1, 2],
+        what="Slack to finish the message whose answer came too late",
+    )
 
 
 def due_rows(runtime: Runtime, n: int, due: datetime) -> None:
@@ -787,6 +953,7 @@ def test_a_slow_tick_stops_before_its_lease_could_run_out_so_a_later_one_never_s
             time.sleep(0.2)
             sent.append((name, item.id))
             return Outcome.SENT
+
         return deliver
 
     scope = runtime.services.session_scope
@@ -844,8 +1011,11 @@ BOOKKEEPING = {"inbox", "inbox_effect", "alembic_version"}
 def snapshot(bot: Bot) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of every table the records live in."""
     with bot.runtime.engine.connect() as conn:
-        return {table.name: sorted(map(tuple, conn.execute(table.select()).all()), key=repr)
-                for table in SQLModel.metadata.sorted_tables if table.name not in BOOKKEEPING}
+        return {
+            table.name: sorted(map(tuple, conn.execute(table.select()).all()), key=repr)
+            for table in SQLModel.metadata.sorted_tables
+            if table.name not in BOOKKEEPING
+        }
 
 
 def said_to_people(bot: Bot, since: int) -> list[str]:
@@ -892,16 +1062,36 @@ BIG = "长" * 50_000 + "x" * 50_000  # 100 KB of text, more in UTF-8
 
 
 def _click(action_id: str, value: Any, **extra: Any) -> tuple[str, str]:
-    return interactive({"type": "block_actions", "user": USER, "team": {"id": TEAM}, "trigger_id": "1.2.3",
-                        "actions": [{"action_id": action_id, "block_id": "b", "type": "button", "value": value,
-                                     "action_ts": "1.2"}], **extra})
+    return interactive(
+        {
+            "type": "block_actions",
+            "user": USER,
+            "team": {"id": TEAM},
+            "trigger_id": "1.2.3",
+            "actions": [
+                {"action_id": action_id, "block_id": "b", "type": "button", "value": value, "action_ts": "1.2"}
+            ],
+            **extra,
+        }
+    )
 
 
 def submission_payload(callback_id: str, values: Any, metadata: Any = "") -> dict[str, Any]:
     """A view_submission as Slack sends it."""
-    return {"type": "view_submission", "user": USER, "team": {"id": TEAM}, "trigger_id": "1.2.3",
-            "view": {"id": "V_FUZZ", "type": "modal", "callback_id": callback_id, "private_metadata": metadata,
-                     "state": {"values": values}, "hash": "1"}}
+    return {
+        "type": "view_submission",
+        "user": USER,
+        "team": {"id": TEAM},
+        "trigger_id": "1.2.3",
+        "view": {
+            "id": "V_FUZZ",
+            "type": "modal",
+            "callback_id": callback_id,
+            "private_metadata": metadata,
+            "state": {"values": values},
+            "hash": "1",
+        },
+    }
 
 
 def _submission(callback_id: str, values: Any, metadata: Any = "") -> tuple[str, str]:
@@ -909,19 +1099,30 @@ def _submission(callback_id: str, values: Any, metadata: Any = "") -> tuple[str,
 
 
 def _event(event: Any, **extra: Any) -> tuple[str, str]:
-    return events({"type": "event_callback", "team_id": TEAM, "api_app_id": "A0001", "event_id": "EvFUZZ",
-                   "event_time": 1, "event": event, **extra})
+    return events(
+        {
+            "type": "event_callback",
+            "team_id": TEAM,
+            "api_app_id": "A0001",
+            "event_id": "EvFUZZ",
+            "event_time": 1,
+            "event": event,
+            **extra,
+        }
+    )
 
 
 MALFORMED: dict[str, tuple[str, str]] = {
     "command without a user": form(command="/requirement", text="list", channel_id=GENERAL, team_id=TEAM),
     "command without a channel": form(command="/meeting", text="MTG-2026-001", user_id=DAVE, team_id=TEAM),
     "command without a trigger": form(command="/action", text="", user_id=DAVE, channel_id=GENERAL, team_id=TEAM),
-    "command for an unknown record": form(command="/requirement", text="RW-2026-999", user_id=DAVE,
-                                          channel_id=GENERAL, team_id=TEAM, response_url=""),
+    "command for an unknown record": form(
+        command="/requirement", text="RW-2026-999", user_id=DAVE, channel_id=GENERAL, team_id=TEAM, response_url=""
+    ),
     "command with 100 KB": form(command="/action", text=BIG, user_id=DAVE, channel_id=GENERAL, team_id=TEAM),
-    "command with control characters": form(command="/requirement", text="\x00\x1b[2J\u202e", user_id=DAVE,
-                                            channel_id=GENERAL, team_id=TEAM),
+    "command with control characters": form(
+        command="/requirement", text="\x00\x1b[2J\u202e", user_id=DAVE, channel_id=GENERAL, team_id=TEAM
+    ),
     "unknown command": form(command="/nope", text="x", user_id=DAVE, channel_id=GENERAL, team_id=TEAM),
     "no command at all": form(text="hello"),
     "payload not JSON": ("payload=%7B%22type%22%3A", "application/x-www-form-urlencoded"),
@@ -943,41 +1144,72 @@ MALFORMED: dict[str, tuple[str, str]] = {
     "unknown incident": _click(INC.ACK, "424242"),
     "status of nothing": _click(f"{INC.STATUS}nonsense", "x:y"),
     "home page garbage": _click(H.MORE, "actions:99999999999999999999"),
-    "history garbage": interactive({"type": "block_actions", "user": USER, "actions": [
-        {"action_id": history_blocks.ACTION_ID, "type": "overflow", "selected_option": "requirement:1"}]}),
-    "language garbage": interactive({"type": "block_actions", "user": USER, "view": {"private_metadata": "{"},
-                                     "actions": [{"action_id": H.LANGUAGE, "selected_option": {"value": "xx"}}]}),
+    "history garbage": interactive(
+        {
+            "type": "block_actions",
+            "user": USER,
+            "actions": [
+                {"action_id": history_blocks.ACTION_ID, "type": "overflow", "selected_option": "requirement:1"}
+            ],
+        }
+    ),
+    "language garbage": interactive(
+        {
+            "type": "block_actions",
+            "user": USER,
+            "view": {"private_metadata": "{"},
+            "actions": [{"action_id": H.LANGUAGE, "selected_option": {"value": "xx"}}],
+        }
+    ),
     "view missing": interactive({"type": "view_submission", "user": USER}),
-    "state missing": interactive({"type": "view_submission", "user": USER,
-                                  "view": {"id": "V1", "callback_id": R.MODAL}}),
+    "state missing": interactive(
+        {"type": "view_submission", "user": USER, "view": {"id": "V1", "callback_id": R.MODAL}}
+    ),
     "values a list": _submission(R.MODAL, []),
     "values of the wrong types": _submission(M.MODAL, {"start": {"value": {"value": 5}}, "title": [None]}),
     "sheet with nothing": _submission(R.MODAL, {}),
-    "sheet with 100 KB": _submission(R.MODAL, {"description": {"value": {"type": "plain_text_input",
-                                                                          "value": BIG}}}),
+    "sheet with 100 KB": _submission(R.MODAL, {"description": {"value": {"type": "plain_text_input", "value": BIG}}}),
     "edit of an unknown sheet": _submission(R.MODAL, REQUIREMENT_STATE, metadata='{"c": "C_GENERAL", "r": 999}'),
     "edit with a wrong revision type": _submission(R.MODAL, REQUIREMENT_STATE, metadata='{"r": "1", "v": []}'),
     "metadata garbage": _submission(M.MINUTES_MODAL, {}, metadata="{not json"),
     "minutes of nobody's meeting": _submission(M.MINUTES_MODAL, MINUTES_STATE, metadata='{"m": "x"}'),
     "minutes of an unknown meeting": _submission(M.MINUTES_MODAL, MINUTES_STATE, metadata='{"m": 999}'),
-    "changes to an unknown sheet": _submission(R.CHANGES_MODAL, {"reason": {"value": {"value": "x"}}},
-                                               metadata='{"r": 999}'),
-    "blocked reason for nothing": _submission(A.BLOCKED_MODAL, {"reason": {"value": {"value": "x"}}},
-                                              metadata="abc"),
+    "changes to an unknown sheet": _submission(
+        R.CHANGES_MODAL, {"reason": {"value": {"value": "x"}}}, metadata='{"r": 999}'
+    ),
+    "blocked reason for nothing": _submission(A.BLOCKED_MODAL, {"reason": {"value": {"value": "x"}}}, metadata="abc"),
     "incident with nothing": _submission(INC.MODAL, {"severity": {"value": {"selected_option": "SEV1"}}}),
     "resolution of nothing": _submission(INC.RESOLVE_MODAL, {}, metadata='{"i": 77}'),
     "unknown callback": _submission("nope", {}),
-    "shortcut without a message": interactive({"type": "message_action", "callback_id": A.SHORTCUT, "user": USER,
-                                               "trigger_id": "1.2.3"}),
+    "shortcut without a message": interactive(
+        {"type": "message_action", "callback_id": A.SHORTCUT, "user": USER, "trigger_id": "1.2.3"}
+    ),
     "event missing": events({"type": "event_callback", "event_id": "EvNONE"}),
     "event a string": _event("reaction_added"),
     "reaction without an item": _event({"type": "reaction_added", "user": DAVE, "reaction": "white_check_mark"}),
-    "reaction with an odd item": _event({"type": "reaction_added", "user": DAVE, "reaction": "white_check_mark",
-                                         "item": {"type": "message", "channel": ["C"], "ts": {"x": 1}}}),
-    "reaction without a user": _event({"type": "reaction_removed", "reaction": "white_check_mark",
-                                       "item": {"type": "message", "channel": GENERAL, "ts": "1790000000.000100"}}),
-    "reaction 100 KB": _event({"type": "reaction_added", "user": DAVE, "reaction": BIG,
-                               "item": {"type": "message", "channel": GENERAL, "ts": "1790000000.000100"}}),
+    "reaction with an odd item": _event(
+        {
+            "type": "reaction_added",
+            "user": DAVE,
+            "reaction": "white_check_mark",
+            "item": {"type": "message", "channel": ["C"], "ts": {"x": 1}},
+        }
+    ),
+    "reaction without a user": _event(
+        {
+            "type": "reaction_removed",
+            "reaction": "white_check_mark",
+            "item": {"type": "message", "channel": GENERAL, "ts": "1790000000.000100"},
+        }
+    ),
+    "reaction 100 KB": _event(
+        {
+            "type": "reaction_added",
+            "user": DAVE,
+            "reaction": BIG,
+            "item": {"type": "message", "channel": GENERAL, "ts": "1790000000.000100"},
+        }
+    ),
     "home without a user": _event({"type": "app_home_opened", "tab": "home"}),
     "unknown event": _event({"type": "channel_created", "channel": {}}),
     "JSON array": ("[]", "application/json"),
@@ -1002,17 +1234,23 @@ def test_signed_malformed_requests_get_a_clear_answer_and_change_nothing(populat
     # still serving, and serving right
     assert bot.slack.slash("/requirement", "help", user=DAVE).status == 200
     assert bot.slack.slash("/requirement", "RW-2026-001", user=DAVE).status == 200
-    shown = wait_until(lambda: [c for c in bot.fake.calls("response_url")[-1:] if "RW-2026-001" in json.dumps(
-        c.params, ensure_ascii=False)], what="the record shown")
+    shown = wait_until(
+        lambda: [
+            c for c in bot.fake.calls("response_url")[-1:] if "RW-2026-001" in json.dumps(c.params, ensure_ascii=False)
+        ],
+        what="the record shown",
+    )
     assert shown
 
 
 def test_100_kb_in_a_field_is_a_field_error_not_a_crash(bot: Bot) -> None:
     from storage.models import ActionItem, Meeting, Requirement
 
-    for command, values, field in (("/requirement", {**SHEET_VALUES, "description": BIG}, "description"),
-                                   ("/meeting", {**MEETING_VALUES, "title": BIG}, "title"),
-                                   ("/action", {**ACTION_VALUES, "what": BIG}, "what")):
+    for command, values, field in (
+        ("/requirement", {**SHEET_VALUES, "description": BIG}, "description"),
+        ("/meeting", {**MEETING_VALUES, "title": BIG}, "title"),
+        ("/action", {**ACTION_VALUES, "what": BIG}, "what"),
+    ):
         view = open_view(bot, lambda c=command: bot.slack.slash(c, "", user=ALICE))  # type: ignore[misc]
         reply = bot.slack.submit_view(values, view=view, enforce_required=False)
         assert reply.status == 200 and reply.acked_in_time, (command, reply.status)
@@ -1028,9 +1266,14 @@ INJECTION = "<!channel> <!here|here> <@U_DAVE> <https://evil.example|click> *bol
 def test_mrkdwn_injection_and_control_characters_are_shown_as_typed_not_obeyed(bot: Bot) -> None:
     sheet = create_sheet(bot, background=INJECTION, goal=INJECTION, requester_dept="Ops <!channel>")
     bot.slack.slash("/action", f"@bob {INJECTION} by tomorrow 3pm", user=ALICE)
-    card = wait_until(lambda: [c for c in bot.fake.calls("chat.postMessage")
-                               if c.params["channel"] == GENERAL and "ACT-" in str(c.params.get("text"))],
-                      what="the action card")[0]
+    card = wait_until(
+        lambda: [
+            c
+            for c in bot.fake.calls("chat.postMessage")
+            if c.params["channel"] == GENERAL and "ACT-" in str(c.params.get("text"))
+        ],
+        what="the action card",
+    )[0]
     for shown in (json.dumps(sheet, ensure_ascii=False), json.dumps(card.params, ensure_ascii=False)):
         for obeyed in ("<!channel>", "<!here", "<@U_DAVE>", "<https://evil", "\\u0000", "\\u0007", "\\u001b"):
             assert obeyed not in shown, obeyed
@@ -1039,12 +1282,14 @@ def test_mrkdwn_injection_and_control_characters_are_shown_as_typed_not_obeyed(b
 
 # -- fuzz: signed requests of every kind, garbled at random ---------------------------------------------------------
 
-FUZZ = settings(max_examples=40, deadline=None,
-                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-junk = st.recursive(st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=40)),
-                    lambda inner: st.one_of(st.lists(inner, max_size=3),
-                                            st.dictionaries(st.text(max_size=8), inner, max_size=3)),
-                    max_leaves=8)
+FUZZ = settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
+junk = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=40)),
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=8), inner, max_size=3)),
+    max_leaves=8,
+)
 
 
 def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
@@ -1081,25 +1326,48 @@ def garble(data: st.DataObject, valid: dict[str, Any]) -> Any:
 def _valid_requests(bot: Bot) -> dict[str, tuple[Callable[[Any], tuple[str, str]], dict[str, Any]]]:
     """One request of each kind that would change nothing even if it arrived intact (Dave owns nothing)."""
     sheet = create_sheet(bot)
-    command = {"command": "/requirement", "text": "RW-2026-999", "user_id": DAVE, "channel_id": GENERAL,
-               "team_id": TEAM, "trigger_id": "1.2.3", "response_url": bot.fake.new_response_url(channel=GENERAL)}
+    command = {
+        "command": "/requirement",
+        "text": "RW-2026-999",
+        "user_id": DAVE,
+        "channel_id": GENERAL,
+        "team_id": TEAM,
+        "trigger_id": "1.2.3",
+        "response_url": bot.fake.new_response_url(channel=GENERAL),
+    }
     click = click_payload(bot, sheet, requirement_blocks.Ids.CONFIRM, user=DAVE)
-    submission = submission_payload(R.MODAL, {**REQUIREMENT_STATE, "due": {"value": {"type": "plain_text_input",
-                                                                                   "value": "whenever"}}})
-    reaction = {"type": "event_callback", "team_id": TEAM, "api_app_id": "A0001", "event_id": "EvFUZZ0",
-                "event_time": 1, "event": {"type": "reaction_added", "user": DAVE, "reaction": "thumbsup",
-                                           "item": {"type": "message", "channel": GENERAL, "ts": sheet["ts"]}}}
+    submission = submission_payload(
+        R.MODAL, {**REQUIREMENT_STATE, "due": {"value": {"type": "plain_text_input", "value": "whenever"}}}
+    )
+    reaction = {
+        "type": "event_callback",
+        "team_id": TEAM,
+        "api_app_id": "A0001",
+        "event_id": "EvFUZZ0",
+        "event_time": 1,
+        "event": {
+            "type": "reaction_added",
+            "user": DAVE,
+            "reaction": "thumbsup",
+            "item": {"type": "message", "channel": GENERAL, "ts": sheet["ts"]},
+        },
+    }
 
     def as_form(fields: Any) -> tuple[str, str]:
         from urllib.parse import urlencode
 
         if isinstance(fields, dict):
-            return urlencode({str(k): v if isinstance(v, str) else json.dumps(v) for k, v in fields.items()}), \
-                "application/x-www-form-urlencoded"
+            return urlencode(
+                {str(k): v if isinstance(v, str) else json.dumps(v) for k, v in fields.items()}
+            ), "application/x-www-form-urlencoded"
         return urlencode({"command": json.dumps(fields)}), "application/x-www-form-urlencoded"
 
-    return {"slash command": (as_form, command), "button": (interactive, click),
-            "view submission": (interactive, submission), "event": (events, reaction)}
+    return {
+        "slash command": (as_form, command),
+        "button": (interactive, click),
+        "view submission": (interactive, submission),
+        "event": (events, reaction),
+    }
 
 
 @pytest.mark.parametrize("kind", ["slash command", "button", "view submission", "event"])
@@ -1115,7 +1383,7 @@ def test_garbled_requests_never_get_a_server_error_nor_change_anything(bot: Bot,
         body, ctype = encode(garble(data, valid))
         if data.draw(st.booleans()):  # and sometimes cut or spliced at the byte level
             cut = data.draw(st.integers(0, len(body)))
-            body = body[:cut] + data.draw(st.text(max_size=20)) + body[cut + data.draw(st.integers(0, 20)):]
+            body = body[:cut] + data.draw(st.text(max_size=20)) + body[cut + data.draw(st.integers(0, 20)) :]
         reply = bot.slack.post(body, ctype)
         statuses.append(reply.status)
         assert reply.status < 500, (reply.status, body[:500])

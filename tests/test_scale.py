@@ -35,9 +35,17 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 def environment(fake: FakeSlack, url: str) -> dict[str, str]:
     """What every process of the deployment gets: one database, one Slack, office hours around the clock."""
     keep = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "COORDBOT_"))}
-    return {**keep, "SLACK_BOT_TOKEN": fake.bot_token, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-            "SLACK_API_URL": fake.api_url, "DATABASE_URL": url, "COORDBOT_TZ": "Asia/Shanghai",
-            "COORDBOT_WORK_HOURS": "00:00-23:59", "COORDBOT_WORK_DAYS": "mon-sun", "COORDBOT_LOG_LEVEL": "WARNING"}
+    return {
+        **keep,
+        "SLACK_BOT_TOKEN": fake.bot_token,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": fake.api_url,
+        "DATABASE_URL": url,
+        "COORDBOT_TZ": "Asia/Shanghai",
+        "COORDBOT_WORK_HOURS": "00:00-23:59",
+        "COORDBOT_WORK_DAYS": "mon-sun",
+        "COORDBOT_LOG_LEVEL": "WARNING",
+    }
 
 
 @pytest.fixture
@@ -52,9 +60,17 @@ def database() -> str:
 def replicas(fake: FakeSlack, database: str) -> Iterator[list[str]]:
     """Two `coordbot run --no-scheduler` processes in HTTP mode, started at the same moment."""
     ports = [free_port(), free_port()]
-    procs = [subprocess.Popen([sys.executable, "-m", "bot", "run", "--no-scheduler", "--host", "127.0.0.1",
-                               "--port", str(port)], env=environment(fake, database), cwd=ROOT,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for port in ports]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "bot", "run", "--no-scheduler", "--host", "127.0.0.1", "--port", str(port)],
+            env=environment(fake, database),
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for port in ports
+    ]
     urls = [f"http://127.0.0.1:{port}" for port in ports]
     try:
         for proc, url in zip(procs, urls, strict=True):
@@ -79,7 +95,8 @@ def scalar(url: str, sql: str) -> object:
 
 @pytest.mark.processes
 def test_three_tick_processes_and_two_replicas_send_every_reminder_exactly_once(
-        fake: FakeSlack, database: str, replicas: list[str]) -> None:
+    fake: FakeSlack, database: str, replicas: list[str]
+) -> None:
     drivers = [SlackDriver(url + "/slack/events", SIGNING_SECRET, fake) for url in replicas]
     local = lambda when: when.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")  # noqa: E731  (Alice's time)
     sign_by = (datetime.now(UTC) + timedelta(hours=48)).replace(second=0, microsecond=0)
@@ -97,9 +114,14 @@ def test_three_tick_processes_and_two_replicas_send_every_reminder_exactly_once(
         when = local(now + timedelta(hours=12))
         reply = drivers[n % 2].slash("/action", f"@bob write launch post {n + 1} by {when}", user=ALICE)
         assert reply.acked_in_time
-    wait_until(lambda: scalar(database, "SELECT count(*) FROM requirement WHERE message_ts IS NOT NULL") == SHEETS
-               and scalar(database, "SELECT count(*) FROM action_item WHERE message_ts IS NOT NULL") == ITEMS,
-               timeout=30, what="every record stored and posted")
+    wait_until(
+        lambda: (
+            scalar(database, "SELECT count(*) FROM requirement WHERE message_ts IS NOT NULL") == SHEETS
+            and scalar(database, "SELECT count(*) FROM action_item WHERE message_ts IS NOT NULL") == ITEMS
+        ),
+        timeout=30,
+        what="every record stored and posted",
+    )
     codes = scalar(database, "SELECT string_agg(code, ',' ORDER BY code) FROM requirement")
     assert codes == ",".join(f"RW-{datetime.now(UTC).year}-{n:03d}" for n in range(1, SHEETS + 1))
     pending = scalar(database, "SELECT string_agg(kind || ' ' || state, ', ' ORDER BY kind, state) FROM outbox")
@@ -109,13 +131,25 @@ def test_three_tick_processes_and_two_replicas_send_every_reminder_exactly_once(
     assert scalar(database, "SELECT min(confirm_by) FROM requirement") == sign_by
     fake.reset()
     env = environment(fake, database)
-    ticks = [subprocess.Popen([sys.executable, "-m", "bot", "tick", "--now", now.isoformat()], env=env, cwd=ROOT,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    ticks = [
+        subprocess.Popen(
+            [sys.executable, "-m", "bot", "tick", "--now", now.isoformat()],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(3)
+    ]
     outputs = [p.communicate(timeout=120) for p in ticks]
     assert [p.returncode for p in ticks] == [0, 0, 0], outputs
     sent = [int(re.search(r"sent (\d+),", out).group(1)) for out, _ in outputs]  # type: ignore[union-attr]
-    dms = [(c.params["channel"], c.params["text"]) for c in fake.calls("chat.postMessage")
-           if c.params["channel"].startswith("U_") and c.response and c.response.get("ok")]
+    dms = [
+        (c.params["channel"], c.params["text"])
+        for c in fake.calls("chat.postMessage")
+        if c.params["channel"].startswith("U_") and c.response and c.response.get("ok")
+    ]
     assert sum(sent) == len(dms) == 2 * SHEETS + ITEMS, (sent, len(dms))
     assert [key for key, n in Counter(dms).items() if n > 1] == []  # exactly once each
     assert Counter(user for user, _ in dms) == {ALICE: SHEETS, BOB: SHEETS + ITEMS}
@@ -137,8 +171,9 @@ def test_claims_skip_rows_another_process_holds(database: str) -> None:
     now = datetime(2026, 11, 26, 6, 0, tzinfo=UTC)
     with Session(engine) as s, s.begin():
         for n in range(10):
-            q.schedule(s, kind="req.sign_reminder", subject=f"req:{n}", dedupe_key=f"k{n}", due_at=now,
-                       payload="{}", now=now)
+            q.schedule(
+                s, kind="req.sign_reminder", subject=f"req:{n}", dedupe_key=f"k{n}", due_at=now, payload="{}", now=now
+            )
     statements: list[str] = []
     event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
     first, second = Session(engine), Session(engine)

@@ -65,9 +65,18 @@ def stored(bot: Bot) -> int:
 
 
 def command_body(bot: Bot, text: str, response_url: str) -> str:
-    return urlencode({"token": "t", "team_id": "T0001", "channel_id": GENERAL, "user_id": ALICE,
-                      "command": "/requirement", "text": text, "response_url": response_url,
-                      "trigger_id": bot.fake.new_trigger_id(user=ALICE)})
+    return urlencode(
+        {
+            "token": "t",
+            "team_id": "T0001",
+            "channel_id": GENERAL,
+            "user_id": ALICE,
+            "command": "/requirement",
+            "text": text,
+            "response_url": response_url,
+            "trigger_id": bot.fake.new_trigger_id(user=ALICE),
+        }
+    )
 
 
 @pytest.mark.parametrize("timestamp", ["x", "", "1e10", "NOW.0", "-1", " 1700000000", "NOW"])
@@ -78,9 +87,17 @@ def test_unverified_requests_get_401_and_cause_nothing(bot: Bot, listener: Liste
         reply = bot.slack.post(body, "application/x-www-form-urlencoded", timestamp=None, signature="v0=dummy")
         assert reply.status == 401
         # the same with the forged timestamp header itself
-        status, raw = raw_request(bot, "POST", "/slack/events", body.encode(), {
-            "Content-Type": "application/x-www-form-urlencoded", "X-Slack-Request-Timestamp": stamp,
-            "X-Slack-Signature": "v0=" + "0" * 64})
+        status, raw = raw_request(
+            bot,
+            "POST",
+            "/slack/events",
+            body.encode(),
+            {
+                "Content-Type": "application/x-www-form-urlencoded",
+                "X-Slack-Request-Timestamp": stamp,
+                "X-Slack-Signature": "v0=" + "0" * 64,
+            },
+        )
         assert status == 401, raw
         assert b"invalid request" in raw
     settle(bot, 0.3)
@@ -100,8 +117,9 @@ def test_a_signed_request_never_calls_a_response_url_outside_slack(bot: Bot, lis
     assert payloads and all("response_url" not in p for p in payloads)  # never stored either
 
 
-def raw_request(bot: Bot, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None,
-                *, extra: bytes = b"") -> tuple[int, bytes]:
+def raw_request(
+    bot: Bot, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None, *, extra: bytes = b""
+) -> tuple[int, bytes]:
     """Send one request over a fresh socket and read the answer's status (0 when the server just closed)."""
     head = f"{method} {path} HTTP/1.1\r\nHost: x\r\nContent-Length: {len(body)}\r\n"
     head += "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
@@ -138,11 +156,11 @@ def _complete(data: bytes) -> bool:
 
 FRAMING = {
     "two different lengths": b"POST /slack/events HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 40\r\n"
-                             b"\r\nabGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n",
+    b"\r\nabGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n",
     "a signed length": b"POST /slack/events HTTP/1.1\r\nHost: x\r\nContent-Length: +10\r\n\r\n0123456789",
     "an underscored length": b"POST /slack/events HTTP/1.1\r\nHost: x\r\nContent-Length: 1_0\r\n\r\n0123456789",
     "a bare LF in a header value": b"POST /slack/events HTTP/1.1\r\nHost: x\r\nX-Slack-Signature: v0=a\nb\r\n"
-                                   b"Content-Length: 0\r\n\r\n",
+    b"Content-Length: 0\r\n\r\n",
     "no HTTP at all": b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + b"\x00" * 40 + b"\r\n\r\n",
 }
 
@@ -175,8 +193,13 @@ def test_a_body_over_the_limit_gets_413_and_is_not_read(bot: Bot) -> None:
     status, _ = raw(bot, b"POST /slack/events HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % (MAX_BODY + 1))
     assert status == 413
     big = b"payload=" + b"a" * (MAX_BODY + 10)
-    status, _ = raw(bot, b"POST /slack/events HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
-                    + b"%x\r\n" % len(big) + big + b"\r\n0\r\n\r\n")
+    status, _ = raw(
+        bot,
+        b"POST /slack/events HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+        + b"%x\r\n" % len(big)
+        + big
+        + b"\r\n0\r\n\r\n",
+    )
     assert status == 413
     assert stored(bot) == 0
 

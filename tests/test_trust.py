@@ -78,10 +78,15 @@ def test_minutes_submitted_by_someone_who_was_not_there_record_nothing(bot: Bot)
     bot.slack.click(MeetingIds.RECORD_MINUTES, user=BOB, message=card)
     bot.fake.wait_for("views.open")
     # Carol submits the form Bob opened (a payload Slack would never send for her)
-    assert bot.slack.submit_view({"decisions": "Cancel the launch"}, user=CAROL,
-                                 callback_id=MeetingIds.MINUTES_MODAL).status == 200
+    assert (
+        bot.slack.submit_view(
+            {"decisions": "Cancel the launch"}, user=CAROL, callback_id=MeetingIds.MINUTES_MODAL
+        ).status
+        == 200
+    )
     assert wait_until(lambda: dms(bot, CAROL), what="the refusal") == [
-        "Only the host or a participant of MTG-2026-001 can record its minutes."]
+        "Only the host or a participant of MTG-2026-001 can record its minutes."
+    ]
     assert bot.runtime.services.meetings.get(1).minutes_at is None
     assert not [c for c in bot.fake.calls("chat.postMessage") if c.params.get("thread_ts") == card["ts"]]
 
@@ -114,7 +119,9 @@ def test_only_owners_sign_and_a_removed_check_mark_withdraws_only_its_owners_sig
     time.sleep(0.5)  # removals are handled after their acknowledgment and answer nothing
     assert signatures(bot) == [("receiver", BOB)]
     assert [h.action for h in bot.runtime.services.requirements.get(1, with_history=True).history] == [
-        "created", "signed"]
+        "created",
+        "signed",
+    ]
 
 
 def test_an_edit_submitted_by_someone_else_changes_nothing(bot: Bot) -> None:
@@ -132,19 +139,40 @@ def test_an_edit_submitted_by_someone_else_changes_nothing(bot: Bot) -> None:
 
 def reaction_body(user: str, channel: str, ts: str, name: str = "white_check_mark") -> str:
     """A reaction_added event as Slack sends it."""
-    return json.dumps({
-        "token": "verification-token-test", "team_id": "T0001", "api_app_id": "A0001", "type": "event_callback",
-        "event": {"type": "reaction_added", "user": user, "reaction": name, "event_ts": f"{time.time():.6f}",
-                  "item": {"type": "message", "channel": channel, "ts": ts}, "item_user": BOT},
-        "event_id": f"Ev{uuid.uuid4().hex[:10].upper()}", "event_time": int(time.time()),
-        "authorizations": [{"enterprise_id": None, "team_id": "T0001", "user_id": BOT, "is_bot": True,
-                            "is_enterprise_install": False}],
-    })
+    return json.dumps(
+        {
+            "token": "verification-token-test",
+            "team_id": "T0001",
+            "api_app_id": "A0001",
+            "type": "event_callback",
+            "event": {
+                "type": "reaction_added",
+                "user": user,
+                "reaction": name,
+                "event_ts": f"{time.time():.6f}",
+                "item": {"type": "message", "channel": channel, "ts": ts},
+                "item_user": BOT,
+            },
+            "event_id": f"Ev{uuid.uuid4().hex[:10].upper()}",
+            "event_time": int(time.time()),
+            "authorizations": [
+                {
+                    "enterprise_id": None,
+                    "team_id": "T0001",
+                    "user_id": BOT,
+                    "is_bot": True,
+                    "is_enterprise_install": False,
+                }
+            ],
+        }
+    )
 
 
 def test_only_requests_signed_in_the_last_five_minutes_are_heard(bot: Bot) -> None:
-    help_body = ("command=%2Frequirement&text=help&user_id=U_CAROL&channel_id=C_GENERAL&team_id=T0001"
-                 "&trigger_id=1.2.3&api_app_id=A0001")
+    help_body = (
+        "command=%2Frequirement&text=help&user_id=U_CAROL&channel_id=C_GENERAL&team_id=T0001"
+        "&trigger_id=1.2.3&api_app_id=A0001"
+    )
     form = "application/x-www-form-urlencoded"
     now = int(time.time())
     assert bot.slack.post(help_body, form, timestamp=now - 4 * 60).status == 200
@@ -192,8 +220,9 @@ def test_a_whole_flow_at_debug_logs_no_token_or_secret(bot: Bot, caplog: pytest.
     wait_until(lambda: len(signatures(bot)) == 2, what="both signatures")
     for text in ("list", "RW-2026-001", "RW-2026-404"):
         bot.slack.slash("/requirement", text, user=CAROL)
-    bot.slack.click("record_history", user=CAROL, message=bot.fake.message(GENERAL, message["ts"]),
-                    value="requirement:1")
+    bot.slack.click(
+        "record_history", user=CAROL, message=bot.fake.message(GENERAL, message["ts"]), value="requirement:1"
+    )
     bot.slack.app_home_opened(BOB)
     bot.slack.slash("/action", "<@U_BOB|bob> write the launch post by next Friday", user=CAROL)
     bot.slack.slash("/digest", "now", user=CAROL)
@@ -213,25 +242,28 @@ def test_a_whole_flow_at_debug_logs_no_token_or_secret(bot: Bot, caplog: pytest.
 
 @pytest.mark.processes
 def test_the_logging_setup_redacts_whatever_a_library_would_log() -> None:
-    script = "\n".join([
-        "import logging",
-        "from bot.cli import _logging",
-        "_logging('DEBUG')",
-        "log = logging.getLogger('slack_sdk.web.base_client')",
-        f"log.debug('headers: %s', {{'Authorization': 'Bearer {BOT_TOKEN}'}})",
-        f"log.debug('app token {APP_TOKEN}')",
-        f"logging.getLogger('bot').info('secret: %s', '{SIGNING_SECRET}')",
-        "log.debug('POST https://hooks.slack.com/commands/T0001/123/AbCdEfSecretPart')",
-        "log.debug('connecting to wss://wss-primary.slack.com/link/?ticket=0a1b2c-secret&app_id=A0001')",
-        "try:",
-        f"    raise RuntimeError('refused for {BOT_TOKEN}')",
-        "except RuntimeError:",
-        "    logging.getLogger('handlers.replies').exception('unhandled error (ref abc)')",
-    ])
+    script = "\n".join(
+        [
+            "import logging",
+            "from bot.cli import _logging",
+            "_logging('DEBUG')",
+            "log = logging.getLogger('slack_sdk.web.base_client')",
+            f"log.debug('headers: %s', {{'Authorization': 'Bearer {BOT_TOKEN}'}})",
+            f"log.debug('app token {APP_TOKEN}')",
+            f"logging.getLogger('bot').info('secret: %s', '{SIGNING_SECRET}')",
+            "log.debug('POST https://hooks.slack.com/commands/T0001/123/AbCdEfSecretPart')",
+            "log.debug('connecting to wss://wss-primary.slack.com/link/?ticket=0a1b2c-secret&app_id=A0001')",
+            "try:",
+            f"    raise RuntimeError('refused for {BOT_TOKEN}')",
+            "except RuntimeError:",
+            "    logging.getLogger('handlers.replies').exception('unhandled error (ref abc)')",
+        ]
+    )
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "COORDBOT_"))}
     env["SLACK_SIGNING_SECRET"] = SIGNING_SECRET
-    out = subprocess.run([sys.executable, "-c", script], env=env, cwd=ROOT, capture_output=True, text=True,
-                         timeout=60, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", script], env=env, cwd=ROOT, capture_output=True, text=True, timeout=60, check=True
+    )
     logged = out.stderr + out.stdout
     for secret in (*SECRETS, "AbCdEfSecretPart", "0a1b2c-secret"):
         assert secret not in logged

@@ -16,8 +16,10 @@ from storage.db import make_engine, migrate
 from tests.conftest import FixedClock
 from tests.fakes.slack_api import ALICE, BOB, CAROL, GENERAL, FakeSlack
 
-VERSIONS = sorted(p.name.split("_")[0] for p in (Path(__file__).resolve().parent.parent / "storage" / "migrations"
-                                                 / "versions").glob("0*.py"))
+VERSIONS = sorted(
+    p.name.split("_")[0]
+    for p in (Path(__file__).resolve().parent.parent / "storage" / "migrations" / "versions").glob("0*.py")
+)
 CREATED = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
 CONFIRM_BY = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 
@@ -39,11 +41,15 @@ def run_sql(engine: Engine, script: str) -> None:
 def first_release_records(engine: Engine) -> None:
     """A sheet signed by its requester, an open question, its history and reminders, as the first release wrote them."""
     t = lambda when: at(engine, when)  # noqa: E731
-    snapshot = ('{"background": "Q1 campaign", "channel_id": "C_GENERAL", "confirm_by": "2026-11-27T10:00:00+00:00", '
-                '"description": "A landing page", "due": "2026-12-10T10:00:00+00:00", "goal": "Sign-ups +20%", '
-                '"priority": "high", "questions": [], "receiver_dept": "Engineering", "receiver_owner": "U_BOB", '
-                '"requester_dept": "Marketing", "requester_owner": "U_ALICE", "resources": ""}')
-    run_sql(engine, f"""
+    snapshot = (
+        '{"background": "Q1 campaign", "channel_id": "C_GENERAL", "confirm_by": "2026-11-27T10:00:00+00:00", '
+        '"description": "A landing page", "due": "2026-12-10T10:00:00+00:00", "goal": "Sign-ups +20%", '
+        '"priority": "high", "questions": [], "receiver_dept": "Engineering", "receiver_owner": "U_BOB", '
+        '"requester_dept": "Marketing", "requester_owner": "U_ALICE", "resources": ""}'
+    )
+    run_sql(
+        engine,
+        f"""
 INSERT INTO counter (team_id, prefix, year, value) VALUES ('T0001', 'RW', 2026, 1);
 INSERT INTO requirement (team_id, code, revision, status, author_id, requester_dept, requester_owner, receiver_dept,
     receiver_owner, background, goal, description, priority, due_at, resources, confirm_by, channel_id, message_ts,
@@ -73,7 +79,8 @@ INSERT INTO outbox (kind, subject, dedupe_key, payload, due_at, state, attempts,
   VALUES ('req.sign_reminder', 'req:1:{ALICE}', 'req:1:r1:sign:{ALICE}',
           '{{"requirement_id": 1, "revision": 1, "user_id": "{ALICE}"}}', {t(CONFIRM_BY - timedelta(hours=2))},
           'failed', 1, NULL, 'w1', 'account_inactive', NULL, {t(CREATED)})
-""")
+""",
+    )
 
 
 @pytest.fixture
@@ -84,8 +91,9 @@ def slack(fake: FakeSlack) -> FakeSlack:
 
 def runtime_on(settings: Settings) -> Runtime:
     """The bot's services over the upgraded database (build_runtime upgrades too: a no-op by now)."""
-    rt = build_runtime(settings, clock=FixedClock(datetime(2026, 11, 27, 8, 30, tzinfo=UTC)),
-                       client=make_client(settings))
+    rt = build_runtime(
+        settings, clock=FixedClock(datetime(2026, 11, 27, 8, 30, tzinfo=UTC)), client=make_client(settings)
+    )
     rt.directory.load()
     return rt
 
@@ -106,7 +114,8 @@ def version(engine: Engine) -> str:
 
 @pytest.mark.parametrize("start", VERSIONS[:-1])
 def test_a_sheet_from_an_earlier_schema_is_intact_and_can_be_signed_after_the_upgrade(
-        engine: Engine, settings: Settings, slack: FakeSlack, start: str) -> None:
+    engine: Engine, settings: Settings, slack: FakeSlack, start: str
+) -> None:
     migrate(engine, start)
     assert version(engine) == start
     first_release_records(engine)
@@ -134,10 +143,19 @@ def test_a_sheet_from_an_earlier_schema_is_intact_and_can_be_signed_after_the_up
         # the counter carried over: the next sheet gets the next number
         from bot.services.requirements import RequirementDraft
 
-        draft = RequirementDraft(requester_dept="Ops", requester_owner=ALICE, receiver_dept="IT", receiver_owner=BOB,
-                                 background="b", goal="g", description="d", priority="low",
-                                 due=CONFIRM_BY + timedelta(days=10), confirm_by=CONFIRM_BY + timedelta(days=1),
-                                 channel_id=GENERAL)
+        draft = RequirementDraft(
+            requester_dept="Ops",
+            requester_owner=ALICE,
+            receiver_dept="IT",
+            receiver_owner=BOB,
+            background="b",
+            goal="g",
+            description="d",
+            priority="low",
+            due=CONFIRM_BY + timedelta(days=10),
+            confirm_by=CONFIRM_BY + timedelta(days=1),
+            channel_id=GENERAL,
+        )
         new = services.requirements.create(team_id="T0001", author_id=ALICE, draft=draft, now=services.now())
         assert new.code == "RW-2026-002"
         status = services.outbox.status()
@@ -147,12 +165,15 @@ def test_a_sheet_from_an_earlier_schema_is_intact_and_can_be_signed_after_the_up
 
 
 def test_meetings_and_action_items_from_their_first_schema_survive_the_upgrade(
-        engine: Engine, settings: Settings, slack: FakeSlack) -> None:
+    engine: Engine, settings: Settings, slack: FakeSlack
+) -> None:
     first = next(v for v in VERSIONS if v >= "0003")  # the schema that introduced them
     migrate(engine, first)
     t = lambda when: at(engine, when)  # noqa: E731
     start = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
-    run_sql(engine, f"""
+    run_sql(
+        engine,
+        f"""
 INSERT INTO counter (team_id, prefix, year, value) VALUES ('T0001', 'MTG', 2026, 1);
 INSERT INTO counter (team_id, prefix, year, value) VALUES ('T0001', 'ACT', 2026, 1);
 INSERT INTO meeting (team_id, code, title, goal, start_at, duration_minutes, location, materials, host_id,
@@ -169,17 +190,26 @@ INSERT INTO action_item (team_id, code, title, owner_id, creator_id, due_at, del
     'open', NULL, 'meeting', 1, 'MTG-2026-001', '{ALICE}', '{GENERAL}', NULL, {t(CREATED)}, {t(CREATED)}, NULL);
 INSERT INTO history (subject_type, subject_id, at, actor_id, action, detail)
   VALUES ('action', 1, {t(CREATED)}, '{ALICE}', 'created', '{{"source": "MTG-2026-001"}}')
-""")
+""",
+    )
     migrate(engine)
     rt = runtime_on(settings)
     try:
         services = rt.services
         info = services.meetings.get(1)
         assert (info.code, info.title, info.decisions, set(info.attendees)) == (
-            "MTG-2026-001", "Q1 launch plan", ("Launch on Dec 1",), {ALICE, BOB})
+            "MTG-2026-001",
+            "Q1 launch plan",
+            ("Launch on Dec 1",),
+            {ALICE, BOB},
+        )
         item = services.actions.get(1, with_history=True)
         assert (item.code, item.context, item.escalated_at, item.source_code) == (
-            "ACT-2026-001", "", None, "MTG-2026-001")
+            "ACT-2026-001",
+            "",
+            None,
+            "MTG-2026-001",
+        )
         item, changed = services.actions.set_status(1, user_id=BOB, status=ActionStatus.DONE, now=services.now())
         assert changed and item.status == ActionStatus.DONE
         assert [h.action for h in services.actions.get(1, with_history=True).history] == ["created", "status_changed"]

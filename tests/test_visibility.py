@@ -68,32 +68,60 @@ def dms(bot: Bot, user: str) -> list[str]:
     return [c.params.get("text") or "" for c in bot.fake.calls("chat.postMessage") if c.params["channel"] == user]
 
 
-def sheet(bot: Bot, *, channel: str, receiver: str, confirm_by: datetime | None = None,
-          goal: str = "Sign-ups +20%") -> RequirementInfo:
+def sheet(
+    bot: Bot, *, channel: str, receiver: str, confirm_by: datetime | None = None, goal: str = "Sign-ups +20%"
+) -> RequirementInfo:
     """A sheet by Alice posted in a channel, awaiting both signatures."""
     services = bot.runtime.services
     confirm_by = confirm_by or NOW + timedelta(days=2)
     draft = RequirementDraft(
-        requester_dept="Marketing", requester_owner=ALICE, receiver_dept="Legal", receiver_owner=receiver,
-        background="Partner contract", goal=goal, description="Review the contract", priority="high",
-        due=max(confirm_by, NOW) + timedelta(days=7), confirm_by=confirm_by, channel_id=channel)
-    req = services.requirements.create(team_id=TEAM, author_id=ALICE, draft=draft,
-                                       now=min(NOW, confirm_by - timedelta(days=7)))
+        requester_dept="Marketing",
+        requester_owner=ALICE,
+        receiver_dept="Legal",
+        receiver_owner=receiver,
+        background="Partner contract",
+        goal=goal,
+        description="Review the contract",
+        priority="high",
+        due=max(confirm_by, NOW) + timedelta(days=7),
+        confirm_by=confirm_by,
+        channel_id=channel,
+    )
+    req = services.requirements.create(
+        team_id=TEAM, author_id=ALICE, draft=draft, now=min(NOW, confirm_by - timedelta(days=7))
+    )
     post_sheet(bot.runtime.client, services, bot.runtime.directory, req, author=ALICE)
     return services.requirements.get(req.id)
 
 
-def item(bot: Bot, *, owner: str, channel: str, title: str, due: datetime | None = None, dm: bool = False,
-         source: MeetingInfo | None = None) -> ActionInfo:
+def item(
+    bot: Bot,
+    *,
+    owner: str,
+    channel: str,
+    title: str,
+    due: datetime | None = None,
+    dm: bool = False,
+    source: MeetingInfo | None = None,
+) -> ActionInfo:
     """An action item created by Alice, its card posted in the channel (or sent to its owner by DM)."""
     services = bot.runtime.services
     link: dict[str, Any] = {}
     if source is not None:
-        link = {"source_type": "meeting", "source_id": source.id, "source_code": source.code,
-                "escalate_to": source.host_id}
+        link = {
+            "source_type": "meeting",
+            "source_id": source.id,
+            "source_code": source.code,
+            "escalate_to": source.host_id,
+        }
     (created,) = services.actions.create_many(
-        team_id=TEAM, creator_id=ALICE, now=min(NOW, (due or NOW) - timedelta(days=7)), channel_id=channel,
-        drafts=[ActionDraft(title=title, owner_id=owner, due=due or NOW + timedelta(days=1))], **link)
+        team_id=TEAM,
+        creator_id=ALICE,
+        now=min(NOW, (due or NOW) - timedelta(days=7)),
+        channel_id=channel,
+        drafts=[ActionDraft(title=title, owner_id=owner, due=due or NOW + timedelta(days=1))],
+        **link,
+    )
     if dm:
         send_action_dms(bot.runtime.client, services, bot.runtime.directory, [created], source_link=None)
     else:
@@ -104,8 +132,15 @@ def item(bot: Bot, *, owner: str, channel: str, title: str, due: datetime | None
 def meeting(bot: Bot, *, channel: str, start: datetime, participants: Sequence[str], title: str) -> MeetingInfo:
     """A meeting hosted by Alice, its card posted in the channel."""
     services = bot.runtime.services
-    draft = MeetingDraft(title=title, goal="Decide", start=start, duration_minutes=60, host_id=ALICE,
-                         participants=tuple(participants), channel_id=channel)
+    draft = MeetingDraft(
+        title=title,
+        goal="Decide",
+        start=start,
+        duration_minutes=60,
+        host_id=ALICE,
+        participants=tuple(participants),
+        channel_id=channel,
+    )
     info = services.meetings.create(team_id=TEAM, creator_id=ALICE, draft=draft, now=NOW - timedelta(days=7))
     post_meeting_card(bot.runtime.client, services, bot.runtime.directory, info, author=ALICE)
     return services.meetings.get(info.id)
@@ -121,15 +156,26 @@ def history_click(bot: Bot, *, user: str, message: dict[str, Any], value: str) -
     channel = str(message["channel"])
     before = len(bot.fake.calls("response_url"))
     payload = {
-        "type": "block_actions", "user": {"id": user, "username": user.lower(), "team_id": TEAM},
-        "api_app_id": "A0001", "token": "verification-token-test", "team": {"id": TEAM, "domain": "coordbot-test"},
+        "type": "block_actions",
+        "user": {"id": user, "username": user.lower(), "team_id": TEAM},
+        "api_app_id": "A0001",
+        "token": "verification-token-test",
+        "team": {"id": TEAM, "domain": "coordbot-test"},
         "container": {"type": "message", "message_ts": message["ts"], "channel_id": channel, "is_ephemeral": False},
-        "trigger_id": bot.fake.new_trigger_id(user=user), "channel": {"id": channel, "name": channel.lower()},
-        "message": {k: v for k, v in message.items() if k != "channel"}, "state": {"values": {}},
+        "trigger_id": bot.fake.new_trigger_id(user=user),
+        "channel": {"id": channel, "name": channel.lower()},
+        "message": {k: v for k, v in message.items() if k != "channel"},
+        "state": {"values": {}},
         "response_url": bot.fake.new_response_url(channel=channel, message_ts=message["ts"], user=user),
-        "actions": [{"type": "overflow", "action_id": "record_history", "block_id": "history",
-                     "selected_option": {"text": {"type": "plain_text", "text": "History"}, "value": value},
-                     "action_ts": f"{time.time():.6f}"}],
+        "actions": [
+            {
+                "type": "overflow",
+                "action_id": "record_history",
+                "block_id": "history",
+                "selected_option": {"text": {"type": "plain_text", "text": "History"}, "value": value},
+                "action_ts": f"{time.time():.6f}",
+            }
+        ],
     }
     assert bot.slack.post_payload(payload).status == 200
     return dict(bot.fake.wait_for("response_url", before + 1)[before].params)
@@ -148,8 +194,11 @@ def test_a_sheet_in_a_private_channel_is_shown_only_to_its_members(bot: Bot) -> 
     missing = ask(bot, "/requirement", "RW-2026-002", user=CAROL)
     # the same answer as for a record that does not exist: its existence does not leak
     assert hidden["text"] == "There is no requirement RW-2026-001."
-    assert answer(hidden) == {"text": "There is no requirement RW-2026-001.", "response_type": "ephemeral",
-                              "replace_original": False}
+    assert answer(hidden) == {
+        "text": "There is no requirement RW-2026-001.",
+        "response_type": "ephemeral",
+        "replace_original": False,
+    }
     assert answer(missing) == {**answer(hidden), "text": "There is no requirement RW-2026-002."}
     assert "blocks" not in hidden and len(bot.fake.calls("chat.getPermalink")) == links
     hidden_zh = ask(bot, "/requirement", "rw-2026-001", user=DAVE)  # as typed, in Dave's language
@@ -193,7 +242,8 @@ def test_a_meeting_in_a_private_channel_is_shown_only_to_its_members(bot: Bot) -
     for outsider in (CAROL, DAVE):
         reply = ask(bot, "/meeting", "minutes MTG-2026-001", user=outsider)
         assert reply["text"] == ask(bot, "/meeting", "minutes MTG-2026-009", user=outsider)["text"].replace(
-            "009", "001")
+            "009", "001"
+        )
     assert bot.fake.calls("views.open") == []
     assert bot.slack.slash("/meeting", "minutes MTG-2026-001", user=BOB).status == 200
     assert "Contract review" in block_text(bot.fake.wait_for("views.open")[0].params["view"])
@@ -204,27 +254,42 @@ def test_a_meeting_in_a_private_channel_is_shown_only_to_its_members(bot: Bot) -
 
 def test_the_home_leaves_out_records_of_channels_the_viewer_is_not_in(bot: Bot) -> None:
     # Carol owns a side, an item and a seat in #legal without being in it: the rule still holds
-    hidden_sheets = [sheet(bot, channel=LEGAL, receiver=CAROL, confirm_by=NOW - timedelta(days=1), goal="Secret A"),
-                     sheet(bot, channel=LEGAL, receiver=CAROL, goal="Secret B")]
-    shown_sheets = [sheet(bot, channel=GENERAL, receiver=CAROL, confirm_by=NOW + timedelta(days=2, hours=n))
-                    for n in range(PAGE_SIZE + 1)]
+    hidden_sheets = [
+        sheet(bot, channel=LEGAL, receiver=CAROL, confirm_by=NOW - timedelta(days=1), goal="Secret A"),
+        sheet(bot, channel=LEGAL, receiver=CAROL, goal="Secret B"),
+    ]
+    shown_sheets = [
+        sheet(bot, channel=GENERAL, receiver=CAROL, confirm_by=NOW + timedelta(days=2, hours=n))
+        for n in range(PAGE_SIZE + 1)
+    ]
     hidden_item = item(bot, owner=CAROL, channel=LEGAL, title="Secret filing", due=NOW - timedelta(hours=3))
-    shown_items = [item(bot, owner=CAROL, channel=GENERAL, title="Public task"),
-                   item(bot, owner=CAROL, channel=GENERAL, title="Handed over", dm=True)]
-    hidden_meetings = [meeting(bot, channel=LEGAL, start=NOW + timedelta(days=2), participants=(CAROL,),
-                               title="Secret sync"),
-                       meeting(bot, channel=LEGAL, start=NOW - timedelta(days=1), participants=(CAROL,),
-                               title="Secret debrief")]
+    shown_items = [
+        item(bot, owner=CAROL, channel=GENERAL, title="Public task"),
+        item(bot, owner=CAROL, channel=GENERAL, title="Handed over", dm=True),
+    ]
+    hidden_meetings = [
+        meeting(bot, channel=LEGAL, start=NOW + timedelta(days=2), participants=(CAROL,), title="Secret sync"),
+        meeting(bot, channel=LEGAL, start=NOW - timedelta(days=1), participants=(CAROL,), title="Secret debrief"),
+    ]
     meeting(bot, channel=GENERAL, start=NOW + timedelta(days=3), participants=(CAROL,), title="Launch sync")
 
     view = open_home(bot, CAROL)
     text = json.dumps(view, ensure_ascii=False)
-    for secret in ("Secret", LEGAL, hidden_item.code, *(r.code for r in hidden_sheets),
-                   *(m.code for m in hidden_meetings)):
+    for secret in (
+        "Secret",
+        LEGAL,
+        hidden_item.code,
+        *(r.code for r in hidden_sheets),
+        *(m.code for m in hidden_meetings),
+    ):
         assert secret not in text
     # counts and pages are of what the viewer may see (the hidden overdue ones do not count as overdue)
-    assert headers(view)[1:] == [f"✍️ Awaiting your signature · {PAGE_SIZE + 1}", "📌 Open action items · 2",
-                                 "📅 Upcoming meetings, next 14 days · 1", "📝 Minutes still to record · 0"]
+    assert headers(view)[1:] == [
+        f"✍️ Awaiting your signature · {PAGE_SIZE + 1}",
+        "📌 Open action items · 2",
+        "📅 Upcoming meetings, next 14 days · 1",
+        "📝 Minutes still to record · 0",
+    ]
     assert [e["value"] for e in elements(view, Ids.SIGN)] == [str(r.id) for r in shown_sheets[:PAGE_SIZE]]
     assert {e["value"]: e["text"]["text"] for e in elements(view, Ids.MORE)} == {"sign:2": "Show more (1 more)"}
     assert {e["value"] for e in elements(view, Ids.DONE)} == {str(i.id) for i in shown_items}
@@ -239,24 +304,32 @@ def test_the_home_leaves_out_records_of_channels_the_viewer_is_not_in(bot: Bot) 
     before, told = len(publishes(bot, CAROL)), len(dms(bot, CAROL))
     bot.slack.click(Ids.SIGN, user=CAROL, view=bot.fake.home_view(CAROL), value=str(hidden_sheets[1].id))
     assert wait_until(lambda: dms(bot, CAROL)[told:], what="the answer") == [
-        f"There is no requirement {hidden_sheets[1].id}."]
+        f"There is no requirement {hidden_sheets[1].id}."
+    ]
     wait_until(lambda: len(publishes(bot, CAROL)) > before, what="the home drawn again")
     assert bot.runtime.services.requirements.get(hidden_sheets[1].id).signatures == ()
     bot.slack.click(Ids.DONE, user=CAROL, view=bot.fake.home_view(CAROL), value=str(hidden_item.id))
-    assert wait_until(lambda: dms(bot, CAROL)[told + 1:], what="the second answer") == [
-        f"There is no action item {hidden_item.id}."]
+    assert wait_until(lambda: dms(bot, CAROL)[told + 1 :], what="the second answer") == [
+        f"There is no action item {hidden_item.id}."
+    ]
     assert bot.runtime.services.actions.get(hidden_item.id).status == ActionStatus.OPEN
 
     # members see them: Alice, who is in #legal, and Carol once she is invited
     assert headers(open_home(bot, ALICE))[1:] == [  # Alice reads Chinese
-        t("zh", "home.sign.title_late", total=PAGE_SIZE + 3, late=1), t("zh", "home.actions.title", total=0),
-        t("zh", "home.meetings.title", days=14, total=2), t("zh", "home.minutes.title", total=1)]
+        t("zh", "home.sign.title_late", total=PAGE_SIZE + 3, late=1),
+        t("zh", "home.actions.title", total=0),
+        t("zh", "home.meetings.title", days=14, total=2),
+        t("zh", "home.minutes.title", total=1),
+    ]
     bot.fake.set_channel(LEGAL, name="legal", members=[ALICE, BOB, CAROL], is_private=True)
     forget(bot)
     view = open_home(bot, CAROL)
-    assert headers(view)[1:] == [f"✍️ Awaiting your signature · {PAGE_SIZE + 3} (1 overdue)",
-                                 "📌 Open action items · 3 (1 overdue)", "📅 Upcoming meetings, next 14 days · 2",
-                                 "📝 Minutes still to record · 1"]
+    assert headers(view)[1:] == [
+        f"✍️ Awaiting your signature · {PAGE_SIZE + 3} (1 overdue)",
+        "📌 Open action items · 3 (1 overdue)",
+        "📅 Upcoming meetings, next 14 days · 2",
+        "📝 Minutes still to record · 1",
+    ]
     assert hidden_item.code in json.dumps(view) and "Secret sync" in block_text(view)
 
 
@@ -328,17 +401,36 @@ def test_a_digest_without_an_answer_about_other_channels_keeps_to_its_own(bot: B
 def test_an_incident_as_source_is_named_only_while_its_channel_is_public(bot: Bot) -> None:
     bot.fake.set_channel("C_INC_1", name="inc-1-db-down")
     with bot.runtime.services.session_scope() as s:
-        incident = Incident(team_id=TEAM, code="INC-2026-001", title="DB down", severity="SEV2", commander_id=BOB,
-                            declared_by=BOB, declared_in=GENERAL, channel_id="C_INC_1", announce_channel_id=GENERAL,
-                            summary_ts="1790000000.000001", declared_at=NOW, last_update_at=NOW, created_at=NOW,
-                            updated_at=NOW)
+        incident = Incident(
+            team_id=TEAM,
+            code="INC-2026-001",
+            title="DB down",
+            severity="SEV2",
+            commander_id=BOB,
+            declared_by=BOB,
+            declared_in=GENERAL,
+            channel_id="C_INC_1",
+            announce_channel_id=GENERAL,
+            summary_ts="1790000000.000001",
+            declared_at=NOW,
+            last_update_at=NOW,
+            created_at=NOW,
+            updated_at=NOW,
+        )
         s.add(incident)
         s.flush()
         incident_id = int(incident.id or 0)
     services = bot.runtime.services
-    services.actions.create_many(team_id=TEAM, creator_id=BOB, now=NOW, channel_id=GENERAL, source_type="incident",
-                                 source_id=incident_id, source_code="INC-2026-001",
-                                 drafts=[ActionDraft("Add a disk alert", DAVE, NOW + timedelta(days=5))])
+    services.actions.create_many(
+        team_id=TEAM,
+        creator_id=BOB,
+        now=NOW,
+        channel_id=GENERAL,
+        source_type="incident",
+        source_id=incident_id,
+        source_code="INC-2026-001",
+        drafts=[ActionDraft("Add a disk alert", DAVE, NOW + timedelta(days=5))],
+    )
     assert "`INC-2026-001`" in block_text(post_now(bot))
     bot.fake.set_channel("C_INC_1", name="inc-1-db-down", members=[BOB], is_private=True, bot_is_member=True)
     forget(bot)
@@ -360,11 +452,15 @@ def test_history_is_shown_only_to_people_who_can_see_the_record(bot: Bot) -> Non
     assert history_click(bot, user=CAROL, message=public, value=value)["text"] == "There is no requirement 1."
     # a copy of a card where the clicker can see it shows that record's history: the card is in front of them
     secret = item(bot, owner=BOB, channel=LEGAL, title="Secret filing")
-    copy = bot.runtime.client.chat_postMessage(channel=GENERAL, text=action_text("en", secret, "Asia/Shanghai"),
-                                               blocks=action_card("en", secret, tz="Asia/Shanghai", source_link=None))
+    copy = bot.runtime.client.chat_postMessage(
+        channel=GENERAL,
+        text=action_text("en", secret, "Asia/Shanghai"),
+        blocks=action_card("en", secret, tz="Asia/Shanghai", source_link=None),
+    )
     stored = bot.fake.message(GENERAL, str(copy["ts"])) or {}
-    assert "History of ACT-2026-001" in block_text(history_click(bot, user=CAROL, message=stored,
-                                                                 value=f"action:{secret.id}"))
+    assert "History of ACT-2026-001" in block_text(
+        history_click(bot, user=CAROL, message=stored, value=f"action:{secret.id}")
+    )
     # an item handed over by DM: its owner sees its history there
     mine = item(bot, owner=DAVE, channel=GENERAL, title="Mine", dm=True)
     dm = bot.fake.message(mine.channel_id, mine.message_ts or "") or {}
@@ -409,7 +505,8 @@ def test_members_are_read_page_by_page_and_remembered_for_a_minute(fake: FakeSla
 
 
 def test_when_slack_will_not_say_nobody_sees_it_and_the_log_says_so_once(
-        bot: Bot, caplog: pytest.LogCaptureFixture) -> None:
+    bot: Bot, caplog: pytest.LogCaptureFixture
+) -> None:
     create_sheet(bot, channel=LEGAL)
     caplog.set_level(logging.DEBUG, logger="handlers.visibility")
     bot.fake.fail("conversations.info", error="missing_scope", times=3)

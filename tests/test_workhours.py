@@ -358,12 +358,15 @@ def test_us_thanksgiving_is_not_a_working_day() -> None:
 # ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("cal", "tz", "first"), [
-    (CN, SH, sh(2026, 9, 15)),
-    (US, NY, ny(2026, 10, 25)),
-    (US, NY, ny(2026, 3, 1)),
-    (PLAIN, "UTC", utc(2026, 12, 20)),
-])
+@pytest.mark.parametrize(
+    ("cal", "tz", "first"),
+    [
+        (CN, SH, sh(2026, 9, 15)),
+        (US, NY, ny(2026, 10, 25)),
+        (US, NY, ny(2026, 3, 1)),
+        (PLAIN, "UTC", utc(2026, 12, 20)),
+    ],
+)
 def test_placement_always_lands_in_working_hours(cal: WorkCalendar, tz: str, first: datetime) -> None:
     for step in range(0, 30 * 24, 5):
         when = first + timedelta(hours=step, minutes=7)
@@ -394,57 +397,69 @@ def test_parse_holiday_codes(code: str, expected: str | None) -> None:
     assert WorkCalendar.parse(code).holidays == expected
 
 
-@pytest.mark.parametrize(("hours", "start", "end"), [
-    ("09:00-18:00", time(9), time(18)),
-    ("9:30-17:45", time(9, 30), time(17, 45)),
-    (" 08:00 - 12:00 ", time(8), time(12)),
-    ("00:00-23:59", time(0), time(23, 59)),
-])
+@pytest.mark.parametrize(
+    ("hours", "start", "end"),
+    [
+        ("09:00-18:00", time(9), time(18)),
+        ("9:30-17:45", time(9, 30), time(17, 45)),
+        (" 08:00 - 12:00 ", time(8), time(12)),
+        ("00:00-23:59", time(0), time(23, 59)),
+    ],
+)
 def test_parse_hours(hours: str, start: time, end: time) -> None:
     cal = WorkCalendar.parse(None, hours=hours)
     assert (cal.start, cal.end) == (start, end)
 
 
-@pytest.mark.parametrize(("days", "expected"), [
-    ("mon-fri", {0, 1, 2, 3, 4}),
-    ("mon,tue,wed", {0, 1, 2}),
-    ("sun-thu", {6, 0, 1, 2, 3}),
-    ("Mon-Wed, Fri", {0, 1, 2, 4}),
-    ("fri-mon", {4, 5, 6, 0}),
-    ("sat", {5}),
-    ("monday-friday", {0, 1, 2, 3, 4}),
-    ("mon-sun", set(range(7))),
-])
+@pytest.mark.parametrize(
+    ("days", "expected"),
+    [
+        ("mon-fri", {0, 1, 2, 3, 4}),
+        ("mon,tue,wed", {0, 1, 2}),
+        ("sun-thu", {6, 0, 1, 2, 3}),
+        ("Mon-Wed, Fri", {0, 1, 2, 4}),
+        ("fri-mon", {4, 5, 6, 0}),
+        ("sat", {5}),
+        ("monday-friday", {0, 1, 2, 3, 4}),
+        ("mon-sun", set(range(7))),
+    ],
+)
 def test_parse_days(days: str, expected: set[int]) -> None:
     assert WorkCalendar.parse(None, days=days).weekdays == frozenset(expected)
 
 
-@pytest.mark.parametrize(("holidays", "hours", "days", "message"), [
-    ("XX", "09:00-18:00", "mon-fri", "unknown holiday calendar"),
-    ("China", "09:00-18:00", "mon-fri", "unknown holiday calendar"),
-    (None, "25:00-18:00", "mon-fri", "not a time of day"),
-    (None, "09:60-18:00", "mon-fri", "not a time of day"),
-    (None, "18:00-09:00", "mon-fri", "end after they start"),
-    (None, "09:00-09:00", "mon-fri", "end after they start"),
-    (None, "9-18", "mon-fri", "must look like"),
-    (None, "", "mon-fri", "must look like"),
-    (None, "09:00-18:00", "mon-fry", "unknown day name 'fry'"),
-    (None, "09:00-18:00", "weekdays", "unknown day name"),
-    (None, "09:00-18:00", "", "must look like"),
-    (None, "09:00-18:00", "mon,,tue", "must look like"),
-])
+@pytest.mark.parametrize(
+    ("holidays", "hours", "days", "message"),
+    [
+        ("XX", "09:00-18:00", "mon-fri", "unknown holiday calendar"),
+        ("China", "09:00-18:00", "mon-fri", "unknown holiday calendar"),
+        (None, "25:00-18:00", "mon-fri", "not a time of day"),
+        (None, "09:60-18:00", "mon-fri", "not a time of day"),
+        (None, "18:00-09:00", "mon-fri", "end after they start"),
+        (None, "09:00-09:00", "mon-fri", "end after they start"),
+        (None, "9-18", "mon-fri", "must look like"),
+        (None, "", "mon-fri", "must look like"),
+        (None, "09:00-18:00", "mon-fry", "unknown day name 'fry'"),
+        (None, "09:00-18:00", "weekdays", "unknown day name"),
+        (None, "09:00-18:00", "", "must look like"),
+        (None, "09:00-18:00", "mon,,tue", "must look like"),
+    ],
+)
 def test_parse_rejects_bad_input(holidays: str | None, hours: str, days: str, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         WorkCalendar.parse(holidays, hours=hours, days=days)
 
 
-@pytest.mark.parametrize("kwargs", [
-    {"holidays": "ZZ"},
-    {"start": time(18), "end": time(9)},
-    {"weekdays": frozenset()},
-    {"weekdays": frozenset({7})},
-    {"start": time(9, tzinfo=UTC)},
-])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"holidays": "ZZ"},
+        {"start": time(18), "end": time(9)},
+        {"weekdays": frozenset()},
+        {"weekdays": frozenset({7})},
+        {"start": time(9, tzinfo=UTC)},
+    ],
+)
 def test_constructor_validates(kwargs: dict[str, object]) -> None:
     with pytest.raises(ValueError):
         WorkCalendar(**kwargs)  # type: ignore[arg-type]

@@ -67,15 +67,27 @@ class Services:
             _handling.at = before
 
     @classmethod
-    def build(cls, settings: Settings, session_scope: SessionScope,
-              clock: Callable[[], datetime] = utc_now) -> Services:
+    def build(
+        cls, settings: Settings, session_scope: SessionScope, clock: Callable[[], datetime] = utc_now
+    ) -> Services:
         """Wire the services from settings and a session factory."""
         calendar = settings.calendar
-        actions = ActionService(session_scope, tz=settings.tz, lead=settings.action_lead, calendar=calendar,
-                                escalation_days=settings.escalation_days)
-        meetings = MeetingService(session_scope, actions, tz=settings.tz, agenda_lead=settings.agenda_lead,
-                                  start_lead=settings.meeting_reminder, minutes_due=settings.minutes_due,
-                                  calendar=calendar)
+        actions = ActionService(
+            session_scope,
+            tz=settings.tz,
+            lead=settings.action_lead,
+            calendar=calendar,
+            escalation_days=settings.escalation_days,
+        )
+        meetings = MeetingService(
+            session_scope,
+            actions,
+            tz=settings.tz,
+            agenda_lead=settings.agenda_lead,
+            start_lead=settings.meeting_reminder,
+            minutes_due=settings.minutes_due,
+            calendar=calendar,
+        )
         return cls(
             settings=settings,
             session_scope=session_scope,
@@ -92,12 +104,17 @@ class Services:
             actions=actions,
             meetings=meetings,
             digests=DigestService(session_scope, tz=settings.tz),
-            incidents=IncidentService(session_scope, actions, tz=settings.tz,
-                                      ack_minutes=settings.incident_ack_minutes,
-                                      update_minutes=settings.incident_update_minutes,
-                                      backups=settings.incident_escalation),
-            inbox=Inbox(session_scope, lease=timedelta(seconds=settings.inbox_lease),
-                        max_attempts=settings.inbox_attempts),
+            incidents=IncidentService(
+                session_scope,
+                actions,
+                tz=settings.tz,
+                ack_minutes=settings.incident_ack_minutes,
+                update_minutes=settings.incident_update_minutes,
+                backups=settings.incident_escalation,
+            ),
+            inbox=Inbox(
+                session_scope, lease=timedelta(seconds=settings.inbox_lease), max_attempts=settings.inbox_attempts
+            ),
             presence=ChannelPresence(session_scope),
             clock=clock,
         )

@@ -45,8 +45,9 @@ def _absorb_ending(text: str, cut: int) -> int:
     return cut
 
 
-def parse_quick(text: str, *, now: datetime, tz: str, members: list[Member],
-                workday_end: time = time(18, 0)) -> QuickAction:
+def parse_quick(
+    text: str, *, now: datetime, tz: str, members: list[Member], workday_end: time = time(18, 0)
+) -> QuickAction:
     """Split `@owner what to do by when` into owner, title and due.
 
     The due phrase is the shortest leading or trailing part of the line that reads, on its own, as the time the
@@ -83,5 +84,6 @@ def parse_quick(text: str, *, now: datetime, tz: str, members: list[Member],
     problem = None if owner else "no_owner"
     if problem is None and best is None:
         problem = "no_due"
-    return QuickAction(owner.user_id if owner else None, title.strip(" ,，;；:："), whole if best else None,
-                       due_text, problem)
+    return QuickAction(
+        owner.user_id if owner else None, title.strip(" ,，;；:："), whole if best else None, due_text, problem
+    )

@@ -162,17 +162,34 @@ class ActionService:
             for index, draft in enumerate(drafts):
                 seq = counters.next_value(s, team_id=team_id, prefix=PREFIX, year=year)
                 row = ActionItem(
-                    team_id=team_id, code=f"{PREFIX}-{year}-{seq:03d}", title=draft.title.strip(),
-                    owner_id=draft.owner_id, creator_id=creator_id, due_at=draft.due,
-                    deliverable=draft.deliverable.strip(), status=ActionStatus.OPEN, source_type=source_type,
-                    source_id=source_id, source_code=source_code, escalate_to=escalate_to or None,
-                    channel_id=channel_id, created_at=now, updated_at=now, context=context.strip()[:3000],
+                    team_id=team_id,
+                    code=f"{PREFIX}-{year}-{seq:03d}",
+                    title=draft.title.strip(),
+                    owner_id=draft.owner_id,
+                    creator_id=creator_id,
+                    due_at=draft.due,
+                    deliverable=draft.deliverable.strip(),
+                    status=ActionStatus.OPEN,
+                    source_type=source_type,
+                    source_id=source_id,
+                    source_code=source_code,
+                    escalate_to=escalate_to or None,
+                    channel_id=channel_id,
+                    created_at=now,
+                    updated_at=now,
+                    context=context.strip()[:3000],
                 )
                 s.add(row)
                 s.flush()
                 inbox.note_created(s, f"action:{index}", int(row.id or 0))
-                repo.add_history(s, action_id=int(row.id or 0), at=now, actor_id=creator_id, action="created",
-                                 detail=json.dumps({"source": source_code} if source_code else {}))
+                repo.add_history(
+                    s,
+                    action_id=int(row.id or 0),
+                    at=now,
+                    actor_id=creator_id,
+                    action="created",
+                    detail=json.dumps({"source": source_code} if source_code else {}),
+                )
                 info = self._load(s, row)
                 self._schedule(s, info, now)
                 infos.append(info)
@@ -213,8 +230,14 @@ class ActionService:
             detail: dict[str, str] = {"from": before, "to": status}
             if status == ActionStatus.BLOCKED:
                 detail["reason"] = reason
-            repo.add_history(s, action_id=action_id, at=now, actor_id=user_id, action="status_changed",
-                             detail=json.dumps(detail, ensure_ascii=False))
+            repo.add_history(
+                s,
+                action_id=action_id,
+                at=now,
+                actor_id=user_id,
+                action="status_changed",
+                detail=json.dumps(detail, ensure_ascii=False),
+            )
             s.flush()
             info = self._load(s, row)
             if status == ActionStatus.DONE:
@@ -267,15 +290,17 @@ class ActionService:
     def open_page(self, team_id: str, owner_id: str, *, offset: int = 0, limit: int = 10) -> list[ActionInfo]:
         """One page of an owner's items not yet done, the soonest due (so the most overdue) first."""
         with self._scope() as s:
-            rows = repo.open_for_owner_page(s, team_id=team_id, owner_id=owner_id, done=ActionStatus.DONE,
-                                            offset=offset, limit=limit)
+            rows = repo.open_for_owner_page(
+                s, team_id=team_id, owner_id=owner_id, done=ActionStatus.DONE, offset=offset, limit=limit
+            )
             return [self._load(s, r) for r in rows]
 
     def open_counts(self, team_id: str, owner_id: str, now: datetime) -> tuple[int, int]:
         """How many items an owner has not done yet, and how many of them are overdue."""
         with self._scope() as s:
-            return repo.count_open_for_owner(s, team_id=team_id, owner_id=owner_id, done=ActionStatus.DONE,
-                                             overdue_before=now)
+            return repo.count_open_for_owner(
+                s, team_id=team_id, owner_id=owner_id, done=ActionStatus.DONE, overdue_before=now
+            )
 
     # -- internals --------------------------------------------------------------------------------
 
@@ -296,31 +321,51 @@ class ActionService:
         if rearm:
             # Re-arming after a reopen uses fresh keys (the old rows were cancelled), but what
             # was already delivered once is not delivered again.
-            already = {(kind, str(json.loads(payload).get("user_id"))) for kind, payload in
-                       repo.sent_work(s, subject=subject)}
+            already = {
+                (kind, str(json.loads(payload).get("user_id"))) for kind, payload in repo.sent_work(s, subject=subject)
+            }
             suffix = f":g{len(repo.history(s, info.id))}"
         owner = info.owner_id
         if (KIND_ACTION_REMINDER, owner) not in already:
             remind_at = self._calendar.place(info.due - self.lead, tz=self.tz_of(owner), deadline=info.due, now=now)
             if now < remind_at < info.due:
-                outbox.schedule(s, kind=KIND_ACTION_REMINDER, subject=subject, key=f"action:{info.id}:remind{suffix}",
-                                due_at=remind_at, now=now, payload={"action_id": info.id, "user_id": owner})
+                outbox.schedule(
+                    s,
+                    kind=KIND_ACTION_REMINDER,
+                    subject=subject,
+                    key=f"action:{info.id}:remind{suffix}",
+                    due_at=remind_at,
+                    now=now,
+                    payload={"action_id": info.id, "user_id": owner},
+                )
         for user in info.overdue_recipients:
             if (KIND_ACTION_OVERDUE, user) in already:
                 continue
             # never before the due time itself: only later, into the recipient's next working hours
             due_at = self._calendar.place(info.due, tz=self.tz_of(user), now=max(now, info.due))
-            outbox.schedule(s, kind=KIND_ACTION_OVERDUE, subject=subject,
-                            key=f"action:{info.id}:overdue:{user}{suffix}", due_at=due_at, now=now,
-                            payload={"action_id": info.id, "user_id": user})
+            outbox.schedule(
+                s,
+                kind=KIND_ACTION_OVERDUE,
+                subject=subject,
+                key=f"action:{info.id}:overdue:{user}{suffix}",
+                due_at=due_at,
+                now=now,
+                payload={"action_id": info.id, "user_id": user},
+            )
         target = info.escalation_target
         if self.escalation_days > 0 and info.escalated_at is None and (KIND_ACTION_ESCALATE, target) not in already:
             tz = self.tz_of(target)
             late = self._calendar.add_working_days(info.due, self.escalation_days, tz)
             escalate_at = self._calendar.place(late, tz=tz, now=max(now, late))
-            outbox.schedule(s, kind=KIND_ACTION_ESCALATE, subject=subject,
-                            key=f"action:{info.id}:escalate{suffix}", due_at=escalate_at, now=now,
-                            payload={"action_id": info.id, "user_id": target})
+            outbox.schedule(
+                s,
+                kind=KIND_ACTION_ESCALATE,
+                subject=subject,
+                key=f"action:{info.id}:escalate{suffix}",
+                due_at=escalate_at,
+                now=now,
+                payload={"action_id": info.id, "user_id": target},
+            )
 
     def mark_escalated(self, action_id: int, *, now: datetime) -> ActionInfo:
         """Record that an overdue item was escalated (once)."""
@@ -329,20 +374,41 @@ class ActionService:
             if row.escalated_at is None:
                 row.escalated_at = now
                 s.add(row)
-                repo.add_history(s, action_id=action_id, at=now, actor_id="coordbot", action="escalated",
-                                 detail=json.dumps({"to": row.escalate_to or row.creator_id}))
+                repo.add_history(
+                    s,
+                    action_id=action_id,
+                    at=now,
+                    actor_id="coordbot",
+                    action="escalated",
+                    detail=json.dumps({"to": row.escalate_to or row.creator_id}),
+                )
                 s.flush()
             return self._load(s, row)
 
     def _load(self, s: Session, row: ActionItem, *, with_history: bool = False) -> ActionInfo:
         history = repo.history(s, int(row.id or 0)) if with_history else ()
         return ActionInfo(
-            id=int(row.id or 0), code=row.code, team_id=row.team_id, title=row.title, owner_id=row.owner_id,
-            creator_id=row.creator_id, due=row.due_at, deliverable=row.deliverable,
-            status=ActionStatus(row.status), blocked_reason=row.blocked_reason, source_type=row.source_type,
-            source_id=row.source_id, source_code=row.source_code, escalate_to=row.escalate_to,
-            channel_id=row.channel_id, message_ts=row.message_ts, created_at=row.created_at,
-            updated_at=row.updated_at, done_at=row.done_at, context=row.context, escalated_at=row.escalated_at,
+            id=int(row.id or 0),
+            code=row.code,
+            team_id=row.team_id,
+            title=row.title,
+            owner_id=row.owner_id,
+            creator_id=row.creator_id,
+            due=row.due_at,
+            deliverable=row.deliverable,
+            status=ActionStatus(row.status),
+            blocked_reason=row.blocked_reason,
+            source_type=row.source_type,
+            source_id=row.source_id,
+            source_code=row.source_code,
+            escalate_to=row.escalate_to,
+            channel_id=row.channel_id,
+            message_ts=row.message_ts,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            done_at=row.done_at,
+            context=row.context,
+            escalated_at=row.escalated_at,
             history=tuple(HistoryItem(h.at, h.actor_id, h.action, json.loads(h.detail or "{}")) for h in history),
         )
 

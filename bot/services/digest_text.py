@@ -8,10 +8,37 @@ from datetime import time
 
 from bot.workhours import DAY_NAMES
 
-_ZH_DAYS = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6,
-            "1": 0, "2": 1, "3": 2, "4": 3, "5": 4, "6": 5, "7": 6}
-_ZH_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8,
-              "九": 9}
+_ZH_DAYS = {
+    "一": 0,
+    "二": 1,
+    "三": 2,
+    "四": 3,
+    "五": 4,
+    "六": 5,
+    "日": 6,
+    "天": 6,
+    "1": 0,
+    "2": 1,
+    "3": 2,
+    "4": 3,
+    "5": 4,
+    "6": 5,
+    "7": 6,
+}
+_ZH_DIGITS = {
+    "零": 0,
+    "〇": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
 _ZH_PM = ("下午", "晚上", "傍晚")
 _ZH_AM = ("上午", "早上", "早晨", "凌晨")
 
@@ -19,8 +46,10 @@ _ZH_DAY = re.compile(r"(?:周|星期|礼拜|週|禮拜)\s*([一二三四五六�
 _EN_DAY = re.compile(r"\b(" + "|".join(sorted(DAY_NAMES, key=len, reverse=True)) + r")s?\b\.?")
 _CLOCK = re.compile(r"(?<!\d)(\d{1,2})[:：](\d{2})\s*(am|pm|a\.m\.|p\.m\.)?")
 _AMPM = re.compile(r"(?<!\d)(\d{1,2})\s*(am|pm|a\.m\.|p\.m\.)")
-_ZH_CLOCK = re.compile(r"(上午|早上|早晨|凌晨|中午|下午|傍晚|晚上)?\s*([0-9零〇一二两三四五六七八九十]{1,3})\s*[点點时]"
-                       r"\s*(半|一刻|[0-9零〇一二三四五六七八九十]{1,3}\s*分?)?")
+_ZH_CLOCK = re.compile(
+    r"(上午|早上|早晨|凌晨|中午|下午|傍晚|晚上)?\s*([0-9零〇一二两三四五六七八九十]{1,3})\s*[点點时]"
+    r"\s*(半|一刻|[0-9零〇一二三四五六七八九十]{1,3}\s*分?)?"
+)
 _FILLER = re.compile(r"\b(every|each|on|at|weekly)\b|每|的|在|,|，")
 
 
@@ -93,7 +122,7 @@ def _take_time(text: str) -> tuple[time | None, str, bool]:
     for pattern in (_CLOCK, _AMPM):
         match = pattern.search(text)
         if match:
-            rest = text[:match.start()] + " " + text[match.end():]
+            rest = text[: match.start()] + " " + text[match.end() :]
             hour = int(match[1])
             minute = int(match[2]) if pattern is _CLOCK else 0
             marker = match[3] if pattern is _CLOCK else match[2]
@@ -103,7 +132,7 @@ def _take_time(text: str) -> tuple[time | None, str, bool]:
             return time(hour24, minute), rest, True
     match = _ZH_CLOCK.search(text)
     if match:
-        return _zh_time(match), text[:match.start()] + " " + text[match.end():], True
+        return _zh_time(match), text[: match.start()] + " " + text[match.end() :], True
     return None, text, False
 
 
@@ -111,10 +140,10 @@ def _take_day(text: str) -> tuple[int | None, str]:
     """Find a weekday; returns (weekday, the rest of the text)."""
     match = _ZH_DAY.search(text)
     if match:
-        return _ZH_DAYS[match[1]], text[:match.start()] + " " + text[match.end():]
+        return _ZH_DAYS[match[1]], text[: match.start()] + " " + text[match.end() :]
     match = _EN_DAY.search(text)
     if match:
-        return DAY_NAMES[match[1]], text[:match.start()] + " " + text[match.end():]
+        return DAY_NAMES[match[1]], text[: match.start()] + " " + text[match.end() :]
     return None, text
 
 

@@ -126,9 +126,22 @@ class Digest:
     @property
     def empty(self) -> bool:
         """Nothing happened and nothing is open."""
-        return not any((self.incidents, self.needs_attention, self.confirmed, self.awaiting,
-                        self.changes_requested, self.done,
-                        self.overdue, self.blocked, self.open, self.held, self.minutes_missing, self.upcoming))
+        return not any(
+            (
+                self.incidents,
+                self.needs_attention,
+                self.confirmed,
+                self.awaiting,
+                self.changes_requested,
+                self.done,
+                self.overdue,
+                self.blocked,
+                self.open,
+                self.held,
+                self.minutes_missing,
+                self.upcoming,
+            )
+        )
 
 
 # -- schedule ----------------------------------------------------------------------------------------------
@@ -175,12 +188,21 @@ class DigestService:
 
     # -- subscriptions ---------------------------------------------------------------------------------
 
-    def subscribe(self, *, team_id: str, channel_id: str, user_id: str, schedule: Schedule,
-                  now: datetime) -> SubscriptionInfo:
+    def subscribe(
+        self, *, team_id: str, channel_id: str, user_id: str, schedule: Schedule, now: datetime
+    ) -> SubscriptionInfo:
         """Subscribe a channel (or move its digest) in the workspace timezone; the first digest is scheduled."""
         with self._scope() as s:
-            row = repo.save_subscription(s, team_id=team_id, channel_id=channel_id, weekday=schedule.weekday,
-                                         time_of_day=schedule.time_text, tz=self.tz, user_id=user_id, now=now)
+            row = repo.save_subscription(
+                s,
+                team_id=team_id,
+                channel_id=channel_id,
+                weekday=schedule.weekday,
+                time_of_day=schedule.time_text,
+                tz=self.tz,
+                user_id=user_id,
+                now=now,
+            )
             outbox.cancel(s, subject=subject_of(team_id, channel_id), kinds=(KIND_DIGEST,))
             next_at = self._plan(s, row, now)
         logger.info("channel %s subscribed to the digest (%s) by %s", channel_id, schedule, user_id)
@@ -200,8 +222,9 @@ class DigestService:
             if row is None:
                 return None
             pending = repo.pending_period(s, kind=KIND_DIGEST, subject=subject_of(team_id, channel_id))
-            return SubscriptionInfo(team_id, channel_id, _schedule_of(row), row.tz, row.created_by,
-                                    pending.due_at if pending else None)
+            return SubscriptionInfo(
+                team_id, channel_id, _schedule_of(row), row.tz, row.created_by, pending.due_at if pending else None
+            )
 
     # -- due digests -----------------------------------------------------------------------------------
 
@@ -227,18 +250,30 @@ class DigestService:
         while True:
             due = next_occurrence(schedule, row.tz, after)
             payload = {"team_id": row.team_id, "channel_id": row.channel_id, "due_at": due.isoformat()}
-            state = repo.plan_period(s, kind=KIND_DIGEST, subject=subject_of(row.team_id, row.channel_id),
-                                     key=period_key(row.team_id, row.channel_id, due, row.tz), due_at=due,
-                                     payload=json.dumps(payload, sort_keys=True), now=now)
+            state = repo.plan_period(
+                s,
+                kind=KIND_DIGEST,
+                subject=subject_of(row.team_id, row.channel_id),
+                key=period_key(row.team_id, row.channel_id, due, row.tz),
+                due_at=due,
+                payload=json.dumps(payload, sort_keys=True),
+                now=now,
+            )
             if state == PENDING:
                 return due
             after = due  # this period's digest is already out (or going out): the next one
 
     # -- content ---------------------------------------------------------------------------------------
 
-    def content(self, team_id: str, channel_id: str, *, now: datetime,
-                is_public: Callable[[str], bool] | None = None,
-                open_incidents: Sequence[tuple[Any, int]] = ()) -> Digest:
+    def content(
+        self,
+        team_id: str,
+        channel_id: str,
+        *,
+        now: datetime,
+        is_public: Callable[[str], bool] | None = None,
+        open_incidents: Sequence[tuple[Any, int]] = (),
+    ) -> Digest:
         """The channel's last 7 days and what is next, with last week's counts for the trend.
 
         `is_public(channel_id)` says whether another channel is open to the whole workspace; records
@@ -246,20 +281,34 @@ class DigestService:
         """
         since = now - 2 * WINDOW
         with self._scope() as s:
-            reqs = list(repo.requirements(s, team_id=team_id, channel_id=channel_id, since=since,
-                                          confirmed=Status.CONFIRMED))
+            reqs = list(
+                repo.requirements(s, team_id=team_id, channel_id=channel_id, since=since, confirmed=Status.CONFIRMED)
+            )
             sigs = requirements_repo.signatures_for(s, [(int(r.id or 0), r.revision) for r in reqs])
             acts = repo.actions(s, team_id=team_id, channel_id=channel_id, since=since, done=ActionStatus.DONE)
             meetings = list(repo.meetings(s, team_id=team_id, channel_id=channel_id, since=since, now=now))
-        digest = build_digest(channel_id, now=now, requirements=reqs, signatures=sigs, actions=acts,
-                              meetings=meetings, is_public=is_public)
+        digest = build_digest(
+            channel_id,
+            now=now,
+            requirements=reqs,
+            signatures=sigs,
+            actions=acts,
+            meetings=meetings,
+            is_public=is_public,
+        )
         # an incident stays in its channel's digest until its follow-ups are all done
         # (named here only when its own channel is this one or open to everyone, like any other source)
         incidents = tuple(
-            Entry(ref=Ref(i.code, i.summary_channel, i.summary_ts), title=i.title, people=(i.commander_id,),
-                  when=i.declared_at, note=str(n))
+            Entry(
+                ref=Ref(i.code, i.summary_channel, i.summary_ts),
+                title=i.title,
+                people=(i.commander_id,),
+                when=i.declared_at,
+                note=str(n),
+            )
             for i, n in open_incidents
-            if i.channel_id in (None, "", channel_id) or (is_public is not None and is_public(i.channel_id)))
+            if i.channel_id in (None, "", channel_id) or (is_public is not None and is_public(i.channel_id))
+        )
         return dataclasses.replace(digest, incidents=incidents)
 
 
@@ -268,8 +317,11 @@ class DigestService:
 
 def _unsigned(req: Requirement, sigs: list[Signature]) -> tuple[str, ...]:
     signed = {s.role for s in sigs}
-    holders = [user for role, user in ((Role.REQUESTER, req.requester_owner), (Role.RECEIVER, req.receiver_owner))
-               if role not in signed]
+    holders = [
+        user
+        for role, user in ((Role.REQUESTER, req.requester_owner), (Role.RECEIVER, req.receiver_owner))
+        if role not in signed
+    ]
     return tuple(dict.fromkeys(holders))
 
 
@@ -277,9 +329,16 @@ def _in(moment: datetime | None, start: datetime, end: datetime) -> bool:
     return moment is not None and start <= moment < end
 
 
-def build_digest(channel_id: str, *, now: datetime, requirements: list[Requirement],
-                 signatures: dict[int, list[Signature]], actions: list[repo.SourcedAction],
-                 meetings: list[Meeting], is_public: Callable[[str], bool] | None = None) -> Digest:
+def build_digest(
+    channel_id: str,
+    *,
+    now: datetime,
+    requirements: list[Requirement],
+    signatures: dict[int, list[Signature]],
+    actions: list[repo.SourcedAction],
+    meetings: list[Meeting],
+    is_public: Callable[[str], bool] | None = None,
+) -> Digest:
     """Sort a channel's records into the digest's lists (newest or most urgent first).
 
     Everyone in the channel reads the digest, so nothing from a conversation they may not see gets in:
@@ -306,11 +365,15 @@ def build_digest(channel_id: str, *, now: datetime, requirements: list[Requireme
     def req_ref(r: Requirement) -> Ref:
         return Ref(r.code, r.channel_id, r.message_ts)
 
-    confirmed = sorted((r for r in requirements if r.status == Status.CONFIRMED and _in(r.confirmed_at, start, now)),
-                       key=lambda r: r.confirmed_at or now, reverse=True)
+    confirmed = sorted(
+        (r for r in requirements if r.status == Status.CONFIRMED and _in(r.confirmed_at, start, now)),
+        key=lambda r: r.confirmed_at or now,
+        reverse=True,
+    )
     awaiting = sorted((r for r in requirements if r.status == Status.AWAITING), key=lambda r: (r.confirm_by, r.id))
-    changes = sorted((r for r in requirements if r.status == Status.CHANGES_REQUESTED),
-                     key=lambda r: r.updated_at, reverse=True)
+    changes = sorted(
+        (r for r in requirements if r.status == Status.CHANGES_REQUESTED), key=lambda r: r.updated_at, reverse=True
+    )
     prev_confirmed = sum(1 for r in requirements if r.status == Status.CONFIRMED and _in(r.confirmed_at, prev, start))
 
     def act_entry(a: repo.SourcedAction) -> Entry:
@@ -322,15 +385,24 @@ def build_digest(channel_id: str, *, now: datetime, requirements: list[Requireme
         elif item.source_code and public(a.source_channel):
             source = Ref(item.source_code)
         late = item.status != ActionStatus.DONE and item.due_at < now
-        return Entry(ref=ref, title=item.title, people=(item.owner_id,), when=item.done_at or item.due_at,
-                     overdue=late, note=item.blocked_reason if item.status == ActionStatus.BLOCKED else None,
-                     source=source)
+        return Entry(
+            ref=ref,
+            title=item.title,
+            people=(item.owner_id,),
+            when=item.done_at or item.due_at,
+            overdue=late,
+            note=item.blocked_reason if item.status == ActionStatus.BLOCKED else None,
+            source=source,
+        )
 
     items = [a for a in actions if shown_here(a)]
     open_items = [a for a in items if a.item.status != ActionStatus.DONE]
     by_due = sorted(open_items, key=lambda a: (a.item.due_at, a.item.id))
-    done = sorted((a for a in items if a.item.status == ActionStatus.DONE and _in(a.item.done_at, start, now)),
-                  key=lambda a: a.item.done_at or now, reverse=True)
+    done = sorted(
+        (a for a in items if a.item.status == ActionStatus.DONE and _in(a.item.done_at, start, now)),
+        key=lambda a: a.item.done_at or now,
+        reverse=True,
+    )
     overdue = [a for a in by_due if a.item.due_at < now]
     groups: dict[str, list[Entry]] = {}
     for a in overdue:
@@ -339,30 +411,56 @@ def build_digest(channel_id: str, *, now: datetime, requirements: list[Requireme
     prev_overdue = sum(1 for a in items if _overdue_at(a.item, start))
 
     def meeting_entry(m: Meeting) -> Entry:
-        return Entry(ref=Ref(m.code, m.channel_id, m.message_ts), title=m.title, people=(m.host_id,), when=m.start_at,
-                     done=m.minutes_at is not None)
+        return Entry(
+            ref=Ref(m.code, m.channel_id, m.message_ts),
+            title=m.title,
+            people=(m.host_id,),
+            when=m.start_at,
+            done=m.minutes_at is not None,
+        )
 
     def ended(m: Meeting) -> bool:
         return m.start_at + timedelta(minutes=m.duration_minutes) <= now
 
-    held = sorted((m for m in meetings if _in(m.start_at, start, now) and ended(m)), key=lambda m: m.start_at,
-                  reverse=True)
-    missing = sorted((m for m in meetings if ended(m) and m.minutes_at is None), key=lambda m: m.start_at,
-                     reverse=True)
+    held = sorted(
+        (m for m in meetings if _in(m.start_at, start, now) and ended(m)), key=lambda m: m.start_at, reverse=True
+    )
+    missing = sorted((m for m in meetings if ended(m) and m.minutes_at is None), key=lambda m: m.start_at, reverse=True)
     upcoming = [m for m in meetings if _in(m.start_at, now, now + WINDOW)]
 
     return Digest(
-        channel_id=channel_id, start=start, end=now,
+        channel_id=channel_id,
+        start=start,
+        end=now,
         needs_attention=tuple(act_entry(a) for a in by_due if a.item.escalated_at is not None),
-        confirmed=tuple(Entry(ref=req_ref(r), title=r.goal, people=tuple(dict.fromkeys(
-            [r.requester_owner, r.receiver_owner])), when=r.confirmed_at) for r in confirmed),
-        awaiting=tuple(Entry(ref=req_ref(r), title=r.goal, people=_unsigned(r, signatures.get(int(r.id or 0), [])),
-                             when=r.confirm_by, overdue=r.confirm_by < now) for r in awaiting),
-        changes_requested=tuple(Entry(ref=req_ref(r), title=r.goal, people=(r.requester_owner,), when=r.updated_at,
-                                      note=r.change_reason) for r in changes),
+        confirmed=tuple(
+            Entry(
+                ref=req_ref(r),
+                title=r.goal,
+                people=tuple(dict.fromkeys([r.requester_owner, r.receiver_owner])),
+                when=r.confirmed_at,
+            )
+            for r in confirmed
+        ),
+        awaiting=tuple(
+            Entry(
+                ref=req_ref(r),
+                title=r.goal,
+                people=_unsigned(r, signatures.get(int(r.id or 0), [])),
+                when=r.confirm_by,
+                overdue=r.confirm_by < now,
+            )
+            for r in awaiting
+        ),
+        changes_requested=tuple(
+            Entry(ref=req_ref(r), title=r.goal, people=(r.requester_owner,), when=r.updated_at, note=r.change_reason)
+            for r in changes
+        ),
         done=tuple(act_entry(a) for a in done),
-        overdue=tuple(OwnerGroup(owner, tuple(entries)) for owner, entries in
-                      sorted(groups.items(), key=lambda g: (-len(g[1]), g[1][0].when or now))),
+        overdue=tuple(
+            OwnerGroup(owner, tuple(entries))
+            for owner, entries in sorted(groups.items(), key=lambda g: (-len(g[1]), g[1][0].when or now))
+        ),
         blocked=tuple(act_entry(a) for a in by_due if a.item.status == ActionStatus.BLOCKED),
         open=tuple(act_entry(a) for a in by_due if a.item.due_at >= now and a.item.status != ActionStatus.BLOCKED),
         held=tuple(meeting_entry(m) for m in held),

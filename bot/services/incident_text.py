@@ -44,25 +44,52 @@ class Status(StrEnum):
 OPEN_STATUSES = (Status.INVESTIGATING, Status.IDENTIFIED, Status.MONITORING)
 
 STATUS_WORDS: dict[str, Status] = {
-    "investigating": Status.INVESTIGATING, "调查中": Status.INVESTIGATING, "排查中": Status.INVESTIGATING,
-    "identified": Status.IDENTIFIED, "已定位": Status.IDENTIFIED,
-    "monitoring": Status.MONITORING, "观察中": Status.MONITORING, "监控中": Status.MONITORING,
-    "resolved": Status.RESOLVED, "已解决": Status.RESOLVED, "已恢复": Status.RESOLVED,
+    "investigating": Status.INVESTIGATING,
+    "调查中": Status.INVESTIGATING,
+    "排查中": Status.INVESTIGATING,
+    "identified": Status.IDENTIFIED,
+    "已定位": Status.IDENTIFIED,
+    "monitoring": Status.MONITORING,
+    "观察中": Status.MONITORING,
+    "监控中": Status.MONITORING,
+    "resolved": Status.RESOLVED,
+    "已解决": Status.RESOLVED,
+    "已恢复": Status.RESOLVED,
 }
 
 # `/incident <verb> …`, in English or Chinese
 VERBS: dict[str, str] = {
-    "help": "help", "帮助": "help", "?": "help",
-    "status": "status", "状态": "status",
-    "update": "update", "进展": "update", "更新": "update",
-    "role": "role", "角色": "role",
-    "lead": "lead", "指挥": "lead", "移交": "lead",
-    "resolve": "resolve", "解决": "resolve", "恢复": "resolve",
-    "decision": "decision", "决定": "decision", "决策": "decision",
-    "export": "export", "导出": "export",
+    "help": "help",
+    "帮助": "help",
+    "?": "help",
+    "status": "status",
+    "状态": "status",
+    "update": "update",
+    "进展": "update",
+    "更新": "update",
+    "role": "role",
+    "角色": "role",
+    "lead": "lead",
+    "指挥": "lead",
+    "移交": "lead",
+    "resolve": "resolve",
+    "解决": "resolve",
+    "恢复": "resolve",
+    "decision": "decision",
+    "决定": "decision",
+    "决策": "decision",
+    "export": "export",
+    "导出": "export",
 }
-ROLE_WORDS: dict[str, str] = {"comms": "comms", "communications": "comms", "沟通": "comms", "对外沟通": "comms",
-                              "responder": "responder", "响应人": "responder", "处理人": "responder"}
+ROLE_WORDS: dict[str, str] = {
+    "comms": "comms",
+    "communications": "comms",
+    "沟通": "comms",
+    "对外沟通": "comms",
+    "responder": "responder",
+    "响应人": "responder",
+    "处理人": "responder",
+}
 
 CODE_RE = re.compile(r"^INC-\d{4}-\d{3,}$", re.IGNORECASE)
 _SLUG_MAX = 24
@@ -128,7 +155,6 @@ def parse_status(word: str) -> Status | None:
     return STATUS_WORDS.get(word.strip().lower())
 
 
-
 def event_text(lang: str, entry: TimelineItem, *, person: Callable[[str], str], text: Callable[[str], str]) -> str:
     """What one timeline entry says; `person` writes a user ID and `text` the user text for the medium."""
     d = entry.detail
@@ -141,8 +167,12 @@ def event_text(lang: str, entry: TimelineItem, *, person: Callable[[str], str], 
     elif entry.kind == "escalated":
         params["users"] = ", ".join(person(str(u)) for u in d.get("to") or []) or "—"
     elif entry.kind in ("status", "resolved"):
-        params.update({"from": t(lang, f"incident.status.{d.get('from') or Status.INVESTIGATING}"),
-                       "to": t(lang, f"incident.status.{d.get('to') or Status.RESOLVED}")})
+        params.update(
+            {
+                "from": t(lang, f"incident.status.{d.get('from') or Status.INVESTIGATING}"),
+                "to": t(lang, f"incident.status.{d.get('to') or Status.RESOLVED}"),
+            }
+        )
     elif entry.kind == "role":
         key += ".comms" if d.get("role") == "comms" else ".responder"
         params["user"] = person(str(d.get("user") or ""))

@@ -127,8 +127,7 @@ class IncidentInfo:
     @property
     def team(self) -> tuple[str, ...]:
         """Who runs it: the commander, the comms lead and the responders, without repeats."""
-        return tuple(dict.fromkeys([self.commander_id, *([self.comms_id] if self.comms_id else []),
-                                    *self.responders]))
+        return tuple(dict.fromkeys([self.commander_id, *([self.comms_id] if self.comms_id else []), *self.responders]))
 
     def duration(self, now: datetime) -> timedelta:
         """From declaration to resolution (or to `now` while it lasts)."""
@@ -142,8 +141,7 @@ class IncidentInfo:
     @property
     def action_source(self) -> dict[str, Any]:
         """What links an action item to this incident (keyword arguments of ActionService.create_many)."""
-        return {"source_type": SOURCE, "source_id": self.id, "source_code": self.code,
-                "escalate_to": self.commander_id}
+        return {"source_type": SOURCE, "source_id": self.id, "source_code": self.code, "escalate_to": self.commander_id}
 
 
 @dataclass(frozen=True)
@@ -245,8 +243,9 @@ class IncidentService:
 
     # -- declaring -------------------------------------------------------------------------------------
 
-    def declare(self, *, team_id: str, declarer_id: str, draft: IncidentDraft, origin_channel: str,
-                now: datetime) -> IncidentInfo:
+    def declare(
+        self, *, team_id: str, declarer_id: str, draft: IncidentDraft, origin_channel: str, now: datetime
+    ) -> IncidentInfo:
         """Store an incident with its ID and first timeline entries; plan escalation and update reminders."""
         validate(draft)
         with self._scope() as s:
@@ -257,12 +256,22 @@ class IncidentService:
             seq = counters.next_value(s, team_id=team_id, prefix=PREFIX, year=year)
             acked = declarer_id == draft.commander_id
             row = Incident(
-                team_id=team_id, code=f"{PREFIX}-{year}-{seq:03d}", title=draft.title.strip(),
-                severity=Severity(draft.severity), status=Status.INVESTIGATING,
-                description=draft.description.strip(), impact=draft.impact.strip(),
-                commander_id=draft.commander_id, declared_by=declarer_id, declared_in=origin_channel,
-                declared_at=now, last_update_at=now, created_at=now, updated_at=now,
-                acknowledged_at=now if acked else None, acknowledged_by=declarer_id if acked else None,
+                team_id=team_id,
+                code=f"{PREFIX}-{year}-{seq:03d}",
+                title=draft.title.strip(),
+                severity=Severity(draft.severity),
+                status=Status.INVESTIGATING,
+                description=draft.description.strip(),
+                impact=draft.impact.strip(),
+                commander_id=draft.commander_id,
+                declared_by=declarer_id,
+                declared_in=origin_channel,
+                declared_at=now,
+                last_update_at=now,
+                created_at=now,
+                updated_at=now,
+                acknowledged_at=now if acked else None,
+                acknowledged_by=declarer_id if acked else None,
             )
             s.add(row)
             s.flush()
@@ -271,11 +280,23 @@ class IncidentService:
             for user in dict.fromkeys(draft.responders):
                 if user != draft.commander_id:
                     repo.add_responder(s, iid, user, now)
-            repo.add_entry(s, incident_id=iid, at=now, actor_id=declarer_id, kind="declared",
-                           detail=json.dumps({"severity": row.severity, "commander": row.commander_id}))
+            repo.add_entry(
+                s,
+                incident_id=iid,
+                at=now,
+                actor_id=declarer_id,
+                kind="declared",
+                detail=json.dumps({"severity": row.severity, "commander": row.commander_id}),
+            )
             if acked:
-                repo.add_entry(s, incident_id=iid, at=now, actor_id=declarer_id, kind="acknowledged",
-                               detail=json.dumps({"by_declaring": True}))
+                repo.add_entry(
+                    s,
+                    incident_id=iid,
+                    at=now,
+                    actor_id=declarer_id,
+                    kind="acknowledged",
+                    detail=json.dumps({"by_declaring": True}),
+                )
             s.flush()
             info = self._load(s, row)
             self._plan_escalation(s, info, now)
@@ -325,8 +346,7 @@ class IncidentService:
             self.check_open(info)
             backup = user_id != info.commander_id
             if backup and not (user_id in self.backups and info.escalated_at is not None):
-                raise NotAllowed("error.incident_ack_not_allowed", code=info.code,
-                                 commander=f"<@{info.commander_id}>")
+                raise NotAllowed("error.incident_ack_not_allowed", code=info.code, commander=f"<@{info.commander_id}>")
             already = any(e.kind == "acknowledged" and e.actor_id == user_id for e in info.timeline)
             if already and (not backup or user_id in info.team):
                 return AckOutcome(info, False, backup)
@@ -336,8 +356,14 @@ class IncidentService:
                 repo.add_responder(s, incident_id, user_id, now)
             row.updated_at = now
             s.add(row)
-            repo.add_entry(s, incident_id=incident_id, at=now, actor_id=user_id, kind="acknowledged",
-                           detail=json.dumps({"backup": True} if backup else {}))
+            repo.add_entry(
+                s,
+                incident_id=incident_id,
+                at=now,
+                actor_id=user_id,
+                kind="acknowledged",
+                detail=json.dumps({"backup": True} if backup else {}),
+            )
             outbox.cancel(s, subject=_subject(incident_id), kinds=(KIND_ESCALATE,))
             s.flush()
             info = self._load(s, row)
@@ -352,13 +378,20 @@ class IncidentService:
             if first:
                 row.escalated_at = now
                 s.add(row)
-                repo.add_entry(s, incident_id=incident_id, at=now, actor_id="coordbot", kind="escalated",
-                               detail=json.dumps({"to": list(self._backups_for(row.commander_id))}))
+                repo.add_entry(
+                    s,
+                    incident_id=incident_id,
+                    at=now,
+                    actor_id="coordbot",
+                    kind="escalated",
+                    detail=json.dumps({"to": list(self._backups_for(row.commander_id))}),
+                )
                 s.flush()
             return self._load(s, row), first
 
-    def set_status(self, incident_id: int, *, user_id: str, status: Status, now: datetime
-                   ) -> tuple[IncidentInfo, Status | None]:
+    def set_status(
+        self, incident_id: int, *, user_id: str, status: Status, now: datetime
+    ) -> tuple[IncidentInfo, Status | None]:
         """Move an open incident to another open status (resolving goes through `resolve`).
 
         Returns the incident and the status it had, or None when nothing changed.
@@ -376,8 +409,14 @@ class IncidentService:
                 return info, None
             row.status, row.last_update_at, row.updated_at = status, now, now
             s.add(row)
-            repo.add_entry(s, incident_id=incident_id, at=now, actor_id=user_id, kind="status",
-                           detail=json.dumps({"from": before, "to": status}))
+            repo.add_entry(
+                s,
+                incident_id=incident_id,
+                at=now,
+                actor_id=user_id,
+                kind="status",
+                detail=json.dumps({"from": before, "to": status}),
+            )
             s.flush()
             info = self._load(s, row)
             self._plan_update(s, info, now)
@@ -391,8 +430,15 @@ class IncidentService:
             row = self._get(s, incident_id, lock=True)
             row.last_update_at, row.updated_at = now, now
             s.add(row)
-            repo.add_entry(s, incident_id=incident_id, at=now, actor_id=user_id, kind="update", text=text,
-                           detail=json.dumps({"status": row.status}))
+            repo.add_entry(
+                s,
+                incident_id=incident_id,
+                at=now,
+                actor_id=user_id,
+                kind="update",
+                text=text,
+                detail=json.dumps({"status": row.status}),
+            )
             s.flush()
             info = self._load(s, row)
             self._plan_update(s, info, now)
@@ -410,8 +456,9 @@ class IncidentService:
             s.flush()
             return self._load(s, row)
 
-    def assign_role(self, incident_id: int, *, user_id: str, role: str, target_id: str, now: datetime
-                    ) -> tuple[IncidentInfo, str | None]:
+    def assign_role(
+        self, incident_id: int, *, user_id: str, role: str, target_id: str, now: datetime
+    ) -> tuple[IncidentInfo, str | None]:
         """The commander names the comms lead or adds a responder; returns the incident and who held the role."""
         with self._scope() as s:
             row = self._get(s, incident_id, lock=True)
@@ -429,8 +476,14 @@ class IncidentService:
                 raise Conflict("error.incident_unknown_role", role=role)
             row.updated_at = now
             s.add(row)
-            repo.add_entry(s, incident_id=incident_id, at=now, actor_id=user_id, kind="role",
-                           detail=json.dumps({"role": role, "user": target_id, "previous": previous}))
+            repo.add_entry(
+                s,
+                incident_id=incident_id,
+                at=now,
+                actor_id=user_id,
+                kind="role",
+                detail=json.dumps({"role": role, "user": target_id, "previous": previous}),
+            )
             s.flush()
             return self._load(s, row), previous
 
@@ -448,15 +501,30 @@ class IncidentService:
             repo.add_responder(s, incident_id, previous, now)
             row.commander_id, row.updated_at = target_id, now
             s.add(row)
-            repo.add_entry(s, incident_id=incident_id, at=now, actor_id=user_id, kind="lead",
-                           detail=json.dumps({"from": previous, "to": target_id}))
+            repo.add_entry(
+                s,
+                incident_id=incident_id,
+                at=now,
+                actor_id=user_id,
+                kind="lead",
+                detail=json.dumps({"from": previous, "to": target_id}),
+            )
             s.flush()
             info = self._load(s, row)
         logger.info("incident %s: command handed from %s to %s", info.code, previous, target_id)
         return info
 
-    def pin_message(self, incident_id: int, *, message_ts: str, author_id: str, pinned_by: str, text: str,
-                    at: datetime | None, now: datetime) -> IncidentInfo | None:
+    def pin_message(
+        self,
+        incident_id: int,
+        *,
+        message_ts: str,
+        author_id: str,
+        pinned_by: str,
+        text: str,
+        at: datetime | None,
+        now: datetime,
+    ) -> IncidentInfo | None:
         """Put a 📌-marked message on the timeline, at its own time; None when it is there already."""
         with self._scope() as s:
             row = self._get(s, incident_id, lock=True)
@@ -464,9 +532,16 @@ class IncidentService:
                 return None
             # a message of the incident's channel was written between the declaration and now
             when = min(max(at or now, row.declared_at), now)
-            repo.add_entry(s, incident_id=incident_id, at=when, actor_id=author_id or pinned_by, kind="pinned",
-                           text=text.strip()[:MAX_TEXT], detail=json.dumps({"pinned_by": pinned_by}),
-                           message_ts=message_ts)
+            repo.add_entry(
+                s,
+                incident_id=incident_id,
+                at=when,
+                actor_id=author_id or pinned_by,
+                kind="pinned",
+                text=text.strip()[:MAX_TEXT],
+                detail=json.dumps({"pinned_by": pinned_by}),
+                message_ts=message_ts,
+            )
             row.updated_at = now
             s.add(row)
             s.flush()
@@ -496,25 +571,40 @@ class IncidentService:
             row.resolution, row.last_update_at, row.updated_at = draft.summary.strip(), now, now
             s.add(row)
             for decision in draft.decisions:
-                repo.add_entry(s, incident_id=incident_id, at=now, actor_id=user_id, kind="decision",
-                               text=decision.strip())
+                repo.add_entry(
+                    s, incident_id=incident_id, at=now, actor_id=user_id, kind="decision", text=decision.strip()
+                )
             minutes = int((now - row.declared_at).total_seconds() // 60)
-            repo.add_entry(s, incident_id=incident_id, at=now, actor_id=user_id, kind="resolved",
-                           text=draft.summary.strip(), detail=json.dumps({"from": before, "minutes": minutes}))
+            repo.add_entry(
+                s,
+                incident_id=incident_id,
+                at=now,
+                actor_id=user_id,
+                kind="resolved",
+                text=draft.summary.strip(),
+                detail=json.dumps({"from": before, "minutes": minutes}),
+            )
             outbox.cancel(s, subject=_subject(incident_id))
             s.flush()
             info = self._load(s, row, with_timeline=True)
-        created = self._actions.create_many(
-            team_id=info.team_id, creator_id=user_id, drafts=list(draft.follow_ups), now=now,
-            channel_id=info.channel_id or info.announce_channel_id, **info.action_source,
-        ) if draft.follow_ups else []
+        created = (
+            self._actions.create_many(
+                team_id=info.team_id,
+                creator_id=user_id,
+                drafts=list(draft.follow_ups),
+                now=now,
+                channel_id=info.channel_id or info.announce_channel_id,
+                **info.action_source,
+            )
+            if draft.follow_ups
+            else []
+        )
         logger.info("incident %s resolved by %s after %d minutes", info.code, user_id, minutes)
         return ResolveOutcome(info, tuple(created))
 
     # -- due work --------------------------------------------------------------------------------------
 
-    def plan_next_reminder(self, incident_id: int, *, after: datetime, plan: str, now: datetime
-                           ) -> datetime | None:
+    def plan_next_reminder(self, incident_id: int, *, after: datetime, plan: str, now: datetime) -> datetime | None:
         """After a reminder went out, the next one a cadence later (skipping any that were missed)."""
         with self._scope() as s:
             info = self._load(s, self._get(s, incident_id))
@@ -581,9 +671,15 @@ class IncidentService:
         if not backups:
             logger.info("incident %s: no backup list, so no escalation is planned", info.code)
         for user in backups:
-            outbox.schedule(s, kind=KIND_ESCALATE, subject=_subject(info.id), key=f"inc:{info.id}:escalate:{user}",
-                            due_at=info.declared_at + window, now=now,
-                            payload={"incident_id": info.id, "user_id": user})
+            outbox.schedule(
+                s,
+                kind=KIND_ESCALATE,
+                subject=_subject(info.id),
+                key=f"inc:{info.id}:escalate:{user}",
+                due_at=info.declared_at + window,
+                now=now,
+                payload={"incident_id": info.id, "user_id": user},
+            )
 
     def _plan_update(self, s: Session, info: IncidentInfo, now: datetime) -> None:
         """The next update reminder, a cadence after the last update or status change."""
@@ -596,9 +692,15 @@ class IncidentService:
     @staticmethod
     def _schedule_update(s: Session, info: IncidentInfo, due: datetime, now: datetime, *, plan: str) -> None:
         since = int(info.last_update_at.timestamp())
-        outbox.schedule(s, kind=KIND_UPDATE_DUE, subject=_subject(info.id),
-                        key=f"inc:{info.id}:update:{since}:{plan}:{int(due.timestamp())}", due_at=due, now=now,
-                        payload={"incident_id": info.id, "since": since, "plan": plan})
+        outbox.schedule(
+            s,
+            kind=KIND_UPDATE_DUE,
+            subject=_subject(info.id),
+            key=f"inc:{info.id}:update:{since}:{plan}:{int(due.timestamp())}",
+            due_at=due,
+            now=now,
+            payload={"incident_id": info.id, "since": since, "plan": plan},
+        )
 
     def _set(self, incident_id: int, **values: Any) -> IncidentInfo:
         with self._scope() as s:
@@ -619,19 +721,44 @@ class IncidentService:
     @staticmethod
     def _load(s: Session, row: Incident, *, with_timeline: bool = False) -> IncidentInfo:
         iid = int(row.id or 0)
-        timeline = tuple(
-            TimelineItem(e.at, e.actor_id, e.kind, e.text, json.loads(e.detail or "{}"), e.message_ts)
-            for e in repo.timeline(s, iid)) if with_timeline else ()
+        timeline = (
+            tuple(
+                TimelineItem(e.at, e.actor_id, e.kind, e.text, json.loads(e.detail or "{}"), e.message_ts)
+                for e in repo.timeline(s, iid)
+            )
+            if with_timeline
+            else ()
+        )
         return IncidentInfo(
-            id=iid, code=row.code, team_id=row.team_id, title=row.title, severity=Severity(row.severity),
-            status=Status(row.status), description=row.description, impact=row.impact,
-            commander_id=row.commander_id, comms_id=row.comms_id, responders=tuple(repo.responders(s, iid)),
-            declared_by=row.declared_by, declared_in=row.declared_in, channel_id=row.channel_id,
-            channel_name=row.channel_name, summary_ts=row.summary_ts, announce_channel_id=row.announce_channel_id,
-            announce_ts=row.announce_ts, declared_at=row.declared_at, acknowledged_at=row.acknowledged_at,
-            acknowledged_by=row.acknowledged_by, escalated_at=row.escalated_at, last_update_at=row.last_update_at,
-            resolved_at=row.resolved_at, resolved_by=row.resolved_by, resolution=row.resolution,
-            created_at=row.created_at, updated_at=row.updated_at, timeline=timeline,
+            id=iid,
+            code=row.code,
+            team_id=row.team_id,
+            title=row.title,
+            severity=Severity(row.severity),
+            status=Status(row.status),
+            description=row.description,
+            impact=row.impact,
+            commander_id=row.commander_id,
+            comms_id=row.comms_id,
+            responders=tuple(repo.responders(s, iid)),
+            declared_by=row.declared_by,
+            declared_in=row.declared_in,
+            channel_id=row.channel_id,
+            channel_name=row.channel_name,
+            summary_ts=row.summary_ts,
+            announce_channel_id=row.announce_channel_id,
+            announce_ts=row.announce_ts,
+            declared_at=row.declared_at,
+            acknowledged_at=row.acknowledged_at,
+            acknowledged_by=row.acknowledged_by,
+            escalated_at=row.escalated_at,
+            last_update_at=row.last_update_at,
+            resolved_at=row.resolved_at,
+            resolved_by=row.resolved_by,
+            resolution=row.resolution,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            timeline=timeline,
         )
 
 
@@ -641,15 +768,21 @@ def review_meeting_draft(info: IncidentInfo, *, lang: str, start: datetime) -> M
     from bot.text import t
 
     host = info.commander_id
-    agenda = tuple(AgendaEntry(t(lang, f"incident.meeting.agenda.{part}"), host, minutes)
-                   for part, minutes in (("timeline", 15), ("causes", 20), ("follow_ups", 15)))
+    agenda = tuple(
+        AgendaEntry(t(lang, f"incident.meeting.agenda.{part}"), host, minutes)
+        for part, minutes in (("timeline", 15), ("causes", 20), ("follow_ups", 15))
+    )
     return MeetingDraft(
         title=t(lang, "incident.meeting.title", code=info.code, title=info.title)[:150],
-        goal=t(lang, "incident.meeting.goal", code=info.code), start=start, duration_minutes=60, host_id=host,
-        participants=info.team, channel_id=info.channel_id or info.announce_channel_id, agenda=agenda,
+        goal=t(lang, "incident.meeting.goal", code=info.code),
+        start=start,
+        duration_minutes=60,
+        host_id=host,
+        participants=info.team,
+        channel_id=info.channel_id or info.announce_channel_id,
+        agenda=agenda,
     )
 
 
 def _subject(incident_id: int) -> str:
     return f"incident:{incident_id}"
-

@@ -127,9 +127,16 @@ class MeetingInfo:
     def draft(self) -> MeetingDraft:
         """The current details as a draft (to prefill an edit)."""
         return MeetingDraft(
-            title=self.title, goal=self.goal, start=self.start, duration_minutes=self.duration_minutes,
-            host_id=self.host_id, participants=self.participants, channel_id=self.channel_id,
-            location=self.location, materials=self.materials, agenda=self.agenda,
+            title=self.title,
+            goal=self.goal,
+            start=self.start,
+            duration_minutes=self.duration_minutes,
+            host_id=self.host_id,
+            participants=self.participants,
+            channel_id=self.channel_id,
+            location=self.location,
+            materials=self.materials,
+            agenda=self.agenda,
         )
 
 
@@ -222,8 +229,14 @@ class MeetingService:
                 return self._load(s, self._get(s, earlier))
             year = draft.start.astimezone(self._zone).year if draft.start < now else now.astimezone(self._zone).year
             seq = counters.next_value(s, team_id=team_id, prefix=PREFIX, year=year)
-            row = Meeting(team_id=team_id, code=f"{PREFIX}-{year}-{seq:03d}", created_by=creator_id, created_at=now,
-                          updated_at=now, **self._fields(draft))
+            row = Meeting(
+                team_id=team_id,
+                code=f"{PREFIX}-{year}-{seq:03d}",
+                created_by=creator_id,
+                created_at=now,
+                updated_at=now,
+                **self._fields(draft),
+            )
             s.add(row)
             s.flush()
             mid = int(row.id or 0)
@@ -299,24 +312,49 @@ class MeetingService:
             row.notes = draft.notes.strip()
             row.minutes_at, row.minutes_by, row.updated_at = now, user_id, now
             s.add(row)
-            repo.add_history(s, meeting_id=meeting_id, at=now, actor_id=user_id,
-                             action="minutes_recorded" if first else "minutes_edited",
-                             detail=json.dumps({"decisions": len(draft.decisions), "actions": len(draft.actions)}))
+            repo.add_history(
+                s,
+                meeting_id=meeting_id,
+                at=now,
+                actor_id=user_id,
+                action="minutes_recorded" if first else "minutes_edited",
+                detail=json.dumps({"decisions": len(draft.decisions), "actions": len(draft.actions)}),
+            )
             outbox.cancel(s, subject=_subject(meeting_id), kinds=(KIND_MINUTES_MISSING,))
             version = "" if first else f":{int(now.timestamp())}"
             for user in info.attendees:
-                outbox.schedule(s, kind=KIND_MINUTES_DM, subject=_subject(meeting_id),
-                                key=f"mtg:{meeting_id}:minutes:{user}{version}", due_at=now, now=now,
-                                payload={"meeting_id": meeting_id, "user_id": user})
+                outbox.schedule(
+                    s,
+                    kind=KIND_MINUTES_DM,
+                    subject=_subject(meeting_id),
+                    key=f"mtg:{meeting_id}:minutes:{user}{version}",
+                    due_at=now,
+                    now=now,
+                    payload={"meeting_id": meeting_id, "user_id": user},
+                )
             s.flush()
             info = self._load(s, row)
         existing = {(a.title, a.owner_id) for a in self._actions.for_source("meeting", meeting_id)}
-        drafts = [ActionDraft(title=a.title, owner_id=a.owner_id, due=a.due, deliverable=a.deliverable)
-                  for a in draft.actions if (a.title, a.owner_id) not in existing]
-        created = self._actions.create_many(
-            team_id=info.team_id, creator_id=user_id, drafts=drafts, now=now, source_type="meeting",
-            source_id=meeting_id, source_code=info.code, escalate_to=info.host_id, channel_id=info.channel_id,
-        ) if drafts else []
+        drafts = [
+            ActionDraft(title=a.title, owner_id=a.owner_id, due=a.due, deliverable=a.deliverable)
+            for a in draft.actions
+            if (a.title, a.owner_id) not in existing
+        ]
+        created = (
+            self._actions.create_many(
+                team_id=info.team_id,
+                creator_id=user_id,
+                drafts=drafts,
+                now=now,
+                source_type="meeting",
+                source_id=meeting_id,
+                source_code=info.code,
+                escalate_to=info.host_id,
+                channel_id=info.channel_id,
+            )
+            if drafts
+            else []
+        )
         return MinutesOutcome(meeting=info, new_actions=tuple(created), first_time=first)
 
     def acknowledge(self, meeting_id: int, *, user_id: str, now: datetime) -> tuple[MeetingInfo, bool]:
@@ -329,8 +367,9 @@ class MeetingService:
             self.check_can_record(info, user_id)
             changed = repo.add_ack(s, meeting_id, user_id, now)
             if changed:
-                repo.add_history(s, meeting_id=meeting_id, at=now, actor_id=user_id, action="minutes_acknowledged",
-                                 detail="{}")
+                repo.add_history(
+                    s, meeting_id=meeting_id, at=now, actor_id=user_id, action="minutes_acknowledged", detail="{}"
+                )
             s.flush()
             return self._load(s, row), changed
 
@@ -340,8 +379,9 @@ class MeetingService:
             row = self._get(s, meeting_id, lock=True)
             changed = repo.remove_ack(s, meeting_id, user_id)
             if changed:
-                repo.add_history(s, meeting_id=meeting_id, at=now, actor_id=user_id, action="ack_withdrawn",
-                                 detail="{}")
+                repo.add_history(
+                    s, meeting_id=meeting_id, at=now, actor_id=user_id, action="ack_withdrawn", detail="{}"
+                )
             s.flush()
             return self._load(s, row), changed
 
@@ -369,39 +409,51 @@ class MeetingService:
     def upcoming(self, team_id: str, user_id: str, now: datetime, limit: int = 20) -> list[MeetingInfo]:
         """The user's next meetings."""
         with self._scope() as s:
-            return [self._load(s, r) for r in repo.upcoming_for(s, team_id=team_id, user_id=user_id, after=now,
-                                                                   limit=limit)]
+            return [
+                self._load(s, r) for r in repo.upcoming_for(s, team_id=team_id, user_id=user_id, after=now, limit=limit)
+            ]
 
     def upcoming_page(
-        self, team_id: str, user_id: str, now: datetime, *, within: timedelta = timedelta(days=14), offset: int = 0,
+        self,
+        team_id: str,
+        user_id: str,
+        now: datetime,
+        *,
+        within: timedelta = timedelta(days=14),
+        offset: int = 0,
         limit: int = 10,
     ) -> tuple[list[MeetingInfo], int]:
         """One page of the user's meetings that are under way or start within `within`, soonest first; and how many."""
         with self._scope() as s:
             # no meeting lasts longer than MAX_DURATION, so one that started earlier is over
-            starts = repo.starts_for(s, team_id=team_id, user_id=user_id,
-                                     after=now - timedelta(minutes=MAX_DURATION), until=now + within)
+            starts = repo.starts_for(
+                s, team_id=team_id, user_id=user_id, after=now - timedelta(minutes=MAX_DURATION), until=now + within
+            )
             ids = [mid for mid, start, minutes in starts if start + timedelta(minutes=minutes) > now]
-            return [self._load(s, r) for r in repo.get_many(s, ids[offset:offset + limit])], len(ids)
+            return [self._load(s, r) for r in repo.get_many(s, ids[offset : offset + limit])], len(ids)
 
     def minutes_owed(
         self, team_id: str, user_id: str, now: datetime, *, offset: int = 0, limit: int = 10
     ) -> tuple[list[MeetingInfo], int]:
         """One page of the user's meetings that are over without minutes, oldest first; and how many there are."""
         with self._scope() as s:
-            starts = repo.starts_for(s, team_id=team_id, user_id=user_id, after=None, until=now,
-                                     without_minutes=True)
+            starts = repo.starts_for(s, team_id=team_id, user_id=user_id, after=None, until=now, without_minutes=True)
             ids = [mid for mid, start, minutes in starts if start + timedelta(minutes=minutes) <= now]
-            return [self._load(s, r) for r in repo.get_many(s, ids[offset:offset + limit])], len(ids)
+            return [self._load(s, r) for r in repo.get_many(s, ids[offset : offset + limit])], len(ids)
 
     # -- internals -------------------------------------------------------------------------------------
 
     @staticmethod
     def _fields(draft: MeetingDraft) -> dict[str, Any]:
         return {
-            "title": draft.title.strip(), "goal": draft.goal.strip(), "start_at": draft.start,
-            "duration_minutes": draft.duration_minutes, "location": draft.location.strip(),
-            "materials": draft.materials.strip(), "host_id": draft.host_id, "channel_id": draft.channel_id,
+            "title": draft.title.strip(),
+            "goal": draft.goal.strip(),
+            "start_at": draft.start,
+            "duration_minutes": draft.duration_minutes,
+            "location": draft.location.strip(),
+            "materials": draft.materials.strip(),
+            "host_id": draft.host_id,
+            "channel_id": draft.channel_id,
         }
 
     @staticmethod
@@ -419,35 +471,70 @@ class MeetingService:
                 agenda_at = max(now, info.start - self.agenda_lead)
                 if agenda_at > now:
                     agenda_at = self._calendar.place(agenda_at, tz=self.tz_of(user), deadline=info.start, now=now)
-                outbox.schedule(s, kind=KIND_AGENDA, subject=_subject(info.id),
-                                key=f"mtg:{info.id}:agenda:{user}{suffix}", due_at=max(now, agenda_at), now=now,
-                                payload={"meeting_id": info.id, "user_id": user, "start": stamp})
+                outbox.schedule(
+                    s,
+                    kind=KIND_AGENDA,
+                    subject=_subject(info.id),
+                    key=f"mtg:{info.id}:agenda:{user}{suffix}",
+                    due_at=max(now, agenda_at),
+                    now=now,
+                    payload={"meeting_id": info.id, "user_id": user, "start": stamp},
+                )
                 start_at = info.start - self.start_lead
                 if start_at > now:
-                    outbox.schedule(s, kind=KIND_START, subject=_subject(info.id),
-                                    key=f"mtg:{info.id}:start:{user}{suffix}", due_at=start_at, now=now,
-                                    payload={"meeting_id": info.id, "user_id": user, "start": stamp})
+                    outbox.schedule(
+                        s,
+                        kind=KIND_START,
+                        subject=_subject(info.id),
+                        key=f"mtg:{info.id}:start:{user}{suffix}",
+                        due_at=start_at,
+                        now=now,
+                        payload={"meeting_id": info.id, "user_id": user, "start": stamp},
+                    )
         if info.minutes_at is None:
             # entered after the fact: its author is about to record the minutes, so no nag right away
             due = max(now, info.end) + self.minutes_due
             due = self._calendar.place(due, tz=self.tz_of(info.host_id), now=due)
-            outbox.schedule(s, kind=KIND_MINUTES_MISSING, subject=_subject(info.id),
-                            key=f"mtg:{info.id}:minutes_missing{suffix}", due_at=due, now=now,
-                            payload={"meeting_id": info.id, "user_id": info.host_id})
+            outbox.schedule(
+                s,
+                kind=KIND_MINUTES_MISSING,
+                subject=_subject(info.id),
+                key=f"mtg:{info.id}:minutes_missing{suffix}",
+                due_at=due,
+                now=now,
+                payload={"meeting_id": info.id, "user_id": info.host_id},
+            )
 
     def _load(self, s: Session, row: Meeting, *, with_history: bool = False) -> MeetingInfo:
         mid = int(row.id or 0)
         return MeetingInfo(
-            id=mid, code=row.code, team_id=row.team_id, title=row.title, goal=row.goal, start=row.start_at,
-            duration_minutes=row.duration_minutes, location=row.location, materials=row.materials,
-            host_id=row.host_id, channel_id=row.channel_id, message_ts=row.message_ts, created_by=row.created_by,
-            created_at=row.created_at, participants=tuple(repo.participants(s, mid)),
+            id=mid,
+            code=row.code,
+            team_id=row.team_id,
+            title=row.title,
+            goal=row.goal,
+            start=row.start_at,
+            duration_minutes=row.duration_minutes,
+            location=row.location,
+            materials=row.materials,
+            host_id=row.host_id,
+            channel_id=row.channel_id,
+            message_ts=row.message_ts,
+            created_by=row.created_by,
+            created_at=row.created_at,
+            participants=tuple(repo.participants(s, mid)),
             agenda=tuple(AgendaEntry(a.topic, a.owner_id, a.minutes) for a in repo.agenda(s, mid)),
             decisions=tuple(json.loads(row.decisions)) if row.decisions is not None else None,
-            notes=row.notes, minutes_at=row.minutes_at, minutes_by=row.minutes_by, minutes_ts=row.minutes_ts,
+            notes=row.notes,
+            minutes_at=row.minutes_at,
+            minutes_by=row.minutes_by,
+            minutes_ts=row.minutes_ts,
             acks=tuple((a.user_id, a.at) for a in repo.acks(s, mid)),
-            history=tuple(HistoryItem(h.at, h.actor_id, h.action, json.loads(h.detail or "{}"))
-                          for h in repo.history(s, mid)) if with_history else (),
+            history=tuple(
+                HistoryItem(h.at, h.actor_id, h.action, json.loads(h.detail or "{}")) for h in repo.history(s, mid)
+            )
+            if with_history
+            else (),
         )
 
 

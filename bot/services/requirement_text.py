@@ -40,8 +40,9 @@ def parse_questions(
             people = find_people(part, members)
             for ref in people:
                 if ref.error:
-                    raise LineError(ref.error, line=number, name=ref.written.lstrip("@"),
-                                    names=", ".join(ref.candidates))
+                    raise LineError(
+                        ref.error, line=number, name=ref.written.lstrip("@"), names=", ".join(ref.candidates)
+                    )
             if people and owner is None:
                 owner = people[0].user_id
                 rest = strip_people(part)
@@ -53,8 +54,7 @@ def parse_questions(
                 continue
             when = parse_when(part, now=now, tz=tz, workday_end=workday_end)
             if when is None:
-                raise LineError("error.question_bad_deadline", line=number, text=part[:80],
-                                _lang=text_lang(part, ""))
+                raise LineError("error.question_bad_deadline", line=number, text=part[:80], _lang=text_lang(part, ""))
             deadline = when
         question = " ".join(question_parts).strip()
         if not question:

@@ -29,8 +29,19 @@ MAX_TEXT = 3000  # Slack's limit for a plain-text input and a section's text
 MAX_SHORT = 150
 MAX_QUESTIONS = 15
 CONTENT_FIELDS = (
-    "requester_dept", "requester_owner", "receiver_dept", "receiver_owner", "background", "goal",
-    "description", "priority", "due", "resources", "confirm_by", "channel_id", "questions",
+    "requester_dept",
+    "requester_owner",
+    "receiver_dept",
+    "receiver_owner",
+    "background",
+    "goal",
+    "description",
+    "priority",
+    "due",
+    "resources",
+    "confirm_by",
+    "channel_id",
+    "questions",
 )
 
 KIND_SIGN_REMINDER = "req.sign_reminder"
@@ -175,10 +186,18 @@ class RequirementInfo:
     def draft(self) -> RequirementDraft:
         """The current content as a draft (to prefill an edit)."""
         return RequirementDraft(
-            requester_dept=self.requester_dept, requester_owner=self.requester_owner,
-            receiver_dept=self.receiver_dept, receiver_owner=self.receiver_owner,
-            background=self.background, goal=self.goal, description=self.description, priority=self.priority,
-            due=self.due, confirm_by=self.confirm_by, channel_id=self.channel_id, resources=self.resources,
+            requester_dept=self.requester_dept,
+            requester_owner=self.requester_owner,
+            receiver_dept=self.receiver_dept,
+            receiver_owner=self.receiver_owner,
+            background=self.background,
+            goal=self.goal,
+            description=self.description,
+            priority=self.priority,
+            due=self.due,
+            confirm_by=self.confirm_by,
+            channel_id=self.channel_id,
+            resources=self.resources,
             questions=tuple(QuestionDraft(q.text, q.owner_id, q.deadline) for q in self.questions),
         )
 
@@ -269,8 +288,14 @@ class RequirementService:
             year = now.astimezone(self._zone).year
             seq = counters.next_value(s, team_id=team_id, prefix=PREFIX, year=year)
             req = Requirement(
-                team_id=team_id, code=f"{PREFIX}-{year}-{seq:03d}", revision=1, status=Status.AWAITING,
-                author_id=author_id, created_at=now, updated_at=now, **self._content(draft),
+                team_id=team_id,
+                code=f"{PREFIX}-{year}-{seq:03d}",
+                revision=1,
+                status=Status.AWAITING,
+                author_id=author_id,
+                created_at=now,
+                updated_at=now,
+                **self._content(draft),
             )
             s.add(req)
             s.flush()
@@ -278,15 +303,21 @@ class RequirementService:
             inbox.note_created(s, "requirement", rid)
             self._write_questions(s, rid, draft, now, previous=())
             repo.add_revision(s, requirement_id=rid, revision=1, content=_snapshot(draft), by=author_id, at=now)
-            repo.add_history(s, requirement_id=rid, at=now, actor_id=author_id, action="created",
-                             detail=json.dumps({"revision": 1}))
+            repo.add_history(
+                s, requirement_id=rid, at=now, actor_id=author_id, action="created", detail=json.dumps({"revision": 1})
+            )
             info = self._load(s, req)
             self._schedule_reminders(s, info, now)
         logger.info("requirement %s created by %s", info.code, author_id)
         return info
 
     def revise(
-        self, requirement_id: int, *, user_id: str, draft: RequirementDraft, now: datetime,
+        self,
+        requirement_id: int,
+        *,
+        user_id: str,
+        draft: RequirementDraft,
+        now: datetime,
         expected_revision: int | None = None,
     ) -> RequirementInfo:
         """Edit a record: a new revision that needs both signatures again."""
@@ -311,10 +342,17 @@ class RequirementService:
             s.add(req)
             s.flush()
             self._write_questions(s, requirement_id, draft, now, previous=before.questions)
-            repo.add_revision(s, requirement_id=requirement_id, revision=req.revision, content=_snapshot(draft),
-                              by=user_id, at=now)
-            repo.add_history(s, requirement_id=requirement_id, at=now, actor_id=user_id, action="revised",
-                             detail=json.dumps({"revision": req.revision, "fields": changed}))
+            repo.add_revision(
+                s, requirement_id=requirement_id, revision=req.revision, content=_snapshot(draft), by=user_id, at=now
+            )
+            repo.add_history(
+                s,
+                requirement_id=requirement_id,
+                at=now,
+                actor_id=user_id,
+                action="revised",
+                detail=json.dumps({"revision": req.revision, "fields": changed}),
+            )
             outbox.cancel(s, subject=_subject(requirement_id))
             info = self._load(s, req)
             self._schedule_reminders(s, info, now)
@@ -352,10 +390,24 @@ class RequirementService:
             if not new_roles:
                 return SignOutcome(info, changed=False)
             for role in new_roles:
-                s.add(Signature(requirement_id=requirement_id, revision=req.revision, role=role, user_id=user_id,
-                                via=via, signed_at=now))
-            repo.add_history(s, requirement_id=requirement_id, at=now, actor_id=user_id, action="signed",
-                             detail=json.dumps({"roles": new_roles, "via": via, "revision": req.revision}))
+                s.add(
+                    Signature(
+                        requirement_id=requirement_id,
+                        revision=req.revision,
+                        role=role,
+                        user_id=user_id,
+                        via=via,
+                        signed_at=now,
+                    )
+                )
+            repo.add_history(
+                s,
+                requirement_id=requirement_id,
+                at=now,
+                actor_id=user_id,
+                action="signed",
+                detail=json.dumps({"roles": new_roles, "via": via, "revision": req.revision}),
+            )
             # the row is locked: the revision's signatures are the ones read above and these
             signatures = (*info.signatures, *(SignatureInfo(Role(r), user_id, via, now) for r in new_roles))
             confirmed = {sig.role for sig in signatures} >= {Role.REQUESTER, Role.RECEIVER}
@@ -364,15 +416,29 @@ class RequirementService:
                 req.confirmed_at = now
                 req.updated_at = now
                 s.add(req)
-                repo.add_history(s, requirement_id=requirement_id, at=now, actor_id=user_id, action="confirmed",
-                                 detail=json.dumps({"revision": req.revision}))
+                repo.add_history(
+                    s,
+                    requirement_id=requirement_id,
+                    at=now,
+                    actor_id=user_id,
+                    action="confirmed",
+                    detail=json.dumps({"revision": req.revision}),
+                )
                 outbox.cancel(s, subject=_subject(requirement_id))
             else:
                 outbox.cancel(s, subject=_subject(requirement_id, user_id), kinds=(KIND_SIGN_REMINDER,))
             s.flush()
-            return SignOutcome(replace(info, status=Status(req.status), confirmed_at=req.confirmed_at,
-                                       updated_at=req.updated_at, signatures=signatures),
-                               changed=True, confirmed_now=confirmed)
+            return SignOutcome(
+                replace(
+                    info,
+                    status=Status(req.status),
+                    confirmed_at=req.confirmed_at,
+                    updated_at=req.updated_at,
+                    signatures=signatures,
+                ),
+                changed=True,
+                confirmed_now=confirmed,
+            )
 
     def withdraw(self, requirement_id: int, *, user_id: str, now: datetime) -> SignOutcome:
         """Withdraw the user's signature, only while the record is not yet confirmed."""
@@ -381,12 +447,21 @@ class RequirementService:
             info = self._load(s, req)
             if info.status != Status.AWAITING:
                 return SignOutcome(info, changed=False)
-            removed = [r for r in info.roles_of(user_id)
-                       if info.signature(r) and repo.delete_signature(s, requirement_id, req.revision, r)]
+            removed = [
+                r
+                for r in info.roles_of(user_id)
+                if info.signature(r) and repo.delete_signature(s, requirement_id, req.revision, r)
+            ]
             if not removed:
                 return SignOutcome(info, changed=False)
-            repo.add_history(s, requirement_id=requirement_id, at=now, actor_id=user_id, action="withdrawn",
-                             detail=json.dumps({"roles": removed, "revision": req.revision}))
+            repo.add_history(
+                s,
+                requirement_id=requirement_id,
+                at=now,
+                actor_id=user_id,
+                action="withdrawn",
+                detail=json.dumps({"roles": removed, "revision": req.revision}),
+            )
             req.updated_at = now
             s.add(req)
             s.flush()
@@ -411,8 +486,14 @@ class RequirementService:
             req.change_reason = reason
             req.updated_at = now
             s.add(req)
-            repo.add_history(s, requirement_id=requirement_id, at=now, actor_id=user_id, action="changes_requested",
-                             detail=json.dumps({"reason": reason, "revision": req.revision}))
+            repo.add_history(
+                s,
+                requirement_id=requirement_id,
+                at=now,
+                actor_id=user_id,
+                action="changes_requested",
+                detail=json.dumps({"reason": reason, "revision": req.revision}),
+            )
             outbox.cancel(s, subject=_subject(requirement_id), kinds=(KIND_SIGN_REMINDER, KIND_OVERDUE))
             s.flush()
             return self._load(s, req)
@@ -431,8 +512,14 @@ class RequirementService:
                 question.answered_at = now
                 question.answered_by = user_id
                 s.add(question)
-                repo.add_history(s, requirement_id=req.id or 0, at=now, actor_id=user_id, action="question_answered",
-                                 detail=json.dumps({"question": question.position + 1, "text": question.text[:200]}))
+                repo.add_history(
+                    s,
+                    requirement_id=req.id or 0,
+                    at=now,
+                    actor_id=user_id,
+                    action="question_answered",
+                    detail=json.dumps({"question": question.position + 1, "text": question.text[:200]}),
+                )
                 outbox.cancel(s, subject=_question_subject(question_id))
                 s.flush()
             return self._load(s, req)
@@ -502,11 +589,18 @@ class RequirementService:
     @staticmethod
     def _content(draft: RequirementDraft) -> dict[str, Any]:
         return {
-            "requester_dept": draft.requester_dept.strip(), "requester_owner": draft.requester_owner,
-            "receiver_dept": draft.receiver_dept.strip(), "receiver_owner": draft.receiver_owner,
-            "background": draft.background.strip(), "goal": draft.goal.strip(),
-            "description": draft.description.strip(), "priority": draft.priority, "due_at": draft.due,
-            "resources": draft.resources.strip(), "confirm_by": draft.confirm_by, "channel_id": draft.channel_id,
+            "requester_dept": draft.requester_dept.strip(),
+            "requester_owner": draft.requester_owner,
+            "receiver_dept": draft.receiver_dept.strip(),
+            "receiver_owner": draft.receiver_owner,
+            "background": draft.background.strip(),
+            "goal": draft.goal.strip(),
+            "description": draft.description.strip(),
+            "priority": draft.priority,
+            "due_at": draft.due,
+            "resources": draft.resources.strip(),
+            "confirm_by": draft.confirm_by,
+            "channel_id": draft.channel_id,
         }
 
     def _write_questions(
@@ -517,11 +611,17 @@ class RequirementService:
         for pos, q in enumerate(draft.questions):
             owner = q.owner_id or draft.receiver_owner
             old = answered.get((q.text, owner))
-            s.add(OpenQuestion(
-                requirement_id=rid, position=pos, text=q.text.strip(), owner_id=owner,
-                deadline=q.deadline or now + self.default_question_window,
-                answered_at=old.answered_at if old else None, answered_by=old.answered_by if old else None,
-            ))
+            s.add(
+                OpenQuestion(
+                    requirement_id=rid,
+                    position=pos,
+                    text=q.text.strip(),
+                    owner_id=owner,
+                    deadline=q.deadline or now + self.default_question_window,
+                    answered_at=old.answered_at if old else None,
+                    answered_by=old.answered_by if old else None,
+                )
+            )
         s.flush()
 
     def _place(self, when: datetime, user: str, *, deadline: datetime | None, now: datetime) -> datetime:
@@ -544,32 +644,45 @@ class RequirementService:
             if remind_at >= info.confirm_by:
                 continue
             outbox.schedule(
-                s, kind=KIND_SIGN_REMINDER, subject=_subject(info.id, user),
-                key=f"req:{info.id}:r{info.revision}:sign:{user}{suffix}", due_at=remind_at, now=now,
+                s,
+                kind=KIND_SIGN_REMINDER,
+                subject=_subject(info.id, user),
+                key=f"req:{info.id}:r{info.revision}:sign:{user}{suffix}",
+                due_at=remind_at,
+                now=now,
                 payload={"requirement_id": info.id, "revision": info.revision, "user_id": user},
             )
         if users:
             return
         for user in info.owners:
             outbox.schedule(
-                s, kind=KIND_OVERDUE, subject=_subject(info.id), key=f"req:{info.id}:r{info.revision}:overdue:{user}",
+                s,
+                kind=KIND_OVERDUE,
+                subject=_subject(info.id),
+                key=f"req:{info.id}:r{info.revision}:overdue:{user}",
                 # never before the deadline itself: only later, into the recipient's next working hours
-                due_at=self._place(info.confirm_by, user, deadline=None, now=max(now, info.confirm_by)), now=now,
+                due_at=self._place(info.confirm_by, user, deadline=None, now=max(now, info.confirm_by)),
+                now=now,
                 payload={"requirement_id": info.id, "revision": info.revision, "user_id": user},
             )
         for q in info.questions:
             if q.answered_at is None:
                 due = self._place(max(now, q.deadline - self.question_lead), q.owner_id, deadline=q.deadline, now=now)
                 outbox.schedule(
-                    s, kind=KIND_QUESTION_REMINDER, subject=_question_subject(q.id),
-                    key=f"req:{info.id}:q{q.id}:remind", due_at=max(now, due), now=now,
+                    s,
+                    kind=KIND_QUESTION_REMINDER,
+                    subject=_question_subject(q.id),
+                    key=f"req:{info.id}:q{q.id}:remind",
+                    due_at=max(now, due),
+                    now=now,
                     payload={"question_id": q.id, "requirement_id": info.id},
                 )
 
     def _load(self, s: Session, req: Requirement, *, with_history: bool = False) -> RequirementInfo:
         sigs = repo.signatures(s, int(req.id or 0), req.revision)
-        return _info(req, sigs, repo.questions(s, int(req.id or 0)),
-                     repo.history(s, int(req.id or 0)) if with_history else ())
+        return _info(
+            req, sigs, repo.questions(s, int(req.id or 0)), repo.history(s, int(req.id or 0)) if with_history else ()
+        )
 
     def _load_many(self, s: Session, rows: Any) -> list[RequirementInfo]:
         rows = list(rows)
@@ -579,16 +692,34 @@ class RequirementService:
 
 def _info(req: Requirement, sigs: Any, questions: Any, history: Any) -> RequirementInfo:
     return RequirementInfo(
-        id=int(req.id or 0), code=req.code, team_id=req.team_id, revision=req.revision, status=Status(req.status),
-        author_id=req.author_id, requester_dept=req.requester_dept, requester_owner=req.requester_owner,
-        receiver_dept=req.receiver_dept, receiver_owner=req.receiver_owner, background=req.background,
-        goal=req.goal, description=req.description, priority=req.priority, due=req.due_at,
-        resources=req.resources, confirm_by=req.confirm_by, channel_id=req.channel_id, message_ts=req.message_ts,
-        change_reason=req.change_reason, created_at=req.created_at, updated_at=req.updated_at,
+        id=int(req.id or 0),
+        code=req.code,
+        team_id=req.team_id,
+        revision=req.revision,
+        status=Status(req.status),
+        author_id=req.author_id,
+        requester_dept=req.requester_dept,
+        requester_owner=req.requester_owner,
+        receiver_dept=req.receiver_dept,
+        receiver_owner=req.receiver_owner,
+        background=req.background,
+        goal=req.goal,
+        description=req.description,
+        priority=req.priority,
+        due=req.due_at,
+        resources=req.resources,
+        confirm_by=req.confirm_by,
+        channel_id=req.channel_id,
+        message_ts=req.message_ts,
+        change_reason=req.change_reason,
+        created_at=req.created_at,
+        updated_at=req.updated_at,
         confirmed_at=req.confirmed_at,
         signatures=tuple(SignatureInfo(Role(x.role), x.user_id, x.via, x.signed_at) for x in sigs),
-        questions=tuple(QuestionInfo(q.id or 0, q.position, q.text, q.owner_id, q.deadline, q.answered_at,
-                                     q.answered_by) for q in questions),
+        questions=tuple(
+            QuestionInfo(q.id or 0, q.position, q.text, q.owner_id, q.deadline, q.answered_at, q.answered_by)
+            for q in questions
+        ),
         history=tuple(HistoryItem(h.at, h.actor_id, h.action, json.loads(h.detail or "{}")) for h in history),
     )
 
@@ -609,5 +740,6 @@ def _field_value(draft: RequirementDraft, name: str) -> Any:
 
 def _snapshot(draft: RequirementDraft) -> str:
     data = asdict(draft)
-    return json.dumps(data, default=lambda v: v.isoformat() if isinstance(v, datetime) else str(v),
-                      ensure_ascii=False, sort_keys=True)
+    return json.dumps(
+        data, default=lambda v: v.isoformat() if isinstance(v, datetime) else str(v), ensure_ascii=False, sort_keys=True
+    )

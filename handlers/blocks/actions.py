@@ -59,41 +59,58 @@ def status_label(lang: str, status: ActionStatus) -> str:
     return t(lang, f"action.status.{status.value}")
 
 
-def action_card(lang: str, item: ActionInfo, *, tz: str, source_link: str | None,
-                buttons: bool = True) -> list[Block]:
+def action_card(lang: str, item: ActionInfo, *, tz: str, source_link: str | None, buttons: bool = True) -> list[Block]:
     """The item: what, owner, due, deliverable, status, source, and Accept / Done while it is open."""
     deliverable = escape(truncate(item.deliverable, 1500)) if item.deliverable else t(lang, "action.no_deliverable")
     blocks: list[Block] = [
         section(t(lang, "action.card_title", code=item.code, title=escape(truncate(item.title, 2500)))),
-        SectionBlock(fields=[
-            _field(t(lang, "action.owner"), mention(item.owner_id)),
-            _field(t(lang, "action.due"), date_token(item.due, tz)),
-            _field(t(lang, "action.deliverable"), deliverable),
-            _field(t(lang, "action.status"), status_label(lang, item.status)),
-        ]),
+        SectionBlock(
+            fields=[
+                _field(t(lang, "action.owner"), mention(item.owner_id)),
+                _field(t(lang, "action.due"), date_token(item.due, tz)),
+                _field(t(lang, "action.deliverable"), deliverable),
+                _field(t(lang, "action.status"), status_label(lang, item.status)),
+            ]
+        ),
     ]
     if item.status == ActionStatus.BLOCKED and item.blocked_reason:
         blocks.append(section(t(lang, "action.blocked_reason", reason=escape(truncate(item.blocked_reason, 2500)))))
     if item.source_code:
         code = escape(item.source_code)
         shown = f"<{source_link}|{code}>" if source_link else code
-        blocks.append(ContextBlock(block_id=Ids.SOURCE, elements=[
-            MarkdownTextObject(text=truncate(f"{escape(t(lang, 'action.source'))}: {shown}", FIELD_MAX))]))
+        blocks.append(
+            ContextBlock(
+                block_id=Ids.SOURCE,
+                elements=[MarkdownTextObject(text=truncate(f"{escape(t(lang, 'action.source'))}: {shown}", FIELD_MAX))],
+            )
+        )
     if item.context:
         blocks.append(context(t(lang, "action.context", text=_context(lang, item.context))))
     if item.status == ActionStatus.DONE and item.done_at:
         blocks.append(context(t(lang, "action.done_at", when=date_token(item.done_at, tz))))
     if buttons and item.status != ActionStatus.DONE:
         # Accept while it is new, In progress to unblock, Blocked while it is not, Done always.
-        offered = {ActionStatus.OPEN: (Ids.ACCEPT, Ids.BLOCKED), ActionStatus.IN_PROGRESS: (Ids.BLOCKED,),
-                   ActionStatus.BLOCKED: (Ids.IN_PROGRESS,)}[item.status]
-        labels = {Ids.ACCEPT: "action.button.accept", Ids.IN_PROGRESS: "action.button.in_progress",
-                  Ids.BLOCKED: "action.button.blocked"}
+        offered = {
+            ActionStatus.OPEN: (Ids.ACCEPT, Ids.BLOCKED),
+            ActionStatus.IN_PROGRESS: (Ids.BLOCKED,),
+            ActionStatus.BLOCKED: (Ids.IN_PROGRESS,),
+        }[item.status]
+        labels = {
+            Ids.ACCEPT: "action.button.accept",
+            Ids.IN_PROGRESS: "action.button.in_progress",
+            Ids.BLOCKED: "action.button.blocked",
+        }
         elements = [ButtonElement(action_id=i, text=plain(t(lang, labels[i])), value=str(item.id)) for i in offered]
-        elements.append(ButtonElement(action_id=Ids.DONE, text=plain(t(lang, "action.button.done")),
-                                      value=str(item.id), style="primary"))
-        blocks.append(ActionsBlock(block_id=f"{Ids.BUTTONS}_{item.id}",
-                                   elements=[*elements, history.overflow(lang, "action", item.id)]))
+        elements.append(
+            ButtonElement(
+                action_id=Ids.DONE, text=plain(t(lang, "action.button.done")), value=str(item.id), style="primary"
+            )
+        )
+        blocks.append(
+            ActionsBlock(
+                block_id=f"{Ids.BUTTONS}_{item.id}", elements=[*elements, history.overflow(lang, "action", item.id)]
+            )
+        )
     return blocks
 
 
@@ -109,8 +126,14 @@ def _context(lang: str, raw: str) -> str:
 
 def action_text(lang: str, item: ActionInfo, tz: str) -> str:
     """The notification text of a card message."""
-    return t(lang, "action.fallback", code=item.code, title=escape(truncate(item.title, 200)),
-             owner=mention(item.owner_id), when=date_token(item.due, tz))
+    return t(
+        lang,
+        "action.fallback",
+        code=item.code,
+        title=escape(truncate(item.title, 200)),
+        owner=mention(item.owner_id),
+        when=date_token(item.due, tz),
+    )
 
 
 _LINK = re.compile(r"<([^|<>]+)\|")
@@ -152,14 +175,31 @@ class ActionForm:
     source: str
 
 
-def _input(block_id: str, label: str, *, initial: str = "", multiline: bool = False, optional: bool = False,
-           max_length: int = 500, placeholder: str | None = None, dispatch: bool = False) -> InputBlock:
+def _input(
+    block_id: str,
+    label: str,
+    *,
+    initial: str = "",
+    multiline: bool = False,
+    optional: bool = False,
+    max_length: int = 500,
+    placeholder: str | None = None,
+    dispatch: bool = False,
+) -> InputBlock:
     return InputBlock(
-        block_id=block_id, label=plain(label, 2000), optional=optional, dispatch_action=dispatch or None,
-        element=PlainTextInputElement(action_id=Ids.INPUT, multiline=multiline, max_length=max_length,
-                                      initial_value=truncate(initial, max_length) or None,
-                                      placeholder=plain(placeholder, 150) if placeholder else None,
-                                      dispatch_action_config=_DISPATCH if dispatch else None))
+        block_id=block_id,
+        label=plain(label, 2000),
+        optional=optional,
+        dispatch_action=dispatch or None,
+        element=PlainTextInputElement(
+            action_id=Ids.INPUT,
+            multiline=multiline,
+            max_length=max_length,
+            initial_value=truncate(initial, max_length) or None,
+            placeholder=plain(placeholder, 150) if placeholder else None,
+            dispatch_action_config=_DISPATCH if dispatch else None,
+        ),
+    )
 
 
 def due_echo(lang: str, raw: str, *, now: datetime, tz: str, workday_end: time = time(18, 0)) -> str:
@@ -175,36 +215,77 @@ def due_echo(lang: str, raw: str, *, now: datetime, tz: str, workday_end: time =
     return t(lang, "echo.date", when=date_token(when, tz, long=True))
 
 
-def action_modal(lang: str, *, meta: ModalMeta, user_id: str, now: datetime, tz: str,
-                 prefill: ActionPrefill | None = None, workday_end: time = time(18, 0)) -> View:
+def action_modal(
+    lang: str,
+    *,
+    meta: ModalMeta,
+    user_id: str,
+    now: datetime,
+    tz: str,
+    prefill: ActionPrefill | None = None,
+    workday_end: time = time(18, 0),
+) -> View:
     """The modal for a new action item: what, owner, due (echoed), deliverable, channel, source."""
     p = prefill or ActionPrefill()
     blocks: list[Block] = [
         _input("what", t(lang, "action.field.what"), initial=p.title, multiline=True),
-        InputBlock(block_id="owner", label=plain(t(lang, "action.field.owner")),
-                   element=UserSelectElement(action_id=Ids.INPUT, initial_user=p.owner_id or None)),
-        _input("due", t(lang, "action.field.due"), initial=p.due_text, max_length=100,
-               placeholder=t(lang, "action.placeholder.due"), dispatch=True),
-        ContextBlock(block_id="due_echo", elements=[MarkdownTextObject(
-            text=due_echo(lang, p.due_text, now=now, tz=tz, workday_end=workday_end))]),
-        _input("deliverable", t(lang, "action.field.deliverable"), initial=p.deliverable, optional=True,
-               max_length=1000),
-        InputBlock(block_id="channel", label=plain(t(lang, "action.field.channel")),
-                   element=ConversationSelectElement(
-                       action_id=Ids.INPUT, initial_conversation=meta.origin_channel or None,
-                       filter=ConversationFilter(include=["public", "private"], exclude_bot_users=True))),
-        _input("source", t(lang, "action.field.source"), initial=p.source, optional=True, max_length=32,
-               placeholder=t(lang, "action.placeholder.source")),
+        InputBlock(
+            block_id="owner",
+            label=plain(t(lang, "action.field.owner")),
+            element=UserSelectElement(action_id=Ids.INPUT, initial_user=p.owner_id or None),
+        ),
+        _input(
+            "due",
+            t(lang, "action.field.due"),
+            initial=p.due_text,
+            max_length=100,
+            placeholder=t(lang, "action.placeholder.due"),
+            dispatch=True,
+        ),
+        ContextBlock(
+            block_id="due_echo",
+            elements=[MarkdownTextObject(text=due_echo(lang, p.due_text, now=now, tz=tz, workday_end=workday_end))],
+        ),
+        _input(
+            "deliverable", t(lang, "action.field.deliverable"), initial=p.deliverable, optional=True, max_length=1000
+        ),
+        InputBlock(
+            block_id="channel",
+            label=plain(t(lang, "action.field.channel")),
+            element=ConversationSelectElement(
+                action_id=Ids.INPUT,
+                initial_conversation=meta.origin_channel or None,
+                filter=ConversationFilter(include=["public", "private"], exclude_bot_users=True),
+            ),
+        ),
+        _input(
+            "source",
+            t(lang, "action.field.source"),
+            initial=p.source,
+            optional=True,
+            max_length=32,
+            placeholder=t(lang, "action.placeholder.source"),
+        ),
     ]
-    return View(type="modal", callback_id=Ids.MODAL, private_metadata=meta.dump(), blocks=blocks,
-                title=plain(t(lang, "action.modal_title"), 24), submit=plain(t(lang, "action.modal_submit"), 24),
-                close=plain(t(lang, "modal.close"), 24))
+    return View(
+        type="modal",
+        callback_id=Ids.MODAL,
+        private_metadata=meta.dump(),
+        blocks=blocks,
+        title=plain(t(lang, "action.modal_title"), 24),
+        submit=plain(t(lang, "action.modal_submit"), 24),
+        close=plain(t(lang, "modal.close"), 24),
+    )
 
 
 def with_due_echo(view: dict[str, Any], text: str) -> View:
     """The same modal with the due echo replaced; inputs keep what the user typed."""
-    blocks = [ContextBlock(block_id="due_echo", elements=[MarkdownTextObject(text=text)]).to_dict()
-              if b.get("block_id") == "due_echo" else b for b in view.get("blocks") or []]
+    blocks = [
+        ContextBlock(block_id="due_echo", elements=[MarkdownTextObject(text=text)]).to_dict()
+        if b.get("block_id") == "due_echo"
+        else b
+        for b in view.get("blocks") or []
+    ]
     keep = ("type", "callback_id", "title", "submit", "close", "private_metadata")
     return View(**{k: view[k] for k in keep if view.get(k) is not None}, blocks=blocks)
 
@@ -216,8 +297,9 @@ def _value(values: dict[str, Any], block_id: str, key: str = "value") -> str:
     return raw.replace("\x00", "") if isinstance(raw, str) else ""  # PostgreSQL text holds no NUL
 
 
-def parse_action_form(values: dict[str, Any], *, now: datetime, tz: str, lang: str,
-                      workday_end: time = time(18, 0)) -> ActionForm:
+def parse_action_form(
+    values: dict[str, Any], *, now: datetime, tz: str, lang: str, workday_end: time = time(18, 0)
+) -> ActionForm:
     """Read the /action modal; unreadable fields raise ValidationFailed."""
     errors: dict[str, tuple[str, dict[str, Any]]] = {}
     title, owner = _value(values, "what").strip(), _value(values, "owner", "selected_user")
@@ -252,9 +334,15 @@ def parse_action_form(values: dict[str, Any], *, now: datetime, tz: str, lang: s
 
 def blocked_modal(lang: str, item: ActionInfo) -> View:
     """Ask what is blocking an item."""
-    return View(type="modal", callback_id=Ids.BLOCKED_MODAL, private_metadata=str(item.id),
-                title=plain(t(lang, "action.blocked_title"), 24), submit=plain(t(lang, "action.blocked_submit"), 24),
-                close=plain(t(lang, "modal.close"), 24), blocks=[
-                    section(t(lang, "action.card_title", code=item.code, title=escape(truncate(item.title, 500)))),
-                    _input(Ids.REASON, t(lang, "action.blocked_label", code=item.code), multiline=True,
-                           max_length=3000)])
+    return View(
+        type="modal",
+        callback_id=Ids.BLOCKED_MODAL,
+        private_metadata=str(item.id),
+        title=plain(t(lang, "action.blocked_title"), 24),
+        submit=plain(t(lang, "action.blocked_submit"), 24),
+        close=plain(t(lang, "modal.close"), 24),
+        blocks=[
+            section(t(lang, "action.card_title", code=item.code, title=escape(truncate(item.title, 500)))),
+            _input(Ids.REASON, t(lang, "action.blocked_label", code=item.code), multiline=True, max_length=3000),
+        ],
+    )

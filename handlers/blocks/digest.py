@@ -91,8 +91,9 @@ def _change(trend: Trend) -> str:
     return "±0"
 
 
-def _list(style: _Style, block_id: str, heading: str, lines: Sequence[str], total: int,
-          more_key: str = "digest.more") -> SectionBlock:
+def _list(
+    style: _Style, block_id: str, heading: str, lines: Sequence[str], total: int, more_key: str = "digest.more"
+) -> SectionBlock:
     """A heading and the top lines that fit in one section; the rest are counted."""
     text, shown = heading, 0
     for line in lines[:TOP]:
@@ -106,8 +107,14 @@ def _list(style: _Style, block_id: str, heading: str, lines: Sequence[str], tota
 
 
 def _line(style: _Style, entry: Entry, extra: str, people: str | None = None) -> str:
-    return t(style.lang, "digest.line", record=style.record(entry.ref), title=style.title(entry),
-             people=style.people(entry) if people is None else people, extra=extra)
+    return t(
+        style.lang,
+        "digest.line",
+        record=style.record(entry.ref),
+        title=style.title(entry),
+        people=style.people(entry) if people is None else people,
+        extra=extra,
+    )
 
 
 def _source(style: _Style, entry: Entry) -> str:
@@ -137,40 +144,78 @@ def _meeting_line(style: _Style, entry: Entry, *, minutes: bool) -> str:
 
 
 def _owner_line(style: _Style, group: OwnerGroup) -> str:
-    items = [t(style.lang, "digest.owner_item", record=style.record(e.ref), title=style.title(e),
-               when=style.when(e.when)) for e in group.entries[:PER_OWNER]]
+    items = [
+        t(style.lang, "digest.owner_item", record=style.record(e.ref), title=style.title(e), when=style.when(e.when))
+        for e in group.entries[:PER_OWNER]
+    ]
     if len(group.entries) > PER_OWNER:
         items.append(t(style.lang, "digest.owner_more", n=len(group.entries) - PER_OWNER))
-    return t(style.lang, "digest.owner_line", owner=style.person(group.owner_id, notify=True),
-             n=len(group.entries), items="; ".join(items))
+    return t(
+        style.lang,
+        "digest.owner_line",
+        owner=style.person(group.owner_id, notify=True),
+        n=len(group.entries),
+        items="; ".join(items),
+    )
 
 
 def _sections(style: _Style, d: Digest) -> list[Block]:
     """Each non-empty list; requirement sheets, action items and meetings apart, with dividers between."""
     lang = style.lang
 
-    def listing(block_id: str, key: str, entries: Sequence[Entry], render: Callable[[Entry], str],
-                more_key: str = "digest.more") -> list[Block]:
+    def listing(
+        block_id: str, key: str, entries: Sequence[Entry], render: Callable[[Entry], str], more_key: str = "digest.more"
+    ) -> list[Block]:
         if not entries:
             return []
-        return [_list(style, block_id, t(lang, key, n=len(entries)), [render(e) for e in entries[:TOP]],
-                      len(entries), more_key)]
+        return [
+            _list(
+                style,
+                block_id,
+                t(lang, key, n=len(entries)),
+                [render(e) for e in entries[:TOP]],
+                len(entries),
+                more_key,
+            )
+        ]
 
     overdue: list[Block] = []
     if d.overdue:
-        overdue = [_list(style, Ids.OVERDUE, t(lang, "digest.overdue", n=d.overdue_count),
-                         [_owner_line(style, g) for g in d.overdue[:TOP]], len(d.overdue), "digest.more_owners")]
+        overdue = [
+            _list(
+                style,
+                Ids.OVERDUE,
+                t(lang, "digest.overdue", n=d.overdue_count),
+                [_owner_line(style, g) for g in d.overdue[:TOP]],
+                len(d.overdue),
+                "digest.more_owners",
+            )
+        ]
     more_req = "digest.more_requirements"
     groups: list[list[Block]] = [
-        listing(Ids.INCIDENTS, "digest.incidents", d.incidents,
-                lambda e: _line(style, e, t(lang, "digest.extra.incident", n=e.note or "0"))),
+        listing(
+            Ids.INCIDENTS,
+            "digest.incidents",
+            d.incidents,
+            lambda e: _line(style, e, t(lang, "digest.extra.incident", n=e.note or "0")),
+        ),
         listing(Ids.ATTENTION, "digest.attention", d.needs_attention, lambda e: _action_line(style, e)),
         [
-            *listing(Ids.CONFIRMED, "digest.confirmed", d.confirmed,
-                     lambda e: _line(style, e, t(lang, "digest.extra.confirmed", when=style.when(e.when))), more_req),
+            *listing(
+                Ids.CONFIRMED,
+                "digest.confirmed",
+                d.confirmed,
+                lambda e: _line(style, e, t(lang, "digest.extra.confirmed", when=style.when(e.when))),
+                more_req,
+            ),
             *listing(Ids.AWAITING, "digest.awaiting", d.awaiting, lambda e: _awaiting_line(style, e), more_req),
-            *listing(Ids.CHANGES, "digest.changes", d.changes_requested,
-                     lambda e: _line(style, e, style.note("digest.extra.changes", e)), more_req),
+            *listing(
+                Ids.CHANGES,
+                "digest.changes",
+                d.changes_requested,
+                lambda e: _line(style, e, style.note("digest.extra.changes", e)),
+                more_req,
+            ),
         ],
         [
             *listing(Ids.DONE, "digest.done", d.done, lambda e: _action_line(style, e, done=True)),
@@ -180,8 +225,12 @@ def _sections(style: _Style, d: Digest) -> list[Block]:
         ],
         [
             *listing(Ids.HELD, "digest.held", d.held, lambda e: _meeting_line(style, e, minutes=True)),
-            *listing(Ids.MINUTES_MISSING, "digest.minutes_missing", d.minutes_missing,
-                     lambda e: _meeting_line(style, e, minutes=False)),
+            *listing(
+                Ids.MINUTES_MISSING,
+                "digest.minutes_missing",
+                d.minutes_missing,
+                lambda e: _meeting_line(style, e, minutes=False),
+            ),
             *listing(Ids.UPCOMING, "digest.upcoming", d.upcoming, lambda e: _meeting_line(style, e, minutes=False)),
         ],
     ]
@@ -191,15 +240,27 @@ def _sections(style: _Style, d: Digest) -> list[Block]:
     return out
 
 
-def digest_blocks(lang: str, d: Digest, *, tz: str, name_of: Callable[[str], str], base_url: str | None,
-                  late_due: datetime | None = None) -> list[Block]:
+def digest_blocks(
+    lang: str,
+    d: Digest,
+    *,
+    tz: str,
+    name_of: Callable[[str], str],
+    base_url: str | None,
+    late_due: datetime | None = None,
+) -> list[Block]:
     """The digest message: header, window, counts, trend, then each non-empty list (at most ~20 blocks).
 
     `name_of` gives a person's name; it is asked only about the people of the records shown.
     """
     style = _Style(lang, tz, name_of, base_url)
-    window = t(lang, "digest.window", channel=f"<#{d.channel_id}>", start=date_token(d.start, tz, with_time=False),
-               end=date_token(d.end, tz, with_time=False))
+    window = t(
+        lang,
+        "digest.window",
+        channel=f"<#{d.channel_id}>",
+        start=date_token(d.start, tz, with_time=False),
+        end=date_token(d.end, tz, with_time=False),
+    )
     if late_due is not None:
         window += " " + t(lang, "digest.late", when=date_token(late_due, tz))
     blocks: list[Block] = [
@@ -210,10 +271,25 @@ def digest_blocks(lang: str, d: Digest, *, tz: str, name_of: Callable[[str], str
         blocks.append(SectionBlock(block_id=Ids.EMPTY, text=MarkdownTextObject(text=t(lang, "digest.empty"))))
         return blocks
     blocks += [
-        SectionBlock(block_id=Ids.SUMMARY, text=MarkdownTextObject(text=t(
-            lang, "digest.summary", confirmed=len(d.confirmed), awaiting=len(d.awaiting),
-            changes=len(d.changes_requested), done=len(d.done), open=len(d.open), overdue=d.overdue_count,
-            blocked=len(d.blocked), held=len(d.held), missing=len(d.minutes_missing), upcoming=len(d.upcoming)))),
+        SectionBlock(
+            block_id=Ids.SUMMARY,
+            text=MarkdownTextObject(
+                text=t(
+                    lang,
+                    "digest.summary",
+                    confirmed=len(d.confirmed),
+                    awaiting=len(d.awaiting),
+                    changes=len(d.changes_requested),
+                    done=len(d.done),
+                    open=len(d.open),
+                    overdue=d.overdue_count,
+                    blocked=len(d.blocked),
+                    held=len(d.held),
+                    missing=len(d.minutes_missing),
+                    upcoming=len(d.upcoming),
+                )
+            ),
+        ),
         ContextBlock(block_id=Ids.TREND, elements=[MarkdownTextObject(text=trend_text(lang, d))]),
         DividerBlock(),
         *_sections(style, d),
@@ -224,16 +300,28 @@ def digest_blocks(lang: str, d: Digest, *, tz: str, name_of: Callable[[str], str
 
 def trend_text(lang: str, d: Digest) -> str:
     """One line against the previous week: done, overdue, confirmed."""
-    return t(lang, "digest.trend", done=d.done_trend.current, done_change=_change(d.done_trend),
-             overdue=d.overdue_trend.current, overdue_change=_change(d.overdue_trend),
-             confirmed=d.confirmed_trend.current, confirmed_change=_change(d.confirmed_trend))
+    return t(
+        lang,
+        "digest.trend",
+        done=d.done_trend.current,
+        done_change=_change(d.done_trend),
+        overdue=d.overdue_trend.current,
+        overdue_change=_change(d.overdue_trend),
+        confirmed=d.confirmed_trend.current,
+        confirmed_change=_change(d.confirmed_trend),
+    )
 
 
 def digest_text(lang: str, d: Digest, *, tz: str, late_due: datetime | None = None) -> str:
     """The notification text: the headline counts, without mentions."""
-    text = t(lang, "digest.fallback", channel=f"<#{d.channel_id}>", done=len(d.done), overdue=d.overdue_count,
-             confirmed=len(d.confirmed))
+    text = t(
+        lang,
+        "digest.fallback",
+        channel=f"<#{d.channel_id}>",
+        done=len(d.done),
+        overdue=d.overdue_count,
+        confirmed=len(d.confirmed),
+    )
     if late_due is not None:
         text += " " + t(lang, "digest.late", when=date_token(late_due, tz))
     return text
-

@@ -18,8 +18,9 @@ MAX_SHOWN = 40
 
 def overflow(lang: str, kind: str, record_id: int) -> OverflowMenuElement:
     """The overflow menu that offers a record's history."""
-    return OverflowMenuElement(action_id=ACTION_ID, options=[
-        Option(value=f"{kind}:{record_id}", label=t(lang, "history.menu"))])
+    return OverflowMenuElement(
+        action_id=ACTION_ID, options=[Option(value=f"{kind}:{record_id}", label=t(lang, "history.menu"))]
+    )
 
 
 def parse_value(value: str | None) -> tuple[str, int] | None:
@@ -31,8 +32,9 @@ def parse_value(value: str | None) -> tuple[str, int] | None:
 
 
 def _line(lang: str, kind: str, item: HistoryItem, tz: str) -> str:
-    params: dict[str, Any] = {k: escape(truncate(str(v), 300)) for k, v in item.detail.items()
-                              if isinstance(v, str | int)}
+    params: dict[str, Any] = {
+        k: escape(truncate(str(v), 300)) for k, v in item.detail.items() if isinstance(v, str | int)
+    }
     if kind == "action" and item.action == "status_changed":
         params["from"] = t(lang, f"action.status.{item.detail.get('from', 'open')}")
         params["to"] = t(lang, f"action.status.{item.detail.get('to', 'open')}")

@@ -118,26 +118,55 @@ def last_page(total: int) -> int:
     return max(1, -(-total // PAGE_SIZE))
 
 
-def home(lang: str, *, awaiting: Listing[RequirementInfo], actions: Listing[ActionInfo] | None = None,
-         meetings: Listing[MeetingInfo] | None = None, minutes: Listing[MeetingInfo] | None = None,
-         chosen_lang: str | None, tz: str, now: datetime) -> View:
+def home(
+    lang: str,
+    *,
+    awaiting: Listing[RequirementInfo],
+    actions: Listing[ActionInfo] | None = None,
+    meetings: Listing[MeetingInfo] | None = None,
+    minutes: Listing[MeetingInfo] | None = None,
+    chosen_lang: str | None,
+    tz: str,
+    now: datetime,
+) -> View:
     """The App Home for one viewer."""
     actions, meetings, minutes = actions or Listing(), meetings or Listing(), minutes or Listing()
     blocks: list[Block] = [HeaderBlock(text=plain(t(lang, "home.title"), 150))]
-    blocks += _part(lang, Part.SIGN, awaiting, _title(lang, "home.sign.title", "home.sign.title_late", awaiting),
-                    t(lang, "home.sign.none"), [_sheet(lang, r, awaiting.links, tz, now) for r in awaiting.items])
+    blocks += _part(
+        lang,
+        Part.SIGN,
+        awaiting,
+        _title(lang, "home.sign.title", "home.sign.title_late", awaiting),
+        t(lang, "home.sign.none"),
+        [_sheet(lang, r, awaiting.links, tz, now) for r in awaiting.items],
+    )
     blocks.append(DividerBlock())
-    blocks += _part(lang, Part.ACTIONS, actions, _title(lang, "home.actions.title", "home.actions.title_late", actions),
-                    t(lang, "home.actions.none"),
-                    [b for a in actions.items for b in _action(lang, a, actions.links, tz, now)])
+    blocks += _part(
+        lang,
+        Part.ACTIONS,
+        actions,
+        _title(lang, "home.actions.title", "home.actions.title_late", actions),
+        t(lang, "home.actions.none"),
+        [b for a in actions.items for b in _action(lang, a, actions.links, tz, now)],
+    )
     blocks.append(DividerBlock())
-    blocks += _part(lang, Part.MEETINGS, meetings,
-                    t(lang, "home.meetings.title", days=MEETING_DAYS, total=meetings.total),
-                    t(lang, "home.meetings.none", days=MEETING_DAYS),
-                    [_meeting(lang, m, meetings.links, tz, now) for m in meetings.items])
+    blocks += _part(
+        lang,
+        Part.MEETINGS,
+        meetings,
+        t(lang, "home.meetings.title", days=MEETING_DAYS, total=meetings.total),
+        t(lang, "home.meetings.none", days=MEETING_DAYS),
+        [_meeting(lang, m, meetings.links, tz, now) for m in meetings.items],
+    )
     blocks.append(DividerBlock())
-    blocks += _part(lang, Part.MINUTES, minutes, t(lang, "home.minutes.title", total=minutes.total),
-                    t(lang, "home.minutes.none"), [_owed(lang, m, tz) for m in minutes.items])
+    blocks += _part(
+        lang,
+        Part.MINUTES,
+        minutes,
+        t(lang, "home.minutes.title", total=minutes.total),
+        t(lang, "home.minutes.none"),
+        [_owed(lang, m, tz) for m in minutes.items],
+    )
     blocks += [DividerBlock(), _language(lang, chosen_lang), context(t(lang, "home.help"))]
     pages = Pages(sign=awaiting.page, actions=actions.page, meetings=meetings.page, minutes=minutes.page)
     return View(type="home", blocks=blocks, private_metadata=pages.dump())
@@ -179,14 +208,21 @@ def _part(lang: str, part: Part, listing: Listing[T], title: str, none: str, row
         blocks.append(context(t(lang, "home.showing", first=first, last=last, total=listing.total)))
     buttons: list[ButtonElement] = []
     if listing.page > 2:
-        buttons.append(ButtonElement(action_id=Ids.FIRST, text=plain(t(lang, "home.first")),
-                                     value=page_value(part, 1)))
+        buttons.append(ButtonElement(action_id=Ids.FIRST, text=plain(t(lang, "home.first")), value=page_value(part, 1)))
     if listing.page > 1:
-        buttons.append(ButtonElement(action_id=Ids.PREVIOUS, text=plain(t(lang, "home.previous")),
-                                     value=page_value(part, listing.page - 1)))
+        buttons.append(
+            ButtonElement(
+                action_id=Ids.PREVIOUS, text=plain(t(lang, "home.previous")), value=page_value(part, listing.page - 1)
+            )
+        )
     if listing.total > last:
-        buttons.append(ButtonElement(action_id=Ids.MORE, text=plain(t(lang, "home.more", n=listing.total - last)),
-                                     value=page_value(part, listing.page + 1)))
+        buttons.append(
+            ButtonElement(
+                action_id=Ids.MORE,
+                text=plain(t(lang, "home.more", n=listing.total - last)),
+                value=page_value(part, listing.page + 1),
+            )
+        )
     if buttons:
         blocks.append(ActionsBlock(block_id=f"home_{part.value}_pages", elements=buttons))
     return blocks
@@ -201,49 +237,90 @@ def _linked(code: str, link: str | None) -> str:
 
 
 def _sheet(lang: str, r: RequirementInfo, links: Mapping[int, str], tz: str, now: datetime) -> SectionBlock:
-    body = t(lang, "home.sign.line", code=_linked(r.code, links.get(r.id)), requester=mention(r.requester_owner),
-             receiver=mention(r.receiver_owner), when=date_token(r.confirm_by, tz))
-    return SectionBlock(block_id=f"home_sign_{r.id}", text=_lines(overdue_marker(lang, r.confirm_by, now), body),
-                        accessory=ButtonElement(action_id=Ids.SIGN, text=plain(t(lang, "home.sign.button")),
-                                                value=str(r.id), style="primary"))
+    body = t(
+        lang,
+        "home.sign.line",
+        code=_linked(r.code, links.get(r.id)),
+        requester=mention(r.requester_owner),
+        receiver=mention(r.receiver_owner),
+        when=date_token(r.confirm_by, tz),
+    )
+    return SectionBlock(
+        block_id=f"home_sign_{r.id}",
+        text=_lines(overdue_marker(lang, r.confirm_by, now), body),
+        accessory=ButtonElement(
+            action_id=Ids.SIGN, text=plain(t(lang, "home.sign.button")), value=str(r.id), style="primary"
+        ),
+    )
 
 
 def _action(lang: str, a: ActionInfo, links: Mapping[int, str], tz: str, now: datetime) -> list[Block]:
-    body = t(lang, "home.actions.line", code=escape(a.code), title=escape(truncate(a.title, TITLE_MAX)),
-             when=date_token(a.due, tz), status=status_label(lang, a.status))
+    body = t(
+        lang,
+        "home.actions.line",
+        code=escape(a.code),
+        title=escape(truncate(a.title, TITLE_MAX)),
+        when=date_token(a.due, tz),
+        status=status_label(lang, a.status),
+    )
     if a.source_code:
         body += " · " + t(lang, "home.actions.source", source=escape(a.source_code))
-    buttons = [ButtonElement(action_id=Ids.DONE, text=plain(t(lang, "home.actions.done")), value=str(a.id),
-                             style="primary")]
+    buttons = [
+        ButtonElement(action_id=Ids.DONE, text=plain(t(lang, "home.actions.done")), value=str(a.id), style="primary")
+    ]
     link = links.get(a.id)
     if link:
-        buttons.append(ButtonElement(action_id=Ids.OPEN, text=plain(t(lang, "home.open")), url=link,
-                                     value=str(a.id)))
-    return [SectionBlock(block_id=f"home_action_{a.id}", text=_lines(overdue_marker(lang, a.due, now), body)),
-            ActionsBlock(block_id=f"home_action_buttons_{a.id}", elements=buttons)]
+        buttons.append(ButtonElement(action_id=Ids.OPEN, text=plain(t(lang, "home.open")), url=link, value=str(a.id)))
+    return [
+        SectionBlock(block_id=f"home_action_{a.id}", text=_lines(overdue_marker(lang, a.due, now), body)),
+        ActionsBlock(block_id=f"home_action_buttons_{a.id}", elements=buttons),
+    ]
 
 
 def _meeting(lang: str, m: MeetingInfo, links: Mapping[int, str], tz: str, now: datetime) -> SectionBlock:
-    body = t(lang, "home.meetings.line", code=escape(m.code), title=escape(truncate(m.title, TITLE_MAX)),
-             when=date_token(m.start, tz), minutes=m.duration_minutes, host=mention(m.host_id))
+    body = t(
+        lang,
+        "home.meetings.line",
+        code=escape(m.code),
+        title=escape(truncate(m.title, TITLE_MAX)),
+        when=date_token(m.start, tz),
+        minutes=m.duration_minutes,
+        host=mention(m.host_id),
+    )
     marker = t(lang, "home.meetings.now") if m.start <= now < m.end else None
     link = links.get(m.id)
-    button = ButtonElement(action_id=Ids.OPEN, text=plain(t(lang, "home.open")), url=link,
-                           value=str(m.id)) if link else None
+    button = (
+        ButtonElement(action_id=Ids.OPEN, text=plain(t(lang, "home.open")), url=link, value=str(m.id)) if link else None
+    )
     return SectionBlock(block_id=f"home_meeting_{m.id}", text=_lines(marker, body), accessory=button)
 
 
 def _owed(lang: str, m: MeetingInfo, tz: str) -> SectionBlock:
-    body = t(lang, "home.minutes.line", code=escape(m.code), title=escape(truncate(m.title, TITLE_MAX)),
-             when=date_token(m.start, tz), host=mention(m.host_id))
-    return SectionBlock(block_id=f"home_minutes_{m.id}", text=_lines(None, body),
-                        accessory=ButtonElement(action_id=Ids.RECORD_MINUTES,
-                                                text=plain(t(lang, "home.minutes.button")), value=str(m.id)))
+    body = t(
+        lang,
+        "home.minutes.line",
+        code=escape(m.code),
+        title=escape(truncate(m.title, TITLE_MAX)),
+        when=date_token(m.start, tz),
+        host=mention(m.host_id),
+    )
+    return SectionBlock(
+        block_id=f"home_minutes_{m.id}",
+        text=_lines(None, body),
+        accessory=ButtonElement(
+            action_id=Ids.RECORD_MINUTES, text=plain(t(lang, "home.minutes.button")), value=str(m.id)
+        ),
+    )
 
 
 def _language(lang: str, chosen_lang: str | None) -> SectionBlock:
-    options = [Option(value="auto", label=t(lang, "home.lang_auto")),
-               Option(value="en", label="English"), Option(value="zh", label="中文")]
+    options = [
+        Option(value="auto", label=t(lang, "home.lang_auto")),
+        Option(value="en", label="English"),
+        Option(value="zh", label="中文"),
+    ]
     initial = next((o for o in options if o.value == (chosen_lang or "auto")), options[0])
-    return SectionBlock(text=t(lang, "home.lang_label"),
-                        accessory=StaticSelectElement(action_id=Ids.LANGUAGE, options=options, initial_option=initial))
+    return SectionBlock(
+        text=t(lang, "home.lang_label"),
+        accessory=StaticSelectElement(action_id=Ids.LANGUAGE, options=options, initial_option=initial),
+    )

@@ -98,18 +98,36 @@ def status_label(lang: str, status: Status) -> str:
 # -- declaring ---------------------------------------------------------------------------------------------
 
 
-def _text(block_id: str, label: str, *, multiline: bool = False, optional: bool = False, initial: str | None = None,
-          max_length: int = 3000, hint: str | None = None) -> InputBlock:
+def _text(
+    block_id: str,
+    label: str,
+    *,
+    multiline: bool = False,
+    optional: bool = False,
+    initial: str | None = None,
+    max_length: int = 3000,
+    hint: str | None = None,
+) -> InputBlock:
     return InputBlock(
-        block_id=block_id, label=plain(label, 2000), optional=optional, hint=plain(hint, 2000) if hint else None,
-        element=PlainTextInputElement(action_id=Ids.INPUT, multiline=multiline, max_length=max_length,
-                                      initial_value=truncate(initial, max_length) if initial else None),
+        block_id=block_id,
+        label=plain(label, 2000),
+        optional=optional,
+        hint=plain(hint, 2000) if hint else None,
+        element=PlainTextInputElement(
+            action_id=Ids.INPUT,
+            multiline=multiline,
+            max_length=max_length,
+            initial_value=truncate(initial, max_length) if initial else None,
+        ),
     )
 
 
 def _severity_option(lang: str, severity: Severity) -> Option:
-    return Option(value=severity.value, text=plain(severity_label(lang, severity)),
-                  description=plain(t(lang, f"incident.severity_hint.{severity.value}")))
+    return Option(
+        value=severity.value,
+        text=plain(severity_label(lang, severity)),
+        description=plain(t(lang, f"incident.severity_hint.{severity.value}")),
+    )
 
 
 def incident_modal(lang: str, *, meta: ModalMeta, user_id: str, title: str = "") -> View:
@@ -117,20 +135,35 @@ def incident_modal(lang: str, *, meta: ModalMeta, user_id: str, title: str = "")
     blocks: list[Block] = [
         section(escape(t(lang, "incident.intro"))),
         _text("title", t(lang, "incident.field.title"), max_length=150, initial=title or None),
-        InputBlock(block_id="severity", label=plain(t(lang, "incident.field.severity")),
-                   element=StaticSelectElement(action_id=Ids.INPUT,
-                                               options=[_severity_option(lang, s) for s in Severity])),
+        InputBlock(
+            block_id="severity",
+            label=plain(t(lang, "incident.field.severity")),
+            element=StaticSelectElement(action_id=Ids.INPUT, options=[_severity_option(lang, s) for s in Severity]),
+        ),
         _text("description", t(lang, "incident.field.description"), multiline=True, optional=True),
         _text("impact", t(lang, "incident.field.impact"), multiline=True, optional=True),
-        InputBlock(block_id="commander", label=plain(t(lang, "incident.field.commander")),
-                   hint=plain(t(lang, "incident.hint.commander"), 2000),
-                   element=UserSelectElement(action_id=Ids.INPUT, initial_user=user_id)),
-        InputBlock(block_id="responders", label=plain(t(lang, "incident.field.responders")), optional=True,
-                   element=UserMultiSelectElement(action_id=Ids.INPUT)),
+        InputBlock(
+            block_id="commander",
+            label=plain(t(lang, "incident.field.commander")),
+            hint=plain(t(lang, "incident.hint.commander"), 2000),
+            element=UserSelectElement(action_id=Ids.INPUT, initial_user=user_id),
+        ),
+        InputBlock(
+            block_id="responders",
+            label=plain(t(lang, "incident.field.responders")),
+            optional=True,
+            element=UserMultiSelectElement(action_id=Ids.INPUT),
+        ),
     ]
-    return View(type="modal", callback_id=Ids.MODAL, private_metadata=meta.dump(), blocks=blocks,
-                title=plain(t(lang, "incident.modal_title"), 24), submit=plain(t(lang, "incident.submit"), 24),
-                close=plain(t(lang, "modal.close"), 24))
+    return View(
+        type="modal",
+        callback_id=Ids.MODAL,
+        private_metadata=meta.dump(),
+        blocks=blocks,
+        title=plain(t(lang, "incident.modal_title"), 24),
+        submit=plain(t(lang, "incident.submit"), 24),
+        close=plain(t(lang, "modal.close"), 24),
+    )
 
 
 def _element(values: dict[str, Any], block_id: str) -> dict[str, Any]:
@@ -151,8 +184,10 @@ def parse_incident_form(values: dict[str, Any]) -> IncidentDraft:
     option = _element(values, "severity").get("selected_option")
     users = _element(values, "responders").get("selected_users")
     return IncidentDraft(
-        title=_str(values, "title"), severity=str(option.get("value") or "") if isinstance(option, dict) else "",
-        description=_str(values, "description"), impact=_str(values, "impact"),
+        title=_str(values, "title"),
+        severity=str(option.get("value") or "") if isinstance(option, dict) else "",
+        description=_str(values, "description"),
+        impact=_str(values, "impact"),
         commander_id=_str(values, "commander", "selected_user"),
         responders=tuple(u for u in (users if isinstance(users, list) else []) if isinstance(u, str)),
     )
@@ -164,31 +199,49 @@ def parse_incident_form(values: dict[str, Any]) -> IncidentDraft:
 def resolve_modal(lang: str, info: IncidentInfo, *, now: datetime) -> View:
     """Ask for the resolution summary, the decisions and the follow-up action items."""
     blocks: list[Block] = [
-        section(f"*{escape(info.code)} · {escape(truncate(info.title, 200))}*\n"
-                + t(lang, "incident.resolve_intro", duration=duration_text(lang, info.duration(now)))),
+        section(
+            f"*{escape(info.code)} · {escape(truncate(info.title, 200))}*\n"
+            + t(lang, "incident.resolve_intro", duration=duration_text(lang, info.duration(now)))
+        ),
         _text("summary", t(lang, "incident.field.summary"), multiline=True),
-        _text("decisions", t(lang, "incident.field.decisions"), multiline=True, optional=True,
-              hint=t(lang, "incident.hint.decisions")),
-        _text("follow_ups", t(lang, "incident.field.follow_ups"), multiline=True, optional=True,
-              hint=t(lang, "incident.hint.follow_ups")),
+        _text(
+            "decisions",
+            t(lang, "incident.field.decisions"),
+            multiline=True,
+            optional=True,
+            hint=t(lang, "incident.hint.decisions"),
+        ),
+        _text(
+            "follow_ups",
+            t(lang, "incident.field.follow_ups"),
+            multiline=True,
+            optional=True,
+            hint=t(lang, "incident.hint.follow_ups"),
+        ),
     ]
-    return View(type="modal", callback_id=Ids.RESOLVE_MODAL, private_metadata=json.dumps({"i": info.id}),
-                title=plain(t(lang, "incident.resolve_title", code=info.code), 24),
-                submit=plain(t(lang, "incident.resolve_submit"), 24), close=plain(t(lang, "modal.close"), 24),
-                blocks=blocks)
+    return View(
+        type="modal",
+        callback_id=Ids.RESOLVE_MODAL,
+        private_metadata=json.dumps({"i": info.id}),
+        title=plain(t(lang, "incident.resolve_title", code=info.code), 24),
+        submit=plain(t(lang, "incident.resolve_submit"), 24),
+        close=plain(t(lang, "modal.close"), 24),
+        blocks=blocks,
+    )
 
 
-def parse_resolve_form(values: dict[str, Any], *, now: datetime, tz: str, members: list[Member],
-                       workday_end: time = time(18, 0)) -> ResolutionDraft:
+def parse_resolve_form(
+    values: dict[str, Any], *, now: datetime, tz: str, members: list[Member], workday_end: time = time(18, 0)
+) -> ResolutionDraft:
     """Turn the resolve modal's state into a draft; an unreadable follow-up line is a field error naming it."""
     try:
-        lines = parse_action_lines(_str(values, "follow_ups"), now=now, tz=tz, members=members,
-                                   workday_end=workday_end)
+        lines = parse_action_lines(_str(values, "follow_ups"), now=now, tz=tz, members=members, workday_end=workday_end)
     except LineError as exc:
         raise ValidationFailed({"follow_ups": (exc.key, dict(exc.params))}) from exc
     decisions = tuple(d.strip().lstrip("-•*·").strip() for d in _str(values, "decisions").splitlines() if d.strip())
     return ResolutionDraft(
-        summary=_str(values, "summary"), decisions=decisions,
+        summary=_str(values, "summary"),
+        decisions=decisions,
         follow_ups=tuple(ActionDraft(a.title, a.owner_id, a.due, a.deliverable) for a in lines),
     )
 
@@ -210,8 +263,9 @@ def _field(label: str, value: str) -> MarkdownTextObject:
 
 def _ack_line(lang: str, info: IncidentInfo, tz: str) -> str:
     if info.acknowledged_at and info.acknowledged_by:
-        return t(lang, "incident.ack.done", user=mention(info.acknowledged_by),
-                 when=date_token(info.acknowledged_at, tz))
+        return t(
+            lang, "incident.ack.done", user=mention(info.acknowledged_by), when=date_token(info.acknowledged_at, tz)
+        )
     return t(lang, "incident.ack.pending", commander=mention(info.commander_id))
 
 
@@ -222,8 +276,10 @@ def summary_blocks(lang: str, info: IncidentInfo, *, tz: str, now: datetime) -> 
         _field(t(lang, "incident.label.status"), status_label(lang, info.status)),
         _field(t(lang, "incident.label.commander"), mention(info.commander_id)),
         _field(t(lang, "incident.label.comms"), mention(info.comms_id) if info.comms_id else t(lang, "incident.none")),
-        _field(t(lang, "incident.label.declared"), t(lang, "incident.declared_value", user=mention(info.declared_by),
-                                                     when=date_token(info.declared_at, tz))),
+        _field(
+            t(lang, "incident.label.declared"),
+            t(lang, "incident.declared_value", user=mention(info.declared_by), when=date_token(info.declared_at, tz)),
+        ),
     ]
     if info.resolved_at:
         fields.append(_field(t(lang, "incident.label.duration"), duration_text(lang, info.duration(now))))
@@ -243,24 +299,46 @@ def summary_blocks(lang: str, info: IncidentInfo, *, tz: str, now: datetime) -> 
     blocks.append(context(t(lang, "incident.summary.help")))
     buttons: list[ButtonElement] = []
     if info.acknowledged_at is None:
-        buttons.append(ButtonElement(action_id=Ids.ACK, text=plain(t(lang, "incident.button.ack")),
-                                     value=str(info.id), style="primary"))
-    buttons += [ButtonElement(action_id=f"{Ids.STATUS}{s.value}", text=plain(status_label(lang, s)),
-                              value=f"{info.id}:{s.value}") for s in OPEN_STATUSES if s != info.status]
-    buttons.append(ButtonElement(
-        action_id=Ids.RESOLVE, text=plain(t(lang, "incident.button.resolve")), value=str(info.id), style="danger",
-        confirm=ConfirmObject(title=plain(t(lang, "incident.confirm.title"), 100),
-                              text=plain(t(lang, "incident.confirm.text", code=info.code), 300),
-                              confirm=plain(t(lang, "incident.confirm.yes"), 30),
-                              deny=plain(t(lang, "modal.close"), 30))))
+        buttons.append(
+            ButtonElement(
+                action_id=Ids.ACK, text=plain(t(lang, "incident.button.ack")), value=str(info.id), style="primary"
+            )
+        )
+    buttons += [
+        ButtonElement(
+            action_id=f"{Ids.STATUS}{s.value}", text=plain(status_label(lang, s)), value=f"{info.id}:{s.value}"
+        )
+        for s in OPEN_STATUSES
+        if s != info.status
+    ]
+    buttons.append(
+        ButtonElement(
+            action_id=Ids.RESOLVE,
+            text=plain(t(lang, "incident.button.resolve")),
+            value=str(info.id),
+            style="danger",
+            confirm=ConfirmObject(
+                title=plain(t(lang, "incident.confirm.title"), 100),
+                text=plain(t(lang, "incident.confirm.text", code=info.code), 300),
+                confirm=plain(t(lang, "incident.confirm.yes"), 30),
+                deny=plain(t(lang, "modal.close"), 30),
+            ),
+        )
+    )
     blocks.append(ActionsBlock(block_id=f"incident_actions_{info.id}", elements=buttons))
     return blocks
 
 
 def summary_text(lang: str, info: IncidentInfo) -> str:
     """The summary's notification text."""
-    return t(lang, "incident.fallback", code=info.code, severity=info.severity.value,
-             title=escape(truncate(info.title, 200)), status=t(lang, f"incident.status.{info.status.value}"))
+    return t(
+        lang,
+        "incident.fallback",
+        code=info.code,
+        severity=info.severity.value,
+        title=escape(truncate(info.title, 200)),
+        status=t(lang, f"incident.status.{info.status.value}"),
+    )
 
 
 def announcement_blocks(lang: str, info: IncidentInfo, *, tz: str, now: datetime) -> list[Block]:
@@ -272,37 +350,68 @@ def announcement_blocks(lang: str, info: IncidentInfo, *, tz: str, now: datetime
         _field(t(lang, "incident.label.declared"), date_token(info.declared_at, tz)),
     ]
     blocks: list[Block] = [
-        section(t(lang, "incident.announce.title", severity=severity_label(lang, info.severity), code=info.code,
-                  title=escape(truncate(info.title, 300)))),
+        section(
+            t(
+                lang,
+                "incident.announce.title",
+                severity=severity_label(lang, info.severity),
+                code=info.code,
+                title=escape(truncate(info.title, 300)),
+            )
+        ),
         SectionBlock(fields=fields),
     ]
     if info.impact:
         head = f"*{escape(t(lang, 'incident.label.impact'))}*\n"
         blocks.append(section(head + truncate(rich(info.impact), SECTION_MAX - len(head))))
     if info.resolved_at:
-        blocks.append(context(t(lang, "incident.announce.resolved", when=date_token(info.resolved_at, tz),
-                                duration=duration_text(lang, info.duration(now)))))
+        blocks.append(
+            context(
+                t(
+                    lang,
+                    "incident.announce.resolved",
+                    when=date_token(info.resolved_at, tz),
+                    duration=duration_text(lang, info.duration(now)),
+                )
+            )
+        )
         if info.resolution:
             head = f"*{escape(t(lang, 'incident.label.resolution'))}*\n"
             blocks.append(section(head + truncate(rich(info.resolution), SECTION_MAX - len(head))))
     else:
-        blocks.append(context(_ack_line(lang, info, tz) + " · " + t(lang, "incident.announce.follow",
-                                                                  channel=channel_link(info))))
+        blocks.append(
+            context(_ack_line(lang, info, tz) + " · " + t(lang, "incident.announce.follow", channel=channel_link(info)))
+        )
     return blocks
 
 
 def announcement_text(lang: str, info: IncidentInfo) -> str:
     """The announcement's notification text."""
-    return t(lang, "incident.announce.fallback", severity=info.severity.value, code=info.code,
-             title=escape(truncate(info.title, 200)), status=t(lang, f"incident.status.{info.status.value}"),
-             commander=mention(info.commander_id), channel=channel_link(info))
+    return t(
+        lang,
+        "incident.announce.fallback",
+        severity=info.severity.value,
+        code=info.code,
+        title=escape(truncate(info.title, 200)),
+        status=t(lang, f"incident.status.{info.status.value}"),
+        commander=mention(info.commander_id),
+        channel=channel_link(info),
+    )
 
 
 def ack_request_blocks(lang: str, info: IncidentInfo, intro: str) -> list[Block]:
     """A DM asking for acknowledgment, with the button."""
-    return [section(intro), ActionsBlock(block_id=f"incident_ack_{info.id}", elements=[
-        ButtonElement(action_id=Ids.ACK, text=plain(t(lang, "incident.button.ack")), value=str(info.id),
-                      style="primary")])]
+    return [
+        section(intro),
+        ActionsBlock(
+            block_id=f"incident_ack_{info.id}",
+            elements=[
+                ButtonElement(
+                    action_id=Ids.ACK, text=plain(t(lang, "incident.button.ack")), value=str(info.id), style="primary"
+                )
+            ],
+        ),
+    ]
 
 
 # -- what happens in the channel -----------------------------------------------------------------------------
@@ -311,8 +420,10 @@ def ack_request_blocks(lang: str, info: IncidentInfo, intro: str) -> list[Block]
 def update_blocks(lang: str, info: IncidentInfo, *, text: str, user_id: str, at: datetime, tz: str) -> list[Block]:
     """A formatted update: status, what is known now, who and when."""
     head = t(lang, "incident.update.header", code=info.code, status=status_label(lang, info.status)) + "\n"
-    return [section(head + truncate(rich(text), SECTION_MAX - len(head))),
-            context(t(lang, "incident.update.by", user=mention(user_id), when=date_token(at, tz)))]
+    return [
+        section(head + truncate(rich(text), SECTION_MAX - len(head))),
+        context(t(lang, "incident.update.by", user=mention(user_id), when=date_token(at, tz))),
+    ]
 
 
 def update_text(lang: str, info: IncidentInfo, text: str) -> str:
@@ -322,9 +433,14 @@ def update_text(lang: str, info: IncidentInfo, text: str) -> str:
 
 def resolution_text(lang: str, info: IncidentInfo, *, now: datetime) -> str:
     """The resolution as posted in the channel and in the announcement's thread."""
-    return t(lang, "incident.post.resolved", code=info.code, user=mention(info.resolved_by or ""),
-             duration=duration_text(lang, info.duration(now)),
-             summary=rich(truncate(info.resolution or "", 2500)))
+    return t(
+        lang,
+        "incident.post.resolved",
+        code=info.code,
+        user=mention(info.resolved_by or ""),
+        duration=duration_text(lang, info.duration(now)),
+        summary=rich(truncate(info.resolution or "", 2500)),
+    )
 
 
 # -- the review (复盘) draft ------------------------------------------------------------------------------------
@@ -337,14 +453,23 @@ def event_text(lang: str, entry: TimelineItem) -> str:
 
 def timeline_lines(lang: str, info: IncidentInfo, tz: str) -> list[str]:
     """The timeline, one line a moment: when, who, what."""
-    return [t(lang, "incident.timeline_line", when=date_token(e.at, tz), user=who(e.actor_id),
-              event=event_text(lang, e)) for e in info.timeline]
+    return [
+        t(lang, "incident.timeline_line", when=date_token(e.at, tz), user=who(e.actor_id), event=event_text(lang, e))
+        for e in info.timeline
+    ]
 
 
 def follow_up_line(lang: str, a: ActionInfo, tz: str) -> str:
     """A follow-up action item with its owner and due date."""
-    return t(lang, "incident.review.follow_up", code=a.code, title=escape(truncate(a.title, 300)),
-             owner=mention(a.owner_id), when=date_token(a.due, tz), status=t(lang, f"action.status.{a.status.value}"))
+    return t(
+        lang,
+        "incident.review.follow_up",
+        code=a.code,
+        title=escape(truncate(a.title, 300)),
+        owner=mention(a.owner_id),
+        when=date_token(a.due, tz),
+        status=t(lang, f"action.status.{a.status.value}"),
+    )
 
 
 def _chunks(lines: Sequence[str], limit: int = SECTION_MAX) -> list[str]:
@@ -368,13 +493,19 @@ def review_messages(lang: str, review: IncidentReview, *, tz: str, now: datetime
     the offer to schedule the review meeting."""
     info = review.incident
     none = t(lang, "incident.review.none")
-    span = t(lang, "incident.review.span", start=date_token(info.declared_at, tz),
-             end=date_token(info.resolved_at or now, tz), duration=duration_text(lang, info.duration(now)))
+    span = t(
+        lang,
+        "incident.review.span",
+        start=date_token(info.declared_at, tz),
+        end=date_token(info.resolved_at or now, tz),
+        duration=duration_text(lang, info.duration(now)),
+    )
     first: list[Block] = [
         HeaderBlock(text=plain(t(lang, "incident.review.header", code=info.code, title=info.title), 150)),
         context(t(lang, "incident.review.intro")),
-        section(f"*{escape(t(lang, 'incident.review.summary'))}*\n" + (rich(truncate(info.resolution or "", 2800))
-                                                                         or none)),
+        section(
+            f"*{escape(t(lang, 'incident.review.summary'))}*\n" + (rich(truncate(info.resolution or "", 2800)) or none)
+        ),
         section(f"*{escape(t(lang, 'incident.label.impact'))}*\n" + (rich(truncate(info.impact, 2800)) or none)),
         section(f"*{escape(t(lang, 'incident.label.duration'))}*\n{span}"),
     ]
@@ -394,11 +525,22 @@ def review_messages(lang: str, review: IncidentReview, *, tz: str, now: datetime
     last += [section(c) for c in (_chunks(decisions) or [none])[:10]]
     last.append(section(f"*{escape(t(lang, 'incident.review.follow_ups'))}*"))
     last += [section(c) for c in (_chunks(follow) or [none])[:10]]
-    last += [context(t(lang, "incident.review.follow_up_hint")), DividerBlock(),
-             section(t(lang, "incident.review.schedule")),
-             ActionsBlock(block_id=f"incident_review_{info.id}", elements=[
-                 ButtonElement(action_id=Ids.REVIEW_MEETING, text=plain(t(lang, "incident.button.review_meeting")),
-                               value=str(info.id), style="primary")])]
+    last += [
+        context(t(lang, "incident.review.follow_up_hint")),
+        DividerBlock(),
+        section(t(lang, "incident.review.schedule")),
+        ActionsBlock(
+            block_id=f"incident_review_{info.id}",
+            elements=[
+                ButtonElement(
+                    action_id=Ids.REVIEW_MEETING,
+                    text=plain(t(lang, "incident.button.review_meeting")),
+                    value=str(info.id),
+                    style="primary",
+                )
+            ],
+        ),
+    ]
     messages.append(last)
     return messages
 

@@ -71,23 +71,48 @@ class Ids(StrEnum):
     INPUT = "value"
 
 
-FIELDS = ("title", "goal", "start", "duration_minutes", "location", "host", "participants", "materials", "agenda",
-          "channel")
+FIELDS = (
+    "title",
+    "goal",
+    "start",
+    "duration_minutes",
+    "location",
+    "host",
+    "participants",
+    "materials",
+    "agenda",
+    "channel",
+)
 MINUTES_FIELDS = ("decisions", "action_items", "notes")
 _DISPATCH = DispatchActionConfig(trigger_actions_on=["on_enter_pressed", "on_character_entered"])
 
 
-def _text(block_id: str, label: str, *, multiline: bool = False, optional: bool = False, initial: str | None = None,
-          max_length: int = 3000, hint: str | None = None, placeholder: str | None = None,
-          dispatch: bool = False) -> InputBlock:
+def _text(
+    block_id: str,
+    label: str,
+    *,
+    multiline: bool = False,
+    optional: bool = False,
+    initial: str | None = None,
+    max_length: int = 3000,
+    hint: str | None = None,
+    placeholder: str | None = None,
+    dispatch: bool = False,
+) -> InputBlock:
     return InputBlock(
-        block_id=block_id, label=plain(label, 2000), optional=optional, hint=plain(hint, 2000) if hint else None,
+        block_id=block_id,
+        label=plain(label, 2000),
+        optional=optional,
+        hint=plain(hint, 2000) if hint else None,
         dispatch_action=dispatch or None,
         element=PlainTextInputElement(
-            action_id=Ids.INPUT, multiline=multiline, max_length=max_length,
+            action_id=Ids.INPUT,
+            multiline=multiline,
+            max_length=max_length,
             initial_value=truncate(initial, max_length) if initial else None,
             placeholder=plain(placeholder, 150) if placeholder else None,
-            dispatch_action_config=_DISPATCH if dispatch else None),
+            dispatch_action_config=_DISPATCH if dispatch else None,
+        ),
     )
 
 
@@ -95,8 +120,9 @@ def _echo(field: str, text: str) -> ContextBlock:
     return ContextBlock(block_id=f"{field}_echo", elements=[MarkdownTextObject(text=truncate(text, 2000) or " ")])
 
 
-def meeting_echoes(lang: str, typed: dict[str, Any], *, now: datetime, tz: str,
-                   workday_end: time = time(18, 0)) -> dict[str, str]:
+def meeting_echoes(
+    lang: str, typed: dict[str, Any], *, now: datetime, tz: str, workday_end: time = time(18, 0)
+) -> dict[str, str]:
     """What the bot understood of the start time, and a word on the number of participants."""
     raw = str(typed.get("start") or "").strip()
     if not raw:
@@ -114,48 +140,106 @@ def meeting_echoes(lang: str, typed: dict[str, Any], *, now: datetime, tz: str,
     return {"start": start, "participants": t(lang, key, n=n, max=MAX_PARTICIPANTS_ADVISED)}
 
 
-def meeting_modal(lang: str, *, meta: ModalMeta, user_id: str, now: datetime, tz: str,
-                  draft: MeetingDraft | None = None, code: str | None = None,
-                  workday_end: time = time(18, 0)) -> View:
+def meeting_modal(
+    lang: str,
+    *,
+    meta: ModalMeta,
+    user_id: str,
+    now: datetime,
+    tz: str,
+    draft: MeetingDraft | None = None,
+    code: str | None = None,
+    workday_end: time = time(18, 0),
+) -> View:
     """The scheduling modal, empty or prefilled for an edit."""
     zone = ZoneInfo(tz)
     start = f"{draft.start.astimezone(zone):%Y-%m-%d %H:%M}" if draft else ""
     participants = list(draft.participants) if draft else [user_id]
     agenda = "\n".join(f"{a.topic} — <@{a.owner_id}> — {a.minutes} min" for a in (draft.agenda if draft else ()))
-    echoes = meeting_echoes(lang, {"start": start, "participants": participants}, now=now, tz=tz,
-                            workday_end=workday_end)
+    echoes = meeting_echoes(
+        lang, {"start": start, "participants": participants}, now=now, tz=tz, workday_end=workday_end
+    )
     blocks: list[Block] = [
         SectionBlock(text=MarkdownTextObject(text=escape(t(lang, "meeting.intro")))),
         _text("title", t(lang, "meeting.field.title"), max_length=150, initial=draft.title if draft else None),
-        _text("goal", t(lang, "meeting.field.goal"), multiline=True, hint=t(lang, "meeting.hint.goal"),
-              initial=draft.goal if draft else None),
-        _text("start", t(lang, "meeting.field.start"), max_length=100, initial=start or None,
-              placeholder=t(lang, "meeting.placeholder.start"), dispatch=True),
+        _text(
+            "goal",
+            t(lang, "meeting.field.goal"),
+            multiline=True,
+            hint=t(lang, "meeting.hint.goal"),
+            initial=draft.goal if draft else None,
+        ),
+        _text(
+            "start",
+            t(lang, "meeting.field.start"),
+            max_length=100,
+            initial=start or None,
+            placeholder=t(lang, "meeting.placeholder.start"),
+            dispatch=True,
+        ),
         _echo("start", echoes["start"]),
-        InputBlock(block_id="duration_minutes", label=plain(t(lang, "meeting.field.duration_minutes")),
-                   hint=plain(t(lang, "meeting.hint.duration"), 2000),
-                   element=NumberInputElement(action_id=Ids.INPUT, is_decimal_allowed=False,
-                                              initial_value=str(draft.duration_minutes if draft else 60))),
-        _text("location", t(lang, "meeting.field.location"), optional=True, max_length=500,
-              initial=draft.location if draft else None),
-        InputBlock(block_id="host", label=plain(t(lang, "meeting.field.host")),
-                   element=UserSelectElement(action_id=Ids.INPUT, initial_user=draft.host_id if draft else user_id)),
-        InputBlock(block_id="participants", label=plain(t(lang, "meeting.field.participants")), dispatch_action=True,
-                   element=UserMultiSelectElement(action_id=Ids.INPUT, initial_users=participants)),
+        InputBlock(
+            block_id="duration_minutes",
+            label=plain(t(lang, "meeting.field.duration_minutes")),
+            hint=plain(t(lang, "meeting.hint.duration"), 2000),
+            element=NumberInputElement(
+                action_id=Ids.INPUT,
+                is_decimal_allowed=False,
+                initial_value=str(draft.duration_minutes if draft else 60),
+            ),
+        ),
+        _text(
+            "location",
+            t(lang, "meeting.field.location"),
+            optional=True,
+            max_length=500,
+            initial=draft.location if draft else None,
+        ),
+        InputBlock(
+            block_id="host",
+            label=plain(t(lang, "meeting.field.host")),
+            element=UserSelectElement(action_id=Ids.INPUT, initial_user=draft.host_id if draft else user_id),
+        ),
+        InputBlock(
+            block_id="participants",
+            label=plain(t(lang, "meeting.field.participants")),
+            dispatch_action=True,
+            element=UserMultiSelectElement(action_id=Ids.INPUT, initial_users=participants),
+        ),
         _echo("participants", echoes["participants"]),
-        _text("materials", t(lang, "meeting.field.materials"), multiline=True, optional=True,
-              initial=draft.materials if draft else None),
-        _text("agenda", t(lang, "meeting.field.agenda"), multiline=True, optional=True,
-              hint=t(lang, "meeting.hint.agenda"), initial=agenda or None),
+        _text(
+            "materials",
+            t(lang, "meeting.field.materials"),
+            multiline=True,
+            optional=True,
+            initial=draft.materials if draft else None,
+        ),
+        _text(
+            "agenda",
+            t(lang, "meeting.field.agenda"),
+            multiline=True,
+            optional=True,
+            hint=t(lang, "meeting.hint.agenda"),
+            initial=agenda or None,
+        ),
     ]
     if code is None:
-        blocks.append(InputBlock(
-            block_id="channel", label=plain(t(lang, "meeting.field.channel")),
-            element=ConversationSelectElement(action_id=Ids.INPUT, initial_conversation=meta.origin_channel or None,
-                                              filter=ConversationFilter(include=["public", "private"],
-                                                                        exclude_bot_users=True))))
+        blocks.append(
+            InputBlock(
+                block_id="channel",
+                label=plain(t(lang, "meeting.field.channel")),
+                element=ConversationSelectElement(
+                    action_id=Ids.INPUT,
+                    initial_conversation=meta.origin_channel or None,
+                    filter=ConversationFilter(include=["public", "private"], exclude_bot_users=True),
+                ),
+            )
+        )
     return View(
-        type="modal", callback_id=Ids.MODAL, private_metadata=meta.dump(), blocks=blocks,
+        type="modal",
+        callback_id=Ids.MODAL,
+        private_metadata=meta.dump(),
+        blocks=blocks,
         title=plain(t(lang, "meeting.modal_title_edit", code=code) if code else t(lang, "meeting.modal_title"), 24),
         submit=plain(t(lang, "meeting.submit_edit" if code else "meeting.submit"), 24),
         close=plain(t(lang, "modal.close"), 24),
@@ -196,8 +280,16 @@ def _line_error(exc: LineError) -> tuple[str, dict[str, Any]]:
     return exc.key, dict(exc.params)
 
 
-def parse_meeting_form(values: dict[str, Any], *, now: datetime, tz: str, members: list[Member], lang: str,
-                       default_channel: str = "", workday_end: time = time(18, 0)) -> MeetingDraft:
+def parse_meeting_form(
+    values: dict[str, Any],
+    *,
+    now: datetime,
+    tz: str,
+    members: list[Member],
+    lang: str,
+    default_channel: str = "",
+    workday_end: time = time(18, 0),
+) -> MeetingDraft:
     """Turn view.state.values into a draft; unreadable fields raise ValidationFailed."""
     errors: dict[str, tuple[str, dict[str, Any]]] = {}
     raw = _str(values, "start").strip()
@@ -214,46 +306,75 @@ def parse_meeting_form(values: dict[str, Any], *, now: datetime, tz: str, member
     host = _str(values, "host", "selected_user")
     agenda: tuple[AgendaEntry, ...] = ()
     try:
-        agenda = tuple(AgendaEntry(a.topic, a.owner_id or host, a.minutes)
-                       for a in parse_agenda(_str(values, "agenda"), members=members))
+        agenda = tuple(
+            AgendaEntry(a.topic, a.owner_id or host, a.minutes)
+            for a in parse_agenda(_str(values, "agenda"), members=members)
+        )
     except LineError as exc:
         errors["agenda"] = _line_error(exc)
     users = _element(values, "participants").get("selected_users")
     if errors:
         raise ValidationFailed(errors)
     return MeetingDraft(
-        title=_str(values, "title"), goal=_str(values, "goal"), start=start or now, duration_minutes=duration,
-        host_id=host, participants=tuple(u for u in (users if isinstance(users, list) else []) if isinstance(u, str)),
+        title=_str(values, "title"),
+        goal=_str(values, "goal"),
+        start=start or now,
+        duration_minutes=duration,
+        host_id=host,
+        participants=tuple(u for u in (users if isinstance(users, list) else []) if isinstance(u, str)),
         channel_id=_str(values, "channel", "selected_conversation") if "channel" in values else default_channel,
-        location=_str(values, "location"), materials=_str(values, "materials"), agenda=agenda,
+        location=_str(values, "location"),
+        materials=_str(values, "materials"),
+        agenda=agenda,
     )
 
 
 def minutes_modal(lang: str, *, meeting: MeetingInfo, actions: Sequence[ActionInfo], tz: str) -> View:
     """The minutes modal: decisions, new action items, notes (prefilled when editing)."""
-    blocks: list[Block] = [section(f"*{escape(meeting.code)} · {escape(truncate(meeting.title, 200))}*\n"
-                                   f"{escape(truncate(meeting.goal, 500))}")]
+    blocks: list[Block] = [
+        section(
+            f"*{escape(meeting.code)} · {escape(truncate(meeting.title, 200))}*\n{escape(truncate(meeting.goal, 500))}"
+        )
+    ]
     if actions:
         blocks.append(context("\n".join(_action_line(lang, a, tz) for a in actions[:20])))
     blocks += [
-        _text("decisions", t(lang, "meeting.field.decisions"), multiline=True, optional=True,
-              hint=t(lang, "meeting.hint.decisions"), initial="\n".join(meeting.decisions or ()) or None),
-        _text("action_items", t(lang, "meeting.field.action_items"), multiline=True, optional=True,
-              hint=t(lang, "meeting.hint.action_items")),
+        _text(
+            "decisions",
+            t(lang, "meeting.field.decisions"),
+            multiline=True,
+            optional=True,
+            hint=t(lang, "meeting.hint.decisions"),
+            initial="\n".join(meeting.decisions or ()) or None,
+        ),
+        _text(
+            "action_items",
+            t(lang, "meeting.field.action_items"),
+            multiline=True,
+            optional=True,
+            hint=t(lang, "meeting.hint.action_items"),
+        ),
         _text("notes", t(lang, "meeting.field.notes"), multiline=True, optional=True, initial=meeting.notes or None),
     ]
-    return View(type="modal", callback_id=Ids.MINUTES_MODAL, private_metadata=json.dumps({"m": meeting.id}),
-                title=plain(t(lang, "meeting.minutes_modal_title", code=meeting.code), 24),
-                submit=plain(t(lang, "meeting.minutes_submit"), 24), close=plain(t(lang, "modal.close"), 24),
-                blocks=blocks)
+    return View(
+        type="modal",
+        callback_id=Ids.MINUTES_MODAL,
+        private_metadata=json.dumps({"m": meeting.id}),
+        title=plain(t(lang, "meeting.minutes_modal_title", code=meeting.code), 24),
+        submit=plain(t(lang, "meeting.minutes_submit"), 24),
+        close=plain(t(lang, "modal.close"), 24),
+        blocks=blocks,
+    )
 
 
-def parse_minutes_form(values: dict[str, Any], *, now: datetime, tz: str, members: list[Member],
-                       workday_end: time = time(18, 0)) -> MinutesDraft:
+def parse_minutes_form(
+    values: dict[str, Any], *, now: datetime, tz: str, members: list[Member], workday_end: time = time(18, 0)
+) -> MinutesDraft:
     """Turn the minutes modal's values into a draft; a line that cannot be read is a field error naming it."""
     try:
-        lines = parse_action_lines(_str(values, "action_items"), now=now, tz=tz, members=members,
-                                   workday_end=workday_end)
+        lines = parse_action_lines(
+            _str(values, "action_items"), now=now, tz=tz, members=members, workday_end=workday_end
+        )
     except LineError as exc:
         raise ValidationFailed({"action_items": _line_error(exc)}) from exc
     decisions = tuple(d.strip().lstrip("-•*·").strip() for d in _str(values, "decisions").splitlines() if d.strip())
@@ -278,14 +399,25 @@ def _when(lang: str, info: MeetingInfo, tz: str) -> str:
 
 def card_blocks(lang: str, info: MeetingInfo, *, tz: str) -> list[Block]:
     """The meeting card: goal, time, people, agenda, materials, minutes status and buttons."""
-    agenda = "\n".join(t(lang, "meeting.agenda_line", n=n, topic=escape(truncate(a.topic, 300)),
-                         owner=mention(a.owner_id), minutes=a.minutes)
-                       for n, a in enumerate(info.agenda, start=1)) or t(lang, "meeting.no_agenda")
-    fields = [MarkdownTextObject(text=f"*{t(lang, 'meeting.when')}*\n{_when(lang, info, tz)}"),
-              MarkdownTextObject(text=f"*{t(lang, 'meeting.host')}*\n{mention(info.host_id)}")]
+    agenda = "\n".join(
+        t(
+            lang,
+            "meeting.agenda_line",
+            n=n,
+            topic=escape(truncate(a.topic, 300)),
+            owner=mention(a.owner_id),
+            minutes=a.minutes,
+        )
+        for n, a in enumerate(info.agenda, start=1)
+    ) or t(lang, "meeting.no_agenda")
+    fields = [
+        MarkdownTextObject(text=f"*{t(lang, 'meeting.when')}*\n{_when(lang, info, tz)}"),
+        MarkdownTextObject(text=f"*{t(lang, 'meeting.host')}*\n{mention(info.host_id)}"),
+    ]
     if info.location:
-        fields.append(MarkdownTextObject(text=truncate(f"*{t(lang, 'meeting.location')}*\n{escape(info.location)}",
-                                                       2000)))
+        fields.append(
+            MarkdownTextObject(text=truncate(f"*{t(lang, 'meeting.location')}*\n{escape(info.location)}", 2000))
+        )
     blocks: list[Block] = [
         HeaderBlock(text=plain(t(lang, "meeting.header", code=info.code, title=info.title), 150)),
         labelled(t(lang, "meeting.goal"), info.goal),
@@ -298,39 +430,73 @@ def card_blocks(lang: str, info: MeetingInfo, *, tz: str) -> list[Block]:
     blocks.append(DividerBlock())
     if info.minutes_at:
         acked = " ".join(mention(u) for u in info.acked_by) or t(lang, "meeting.nobody")
-        blocks.append(context(t(lang, "meeting.minutes_recorded", user=mention(info.minutes_by or ""),
-                                when=date_token(info.minutes_at, tz), acked=acked, n=len(info.acked_by),
-                                total=len(info.attendees))))
+        blocks.append(
+            context(
+                t(
+                    lang,
+                    "meeting.minutes_recorded",
+                    user=mention(info.minutes_by or ""),
+                    when=date_token(info.minutes_at, tz),
+                    acked=acked,
+                    n=len(info.acked_by),
+                    total=len(info.attendees),
+                )
+            )
+        )
     else:
         blocks.append(context(t(lang, "meeting.minutes_pending")))
     minutes_label = "meeting.button.edit_minutes" if info.minutes_at else "meeting.button.minutes"
-    blocks.append(ActionsBlock(block_id=f"meeting_actions_{info.id}", elements=[
-        ButtonElement(action_id=Ids.RECORD_MINUTES, text=plain(t(lang, minutes_label)), value=str(info.id),
-                      style=None if info.minutes_at else "primary"),
-        ButtonElement(action_id=Ids.EDIT, text=plain(t(lang, "meeting.button.edit")), value=str(info.id)),
-        history.overflow(lang, "meeting", info.id),
-    ]))
+    blocks.append(
+        ActionsBlock(
+            block_id=f"meeting_actions_{info.id}",
+            elements=[
+                ButtonElement(
+                    action_id=Ids.RECORD_MINUTES,
+                    text=plain(t(lang, minutes_label)),
+                    value=str(info.id),
+                    style=None if info.minutes_at else "primary",
+                ),
+                ButtonElement(action_id=Ids.EDIT, text=plain(t(lang, "meeting.button.edit")), value=str(info.id)),
+                history.overflow(lang, "meeting", info.id),
+            ],
+        )
+    )
     return blocks
 
 
 def card_text(lang: str, info: MeetingInfo, *, tz: str) -> str:
     """The card's notification text."""
-    return t(lang, "meeting.fallback", code=info.code, title=escape(truncate(info.title, 200)),
-             when=date_token(info.start, tz))
+    return t(
+        lang,
+        "meeting.fallback",
+        code=info.code,
+        title=escape(truncate(info.title, 200)),
+        when=date_token(info.start, tz),
+    )
 
 
 def _action_line(lang: str, a: ActionInfo, tz: str) -> str:
-    deliverable = t(lang, "meeting.minutes.deliverable", text=escape(truncate(a.deliverable, 200))) \
-        if a.deliverable else ""
-    return t(lang, "meeting.minutes.action_line", code=a.code, title=escape(truncate(a.title, 300)),
-             owner=mention(a.owner_id), when=date_token(a.due, tz), deliverable=deliverable)
+    deliverable = (
+        t(lang, "meeting.minutes.deliverable", text=escape(truncate(a.deliverable, 200))) if a.deliverable else ""
+    )
+    return t(
+        lang,
+        "meeting.minutes.action_line",
+        code=a.code,
+        title=escape(truncate(a.title, 300)),
+        owner=mention(a.owner_id),
+        when=date_token(a.due, tz),
+        deliverable=deliverable,
+    )
 
 
-def minutes_blocks(lang: str, info: MeetingInfo, actions: Sequence[ActionInfo], *, tz: str,
-                   ack_button: bool = False) -> list[Block]:
+def minutes_blocks(
+    lang: str, info: MeetingInfo, actions: Sequence[ActionInfo], *, tz: str, ack_button: bool = False
+) -> list[Block]:
     """The minutes: decisions, action items with owners and due dates, notes, and how to acknowledge."""
-    decisions = "\n".join(f"• {escape(truncate(d, 500))}" for d in (info.decisions or ())) \
-        or t(lang, "meeting.minutes.none")
+    decisions = "\n".join(f"• {escape(truncate(d, 500))}" for d in (info.decisions or ())) or t(
+        lang, "meeting.minutes.none"
+    )
     lines = "\n".join(_action_line(lang, a, tz) for a in actions[:40]) or t(lang, "meeting.minutes.none")
     blocks: list[Block] = [
         HeaderBlock(text=plain(t(lang, "meeting.minutes.header", code=info.code, title=info.title), 150)),
@@ -341,9 +507,19 @@ def minutes_blocks(lang: str, info: MeetingInfo, actions: Sequence[ActionInfo], 
         blocks.append(labelled(t(lang, "meeting.minutes.notes"), info.notes))
     blocks.append(context(t(lang, "meeting.minutes.ack_hint")))
     if ack_button:
-        blocks.append(ActionsBlock(block_id=f"meeting_ack_{info.id}", elements=[
-            ButtonElement(action_id=Ids.ACK, text=plain(t(lang, "meeting.button.ack")), value=str(info.id),
-                          style="primary")]))
+        blocks.append(
+            ActionsBlock(
+                block_id=f"meeting_ack_{info.id}",
+                elements=[
+                    ButtonElement(
+                        action_id=Ids.ACK,
+                        text=plain(t(lang, "meeting.button.ack")),
+                        value=str(info.id),
+                        style="primary",
+                    )
+                ],
+            )
+        )
     return blocks
 
 

@@ -62,14 +62,35 @@ class Ids(StrEnum):
 
 
 FIELDS = (
-    "requester_dept", "requester_owner", "receiver_dept", "receiver_owner", "background", "goal",
-    "description", "priority", "due", "resources", "open_questions", "confirm_by", "channel",
+    "requester_dept",
+    "requester_owner",
+    "receiver_dept",
+    "receiver_owner",
+    "background",
+    "goal",
+    "description",
+    "priority",
+    "due",
+    "resources",
+    "open_questions",
+    "confirm_by",
+    "channel",
 )
 
 
-def _text_input(block_id: str, label: str, *, lang: str, multiline: bool = False, optional: bool = False,
-                initial: str | None = None, max_length: int = MAX_TEXT, hint: str | None = None,
-                placeholder: str | None = None, dispatch: bool = False) -> InputBlock:
+def _text_input(
+    block_id: str,
+    label: str,
+    *,
+    lang: str,
+    multiline: bool = False,
+    optional: bool = False,
+    initial: str | None = None,
+    max_length: int = MAX_TEXT,
+    hint: str | None = None,
+    placeholder: str | None = None,
+    dispatch: bool = False,
+) -> InputBlock:
     return InputBlock(
         block_id=block_id,
         label=plain(label, 2000),
@@ -77,7 +98,9 @@ def _text_input(block_id: str, label: str, *, lang: str, multiline: bool = False
         hint=plain(hint, 2000) if hint else None,
         dispatch_action=dispatch or None,
         element=PlainTextInputElement(
-            action_id=Ids.INPUT, multiline=multiline, max_length=max_length,
+            action_id=Ids.INPUT,
+            multiline=multiline,
+            max_length=max_length,
             initial_value=truncate(initial, max_length) if initial else None,
             placeholder=plain(placeholder, 150) if placeholder else None,
             dispatch_action_config=_DISPATCH if dispatch else None,
@@ -120,49 +143,125 @@ def modal(
         q.text + (f" — <@{q.owner_id}>" if q.owner_id else "") + (f" — {local(q.deadline)}" if q.deadline else "")
         for q in (draft.questions if draft else ())
     )
-    echoes = echo_texts(lang, {"due": initial_due, "confirm_by": initial_confirm, "open_questions": questions},
-                        now=now, tz=tz, members=members, workday_end=workday_end)
+    echoes = echo_texts(
+        lang,
+        {"due": initial_due, "confirm_by": initial_confirm, "open_questions": questions},
+        now=now,
+        tz=tz,
+        members=members,
+        workday_end=workday_end,
+    )
     blocks: list[Block] = [
         SectionBlock(text=MarkdownTextObject(text=escape(t(lang, "modal.intro")))),
-        _text_input("requester_dept", t(lang, "field.requester_dept"), lang=lang, max_length=MAX_SHORT,
-                    initial=draft.requester_dept if draft else None),
-        InputBlock(block_id="requester_owner", label=plain(t(lang, "field.requester_owner")),
-                   element=UserSelectElement(action_id=Ids.INPUT,
-                                             initial_user=draft.requester_owner if draft else user_id)),
-        _text_input("receiver_dept", t(lang, "field.receiver_dept"), lang=lang, max_length=MAX_SHORT,
-                    initial=draft.receiver_dept if draft else None),
-        InputBlock(block_id="receiver_owner", label=plain(t(lang, "field.receiver_owner")),
-                   element=UserSelectElement(action_id=Ids.INPUT,
-                                             initial_user=draft.receiver_owner if draft else None)),
-        _text_input("background", t(lang, "field.background"), lang=lang, multiline=True,
-                    initial=draft.background if draft else None),
-        _text_input("goal", t(lang, "field.goal"), lang=lang, multiline=True, hint=t(lang, "hint.goal"),
-                    initial=draft.goal if draft else None),
-        _text_input("description", t(lang, "field.description"), lang=lang, multiline=True,
-                    initial=draft.description if draft else None),
-        InputBlock(block_id="priority", label=plain(t(lang, "field.priority")),
-                   element=StaticSelectElement(
-                       action_id=Ids.INPUT, options=priority_options,
-                       initial_option=next(o for o in priority_options if o.value == initial_priority))),
-        _text_input("due", t(lang, "field.due"), lang=lang, max_length=100, initial=initial_due or None,
-                    placeholder=t(lang, "placeholder.due"), dispatch=True),
+        _text_input(
+            "requester_dept",
+            t(lang, "field.requester_dept"),
+            lang=lang,
+            max_length=MAX_SHORT,
+            initial=draft.requester_dept if draft else None,
+        ),
+        InputBlock(
+            block_id="requester_owner",
+            label=plain(t(lang, "field.requester_owner")),
+            element=UserSelectElement(action_id=Ids.INPUT, initial_user=draft.requester_owner if draft else user_id),
+        ),
+        _text_input(
+            "receiver_dept",
+            t(lang, "field.receiver_dept"),
+            lang=lang,
+            max_length=MAX_SHORT,
+            initial=draft.receiver_dept if draft else None,
+        ),
+        InputBlock(
+            block_id="receiver_owner",
+            label=plain(t(lang, "field.receiver_owner")),
+            element=UserSelectElement(action_id=Ids.INPUT, initial_user=draft.receiver_owner if draft else None),
+        ),
+        _text_input(
+            "background",
+            t(lang, "field.background"),
+            lang=lang,
+            multiline=True,
+            initial=draft.background if draft else None,
+        ),
+        _text_input(
+            "goal",
+            t(lang, "field.goal"),
+            lang=lang,
+            multiline=True,
+            hint=t(lang, "hint.goal"),
+            initial=draft.goal if draft else None,
+        ),
+        _text_input(
+            "description",
+            t(lang, "field.description"),
+            lang=lang,
+            multiline=True,
+            initial=draft.description if draft else None,
+        ),
+        InputBlock(
+            block_id="priority",
+            label=plain(t(lang, "field.priority")),
+            element=StaticSelectElement(
+                action_id=Ids.INPUT,
+                options=priority_options,
+                initial_option=next(o for o in priority_options if o.value == initial_priority),
+            ),
+        ),
+        _text_input(
+            "due",
+            t(lang, "field.due"),
+            lang=lang,
+            max_length=100,
+            initial=initial_due or None,
+            placeholder=t(lang, "placeholder.due"),
+            dispatch=True,
+        ),
         _echo_block("due", echoes["due"]),
-        _text_input("resources", t(lang, "field.resources"), lang=lang, multiline=True, optional=True,
-                    initial=draft.resources if draft else None),
-        _text_input("open_questions", t(lang, "field.open_questions"), lang=lang, multiline=True, optional=True,
-                    hint=t(lang, "hint.open_questions"), initial=questions or None, dispatch=True),
+        _text_input(
+            "resources",
+            t(lang, "field.resources"),
+            lang=lang,
+            multiline=True,
+            optional=True,
+            initial=draft.resources if draft else None,
+        ),
+        _text_input(
+            "open_questions",
+            t(lang, "field.open_questions"),
+            lang=lang,
+            multiline=True,
+            optional=True,
+            hint=t(lang, "hint.open_questions"),
+            initial=questions or None,
+            dispatch=True,
+        ),
         _echo_block("open_questions", echoes["open_questions"]),
-        _text_input("confirm_by", t(lang, "field.confirm_by"), lang=lang, max_length=100, initial=initial_confirm,
-                    placeholder=t(lang, "placeholder.confirm_by"), hint=t(lang, "hint.confirm_by"), dispatch=True),
+        _text_input(
+            "confirm_by",
+            t(lang, "field.confirm_by"),
+            lang=lang,
+            max_length=100,
+            initial=initial_confirm,
+            placeholder=t(lang, "placeholder.confirm_by"),
+            hint=t(lang, "hint.confirm_by"),
+            dispatch=True,
+        ),
         _echo_block("confirm_by", echoes["confirm_by"]),
     ]
     editing = code is not None
     if not editing:  # an edited sheet stays in the channel where it was posted
-        blocks.append(InputBlock(
-            block_id="channel", label=plain(t(lang, "field.channel")),
-            element=ConversationSelectElement(
-                action_id=Ids.INPUT, initial_conversation=meta.origin_channel or None,
-                filter=ConversationFilter(include=["public", "private"], exclude_bot_users=True))))
+        blocks.append(
+            InputBlock(
+                block_id="channel",
+                label=plain(t(lang, "field.channel")),
+                element=ConversationSelectElement(
+                    action_id=Ids.INPUT,
+                    initial_conversation=meta.origin_channel or None,
+                    filter=ConversationFilter(include=["public", "private"], exclude_bot_users=True),
+                ),
+            )
+        )
     return View(
         type="modal",
         callback_id=Ids.MODAL,
@@ -183,8 +282,17 @@ def with_echoes(view: dict[str, Any], echoes: dict[str, str]) -> View:
             blocks.append(_echo_block(field, echoes[field]).to_dict())
         else:
             blocks.append(block)
-    keep = ("type", "callback_id", "title", "submit", "close", "private_metadata", "clear_on_close",
-            "notify_on_close", "external_id")
+    keep = (
+        "type",
+        "callback_id",
+        "title",
+        "submit",
+        "close",
+        "private_metadata",
+        "clear_on_close",
+        "notify_on_close",
+        "external_id",
+    )
     return View(**{k: view[k] for k in keep if view.get(k) is not None}, blocks=blocks)
 
 
@@ -206,12 +314,16 @@ def _date_echo(lang: str, raw: str, *, now: datetime, tz: str, workday_end: time
     return t(lang, "echo.date", when=date_token(when, tz, long=True))
 
 
-def echo_texts(lang: str, typed: dict[str, str], *, now: datetime, tz: str, members: list[Member],
-               workday_end: time = time(18, 0)) -> dict[str, str]:
+def echo_texts(
+    lang: str, typed: dict[str, str], *, now: datetime, tz: str, members: list[Member], workday_end: time = time(18, 0)
+) -> dict[str, str]:
     """What the bot understood of each date field, shown under it in the reader's own time."""
-    out = {field: _date_echo(lang, typed.get(field, ""), now=now, tz=tz, workday_end=workday_end,
-                             empty_key=f"echo.empty_{field}")
-           for field in DATE_FIELDS}
+    out = {
+        field: _date_echo(
+            lang, typed.get(field, ""), now=now, tz=tz, workday_end=workday_end, empty_key=f"echo.empty_{field}"
+        )
+        for field in DATE_FIELDS
+    }
     text = typed.get("open_questions", "")
     try:
         questions = parse_questions(text, now=now, tz=tz, members=members, workday_end=workday_end)
@@ -219,9 +331,16 @@ def echo_texts(lang: str, typed: dict[str, str], *, now: datetime, tz: str, memb
         params = dict(exc.params)
         out["open_questions"] = "⚠️ " + escape(t(params.pop("_lang", None) or lang, exc.key, **params))
     else:
-        lines = [t(lang, "echo.question", n=n, owner=mention(q.owner_id) if q.owner_id else t(lang, "echo.receiver"),
-                   when=date_token(q.deadline, tz) if q.deadline else t(lang, "echo.in_24h"))
-                 for n, q in enumerate(questions[:MAX_SHOWN_QUESTIONS], start=1)]
+        lines = [
+            t(
+                lang,
+                "echo.question",
+                n=n,
+                owner=mention(q.owner_id) if q.owner_id else t(lang, "echo.receiver"),
+                when=date_token(q.deadline, tz) if q.deadline else t(lang, "echo.in_24h"),
+            )
+            for n, q in enumerate(questions[:MAX_SHOWN_QUESTIONS], start=1)
+        ]
         out["open_questions"] = "\n".join(lines) or t(lang, "echo.empty_open_questions")
     return out
 
@@ -267,8 +386,9 @@ def parse_form(
     priority = option.get("value", "") if isinstance(option, dict) else ""
     questions: tuple[Any, ...] = ()
     try:
-        questions = parse_questions(_str(values, "open_questions"), now=now, tz=tz, members=members,
-                                    workday_end=workday_end)
+        questions = parse_questions(
+            _str(values, "open_questions"), now=now, tz=tz, members=members, workday_end=workday_end
+        )
     except LineError as exc:
         errors["open_questions"] = (exc.key, exc.params)
     if errors:
@@ -308,10 +428,21 @@ def changes_modal(lang: str, *, requirement: RequirementInfo) -> View:
 
 def _question_line(lang: str, q: QuestionInfo, tz: str) -> str:
     if q.answered_at:
-        return t(lang, "sheet.question_answered", n=q.position + 1, text=escape(truncate(q.text, 400)),
-                 user=mention(q.answered_by or q.owner_id))
-    return t(lang, "sheet.question", n=q.position + 1, text=escape(truncate(q.text, 400)),
-             owner=mention(q.owner_id), when=date_token(q.deadline, tz))
+        return t(
+            lang,
+            "sheet.question_answered",
+            n=q.position + 1,
+            text=escape(truncate(q.text, 400)),
+            user=mention(q.answered_by or q.owner_id),
+        )
+    return t(
+        lang,
+        "sheet.question",
+        n=q.position + 1,
+        text=escape(truncate(q.text, 400)),
+        owner=mention(q.owner_id),
+        when=date_token(q.deadline, tz),
+    )
 
 
 def sheet_blocks(lang: str, req: RequirementInfo, *, tz: str, actions: bool = True) -> list[Block]:
@@ -321,15 +452,17 @@ def sheet_blocks(lang: str, req: RequirementInfo, *, tz: str, actions: bool = Tr
     receiver = f"{escape(req.receiver_dept)} · {mention(req.receiver_owner)}"
     blocks: list[Block] = [
         HeaderBlock(text=plain(t(lang, "sheet.header", code=req.code), 150)),
-        SectionBlock(fields=[
-            MarkdownTextObject(text=f"*{t(lang, 'sheet.code')}*\n{req.code}"),
-            MarkdownTextObject(text=f"*{t(lang, 'field.priority')}*\n{t(lang, f'priority.{req.priority}')}"),
-            MarkdownTextObject(text=truncate(f"*{t(lang, 'sheet.requester')}*\n{requester}", 2000)),
-            MarkdownTextObject(text=truncate(f"*{t(lang, 'sheet.receiver')}*\n{receiver}", 2000)),
-            MarkdownTextObject(text=f"*{t(lang, 'field.due')}*\n{date_token(req.due, tz)}"),
-            MarkdownTextObject(text=f"*{t(lang, 'sheet.status')}*\n{status}"),
-            MarkdownTextObject(text=f"*{t(lang, 'field.confirm_by')}*\n{date_token(req.confirm_by, tz)}"),
-        ]),
+        SectionBlock(
+            fields=[
+                MarkdownTextObject(text=f"*{t(lang, 'sheet.code')}*\n{req.code}"),
+                MarkdownTextObject(text=f"*{t(lang, 'field.priority')}*\n{t(lang, f'priority.{req.priority}')}"),
+                MarkdownTextObject(text=truncate(f"*{t(lang, 'sheet.requester')}*\n{requester}", 2000)),
+                MarkdownTextObject(text=truncate(f"*{t(lang, 'sheet.receiver')}*\n{receiver}", 2000)),
+                MarkdownTextObject(text=f"*{t(lang, 'field.due')}*\n{date_token(req.due, tz)}"),
+                MarkdownTextObject(text=f"*{t(lang, 'sheet.status')}*\n{status}"),
+                MarkdownTextObject(text=f"*{t(lang, 'field.confirm_by')}*\n{date_token(req.confirm_by, tz)}"),
+            ]
+        ),
         DividerBlock(),
         labelled(t(lang, "field.background"), req.background),
         labelled(t(lang, "field.goal"), req.goal),
@@ -337,13 +470,17 @@ def sheet_blocks(lang: str, req: RequirementInfo, *, tz: str, actions: bool = Tr
     ]
     if req.resources:
         blocks.append(labelled(t(lang, "field.resources"), req.resources))
-    blocks.append(section(f"*{t(lang, 'field.open_questions')}*"
-                          + ("" if req.questions else f"\n{t(lang, 'sheet.no_questions')}")))
+    blocks.append(
+        section(
+            f"*{t(lang, 'field.open_questions')}*" + ("" if req.questions else f"\n{t(lang, 'sheet.no_questions')}")
+        )
+    )
     for q in req.questions[:MAX_SHOWN_QUESTIONS]:
         line = section(_question_line(lang, q, tz))
         if actions and q.answered_at is None:
-            line.accessory = ButtonElement(action_id=Ids.ANSWERED, text=plain(t(lang, "button.answered")),
-                                           value=str(q.id))
+            line.accessory = ButtonElement(
+                action_id=Ids.ANSWERED, text=plain(t(lang, "button.answered")), value=str(q.id)
+            )
         blocks.append(line)
     if len(req.questions) > MAX_SHOWN_QUESTIONS:
         blocks.append(context(t(lang, "sheet.more_questions", n=len(req.questions) - MAX_SHOWN_QUESTIONS)))
@@ -351,8 +488,16 @@ def sheet_blocks(lang: str, req: RequirementInfo, *, tz: str, actions: bool = Tr
     blocks.append(section(f"*{t(lang, 'sheet.signatures')}*\n" + "\n".join(_signature_lines(lang, req, tz))))
     if req.status == Status.CHANGES_REQUESTED and req.change_reason:
         changer = next((h.actor_id for h in reversed(req.history) if h.action == "changes_requested"), None)
-        blocks.append(section(t(lang, "sheet.change_reason", user=mention(changer) if changer else "",
-                                reason=escape(truncate(req.change_reason, 2000))).strip()))
+        blocks.append(
+            section(
+                t(
+                    lang,
+                    "sheet.change_reason",
+                    user=mention(changer) if changer else "",
+                    reason=escape(truncate(req.change_reason, 2000)),
+                ).strip()
+            )
+        )
     if req.status == Status.CONFIRMED and req.confirmed_at:
         blocks.append(context(t(lang, "sheet.locked", when=date_token(req.confirmed_at, tz))))
     elif req.status == Status.AWAITING:
@@ -360,10 +505,16 @@ def sheet_blocks(lang: str, req: RequirementInfo, *, tz: str, actions: bool = Tr
     if actions:
         buttons = []
         if req.status == Status.AWAITING:
-            buttons.append(ButtonElement(action_id=Ids.CONFIRM, text=plain(t(lang, "button.confirm")),
-                                         value=str(req.id), style="primary"))
-            buttons.append(ButtonElement(action_id=Ids.REQUEST_CHANGES, text=plain(t(lang, "button.request_changes")),
-                                         value=str(req.id)))
+            buttons.append(
+                ButtonElement(
+                    action_id=Ids.CONFIRM, text=plain(t(lang, "button.confirm")), value=str(req.id), style="primary"
+                )
+            )
+            buttons.append(
+                ButtonElement(
+                    action_id=Ids.REQUEST_CHANGES, text=plain(t(lang, "button.request_changes")), value=str(req.id)
+                )
+            )
         buttons.append(ButtonElement(action_id=Ids.EDIT, text=plain(t(lang, "button.edit")), value=str(req.id)))
         elements: list[Any] = [*buttons, history.overflow(lang, "requirement", req.id)]
         blocks.append(ActionsBlock(block_id=f"requirement_actions_{req.id}", elements=elements))
@@ -376,8 +527,9 @@ def _signature_lines(lang: str, req: RequirementInfo, tz: str) -> list[str]:
         sig = next((s for s in req.signatures if s.role.value == role), None)
         label = t(lang, f"sheet.{role}")
         if sig:
-            lines.append(f"{label}: " + t(lang, "sheet.signed", user=mention(sig.user_id),
-                                          when=date_token(sig.signed_at, tz)))
+            lines.append(
+                f"{label}: " + t(lang, "sheet.signed", user=mention(sig.user_id), when=date_token(sig.signed_at, tz))
+            )
         else:
             lines.append(f"{label}: " + t(lang, "sheet.unsigned", user=mention(user)))
     return lines
@@ -385,21 +537,42 @@ def _signature_lines(lang: str, req: RequirementInfo, tz: str) -> list[str]:
 
 def sheet_text(lang: str, req: RequirementInfo, *, tz: str) -> str:
     """The notification text of the sheet message (mentions both owners)."""
-    return t(lang, "sheet.fallback", code=req.code, requester=mention(req.requester_owner),
-             receiver=mention(req.receiver_owner), when=date_token(req.confirm_by, tz))
+    return t(
+        lang,
+        "sheet.fallback",
+        code=req.code,
+        requester=mention(req.requester_owner),
+        receiver=mention(req.receiver_owner),
+        when=date_token(req.confirm_by, tz),
+    )
 
 
 def list_blocks(lang: str, *, awaiting: list[RequirementInfo], latest: list[RequirementInfo], tz: str) -> list[Block]:
     """`/requirement list`: what awaits the caller and the channel's latest sheets."""
-    def line(r: RequirementInfo) -> str:
-        return t(lang, "list.line", code=r.code, status=t(lang, f"status.{r.status.value}"),
-                 requester=mention(r.requester_owner), receiver=mention(r.receiver_owner),
-                 when=date_token(r.confirm_by, tz))
 
-    blocks: list[Block] = [section(f"*{t(lang, 'list.awaiting_title')}*\n"
-                                   + ("\n".join(line(r) for r in awaiting) or t(lang, "list.none_awaiting")))]
-    blocks.append(section(f"*{t(lang, 'list.channel_title')}*\n"
-                          + ("\n".join(line(r) for r in latest) or t(lang, "list.none_channel"))))
+    def line(r: RequirementInfo) -> str:
+        return t(
+            lang,
+            "list.line",
+            code=r.code,
+            status=t(lang, f"status.{r.status.value}"),
+            requester=mention(r.requester_owner),
+            receiver=mention(r.receiver_owner),
+            when=date_token(r.confirm_by, tz),
+        )
+
+    blocks: list[Block] = [
+        section(
+            f"*{t(lang, 'list.awaiting_title')}*\n"
+            + ("\n".join(line(r) for r in awaiting) or t(lang, "list.none_awaiting"))
+        )
+    ]
+    blocks.append(
+        section(
+            f"*{t(lang, 'list.channel_title')}*\n"
+            + ("\n".join(line(r) for r in latest) or t(lang, "list.none_channel"))
+        )
+    )
     return blocks
 
 
@@ -409,8 +582,15 @@ def record_blocks(lang: str, req: RequirementInfo, *, tz: str, permalink: str | 
     lines = []
     for h in req.history[-25:]:
         params = {k: escape(truncate(str(v), 300)) for k, v in h.detail.items() if isinstance(v, str | int)}
-        lines.append(t(lang, f"history.{h.action}", when=date_token(h.at, tz), user=mention(h.actor_id),
-                       **{"revision": h.detail.get("revision", ""), **params}))
+        lines.append(
+            t(
+                lang,
+                f"history.{h.action}",
+                when=date_token(h.at, tz),
+                user=mention(h.actor_id),
+                **{"revision": h.detail.get("revision", ""), **params},
+            )
+        )
     blocks.append(section(f"*{t(lang, 'view.history')}*\n" + "\n".join(lines)))
     if permalink:
         blocks.append(context(t(lang, "view.open_message", link=permalink)))
@@ -419,5 +599,13 @@ def record_blocks(lang: str, req: RequirementInfo, *, tz: str, permalink: str | 
 
 def thread_note(lang: str, key: str, req: RequirementInfo, *, user: str | None = None, reason: str = "") -> str:
     """A short line posted in the sheet's thread when something happens."""
-    return t(lang, key, code=req.code, requester=mention(req.requester_owner), receiver=mention(req.receiver_owner),
-             user=mention(user) if user else "", n=req.revision, reason=escape(truncate(reason, 1000)))
+    return t(
+        lang,
+        key,
+        code=req.code,
+        requester=mention(req.requester_owner),
+        receiver=mention(req.receiver_owner),
+        user=mention(user) if user else "",
+        n=req.revision,
+        reason=escape(truncate(reason, 1000)),
+    )

@@ -90,9 +90,18 @@ class Reply:
 class SlackDriver:
     """Sends signed, Slack-shaped requests to a Bolt HTTP endpoint."""
 
-    def __init__(self, endpoint_url: str, signing_secret: str, fake: FakeSlack, team_id: str = "T0001",
-                 api_app_id: str = "A0001", *, verification_token: str = "verification-token-test",
-                 timeout: float = 10.0, wait_timeout: float = 5.0) -> None:
+    def __init__(
+        self,
+        endpoint_url: str,
+        signing_secret: str,
+        fake: FakeSlack,
+        team_id: str = "T0001",
+        api_app_id: str = "A0001",
+        *,
+        verification_token: str = "verification-token-test",
+        timeout: float = 10.0,
+        wait_timeout: float = 5.0,
+    ) -> None:
         """``wait_timeout`` bounds how long click/submit_view wait for a message or view to appear."""
         self.endpoint_url = endpoint_url
         self.signing_secret = signing_secret
@@ -114,19 +123,28 @@ class SlackDriver:
         signature = self._verifier.generate_signature(timestamp=stamp, body=body)
         return {"X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": signature or ""}
 
-    def post(self, body: str, content_type: str, *, timestamp: int | None = None,
-             signature: str | None = None, retry_num: int | None = None,
-             retry_reason: str = "http_timeout") -> Reply:
+    def post(
+        self,
+        body: str,
+        content_type: str,
+        *,
+        timestamp: int | None = None,
+        signature: str | None = None,
+        retry_num: int | None = None,
+        retry_reason: str = "http_timeout",
+    ) -> Reply:
         """POST a raw body, signed unless ``signature`` overrides it."""
-        headers = {"Content-Type": content_type, "User-Agent": "Slackbot 1.0 (+https://api.slack.com/robots)",
-                   **self.headers_for(body, timestamp=timestamp)}
+        headers = {
+            "Content-Type": content_type,
+            "User-Agent": "Slackbot 1.0 (+https://api.slack.com/robots)",
+            **self.headers_for(body, timestamp=timestamp),
+        }
         if signature is not None:
             headers["X-Slack-Signature"] = signature
         if retry_num is not None:
             headers["X-Slack-Retry-Num"] = str(retry_num)
             headers["X-Slack-Retry-Reason"] = retry_reason
-        request = urllib.request.Request(self.endpoint_url, data=body.encode("utf-8"), headers=headers,
-                                         method="POST")
+        request = urllib.request.Request(self.endpoint_url, data=body.encode("utf-8"), headers=headers, method="POST")
         started = time.perf_counter()
         try:
             with self._opener.open(request, timeout=self.timeout) as response:
@@ -149,14 +167,29 @@ class SlackDriver:
 
     # ------------------------------------------------------------------ slash commands
 
-    def slash(self, command: str, text: str = "", *, user: str = ALICE, channel: str = GENERAL,
-              channel_name: str | None = None) -> Reply:
+    def slash(
+        self,
+        command: str,
+        text: str = "",
+        *,
+        user: str = ALICE,
+        channel: str = GENERAL,
+        channel_name: str | None = None,
+    ) -> Reply:
         """Invoke a slash command the way Slack does (form-encoded)."""
         name = channel_name or self._channel_name(channel)
         fields = {
-            "token": self.verification_token, "team_id": self.team_id, "team_domain": self.fake.team_domain,
-            "channel_id": channel, "channel_name": name, "user_id": user, "user_name": self._user_name(user),
-            "command": command, "text": text, "api_app_id": self.api_app_id, "is_enterprise_install": "false",
+            "token": self.verification_token,
+            "team_id": self.team_id,
+            "team_domain": self.fake.team_domain,
+            "channel_id": channel,
+            "channel_name": name,
+            "user_id": user,
+            "user_name": self._user_name(user),
+            "command": command,
+            "text": text,
+            "api_app_id": self.api_app_id,
+            "is_enterprise_install": "false",
             "response_url": self.fake.new_response_url(channel=channel, user=user),
             "trigger_id": self.fake.new_trigger_id(user=user),
         }
@@ -164,26 +197,39 @@ class SlackDriver:
 
     # ------------------------------------------------------------------ modals
 
-    def submit_view(self, values: Mapping[str, object] | None = None, *, user: str = ALICE,
-                    view: dict[str, Any] | None = None, callback_id: str | None = None,
-                    enforce_required: bool = True) -> Reply:
+    def submit_view(
+        self,
+        values: Mapping[str, object] | None = None,
+        *,
+        user: str = ALICE,
+        view: dict[str, Any] | None = None,
+        callback_id: str | None = None,
+        enforce_required: bool = True,
+    ) -> Reply:
         """Submit a modal with ``values`` keyed by input block_id; others keep their initial values.
 
         Without ``view`` the last open modal in the fake (with ``callback_id`` if given) is used.
         Like Slack's client, refuses (ValueError) to submit when a required input is empty.
         """
         if view is None:
-            view = self._wait(lambda: self.fake.last_view(callback_id),
-                              f"an open modal{f' with callback_id {callback_id!r}' if callback_id else ''}")
+            view = self._wait(
+                lambda: self.fake.last_view(callback_id),
+                f"an open modal{f' with callback_id {callback_id!r}' if callback_id else ''}",
+            )
         state = view_state(view, values or {})
         if enforce_required:
             _check_required(view, state)
         payload = {
-            "type": "view_submission", "team": self._team(), "user": self._user(user),
-            "api_app_id": self.api_app_id, "token": self.verification_token,
+            "type": "view_submission",
+            "team": self._team(),
+            "user": self._user(user),
+            "api_app_id": self.api_app_id,
+            "token": self.verification_token,
             "trigger_id": self.fake.new_trigger_id(user=user, view_id=view.get("id")),
-            "view": self._view_payload(view, state), "response_urls": [],
-            "is_enterprise_install": False, "enterprise": None,
+            "view": self._view_payload(view, state),
+            "response_urls": [],
+            "is_enterprise_install": False,
+            "enterprise": None,
         }
         reply = self.post_payload(payload)
         if reply.status == 200 and view.get("id"):
@@ -195,10 +241,15 @@ class SlackDriver:
         if view is None:
             view = self._wait(lambda: self.fake.last_view(), "an open modal")
         payload = {
-            "type": "view_closed", "team": self._team(), "user": self._user(user),
-            "api_app_id": self.api_app_id, "token": self.verification_token,
-            "view": self._view_payload(view, view_state(view, {})), "is_cleared": False,
-            "is_enterprise_install": False, "enterprise": None,
+            "type": "view_closed",
+            "team": self._team(),
+            "user": self._user(user),
+            "api_app_id": self.api_app_id,
+            "token": self.verification_token,
+            "view": self._view_payload(view, view_state(view, {})),
+            "is_cleared": False,
+            "is_enterprise_install": False,
+            "enterprise": None,
         }
         reply = self.post_payload(payload)
         if view.get("id"):
@@ -207,8 +258,15 @@ class SlackDriver:
 
     # ------------------------------------------------------------------ interactivity
 
-    def click(self, action_id: str, *, user: str = ALICE, message: dict[str, Any] | None = None,
-              value: str | Sequence[str] | None = None, view: dict[str, Any] | None = None) -> Reply:
+    def click(
+        self,
+        action_id: str,
+        *,
+        user: str = ALICE,
+        message: dict[str, Any] | None = None,
+        value: str | Sequence[str] | None = None,
+        view: dict[str, Any] | None = None,
+    ) -> Reply:
         """Use an interactive element (button, select, ...) of a message or view.
 
         Without ``message``/``view`` the newest stored message holding ``action_id`` is used.
@@ -237,48 +295,77 @@ class SlackDriver:
         stored, found, ephemeral = self._wait(search, f"a message with action_id {action_id!r}")
         return self._click_in_message(stored, found, user=user, value=value, ephemeral=ephemeral)
 
-    def shortcut(self, callback_id: str, *, user: str = ALICE, message: dict[str, Any] | None = None,
-                 channel: str | None = None) -> Reply:
+    def shortcut(
+        self, callback_id: str, *, user: str = ALICE, message: dict[str, Any] | None = None, channel: str | None = None
+    ) -> Reply:
         """A message shortcut on ``message``, or a global shortcut when ``message`` is None."""
         base: dict[str, Any] = {
-            "type": "shortcut", "token": self.verification_token, "action_ts": _now_ts(),
-            "team": self._team(), "user": self._user(user), "is_enterprise_install": False,
-            "enterprise": None, "callback_id": callback_id,
+            "type": "shortcut",
+            "token": self.verification_token,
+            "action_ts": _now_ts(),
+            "team": self._team(),
+            "user": self._user(user),
+            "is_enterprise_install": False,
+            "enterprise": None,
+            "callback_id": callback_id,
             "trigger_id": self.fake.new_trigger_id(user=user),
         }
         if message is None:
             return self.post_payload(base)
         channel_id = channel or message.get("channel") or GENERAL
-        base.update({
-            "type": "message_action",
-            "channel": {"id": channel_id, "name": self._channel_name(channel_id)},
-            "response_url": self.fake.new_response_url(channel=channel_id, user=user),
-            "message_ts": message["ts"],
-            "message": {k: v for k, v in message.items() if k != "channel"},
-        })
+        base.update(
+            {
+                "type": "message_action",
+                "channel": {"id": channel_id, "name": self._channel_name(channel_id)},
+                "response_url": self.fake.new_response_url(channel=channel_id, user=user),
+                "message_ts": message["ts"],
+                "message": {k: v for k, v in message.items() if k != "channel"},
+            }
+        )
         return self.post_payload(base)
 
     # ------------------------------------------------------------------ events
 
-    def event(self, event: dict[str, Any], *, event_id: str | None = None,
-              retry_num: int | None = None) -> Reply:
+    def event(self, event: dict[str, Any], *, event_id: str | None = None, retry_num: int | None = None) -> Reply:
         """Deliver any Events API event inside an ``event_callback`` envelope."""
         inner = {"event_ts": _now_ts(), **event}
         context_json = json.dumps({"tid": self.team_id, "aid": self.api_app_id})
         context = base64.b64encode(context_json.encode()).decode()
         body = {
-            "token": self.verification_token, "team_id": self.team_id, "context_team_id": self.team_id,
-            "context_enterprise_id": None, "api_app_id": self.api_app_id, "event": inner,
-            "type": "event_callback", "event_id": event_id or f"Ev{uuid.uuid4().hex[:10].upper()}",
+            "token": self.verification_token,
+            "team_id": self.team_id,
+            "context_team_id": self.team_id,
+            "context_enterprise_id": None,
+            "api_app_id": self.api_app_id,
+            "event": inner,
+            "type": "event_callback",
+            "event_id": event_id or f"Ev{uuid.uuid4().hex[:10].upper()}",
             "event_time": int(time.time()),
-            "authorizations": [{"enterprise_id": None, "team_id": self.team_id, "user_id": BOT,
-                                "is_bot": True, "is_enterprise_install": False}],
-            "is_ext_shared_channel": False, "event_context": f"4-{context}",
+            "authorizations": [
+                {
+                    "enterprise_id": None,
+                    "team_id": self.team_id,
+                    "user_id": BOT,
+                    "is_bot": True,
+                    "is_enterprise_install": False,
+                }
+            ],
+            "is_ext_shared_channel": False,
+            "event_context": f"4-{context}",
         }
         return self.post_json(body, retry_num=retry_num)
 
-    def react(self, name: str, *, channel: str, ts: str, user: str = ALICE, removed: bool = False,
-              event_id: str | None = None, retry_num: int | None = None) -> Reply:
+    def react(
+        self,
+        name: str,
+        *,
+        channel: str,
+        ts: str,
+        user: str = ALICE,
+        removed: bool = False,
+        event_id: str | None = None,
+        retry_num: int | None = None,
+    ) -> Reply:
         """A user adds (or removes) a reaction on a message.
 
         Like Slack, the event reaches the bot only from a conversation it is a member of: elsewhere the
@@ -290,7 +377,9 @@ class SlackDriver:
         if not self.fake.bot_is_member(stored["channel"] if stored else channel):
             return Reply(NOT_DELIVERED, "not delivered: the bot is not a member of the conversation")
         event = {
-            "type": "reaction_removed" if removed else "reaction_added", "user": user, "reaction": name,
+            "type": "reaction_removed" if removed else "reaction_added",
+            "user": user,
+            "reaction": name,
             "item": {"type": "message", "channel": stored["channel"] if stored else channel, "ts": ts},
             "item_user": stored.get("user", BOT) if stored else BOT,
         }
@@ -298,8 +387,7 @@ class SlackDriver:
 
     def app_home_opened(self, user: str = ALICE) -> Reply:
         """The user opens the app's Home tab."""
-        event: dict[str, Any] = {"type": "app_home_opened", "user": user, "channel": f"D{user}",
-                                 "tab": "home"}
+        event: dict[str, Any] = {"type": "app_home_opened", "user": user, "channel": f"D{user}", "tab": "home"}
         home = self.fake.home_view(user)
         if home is not None:
             event["view"] = home
@@ -307,8 +395,7 @@ class SlackDriver:
 
     def url_verification(self, challenge: str) -> Reply:
         """The handshake Slack performs when the Request URL is saved."""
-        return self.post_json({"token": self.verification_token, "challenge": challenge,
-                               "type": "url_verification"})
+        return self.post_json({"token": self.verification_token, "challenge": challenge, "type": "url_verification"})
 
     # ------------------------------------------------------------------ internals
 
@@ -320,8 +407,7 @@ class SlackDriver:
                 return found
             if time.monotonic() >= deadline:
                 methods = [c.method for c in self.fake.calls()]
-                raise AssertionError(
-                    f"no {what} after {self.wait_timeout}s; Slack API calls so far: {methods}")
+                raise AssertionError(f"no {what} after {self.wait_timeout}s; Slack API calls so far: {methods}")
             time.sleep(0.005)
 
     def _team(self) -> dict[str, str]:
@@ -342,9 +428,26 @@ class SlackDriver:
         return str(info["name"]) if info and "name" in info else channel.lower()
 
     def _view_payload(self, view: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
-        keys = ("id", "team_id", "type", "blocks", "private_metadata", "callback_id", "hash", "title",
-                "clear_on_close", "notify_on_close", "close", "submit", "previous_view_id", "root_view_id",
-                "app_id", "external_id", "app_installed_team_id", "bot_id")
+        keys = (
+            "id",
+            "team_id",
+            "type",
+            "blocks",
+            "private_metadata",
+            "callback_id",
+            "hash",
+            "title",
+            "clear_on_close",
+            "notify_on_close",
+            "close",
+            "submit",
+            "previous_view_id",
+            "root_view_id",
+            "app_id",
+            "external_id",
+            "app_installed_team_id",
+            "bot_id",
+        )
         payload = {k: view.get(k) for k in keys}
         payload["team_id"] = payload["team_id"] or self.team_id
         payload["app_id"] = payload["app_id"] or self.api_app_id
@@ -353,28 +456,52 @@ class SlackDriver:
         payload["state"] = state
         return payload
 
-    def _click_in_message(self, message: dict[str, Any], found: tuple[str, dict[str, Any]], *, user: str,
-                          value: str | Sequence[str] | None, ephemeral: bool) -> Reply:
+    def _click_in_message(
+        self,
+        message: dict[str, Any],
+        found: tuple[str, dict[str, Any]],
+        *,
+        user: str,
+        value: str | Sequence[str] | None,
+        ephemeral: bool,
+    ) -> Reply:
         block_id, element = found
         channel = str(message["channel"])
         payload: dict[str, Any] = {
-            "type": "block_actions", "user": self._user(user), "api_app_id": self.api_app_id,
+            "type": "block_actions",
+            "user": self._user(user),
+            "api_app_id": self.api_app_id,
             "token": self.verification_token,
-            "container": {"type": "message", "message_ts": message["ts"], "channel_id": channel,
-                          "is_ephemeral": ephemeral},
-            "trigger_id": self.fake.new_trigger_id(user=user), "team": self._team(), "enterprise": None,
-            "is_enterprise_install": False, "channel": {"id": channel, "name": self._channel_name(channel)},
+            "container": {
+                "type": "message",
+                "message_ts": message["ts"],
+                "channel_id": channel,
+                "is_ephemeral": ephemeral,
+            },
+            "trigger_id": self.fake.new_trigger_id(user=user),
+            "team": self._team(),
+            "enterprise": None,
+            "is_enterprise_install": False,
+            "channel": {"id": channel, "name": self._channel_name(channel)},
             "state": {"values": {}},
-            "response_url": self.fake.new_response_url(channel=channel, message_ts=None if ephemeral
-                                                       else message["ts"], user=user),
+            "response_url": self.fake.new_response_url(
+                channel=channel, message_ts=None if ephemeral else message["ts"], user=user
+            ),
             "actions": [_action(element, block_id, value)],
         }
         if not ephemeral:
             payload["message"] = {k: v for k, v in message.items() if k != "channel"}
         return self.post_payload(payload)
 
-    def type_in(self, block_id: str, text: str, *, user: str = ALICE, view: dict[str, Any] | None = None,
-                values: Mapping[str, object] | None = None) -> Reply:
+    def type_in(
+        self,
+        block_id: str,
+        text: str,
+        *,
+        user: str = ALICE,
+        view: dict[str, Any] | None = None,
+        values: Mapping[str, object] | None = None,
+    ) -> Reply:
         """Type into a text input that dispatches actions (``dispatch_action``), as Slack reports it."""
         if view is None:
             view = self._wait(lambda: self.fake.last_view(), "an open modal")
@@ -384,28 +511,46 @@ class SlackDriver:
             raise AssertionError(f"block {block_id!r} is not an input that dispatches actions")
         element = block["element"]
         payload = {
-            "type": "block_actions", "user": self._user(user), "api_app_id": self.api_app_id,
-            "token": self.verification_token, "container": {"type": "view", "view_id": current.get("id")},
+            "type": "block_actions",
+            "user": self._user(user),
+            "api_app_id": self.api_app_id,
+            "token": self.verification_token,
+            "container": {"type": "view", "view_id": current.get("id")},
             "trigger_id": self.fake.new_trigger_id(user=user, view_id=current.get("id")),
-            "team": self._team(), "enterprise": None, "is_enterprise_install": False,
+            "team": self._team(),
+            "enterprise": None,
+            "is_enterprise_install": False,
             "view": self._view_payload(current, view_state(current, {**(values or {}), block_id: text})),
-            "actions": [{"type": element["type"], "block_id": block_id, "action_id": element["action_id"],
-                         "value": text, "action_ts": f"{time.time():.6f}"}],
+            "actions": [
+                {
+                    "type": element["type"],
+                    "block_id": block_id,
+                    "action_id": element["action_id"],
+                    "value": text,
+                    "action_ts": f"{time.time():.6f}",
+                }
+            ],
         }
         return self.post_payload(payload)
 
-    def _click_in_view(self, action_id: str, *, user: str, view: dict[str, Any],
-                       value: str | Sequence[str] | None) -> Reply:
+    def _click_in_view(
+        self, action_id: str, *, user: str, view: dict[str, Any], value: str | Sequence[str] | None
+    ) -> Reply:
         current = self.fake.view(str(view.get("id"))) or view
         found = _find_element(current.get("blocks") or [], action_id)
         if found is None:
             raise AssertionError(f"action_id {action_id!r} not found in view {current.get('id')}")
         block_id, element = found
         payload = {
-            "type": "block_actions", "user": self._user(user), "api_app_id": self.api_app_id,
-            "token": self.verification_token, "container": {"type": "view", "view_id": current.get("id")},
+            "type": "block_actions",
+            "user": self._user(user),
+            "api_app_id": self.api_app_id,
+            "token": self.verification_token,
+            "container": {"type": "view", "view_id": current.get("id")},
             "trigger_id": self.fake.new_trigger_id(user=user, view_id=current.get("id")),
-            "team": self._team(), "enterprise": None, "is_enterprise_install": False,
+            "team": self._team(),
+            "enterprise": None,
+            "is_enterprise_install": False,
             "view": self._view_payload(current, view_state(current, {})),
             "actions": [_action(element, block_id, value)],
         }
@@ -485,8 +630,9 @@ def _option(element: Mapping[str, Any], value: object) -> dict[str, Any]:
     for option in options:
         if option.get("value") == value:
             return dict(option)
-    raise ValueError(f"{value!r} is not an option of {element.get('action_id')!r}; "
-                     f"options are {[o.get('value') for o in options]}")
+    raise ValueError(
+        f"{value!r} is not an option of {element.get('action_id')!r}; options are {[o.get('value') for o in options]}"
+    )
 
 
 def _as_option(value: object) -> dict[str, Any]:
@@ -523,8 +669,12 @@ def _find_element(blocks: Sequence[Mapping[str, Any]], action_id: str) -> tuple[
 
 def _action(element: Mapping[str, Any], block_id: str, value: str | Sequence[str] | None) -> dict[str, Any]:
     kind = str(element.get("type"))
-    action: dict[str, Any] = {"action_id": element["action_id"], "block_id": block_id, "type": kind,
-                              "action_ts": _now_ts()}
+    action: dict[str, Any] = {
+        "action_id": element["action_id"],
+        "block_id": block_id,
+        "type": kind,
+        "action_ts": _now_ts(),
+    }
     if kind == "button":
         action["text"] = element.get("text")
         chosen = value if value is not None else element.get("value")
@@ -548,4 +698,3 @@ def _action(element: Mapping[str, Any], block_id: str, value: str | Sequence[str
 
 def _now_ts() -> str:
     return f"{time.time():.6f}"
-

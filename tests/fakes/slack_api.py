@@ -58,14 +58,15 @@ _TZ_LABELS: dict[str, tuple[str, str]] = {
     "UTC": ("Coordinated Universal Time", "Coordinated Universal Time"),
 }
 _TEXT_TYPES = ("plain_text", "mrkdwn")
-_TEXT_FIELDS = frozenset({"text", "label", "placeholder", "hint", "title", "submit", "close", "description",
-                          "confirm", "deny"})
-_PLAIN_ONLY_FIELDS = frozenset({"label", "placeholder", "hint", "title", "submit", "close", "confirm",
-                                "deny"})
+_TEXT_FIELDS = frozenset(
+    {"text", "label", "placeholder", "hint", "title", "submit", "close", "description", "confirm", "deny"}
+)
+_PLAIN_ONLY_FIELDS = frozenset({"label", "placeholder", "hint", "title", "submit", "close", "confirm", "deny"})
 _PLAIN_TEXT_OWNERS = frozenset({"header", "button", "workflow_button"})
 _OPTION_KEYS = frozenset({"options", "option_groups", "initial_option", "initial_options"})
-_CHECKED_BLOCKS = frozenset({"section", "divider", "image", "actions", "context", "input", "header", "video",
-                             "file", "call"})
+_CHECKED_BLOCKS = frozenset(
+    {"section", "divider", "image", "actions", "context", "input", "header", "video", "file", "call"}
+)
 _CHANNEL_NAME = re.compile(r"^[a-z0-9_-]{1,80}$")
 
 
@@ -158,8 +159,14 @@ class _Handler(BaseHTTPRequestHandler):
 class FakeSlack:
     """A recording, fault-injecting stand-in for https://slack.com/api/ on 127.0.0.1."""
 
-    def __init__(self, bot_token: str = "xoxb-test", team_id: str = "T0001", *, app_id: str = APP_ID,
-                 trigger_ttl: float | None = 3.0) -> None:
+    def __init__(
+        self,
+        bot_token: str = "xoxb-test",
+        team_id: str = "T0001",
+        *,
+        app_id: str = APP_ID,
+        trigger_ttl: float | None = 3.0,
+    ) -> None:
         """Create the fake; ``trigger_ttl`` is how long a trigger_id stays usable (None: forever)."""
         self.bot_token = bot_token
         self.app_token = "xapp-test"  # the app-level token (Socket Mode's apps.connections.open)
@@ -231,8 +238,9 @@ class FakeSlack:
         server = _Server(("127.0.0.1", 0), _Handler)
         server.fake = self
         self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02},
-                                        name="fake-slack", daemon=True)
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.02}, name="fake-slack", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -299,8 +307,17 @@ class FakeSlack:
 
     # ------------------------------------------------------------------ fault injection
 
-    def fail(self, method: str, *, status: int = 200, error: str | None = None,
-             retry_after: int | None = None, delay: float = 0.0, times: int = 1, late: float = 0.0) -> None:
+    def fail(
+        self,
+        method: str,
+        *,
+        status: int = 200,
+        error: str | None = None,
+        retry_after: int | None = None,
+        delay: float = 0.0,
+        times: int = 1,
+        late: float = 0.0,
+    ) -> None:
         """Make the next ``times`` calls of ``method`` fail or slow down.
 
         ``status=429`` answers ``ratelimited`` with a Retry-After header (default 1 second),
@@ -332,16 +349,31 @@ class FakeSlack:
 
     # ------------------------------------------------------------------ directory
 
-    def add_user(self, user_id: str, name: str, real_name: str | None = None, display_name: str | None = None,
-                 tz: str = "UTC", locale: str = "en-US", is_bot: bool = False,
-                 deleted: bool = False, guest: bool = False) -> dict[str, Any]:
+    def add_user(
+        self,
+        user_id: str,
+        name: str,
+        real_name: str | None = None,
+        display_name: str | None = None,
+        tz: str = "UTC",
+        locale: str = "en-US",
+        is_bot: bool = False,
+        deleted: bool = False,
+        guest: bool = False,
+    ) -> dict[str, Any]:
         """Add or replace a workspace member (``guest``: a multi-channel guest); returns its users.info JSON."""
         ZoneInfo(tz)
         with self._lock:
             self._users[user_id] = {
-                "id": user_id, "name": name, "real_name": real_name or name,
+                "id": user_id,
+                "name": name,
+                "real_name": real_name or name,
                 "display_name": name if display_name is None else display_name,
-                "tz": tz, "locale": locale, "is_bot": is_bot, "deleted": deleted, "guest": guest,
+                "tz": tz,
+                "locale": locale,
+                "is_bot": is_bot,
+                "deleted": deleted,
+                "guest": guest,
             }
             return self._user_json(user_id, include_locale=True)
 
@@ -350,9 +382,15 @@ class FakeSlack:
         with self._lock:
             return self._user_json(user_id, include_locale=True) if user_id in self._users else None
 
-    def set_channel(self, channel_id: str, name: str | None = None, members: Iterable[str] | None = None,
-                    is_private: bool = False, bot_is_member: bool | None = None,
-                    is_archived: bool = False) -> None:
+    def set_channel(
+        self,
+        channel_id: str,
+        name: str | None = None,
+        members: Iterable[str] | None = None,
+        is_private: bool = False,
+        bot_is_member: bool | None = None,
+        is_archived: bool = False,
+    ) -> None:
         """Register a channel; ``members=None`` means every non-bot user.
 
         As in a new workspace, the bot is a member of no channel until it joins one (public channels) or is
@@ -366,8 +404,7 @@ class FakeSlack:
                 "is_private": is_private,
                 "is_archived": is_archived,
                 "members": None if members is None else [m for m in members if m != BOT],
-                "bot_is_member": bool(existing.get("bot_is_member", False)) if bot_is_member is None
-                else bot_is_member,
+                "bot_is_member": bool(existing.get("bot_is_member", False)) if bot_is_member is None else bot_is_member,
                 "created": existing.get("created", int(time.time())),
                 "creator": existing.get("creator", ALICE),
             }
@@ -417,19 +454,33 @@ class FakeSlack:
         """Ephemeral messages shown so far, optionally filtered."""
         with self._lock:
             wanted = None if channel is None else self._dm_or_id(channel)
-            return copy.deepcopy([
-                m for m in self._ephemerals
-                if (wanted is None or m["channel"] == wanted) and (user is None or m["user"] == user)
-            ])
+            return copy.deepcopy(
+                [
+                    m
+                    for m in self._ephemerals
+                    if (wanted is None or m["channel"] == wanted) and (user is None or m["user"] == user)
+                ]
+            )
 
-    def add_message(self, channel: str, text: str, *, user: str = ALICE,
-                    blocks: list[dict[str, Any]] | None = None,
-                    thread_ts: str | None = None) -> dict[str, Any]:
+    def add_message(
+        self,
+        channel: str,
+        text: str,
+        *,
+        user: str = ALICE,
+        blocks: list[dict[str, Any]] | None = None,
+        thread_ts: str | None = None,
+    ) -> dict[str, Any]:
         """Store a message as if a person had posted it; returns it."""
         with self._lock:
             channel_id = self._dm_or_id(channel)
-            message: dict[str, Any] = {"type": "message", "user": user, "text": text, "ts": self._next_ts(),
-                                       "team": self.team_id}
+            message: dict[str, Any] = {
+                "type": "message",
+                "user": user,
+                "text": text,
+                "ts": self._next_ts(),
+                "team": self.team_id,
+            }
             if blocks is not None:
                 message["blocks"] = _with_block_ids(copy.deepcopy(blocks), message["ts"])
             if thread_ts:
@@ -525,17 +576,23 @@ class FakeSlack:
                 return
             assert isinstance(new_view, dict)
             if action == "update":
-                record.view = self._view_json(new_view, view_id=view_id, root=record.view["root_view_id"],
-                                              previous=record.view.get("previous_view_id"))
+                record.view = self._view_json(
+                    new_view,
+                    view_id=view_id,
+                    root=record.view["root_view_id"],
+                    previous=record.view.get("previous_view_id"),
+                )
             else:
-                pushed = self._view_json(new_view, view_id=self._new_view_id(),
-                                         root=record.view["root_view_id"], previous=view_id)
+                pushed = self._view_json(
+                    new_view, view_id=self._new_view_id(), root=record.view["root_view_id"], previous=view_id
+                )
                 self._views[pushed["id"]] = _ViewRecord(pushed, "response_action", record.user)
 
     # ------------------------------------------------------------------ response URLs
 
-    def new_response_url(self, *, channel: str | None = None, message_ts: str | None = None,
-                         user: str | None = None) -> str:
+    def new_response_url(
+        self, *, channel: str | None = None, message_ts: str | None = None, user: str | None = None
+    ) -> str:
         """A response_url; bind it to a message to let replace_original/delete_original act on it."""
         with self._lock:
             number = next(self._id_seq)
@@ -552,9 +609,9 @@ class FakeSlack:
         raw = request.rfile.read(length) if length else b""
         headers = dict(request.headers.items())
         if split.path.startswith("/api/"):
-            answer = self._api(split.path[len("/api/"):], split.query, raw, headers, arrived)
+            answer = self._api(split.path[len("/api/") :], split.query, raw, headers, arrived)
         elif split.path.startswith("/response/"):
-            answer = self._response_url(split.path[len("/response/"):], raw, headers, arrived)
+            answer = self._response_url(split.path[len("/response/") :], raw, headers, arrived)
         else:
             answer = _Answer(404, {"ok": False, "error": "not_found"})
         payload = json.dumps(answer.body).encode("utf-8")
@@ -596,8 +653,9 @@ class FakeSlack:
         except SlackApiFailure as exc:
             body = {"ok": False, "error": exc.error, **exc.extra}
         except Exception as exc:
-            return self._finish(call, _Answer(500, {"ok": False, "error": "fatal_error",
-                                                    "detail": f"{type(exc).__name__}: {exc}"}))
+            return self._finish(
+                call, _Answer(500, {"ok": False, "error": "fatal_error", "detail": f"{type(exc).__name__}: {exc}"})
+            )
         if fault is not None and fault.late > 0:
             time.sleep(fault.late)
         return self._finish(call, _Answer(200, body))
@@ -660,11 +718,16 @@ class FakeSlack:
         if params.get("response_type") == "in_channel":
             self._store_bot_message(target.channel, params)
         else:
-            self._ephemerals.append({
-                "channel": target.channel, "user": target.user, "text": params.get("text", ""),
-                "blocks": copy.deepcopy(params.get("blocks")), "ts": self._next_ts(),
-                "thread_ts": params.get("thread_ts"),
-            })
+            self._ephemerals.append(
+                {
+                    "channel": target.channel,
+                    "user": target.user,
+                    "text": params.get("text", ""),
+                    "blocks": copy.deepcopy(params.get("blocks")),
+                    "ts": self._next_ts(),
+                    "thread_ts": params.get("thread_ts"),
+                }
+            )
 
     # ------------------------------------------------------------------ helpers
 
@@ -681,8 +744,10 @@ class FakeSlack:
     def _require(self, params: dict[str, Any], *names: str) -> None:
         missing = [n for n in names if params.get(n) in (None, "")]
         if missing:
-            raise SlackApiFailure("invalid_arguments", response_metadata={
-                "messages": [f"[ERROR] missing required field: {n}" for n in missing]})
+            raise SlackApiFailure(
+                "invalid_arguments",
+                response_metadata={"messages": [f"[ERROR] missing required field: {n}" for n in missing]},
+            )
 
     def _resolve_channel(self, channel: Any) -> str:
         if not isinstance(channel, str) or not channel:
@@ -720,17 +785,34 @@ class FakeSlack:
         if channel_id.startswith("D"):
             if channel_id[1:] not in self._users:
                 raise SlackApiFailure("channel_not_found")
-            return {"id": channel_id, "created": int(time.time()), "is_im": True, "is_org_shared": False,
-                    "user": channel_id[1:], "is_user_deleted": self._users[channel_id[1:]]["deleted"],
-                    "priority": 0}
+            return {
+                "id": channel_id,
+                "created": int(time.time()),
+                "is_im": True,
+                "is_org_shared": False,
+                "user": channel_id[1:],
+                "is_user_deleted": self._users[channel_id[1:]]["deleted"],
+                "priority": 0,
+            }
         record = self._channel_record(channel_id)
         private = bool(record["is_private"])
         return {
-            "id": channel_id, "name": record["name"], "is_channel": not private, "is_group": private,
-            "is_im": False, "is_mpim": False, "is_private": private, "created": record["created"],
-            "is_archived": bool(record.get("is_archived")), "is_general": record["name"] == "general", "unlinked": 0,
-            "name_normalized": record["name"], "is_shared": False, "is_org_shared": False,
-            "is_member": bool(record["bot_is_member"]), "creator": record["creator"],
+            "id": channel_id,
+            "name": record["name"],
+            "is_channel": not private,
+            "is_group": private,
+            "is_im": False,
+            "is_mpim": False,
+            "is_private": private,
+            "created": record["created"],
+            "is_archived": bool(record.get("is_archived")),
+            "is_general": record["name"] == "general",
+            "unlinked": 0,
+            "name_normalized": record["name"],
+            "is_shared": False,
+            "is_org_shared": False,
+            "is_member": bool(record["bot_is_member"]),
+            "creator": record["creator"],
             "topic": {"value": "", "creator": "", "last_set": 0},
             "purpose": {"value": "", "creator": "", "last_set": 0},
         }
@@ -742,21 +824,36 @@ class FakeSlack:
         labels = _TZ_LABELS.get(info["tz"])
         label = labels[1 if now.dst() else 0] if labels else (now.tzname() or info["tz"])
         profile: dict[str, Any] = {
-            "real_name": info["real_name"], "display_name": info["display_name"],
+            "real_name": info["real_name"],
+            "display_name": info["display_name"],
             "real_name_normalized": _normalize(info["real_name"]),
             "display_name_normalized": _normalize(info["display_name"]),
-            "status_text": "", "status_emoji": "", "team": self.team_id,
+            "status_text": "",
+            "status_emoji": "",
+            "team": self.team_id,
         }
         if info["is_bot"]:
             profile.update({"bot_id": BOT_ID, "api_app_id": self.app_id, "always_active": True})
         else:
             profile["email"] = f"{info['name']}@{self.team_domain}.example.com"
         user: dict[str, Any] = {
-            "id": user_id, "team_id": self.team_id, "name": info["name"], "deleted": info["deleted"],
-            "color": "9f69e7", "real_name": info["real_name"], "tz": info["tz"], "tz_label": label,
-            "tz_offset": int(offset.total_seconds()) if offset is not None else 0, "profile": profile,
-            "is_admin": False, "is_owner": False, "is_primary_owner": False, "is_restricted": bool(info.get("guest")),
-            "is_ultra_restricted": False, "is_bot": info["is_bot"], "is_app_user": False,
+            "id": user_id,
+            "team_id": self.team_id,
+            "name": info["name"],
+            "deleted": info["deleted"],
+            "color": "9f69e7",
+            "real_name": info["real_name"],
+            "tz": info["tz"],
+            "tz_label": label,
+            "tz_offset": int(offset.total_seconds()) if offset is not None else 0,
+            "profile": profile,
+            "is_admin": False,
+            "is_owner": False,
+            "is_primary_owner": False,
+            "is_restricted": bool(info.get("guest")),
+            "is_ultra_restricted": False,
+            "is_bot": info["is_bot"],
+            "is_app_user": False,
             "updated": 1_700_000_000,
         }
         if include_locale:
@@ -765,8 +862,9 @@ class FakeSlack:
 
     def _invalid(self, method: str, errors: list[str]) -> SlackApiFailure:
         self.validation_errors.extend(f"{method}: {e}" for e in errors)
-        return SlackApiFailure("invalid_blocks", errors=errors,
-                               response_metadata={"messages": [f"[ERROR] {e}" for e in errors]})
+        return SlackApiFailure(
+            "invalid_blocks", errors=errors, response_metadata={"messages": [f"[ERROR] {e}" for e in errors]}
+        )
 
     def _check_message_blocks(self, method: str, blocks: Any) -> None:
         errors = _block_errors(blocks, limit=MAX_MESSAGE_BLOCKS, pointer="/blocks")
@@ -782,10 +880,20 @@ class FakeSlack:
     def _store_bot_message(self, channel_id: str, params: dict[str, Any]) -> dict[str, Any]:
         ts = self._next_ts()
         message: dict[str, Any] = {
-            "user": BOT, "type": "message", "ts": ts, "bot_id": BOT_ID, "app_id": self.app_id,
-            "text": params.get("text") or "", "team": self.team_id,
-            "bot_profile": {"id": BOT_ID, "app_id": self.app_id, "name": "coordbot", "deleted": False,
-                            "team_id": self.team_id},
+            "user": BOT,
+            "type": "message",
+            "ts": ts,
+            "bot_id": BOT_ID,
+            "app_id": self.app_id,
+            "text": params.get("text") or "",
+            "team": self.team_id,
+            "bot_profile": {
+                "id": BOT_ID,
+                "app_id": self.app_id,
+                "name": "coordbot",
+                "deleted": False,
+                "team_id": self.team_id,
+            },
         }
         for key in ("blocks", "attachments", "metadata"):
             if params.get(key) is not None:
@@ -862,15 +970,29 @@ class FakeSlack:
             raise self._invalid(method, errors)
         return dict(params["view"])
 
-    def _view_json(self, view: dict[str, Any], *, view_id: str, root: str | None,
-                   previous: str | None) -> dict[str, Any]:
+    def _view_json(
+        self, view: dict[str, Any], *, view_id: str, root: str | None, previous: str | None
+    ) -> dict[str, Any]:
         result: dict[str, Any] = {
-            "id": view_id, "team_id": self.team_id, "type": view["type"], "blocks": [],
-            "private_metadata": "", "callback_id": "", "state": {"values": {}},
-            "hash": f"{int(time.time())}.{uuid.uuid4().hex[:8]}", "title": None, "clear_on_close": False,
-            "notify_on_close": False, "close": None, "submit": None, "previous_view_id": previous,
-            "root_view_id": root or view_id, "app_id": self.app_id, "external_id": "",
-            "app_installed_team_id": self.team_id, "bot_id": BOT_ID,
+            "id": view_id,
+            "team_id": self.team_id,
+            "type": view["type"],
+            "blocks": [],
+            "private_metadata": "",
+            "callback_id": "",
+            "state": {"values": {}},
+            "hash": f"{int(time.time())}.{uuid.uuid4().hex[:8]}",
+            "title": None,
+            "clear_on_close": False,
+            "notify_on_close": False,
+            "close": None,
+            "submit": None,
+            "previous_view_id": previous,
+            "root_view_id": root or view_id,
+            "app_id": self.app_id,
+            "external_id": "",
+            "app_installed_team_id": self.team_id,
+            "bot_id": BOT_ID,
         }
         for key, value in view.items():
             if key not in ("id", "hash", "state", "root_view_id", "previous_view_id", "team_id"):
@@ -882,8 +1004,7 @@ class FakeSlack:
         if params.get("view_id"):
             record = self._views.get(str(params["view_id"]))
         elif params.get("external_id"):
-            record = next((r for r in self._views.values()
-                           if r.view.get("external_id") == params["external_id"]), None)
+            record = next((r for r in self._views.values() if r.view.get("external_id") == params["external_id"]), None)
         else:
             raise SlackApiFailure("invalid_arguments")
         if record is None:
@@ -893,13 +1014,28 @@ class FakeSlack:
     # ------------------------------------------------------------------ methods
 
     def _auth_test(self, params: dict[str, Any], call: Call) -> dict[str, Any]:
-        return {"url": f"https://{self.team_domain}.slack.com/", "team": self.team_name, "user": "coordbot",
-                "team_id": self.team_id, "user_id": BOT, "bot_id": BOT_ID, "is_enterprise_install": False}
+        return {
+            "url": f"https://{self.team_domain}.slack.com/",
+            "team": self.team_name,
+            "user": "coordbot",
+            "team_id": self.team_id,
+            "user_id": BOT,
+            "bot_id": BOT_ID,
+            "is_enterprise_install": False,
+        }
 
     def _team_info(self, params: dict[str, Any], call: Call) -> dict[str, Any]:
-        return {"team": {"id": self.team_id, "name": self.team_name, "url": f"https://{self.team_domain}.slack.com/",
-                         "domain": self.team_domain, "email_domain": "", "is_verified": False,
-                         "icon": {"image_default": True}}}
+        return {
+            "team": {
+                "id": self.team_id,
+                "name": self.team_name,
+                "url": f"https://{self.team_domain}.slack.com/",
+                "domain": self.team_domain,
+                "email_domain": "",
+                "is_verified": False,
+                "icon": {"image_default": True},
+            }
+        }
 
     def _chat_post_message(self, params: dict[str, Any], call: Call) -> dict[str, Any]:
         channel_id = self._resolve_channel(params.get("channel"))
@@ -930,8 +1066,12 @@ class FakeSlack:
             self._check_message_blocks("chat.update", params["blocks"])
         self._replace_content(message, params)
         shown = {k: v for k, v in message.items() if k != "channel"}
-        return {"channel": message["channel"], "ts": message["ts"], "text": message["text"],
-                "message": copy.deepcopy(shown)}
+        return {
+            "channel": message["channel"],
+            "ts": message["ts"],
+            "text": message["text"],
+            "message": copy.deepcopy(shown),
+        }
 
     def _chat_post_ephemeral(self, params: dict[str, Any], call: Call) -> dict[str, Any]:
         self._require(params, "user")
@@ -947,9 +1087,16 @@ class FakeSlack:
         if params.get("blocks") is not None:
             self._check_message_blocks("chat.postEphemeral", params["blocks"])
         ts = self._next_ts()
-        self._ephemerals.append({"channel": channel_id, "user": user, "text": params.get("text") or "",
-                                 "blocks": copy.deepcopy(params.get("blocks")), "ts": ts,
-                                 "thread_ts": params.get("thread_ts")})
+        self._ephemerals.append(
+            {
+                "channel": channel_id,
+                "user": user,
+                "text": params.get("text") or "",
+                "blocks": copy.deepcopy(params.get("blocks")),
+                "ts": ts,
+                "thread_ts": params.get("thread_ts"),
+            }
+        )
         return {"message_ts": ts}
 
     def _chat_get_permalink(self, params: dict[str, Any], call: Call) -> dict[str, Any]:
@@ -989,8 +1136,9 @@ class FakeSlack:
             cursor = self._views[cursor["previous_view_id"]].view
         if depth >= 3:
             raise SlackApiFailure("push_limit_reached")
-        stored = self._view_json(view, view_id=self._new_view_id(), root=parent.view["root_view_id"],
-                                 previous=parent.view["id"])
+        stored = self._view_json(
+            view, view_id=self._new_view_id(), root=parent.view["root_view_id"], previous=parent.view["id"]
+        )
         self._views[stored["id"]] = _ViewRecord(stored, "views.push", trigger.user)
         return {"view": copy.deepcopy(stored)}
 
@@ -999,8 +1147,12 @@ class FakeSlack:
         record = self._find_view(params)
         if params.get("hash") and params["hash"] != record.view["hash"]:
             raise SlackApiFailure("hash_conflict")
-        record.view = self._view_json(view, view_id=record.view["id"], root=record.view["root_view_id"],
-                                      previous=record.view.get("previous_view_id"))
+        record.view = self._view_json(
+            view,
+            view_id=record.view["id"],
+            root=record.view["root_view_id"],
+            previous=record.view.get("previous_view_id"),
+        )
         return {"view": copy.deepcopy(record.view)}
 
     def _views_publish(self, params: dict[str, Any], call: Call) -> dict[str, Any]:
@@ -1030,8 +1182,11 @@ class FakeSlack:
         for user in users:
             if user not in self._users:
                 raise SlackApiFailure("user_not_found")
-        channel_id = "D" + users[0] if len(users) == 1 else "G" + hashlib.sha1(
-            ",".join(sorted(users)).encode()).hexdigest()[:10].upper()
+        channel_id = (
+            "D" + users[0]
+            if len(users) == 1
+            else "G" + hashlib.sha1(",".join(sorted(users)).encode()).hexdigest()[:10].upper()
+        )
         already = channel_id in self._open_dms
         self._open_dms.add(channel_id)
         return {"no_op": already, "already_open": already, "channel": {"id": channel_id}}
@@ -1076,8 +1231,12 @@ class FakeSlack:
         # like Slack, message metadata only for include_all_metadata=true
         hidden = {"channel"} if _truthy(params.get("include_all_metadata")) else {"channel", "metadata"}
         shown = [{k: v for k, v in copy.deepcopy(m).items() if k not in hidden} for m in found[:limit]]
-        return {"messages": shown, "has_more": len(found) > limit, "pin_count": 0,
-                "response_metadata": {"next_cursor": ""}}
+        return {
+            "messages": shown,
+            "has_more": len(found) > limit,
+            "pin_count": 0,
+            "response_metadata": {"next_cursor": ""},
+        }
 
     def _conversations_replies(self, params: dict[str, Any], call: Call) -> dict[str, Any]:
         self._require(params, "ts")
@@ -1106,8 +1265,9 @@ class FakeSlack:
         if any(c["name"] == name for c in self._channels.values()):
             raise SlackApiFailure("name_taken")
         channel_id = f"C{next(self._channel_seq):08d}"
-        self.set_channel(channel_id, name=name, members=[], is_private=_truthy(params.get("is_private")),
-                         bot_is_member=True)
+        self.set_channel(
+            channel_id, name=name, members=[], is_private=_truthy(params.get("is_private")), bot_is_member=True
+        )
         self._channels[channel_id]["creator"] = BOT
         return {"channel": self._channel_json(channel_id)}
 
@@ -1186,8 +1346,11 @@ class FakeSlack:
     def _users_list(self, params: dict[str, Any], call: Call) -> dict[str, Any]:
         page, next_cursor = self._page(list(self._users), params, "user")
         locale = _truthy(params.get("include_locale"))
-        return {"members": [self._user_json(u, include_locale=locale) for u in page],
-                "cache_ts": int(time.time()), "response_metadata": {"next_cursor": next_cursor}}
+        return {
+            "members": [self._user_json(u, include_locale=locale) for u in page],
+            "cache_ts": int(time.time()),
+            "response_metadata": {"next_cursor": next_cursor},
+        }
 
 
 # ---------------------------------------------------------------------- module helpers
@@ -1200,7 +1363,7 @@ def _header(headers: dict[str, str], name: str) -> str:
 
 def _bearer(headers: dict[str, str]) -> str | None:
     value = _header(headers, "Authorization")
-    return value[len("Bearer "):].strip() if value.startswith("Bearer ") else None
+    return value[len("Bearer ") :].strip() if value.startswith("Bearer ") else None
 
 
 def _truthy(value: Any) -> bool:
@@ -1244,8 +1407,11 @@ def _id_list(value: Any) -> list[str]:
 
 def _fault_answer(fault: _Fault) -> _Answer:
     if fault.status == 429:
-        return _Answer(429, {"ok": False, "error": fault.error or "ratelimited"},
-                       {"Retry-After": str(fault.retry_after if fault.retry_after is not None else 1)})
+        return _Answer(
+            429,
+            {"ok": False, "error": fault.error or "ratelimited"},
+            {"Retry-After": str(fault.retry_after if fault.retry_after is not None else 1)},
+        )
     if fault.status >= 500:
         return _Answer(fault.status, {"ok": False, "error": fault.error or "internal_error"})
     return _Answer(fault.status, {"ok": False, "error": fault.error or f"http_{fault.status}"})
@@ -1266,7 +1432,8 @@ def _parse_params(query: str, raw: bytes, content_type: str) -> dict[str, Any]:
             params.update(body)
         elif kind == "multipart/form-data":
             message = BytesParser(policy=policy.default).parsebytes(
-                b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + raw)
+                b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + raw
+            )
             for part in message.iter_parts():
                 name = part.get_param("name", header="content-disposition")
                 if not isinstance(name, str):
@@ -1375,9 +1542,15 @@ def _block_errors(blocks: Any, *, limit: int, pointer: str) -> list[str]:
 def _none_errors(node: Any, where: str) -> list[str]:
     """Elements the SDK could not parse show up as None in its output."""
     if isinstance(node, list):
-        return [e for i, item in enumerate(node)
-                for e in ([f"unsupported element [json-pointer:{where}/{i}]"] if item is None
-                          else _none_errors(item, f"{where}/{i}"))]
+        return [
+            e
+            for i, item in enumerate(node)
+            for e in (
+                [f"unsupported element [json-pointer:{where}/{i}]"]
+                if item is None
+                else _none_errors(item, f"{where}/{i}")
+            )
+        ]
     if isinstance(node, dict):
         return [e for key, value in node.items() for e in _none_errors(value, f"{where}/{key}")]
     return []

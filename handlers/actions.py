@@ -30,7 +30,7 @@ from handlers.blocks.actions import (
     status_label,
     with_due_echo,
 )
-from handlers.blocks.common import ModalMeta, escape, truncate
+from handlers.blocks.common import ModalMeta, escape, form_text, truncate
 from handlers.directory import Directory
 from handlers.membership import Unposted, post_record, refuse_channel, repostable, warm
 from handlers.outbound import message_link
@@ -95,8 +95,7 @@ def save_blocked_reason(
 ) -> None:
     """Store the reason, re-render the item's card, and tell the creator."""
     user = body["user"]["id"]
-    values = body["view"]["state"]["values"]
-    reason = str(((values.get(Ids.REASON) or {}).get(Ids.INPUT) or {}).get("value") or "").replace("\x00", "").strip()
+    reason = form_text(body["view"]["state"]["values"], Ids.REASON).strip()
     if not reason:
         ack(response_action="errors", errors={Ids.REASON: t(directory.lang_of(user), "error.required")})
         return

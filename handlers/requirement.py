@@ -17,7 +17,7 @@ from bot.services import Services
 from bot.services.requirements import RequirementInfo, validate
 from bot.text import t
 from handlers.blocks import requirement as blocks
-from handlers.blocks.common import escape, truncate
+from handlers.blocks.common import escape, form_text, truncate
 from handlers.blocks.requirement import Ids, ModalMeta
 from handlers.directory import Directory
 from handlers.membership import Unposted, post_record, refuse_channel, repostable, warm
@@ -290,8 +290,7 @@ def save_change_request(
     """Store the change request, update the sheet and tell the requester owner."""
     user = body["user"]["id"]
     lang = directory.lang_of(user)
-    reason = str(((body["view"]["state"]["values"].get(Ids.REASON) or {}).get(Ids.INPUT) or {}).get("value") or "")
-    reason = reason.replace("\x00", "")  # PostgreSQL text holds no NUL
+    reason = form_text(body["view"]["state"]["values"], Ids.REASON)
     if not reason.strip():
         ack(response_action="errors", errors={Ids.REASON: t(lang, "error.required")})
         return

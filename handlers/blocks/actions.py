@@ -29,7 +29,7 @@ from bot.errors import ValidationFailed
 from bot.services.actions import MAX_DELIVERABLE, MAX_TITLE, ActionDraft, ActionInfo, ActionStatus
 from bot.text import t, text_lang
 from handlers.blocks import history
-from handlers.blocks.common import ModalMeta, context, date_token, escape, mention, plain, section, truncate
+from handlers.blocks.common import ModalMeta, context, date_token, escape, form_text, mention, plain, section, truncate
 
 FIELD_MAX = 2000  # a section field's text
 
@@ -290,26 +290,19 @@ def with_due_echo(view: dict[str, Any], text: str) -> View:
     return View(**{k: view[k] for k in keep if view.get(k) is not None}, blocks=blocks)
 
 
-def _value(values: dict[str, Any], block_id: str, key: str = "value") -> str:
-    block = (values.get(block_id) if isinstance(values, dict) else None) or {}
-    element = block.get(Ids.INPUT) if isinstance(block, dict) else None
-    raw = element.get(key) if isinstance(element, dict) else None
-    return raw.replace("\x00", "") if isinstance(raw, str) else ""  # PostgreSQL text holds no NUL
-
-
 def parse_action_form(
     values: dict[str, Any], *, now: datetime, tz: str, lang: str, workday_end: time = time(18, 0)
 ) -> ActionForm:
     """Read the /action modal; unreadable fields raise ValidationFailed."""
     errors: dict[str, tuple[str, dict[str, Any]]] = {}
-    title, owner = _value(values, "what").strip(), _value(values, "owner", "selected_user")
-    raw_due = _value(values, "due").strip()
+    title, owner = form_text(values, "what").strip(), form_text(values, "owner", "selected_user")
+    raw_due = form_text(values, "due").strip()
     due = parse_when(raw_due, now=now, tz=tz, workday_end=workday_end) if raw_due else None
     if not title:
         errors["what"] = ("error.required", {})
     elif len(title) > MAX_TITLE:  # the service would refuse it after the modal closed
         errors["what"] = ("error.too_long", {"max": MAX_TITLE})
-    deliverable = _value(values, "deliverable")
+    deliverable = form_text(values, "deliverable")
     if len(deliverable.strip()) > MAX_DELIVERABLE:
         errors["deliverable"] = ("error.too_long", {"max": MAX_DELIVERABLE})
     if not owner:
@@ -320,10 +313,10 @@ def parse_action_form(
         errors["due"] = ("error.unparseable_date", {"text": raw_due[:60], "_lang": text_lang(raw_due, lang)})
     elif due <= now:
         errors["due"] = ("error.in_past", {"_lang": text_lang(raw_due, lang)})
-    source = _value(values, "source").strip().upper()
+    source = form_text(values, "source").strip().upper()
     if source and not SOURCE_RE.match(source):
         errors["source"] = ("error.action_source_unknown", {"code": source[:32]})
-    channel = _value(values, "channel", "selected_conversation")
+    channel = form_text(values, "channel", "selected_conversation")
     if not channel:
         errors["channel"] = ("error.required", {})
     if errors:

@@ -6,6 +6,7 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from slack_sdk.models.blocks import ContextBlock, MarkdownTextObject, PlainTextObject, SectionBlock
@@ -37,6 +38,28 @@ def truncate(text: str, limit: int) -> str:
     if lt != -1 and ">" not in cut[lt:]:
         cut = cut[:lt]
     return cut + "…"
+
+
+INPUT = "value"  # the action_id of every input element in coordbot's forms; the block_id names the field
+
+
+def form_element(values: Any, block_id: str) -> dict[str, Any]:
+    """One input's state in a submitted view's `state.values`; {} when it is missing or of the wrong shape.
+
+    An input carries its state under INPUT; a form opened before its element was renamed carries it under the
+    old action_id, its only key, which is read too.
+    """
+    block = values.get(block_id) if isinstance(values, dict) else None
+    if not isinstance(block, dict):
+        return {}
+    element: Any = block.get(INPUT) or next(iter(block.values()), {})
+    return element if isinstance(element, dict) else {}
+
+
+def form_text(values: Any, block_id: str, key: str = "value") -> str:
+    """A text (or selected id) an input holds; '' when there is none. NUL is dropped: PostgreSQL text holds none."""
+    raw = form_element(values, block_id).get(key)
+    return raw.replace("\x00", "") if isinstance(raw, str) else ""
 
 
 def mention(user_id: str) -> str:

@@ -43,6 +43,8 @@ from handlers.blocks.common import (
     context,
     date_token,
     escape,
+    form_element,
+    form_text,
     mention,
     plain,
     section,
@@ -166,29 +168,16 @@ def incident_modal(lang: str, *, meta: ModalMeta, user_id: str, title: str = "")
     )
 
 
-def _element(values: dict[str, Any], block_id: str) -> dict[str, Any]:
-    if not isinstance(values, dict):
-        return {}
-    block = values.get(block_id) or {}
-    element: Any = block.get(Ids.INPUT) if isinstance(block, dict) else None
-    return element if isinstance(element, dict) else {}
-
-
-def _str(values: dict[str, Any], block_id: str, key: str = "value") -> str:
-    raw = _element(values, block_id).get(key)
-    return raw.replace("\x00", "") if isinstance(raw, str) else ""  # PostgreSQL text holds no NUL
-
-
 def parse_incident_form(values: dict[str, Any]) -> IncidentDraft:
     """Turn the declare modal's state into a draft (validation is the service's)."""
-    option = _element(values, "severity").get("selected_option")
-    users = _element(values, "responders").get("selected_users")
+    option = form_element(values, "severity").get("selected_option")
+    users = form_element(values, "responders").get("selected_users")
     return IncidentDraft(
-        title=_str(values, "title"),
+        title=form_text(values, "title"),
         severity=str(option.get("value") or "") if isinstance(option, dict) else "",
-        description=_str(values, "description"),
-        impact=_str(values, "impact"),
-        commander_id=_str(values, "commander", "selected_user"),
+        description=form_text(values, "description"),
+        impact=form_text(values, "impact"),
+        commander_id=form_text(values, "commander", "selected_user"),
         responders=tuple(u for u in (users if isinstance(users, list) else []) if isinstance(u, str)),
     )
 
@@ -235,12 +224,16 @@ def parse_resolve_form(
 ) -> ResolutionDraft:
     """Turn the resolve modal's state into a draft; an unreadable follow-up line is a field error naming it."""
     try:
-        lines = parse_action_lines(_str(values, "follow_ups"), now=now, tz=tz, members=members, workday_end=workday_end)
+        lines = parse_action_lines(
+            form_text(values, "follow_ups"), now=now, tz=tz, members=members, workday_end=workday_end
+        )
     except LineError as exc:
         raise ValidationFailed({"follow_ups": (exc.key, dict(exc.params))}) from exc
-    decisions = tuple(d.strip().lstrip("-•*·").strip() for d in _str(values, "decisions").splitlines() if d.strip())
+    decisions = tuple(
+        d.strip().lstrip("-•*·").strip() for d in form_text(values, "decisions").splitlines() if d.strip()
+    )
     return ResolutionDraft(
-        summary=_str(values, "summary"),
+        summary=form_text(values, "summary"),
         decisions=decisions,
         follow_ups=tuple(ActionDraft(a.title, a.owner_id, a.due, a.deliverable) for a in lines),
     )

@@ -49,6 +49,8 @@ from handlers.blocks.common import (
     context,
     date_token,
     escape,
+    form_element,
+    form_text,
     labelled,
     mention,
     plain,
@@ -259,21 +261,10 @@ def with_echoes(view: dict[str, Any], echoes: dict[str, str]) -> View:
     return View(**{k: view[k] for k in keep if view.get(k) is not None}, blocks=blocks)
 
 
-def _element(values: dict[str, Any], block_id: str) -> dict[str, Any]:
-    block = (values.get(block_id) if isinstance(values, dict) else None) or {}
-    element: Any = block.get(Ids.INPUT) if isinstance(block, dict) else None
-    return element if isinstance(element, dict) else {}
-
-
-def _str(values: dict[str, Any], block_id: str, key: str = "value") -> str:
-    raw = _element(values, block_id).get(key)
-    return raw.replace("\x00", "") if isinstance(raw, str) else ""  # PostgreSQL text holds no NUL
-
-
 def typed_values(values: dict[str, Any]) -> dict[str, Any]:
     """The fields the modal echoes, as typed."""
-    users = _element(values, "participants").get("selected_users")
-    return {"start": _str(values, "start"), "participants": users if isinstance(users, list) else []}
+    users = form_element(values, "participants").get("selected_users")
+    return {"start": form_text(values, "start"), "participants": users if isinstance(users, list) else []}
 
 
 def _line_error(exc: LineError) -> tuple[str, dict[str, Any]]:
@@ -292,7 +283,7 @@ def parse_meeting_form(
 ) -> MeetingDraft:
     """Turn view.state.values into a draft; unreadable fields raise ValidationFailed."""
     errors: dict[str, tuple[str, dict[str, Any]]] = {}
-    raw = _str(values, "start").strip()
+    raw = form_text(values, "start").strip()
     start = parse_when(raw, now=now, tz=tz, workday_end=workday_end) if raw else None
     if not raw:
         errors["start"] = ("error.required", {})
@@ -300,31 +291,31 @@ def parse_meeting_form(
         errors["start"] = ("error.unparseable_date", {"text": raw[:60], "_lang": text_lang(raw, lang)})
     duration = 0
     try:
-        duration = int(_str(values, "duration_minutes").strip())
+        duration = int(form_text(values, "duration_minutes").strip())
     except ValueError:
         errors["duration_minutes"] = ("error.not_a_number", {})
-    host = _str(values, "host", "selected_user")
+    host = form_text(values, "host", "selected_user")
     agenda: tuple[AgendaEntry, ...] = ()
     try:
         agenda = tuple(
             AgendaEntry(a.topic, a.owner_id or host, a.minutes)
-            for a in parse_agenda(_str(values, "agenda"), members=members)
+            for a in parse_agenda(form_text(values, "agenda"), members=members)
         )
     except LineError as exc:
         errors["agenda"] = _line_error(exc)
-    users = _element(values, "participants").get("selected_users")
+    users = form_element(values, "participants").get("selected_users")
     if errors:
         raise ValidationFailed(errors)
     return MeetingDraft(
-        title=_str(values, "title"),
-        goal=_str(values, "goal"),
+        title=form_text(values, "title"),
+        goal=form_text(values, "goal"),
         start=start or now,
         duration_minutes=duration,
         host_id=host,
         participants=tuple(u for u in (users if isinstance(users, list) else []) if isinstance(u, str)),
-        channel_id=_str(values, "channel", "selected_conversation") if "channel" in values else default_channel,
-        location=_str(values, "location"),
-        materials=_str(values, "materials"),
+        channel_id=form_text(values, "channel", "selected_conversation") if "channel" in values else default_channel,
+        location=form_text(values, "location"),
+        materials=form_text(values, "materials"),
         agenda=agenda,
     )
 
@@ -373,15 +364,17 @@ def parse_minutes_form(
     """Turn the minutes modal's values into a draft; a line that cannot be read is a field error naming it."""
     try:
         lines = parse_action_lines(
-            _str(values, "action_items"), now=now, tz=tz, members=members, workday_end=workday_end
+            form_text(values, "action_items"), now=now, tz=tz, members=members, workday_end=workday_end
         )
     except LineError as exc:
         raise ValidationFailed({"action_items": _line_error(exc)}) from exc
-    decisions = tuple(d.strip().lstrip("-•*·").strip() for d in _str(values, "decisions").splitlines() if d.strip())
+    decisions = tuple(
+        d.strip().lstrip("-•*·").strip() for d in form_text(values, "decisions").splitlines() if d.strip()
+    )
     return MinutesDraft(
         decisions=decisions,
         actions=tuple(ActionDraftLine(a.title, a.owner_id, a.due, a.deliverable) for a in lines),
-        notes=_str(values, "notes"),
+        notes=form_text(values, "notes"),
     )
 
 

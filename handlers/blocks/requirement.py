@@ -43,7 +43,19 @@ from bot.services.requirements import (
 )
 from bot.text import t, text_lang
 from handlers.blocks import history
-from handlers.blocks.common import ModalMeta, context, date_token, escape, labelled, mention, plain, section, truncate
+from handlers.blocks.common import (
+    ModalMeta,
+    context,
+    date_token,
+    escape,
+    form_element,
+    form_text,
+    labelled,
+    mention,
+    plain,
+    section,
+    truncate,
+)
 
 MAX_SHOWN_QUESTIONS = 15
 
@@ -298,7 +310,7 @@ def with_echoes(view: dict[str, Any], echoes: dict[str, str]) -> View:
 
 def typed_values(values: dict[str, Any]) -> dict[str, str]:
     """The raw text of the echoed fields in view.state.values."""
-    return {field: _str(values, field) for field in ECHOED}
+    return {field: form_text(values, field) for field in ECHOED}
 
 
 def _date_echo(lang: str, raw: str, *, now: datetime, tz: str, workday_end: time, empty_key: str) -> str:
@@ -345,19 +357,6 @@ def echo_texts(
     return out
 
 
-def _value(values: dict[str, Any], block_id: str) -> dict[str, Any]:
-    block = (values.get(block_id) if isinstance(values, dict) else None) or {}
-    if not isinstance(block, dict):
-        return {}
-    element: Any = block.get(Ids.INPUT) or next(iter(block.values()), {})
-    return element if isinstance(element, dict) else {}
-
-
-def _str(values: dict[str, Any], block_id: str, key: str = "value") -> str:
-    raw = _value(values, block_id).get(key)
-    return raw.replace("\x00", "") if isinstance(raw, str) else ""  # PostgreSQL text holds no NUL
-
-
 def parse_form(
     values: dict[str, Any],
     *,
@@ -372,7 +371,7 @@ def parse_form(
     errors: dict[str, tuple[str, dict[str, Any]]] = {}
     when: dict[str, datetime] = {}
     for field in DATE_FIELDS:
-        raw = _str(values, field).strip()
+        raw = form_text(values, field).strip()
         parsed = parse_when(raw, now=now, tz=tz, workday_end=workday_end) if raw else None
         if not raw:
             errors[field] = ("error.required", {})
@@ -382,30 +381,30 @@ def parse_form(
             errors[field] = ("error.in_past", {"_lang": text_lang(raw, lang)})
         else:
             when[field] = parsed
-    option = _value(values, "priority").get("selected_option")
+    option = form_element(values, "priority").get("selected_option")
     priority = option.get("value", "") if isinstance(option, dict) else ""
     questions: tuple[Any, ...] = ()
     try:
         questions = parse_questions(
-            _str(values, "open_questions"), now=now, tz=tz, members=members, workday_end=workday_end
+            form_text(values, "open_questions"), now=now, tz=tz, members=members, workday_end=workday_end
         )
     except LineError as exc:
         errors["open_questions"] = (exc.key, exc.params)
     if errors:
         raise ValidationFailed(errors)
     return RequirementDraft(
-        requester_dept=_str(values, "requester_dept"),
-        requester_owner=_str(values, "requester_owner", "selected_user"),
-        receiver_dept=_str(values, "receiver_dept"),
-        receiver_owner=_str(values, "receiver_owner", "selected_user"),
-        background=_str(values, "background"),
-        goal=_str(values, "goal"),
-        description=_str(values, "description"),
+        requester_dept=form_text(values, "requester_dept"),
+        requester_owner=form_text(values, "requester_owner", "selected_user"),
+        receiver_dept=form_text(values, "receiver_dept"),
+        receiver_owner=form_text(values, "receiver_owner", "selected_user"),
+        background=form_text(values, "background"),
+        goal=form_text(values, "goal"),
+        description=form_text(values, "description"),
         priority=priority,
         due=when.get("due", now),
         confirm_by=when.get("confirm_by", now),
-        channel_id=_str(values, "channel", "selected_conversation") if "channel" in values else default_channel,
-        resources=_str(values, "resources"),
+        channel_id=form_text(values, "channel", "selected_conversation") if "channel" in values else default_channel,
+        resources=form_text(values, "resources"),
         questions=questions,
     )
 

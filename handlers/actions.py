@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-import threading
-from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
@@ -33,13 +31,13 @@ from handlers.blocks.actions import (
 from handlers.blocks.common import ModalMeta, escape, form_text, truncate
 from handlers.directory import Directory
 from handlers.membership import Unposted, post_record, refuse_channel, repostable, warm
-from handlers.outbound import message_link
+from handlers.outbound import RecordLocks, message_link
 from handlers.replies import field_errors, guarded, in_view, refresh_modal
 from handlers.visibility import require_visible
 
 logger = logging.getLogger(__name__)
 
-_card_locks: defaultdict[int, threading.Lock] = defaultdict(threading.Lock)
+_card_locks = RecordLocks()
 
 
 def register(app: App) -> None:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import threading
-from collections import defaultdict
 from datetime import UTC, datetime
 from typing import Any
 
@@ -32,11 +30,11 @@ from bot.text import t
 from handlers.actions import send_action_dms
 from handlers.blocks import incident as blocks
 from handlers.blocks import meeting as meeting_blocks
-from handlers.blocks.common import ModalMeta, escape, mention, section, truncate
+from handlers.blocks.common import ModalMeta, escape, mention, pack_lines, section, truncate
 from handlers.blocks.incident import STATUS_ACTION, Ids
 from handlers.directory import Directory
 from handlers.membership import Unposted, post_record, repostable
-from handlers.outbound import message_link
+from handlers.outbound import RecordLocks, message_link
 from handlers.replies import field_errors, guarded
 from handlers.visibility import listed_with_source, require_visible
 
@@ -46,7 +44,7 @@ PIN = "pushpin"
 MAX_NAME_ATTEMPTS = 20
 EXPORT_PIECE = 3800  # characters of Markdown a reply carries
 EXPORT_PIECES = 4  # a response_url takes 5 posts
-_locks: defaultdict[int, threading.Lock] = defaultdict(threading.Lock)
+_locks = RecordLocks()
 
 
 def register(app: App) -> None:
@@ -688,24 +686,8 @@ def export_review(
         if r.incident.team_id == team_id
     ]
     markdown = render(kind, records, "md", lang=lang, zone=services.settings.zone, now=services.now())
-    pieces = _pieces(markdown)
+    pieces = pack_lines(markdown.replace("```", "'''").splitlines(), EXPORT_PIECE)  # ``` inside defused
     for piece in pieces[:EXPORT_PIECES]:
         respond(text=f"```\n{piece}\n```", response_type="ephemeral")
     if len(pieces) > EXPORT_PIECES:
         respond(text=t(lang, "incident.reply.export_cut", code=code), response_type="ephemeral")
-
-
-def _pieces(text: str, size: int = EXPORT_PIECE) -> list[str]:
-    """Text cut at line ends into pieces of at most `size` characters (``` inside is defused)."""
-    out: list[str] = []
-    current = ""
-    for line in text.replace("```", "'''").splitlines():
-        line = line[:size]
-        if current and len(current) + 1 + len(line) > size:
-            out.append(current)
-            current = line
-        else:
-            current = f"{current}\n{line}" if current else line
-    if current:
-        out.append(current)
-    return out

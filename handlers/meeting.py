@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
-from collections import defaultdict
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
@@ -21,7 +19,7 @@ from handlers.blocks.common import ModalMeta
 from handlers.blocks.meeting import Ids
 from handlers.directory import Directory
 from handlers.membership import Unposted, post_record, refuse_channel, repostable, warm
-from handlers.outbound import message_link, tick_now
+from handlers.outbound import RecordLocks, message_link, tick_now
 from handlers.replies import field_errors, guarded, in_view, refresh_modal
 from handlers.visibility import require_visible
 
@@ -29,7 +27,7 @@ logger = logging.getLogger(__name__)
 
 CODE_RE = re.compile(r"^MTG-\d{4}-\d{3,}$", re.IGNORECASE)
 ECHOED_BLOCKS = re.compile(r"^(start|participants)$")
-_card_locks: defaultdict[int, threading.Lock] = defaultdict(threading.Lock)
+_card_locks = RecordLocks()
 
 
 def register(app: App) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
@@ -52,6 +53,18 @@ def classify(exc: Exception) -> DeliveryFailed:
                 return DeliveryFailed("ratelimited", permanent=False)
         return DeliveryFailed(error, permanent=error in PERMANENT_ERRORS)
     return DeliveryFailed(f"{type(exc).__name__}: {exc}"[:300], permanent=False)
+
+
+class RecordLocks:
+    """One lock per record: in this process, one change and re-render of a record's message at a time."""
+
+    def __init__(self) -> None:
+        self._locks: dict[int, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def __getitem__(self, record_id: int) -> threading.Lock:
+        with self._guard:
+            return self._locks.setdefault(record_id, threading.Lock())
 
 
 RECORD_EVENT = "coordbot_record"  # the metadata event type a record's message carries

@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-import threading
-from collections import defaultdict
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
@@ -21,7 +19,7 @@ from handlers.blocks.common import escape, form_text, truncate
 from handlers.blocks.requirement import Ids, ModalMeta
 from handlers.directory import Directory
 from handlers.membership import Unposted, post_record, refuse_channel, repostable, warm
-from handlers.outbound import link_or_channel, message_link
+from handlers.outbound import RecordLocks, link_or_channel, message_link
 from handlers.replies import field_errors, guarded, in_view, refresh_modal
 from handlers.visibility import require_visible
 
@@ -29,7 +27,7 @@ logger = logging.getLogger(__name__)
 
 CODE_RE = re.compile(r"^RW-\d{4}-\d{3,}$", re.IGNORECASE)
 ECHOED_BLOCKS = re.compile(r"^(due|confirm_by|open_questions)$")
-_sheet_locks: defaultdict[int, threading.Lock] = defaultdict(threading.Lock)
+_sheet_locks = RecordLocks()
 
 
 def register(app: App) -> None:

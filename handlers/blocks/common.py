@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -60,6 +61,22 @@ def form_text(values: Any, block_id: str, key: str = "value") -> str:
     """A text (or selected id) an input holds; '' when there is none. NUL is dropped: PostgreSQL text holds none."""
     raw = form_element(values, block_id).get(key)
     return raw.replace("\x00", "") if isinstance(raw, str) else ""
+
+
+def pack_lines(lines: Sequence[str], limit: int = SECTION_MAX) -> list[str]:
+    """Lines joined into as few texts of at most `limit` characters as they fit in, a line too long cut."""
+    out: list[str] = []
+    current = ""
+    for line in lines:
+        line = truncate(line, limit)
+        if current and len(current) + 1 + len(line) > limit:
+            out.append(current)
+            current = line
+        else:
+            current = f"{current}\n{line}" if current else line
+    if current:
+        out.append(current)
+    return out
 
 
 def mention(user_id: str) -> str:

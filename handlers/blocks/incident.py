@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
 from datetime import datetime, time
 from enum import StrEnum
 from typing import Any
@@ -46,6 +45,7 @@ from handlers.blocks.common import (
     form_element,
     form_text,
     mention,
+    pack_lines,
     plain,
     section,
     truncate,
@@ -465,22 +465,6 @@ def follow_up_line(lang: str, a: ActionInfo, tz: str) -> str:
     )
 
 
-def _chunks(lines: Sequence[str], limit: int = SECTION_MAX) -> list[str]:
-    """Lines packed into sections of at most `limit` characters."""
-    out: list[str] = []
-    current = ""
-    for line in lines:
-        line = truncate(line, limit)
-        if current and len(current) + 1 + len(line) > limit:
-            out.append(current)
-            current = line
-        else:
-            current = f"{current}\n{line}" if current else line
-    if current:
-        out.append(current)
-    return out
-
-
 def review_messages(lang: str, review: IncidentReview, *, tz: str, now: datetime) -> list[list[Block]]:
     """The review draft as messages: summary, impact and duration; the timeline; decisions, follow-ups and
     the offer to schedule the review meeting."""
@@ -504,7 +488,7 @@ def review_messages(lang: str, review: IncidentReview, *, tz: str, now: datetime
     ]
     messages = [first]
     head = f"*{escape(t(lang, 'incident.review.timeline'))}*"
-    chunks = _chunks(timeline_lines(lang, info, tz)) or [none]
+    chunks = pack_lines(timeline_lines(lang, info, tz)) or [none]
     timeline: list[Block] = [section(head)]
     for chunk in chunks:
         if len(timeline) >= MESSAGE_BLOCKS:
@@ -515,9 +499,9 @@ def review_messages(lang: str, review: IncidentReview, *, tz: str, now: datetime
     decisions = [f"• {rich(truncate(d.text, 500))} — {who(d.actor_id)}" for d in info.decisions]
     follow = [follow_up_line(lang, a, tz) for a in review.follow_ups]
     last: list[Block] = [section(f"*{escape(t(lang, 'incident.review.decisions'))}*")]
-    last += [section(c) for c in (_chunks(decisions) or [none])[:10]]
+    last += [section(c) for c in (pack_lines(decisions) or [none])[:10]]
     last.append(section(f"*{escape(t(lang, 'incident.review.follow_ups'))}*"))
-    last += [section(c) for c in (_chunks(follow) or [none])[:10]]
+    last += [section(c) for c in (pack_lines(follow) or [none])[:10]]
     last += [
         context(t(lang, "incident.review.follow_up_hint")),
         DividerBlock(),

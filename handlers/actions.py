@@ -6,7 +6,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
@@ -226,7 +226,9 @@ def echo_due(ack: Ack, body: dict[str, Any], client: WebClient, services: Servic
     refresh_modal(client, view, with_due_echo(view, text))
 
 
-def save_action(ack: Ack, body: dict[str, Any], client: WebClient, services: Services, directory: Directory) -> None:
+def save_action(
+    ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient, services: Services, directory: Directory
+) -> None:
     """Validate without network calls, acknowledge, then create the item and post its card."""
     user = body["user"]["id"]
     lang, tz, now = directory.lang_of(user), directory.tz_of(user), services.now()
@@ -240,7 +242,7 @@ def save_action(ack: Ack, body: dict[str, Any], client: WebClient, services: Ser
         return
     ack()
     meta = ModalMeta.load(body["view"].get("private_metadata"))
-    team = (body.get("team") or {}).get("id") or body["user"].get("team_id", "")
+    team = context.team_id or ""
     source: dict[str, Any] = {}
     if form.source.startswith("RW-"):
         req = services.requirements.by_code(team, form.source)
@@ -251,17 +253,17 @@ def save_action(ack: Ack, body: dict[str, Any], client: WebClient, services: Ser
         require_visible(directory, user, mtg.channel_id, NotFound("error.meeting_not_found", code=form.source))
         source = {"source_type": "meeting", "source_id": mtg.id, "source_code": mtg.code, "escalate_to": mtg.host_id}
     source = source or services.incidents.source_for(meta.origin_channel)  # raised inside an incident
-    context = ""
+    said = ""  # the message the item was made from, linked
     if meta.context_ts:
         link = message_link(client, meta.origin_channel, meta.context_ts) or ""
-        context = f"{link}\n{form.draft.title}"
+        said = f"{link}\n{form.draft.title}"
     (item,) = services.actions.create_many(
         team_id=team,
         creator_id=user,
         drafts=[form.draft],
         now=now,
         channel_id=form.channel_id,
-        context=context,
+        context=said,
         **source,
     )
     post_card(client, services, directory, item, author=user)

@@ -7,7 +7,7 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
@@ -128,7 +128,7 @@ def handle_command(
 
 
 def declare_incident(
-    ack: Ack, body: dict[str, Any], client: WebClient, services: Services, directory: Directory
+    ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient, services: Services, directory: Directory
 ) -> None:
     """Validate without network calls and acknowledge; then the channel, the summary and the announcement."""
     user = body["user"]["id"]
@@ -141,7 +141,7 @@ def declare_incident(
         return
     ack()
     meta = ModalMeta.load(body["view"].get("private_metadata"))
-    team = (body.get("team") or {}).get("id") or body["user"].get("team_id", "")
+    team = context.team_id or ""
     info = services.incidents.declare(
         team_id=team, declarer_id=user, draft=draft, origin_channel=meta.origin_channel, now=services.now()
     )

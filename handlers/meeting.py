@@ -6,7 +6,7 @@ import logging
 import re
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
 from bot.errors import NotFound, ValidationFailed
@@ -102,7 +102,9 @@ def echo_fields(ack: Ack, body: dict[str, Any], client: WebClient, services: Ser
     refresh_modal(client, view, blocks.with_echoes(view, echoes))
 
 
-def save_meeting(ack: Ack, body: dict[str, Any], client: WebClient, services: Services, directory: Directory) -> None:
+def save_meeting(
+    ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient, services: Services, directory: Directory
+) -> None:
     """Validate without network calls, acknowledge, then store, post the card and send what is due."""
     user = body["user"]["id"]
     lang, tz, now = directory.lang_of(user), directory.tz_of(user), services.now()
@@ -128,7 +130,7 @@ def save_meeting(ack: Ack, body: dict[str, Any], client: WebClient, services: Se
         info = services.meetings.update(meta.record_id, user_id=user, draft=draft, now=now)
         refresh_card(client, services, directory, info.id)
     else:
-        team = (body.get("team") or {}).get("id") or body["user"].get("team_id", "")
+        team = context.team_id or ""
         info = services.meetings.create(team_id=team, creator_id=user, draft=draft, now=now)
         post_card(client, services, directory, info, author=user)
     if len(info.attendees) > MAX_PARTICIPANTS_ADVISED:

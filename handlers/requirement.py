@@ -7,7 +7,7 @@ import logging
 import re
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
 from bot.errors import Conflict, NotAllowed, NotFound, ValidationFailed
@@ -91,7 +91,9 @@ def handle_command(
 # -- the sheet modal -------------------------------------------------------------------------------
 
 
-def save_sheet(ack: Ack, body: dict[str, Any], client: WebClient, services: Services, directory: Directory) -> None:
+def save_sheet(
+    ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient, services: Services, directory: Directory
+) -> None:
     """Validate without network calls, acknowledge, then store and post (or revise) the sheet."""
     user = body["user"]["id"]
     lang, tz, now = directory.lang_of(user), directory.tz_of(user), services.now()
@@ -119,7 +121,7 @@ def save_sheet(ack: Ack, body: dict[str, Any], client: WebClient, services: Serv
         refresh_sheet(client, services, directory, req.id, note=("thread.revised", user))
         return
     req = reqs.create(
-        team_id=body["team"]["id"] if body.get("team") else body["user"]["team_id"],
+        team_id=context.team_id or "",
         author_id=user,
         draft=draft,
         now=now,

@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
+import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlmodel import col
 
-from storage.models import HistoryEntry, Requirement
+from bot.app import Runtime
+from bot.errors import NotFound
+from bot.people import Member
+from bot.services.incidents import IncidentInfo
+from bot.services.meetings import ActionDraftLine, MeetingDraft, MinutesDraft
+from handlers.blocks import requirement as requirement_blocks
+from handlers.blocks.common import ModalMeta
+from handlers.blocks.home import MAX_BLOCKS
+from handlers.blocks.incident import Ids as IncidentIds
+from handlers.blocks.meeting import Ids as MeetingIds
+from storage.models import HistoryEntry, Incident, OutboxItem, Requirement
 from tests.conftest import Bot
-from tests.fakes.slack_api import ALICE, BOB, GENERAL
+from tests.fakes.driver import view_state
+from tests.fakes.slack_api import ALICE, BOB, CAROL, DAVE, GENERAL
 
 SHEET_VALUES: dict[str, Any] = {
     "requester_dept": "Marketing",
@@ -127,3 +141,312 @@ def settle(bot: Bot, quiet: float = 0.15) -> int:
         seen = now
         time.sleep(quiet)
     return seen
+
+
+# -- meetings (test_meetings) ---------------------------------------------------------------------------------
+
+
+MEETING: dict[str, Any] = {
+    "title": "Q1 launch plan",
+    "goal": "Decide the launch date and owners",
+    "start": "2026-12-03 10:00",
+    "duration_minutes": "60",
+    "participants": [ALICE, BOB, DAVE],
+    "materials": "https://docs.example.com/plan",
+    "agenda": "Launch date — @bob — 20 min\nBudget — <@U_DAVE> — 15 min\nRisks — 10分钟",
+}
+"""The /meeting form's values: an hour with Alice, Bob and Dave a week after the test clock's Thursday."""
+
+
+def schedule(bot: Bot, *, user: str = ALICE, **values: Any) -> dict[str, Any]:
+    """Run /meeting, submit the modal, return the posted card."""
+    before = len(bot.fake.calls("views.open"))
+    assert bot.slack.slash("/meeting", "", user=user).status == 200
+    bot.fake.wait_for("views.open", before + 1)
+    posted = len([c for c in bot.fake.calls("chat.postMessage") if c.params["channel"] == GENERAL])
+    reply = bot.slack.submit_view({**MEETING, **values}, user=user)
+    assert reply.status == 200 and reply.json() is None, reply.body
+    call = wait_until(
+        lambda: [
+            c
+            for c in bot.fake.calls("chat.postMessage")
+            if c.params["channel"] == GENERAL and not c.params.get("thread_ts")
+        ][posted:],
+        what="card",
+    )[0]
+    wait_until(lambda: bot.runtime.services.meetings.by_message(GENERAL, call.response["ts"]), what="card stored")
+    return bot.fake.message(GENERAL, call.response["ts"]) or {}
+
+
+def record_minutes(bot: Bot, card: dict[str, Any], *, user: str, **values: Any) -> Any:
+    """Press Record minutes on the card and submit the minutes modal."""
+    opened = len(bot.fake.calls("views.open"))
+    bot.slack.click(MeetingIds.RECORD_MINUTES, user=user, message=card)
+    bot.fake.wait_for("views.open", opened + 1)
+    return bot.slack.submit_view(values, user=user, callback_id=MeetingIds.MINUTES_MODAL)
+
+
+# -- incidents (test_incidents) -------------------------------------------------------------------------------
+
+
+DECLARATION: dict[str, Any] = {
+    "title": "Checkout is down",
+    "severity": "SEV1",
+    "description": "Payments fail with 502 since 13:55.",
+    "impact": "All web customers cannot pay <!channel> & co",
+    "commander": ALICE,
+    "responders": [DAVE],
+}
+"""The /incident form's values: a SEV1 led by Alice, with Dave responding."""
+
+
+def declare(bot: Bot, *, user: str = BOB, text: str = "", timeout: float = 5.0, **values: Any) -> IncidentInfo:
+    """Run /incident, submit the modal and wait until the incident is announced; return it."""
+    before = len(bot.fake.calls("views.open"))
+    assert bot.slack.slash("/incident", text, user=user).status == 200
+    bot.fake.wait_for("views.open", before + 1)
+    with bot.runtime.services.session_scope() as session:
+        n = len(session.scalars(select(Incident)).all()) + 1
+    reply = bot.slack.submit_view({**DECLARATION, **values}, user=user, callback_id=IncidentIds.MODAL)
+    assert reply.status == 200 and reply.json() is None, reply.body
+
+    def announced() -> IncidentInfo | None:
+        try:
+            info = bot.runtime.services.incidents.get(n)
+        except NotFound:
+            return None
+        return info if info.announce_ts and info.summary_ts else None
+
+    return wait_until(announced, timeout=timeout, what="the announcement")
+
+
+# -- reminders (test_reminders) -------------------------------------------------------------------------------
+
+
+def outbox_rows(runtime: Runtime) -> list[OutboxItem]:
+    """Every outbox row."""
+    with runtime.services.session_scope() as s:
+        return list(s.scalars(select(OutboxItem).order_by(col(OutboxItem.id))).all())
+
+
+# -- forms (test_properties) ----------------------------------------------------------------------------------
+
+
+NOW = datetime(2026, 11, 26, 6, 0, tzinfo=UTC)
+"""The test clock's moment the forms are read at (Thursday 2026-11-26 14:00 in Shanghai)."""
+TZ = "Asia/Shanghai"
+"""The timezone the forms are read in."""
+MEMBERS = [
+    Member("U_ALICE", "alice", "", "Alice Chen", "Asia/Shanghai", "zh-CN"),
+    Member("U_BOB", "bob", "", "Bob Smith", "America/New_York", "en-US"),
+    Member("U_CAROL", "carol", "", "Carol Li", "UTC", "en-US"),
+    Member("U_CAROL2", "carol.l", "carol", "Carol Lee", "UTC", "en-US"),  # two Carols: "@carol" is ambiguous
+    Member("U_BOT", "coordbot", "", "Coordbot", "UTC", None, is_bot=True),
+    Member("U_GONE", "gone", "", "Gone Person", "UTC", None, deleted=True),
+]
+"""The workspace the forms are read against; "@carol" is ambiguous, the bot and a deleted user are listed."""
+
+
+SHEET = {
+    "requester_dept": "Marketing",
+    "receiver_dept": "Engineering",
+    "receiver_owner": "U_BOB",
+    "background": "Q1 campaign",
+    "goal": "Sign-ups +20%",
+    "description": "A landing page",
+    "priority": "high",
+    "due": "2026-12-10",
+    "open_questions": "Which API? — @bob — 2026-12-01 12:00",
+    "confirm_by": "tomorrow 6pm",
+}
+"""A requirement form every field of which reads."""
+
+
+def _state(view: Any, valid: dict[str, Any]) -> dict[str, Any]:
+    """The view state Slack would send for `view` filled in with `valid`."""
+    return dict(view_state(view.to_dict(), valid)["values"])
+
+
+REQUIREMENT_STATE = _state(
+    requirement_blocks.modal("en", meta=ModalMeta("C_GENERAL"), user_id="U_ALICE", now=NOW, tz=TZ, members=MEMBERS),
+    SHEET,
+)
+"""The state of a valid requirement modal, as Slack sends it on submit."""
+
+
+MINUTES_STATE = {
+    f: {"value": {"type": "plain_text_input", "value": v}}
+    for f, v in (
+        ("decisions", "Launch on Dec 1"),
+        ("action_items", "Write the post — @bob — 2026-12-01 — a post"),
+        ("notes", ""),
+    )
+}
+"""The state of a valid minutes modal, as Slack sends it on submit."""
+
+
+# -- languages (test_languages) -------------------------------------------------------------------------------
+
+
+USER_TEXT = "①②③"
+"""What a person typed: no letters, so any letter left must come from the bot."""
+CATALOG_TEXT = re.compile(r"⟦[^⟦⟧]*⟧")
+"""Text from the pseudo catalog, which brackets every string."""
+STRIP = [
+    re.compile(r"<@[A-Z0-9_]+>|<#[A-Z0-9_]+>"),  # mentions
+    re.compile(r"<!date\^[^>]*>"),  # dates each reader sees in local time
+    re.compile(r"<https?://[^>]*>"),  # links
+    re.compile(r"RW-\d{4}-\d+"),  # record IDs
+    re.compile(r"English|中文"),  # language names shown in their own language
+]
+"""What may carry letters outside the catalog: mentions, dates, links, record IDs, language names."""
+
+
+def strings(node: Any) -> list[str]:
+    """Every visible text in a Block Kit payload."""
+    out: list[str] = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "text" and isinstance(value, str):
+                out.append(value)
+            elif key not in (
+                "action_id",
+                "block_id",
+                "value",
+                "callback_id",
+                "private_metadata",
+                "type",
+                "initial_user",
+                "initial_conversation",
+                "style",
+                "initial_value",
+            ):
+                out.extend(strings(value))
+    elif isinstance(node, list):
+        for item in node:
+            out.extend(strings(item))
+    return out
+
+
+def leftovers(texts: list[str]) -> list[str]:
+    """Text with letters that is not catalog text, user text, a mention, a date, a link or an ID."""
+    bad = []
+    for s in texts:
+        rest = s
+        while (inner := CATALOG_TEXT.sub("", rest)) != rest:  # catalog text, innermost first
+            rest = inner
+        for pattern in STRIP:
+            rest = pattern.sub("", rest)
+        if re.search(r"[^\W\d_]", rest.replace(USER_TEXT, "")):
+            bad.append(s)
+    return bad
+
+
+# -- digest (test_digest) -------------------------------------------------------------------------------------
+
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+"""The timezone of the digest tests' times."""
+TEAM = "T0001"
+"""The workspace the digest tests' records are created in."""
+MONDAY = datetime(2026, 11, 30, 9, 0, tzinfo=SHANGHAI)
+"""The first Monday 09:00 after the test clock's Thursday."""
+
+
+def sh(day: int, hour: int = 10, minute: int = 0, month: int = 11) -> datetime:
+    """A Shanghai time in late 2026."""
+    return datetime(2026, month, day, hour, minute, tzinfo=SHANGHAI)
+
+
+def digests(bot: Bot, channel: str = GENERAL) -> list[dict[str, Any]]:
+    """Digests posted in a channel (params of successful chat.postMessage calls)."""
+    return [
+        c.params
+        for c in bot.fake.calls("chat.postMessage")
+        if c.params["channel"] == channel
+        and c.response
+        and c.response.get("ok")
+        and any(b.get("block_id") == "digest_header" for b in c.params.get("blocks") or [])
+    ]
+
+
+def post_now(bot: Bot, user: str = CAROL, channel: str = GENERAL) -> dict[str, Any]:
+    """Run /digest now and return the digest it posted."""
+    before = len(digests(bot, channel))
+    assert bot.slack.slash("/digest", "now", user=user, channel=channel).status == 200
+    return wait_until(lambda: digests(bot, channel)[before:], what="the digest")[0]
+
+
+def meeting(bot: Bot, *, title: str, start: datetime, host: str = ALICE, channel: str = GENERAL) -> tuple[int, str]:
+    """A meeting posted in the channel; returns its id and the card's ts."""
+    svc = bot.runtime.services.meetings
+    info = svc.create(
+        team_id=TEAM,
+        creator_id=host,
+        now=min(start, bot.clock()) - timedelta(hours=1),
+        draft=MeetingDraft(
+            title=title,
+            goal="Decide",
+            start=start,
+            duration_minutes=60,
+            host_id=host,
+            participants=(BOB, DAVE),
+            channel_id=channel,
+        ),
+    )
+    ts = bot.fake.add_message(channel, f"card {info.code}")["ts"]
+    svc.attach_message(info.id, channel_id=channel, message_ts=ts)
+    return info.id, ts
+
+
+def minutes(bot: Bot, meeting_id: int, at: datetime, *lines: tuple[str, str, datetime]) -> list[int]:
+    """Record minutes with action items; each item's card goes to its owner by DM, as the app does."""
+    outcome = bot.runtime.services.meetings.record_minutes(
+        meeting_id,
+        user_id=ALICE,
+        now=at,
+        draft=MinutesDraft(decisions=("Go",), actions=tuple(ActionDraftLine(t, o, d) for t, o, d in lines)),
+    )
+    for item in outcome.new_actions:
+        dm = bot.fake.add_message(item.owner_id, f"card {item.code}")
+        bot.runtime.services.actions.attach_message(item.id, channel_id=dm["channel"], message_ts=dm["ts"])
+    return [a.id for a in outcome.new_actions]
+
+
+# -- home (test_home) -----------------------------------------------------------------------------------------
+
+
+def publishes(bot: Bot, user: str) -> list[dict[str, Any]]:
+    """Every home view published for a user, oldest first."""
+    return [c.params["view"] for c in bot.fake.calls("views.publish") if c.params["user_id"] == user]
+
+
+def open_home(bot: Bot, user: str) -> dict[str, Any]:
+    """The user opens the Home tab; returns the view as Slack stores it."""
+    before = len(publishes(bot, user))
+    assert bot.slack.app_home_opened(user).status == 200
+    return next_home(bot, user, before)
+
+
+def next_home(bot: Bot, user: str, before: int) -> dict[str, Any]:
+    """Wait for the next publish after `before` and return the stored home view."""
+    wait_until(lambda: len(publishes(bot, user)) > before, what="views.publish")
+    view = bot.fake.home_view(user)
+    assert view is not None
+    assert len(view["blocks"]) <= MAX_BLOCKS
+    return view
+
+
+def headers(view: dict[str, Any]) -> list[str]:
+    """The header texts, top to bottom."""
+    return [b["text"]["text"] for b in view["blocks"] if b["type"] == "header"]
+
+
+def elements(view: dict[str, Any], action_id: str) -> list[dict[str, Any]]:
+    """Every element with this action_id, top to bottom."""
+    out = []
+    for b in view["blocks"]:
+        for e in [b.get("accessory"), *(b.get("elements") or [])]:
+            if isinstance(e, dict) and e.get("action_id") == action_id:
+                out.append(e)
+    return out

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from handlers.blocks.actions import Ids
 from tests.conftest import Bot
 from tests.fakes.slack_api import ALICE, BOB, CAROL, DAVE, GENERAL
-from tests.helpers import block_text, wait_until
+from tests.helpers import block_text, schedule, wait_until
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -69,8 +69,6 @@ def test_no_owner_opens_the_form(bot: Bot) -> None:
 
 
 def test_the_form_with_a_meeting_as_source(bot: Bot) -> None:
-    from tests.test_meetings import schedule
-
     schedule(bot, host=DAVE)
     bot.slack.slash("/action", "", user=ALICE)
     bot.fake.wait_for("views.open", 2)

@@ -22,29 +22,31 @@ from bot.app import Runtime
 from bot.services.actions import ActionDraft, ActionStatus
 from bot.services.digest_text import Schedule, parse_schedule
 from bot.services.digests import Digest, Entry, OwnerGroup, Ref, Trend, next_occurrence
-from bot.services.meetings import ActionDraftLine, MeetingDraft, MinutesDraft
 from bot.services.requirements import RequirementDraft
 from handlers.blocks.digest import digest_blocks, digest_text
 from storage import digests as digest_repo
 from storage.models import ActionItem, OutboxItem
 from tests.conftest import Bot
 from tests.fakes.slack_api import ALICE, BOB, CAROL, DAVE, GENERAL
-from tests.helpers import block_text, wait_until
-from tests.test_languages import USER_TEXT, leftovers, strings
+from tests.helpers import (
+    MONDAY,
+    TEAM,
+    USER_TEXT,
+    block_text,
+    digests,
+    leftovers,
+    meeting,
+    minutes,
+    post_now,
+    sh,
+    strings,
+)
 
 pytestmark = pytest.mark.both_modes  # every flow here also runs split into serving process and worker
 
 ROOT = Path(__file__).resolve().parent.parent
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-TEAM = "T0001"
 OTHER = "C_OTHER"
-MONDAY = datetime(2026, 11, 30, 9, 0, tzinfo=SHANGHAI)  # the first Monday 09:00 after the test clock's Thursday
 HEADER = re.compile(r"Weekly digest|每周进展摘要")
-
-
-def sh(day: int, hour: int = 10, minute: int = 0, month: int = 11) -> datetime:
-    """A Shanghai time in late 2026."""
-    return datetime(2026, month, day, hour, minute, tzinfo=SHANGHAI)
 
 
 def stamp(moment: datetime) -> str:
@@ -58,18 +60,6 @@ def replies(bot: Bot, count: int) -> list[str]:
     return [str(c.params.get("text")) for c in calls]
 
 
-def digests(bot: Bot, channel: str = GENERAL) -> list[dict[str, Any]]:
-    """Digests posted in a channel (params of successful chat.postMessage calls)."""
-    return [
-        c.params
-        for c in bot.fake.calls("chat.postMessage")
-        if c.params["channel"] == channel
-        and c.response
-        and c.response.get("ok")
-        and any(b.get("block_id") == "digest_header" for b in c.params.get("blocks") or [])
-    ]
-
-
 def digest_rows(bot: Bot) -> list[OutboxItem]:
     """The outbox rows of digests, oldest first."""
     with bot.runtime.services.session_scope() as s:
@@ -78,13 +68,6 @@ def digest_rows(bot: Bot) -> list[OutboxItem]:
                 select(OutboxItem).where(col(OutboxItem.kind) == "digest.weekly").order_by(col(OutboxItem.id))
             ).all()
         )
-
-
-def post_now(bot: Bot, user: str = CAROL, channel: str = GENERAL) -> dict[str, Any]:
-    """Run /digest now and return the digest it posted."""
-    before = len(digests(bot, channel))
-    assert bot.slack.slash("/digest", "now", user=user, channel=channel).status == 200
-    return wait_until(lambda: digests(bot, channel)[before:], what="the digest")[0]
 
 
 def permalink(bot: Bot, ts: str, channel: str = GENERAL) -> str:
@@ -128,42 +111,6 @@ def requirement(
     ts = bot.fake.add_message(channel, f"sheet {info.code}")["ts"]
     svc.attach_message(info.id, channel_id=channel, message_ts=ts)
     return info.id, ts
-
-
-def meeting(bot: Bot, *, title: str, start: datetime, host: str = ALICE, channel: str = GENERAL) -> tuple[int, str]:
-    """A meeting posted in the channel; returns its id and the card's ts."""
-    svc = bot.runtime.services.meetings
-    info = svc.create(
-        team_id=TEAM,
-        creator_id=host,
-        now=min(start, bot.clock()) - timedelta(hours=1),
-        draft=MeetingDraft(
-            title=title,
-            goal="Decide",
-            start=start,
-            duration_minutes=60,
-            host_id=host,
-            participants=(BOB, DAVE),
-            channel_id=channel,
-        ),
-    )
-    ts = bot.fake.add_message(channel, f"card {info.code}")["ts"]
-    svc.attach_message(info.id, channel_id=channel, message_ts=ts)
-    return info.id, ts
-
-
-def minutes(bot: Bot, meeting_id: int, at: datetime, *lines: tuple[str, str, datetime]) -> list[int]:
-    """Record minutes with action items; each item's card goes to its owner by DM, as the app does."""
-    outcome = bot.runtime.services.meetings.record_minutes(
-        meeting_id,
-        user_id=ALICE,
-        now=at,
-        draft=MinutesDraft(decisions=("Go",), actions=tuple(ActionDraftLine(t, o, d) for t, o, d in lines)),
-    )
-    for item in outcome.new_actions:
-        dm = bot.fake.add_message(item.owner_id, f"card {item.code}")
-        bot.runtime.services.actions.attach_message(item.id, channel_id=dm["channel"], message_ts=dm["ts"])
-    return [a.id for a in outcome.new_actions]
 
 
 def set_status(bot: Bot, action_id: int, status: ActionStatus, at: datetime, reason: str = "") -> None:

@@ -19,7 +19,7 @@ from handlers.meeting import post_card
 from handlers.requirement import post_sheet
 from tests.conftest import Bot
 from tests.fakes.slack_api import ALICE, BOB, CAROL, DAVE, GENERAL
-from tests.helpers import block_text, wait_until
+from tests.helpers import block_text, elements, headers, next_home, open_home, publishes, wait_until
 
 pytestmark = pytest.mark.both_modes  # every flow here also runs split into serving process and worker
 
@@ -114,27 +114,6 @@ def meeting(
 # -- reading the published home --------------------------------------------------------------------------------
 
 
-def publishes(bot: Bot, user: str) -> list[dict[str, Any]]:
-    """Every home view published for a user, oldest first."""
-    return [c.params["view"] for c in bot.fake.calls("views.publish") if c.params["user_id"] == user]
-
-
-def open_home(bot: Bot, user: str) -> dict[str, Any]:
-    """The user opens the Home tab; returns the view as Slack stores it."""
-    before = len(publishes(bot, user))
-    assert bot.slack.app_home_opened(user).status == 200
-    return next_home(bot, user, before)
-
-
-def next_home(bot: Bot, user: str, before: int) -> dict[str, Any]:
-    """Wait for the next publish after `before` and return the stored home view."""
-    wait_until(lambda: len(publishes(bot, user)) > before, what="views.publish")
-    view = bot.fake.home_view(user)
-    assert view is not None
-    assert len(view["blocks"]) <= MAX_BLOCKS
-    return view
-
-
 def click(bot: Bot, user: str, action_id: str, value: str | None = None) -> dict[str, Any]:
     """Press a button of the user's home and return the home published next."""
     before = len(publishes(bot, user))
@@ -145,21 +124,6 @@ def click(bot: Bot, user: str, action_id: str, value: str | None = None) -> dict
 def block(view: dict[str, Any], block_id: str) -> dict[str, Any] | None:
     """One block by id."""
     return next((b for b in view["blocks"] if b.get("block_id") == block_id), None)
-
-
-def headers(view: dict[str, Any]) -> list[str]:
-    """The header texts, top to bottom."""
-    return [b["text"]["text"] for b in view["blocks"] if b["type"] == "header"]
-
-
-def elements(view: dict[str, Any], action_id: str) -> list[dict[str, Any]]:
-    """Every element with this action_id, top to bottom."""
-    out = []
-    for b in view["blocks"]:
-        for e in [b.get("accessory"), *(b.get("elements") or [])]:
-            if isinstance(e, dict) and e.get("action_id") == action_id:
-                out.append(e)
-    return out
 
 
 def action_rows(view: dict[str, Any]) -> list[str]:

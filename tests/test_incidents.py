@@ -24,22 +24,14 @@ from bot.services.incidents import IncidentInfo, ResolutionDraft
 from handlers.blocks import incident as blocks
 from handlers.blocks.common import ModalMeta
 from handlers.blocks.incident import FIELDS, RESOLVE_FIELDS, Ids
-from storage.models import Incident, OutboxItem
+from storage.models import OutboxItem
 from tests.conftest import START, Bot
 from tests.fakes.slack_api import ALICE, BOB, CAROL, DAVE, GENERAL, FakeSlack
-from tests.helpers import block_text, wait_until
+from tests.helpers import DECLARATION, block_text, declare, wait_until
 
 pytestmark = pytest.mark.both_modes  # every flow here also runs split into serving process and worker
 
 INCIDENTS = "C_INCIDENTS"
-DECLARATION: dict[str, Any] = {
-    "title": "Checkout is down",
-    "severity": "SEV1",
-    "description": "Payments fail with 502 since 13:55.",
-    "impact": "All web customers cannot pay <!channel> & co",
-    "commander": ALICE,
-    "responders": [DAVE],
-}
 MINUTE = timedelta(minutes=1)
 
 
@@ -58,26 +50,6 @@ def no_delay(fake: FakeSlack) -> Iterator[None]:
 
 
 # -- helpers ------------------------------------------------------------------------------------------------
-
-
-def declare(bot: Bot, *, user: str = BOB, text: str = "", timeout: float = 5.0, **values: Any) -> IncidentInfo:
-    """Run /incident, submit the modal and wait until the incident is announced; return it."""
-    before = len(bot.fake.calls("views.open"))
-    assert bot.slack.slash("/incident", text, user=user).status == 200
-    bot.fake.wait_for("views.open", before + 1)
-    with bot.runtime.services.session_scope() as session:
-        n = len(session.scalars(select(Incident)).all()) + 1
-    reply = bot.slack.submit_view({**DECLARATION, **values}, user=user, callback_id=Ids.MODAL)
-    assert reply.status == 200 and reply.json() is None, reply.body
-
-    def announced() -> IncidentInfo | None:
-        try:
-            info = bot.runtime.services.incidents.get(n)
-        except NotFound:
-            return None
-        return info if info.announce_ts and info.summary_ts else None
-
-    return wait_until(announced, timeout=timeout, what="the announcement")
 
 
 def dms(bot: Bot, user: str) -> list[dict[str, Any]]:

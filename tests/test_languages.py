@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 
@@ -18,7 +16,7 @@ from handlers.blocks import requirement as b
 from handlers.blocks.requirement import Ids
 from tests.conftest import Bot
 from tests.fakes.slack_api import CAROL, DAVE
-from tests.helpers import block_text, create_sheet, wait_until
+from tests.helpers import USER_TEXT, block_text, create_sheet, leftovers, strings, wait_until
 
 
 def test_app_home_follows_the_slack_locale_and_a_chosen_language(bot: Bot) -> None:
@@ -60,16 +58,7 @@ def test_digest_without_a_known_setting_explains_itself(bot: Bot) -> None:
 # -- every user-facing string comes from the catalog ----------------------------------------------------
 
 PSEUDO = "xx"
-USER_TEXT = "①②③"  # what a person typed: no letters, so any letter left must come from the bot
 NOW = datetime(2026, 11, 26, 6, 0, tzinfo=UTC)
-CATALOG_TEXT = re.compile(r"⟦[^⟦⟧]*⟧")
-STRIP = [
-    re.compile(r"<@[A-Z0-9_]+>|<#[A-Z0-9_]+>"),  # mentions
-    re.compile(r"<!date\^[^>]*>"),  # dates each reader sees in local time
-    re.compile(r"<https?://[^>]*>"),  # links
-    re.compile(r"RW-\d{4}-\d+"),  # record IDs
-    re.compile(r"English|中文"),  # language names shown in their own language
-]
 
 
 @pytest.fixture
@@ -78,46 +67,6 @@ def pseudo_catalog() -> Iterator[None]:
     text.CATALOG[PSEUDO] = {key: "⟦" + value + "⟧" for key, value in text.EN.items()}
     yield
     del text.CATALOG[PSEUDO]
-
-
-def strings(node: Any) -> list[str]:
-    """Every visible text in a Block Kit payload."""
-    out: list[str] = []
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key == "text" and isinstance(value, str):
-                out.append(value)
-            elif key not in (
-                "action_id",
-                "block_id",
-                "value",
-                "callback_id",
-                "private_metadata",
-                "type",
-                "initial_user",
-                "initial_conversation",
-                "style",
-                "initial_value",
-            ):
-                out.extend(strings(value))
-    elif isinstance(node, list):
-        for item in node:
-            out.extend(strings(item))
-    return out
-
-
-def leftovers(texts: list[str]) -> list[str]:
-    """Text with letters that is not catalog text, user text, a mention, a date, a link or an ID."""
-    bad = []
-    for s in texts:
-        rest = s
-        while (inner := CATALOG_TEXT.sub("", rest)) != rest:  # catalog text, innermost first
-            rest = inner
-        for pattern in STRIP:
-            rest = pattern.sub("", rest)
-        if re.search(r"[^\W\d_]", rest.replace(USER_TEXT, "")):
-            bad.append(s)
-    return bad
 
 
 def sample() -> RequirementInfo:

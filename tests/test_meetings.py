@@ -15,21 +15,12 @@ from handlers.blocks.meeting import FIELDS, Ids
 from storage.models import OutboxItem
 from tests.conftest import Bot
 from tests.fakes.slack_api import ALICE, BOB, CAROL, DAVE, GENERAL
-from tests.helpers import block_text, wait_until
+from tests.helpers import MEETING, block_text, record_minutes, schedule, wait_until
 
 pytestmark = pytest.mark.both_modes  # every flow here also runs split into serving process and worker
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 START = datetime(2026, 12, 3, 10, 0, tzinfo=SHANGHAI)  # a week after the test clock's Thursday
-MEETING: dict[str, Any] = {
-    "title": "Q1 launch plan",
-    "goal": "Decide the launch date and owners",
-    "start": "2026-12-03 10:00",
-    "duration_minutes": "60",
-    "participants": [ALICE, BOB, DAVE],
-    "materials": "https://docs.example.com/plan",
-    "agenda": "Launch date — @bob — 20 min\nBudget — <@U_DAVE> — 15 min\nRisks — 10分钟",
-}
 
 
 def dms(bot: Bot, user: str) -> list[dict[str, Any]]:
@@ -39,26 +30,6 @@ def dms(bot: Bot, user: str) -> list[dict[str, Any]]:
         for c in bot.fake.calls("chat.postMessage")
         if c.params["channel"] == user and c.response and c.response.get("ok")
     ]
-
-
-def schedule(bot: Bot, *, user: str = ALICE, **values: Any) -> dict[str, Any]:
-    """Run /meeting, submit the modal, return the posted card."""
-    before = len(bot.fake.calls("views.open"))
-    assert bot.slack.slash("/meeting", "", user=user).status == 200
-    bot.fake.wait_for("views.open", before + 1)
-    posted = len([c for c in bot.fake.calls("chat.postMessage") if c.params["channel"] == GENERAL])
-    reply = bot.slack.submit_view({**MEETING, **values}, user=user)
-    assert reply.status == 200 and reply.json() is None, reply.body
-    call = wait_until(
-        lambda: [
-            c
-            for c in bot.fake.calls("chat.postMessage")
-            if c.params["channel"] == GENERAL and not c.params.get("thread_ts")
-        ][posted:],
-        what="card",
-    )[0]
-    wait_until(lambda: bot.runtime.services.meetings.by_message(GENERAL, call.response["ts"]), what="card stored")
-    return bot.fake.message(GENERAL, call.response["ts"]) or {}
 
 
 def errors_for(bot: Bot, **values: Any) -> dict[str, str]:
@@ -144,14 +115,6 @@ def test_typing_the_start_echoes_it_and_many_participants_are_warned(bot: Bot) -
     bot.slack.submit_view({**MEETING, "participants": crowd}, user=BOB)
     notice = wait_until(lambda: [d for d in dms(bot, BOB) if "advises" in d["text"]], what="size warning")[0]
     assert "13 participants" in notice["text"]
-
-
-def record_minutes(bot: Bot, card: dict[str, Any], *, user: str, **values: Any) -> Any:
-    """Press Record minutes on the card and submit the minutes modal."""
-    opened = len(bot.fake.calls("views.open"))
-    bot.slack.click(Ids.RECORD_MINUTES, user=user, message=card)
-    bot.fake.wait_for("views.open", opened + 1)
-    return bot.slack.submit_view(values, user=user, callback_id=Ids.MINUTES_MODAL)
 
 
 def test_minutes_flow_posts_sends_and_tracks_acknowledgments(bot: Bot) -> None:

@@ -21,10 +21,17 @@ from handlers.membership import POST_AGAIN
 from tests.conftest import Bot
 from tests.fakes.driver import NOT_DELIVERED
 from tests.fakes.slack_api import ALICE, BOB, BOT, CAROL, DAVE, GENERAL, FakeSlack
-from tests.helpers import SHEET_VALUES, create_sheet, open_modal, record, wait_until
+from tests.helpers import (
+    SHEET_VALUES,
+    create_sheet,
+    declare,
+    open_modal,
+    record,
+    record_minutes,
+    schedule,
+    wait_until,
+)
 from tests.processes import ROOT
-from tests.test_incidents import declare
-from tests.test_meetings import record_minutes, schedule
 
 pytestmark = pytest.mark.both_modes
 

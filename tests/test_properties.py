@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from datetime import UTC, datetime, time
+from datetime import datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -13,7 +13,6 @@ from hypothesis import strategies as st
 
 from bot.dates import parse_when
 from bot.errors import ValidationFailed
-from bot.people import Member
 from bot.services.action_text import QuickAction, parse_quick
 from bot.services.meeting_text import parse_action_lines, parse_agenda
 from bot.services.meetings import MinutesDraft
@@ -22,18 +21,8 @@ from handlers.blocks import actions as action_blocks
 from handlers.blocks import meeting as meeting_blocks
 from handlers.blocks import requirement as requirement_blocks
 from handlers.blocks.common import ModalMeta, escape
-from tests.fakes.driver import view_state
+from tests.helpers import MEMBERS, MINUTES_STATE, NOW, REQUIREMENT_STATE, TZ, _state
 
-NOW = datetime(2026, 11, 26, 6, 0, tzinfo=UTC)
-TZ = "Asia/Shanghai"
-MEMBERS = [
-    Member("U_ALICE", "alice", "", "Alice Chen", "Asia/Shanghai", "zh-CN"),
-    Member("U_BOB", "bob", "", "Bob Smith", "America/New_York", "en-US"),
-    Member("U_CAROL", "carol", "", "Carol Li", "UTC", "en-US"),
-    Member("U_CAROL2", "carol.l", "carol", "Carol Lee", "UTC", "en-US"),  # two Carols: "@carol" is ambiguous
-    Member("U_BOT", "coordbot", "", "Coordbot", "UTC", None, is_bot=True),
-    Member("U_GONE", "gone", "", "Gone Person", "UTC", None, deleted=True),
-]
 PROPERTY = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 # Pieces people really type, and pieces that try to break things, mixed with arbitrary text.
@@ -192,18 +181,6 @@ def test_action_form_reads_or_refuses(values: Any, lang: str) -> None:
 
 # -- valid forms with one or more fields replaced: every field's own parsing is reached ------------------------------
 
-SHEET = {
-    "requester_dept": "Marketing",
-    "receiver_dept": "Engineering",
-    "receiver_owner": "U_BOB",
-    "background": "Q1 campaign",
-    "goal": "Sign-ups +20%",
-    "description": "A landing page",
-    "priority": "high",
-    "due": "2026-12-10",
-    "open_questions": "Which API? — @bob — 2026-12-01 12:00",
-    "confirm_by": "tomorrow 6pm",
-}
 MEETING = {
     "title": "Q1 launch plan",
     "goal": "Decide the date",
@@ -215,28 +192,12 @@ MEETING = {
 ACTION = {"what": "Write the launch post", "owner": "U_BOB", "due": "next Friday 3pm", "deliverable": "A post"}
 
 
-def _state(view: Any, valid: dict[str, Any]) -> dict[str, Any]:
-    return dict(view_state(view.to_dict(), valid)["values"])
-
-
-REQUIREMENT_STATE = _state(
-    requirement_blocks.modal("en", meta=ModalMeta("C_GENERAL"), user_id="U_ALICE", now=NOW, tz=TZ, members=MEMBERS),
-    SHEET,
-)
 MEETING_STATE = _state(
     meeting_blocks.meeting_modal("en", meta=ModalMeta("C_GENERAL"), user_id="U_ALICE", now=NOW, tz=TZ), MEETING
 )
 ACTION_STATE = _state(
     action_blocks.action_modal("en", meta=ModalMeta("C_GENERAL"), user_id="U_ALICE", now=NOW, tz=TZ), ACTION
 )
-MINUTES_STATE = {
-    f: {"value": {"type": "plain_text_input", "value": v}}
-    for f, v in (
-        ("decisions", "Launch on Dec 1"),
-        ("action_items", "Write the post — @bob — 2026-12-01 — a post"),
-        ("notes", ""),
-    )
-}
 
 
 def mutated(base: dict[str, Any]) -> st.SearchStrategy[dict[str, Any]]:

@@ -9,8 +9,7 @@ import pytest
 
 from tests.conftest import Bot
 from tests.fakes.slack_api import ALICE, BOB
-from tests.helpers import create_sheet
-from tests.test_reminders import outbox_rows
+from tests.helpers import create_sheet, outbox_rows
 
 SHANGHAI, NEW_YORK = ZoneInfo("Asia/Shanghai"), ZoneInfo("America/New_York")
 

@@ -9,14 +9,11 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
-from sqlmodel import col
 
 from bot.app import Runtime
-from storage.models import OutboxItem
 from tests.conftest import Bot
 from tests.fakes.slack_api import ALICE, BOB, CAROL, GENERAL
-from tests.helpers import create_sheet, record, wait_until
+from tests.helpers import create_sheet, outbox_rows, record, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -28,12 +25,6 @@ def dms(bot: Bot, user: str) -> list[str]:
         for c in bot.fake.calls("chat.postMessage")
         if c.params["channel"] == user and c.response and c.response.get("ok")
     ]
-
-
-def outbox_rows(runtime: Runtime) -> list[OutboxItem]:
-    """Every outbox row."""
-    with runtime.services.session_scope() as s:
-        return list(s.scalars(select(OutboxItem).order_by(col(OutboxItem.id))).all())
 
 
 def test_sign_reminders_go_out_before_confirm_by_not_earlier(bot: Bot) -> None:

@@ -38,8 +38,16 @@ from handlers.membership import POST_AGAIN
 from tests.conftest import START, Bot
 from tests.fakes.driver import Reply
 from tests.fakes.slack_api import ALICE, BOB, BOT, CAROL, DAVE, GENERAL
-from tests.helpers import SHEET_VALUES, create_sheet, history_actions, open_modal, record, wait_until
-from tests.test_properties import MINUTES_STATE, REQUIREMENT_STATE
+from tests.helpers import (
+    MINUTES_STATE,
+    REQUIREMENT_STATE,
+    SHEET_VALUES,
+    create_sheet,
+    history_actions,
+    open_modal,
+    record,
+    wait_until,
+)
 
 TEAM = "T0001"
 ACK_LIMIT = 1.5  # seconds; Slack gives up at 3

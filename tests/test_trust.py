@@ -34,8 +34,7 @@ from storage.models import Signature
 from tests.conftest import SIGNING_SECRET, Bot
 from tests.fakes.driver import SlackDriver
 from tests.fakes.slack_api import ALICE, BOB, BOT, CAROL, DAVE, GENERAL, FakeSlack
-from tests.helpers import SHEET_VALUES, block_text, create_sheet, record, settle, wait_until
-from tests.test_meetings import schedule
+from tests.helpers import SHEET_VALUES, block_text, create_sheet, record, schedule, settle, wait_until
 
 pytestmark = pytest.mark.both_modes  # every flow here also runs split into serving process and worker
 

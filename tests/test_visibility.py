@@ -32,10 +32,20 @@ from handlers.visibility import ChannelAccess, listed_with_source, require_visib
 from storage.models import Incident
 from tests.conftest import Bot
 from tests.fakes.slack_api import ALICE, BOB, CAROL, DAVE, GENERAL, FakeSlack
-from tests.helpers import block_text, create_sheet, wait_until
-from tests.test_digest import MONDAY, minutes, post_now, sh
-from tests.test_digest import meeting as digest_meeting
-from tests.test_home import elements, headers, open_home, publishes
+from tests.helpers import (
+    MONDAY,
+    block_text,
+    create_sheet,
+    elements,
+    headers,
+    minutes,
+    open_home,
+    post_now,
+    publishes,
+    sh,
+    wait_until,
+)
+from tests.helpers import meeting as digest_meeting
 
 TEAM = "T0001"
 LEGAL = "G_LEGAL"  # private: Alice and Bob (and the bot); Carol and Dave are not in it

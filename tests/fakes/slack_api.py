@@ -189,6 +189,7 @@ class FakeSlack:
         self._open_dms: set[str] = set()
         self._faults: dict[str, list[_Fault]] = {}
         self._delay = 0.0
+        self._delay_lifted = threading.Event()
         self._ts_seq = count(1)
         self._id_seq = count(1)
         self._channel_seq = count(1)
@@ -333,8 +334,12 @@ class FakeSlack:
             self._faults.setdefault(method, []).append(_Fault(status, error, retry_after, delay, times, late))
 
     def set_delay(self, seconds: float) -> None:
-        """Wait this long before answering every request."""
-        self._delay = max(0.0, seconds)
+        """Wait this long before answering every request; lifting the delay (0) answers those waiting at once."""
+        with self._lock:
+            self._delay = max(0.0, seconds)
+            if self._delay == 0:
+                self._delay_lifted.set()
+                self._delay_lifted = threading.Event()
 
     def _take_fault(self, method: str) -> _Fault | None:
         with self._lock:
@@ -624,9 +629,11 @@ class FakeSlack:
         request.wfile.write(payload)
 
     def _pause(self, fault: _Fault | None) -> None:
-        pause = self._delay + (fault.delay if fault else 0.0)
-        if pause > 0:
-            time.sleep(pause)
+        delay, lifted = self._delay, self._delay_lifted
+        if delay > 0:
+            lifted.wait(delay)
+        if fault is not None and fault.delay > 0:
+            time.sleep(fault.delay)
 
     def _api(self, method: str, query: str, raw: bytes, headers: dict[str, str], arrived: float) -> _Answer:
         call = Call(method=method, params={}, headers=headers, at=arrived)

@@ -452,6 +452,7 @@ class RemoteFake(FakeSlack):
         self._remote = remote
         self._pools: dict[tuple[str, str], deque[str]] = {}
         self._pool_lock = threading.Lock()
+        self._member_of: set[str] = set()
         self.last_trigger: str | None = None
 
     def _take(self, what: str, user: str, channel: str = GENERAL) -> str:
@@ -461,6 +462,15 @@ class RemoteFake(FakeSlack):
                 command = f"triggers 500 {user}" if what == "trigger" else f"responses 500 {user} {channel}"
                 pool.extend(self._remote.ask(command))
             return pool.popleft()
+
+    def bot_is_member(self, channel_id: str) -> bool:
+        """Asked of the fake process, where coordbot joined the channel before posting its sheets (kept once true)."""
+        if channel_id.startswith("D") or channel_id in self._member_of:
+            return True
+        if self._remote.ask(f"member {channel_id}") is True:
+            self._member_of.add(channel_id)
+            return True
+        return False
 
     def new_trigger_id(self, *, user: str | None = None, view_id: str | None = None) -> str:
         """A trigger_id the fake process will accept once."""

@@ -72,6 +72,8 @@ def _command(fake: FakeSlack, words: list[str]) -> Any:
             for m in fake.messages(words[1])
             if m.get("user") == "U_BOT" and m.get("thread_ts") in (None, m["ts"]) and m.get("blocks")
         ]
+    if verb == "member":  # whether the bot is in the channel (coordbot joins one before it posts a sheet there)
+        return fake.bot_is_member(words[1])
     if verb == "calltimes":
         return [_call_time(c) for c in fake.calls(words[1])]
     return {"error": f"unknown command {verb}"}

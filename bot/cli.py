@@ -192,7 +192,7 @@ def run(no_scheduler: bool, port: int | None, host: str, workers: int | None, se
     logger.info("database: %s", describe(settings.database_url))
     procs = None
     try:
-        runtime = build_runtime(settings)
+        runtime = build_runtime(settings, upgrade=False)  # the check above brought the schema up to date
         if count:
             # started first, so they load while this process does the same
             procs = WorkerProcesses(worker_command(scheduler=not no_scheduler), count).start()
@@ -297,7 +297,7 @@ def work(no_scheduler: bool, threads: int | None, parent: int | None) -> None:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    runtime = build_runtime(settings)  # schema upgrades take turns; a later one finds the schema current
+    runtime = build_runtime(settings, upgrade=False)  # _database() above brought the schema up to date
     dates.warm_up()
     _load_directory(runtime)
     worker = build_worker(runtime).start()
@@ -350,7 +350,7 @@ def tick(now_text: str | None) -> None:
     now = _parse_now(now_text)
     _database(settings, create=False).dispose()
     _slack(settings)
-    runtime = build_runtime(settings)
+    runtime = build_runtime(settings, upgrade=False)
     report = runtime.tick(now)
     click.echo(f"sent {report.sent}, skipped {report.skipped}, retrying {report.retried}, failed {report.failed}")
     for line in report.errors:

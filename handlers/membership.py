@@ -90,8 +90,9 @@ def form_error(directory: Directory, channel_id: str | None) -> tuple[str, dict[
     if not channel_id or channel_id.startswith("D") or inbox.running() is not None:
         return None
     try:
+        remembered = directory.channels.known(channel_id)
         error = _refusal(directory.channels.lookup(channel_id, quick=True))
-        if error is not None:  # the person may have just invited the bot: a refusal is always asked afresh
+        if error is not None and remembered:  # the person may have just invited the bot: ask Slack again
             error = _refusal(directory.channels.lookup(channel_id, quick=True, fresh=True))
     except (SlackRequestError, OSError):  # Slack slow or out of reach: nothing is refused here, posting finds out
         return None

@@ -173,6 +173,10 @@ class ChannelAccess:
         self._keep(self._kinds, channel_id, found)
         return found
 
+    def known(self, channel_id: str) -> bool:
+        """Whether what Slack said of the conversation is still kept (a lookup would not ask again)."""
+        return self._cached(self._kinds, channel_id) is not None
+
     def joined(self, channel_id: str) -> None:
         """The bot has just joined the channel."""
         with self._lock:

@@ -88,5 +88,6 @@ def open_records(session: Session, *, team_id: str, channel_ids: Sequence[str], 
             col(Incident.status) != "resolved",
         )
     ):
-        found.append(OpenRecord(i.code, i.channel_id or i.announce_channel_id, (i.commander_id,)))
+        where = i.channel_id if i.channel_id in channel_ids else i.announce_channel_id  # the channel asked about
+        found.append(OpenRecord(i.code, where, (i.commander_id,)))
     return sorted(found, key=lambda r: r.code)

@@ -49,8 +49,15 @@ class ChannelPresence:
     def stranded(self, *, now: datetime, team_id: str | None = None) -> list[LeftChannelInfo]:
         """Every channel the bot is out of, with the open records living there (for `coordbot status`)."""
         with self._scope() as s:
-            out = []
-            for row in repo.left_channels(s, team_id=team_id):
-                records = repo.open_records(s, team_id=row.team_id, channel_ids=[row.channel_id], now=now)
-                out.append(LeftChannelInfo(row.team_id, row.channel_id, row.left_at, tuple(records)))
-            return out
+            rows = repo.left_channels(s, team_id=team_id)
+            records: dict[tuple[str, str], list[OpenRecord]] = {}
+            for team in {row.team_id for row in rows}:  # one set of queries per workspace, not per channel
+                channels = [row.channel_id for row in rows if row.team_id == team]
+                for record in repo.open_records(s, team_id=team, channel_ids=channels, now=now):
+                    records.setdefault((team, record.channel_id), []).append(record)
+            return [
+                LeftChannelInfo(
+                    row.team_id, row.channel_id, row.left_at, tuple(records.get((row.team_id, row.channel_id), ()))
+                )
+                for row in rows
+            ]

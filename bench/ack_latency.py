@@ -24,7 +24,9 @@ coordbot is driven through these phases, on one database:
    mix needs;
 2. the mix of the three kinds at the fixed rate: acknowledgments and work done;
 3. a burst at twice the rate the app was estimated to work off (see `work_off_estimate`), with the inbox
-   counted and the app's memory read while it and its backlog last, then the time to work the backlog off.
+   counted and the app's memory read while it and its backlog last, then the time to work the backlog off;
+   the rate it actually worked the burst off is measured there, and when the burst did not come at 2× to
+   2.6× that, another is sent at twice the rate measured (up to three bursts; the last one counts).
 
 The bare app then gets the very same mix (the same bodies, signed anew), after a warm-up. Last, an instrumented
 coordbot (bench/probe.py) may get a shorter mix, to show where an acknowledgment's time goes (`read_breakdown`).
@@ -74,6 +76,9 @@ KINDS = ("/requirement", "view_submission", "reaction_added")
 RATE = 50.0  # requests per second, all kinds together
 CLIENTS = 16  # client threads, each with one persistent connection
 OVERLOAD_FACTOR = 2.0  # the burst: this many times the rate the app works off
+BURST_TRIES = 3  # bursts sent at most, until one comes at OVERLOAD_FACTOR to FACTOR_SLACK × that of what it worked off
+FACTOR_SLACK = 1.3
+FACTOR_AIM = 1.1  # a burst that came below OVERLOAD_FACTOR: the next aims this much higher
 OVERLOAD_CAP = 3000  # requests in a burst, at most
 REQUESTER = ALICE  # opens and submits every sheet; BOB, the receiving owner, signs by reaction
 START_TIMEOUT = 90.0
@@ -298,6 +303,7 @@ class AppRun:
     warmup: Batch | None = None
     by_kind: dict[str, Batch] = field(default_factory=dict)  # phase 1 (coordbot only)
     overload: Overload | None = None
+    overload_tries: list[Overload] = field(default_factory=list)  # every burst sent; `overload` is the last
     idle_cpu: dict[str, float] = field(default_factory=dict)  # CPU seconds per second, idle
     idle_memory: dict[str, int] = field(default_factory=dict)
     loaded_memory: dict[str, int] = field(default_factory=dict)
@@ -895,7 +901,12 @@ class Timed:
 def sizes(per_kind: int, sample: int) -> dict[str, int]:
     """Phase 1's batch sizes: commands to open every modal later submitted, submissions to post every sheet
     later reacted to, and `sample` reactions; leaving `per_kind` modals and sheets for the mix."""
-    return {"/requirement": 2 * per_kind + sample, "view_submission": per_kind + sample, "reaction_added": sample}
+    spare = per_kind // 4  # more in stock for the burst than for the mix
+    return {
+        "/requirement": 2 * per_kind + sample + spare,
+        "view_submission": per_kind + sample + spare,
+        "reaction_added": sample,
+    }
 
 
 def run_coordbot(
@@ -947,13 +958,23 @@ def run_coordbot(
 
         if overload_seconds > 0:
             estimated, how = work_off_estimate(run.mix)
-            logger.info(
-                "   phase 3: a burst at %.0f requests/s (%g × an estimated %.0f)",
-                OVERLOAD_FACTOR * estimated,
-                OVERLOAD_FACTOR,
-                estimated,
-            )
-            run.overload = _burst(timed, builder, stock, estimated, how, overload_seconds)
+            rate = OVERLOAD_FACTOR * estimated
+            for attempt in range(1, BURST_TRIES + 1):
+                logger.info(
+                    "   phase 3: a burst at %.0f requests/s (%g × an estimated %.0f), try %d",
+                    rate,
+                    OVERLOAD_FACTOR,
+                    estimated,
+                    attempt,
+                )
+                burst = _burst(timed, builder, stock, rate, estimated, how, overload_seconds, "burst")
+                run.overload_tries.append(burst)
+                if OVERLOAD_FACTOR <= burst.factor <= OVERLOAD_FACTOR * FACTOR_SLACK:
+                    break
+                # not twice what it worked off: again, at twice what this burst was worked off at
+                estimated, how = burst.measured, f"the rate burst {attempt} was worked off at"
+                rate = OVERLOAD_FACTOR * estimated * (1.0 if burst.factor > OVERLOAD_FACTOR else FACTOR_AIM)
+            run.overload = run.overload_tries[-1]
 
         run.loaded_memory = proc_memory(app.proc.pid)
         run.others_loaded = app.others()
@@ -994,12 +1015,22 @@ def work_off_estimate(mix: Batch) -> tuple[float, str]:
     return RATE, "no estimate: the mix's rate"
 
 
-def _burst(timed: Timed, builder: Builder, stock: Stock, estimated: float, how: str, seconds: float) -> Overload:
-    """Send the mix at OVERLOAD_FACTOR × `estimated` for `seconds` (capped), reading the inbox and memory meanwhile."""
+def _burst(
+    timed: Timed,
+    builder: Builder,
+    stock: Stock,
+    rate: float,
+    estimated: float,
+    how: str,
+    seconds: float,
+    name: str,
+) -> Overload:
+    """Send the mix at `rate` for `seconds` (capped), reading the inbox and memory meanwhile, until its work is done.
+
+    `estimated`: the rate the app was thought to work off, found `how`."""
     app = timed.app
     inbox = app.inbox
     assert inbox is not None
-    rate = OVERLOAD_FACTOR * estimated
     wanted = min(round(rate * seconds), OVERLOAD_CAP)
     requests = mix(builder, stock, round(wanted / len(KINDS)))
     capped = ""
@@ -1007,7 +1038,7 @@ def _burst(timed: Timed, builder: Builder, stock: Stock, estimated: float, how: 
         capped = f"{len(requests)} requests, not {rate * seconds:.0f}: " + (
             "the cap on a burst" if wanted == OVERLOAD_CAP else "the modals and sheets in stock"
         )
-    overload = Overload(Batch("burst", rate), estimated, how, seconds, capped=capped)
+    overload = Overload(Batch(name, rate), estimated, how, seconds, capped=capped)
     overload.memory_before = proc_memory(app.proc.pid)
     overload.worker_before = app.worker_rss()
     stop = threading.Event()
@@ -1031,7 +1062,7 @@ def _burst(timed: Timed, builder: Builder, stock: Stock, estimated: float, how: 
     sampler = threading.Thread(target=sample, name="burst-sampler", daemon=True)
     sampler.start()
     try:
-        overload.batch = timed.send("burst", requests, rate)
+        overload.batch = timed.send(name, requests, rate)
     finally:
         stop.set()
         sampler.join()

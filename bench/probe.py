@@ -10,8 +10,9 @@ time.perf_counter():
 - `dispatch`: Bolt's dispatch of one request in the serving process (handlers.http.SlackASGI._dispatch), from
   the dispatch thread's start to the answer;
 - `put`: storing a request in the inbox (bot.inbox.Inbox.put), the commit included;
-- `begin`: `BEGIN IMMEDIATE` on SQLite, which waits for the database's one write lock (storage.db opens every
-  transaction so), `where` being the function that opened the transaction;
+- `begin`: a transaction's beginning on SQLite (storage.db's "begin" listener: its `BEGIN IMMEDIATE`, which
+  takes the database's one write lock, and a worker's wait at the turn before it), `where` being the
+  function that opened the transaction; deferred read-only transactions are not timed;
 - `hold`: from that `BEGIN IMMEDIATE` to the end of the transaction (the commit or rollback): how long the
   write lock was held, and by which function.
 
@@ -59,20 +60,20 @@ def install(out_dir: Path) -> None:
     from bot.inbox import Inbox
     from handlers.http import SlackASGI
 
-    exec_driver_sql = Connection.exec_driver_sql
+    begin_impl = Connection._begin_impl  # runs the "begin" listeners: storage.db's takes SQLite's write lock
 
-    def timed_exec(self: Connection, statement: str, *args: Any, **kwargs: Any) -> Any:
-        if statement != "BEGIN IMMEDIATE":
-            return exec_driver_sql(self, statement, *args, **kwargs)
+    def timed_begin(self: Connection, transaction: Any) -> Any:
+        if self.get_execution_options().get(storage.db.READ_ONLY):
+            return begin_impl(self, transaction)
         start = time.perf_counter()
         try:
-            return exec_driver_sql(self, statement, *args, **kwargs)
+            return begin_impl(self, transaction)
         finally:
             end = time.perf_counter()
             _note("begin", start, end - start, getattr(_local, "where", ""))
             _local.begun = end
 
-    Connection.exec_driver_sql = timed_exec  # type: ignore[method-assign]
+    Connection._begin_impl = timed_begin  # type: ignore[method-assign]
 
     make_session_scope = storage.db.make_session_scope
 

@@ -6,8 +6,10 @@ import math
 from dataclasses import dataclass, field
 
 from bench.ack_latency import (
+    BURST_TRIES,
     CLIENTS,
     EFFECTS,
+    FACTOR_SLACK,
     KINDS,
     OVERLOAD_FACTOR,
     TRIGGER_LIFETIME,
@@ -99,7 +101,12 @@ def _mix(app: AppRun) -> Batch:
 
 
 def _burst_ack_met(o: Overload) -> bool:
-    return o.batch.ack_p(99) < BURST_ACK_GOAL and o.batch.ok() == len(o.batch.samples)
+    """Answered fast, every request, in a burst that came at about OVERLOAD_FACTOR × the rate it was worked off."""
+    return (
+        o.batch.ack_p(99) < BURST_ACK_GOAL
+        and o.batch.ok() == len(o.batch.samples)
+        and OVERLOAD_FACTOR <= o.factor <= OVERLOAD_FACTOR * FACTOR_SLACK
+    )
 
 
 def _stored_met(app: AppRun) -> bool:
@@ -477,7 +484,7 @@ def _breakdown_lines(b: Breakdown, main: Batch) -> list[str]:
         f"answer): p50 {_ms(percentile(b.dispatch, 50))}, p99 {_ms(percentile(b.dispatch, 99))};",
         f"- of which storing it in the inbox (`Inbox.put`, its commit included): p50 "
         f"{_ms(percentile(b.put, 50))}, p99 {_ms(percentile(b.put, 99))};",
-        "- of which waiting for SQLite's write lock (its `BEGIN IMMEDIATE`): p50 "
+        "- of which beginning its transaction, which waits for SQLite's write lock: p50 "
         f"{_ms(percentile(b.put_lock, 50))}, p99 {_ms(percentile(b.put_lock, 99))}.",
     ]
     for role, waits in sorted(b.lock_waits.items()):
@@ -502,10 +509,12 @@ def _breakdown_lines(b: Breakdown, main: Batch) -> list[str]:
     share = _ratio(percentile(b.put_lock, 99), percentile(b.dispatch, 99))
     out += [
         "",
-        "A transaction that finds the lock taken waits in SQLite's default busy handler (which the "
-        "`timeout` of Python's sqlite3 sets), sleeping between tries (1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, "
-        "then 100 ms at a time) rather than queueing: while another connection keeps taking the lock, a "
-        "waiter can miss it for hundreds of milliseconds. "
+        "SQLite queues no one for that lock: a transaction that finds it taken sleeps in its busy handler "
+        "(1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, then 100 ms at a time) and tries again, while a busy "
+        "worker commits and begins its next transaction within microseconds. So in `coordbot run` requests "
+        "being stored go first (storage.db's `Turn`): while a thread of the serving process wants the lock, "
+        "a worker's next transaction waits at a lock file beside the database (woken by the kernel), and one "
+        "serving thread at a time tries for the lock every half millisecond. "
         + (
             f"Here the p99 wait for the lock in `Inbox.put` is {share:.0%} of the p99 dispatch: the tail of "
             "an acknowledgment is that wait."
@@ -552,19 +561,41 @@ def burst_section(r: Results) -> list[str]:
     """Part 2: the burst beyond what coordbot works off."""
     out = ["## 2. A burst at twice the rate coordbot works off", ""]
     o = r.latency.coordbot.overload if r.latency else None
+    tries = r.latency.coordbot.overload_tries if r.latency else []
     if o is None:
         return [*out, "Not measured in this run.", ""]
     b = o.batch
     out += [
         f"Right after the mix, coordbot got the same mix of kinds at {b.rate:.0f} requests/s for {o.seconds:g} s "
         f"({len(b.samples)} requests{'; ' + o.capped if o.capped else ''}): {OVERLOAD_FACTOR:g}× the "
-        f"{o.estimated:.0f} requests/s it was estimated to work off, from {o.how}. While the burst and its "
+        f"{o.estimated:.1f} requests/s it was estimated to work off, from {o.how}. While the burst and its "
         f"backlog lasted, the benchmark read the inbox table (rows by state, payload bytes of the rows not done) "
         f"and the resident memory (VmRSS) of the serving and worker processes every few hundred milliseconds. "
         f"The rate coordbot actually worked the burst off, measured there (rows done per second while rows "
-        f"were waiting), was {o.measured:.1f} requests/s: the burst came at {o.factor:.1f}× that.",
+        f"were waiting), was {o.measured:.1f} requests/s: the burst came at {o.factor:.2f}× that. The goal "
+        f"counts only for a burst that came at {OVERLOAD_FACTOR:g}× to {OVERLOAD_FACTOR * FACTOR_SLACK:g}× "
+        "the rate it was worked off at; one that did not was followed by another, at twice the rate measured "
+        f"(up to {BURST_TRIES}): the last is shown.",
         "",
     ]
+    if len(tries) > 1:
+        out += ["The bursts sent:", ""]
+        out += _table(
+            ["burst", "rate", "worked off", "came at", "ack p50", "ack p99", "ack max"],
+            [
+                [
+                    str(i),
+                    f"{t.batch.rate:.0f} requests/s",
+                    f"{t.measured:.1f} requests/s",
+                    f"{t.factor:.2f}×",
+                    _ms(t.batch.ack_p(50)),
+                    _ms(t.batch.ack_p(99)),
+                    _ms(max(t.batch.acks(None), default=math.nan)),
+                ]
+                for i, t in enumerate(tries, 1)
+            ],
+        )
+        out += [""]
     rows = []
     for kind in (None, *KINDS):
         works = b.works(kind)

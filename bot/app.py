@@ -77,9 +77,14 @@ def build_runtime(
     clock: Callable[[], datetime] = utc_now,
     client: WebClient | None = None,
     upgrade: bool = True,
+    writer: str | None = None,
 ) -> Runtime:
-    """Open the database (upgrading its schema) and build services, client and directory."""
-    engine = make_engine(settings.database_url)
+    """Open the database (upgrading its schema) and build services, client and directory.
+
+    `writer`: `storage.db.ANSWERING` in the process that answers Slack while worker processes do the work,
+    `storage.db.WORKING` in a worker process (on SQLite, requests are stored before work writes).
+    """
+    engine = make_engine(settings.database_url, writer=writer)
     if upgrade:
         migrate(engine)
     services = Services.build(settings, make_session_scope(engine), clock=clock)

@@ -184,6 +184,7 @@ def run(no_scheduler: bool, port: int | None, host: str, workers: int | None, se
     from bot.preflight import describe
     from bot.processes import WorkerProcesses, worker_command
     from bot.scheduler import start_heartbeat
+    from storage.db import ANSWERING
 
     count = 0 if serve_only else settings.workers if workers is None else workers
     who = _slack(settings)  # first: a wrong token leaves nothing behind
@@ -192,7 +193,8 @@ def run(no_scheduler: bool, port: int | None, host: str, workers: int | None, se
     logger.info("database: %s", describe(settings.database_url))
     procs = None
     try:
-        runtime = build_runtime(settings, upgrade=False)  # the check above brought the schema up to date
+        # the check above brought the schema up to date; with worker processes, this one's writes go first
+        runtime = build_runtime(settings, upgrade=False, writer=ANSWERING if count else None)
         if count:
             # started first, so they load while this process does the same
             procs = WorkerProcesses(worker_command(scheduler=not no_scheduler), count).start()
@@ -288,6 +290,7 @@ def work(no_scheduler: bool, threads: int | None, parent: int | None) -> None:
     from bot.app import build_runtime, build_worker
     from bot.processes import lower_priority
     from bot.scheduler import start_heartbeat
+    from storage.db import WORKING
 
     if threads is not None:
         settings = dataclasses.replace(settings, worker_threads=threads)
@@ -297,7 +300,8 @@ def work(no_scheduler: bool, threads: int | None, parent: int | None) -> None:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    runtime = build_runtime(settings, upgrade=False)  # _database() above brought the schema up to date
+    # _database() above brought the schema up to date; requests being stored write before this worker
+    runtime = build_runtime(settings, upgrade=False, writer=WORKING)
     dates.warm_up()
     _load_directory(runtime)
     worker = build_worker(runtime).start()

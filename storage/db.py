@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import logging
+import os
+import sqlite3
+import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
@@ -11,6 +15,11 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+
+try:
+    import fcntl
+except ImportError:  # not on Windows: there SQLite's own waiting is all there is
+    fcntl = None  # type: ignore[assignment]
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +47,62 @@ READ_ONLY = "coordbot_read_only"  # an execution option: a transaction that only
 IMPATIENT = "coordbot_impatient"  # an execution option: on SQLite, fail at once when another process writes
 
 
-def make_engine(url: str, *, echo: bool = False, busy_timeout_ms: int = 30_000) -> Engine:
+ANSWERING = "answering"  # a process that answers requests: its writes go first (`make_engine(writer=...)`)
+WORKING = "working"  # a process that does stored work: its writes wait while a request is being stored
+RETRY_SECONDS = 0.0005  # an answering transaction tries SQLite's write lock again this often
+
+
+class Turn:
+    """Requests being answered write before work, on SQLite: a lock file beside the database.
+
+    SQLite has one write lock and no queue: a transaction that finds it taken sleeps in growing steps (up to
+    100 ms) and tries again, while a busy worker, committing and beginning its next transaction within
+    microseconds, takes it again first. So a request waiting to be stored could wait behind many pieces of
+    work in a row. While a thread of an answering process wants the write lock it holds this file's shared
+    lock; a working process's transaction passes through the exclusive lock before it begins, so it waits
+    (woken by the kernel, not by polling) until every request wanting the lock has it. A process killed
+    with its lock held loses it with its file descriptors.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o600)
+        self._mutex = threading.Lock()  # the shared lock belongs to the process: count its threads' wants
+        self.taking = threading.Lock()  # held by the one thread of this process trying for the write lock
+        self._wanting = 0
+
+    @contextmanager
+    def first(self) -> Iterator[None]:
+        """Hold work back while this block runs (an answering process's transaction taking the lock)."""
+        with self._mutex:
+            if self._wanting == 0:
+                fcntl.flock(self._fd, fcntl.LOCK_SH)
+            self._wanting += 1
+        try:
+            yield
+        finally:
+            with self._mutex:
+                self._wanting -= 1
+                if self._wanting == 0:
+                    fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+    def wait(self) -> None:
+        """Return once no request is waiting for the write lock (a working process's transaction)."""
+        fcntl.flock(self._fd, fcntl.LOCK_EX)
+        fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        os.close(self._fd)
+
+
+def _turn_for(engine: Engine, writer: str | None) -> Turn | None:
+    database = engine.url.database or ""
+    if writer is None or fcntl is None or database in ("", ":memory:") or database.startswith("file:"):
+        return None
+    return Turn(str(Path(database).resolve()) + "-turn")
+
+
+def make_engine(url: str, *, echo: bool = False, busy_timeout_ms: int = 30_000, writer: str | None = None) -> Engine:
     """Create an engine; SQLite gets WAL, a busy timeout and write-intent transactions.
 
     On SQLite every transaction takes the write lock when it begins (BEGIN IMMEDIATE), except on a
@@ -49,6 +113,8 @@ def make_engine(url: str, *, echo: bool = False, busy_timeout_ms: int = 30_000) 
     588 ms with deferred ones).
     With `IMPATIENT` (`impatient`), a transaction that cannot have the lock fails at once ("database is
     locked") for its caller to try again, instead of waiting in SQLite's growing sleeps (up to 100 ms each).
+    `writer`: `ANSWERING` for the process that answers Slack, `WORKING` for a worker process: on a SQLite
+    file, requests being stored take the write lock before work (`Turn`); None: first come, first served.
     """
     url = normalize_url(url)
     if url.startswith("sqlite"):
@@ -65,7 +131,34 @@ def make_engine(url: str, *, echo: bool = False, busy_timeout_ms: int = 30_000) 
             cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA synchronous=NORMAL")
+            if writer == ANSWERING:
+                # the workers' commits copy the log back into the database; a request's commit never does
+                cur.execute("PRAGMA wal_autocheckpoint=0")
             cur.close()
+
+        turn = _turn_for(engine, writer)
+
+        def begin_first(conn: Any) -> None:
+            # Work waits at the turn meanwhile. One thread at a time tries for the lock, every half millisecond
+            # (the others wait for their turn in this process), rather than in SQLite's growing sleeps; on the
+            # DB-API connection itself, as the error of a try costs more through SQLAlchemy's wrapping.
+            assert turn is not None
+            raw = conn.connection.dbapi_connection
+            deadline = time.monotonic() + busy_timeout_ms / 1000
+            with turn.first(), turn.taking:
+                raw.execute("PRAGMA busy_timeout=0")
+                try:
+                    while time.monotonic() < deadline:
+                        try:
+                            raw.execute("BEGIN IMMEDIATE")
+                            return
+                        except sqlite3.OperationalError as exc:
+                            if "database is locked" not in str(exc):
+                                break  # SQLAlchemy raises it below, as it would any other
+                        time.sleep(RETRY_SECONDS)
+                finally:
+                    raw.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         @event.listens_for(engine, "begin")
         def _on_begin(conn: Any) -> None:
@@ -74,6 +167,8 @@ def make_engine(url: str, *, echo: bool = False, busy_timeout_ms: int = 30_000) 
             options = conn.get_execution_options()
             if options.get(READ_ONLY):
                 conn.exec_driver_sql("BEGIN")
+            elif turn is not None and writer == ANSWERING:
+                begin_first(conn)
             elif options.get(IMPATIENT):
                 conn.exec_driver_sql("PRAGMA busy_timeout=1")
                 try:
@@ -81,6 +176,8 @@ def make_engine(url: str, *, echo: bool = False, busy_timeout_ms: int = 30_000) 
                 finally:
                     conn.exec_driver_sql(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
             else:
+                if turn is not None:
+                    turn.wait()
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine

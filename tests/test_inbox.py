@@ -282,3 +282,79 @@ def test_on_sqlite_idle_polls_take_no_lock_and_a_store_waits_out_another_writer(
         writer.rollback()
     thread.join(5)
     assert len(stored) == 1 and stored[0] is not None
+
+
+def test_on_sqlite_a_request_being_stored_writes_before_work_waiting_for_the_lock(tmp_path) -> None:
+    """While a thread of the answering process waits for SQLite's write lock, a worker's next transaction does
+    not even try for it; once the request is stored, the worker goes on."""
+    from sqlalchemy import event, text
+
+    from storage.db import ANSWERING, WORKING, make_engine
+
+    url = f"sqlite:///{tmp_path / 'turn.db'}"
+    answering, working = make_engine(url, writer=ANSWERING), make_engine(url, writer=WORKING)
+    holder = make_engine(url, writer=WORKING)
+    with answering.begin() as conn:
+        conn.execute(text("CREATE TABLE t (who TEXT)"))
+    began: list[str] = []
+
+    @event.listens_for(working, "before_cursor_execute")
+    def _seen(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        if statement.startswith("BEGIN"):
+            began.append("work")
+
+    order: list[str] = []
+
+    def write(engine, who: str) -> None:  # type: ignore[no-untyped-def]
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO t VALUES (:who)"), {"who": who})
+            order.append(who)
+
+    try:
+        with holder.connect() as busy:
+            busy.exec_driver_sql("SELECT 1")  # a worker's transaction holds the write lock
+            request = threading.Thread(target=write, args=(answering, "request"))
+            request.start()
+            time.sleep(0.1)  # the request is trying for the lock by now
+            work = threading.Thread(target=write, args=(working, "work"))
+            work.start()
+            time.sleep(0.3)
+            assert began == [] and order == []  # the worker waits at the turn, not in SQLite's busy handler
+            busy.rollback()
+        request.join(5)
+        work.join(5)
+        assert order == ["request", "work"] and began == ["work"]
+    finally:
+        for engine in (answering, working, holder):
+            engine.dispose()
+
+
+def test_on_sqlite_a_request_gives_up_on_the_write_lock_after_the_busy_timeout(tmp_path) -> None:
+    from sqlalchemy import text
+    from sqlalchemy.exc import OperationalError
+
+    from storage.db import ANSWERING, WORKING, is_locked, make_engine
+
+    url = f"sqlite:///{tmp_path / 'slow.db'}"
+    answering = make_engine(url, writer=ANSWERING, busy_timeout_ms=300)
+    holder = make_engine(url, writer=WORKING)
+    try:
+        with holder.connect() as busy:
+            busy.exec_driver_sql("SELECT 1")
+            began = time.monotonic()
+            try:
+                with answering.begin() as conn:
+                    conn.execute(text("SELECT 1"))
+            except OperationalError as exc:
+                assert is_locked(exc)
+            else:
+                raise AssertionError("a transaction began while another held the write lock")
+            assert 0.25 < time.monotonic() - began < 5
+            busy.rollback()
+        with answering.begin() as conn:  # the lock is free again, and so is the turn
+            assert conn.execute(text("SELECT 1")).scalar() == 1
+        with holder.begin() as conn:
+            assert conn.execute(text("SELECT 2")).scalar() == 2
+    finally:
+        answering.dispose()
+        holder.dispose()

@@ -26,7 +26,7 @@ coordbot is driven through these phases, on one database:
 3. a burst at twice the rate the app was estimated to work off (see `work_off_estimate`), with the inbox
    counted and the app's memory read while it and its backlog last, then the time to work the backlog off;
    the rate it actually worked the burst off is measured there, and when the burst did not come at 2× to
-   2.6× that, another is sent at twice the rate measured (up to three bursts; the last one counts).
+   2.6× that, another is sent (`next_burst`; up to four bursts; the last one counts).
 
 The bare app then gets the very same mix (the same bodies, signed anew), after a warm-up. Last, an instrumented
 coordbot (bench/probe.py) may get a shorter mix, to show where an acknowledgment's time goes (`read_breakdown`).
@@ -76,9 +76,8 @@ KINDS = ("/requirement", "view_submission", "reaction_added")
 RATE = 50.0  # requests per second, all kinds together
 CLIENTS = 16  # client threads, each with one persistent connection
 OVERLOAD_FACTOR = 2.0  # the burst: this many times the rate the app works off
-BURST_TRIES = 3  # bursts sent at most, until one comes at OVERLOAD_FACTOR to FACTOR_SLACK × that of what it worked off
+BURST_TRIES = 4  # bursts sent at most, until one comes at OVERLOAD_FACTOR to FACTOR_SLACK × the rate it was worked off
 FACTOR_SLACK = 1.3
-FACTOR_AIM = 1.1  # a burst that came below OVERLOAD_FACTOR: the next aims this much higher
 OVERLOAD_CAP = 3000  # requests in a burst, at most
 REQUESTER = ALICE  # opens and submits every sheet; BOB, the receiving owner, signs by reaction
 START_TIMEOUT = 90.0
@@ -960,20 +959,12 @@ def run_coordbot(
             estimated, how = work_off_estimate(run.mix)
             rate = OVERLOAD_FACTOR * estimated
             for attempt in range(1, BURST_TRIES + 1):
-                logger.info(
-                    "   phase 3: a burst at %.0f requests/s (%g × an estimated %.0f), try %d",
-                    rate,
-                    OVERLOAD_FACTOR,
-                    estimated,
-                    attempt,
-                )
+                logger.info("   phase 3: a burst at %.0f requests/s, try %d", rate, attempt)
                 burst = _burst(timed, builder, stock, rate, estimated, how, overload_seconds, "burst")
                 run.overload_tries.append(burst)
                 if OVERLOAD_FACTOR <= burst.factor <= OVERLOAD_FACTOR * FACTOR_SLACK:
                     break
-                # not twice what it worked off: again, at twice what this burst was worked off at
-                estimated, how = burst.measured, f"the rate burst {attempt} was worked off at"
-                rate = OVERLOAD_FACTOR * estimated * (1.0 if burst.factor > OVERLOAD_FACTOR else FACTOR_AIM)
+                rate, estimated, how = next_burst(run.overload_tries)
             run.overload = run.overload_tries[-1]
 
         run.loaded_memory = proc_memory(app.proc.pid)
@@ -1013,6 +1004,37 @@ def work_off_estimate(mix: Batch) -> tuple[float, str]:
     if per_request > 0:
         return 1.0 / per_request, f"one CPU second ÷ the {label} process's CPU time per request in the mix"
     return RATE, "no estimate: the mix's rate"
+
+
+def next_burst(tries: list[Overload]) -> tuple[float, float, str]:
+    """The next burst's rate after bursts that did not come at OVERLOAD_FACTOR to FACTOR_SLACK × the rate they
+    were worked off at; the rate the app is then expected to work off, and how that was found.
+
+    The more requests arrive, the more CPU the serving process takes from the worker, so the rate worked off
+    falls as the burst's rate rises. Between the densest burst that came too light and the lightest that came too
+    heavy, the rate where the burst's rate ÷ the rate worked off crosses the middle of the band is interpolated;
+    with bursts on one side only, the next aims at that middle of the rate the last one was worked off at.
+    """
+    aim = OVERLOAD_FACTOR * (1 + FACTOR_SLACK) / 2
+    light = [t for t in tries if t.factor < OVERLOAD_FACTOR]
+    heavy = [t for t in tries if t.factor > OVERLOAD_FACTOR * FACTOR_SLACK]
+    if light and heavy:
+        lo = max(light, key=lambda t: t.batch.rate)
+        hi = min(heavy, key=lambda t: t.batch.rate)
+        f_lo = lo.batch.rate - aim * lo.measured
+        f_hi = hi.batch.rate - aim * hi.measured
+        rate = lo.batch.rate + (hi.batch.rate - lo.batch.rate) * (-f_lo) / (f_hi - f_lo)
+        expected = lo.measured + (hi.measured - lo.measured) * (rate - lo.batch.rate) / (hi.batch.rate - lo.batch.rate)
+        return (
+            rate,
+            expected,
+            (
+                f"between bursts at {lo.batch.rate:.0f} requests/s (worked off at {lo.measured:.1f}) and "
+                f"{hi.batch.rate:.0f} requests/s (worked off at {hi.measured:.1f}), interpolated"
+            ),
+        )
+    last = tries[-1]
+    return aim * last.measured, last.measured, f"the rate burst {len(tries)} was worked off at"
 
 
 def _burst(

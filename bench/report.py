@@ -574,8 +574,9 @@ def burst_section(r: Results) -> list[str]:
         f"The rate coordbot actually worked the burst off, measured there (rows done per second while rows "
         f"were waiting), was {o.measured:.1f} requests/s: the burst came at {o.factor:.2f}× that. The goal "
         f"counts only for a burst that came at {OVERLOAD_FACTOR:g}× to {OVERLOAD_FACTOR * FACTOR_SLACK:g}× "
-        "the rate it was worked off at; one that did not was followed by another, at twice the rate measured "
-        f"(up to {BURST_TRIES}): the last is shown.",
+        "the rate it was worked off at; one that did not was followed by another (up to "
+        f"{BURST_TRIES}), its rate chosen from the bursts before it (bench/ack_latency.py, `next_burst`): the "
+        "last is shown.",
         "",
     ]
     if len(tries) > 1:

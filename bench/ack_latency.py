@@ -3,7 +3,7 @@
 Three kinds of process: the fake Slack Web API (`python -m bench.servers fake`), the app under test, and this one,
 whose client threads post signed requests built by tests/fakes/driver.py and time each HTTP answer. The app
 under test is `coordbot run` (HTTP mode, its default worker process, SQLite in a temporary directory) or a bare
-Bolt app whose listeners only call `ack()`, served by the same server and adapter (`handlers.http.Server`:
+Bolt app whose listeners only call `ack()`, served by the same server and adapter (`handlers.serving.http.Server`:
 uvicorn, h11, Bolt's ASGI adapter); see bench/servers.py. Nothing is pinned to a CPU and no process runs at a
 lowered priority: every process shares the machine's CPUs, as they come.
 

@@ -7,7 +7,7 @@ worker processes `coordbot run` starts are started through this module too. Each
 timed to OUT_DIR/<pid>.json when it exits. Timed, each as (what, start, seconds[, where]) with
 time.perf_counter():
 
-- `dispatch`: Bolt's dispatch of one request in the serving process (handlers.http.SlackASGI._dispatch), from
+- `dispatch`: Bolt's dispatch of one request in the serving process (handlers.serving.http.SlackASGI._dispatch), from
   the dispatch thread's start to the answer;
 - `put`: storing a request in the inbox (bot.inbox.Inbox.put), the commit included;
 - `begin`: a transaction's beginning on SQLite (storage.db's "begin" listener: its `BEGIN IMMEDIATE`, which
@@ -58,7 +58,7 @@ def install(out_dir: Path) -> None:
     import bot.processes
     import storage.db
     from bot.inbox import Inbox
-    from handlers.http import SlackASGI
+    from handlers.serving.http import SlackASGI
 
     begin_impl = Connection._begin_impl  # runs the "begin" listeners: storage.db's takes SQLite's write lock
 

@@ -314,7 +314,7 @@ def latency_section(r: Results) -> list[str]:
         f"({', '.join(f'{n} `{k}`' for k, n in sizes.items())}), which warm it up and open the modals and post "
         "the sheets the mix uses. *bare Bolt* (bench/servers.py) is a Bolt `App` with Bolt's defaults whose "
         "three listeners only call `ack()`, served by the same server and adapter as coordbot "
-        "(`handlers.http.Server`: uvicorn with h11, Bolt's ASGI adapter, dispatch on a thread pool). Bolt's "
+        "(`handlers.serving.http.Server`: uvicorn with h11, Bolt's ASGI adapter, dispatch on a thread pool). Bolt's "
         "default `process_before_response=False` runs a listener on Bolt's own thread pool while the request's "
         "thread polls every 10 ms for its `ack()` (an event is acknowledged before its listener runs, without "
         "that wait). It gets the first requests of the mix as a warm-up, then the very same mix (the same "

@@ -6,7 +6,7 @@ answers one JSON line per command read from stdin: `triggers N USER`, `responses
 `modals CALLBACK_ID`, `sheets CHANNEL`, `calltimes METHOD`.
 
 `python -m bench.servers bare --port P --api-url URL [--before-response]` serves a Bolt app whose listeners only
-acknowledge, through the same server and adapter `coordbot run` uses (handlers.http.Server: uvicorn, h11, Bolt's
+acknowledge, through the same server and adapter `coordbot run` uses (handlers.serving.http.Server: uvicorn, h11, Bolt's
 ASGI adapter, dispatch on a thread pool), until SIGTERM.
 """
 
@@ -25,7 +25,7 @@ from slack_sdk import WebClient
 
 from bench.common import widen_fake_backlog
 from handlers.blocks.requirement import Ids as RequirementIds
-from handlers.http import Server
+from handlers.serving.http import Server
 from tests.fakes.slack_api import Call, FakeSlack
 
 BOT_TOKEN = "xoxb-bench"

@@ -23,12 +23,12 @@ from bot.config import Settings
 from bot.inbox import Row, worker_name
 from bot.outbox import TickReport
 from bot.services import Services, utc_now
-from handlers.directory import Directory
-from handlers.intake import CONTEXT_KEY as INTAKE_KEY
-from handlers.intake import Intake, response_url_filter
-from handlers.outbound import make_deliver
-from handlers.replies import tell_parked
-from handlers.work import Worker
+from handlers.due.outbound import make_deliver
+from handlers.serving.intake import CONTEXT_KEY as INTAKE_KEY
+from handlers.serving.intake import Intake, response_url_filter
+from handlers.serving.replies import tell_parked
+from handlers.serving.work import Worker
+from handlers.workspace.directory import Directory
 from storage.db import impatient, is_sqlite, make_engine, make_session_scope, migrate, read_only
 
 logger = logging.getLogger(__name__)

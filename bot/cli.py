@@ -138,7 +138,7 @@ def _database(settings: Settings, *, create: bool) -> Any:
 def _slack(settings: Settings) -> dict[str, str]:
     """Who the bot is in which workspace (auth.test); ends the command when Slack refuses or cannot be reached."""
     from bot.preflight import Preflight
-    from handlers.slack_check import check_slack
+    from handlers.serving.slack_check import check_slack
 
     try:
         return check_slack(settings)
@@ -220,7 +220,7 @@ def run(no_scheduler: bool, port: int | None, host: str, workers: int | None, se
             stop.wait()
             handler.close()
         else:
-            from handlers.http import Server
+            from handlers.serving.http import Server
 
             def healthy() -> bool:
                 return runtime.healthy() and (procs is None or procs.healthy())

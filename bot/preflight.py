@@ -1,5 +1,5 @@
 """Checks a command makes before it starts, each failure one line that says what to fix: here the database
-(the messenger is checked by its adapter, e.g. handlers.slack_check).
+(the messenger is checked by its adapter, e.g. handlers.serving.slack_check).
 
 A setting that is wrong (a token Slack refuses, a database that cannot be reached or written) is reported as
 `Preflight` with the setting's name and what was found, never as a traceback; the command exits with

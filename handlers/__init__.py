@@ -9,15 +9,14 @@ from handlers import (
     digest,
     history,
     home,
-    hygiene,
     incident,
-    intake,
     meeting,
     membership,
     reactions,
     requirement,
 )
-from handlers.replies import handle_error
+from handlers.serving import hygiene, intake
+from handlers.serving.replies import handle_error
 
 
 def register_all(app: App, *, worker: bool = False) -> None:

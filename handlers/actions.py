@@ -29,11 +29,11 @@ from handlers.blocks.actions import (
     with_due_echo,
 )
 from handlers.blocks.common import ModalMeta, escape, form_text, truncate
-from handlers.directory import Directory
+from handlers.due.outbound import RecordLocks, message_link
 from handlers.membership import Unposted, post_record, refuse_channel, repostable, warm
-from handlers.outbound import RecordLocks, message_link
-from handlers.replies import field_errors, guarded, in_view, refresh_modal
-from handlers.visibility import require_visible
+from handlers.serving.replies import field_errors, in_view, refresh_modal, through_inbox
+from handlers.workspace.directory import Directory
+from handlers.workspace.visibility import require_visible
 
 logger = logging.getLogger(__name__)
 
@@ -42,15 +42,15 @@ _card_locks = RecordLocks()
 
 def register(app: App) -> None:
     """Wire this feature's listeners."""
-    app.action(Ids.ACCEPT)(guarded(accept_action))
-    app.action(Ids.IN_PROGRESS)(guarded(resume_action))
-    app.action(Ids.DONE)(guarded(complete_action))
-    app.action(Ids.BLOCKED)(guarded(open_blocked_modal, opens_view=True))
-    app.view_submission(Ids.BLOCKED_MODAL)(guarded(save_blocked_reason))
-    app.command("/action")(guarded(handle_command, opens_view=True))
-    app.shortcut(Ids.SHORTCUT)(guarded(open_from_message, opens_view=True))
-    app.view_submission(Ids.MODAL)(guarded(save_action))
-    app.action({"action_id": Ids.INPUT, "block_id": "due"}, matchers=[in_view(Ids.MODAL)])(guarded(echo_due))
+    app.action(Ids.ACCEPT)(through_inbox(accept_action))
+    app.action(Ids.IN_PROGRESS)(through_inbox(resume_action))
+    app.action(Ids.DONE)(through_inbox(complete_action))
+    app.action(Ids.BLOCKED)(through_inbox(open_blocked_modal, opens_view=True))
+    app.view_submission(Ids.BLOCKED_MODAL)(through_inbox(save_blocked_reason))
+    app.command("/action")(through_inbox(handle_command, opens_view=True))
+    app.shortcut(Ids.SHORTCUT)(through_inbox(open_from_message, opens_view=True))
+    app.view_submission(Ids.MODAL)(through_inbox(save_action))
+    app.action({"action_id": Ids.INPUT, "block_id": "due"}, matchers=[in_view(Ids.MODAL)])(through_inbox(echo_due))
 
 
 def accept_action(

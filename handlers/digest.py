@@ -16,8 +16,8 @@ from bot.services.digests import SubscriptionInfo
 from bot.text import t
 from handlers.blocks import digest as blocks
 from handlers.blocks.common import date_token, escape, truncate
-from handlers.directory import Directory
-from handlers.replies import guarded
+from handlers.serving.replies import through_inbox
+from handlers.workspace.directory import Directory
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ UNREACHABLE = ("not_in_channel", "channel_not_found", "is_archived")
 
 def register(app: App) -> None:
     """Wire this feature's listeners."""
-    app.command("/digest")(guarded(handle_command))
+    app.command("/digest")(through_inbox(handle_command))
 
 
 def handle_command(

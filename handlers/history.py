@@ -10,8 +10,8 @@ from slack_bolt import Ack, App, Respond
 from bot.errors import NotFound
 from bot.services import Services
 from handlers.blocks import history as blocks
-from handlers.directory import Directory
-from handlers.replies import guarded
+from handlers.serving.replies import through_inbox
+from handlers.workspace.directory import Directory
 
 logger = logging.getLogger(__name__)
 
@@ -24,7 +24,7 @@ MISSING = {
 
 def register(app: App) -> None:
     """Wire this feature's listener."""
-    app.action(blocks.ACTION_ID)(guarded(show_history))
+    app.action(blocks.ACTION_ID)(through_inbox(show_history))
 
 
 def show_history(ack: Ack, body: dict[str, Any], respond: Respond, services: Services, directory: Directory) -> None:

@@ -21,11 +21,11 @@ from handlers.actions import refresh_card, source_link_of
 from handlers.blocks import home as blocks
 from handlers.blocks import meeting as meeting_blocks
 from handlers.blocks.home import PAGE_SIZE, Ids, Listing, Pages, last_page
-from handlers.directory import Directory
-from handlers.outbound import message_link
-from handlers.replies import guarded
+from handlers.due.outbound import message_link
 from handlers.requirement import refresh_sheet
-from handlers.visibility import require_visible
+from handlers.serving.replies import through_inbox
+from handlers.workspace.directory import Directory
+from handlers.workspace.visibility import require_visible
 
 logger = logging.getLogger(__name__)
 
@@ -36,14 +36,14 @@ T = TypeVar("T")
 
 def register(app: App) -> None:
     """Wire this feature's listeners."""
-    app.event("app_home_opened")(guarded(publish_home))
-    app.action(Ids.LANGUAGE)(guarded(choose_language))
-    app.action(Ids.SIGN)(guarded(sign_from_home))
-    app.action(Ids.DONE)(guarded(complete_from_home))
-    app.action(Ids.RECORD_MINUTES)(guarded(open_minutes_from_home, opens_view=True))
+    app.event("app_home_opened")(through_inbox(publish_home))
+    app.action(Ids.LANGUAGE)(through_inbox(choose_language))
+    app.action(Ids.SIGN)(through_inbox(sign_from_home))
+    app.action(Ids.DONE)(through_inbox(complete_from_home))
+    app.action(Ids.RECORD_MINUTES)(through_inbox(open_minutes_from_home, opens_view=True))
     for pager in (Ids.MORE, Ids.PREVIOUS, Ids.FIRST):
-        app.action(pager)(guarded(turn_page))
-    app.action(Ids.OPEN)(guarded(follow_link))
+        app.action(pager)(through_inbox(turn_page))
+    app.action(Ids.OPEN)(through_inbox(follow_link))
 
 
 def publish_home(event: dict[str, Any], client: WebClient, services: Services, directory: Directory) -> None:

@@ -32,11 +32,11 @@ from handlers.blocks import incident as blocks
 from handlers.blocks import meeting as meeting_blocks
 from handlers.blocks.common import ModalMeta, escape, mention, pack_lines, section, truncate
 from handlers.blocks.incident import STATUS_ACTION, Ids
-from handlers.directory import Directory
+from handlers.due.outbound import RecordLocks, message_link
 from handlers.membership import Unposted, post_record, repostable
-from handlers.outbound import RecordLocks, message_link
-from handlers.replies import field_errors, guarded
-from handlers.visibility import listed_with_source, require_visible
+from handlers.serving.replies import field_errors, through_inbox
+from handlers.workspace.directory import Directory
+from handlers.workspace.visibility import listed_with_source, require_visible
 
 logger = logging.getLogger(__name__)
 
@@ -49,13 +49,13 @@ _locks = RecordLocks()
 
 def register(app: App) -> None:
     """Wire this feature's listeners."""
-    app.command("/incident")(guarded(handle_command, opens_view=True))
-    app.view_submission(Ids.MODAL)(guarded(declare_incident))
-    app.view_submission(Ids.RESOLVE_MODAL)(guarded(save_resolution))
-    app.action(Ids.ACK)(guarded(acknowledge_by_button))
-    app.action(STATUS_ACTION)(guarded(change_status_by_button))
-    app.action(Ids.RESOLVE)(guarded(open_resolve_modal, opens_view=True))
-    app.action(Ids.REVIEW_MEETING)(guarded(open_review_meeting, opens_view=True))
+    app.command("/incident")(through_inbox(handle_command, opens_view=True))
+    app.view_submission(Ids.MODAL)(through_inbox(declare_incident))
+    app.view_submission(Ids.RESOLVE_MODAL)(through_inbox(save_resolution))
+    app.action(Ids.ACK)(through_inbox(acknowledge_by_button))
+    app.action(STATUS_ACTION)(through_inbox(change_status_by_button))
+    app.action(Ids.RESOLVE)(through_inbox(open_resolve_modal, opens_view=True))
+    app.action(Ids.REVIEW_MEETING)(through_inbox(open_review_meeting, opens_view=True))
 
 
 def handle_command(

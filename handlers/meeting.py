@@ -17,11 +17,11 @@ from handlers.actions import send_action_dms
 from handlers.blocks import meeting as blocks
 from handlers.blocks.common import ModalMeta
 from handlers.blocks.meeting import Ids
-from handlers.directory import Directory
+from handlers.due.outbound import RecordLocks, message_link, tick_now
 from handlers.membership import Unposted, post_record, refuse_channel, repostable, warm
-from handlers.outbound import RecordLocks, message_link, tick_now
-from handlers.replies import field_errors, guarded, in_view, refresh_modal
-from handlers.visibility import require_visible
+from handlers.serving.replies import field_errors, in_view, refresh_modal, through_inbox
+from handlers.workspace.directory import Directory
+from handlers.workspace.visibility import require_visible
 
 logger = logging.getLogger(__name__)
 
@@ -32,13 +32,15 @@ _card_locks = RecordLocks()
 
 def register(app: App) -> None:
     """Wire this feature's listeners."""
-    app.command("/meeting")(guarded(handle_command, opens_view=True))
-    app.view_submission(Ids.MODAL)(guarded(save_meeting))
-    app.view_submission(Ids.MINUTES_MODAL)(guarded(save_minutes))
-    app.action({"action_id": Ids.INPUT, "block_id": ECHOED_BLOCKS}, matchers=[in_view(Ids.MODAL)])(guarded(echo_fields))
-    app.action(Ids.RECORD_MINUTES)(guarded(open_minutes_modal, opens_view=True))
-    app.action(Ids.EDIT)(guarded(open_edit_modal, opens_view=True))
-    app.action(Ids.ACK)(guarded(acknowledge_by_button))
+    app.command("/meeting")(through_inbox(handle_command, opens_view=True))
+    app.view_submission(Ids.MODAL)(through_inbox(save_meeting))
+    app.view_submission(Ids.MINUTES_MODAL)(through_inbox(save_minutes))
+    app.action({"action_id": Ids.INPUT, "block_id": ECHOED_BLOCKS}, matchers=[in_view(Ids.MODAL)])(
+        through_inbox(echo_fields)
+    )
+    app.action(Ids.RECORD_MINUTES)(through_inbox(open_minutes_modal, opens_view=True))
+    app.action(Ids.EDIT)(through_inbox(open_edit_modal, opens_view=True))
+    app.action(Ids.ACK)(through_inbox(acknowledge_by_button))
 
 
 def handle_command(

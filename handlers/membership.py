@@ -5,7 +5,7 @@ bot with `chat:write.public` can post in a public channel without being in it: a
 never be signed with ✅. So before a record people answer with reactions is posted:
 
 - in a public channel the bot is not in, it joins (`conversations.join`); conversations.info is asked at
-  most once a minute per channel (handlers.visibility), and a join is remembered at once;
+  most once a minute per channel (handlers.workspace.visibility), and a join is remembered at once;
 - in a private channel the bot is not in, nothing is posted: the form refuses the channel (`form_error`),
   and where there was no form the record is kept unposted and its author gets a direct message saying how
   to invite the bot, with a "Post again" button (`post_record`).
@@ -31,10 +31,10 @@ from bot import inbox
 from bot.errors import NotAllowed, ValidationFailed
 from bot.services import Services
 from bot.text import t
-from handlers.directory import Directory
-from handlers.outbound import post_once
-from handlers.replies import guarded
-from handlers.visibility import Conversation, Kind
+from handlers.due.outbound import post_once
+from handlers.serving.replies import through_inbox
+from handlers.workspace.directory import Directory
+from handlers.workspace.visibility import Conversation, Kind
 
 logger = logging.getLogger(__name__)
 
@@ -133,7 +133,7 @@ def post_record(
     tell: bool = True,
     **message: Any,
 ) -> Mapping[str, str] | None:
-    """Join if needed and post a record's message once (handlers.outbound.post_once); None when the bot cannot
+    """Join if needed and post a record's message once (handlers.due.outbound.post_once); None when the bot cannot
     post in the channel, after telling `author` how to fix it (unless `tell` is False)."""
     try:
         ensure_member(client, directory, channel)
@@ -291,8 +291,8 @@ def _team(body: dict[str, Any], event: dict[str, Any]) -> str:
 
 def register(app: App) -> None:
     """Wire "Post again" and the membership events."""
-    app.action(POST_AGAIN)(guarded(post_again))
-    app.event("member_left_channel")(guarded(on_member_left))
-    app.event("channel_left")(guarded(on_bot_left))
-    app.event("group_left")(guarded(on_bot_left))
-    app.event("member_joined_channel")(guarded(on_member_joined))
+    app.action(POST_AGAIN)(through_inbox(post_again))
+    app.event("member_left_channel")(through_inbox(on_member_left))
+    app.event("channel_left")(through_inbox(on_bot_left))
+    app.event("group_left")(through_inbox(on_bot_left))
+    app.event("member_joined_channel")(through_inbox(on_member_joined))

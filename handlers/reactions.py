@@ -10,29 +10,31 @@ from slack_sdk import WebClient
 
 from bot.services import Services
 from handlers import actions, incident, meeting, requirement
-from handlers.directory import Directory
-from handlers.replies import guarded
+from handlers.serving.replies import through_inbox
+from handlers.workspace.directory import Directory
 
 logger = logging.getLogger(__name__)
 
 
 def register(app: App) -> None:
     """Wire the reaction events (Bolt runs only the first matching listener, so there is one of each)."""
-    app.event("reaction_added")(guarded(on_reaction_added))
-    app.event("reaction_removed")(guarded(on_reaction_removed))
+    app.event("reaction_added")(through_inbox(on_reaction_added))
+    app.event("reaction_removed")(through_inbox(on_reaction_removed))
 
 
 def on_reaction_added(event: dict[str, Any], client: WebClient, services: Services, directory: Directory) -> None:
     """A reaction was added somewhere the bot can see."""
-    route(event, client, services, directory, removed=False)
+    offer_to_features(event, client, services, directory, removed=False)
 
 
 def on_reaction_removed(event: dict[str, Any], client: WebClient, services: Services, directory: Directory) -> None:
     """A reaction was removed."""
-    route(event, client, services, directory, removed=True)
+    offer_to_features(event, client, services, directory, removed=True)
 
 
-def route(event: dict[str, Any], client: WebClient, services: Services, directory: Directory, *, removed: bool) -> None:
+def offer_to_features(
+    event: dict[str, Any], client: WebClient, services: Services, directory: Directory, *, removed: bool
+) -> None:
     """Offer the reaction to each feature until one recognizes the message."""
     item = event.get("item") or {}
     if item.get("type") != "message" or not item.get("channel") or not item.get("ts"):

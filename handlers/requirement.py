@@ -17,11 +17,11 @@ from bot.text import t
 from handlers.blocks import requirement as blocks
 from handlers.blocks.common import escape, form_text, truncate
 from handlers.blocks.requirement import Ids, ModalMeta
-from handlers.directory import Directory
+from handlers.due.outbound import RecordLocks, link_or_channel, message_link
 from handlers.membership import Unposted, post_record, refuse_channel, repostable, warm
-from handlers.outbound import RecordLocks, link_or_channel, message_link
-from handlers.replies import field_errors, guarded, in_view, refresh_modal
-from handlers.visibility import require_visible
+from handlers.serving.replies import field_errors, in_view, refresh_modal, through_inbox
+from handlers.workspace.directory import Directory
+from handlers.workspace.visibility import require_visible
 
 logger = logging.getLogger(__name__)
 
@@ -32,14 +32,16 @@ _sheet_locks = RecordLocks()
 
 def register(app: App) -> None:
     """Wire this feature's listeners."""
-    app.command("/requirement")(guarded(handle_command, opens_view=True))
-    app.view_submission(Ids.MODAL)(guarded(save_sheet))
-    app.action({"action_id": Ids.INPUT, "block_id": ECHOED_BLOCKS}, matchers=[in_view(Ids.MODAL)])(guarded(echo_dates))
-    app.view_submission(Ids.CHANGES_MODAL)(guarded(save_change_request))
-    app.action(Ids.CONFIRM)(guarded(sign_by_button))
-    app.action(Ids.REQUEST_CHANGES)(guarded(open_change_request, opens_view=True))
-    app.action(Ids.EDIT)(guarded(open_edit_modal, opens_view=True))
-    app.action(Ids.ANSWERED)(guarded(mark_question_answered))
+    app.command("/requirement")(through_inbox(handle_command, opens_view=True))
+    app.view_submission(Ids.MODAL)(through_inbox(save_sheet))
+    app.action({"action_id": Ids.INPUT, "block_id": ECHOED_BLOCKS}, matchers=[in_view(Ids.MODAL)])(
+        through_inbox(echo_dates)
+    )
+    app.view_submission(Ids.CHANGES_MODAL)(through_inbox(save_change_request))
+    app.action(Ids.CONFIRM)(through_inbox(sign_by_button))
+    app.action(Ids.REQUEST_CHANGES)(through_inbox(open_change_request, opens_view=True))
+    app.action(Ids.EDIT)(through_inbox(open_edit_modal, opens_view=True))
+    app.action(Ids.ANSWERED)(through_inbox(mark_question_answered))
 
 
 # -- /requirement ------------------------------------------------------------------------------

@@ -15,8 +15,8 @@ from sqlalchemy import create_engine, text
 
 from bot.app import Runtime, build_runtime, build_serving, build_worker, make_client
 from bot.config import Settings
-from handlers.http import Server
-from handlers.work import Worker
+from handlers.serving.http import Server
+from handlers.serving.work import Worker
 from storage.db import normalize_url
 from tests.fakes.driver import SlackDriver
 from tests.fakes.slack_api import FakeSlack

@@ -19,7 +19,7 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.webhook import WebhookClient
 
-from handlers.http import Server
+from handlers.serving.http import Server
 from tests.fakes.driver import SlackDriver, view_state
 from tests.fakes.slack_api import ALICE, BOB, BOT, CAROL, DAVE, GENERAL, FakeSlack
 

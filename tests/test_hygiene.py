@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 import pytest
 from slack_bolt import BoltRequest
 
-from handlers.hygiene import REPLACEMENT, mend, mend_surrogates
+from handlers.serving.hygiene import REPLACEMENT, mend, mend_surrogates
 from tests.conftest import Bot
 from tests.fakes.slack_api import ALICE
 from tests.helpers import SHEET_VALUES, open_modal, record, wait_until
@@ -77,7 +77,7 @@ def test_only_a_body_escaping_a_lone_half_is_walked(text: str, lone: bool) -> No
         request = BoltRequest(body=body, headers={"content-type": [ctype]})
         walked: list[Any] = []
         with pytest.MonkeyPatch.context() as patch:
-            patch.setattr("handlers.hygiene.mend", walked.append)
+            patch.setattr("handlers.serving.hygiene.mend", walked.append)
             mend_surrogates(request, lambda: None)
         assert bool(walked) == lone, (text, ctype)
 

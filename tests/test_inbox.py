@@ -15,8 +15,8 @@ from sqlmodel import col
 from bot.app import Runtime, build_serving, build_worker
 from bot.cli import main
 from bot.inbox import Inbox
-from handlers.http import Server
-from handlers.intake import order_key, request_key
+from handlers.serving.http import Server
+from handlers.serving.intake import order_key, request_key
 from storage.models import HistoryEntry, InboxItem
 from tests.conftest import SIGNING_SECRET, Bot, FixedClock
 from tests.fakes.driver import SlackDriver

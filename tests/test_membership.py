@@ -16,8 +16,8 @@ import pytest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from handlers.intake import order_key
 from handlers.membership import POST_AGAIN
+from handlers.serving.intake import order_key
 from tests.conftest import Bot
 from tests.fakes.driver import NOT_DELIVERED
 from tests.fakes.slack_api import ALICE, BOB, BOT, CAROL, DAVE, GENERAL, FakeSlack

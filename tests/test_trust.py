@@ -255,7 +255,7 @@ def test_the_logging_setup_redacts_whatever_a_library_would_log() -> None:
             "try:",
             f"    raise RuntimeError('refused for {BOT_TOKEN}')",
             "except RuntimeError:",
-            "    logging.getLogger('handlers.replies').exception('unhandled error (ref abc)')",
+            "    logging.getLogger('handlers.serving.replies').exception('unhandled error (ref abc)')",
         ]
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "COORDBOT_"))}

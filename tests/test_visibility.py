@@ -28,7 +28,7 @@ from handlers.blocks.actions import action_card, action_text
 from handlers.blocks.home import PAGE_SIZE, Ids
 from handlers.meeting import post_card as post_meeting_card
 from handlers.requirement import post_sheet
-from handlers.visibility import ChannelAccess, listed_with_source, require_visible
+from handlers.workspace.visibility import ChannelAccess, listed_with_source, require_visible
 from storage.models import Incident
 from tests.conftest import Bot
 from tests.fakes.slack_api import ALICE, BOB, CAROL, DAVE, GENERAL, FakeSlack
@@ -518,12 +518,12 @@ def test_when_slack_will_not_say_nobody_sees_it_and_the_log_says_so_once(
     bot: Bot, caplog: pytest.LogCaptureFixture
 ) -> None:
     create_sheet(bot, channel=LEGAL)
-    caplog.set_level(logging.DEBUG, logger="handlers.visibility")
+    caplog.set_level(logging.DEBUG, logger="handlers.workspace.visibility")
     bot.fake.fail("conversations.info", error="missing_scope", times=3)
     for _ in range(3):
         forget(bot)
         assert ask(bot, "/requirement", "RW-2026-001", user=BOB)["text"] == "There is no requirement RW-2026-001."
-    warnings = [r for r in caplog.records if r.name == "handlers.visibility" and r.levelno == logging.WARNING]
+    warnings = [r for r in caplog.records if r.name == "handlers.workspace.visibility" and r.levelno == logging.WARNING]
     assert len(warnings) == 1 and "missing_scope" in warnings[0].getMessage()
     # the bot removed from #legal: the channel no longer exists for it, so its records show to nobody
     bot.fake.set_channel(LEGAL, name="legal", members=[ALICE, BOB], is_private=True, bot_is_member=False)

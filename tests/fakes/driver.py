@@ -2,7 +2,7 @@
 
 ``SlackDriver`` builds slash command, interactivity and Events API payloads shaped like
 Slack's, signs them with the signing secret and POSTs them over real HTTP to a Bolt endpoint
-(the bot served by uvicorn, ``handlers.http.Server``).
+(the bot served by uvicorn, ``handlers.serving.http.Server``).
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from slack_sdk.errors import SlackApiError, SlackRequestError
 from bot.people import Member
 from bot.services.prefs import Preferences
 from bot.text import normalize_lang
-from handlers.visibility import ChannelAccess
+from handlers.workspace.visibility import ChannelAccess
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ class Directory:
     """A cache of workspace members, refreshed in the background after `ttl` seconds.
 
     It also answers who may see a conversation (`can_see`, `is_public`), each conversation asked
-    of Slack at most once a minute (see handlers/visibility.py).
+    of Slack at most once a minute (see handlers/workspace/visibility.py).
     """
 
     def __init__(

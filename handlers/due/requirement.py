@@ -11,8 +11,8 @@ from bot.services import Services
 from bot.services.requirements import KIND_OVERDUE, KIND_QUESTION_REMINDER, KIND_SIGN_REMINDER, Status
 from bot.text import t
 from handlers.blocks.common import date_token, escape, mention, truncate
-from handlers.directory import Directory
-from handlers.outbound import Deliverer, link_or_channel
+from handlers.due.outbound import Deliverer, link_or_channel
+from handlers.workspace.directory import Directory
 
 
 def deliverers(client: WebClient, services: Services, directory: Directory) -> dict[str, Deliverer]:

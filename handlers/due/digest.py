@@ -11,8 +11,8 @@ from bot.outbox import DueWork, Outcome
 from bot.services import Services
 from bot.services.digests import KIND_DIGEST
 from handlers.digest import post_digest
-from handlers.directory import Directory
-from handlers.outbound import Deliverer
+from handlers.due.outbound import Deliverer
+from handlers.workspace.directory import Directory
 
 logger = logging.getLogger(__name__)
 

@@ -17,8 +17,8 @@ from bot.services.meetings import (
 from bot.text import t
 from handlers.blocks import meeting as blocks
 from handlers.blocks.common import date_token, escape, truncate
-from handlers.directory import Directory
-from handlers.outbound import Deliverer, link_or_channel
+from handlers.due.outbound import Deliverer, link_or_channel
+from handlers.workspace.directory import Directory
 
 
 def deliverers(client: WebClient, services: Services, directory: Directory) -> dict[str, Deliverer]:

@@ -3,7 +3,7 @@
 In the serving app, every listener runs only as far as its `ack()`: the checks that decide the answer
 (a modal's field errors, a slash command's inline reply). Unless the answer is field errors, the request
 is then written to the inbox (bot.inbox) and committed, and only then answered; the listener stops there
-(`Stored`), and a worker (handlers.work) runs it in full later. An event's answer is always an empty 200,
+(`Stored`), and a worker (handlers.serving.work) runs it in full later. An event's answer is always an empty 200,
 so events go to the inbox without meeting any listener here.
 
 The inbox's unique duplicate key is the duplicate check: Slack's retry of an event (same `event_id`), a

@@ -12,8 +12,8 @@ from bot.services.incidents import KIND_ESCALATE, KIND_UPDATE_DUE
 from bot.text import t
 from handlers.blocks import incident as blocks
 from handlers.blocks.common import escape, mention, truncate
-from handlers.directory import Directory
-from handlers.outbound import Deliverer
+from handlers.due.outbound import Deliverer
+from handlers.workspace.directory import Directory
 
 
 def _minutes(delta: timedelta | None) -> int:

@@ -18,8 +18,8 @@ from slack_sdk.webhook import WebhookClient
 
 from bot.errors import CoordbotError, ValidationFailed
 from bot.text import t
-from handlers import intake
-from handlers.directory import Directory
+from handlers.serving import intake
+from handlers.workspace.directory import Directory
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ def _user_of(body: dict[str, Any]) -> str | None:
     return found if isinstance(found, str) else None  # a malformed payload may carry anything there
 
 
-def tell(
+def reply_privately(
     client: WebClient, body: dict[str, Any], text: str, *, response_urls: str = intake.SLACK_RESPONSE_URLS
 ) -> None:
     """Say something to the person behind a request, only to them, on the best surface available.
@@ -109,7 +109,7 @@ def handle_error(
     if body.get("command") and not_acked:
         return BoltResponse(status=200, body=text)
     services = context.get("services") if context is not None else None
-    tell(
+    reply_privately(
         client,
         body,
         text,
@@ -147,15 +147,15 @@ def retryable(exc: BaseException) -> bool:
     return True
 
 
-def guarded(fn: Callable[..., None], *, opens_view: bool = False) -> Callable[..., None]:
+def through_inbox(fn: Callable[..., None], *, opens_view: bool = False) -> Callable[..., None]:
     """Wrap a listener for the two places it runs.
 
     In the serving app, the listener runs as far as its `ack()`, which stores the request in the inbox and
-    answers (handlers.intake); `opens_view` marks a listener that opens a modal with the request's
+    answers (handlers.serving.intake); `opens_view` marks a listener that opens a modal with the request's
     `trigger_id`, whose row the serving process runs at once. An error before `ack()` propagates, so that
     Bolt's error path answers the request itself.
 
-    In a worker (handlers.work), the listener runs in full as of the time the request was received. A
+    In a worker (handlers.serving.work), the listener runs in full as of the time the request was received. A
     refusal is told to the person; an error that may pass is left for the worker to retry the row.
     """
     names = get_arg_names_of_callable(fn)
@@ -209,4 +209,4 @@ def tell_parked(
     user = _user_of(body) or ""
     lang = directory.lang_of(user) if user else "en"
     logger.error("request %s given up after its last try (coordbot retry %s)", row_id, row_id, exc_info=error)
-    tell(client, body, t(lang, "error.generic", ref=str(row_id)), response_urls=response_urls)
+    reply_privately(client, body, t(lang, "error.generic", ref=str(row_id)), response_urls=response_urls)

@@ -18,8 +18,8 @@ from bot.services.actions import (
 )
 from bot.text import t
 from handlers.blocks.common import date_token, escape, mention, truncate
-from handlers.directory import Directory
-from handlers.outbound import Deliverer, message_link
+from handlers.due.outbound import Deliverer, message_link
+from handlers.workspace.directory import Directory
 
 logger = logging.getLogger(__name__)
 

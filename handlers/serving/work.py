@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from slack_bolt import App, BoltRequest
 
 from bot.inbox import Inbox, Row, working_on
-from handlers.intake import FAILURE_KEY, RECEIVED_KEY, ROW_KEY
+from handlers.serving.intake import FAILURE_KEY, RECEIVED_KEY, ROW_KEY
 
 logger = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from bot import inbox
 from bot.errors import DeliveryFailed, NotFound
 from bot.outbox import Deliver, DueWork, Outcome
 from bot.services import Services
-from handlers.directory import Directory
+from handlers.workspace.directory import Directory
 
 logger = logging.getLogger(__name__)
 
@@ -126,7 +126,11 @@ Provider = Callable[[WebClient, Services, Directory], Mapping[str, Deliverer]]
 
 def make_deliver(client: WebClient, services: Services, directory: Directory) -> Deliver:
     """The delivery function the tick hands each due row to, dispatching on its kind."""
-    from handlers import actions_due, digest_due, incident_due, meeting_due, requirement_due
+    from handlers.due import actions as actions_due
+    from handlers.due import digest as digest_due
+    from handlers.due import incident as incident_due
+    from handlers.due import meeting as meeting_due
+    from handlers.due import requirement as requirement_due
 
     kinds: dict[str, Deliverer] = {}
     for provider in (

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
@@ -154,16 +155,16 @@ def render(client: WebClient, services: Services, directory: Directory, user: st
     team, now = directory.team_id, services.now()
     where = home_channels(services.session_scope, team_id=team, user_id=user, now=now)
     hidden = _hidden(directory, user, where.every)
+
+    def part(of: _Part[T], page: int, hidden_here: frozenset[str]) -> Listing[T]:
+        return _listing(client, directory, user, of, page, hidden_here)
+
     view = blocks.home(
         directory.lang_of(user, fetch=True),
-        awaiting=_awaiting(client, services, directory, team, user, pages.sign, now, hidden & where.awaiting),
-        actions=_actions(client, services, directory, team, user, pages.actions, now, hidden & where.actions),
-        meetings=_meetings(
-            client, services, directory, team, user, pages.meetings, now, hidden & where.meetings, upcoming=True
-        ),
-        minutes=_meetings(
-            client, services, directory, team, user, pages.minutes, now, hidden & where.meetings, upcoming=False
-        ),
+        awaiting=part(_awaiting(services, team, user, now), pages.sign, hidden & where.awaiting),
+        actions=part(_actions(services, team, user, now), pages.actions, hidden & where.actions),
+        meetings=part(_meetings(services, team, user, now, upcoming=True), pages.meetings, hidden & where.meetings),
+        minutes=part(_meetings(services, team, user, now, upcoming=False), pages.minutes, hidden & where.meetings),
         chosen_lang=services.prefs.user_lang(team, user),
         tz=directory.tz_of(user),
         now=now,
@@ -192,116 +193,76 @@ def _page_of(every: list[T], page: int) -> tuple[int, list[T]]:
     return page, every[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
 
 
-def _awaiting(
-    client: WebClient,
-    services: Services,
-    directory: Directory,
-    team: str,
-    user: str,
-    page: int,
-    now: datetime,
-    hidden: frozenset[str],
-) -> Listing[RequirementInfo]:
-    reqs = services.requirements
-    total, late = reqs.awaiting_counts(team, user, now)
-    if hidden:
-        every = (
-            [
-                r
-                for r in reqs.awaiting_page(team, user, offset=0, limit=total)
-                if r.channel_id not in hidden and directory.can_see(user, r.channel_id)
-            ]
-            if total
-            else []
-        )
-        total, late = len(every), sum(1 for r in every if r.confirm_by < now)
-        page, items = _page_of(every, page)
-    else:
-        page = min(page, last_page(total))
-        items = (
-            [
-                r
-                for r in reqs.awaiting_page(team, user, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
-                if directory.can_see(user, r.channel_id)
-            ]
-            if total
-            else []
-        )
-    return Listing(items, total, page, late, _links(client, [(r.id, r.channel_id, r.message_ts) for r in items]))
+@dataclass(frozen=True)
+class _Part(Generic[T]):
+    """How one part of the home reads its records from the database."""
+
+    fetch: Callable[[int, int], tuple[list[T], int, int]]  # (offset, limit) -> a page, the total, how many late
+    channel: Callable[[T], str]  # where a record lives
+    late: Callable[[T], bool]
+    message: Callable[[T], tuple[int, str, str | None]] | None = None  # (id, channel, ts) to link to; None: no links
 
 
-def _actions(
-    client: WebClient,
-    services: Services,
-    directory: Directory,
-    team: str,
-    user: str,
-    page: int,
-    now: datetime,
-    hidden: frozenset[str],
-) -> Listing[ActionInfo]:
-    acts = services.actions
-    total, overdue = acts.open_counts(team, user, now)
-    if hidden:
-        every = (
-            [
-                a
-                for a in acts.open_page(team, user, offset=0, limit=total)
-                if a.channel_id not in hidden and directory.can_see(user, a.channel_id)
-            ]
-            if total
-            else []
-        )
-        total, overdue = len(every), sum(1 for a in every if a.due < now)
-        page, items = _page_of(every, page)
-    else:
-        page = min(page, last_page(total))
-        items = (
-            [
-                a
-                for a in acts.open_page(team, user, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
-                if directory.can_see(user, a.channel_id)
-            ]
-            if total
-            else []
-        )
-    return Listing(items, total, page, overdue, _links(client, [(a.id, a.channel_id, a.message_ts) for a in items]))
+def _listing(
+    client: WebClient, directory: Directory, user: str, part: _Part[T], page: int, hidden: frozenset[str]
+) -> Listing[T]:
+    """One page of a part (or its last one), counted and paged by the database unless some channels are hidden."""
 
-
-def _meetings(
-    client: WebClient,
-    services: Services,
-    directory: Directory,
-    team: str,
-    user: str,
-    page: int,
-    now: datetime,
-    hidden: frozenset[str],
-    *,
-    upcoming: bool,
-) -> Listing[MeetingInfo]:
-    def fetch(offset: int, limit: int) -> tuple[list[MeetingInfo], int]:
-        if upcoming:
-            return services.meetings.upcoming_page(
-                team, user, now, within=timedelta(days=blocks.MEETING_DAYS), offset=offset, limit=limit
-            )
-        return services.meetings.minutes_owed(team, user, now, offset=offset, limit=limit)
-
-    def seen(found: list[MeetingInfo]) -> list[MeetingInfo]:
-        return [m for m in found if m.channel_id not in hidden and directory.can_see(user, m.channel_id)]
+    def seen(found: list[T]) -> list[T]:
+        return [r for r in found if part.channel(r) not in hidden and directory.can_see(user, part.channel(r))]
 
     if hidden:
-        every = seen(fetch(0, ALL)[0])
-        total = len(every)
+        every = seen(part.fetch(0, ALL)[0])
+        total, late = len(every), sum(1 for r in every if part.late(r))
         page, items = _page_of(every, page)
     else:
-        items, total = fetch((page - 1) * PAGE_SIZE, PAGE_SIZE)
+        items, total, late = part.fetch((page - 1) * PAGE_SIZE, PAGE_SIZE)
         if not items and page > last_page(total):  # fewer than when this page was drawn
             page = last_page(total)
-            items, total = fetch((page - 1) * PAGE_SIZE, PAGE_SIZE)
+            items, total, late = part.fetch((page - 1) * PAGE_SIZE, PAGE_SIZE)
         items = seen(items)
-    links = _links(client, [(m.id, m.channel_id, m.message_ts) for m in items]) if upcoming else {}
-    return Listing(items, total, page, 0, links)
+    links = _links(client, [part.message(r) for r in items]) if part.message else {}
+    return Listing(items, total, page, late, links)
+
+
+def _awaiting(services: Services, team: str, user: str, now: datetime) -> _Part[RequirementInfo]:
+    """Sheets waiting for the viewer's signature; late once past their sign-by time."""
+    reqs = services.requirements
+
+    def fetch(offset: int, limit: int) -> tuple[list[RequirementInfo], int, int]:
+        total, late = reqs.awaiting_counts(team, user, now)
+        return (reqs.awaiting_page(team, user, offset=offset, limit=limit) if total else []), total, late
+
+    return _Part(
+        fetch, lambda r: r.channel_id, lambda r: r.confirm_by < now, lambda r: (r.id, r.channel_id, r.message_ts)
+    )
+
+
+def _actions(services: Services, team: str, user: str, now: datetime) -> _Part[ActionInfo]:
+    """The viewer's open action items; late once past due."""
+    acts = services.actions
+
+    def fetch(offset: int, limit: int) -> tuple[list[ActionInfo], int, int]:
+        total, overdue = acts.open_counts(team, user, now)
+        return (acts.open_page(team, user, offset=offset, limit=limit) if total else []), total, overdue
+
+    return _Part(fetch, lambda a: a.channel_id, lambda a: a.due < now, lambda a: (a.id, a.channel_id, a.message_ts))
+
+
+def _meetings(services: Services, team: str, user: str, now: datetime, *, upcoming: bool) -> _Part[MeetingInfo]:
+    """The viewer's meetings of the coming days (linked), or those whose minutes they still owe."""
+
+    def fetch(offset: int, limit: int) -> tuple[list[MeetingInfo], int, int]:
+        if upcoming:
+            found, total = services.meetings.upcoming_page(
+                team, user, now, within=timedelta(days=blocks.MEETING_DAYS), offset=offset, limit=limit
+            )
+        else:
+            found, total = services.meetings.minutes_owed(team, user, now, offset=offset, limit=limit)
+        return found, total, 0
+
+    message = (lambda m: (m.id, m.channel_id, m.message_ts)) if upcoming else None
+    return _Part(fetch, lambda m: m.channel_id, lambda _m: False, message)
 
 
 def _links(client: WebClient, messages: Sequence[tuple[int, str, str | None]]) -> dict[int, str]:

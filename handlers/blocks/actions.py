@@ -17,11 +17,9 @@ from slack_sdk.models.blocks import (
     ConversationSelectElement,
     InputBlock,
     MarkdownTextObject,
-    PlainTextInputElement,
     SectionBlock,
     UserSelectElement,
 )
-from slack_sdk.models.blocks.basic_components import DispatchActionConfig
 from slack_sdk.models.views import View
 
 from bot.dates import parse_when
@@ -29,9 +27,20 @@ from bot.errors import ValidationFailed
 from bot.services.actions import MAX_DELIVERABLE, MAX_TITLE, ActionDraft, ActionInfo, ActionStatus
 from bot.text import t, text_lang
 from handlers.blocks import history
-from handlers.blocks.common import ModalMeta, context, date_token, escape, form_text, mention, plain, section, truncate
-
-FIELD_MAX = 2000  # a section field's text
+from handlers.blocks.common import (
+    FIELD_MAX,
+    ModalMeta,
+    context,
+    date_token,
+    escape,
+    form_text,
+    labelled_field,
+    mention,
+    plain,
+    section,
+    text_input,
+    truncate,
+)
 
 
 class Ids(StrEnum):
@@ -50,10 +59,6 @@ class Ids(StrEnum):
     INPUT = "value"
 
 
-def _field(label: str, body: str) -> MarkdownTextObject:
-    return MarkdownTextObject(text=truncate(f"*{escape(label)}*\n{body}", FIELD_MAX))
-
-
 def status_label(lang: str, status: ActionStatus) -> str:
     """The status as a reader sees it."""
     return t(lang, f"action.status.{status.value}")
@@ -66,10 +71,10 @@ def action_card(lang: str, item: ActionInfo, *, tz: str, source_link: str | None
         section(t(lang, "action.card_title", code=item.code, title=escape(truncate(item.title, 2500)))),
         SectionBlock(
             fields=[
-                _field(t(lang, "action.owner"), mention(item.owner_id)),
-                _field(t(lang, "action.due"), date_token(item.due, tz)),
-                _field(t(lang, "action.deliverable"), deliverable),
-                _field(t(lang, "action.status"), status_label(lang, item.status)),
+                labelled_field(t(lang, "action.owner"), mention(item.owner_id)),
+                labelled_field(t(lang, "action.due"), date_token(item.due, tz)),
+                labelled_field(t(lang, "action.deliverable"), deliverable),
+                labelled_field(t(lang, "action.status"), status_label(lang, item.status)),
             ]
         ),
     ]
@@ -151,7 +156,6 @@ def shown_source_link(blocks: list[dict[str, Any]] | None) -> str | None:
     return None
 
 
-_DISPATCH = DispatchActionConfig(trigger_actions_on=["on_enter_pressed", "on_character_entered"])
 SOURCE_RE = re.compile(r"^(RW|MTG)-\d{4}-\d{3,}$", re.IGNORECASE)
 
 
@@ -173,33 +177,6 @@ class ActionForm:
     draft: ActionDraft
     channel_id: str
     source: str
-
-
-def _input(
-    block_id: str,
-    label: str,
-    *,
-    initial: str = "",
-    multiline: bool = False,
-    optional: bool = False,
-    max_length: int = 500,
-    placeholder: str | None = None,
-    dispatch: bool = False,
-) -> InputBlock:
-    return InputBlock(
-        block_id=block_id,
-        label=plain(label, 2000),
-        optional=optional,
-        dispatch_action=dispatch or None,
-        element=PlainTextInputElement(
-            action_id=Ids.INPUT,
-            multiline=multiline,
-            max_length=max_length,
-            initial_value=truncate(initial, max_length) or None,
-            placeholder=plain(placeholder, 150) if placeholder else None,
-            dispatch_action_config=_DISPATCH if dispatch else None,
-        ),
-    )
 
 
 def due_echo(lang: str, raw: str, *, now: datetime, tz: str, workday_end: time = time(18, 0)) -> str:
@@ -228,13 +205,13 @@ def action_modal(
     """The modal for a new action item: what, owner, due (echoed), deliverable, channel, source."""
     p = prefill or ActionPrefill()
     blocks: list[Block] = [
-        _input("what", t(lang, "action.field.what"), initial=p.title, multiline=True),
+        text_input("what", t(lang, "action.field.what"), initial=p.title, multiline=True, max_length=500),
         InputBlock(
             block_id="owner",
             label=plain(t(lang, "action.field.owner")),
             element=UserSelectElement(action_id=Ids.INPUT, initial_user=p.owner_id or None),
         ),
-        _input(
+        text_input(
             "due",
             t(lang, "action.field.due"),
             initial=p.due_text,
@@ -246,7 +223,7 @@ def action_modal(
             block_id="due_echo",
             elements=[MarkdownTextObject(text=due_echo(lang, p.due_text, now=now, tz=tz, workday_end=workday_end))],
         ),
-        _input(
+        text_input(
             "deliverable", t(lang, "action.field.deliverable"), initial=p.deliverable, optional=True, max_length=1000
         ),
         InputBlock(
@@ -258,7 +235,7 @@ def action_modal(
                 filter=ConversationFilter(include=["public", "private"], exclude_bot_users=True),
             ),
         ),
-        _input(
+        text_input(
             "source",
             t(lang, "action.field.source"),
             initial=p.source,
@@ -336,6 +313,6 @@ def blocked_modal(lang: str, item: ActionInfo) -> View:
         close=plain(t(lang, "modal.close"), 24),
         blocks=[
             section(t(lang, "action.card_title", code=item.code, title=escape(truncate(item.title, 500)))),
-            _input(Ids.REASON, t(lang, "action.blocked_label", code=item.code), multiline=True, max_length=3000),
+            text_input(Ids.REASON, t(lang, "action.blocked_label", code=item.code), multiline=True, max_length=3000),
         ],
     )

@@ -10,7 +10,15 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from slack_sdk.models.blocks import ContextBlock, MarkdownTextObject, PlainTextObject, SectionBlock
+from slack_sdk.models.blocks import (
+    ContextBlock,
+    InputBlock,
+    MarkdownTextObject,
+    PlainTextInputElement,
+    PlainTextObject,
+    SectionBlock,
+)
+from slack_sdk.models.blocks.basic_components import DispatchActionConfig
 
 SECTION_MAX = 3000
 PLAIN_MAX = 75  # button and option text
@@ -135,3 +143,48 @@ class ModalMeta:
             return cls(str(data.get("c") or ""), data.get("r"), data.get("v"), str(data.get("m") or ""))
         except (ValueError, AttributeError):
             return cls("")
+
+
+LIVE = DispatchActionConfig(trigger_actions_on=["on_enter_pressed", "on_character_entered"])  # each keystroke
+FIELD_MAX = 2000  # a section field's text
+
+
+def text_input(
+    block_id: str,
+    label: str,
+    *,
+    multiline: bool = False,
+    optional: bool = False,
+    initial: str | None = None,
+    max_length: int = 3000,
+    hint: str | None = None,
+    placeholder: str | None = None,
+    dispatch: bool = False,
+) -> InputBlock:
+    """A form's text field: `block_id` names the field, its element is `INPUT`; `dispatch` sends each keystroke
+    (for the live echo under a date field)."""
+    return InputBlock(
+        block_id=block_id,
+        label=plain(label, 2000),
+        optional=optional,
+        hint=plain(hint, 2000) if hint else None,
+        dispatch_action=dispatch or None,
+        element=PlainTextInputElement(
+            action_id=INPUT,
+            multiline=multiline,
+            max_length=max_length,
+            initial_value=truncate(initial, max_length) if initial else None,
+            placeholder=plain(placeholder, 150) if placeholder else None,
+            dispatch_action_config=LIVE if dispatch else None,
+        ),
+    )
+
+
+def echo_block(field: str, text: str) -> ContextBlock:
+    """The line under a form field that says what the bot understood of it (block `<field>_echo`)."""
+    return ContextBlock(block_id=f"{field}_echo", elements=[MarkdownTextObject(text=truncate(text, 2000) or " ")])
+
+
+def labelled_field(label: str, body: str) -> MarkdownTextObject:
+    """One of a section's fields: a bold label over its (already formatted) body."""
+    return MarkdownTextObject(text=truncate(f"*{escape(label)}*\n{body}", FIELD_MAX))

@@ -17,9 +17,7 @@ from slack_sdk.models.blocks import (
     DividerBlock,
     HeaderBlock,
     InputBlock,
-    MarkdownTextObject,
     Option,
-    PlainTextInputElement,
     SectionBlock,
     StaticSelectElement,
     UserMultiSelectElement,
@@ -44,10 +42,12 @@ from handlers.blocks.common import (
     escape,
     form_element,
     form_text,
+    labelled_field,
     mention,
     pack_lines,
     plain,
     section,
+    text_input,
     truncate,
 )
 
@@ -100,30 +100,6 @@ def status_label(lang: str, status: Status) -> str:
 # -- declaring ---------------------------------------------------------------------------------------------
 
 
-def _text(
-    block_id: str,
-    label: str,
-    *,
-    multiline: bool = False,
-    optional: bool = False,
-    initial: str | None = None,
-    max_length: int = 3000,
-    hint: str | None = None,
-) -> InputBlock:
-    return InputBlock(
-        block_id=block_id,
-        label=plain(label, 2000),
-        optional=optional,
-        hint=plain(hint, 2000) if hint else None,
-        element=PlainTextInputElement(
-            action_id=Ids.INPUT,
-            multiline=multiline,
-            max_length=max_length,
-            initial_value=truncate(initial, max_length) if initial else None,
-        ),
-    )
-
-
 def _severity_option(lang: str, severity: Severity) -> Option:
     return Option(
         value=severity.value,
@@ -136,14 +112,14 @@ def incident_modal(lang: str, *, meta: ModalMeta, user_id: str, title: str = "")
     """The declare modal: title, severity, what is known, impact, commander (default the caller), responders."""
     blocks: list[Block] = [
         section(escape(t(lang, "incident.intro"))),
-        _text("title", t(lang, "incident.field.title"), max_length=150, initial=title or None),
+        text_input("title", t(lang, "incident.field.title"), max_length=150, initial=title or None),
         InputBlock(
             block_id="severity",
             label=plain(t(lang, "incident.field.severity")),
             element=StaticSelectElement(action_id=Ids.INPUT, options=[_severity_option(lang, s) for s in Severity]),
         ),
-        _text("description", t(lang, "incident.field.description"), multiline=True, optional=True),
-        _text("impact", t(lang, "incident.field.impact"), multiline=True, optional=True),
+        text_input("description", t(lang, "incident.field.description"), multiline=True, optional=True),
+        text_input("impact", t(lang, "incident.field.impact"), multiline=True, optional=True),
         InputBlock(
             block_id="commander",
             label=plain(t(lang, "incident.field.commander")),
@@ -192,15 +168,15 @@ def resolve_modal(lang: str, info: IncidentInfo, *, now: datetime) -> View:
             f"*{escape(info.code)} · {escape(truncate(info.title, 200))}*\n"
             + t(lang, "incident.resolve_intro", duration=duration_text(lang, info.duration(now)))
         ),
-        _text("summary", t(lang, "incident.field.summary"), multiline=True),
-        _text(
+        text_input("summary", t(lang, "incident.field.summary"), multiline=True),
+        text_input(
             "decisions",
             t(lang, "incident.field.decisions"),
             multiline=True,
             optional=True,
             hint=t(lang, "incident.hint.decisions"),
         ),
-        _text(
+        text_input(
             "follow_ups",
             t(lang, "incident.field.follow_ups"),
             multiline=True,
@@ -250,10 +226,6 @@ def resolve_meta(raw: str | None) -> int:
 # -- the summary and the announcement -------------------------------------------------------------------------
 
 
-def _field(label: str, value: str) -> MarkdownTextObject:
-    return MarkdownTextObject(text=truncate(f"*{escape(label)}*\n{value}", 2000))
-
-
 def _ack_line(lang: str, info: IncidentInfo, tz: str) -> str:
     if info.acknowledged_at and info.acknowledged_by:
         return t(
@@ -265,17 +237,19 @@ def _ack_line(lang: str, info: IncidentInfo, tz: str) -> str:
 def summary_blocks(lang: str, info: IncidentInfo, *, tz: str, now: datetime) -> list[Block]:
     """The pinned summary: severity, status, roles, what is known, impact; the buttons while it is open."""
     fields = [
-        _field(t(lang, "incident.label.severity"), severity_label(lang, info.severity)),
-        _field(t(lang, "incident.label.status"), status_label(lang, info.status)),
-        _field(t(lang, "incident.label.commander"), mention(info.commander_id)),
-        _field(t(lang, "incident.label.comms"), mention(info.comms_id) if info.comms_id else t(lang, "incident.none")),
-        _field(
+        labelled_field(t(lang, "incident.label.severity"), severity_label(lang, info.severity)),
+        labelled_field(t(lang, "incident.label.status"), status_label(lang, info.status)),
+        labelled_field(t(lang, "incident.label.commander"), mention(info.commander_id)),
+        labelled_field(
+            t(lang, "incident.label.comms"), mention(info.comms_id) if info.comms_id else t(lang, "incident.none")
+        ),
+        labelled_field(
             t(lang, "incident.label.declared"),
             t(lang, "incident.declared_value", user=mention(info.declared_by), when=date_token(info.declared_at, tz)),
         ),
     ]
     if info.resolved_at:
-        fields.append(_field(t(lang, "incident.label.duration"), duration_text(lang, info.duration(now))))
+        fields.append(labelled_field(t(lang, "incident.label.duration"), duration_text(lang, info.duration(now))))
     responders = " ".join(mention(u) for u in info.responders[:60]) or t(lang, "incident.none")
     blocks: list[Block] = [
         HeaderBlock(text=plain(t(lang, "incident.header", code=info.code, title=info.title), 150)),
@@ -337,10 +311,10 @@ def summary_text(lang: str, info: IncidentInfo) -> str:
 def announcement_blocks(lang: str, info: IncidentInfo, *, tz: str, now: datetime) -> list[Block]:
     """The announcement in the incidents channel, kept up to date as the incident moves."""
     fields = [
-        _field(t(lang, "incident.label.status"), status_label(lang, info.status)),
-        _field(t(lang, "incident.label.commander"), mention(info.commander_id)),
-        _field(t(lang, "incident.label.channel"), channel_link(info)),
-        _field(t(lang, "incident.label.declared"), date_token(info.declared_at, tz)),
+        labelled_field(t(lang, "incident.label.status"), status_label(lang, info.status)),
+        labelled_field(t(lang, "incident.label.commander"), mention(info.commander_id)),
+        labelled_field(t(lang, "incident.label.channel"), channel_link(info)),
+        labelled_field(t(lang, "incident.label.declared"), date_token(info.declared_at, tz)),
     ]
     blocks: list[Block] = [
         section(

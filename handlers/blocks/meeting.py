@@ -13,7 +13,6 @@ from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
     ButtonElement,
-    ContextBlock,
     ConversationFilter,
     ConversationSelectElement,
     DividerBlock,
@@ -21,12 +20,10 @@ from slack_sdk.models.blocks import (
     InputBlock,
     MarkdownTextObject,
     NumberInputElement,
-    PlainTextInputElement,
     SectionBlock,
     UserMultiSelectElement,
     UserSelectElement,
 )
-from slack_sdk.models.blocks.basic_components import DispatchActionConfig
 from slack_sdk.models.views import View
 
 from bot.dates import parse_when
@@ -48,6 +45,7 @@ from handlers.blocks.common import (
     ModalMeta,
     context,
     date_token,
+    echo_block,
     escape,
     form_element,
     form_text,
@@ -55,6 +53,7 @@ from handlers.blocks.common import (
     mention,
     plain,
     section,
+    text_input,
     truncate,
 )
 
@@ -86,40 +85,6 @@ FIELDS = (
     "channel",
 )
 MINUTES_FIELDS = ("decisions", "action_items", "notes")
-_DISPATCH = DispatchActionConfig(trigger_actions_on=["on_enter_pressed", "on_character_entered"])
-
-
-def _text(
-    block_id: str,
-    label: str,
-    *,
-    multiline: bool = False,
-    optional: bool = False,
-    initial: str | None = None,
-    max_length: int = 3000,
-    hint: str | None = None,
-    placeholder: str | None = None,
-    dispatch: bool = False,
-) -> InputBlock:
-    return InputBlock(
-        block_id=block_id,
-        label=plain(label, 2000),
-        optional=optional,
-        hint=plain(hint, 2000) if hint else None,
-        dispatch_action=dispatch or None,
-        element=PlainTextInputElement(
-            action_id=Ids.INPUT,
-            multiline=multiline,
-            max_length=max_length,
-            initial_value=truncate(initial, max_length) if initial else None,
-            placeholder=plain(placeholder, 150) if placeholder else None,
-            dispatch_action_config=_DISPATCH if dispatch else None,
-        ),
-    )
-
-
-def _echo(field: str, text: str) -> ContextBlock:
-    return ContextBlock(block_id=f"{field}_echo", elements=[MarkdownTextObject(text=truncate(text, 2000) or " ")])
 
 
 def meeting_echoes(
@@ -163,15 +128,15 @@ def meeting_modal(
     )
     blocks: list[Block] = [
         SectionBlock(text=MarkdownTextObject(text=escape(t(lang, "meeting.intro")))),
-        _text("title", t(lang, "meeting.field.title"), max_length=150, initial=draft.title if draft else None),
-        _text(
+        text_input("title", t(lang, "meeting.field.title"), max_length=150, initial=draft.title if draft else None),
+        text_input(
             "goal",
             t(lang, "meeting.field.goal"),
             multiline=True,
             hint=t(lang, "meeting.hint.goal"),
             initial=draft.goal if draft else None,
         ),
-        _text(
+        text_input(
             "start",
             t(lang, "meeting.field.start"),
             max_length=100,
@@ -179,7 +144,7 @@ def meeting_modal(
             placeholder=t(lang, "meeting.placeholder.start"),
             dispatch=True,
         ),
-        _echo("start", echoes["start"]),
+        echo_block("start", echoes["start"]),
         InputBlock(
             block_id="duration_minutes",
             label=plain(t(lang, "meeting.field.duration_minutes")),
@@ -190,7 +155,7 @@ def meeting_modal(
                 initial_value=str(draft.duration_minutes if draft else 60),
             ),
         ),
-        _text(
+        text_input(
             "location",
             t(lang, "meeting.field.location"),
             optional=True,
@@ -208,15 +173,15 @@ def meeting_modal(
             dispatch_action=True,
             element=UserMultiSelectElement(action_id=Ids.INPUT, initial_users=participants),
         ),
-        _echo("participants", echoes["participants"]),
-        _text(
+        echo_block("participants", echoes["participants"]),
+        text_input(
             "materials",
             t(lang, "meeting.field.materials"),
             multiline=True,
             optional=True,
             initial=draft.materials if draft else None,
         ),
-        _text(
+        text_input(
             "agenda",
             t(lang, "meeting.field.agenda"),
             multiline=True,
@@ -254,7 +219,7 @@ def with_echoes(view: dict[str, Any], echoes: dict[str, str]) -> View:
     for block in view.get("blocks") or []:
         field = str(block.get("block_id") or "").removesuffix("_echo")
         if block.get("type") == "context" and field in echoes and block.get("block_id") == f"{field}_echo":
-            blocks.append(_echo(field, echoes[field]).to_dict())
+            blocks.append(echo_block(field, echoes[field]).to_dict())
         else:
             blocks.append(block)
     keep = ("type", "callback_id", "title", "submit", "close", "private_metadata")
@@ -330,7 +295,7 @@ def minutes_modal(lang: str, *, meeting: MeetingInfo, actions: Sequence[ActionIn
     if actions:
         blocks.append(context("\n".join(_action_line(lang, a, tz) for a in actions[:20])))
     blocks += [
-        _text(
+        text_input(
             "decisions",
             t(lang, "meeting.field.decisions"),
             multiline=True,
@@ -338,14 +303,16 @@ def minutes_modal(lang: str, *, meeting: MeetingInfo, actions: Sequence[ActionIn
             hint=t(lang, "meeting.hint.decisions"),
             initial="\n".join(meeting.decisions or ()) or None,
         ),
-        _text(
+        text_input(
             "action_items",
             t(lang, "meeting.field.action_items"),
             multiline=True,
             optional=True,
             hint=t(lang, "meeting.hint.action_items"),
         ),
-        _text("notes", t(lang, "meeting.field.notes"), multiline=True, optional=True, initial=meeting.notes or None),
+        text_input(
+            "notes", t(lang, "meeting.field.notes"), multiline=True, optional=True, initial=meeting.notes or None
+        ),
     ]
     return View(
         type="modal",

@@ -12,7 +12,6 @@ from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
     ButtonElement,
-    ContextBlock,
     ConversationFilter,
     ConversationSelectElement,
     DividerBlock,
@@ -20,12 +19,10 @@ from slack_sdk.models.blocks import (
     InputBlock,
     MarkdownTextObject,
     Option,
-    PlainTextInputElement,
     SectionBlock,
     StaticSelectElement,
     UserSelectElement,
 )
-from slack_sdk.models.blocks.basic_components import DispatchActionConfig
 from slack_sdk.models.views import View
 
 from bot.dates import parse_when
@@ -34,7 +31,6 @@ from bot.people import Member
 from bot.services.requirement_text import LineError, parse_questions
 from bot.services.requirements import (
     MAX_SHORT,
-    MAX_TEXT,
     PRIORITIES,
     QuestionInfo,
     RequirementDraft,
@@ -47,6 +43,7 @@ from handlers.blocks.common import (
     ModalMeta,
     context,
     date_token,
+    echo_block,
     escape,
     form_element,
     form_text,
@@ -54,6 +51,7 @@ from handlers.blocks.common import (
     mention,
     plain,
     section,
+    text_input,
     truncate,
 )
 
@@ -90,43 +88,8 @@ FIELDS = (
 )
 
 
-def _text_input(
-    block_id: str,
-    label: str,
-    *,
-    lang: str,
-    multiline: bool = False,
-    optional: bool = False,
-    initial: str | None = None,
-    max_length: int = MAX_TEXT,
-    hint: str | None = None,
-    placeholder: str | None = None,
-    dispatch: bool = False,
-) -> InputBlock:
-    return InputBlock(
-        block_id=block_id,
-        label=plain(label, 2000),
-        optional=optional,
-        hint=plain(hint, 2000) if hint else None,
-        dispatch_action=dispatch or None,
-        element=PlainTextInputElement(
-            action_id=Ids.INPUT,
-            multiline=multiline,
-            max_length=max_length,
-            initial_value=truncate(initial, max_length) if initial else None,
-            placeholder=plain(placeholder, 150) if placeholder else None,
-            dispatch_action_config=_DISPATCH if dispatch else None,
-        ),
-    )
-
-
 DATE_FIELDS = ("due", "confirm_by")
 ECHOED = ("due", "confirm_by", "open_questions")
-_DISPATCH = DispatchActionConfig(trigger_actions_on=["on_enter_pressed", "on_character_entered"])
-
-
-def _echo_block(field: str, text: str) -> ContextBlock:
-    return ContextBlock(block_id=f"{field}_echo", elements=[MarkdownTextObject(text=truncate(text, 2000) or " ")])
 
 
 def modal(
@@ -165,10 +128,9 @@ def modal(
     )
     blocks: list[Block] = [
         SectionBlock(text=MarkdownTextObject(text=escape(t(lang, "modal.intro")))),
-        _text_input(
+        text_input(
             "requester_dept",
             t(lang, "field.requester_dept"),
-            lang=lang,
             max_length=MAX_SHORT,
             initial=draft.requester_dept if draft else None,
         ),
@@ -177,10 +139,9 @@ def modal(
             label=plain(t(lang, "field.requester_owner")),
             element=UserSelectElement(action_id=Ids.INPUT, initial_user=draft.requester_owner if draft else user_id),
         ),
-        _text_input(
+        text_input(
             "receiver_dept",
             t(lang, "field.receiver_dept"),
-            lang=lang,
             max_length=MAX_SHORT,
             initial=draft.receiver_dept if draft else None,
         ),
@@ -189,25 +150,22 @@ def modal(
             label=plain(t(lang, "field.receiver_owner")),
             element=UserSelectElement(action_id=Ids.INPUT, initial_user=draft.receiver_owner if draft else None),
         ),
-        _text_input(
+        text_input(
             "background",
             t(lang, "field.background"),
-            lang=lang,
             multiline=True,
             initial=draft.background if draft else None,
         ),
-        _text_input(
+        text_input(
             "goal",
             t(lang, "field.goal"),
-            lang=lang,
             multiline=True,
             hint=t(lang, "hint.goal"),
             initial=draft.goal if draft else None,
         ),
-        _text_input(
+        text_input(
             "description",
             t(lang, "field.description"),
-            lang=lang,
             multiline=True,
             initial=draft.description if draft else None,
         ),
@@ -220,46 +178,42 @@ def modal(
                 initial_option=next(o for o in priority_options if o.value == initial_priority),
             ),
         ),
-        _text_input(
+        text_input(
             "due",
             t(lang, "field.due"),
-            lang=lang,
             max_length=100,
             initial=initial_due or None,
             placeholder=t(lang, "placeholder.due"),
             dispatch=True,
         ),
-        _echo_block("due", echoes["due"]),
-        _text_input(
+        echo_block("due", echoes["due"]),
+        text_input(
             "resources",
             t(lang, "field.resources"),
-            lang=lang,
             multiline=True,
             optional=True,
             initial=draft.resources if draft else None,
         ),
-        _text_input(
+        text_input(
             "open_questions",
             t(lang, "field.open_questions"),
-            lang=lang,
             multiline=True,
             optional=True,
             hint=t(lang, "hint.open_questions"),
             initial=questions or None,
             dispatch=True,
         ),
-        _echo_block("open_questions", echoes["open_questions"]),
-        _text_input(
+        echo_block("open_questions", echoes["open_questions"]),
+        text_input(
             "confirm_by",
             t(lang, "field.confirm_by"),
-            lang=lang,
             max_length=100,
             initial=initial_confirm,
             placeholder=t(lang, "placeholder.confirm_by"),
             hint=t(lang, "hint.confirm_by"),
             dispatch=True,
         ),
-        _echo_block("confirm_by", echoes["confirm_by"]),
+        echo_block("confirm_by", echoes["confirm_by"]),
     ]
     editing = code is not None
     if not editing:  # an edited sheet stays in the channel where it was posted
@@ -291,7 +245,7 @@ def with_echoes(view: dict[str, Any], echoes: dict[str, str]) -> View:
     for block in view.get("blocks") or []:
         field = str(block.get("block_id") or "").removesuffix("_echo")
         if block.get("type") == "context" and field in echoes and block.get("block_id") == f"{field}_echo":
-            blocks.append(_echo_block(field, echoes[field]).to_dict())
+            blocks.append(echo_block(field, echoes[field]).to_dict())
         else:
             blocks.append(block)
     keep = (
@@ -420,7 +374,7 @@ def changes_modal(lang: str, *, requirement: RequirementInfo) -> View:
         private_metadata=json.dumps({"r": requirement.id}),
         blocks=[
             section(f"*{escape(requirement.code)}* · {escape(truncate(requirement.goal, 200))}"),
-            _text_input(Ids.REASON, t(lang, "changes.label"), lang=lang, multiline=True),
+            text_input(Ids.REASON, t(lang, "changes.label"), multiline=True),
         ],
     )
 

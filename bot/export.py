@@ -189,6 +189,19 @@ def _history(items: Sequence[HistoryItem], stamp: Stamp) -> list[dict[str, Any]]
     ]
 
 
+def _action_line(lang: str, a: ActionInfo, zone: ZoneInfo) -> str:
+    """An action item as a list entry: its ID, what, who, by when, and its status."""
+    return "- " + t(
+        lang,
+        "export.action_line",
+        code=a.code,
+        title=_text(a.title),
+        owner=a.owner_id,
+        when=md_time(a.due, zone),
+        status=t(lang, f"action.status.{a.status.value}"),
+    )
+
+
 def _text(value: str | None) -> str:
     """User text made safe for a Markdown line or table cell."""
     if not value or not value.strip():
@@ -486,19 +499,7 @@ def meeting_markdown(m: MeetingExport, lang: str, zone: ZoneInfo) -> list[str]:
             lines += ["", f"#### {t(lang, 'meeting.minutes.notes')}", "", _text(info.notes)]
         lines.append("")
     lines += [f"#### {t(lang, 'meeting.minutes.actions')}", ""]
-    lines += [
-        "- "
-        + t(
-            lang,
-            "export.action_line",
-            code=a.code,
-            title=_text(a.title),
-            owner=a.owner_id,
-            when=md_time(a.due, zone),
-            status=t(lang, f"action.status.{a.status.value}"),
-        )
-        for a in m.actions
-    ] or [t(lang, "meeting.minutes.none")]
+    lines += [_action_line(lang, a, zone) for a in m.actions] or [t(lang, "meeting.minutes.none")]
     lines += ["", f"#### {t(lang, 'export.acks')}", ""]
     lines += [f"- {t(lang, 'export.ack_line', user=user, when=md_time(at, zone))}" for user, at in info.acks] or [
         t(lang, "meeting.minutes.none")
@@ -679,19 +680,7 @@ def incident_markdown(r: IncidentReview, lang: str, zone: ZoneInfo) -> list[str]
     lines += ["", f"### {t(lang, 'incident.review.decisions')}", ""]
     lines += [f"- {_text(d.text)} — {d.actor_id}" for d in info.decisions] or [t(lang, "incident.review.none")]
     lines += ["", f"### {t(lang, 'incident.review.follow_ups')}", ""]
-    lines += [
-        "- "
-        + t(
-            lang,
-            "export.action_line",
-            code=a.code,
-            title=_text(a.title),
-            owner=a.owner_id,
-            when=md_time(a.due, zone),
-            status=t(lang, f"action.status.{a.status.value}"),
-        )
-        for a in r.follow_ups
-    ] or [t(lang, "incident.review.none")]
+    lines += [_action_line(lang, a, zone) for a in r.follow_ups] or [t(lang, "incident.review.none")]
     return [*lines, ""]
 
 

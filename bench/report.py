@@ -328,7 +328,7 @@ def latency_section(r: Results) -> list[str]:
         ),
         "",
         "**The machine.** Every process shares its CPUs as the scheduler sees fit: nothing is pinned to a CPU "
-        "and nothing runs at a lowered priority. The fake Slack Web API (tests/fakes/slack_api.py, in a "
+        "and nothing runs at a lowered priority. The fake Slack Web API (tests/fakes/slack_api/, in a "
         "process of its own) and the clients stand in for Slack but run here, on the same CPUs; the CPU table "
         "below shows what each took.",
         "",

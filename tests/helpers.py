@@ -2,27 +2,33 @@
 
 from __future__ import annotations
 
+import json
 import re
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-from sqlmodel import col
+from sqlalchemy import func, select
+from sqlmodel import SQLModel, col
 
 from bot.app import Runtime
 from bot.errors import NotFound
 from bot.people import Member
+from bot.services.actions import ActionDraft, ActionInfo
 from bot.services.incidents import IncidentInfo
-from bot.services.meetings import ActionDraftLine, MeetingDraft, MinutesDraft
+from bot.services.meetings import ActionDraftLine, MeetingDraft, MeetingInfo, MinutesDraft
+from handlers import actions as action_handlers
+from handlers import meeting as meeting_handlers
 from handlers.blocks import requirement as requirement_blocks
 from handlers.blocks.common import ModalMeta
 from handlers.blocks.home import MAX_BLOCKS
 from handlers.blocks.incident import Ids as IncidentIds
 from handlers.blocks.meeting import Ids as MeetingIds
 from storage.models import HistoryEntry, Incident, OutboxItem, Requirement
-from tests.conftest import Bot
-from tests.fakes.driver import view_state
+from tests.conftest import START, Bot
+from tests.fakes.driver import Reply, view_state
 from tests.fakes.slack_api import ALICE, BOB, CAROL, DAVE, GENERAL
 
 SHEET_VALUES: dict[str, Any] = {
@@ -450,3 +456,161 @@ def elements(view: dict[str, Any], action_id: str) -> list[dict[str, Any]]:
             if isinstance(e, dict) and e.get("action_id") == action_id:
                 out.append(e)
     return out
+
+
+# -- robustness (test_timely_acks, test_duplicate_requests, test_bad_input, test_fuzzed_requests) -----------------
+
+
+LATER = START + timedelta(days=7)  # a meeting next week
+EARLIER = START - timedelta(hours=3)  # a meeting that already happened
+MEETING_VALUES: dict[str, Any] = {
+    "title": "Q1 launch plan",
+    "goal": "Decide the launch date",
+    "start": "2026-12-03 10:00",
+    "duration_minutes": "60",
+    "participants": [ALICE, BOB],
+    "agenda": "Launch date — @bob — 20 min",
+}
+ACTION_VALUES: dict[str, Any] = {"what": "Write the launch post", "owner": BOB, "due": "2026-12-01 15:00"}
+
+
+def posted_meeting(bot: Bot, *, start: datetime = LATER, participants: tuple[str, ...] = (ALICE, BOB)) -> MeetingInfo:
+    """A meeting with its card posted."""
+    services = bot.runtime.services
+    draft = MeetingDraft(
+        title="Launch sync",
+        goal="Decide the launch date",
+        start=start,
+        duration_minutes=60,
+        host_id=ALICE,
+        participants=participants,
+        channel_id=GENERAL,
+    )
+    info = services.meetings.create(team_id=TEAM, creator_id=ALICE, draft=draft, now=bot.clock())
+    meeting_handlers.post_card(bot.runtime.client, services, bot.runtime.directory, info, author=ALICE)
+    return services.meetings.get(info.id)
+
+
+def action_item(bot: Bot, *, owner: str = BOB) -> ActionInfo:
+    """An action item with its card posted in #general."""
+    services = bot.runtime.services
+    (item,) = services.actions.create_many(
+        team_id=TEAM,
+        creator_id=ALICE,
+        now=bot.clock(),
+        channel_id=GENERAL,
+        drafts=[ActionDraft("Write the launch post", owner, START + timedelta(days=2))],
+    )
+    action_handlers.post_card(bot.runtime.client, services, bot.runtime.directory, item, author=ALICE)
+    return services.actions.get(item.id)
+
+
+def message(bot: Bot, channel: str, ts: str | None) -> dict[str, Any]:
+    """A stored message, which must exist."""
+    found = bot.fake.message(channel, ts or "")
+    assert found is not None
+    return found
+
+
+def open_view(bot: Bot, run: Callable[[], Reply]) -> dict[str, Any]:
+    """Do something that opens a modal and return the modal."""
+    reply = run()  # may itself open other modals first (creating the record it then edits)
+    assert reply.status == 200
+    sent = time.time() - reply.elapsed
+    call = wait_until(
+        lambda: next((c for c in bot.fake.calls("views.open") if c.at >= sent), None),
+        what="the modal opened by the last request",
+    )
+    assert call.error is None, call.error
+    return dict(call.response["view"]) if call.response else {}
+
+
+def api_calls(bot: Bot, *, settle: float = 0.3) -> int:
+    """How many Web API calls the bot has made, once it has been quiet for a moment."""
+    time.sleep(settle)
+    return len(bot.fake.calls())
+
+
+def count(bot: Bot, model: type[SQLModel]) -> int:
+    """Rows in a table."""
+    with bot.runtime.services.session_scope() as s:
+        return int(s.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def click_payload(bot: Bot, message: dict[str, Any], action_id: str, *, user: str) -> dict[str, Any]:
+    """A click on a message's button as Slack sends it (each click has its own action_ts)."""
+    element = next(
+        e for b in message["blocks"] if b["type"] == "actions" for e in b["elements"] if e.get("action_id") == action_id
+    )
+    return {
+        "type": "block_actions",
+        "user": {"id": user, "username": user.lower(), "team_id": TEAM},
+        "api_app_id": "A0001",
+        "token": "verification-token-test",
+        "team": {"id": TEAM, "domain": "coordbot-test"},
+        "container": {"type": "message", "message_ts": message["ts"], "channel_id": GENERAL, "is_ephemeral": False},
+        "trigger_id": bot.fake.new_trigger_id(user=user),
+        "channel": {"id": GENERAL, "name": "general"},
+        "message": {k: v for k, v in message.items() if k != "channel"},
+        "state": {"values": {}},
+        "response_url": bot.fake.new_response_url(channel=GENERAL, message_ts=message["ts"], user=user),
+        "actions": [
+            {
+                "action_id": action_id,
+                "block_id": "b",
+                "type": "button",
+                "value": element.get("value"),
+                "action_ts": f"{time.time():.6f}",
+            }
+        ],
+    }
+
+
+LEAKS = re.compile(r"Traceback|File \"|(Key|Type|Value|Attribute|Index|JSONDecode|Integrity|Operational)Error")
+"""What no answer and no message may show: a traceback or the name of an exception."""
+BOOKKEEPING = {"inbox", "inbox_effect", "alembic_version"}
+"""Tables left out of snapshot(): they note deliveries and migrations, not records."""
+
+
+def snapshot(bot: Bot) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table the records live in."""
+    with bot.runtime.engine.connect() as conn:
+        return {
+            table.name: sorted(map(tuple, conn.execute(table.select()).all()), key=repr)
+            for table in SQLModel.metadata.sorted_tables
+            if table.name not in BOOKKEEPING
+        }
+
+
+def interactive(payload: Any) -> tuple[str, str]:
+    """An interactivity body: payload=<json>."""
+    from urllib.parse import urlencode
+
+    return urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded"
+
+
+def events(body: Any) -> tuple[str, str]:
+    """An Events API body."""
+    return json.dumps(body), "application/json"
+
+
+USER = {"id": DAVE, "username": "dave", "team_id": TEAM}
+"""The sender of the malformed and garbled requests: Dave, who owns nothing."""
+
+
+def submission_payload(callback_id: str, values: Any, metadata: Any = "") -> dict[str, Any]:
+    """A view_submission as Slack sends it."""
+    return {
+        "type": "view_submission",
+        "user": USER,
+        "team": {"id": TEAM},
+        "trigger_id": "1.2.3",
+        "view": {
+            "id": "V_FUZZ",
+            "type": "modal",
+            "callback_id": callback_id,
+            "private_metadata": metadata,
+            "state": {"values": values},
+            "hash": "1",
+        },
+    }

@@ -10,10 +10,17 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.errors import NotFound, ValidationFailed
+from bot.errors import ValidationFailed
 from bot.services import Services
 from bot.services.action_text import parse_quick
-from bot.services.actions import ActionDraft, ActionInfo, ActionStatus
+from bot.services.actions import (
+    ActionDraft,
+    ActionInfo,
+    ActionStatus,
+    named_source,
+    quick_problem_key,
+    source_message,
+)
 from bot.text import t, text_lang
 from handlers.blocks.actions import (
     ActionPrefill,
@@ -29,6 +36,7 @@ from handlers.blocks.actions import (
     with_due_echo,
 )
 from handlers.blocks.common import ModalMeta, escape, form_text, truncate
+from handlers.commands import Invocation, Routes, command_listener, whole_line
 from handlers.due.outbound import RecordLocks, message_link
 from handlers.membership import Unposted, post_record, refuse_channel, repostable, warm
 from handlers.serving.replies import field_errors, in_view, refresh_modal, through_inbox
@@ -58,7 +66,7 @@ def accept_action(
 ) -> None:
     """Accept: the owner takes the item on (in progress)."""
     ack()
-    _move(body, client, respond, services, directory, ActionStatus.IN_PROGRESS)
+    _set_status_and_refresh_cards(body, client, respond, services, directory, ActionStatus.IN_PROGRESS)
 
 
 def resume_action(
@@ -66,7 +74,7 @@ def resume_action(
 ) -> None:
     """In progress: work goes on (after being blocked)."""
     ack()
-    _move(body, client, respond, services, directory, ActionStatus.IN_PROGRESS)
+    _set_status_and_refresh_cards(body, client, respond, services, directory, ActionStatus.IN_PROGRESS)
 
 
 def complete_action(
@@ -74,7 +82,7 @@ def complete_action(
 ) -> None:
     """Done: the item is finished and its reminders stop."""
     ack()
-    _move(body, client, respond, services, directory, ActionStatus.DONE)
+    _set_status_and_refresh_cards(body, client, respond, services, directory, ActionStatus.DONE)
 
 
 def open_blocked_modal(
@@ -131,58 +139,81 @@ def save_blocked_reason(
 # -- creating items ------------------------------------------------------------------------------------
 
 
-def handle_command(
-    ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond, services: Services, directory: Directory
-) -> None:
-    """`/action @owner what by when` creates an item in one line; `/action` alone opens the form."""
-    text = str(command.get("text") or "").replace("\x00", "").strip()
-    user, channel = command["user_id"], command["channel_id"]
-    lang, tz, now = directory.lang_of(user), directory.tz_of(user), services.now()
-    if text.lower() in ("help", "帮助", "?"):
-        ack(text=t(lang, "action.help"))
-        return
-    ack()
-    meta = ModalMeta(channel)
-    if not text:
-        client.views_open(
-            trigger_id=command["trigger_id"],
-            view=action_modal(lang, meta=meta, user_id=user, now=now, tz=tz, workday_end=services.settings.workday_end),
-        )
-        warm(directory, channel)
-        return
-    quick = parse_quick(text, now=now, tz=tz, members=directory.members(), workday_end=services.settings.workday_end)
+def show_help(cmd: Invocation) -> None:
+    """`/action help`: the usage, as the acknowledgment."""
+    cmd.ack(text=t(cmd.lang, "action.help"))
+
+
+def open_form(cmd: Invocation) -> None:
+    """`/action` alone: the item form, opened right after the acknowledgment."""
+    cmd.ack()
+    services, channel = cmd.services, cmd.channel
+    cmd.client.views_open(
+        trigger_id=cmd.trigger_id,
+        view=action_modal(
+            cmd.lang,
+            meta=ModalMeta(channel),
+            user_id=cmd.user,
+            now=services.now(),
+            tz=cmd.tz,
+            workday_end=services.settings.workday_end,
+        ),
+    )
+    warm(cmd.directory, channel)
+
+
+def create_in_one_line(cmd: Invocation) -> None:
+    """`/action @owner what by when`: the item, created at once; the form, prefilled, when the line is unclear."""
+    cmd.ack()
+    services, directory, user, channel, text = cmd.services, cmd.directory, cmd.user, cmd.channel, cmd.text
+    lang, tz, now, workday_end = cmd.lang, cmd.tz, services.now(), services.settings.workday_end
+    quick = parse_quick(text, now=now, tz=tz, members=directory.members(), workday_end=workday_end)
     if quick.problem is None and quick.owner_id and quick.due:
         draft = ActionDraft(title=quick.title, owner_id=quick.owner_id, due=quick.due)
         (item,) = services.actions.create_many(
-            team_id=command["team_id"],
+            team_id=cmd.team_id,
             creator_id=user,
             drafts=[draft],
             now=now,
             channel_id=channel,
             **services.incidents.source_for(channel),
         )
-        post_card(client, services, directory, item, author=user)
+        post_card(cmd.client, services, directory, item, author=user)
         return
     # Not sure what was meant: say why, and open the form prefilled instead of guessing.
-    client.views_open(
-        trigger_id=command["trigger_id"],
+    cmd.client.views_open(
+        trigger_id=cmd.trigger_id,
         view=action_modal(
             lang,
-            meta=meta,
+            meta=ModalMeta(channel),
             user_id=user,
             now=now,
             tz=tz,
-            workday_end=services.settings.workday_end,
+            workday_end=workday_end,
             prefill=ActionPrefill(title=quick.title, owner_id=quick.owner_id, due_text=quick.due_text),
         ),
     )
     warm(directory, channel)
-    key = {
-        "no_owner": "action.quick_no_owner",
-        "unknown_person": "action.quick_no_owner",
-        "ambiguous_person": "action.quick_no_owner",
-    }.get(quick.problem or "", "action.quick_unparsed")
-    respond(text=t(text_lang(text, lang), key, text=escape(truncate(quick.due_text, 80))), response_type="ephemeral")
+    key = quick_problem_key(quick.problem)
+    cmd.respond(
+        text=t(text_lang(text, lang), key, text=escape(truncate(quick.due_text, 80))), response_type="ephemeral"
+    )
+
+
+# the whole line is the word: `/action help` explains, `/action help Bob with the slides by Friday` is an item
+COMMANDS: Routes = {
+    "": open_form,
+    "help": show_help,
+    "帮助": show_help,
+    "?": show_help,
+}
+handle_command = command_listener(
+    COMMANDS,
+    fallback=create_in_one_line,
+    parse=whole_line,
+    clean=lambda text: text.replace("\x00", "").strip(),
+    doc="`/action @owner what by when` creates an item in one line; `/action` alone opens the form.",
+)
 
 
 def open_from_message(
@@ -243,16 +274,10 @@ def save_action(
     ack()
     meta = ModalMeta.load(body["view"].get("private_metadata"))
     team = context.team_id or ""
-    source: dict[str, Any] = {}
-    if form.source.startswith("RW-"):
-        req = services.requirements.by_code(team, form.source)
-        require_visible(directory, user, req.channel_id, NotFound("error.requirement_not_found", code=form.source))
-        source = {"source_type": "requirement", "source_id": req.id, "source_code": req.code}
-    elif form.source.startswith("MTG-"):
-        mtg = services.meetings.by_code(team, form.source)
-        require_visible(directory, user, mtg.channel_id, NotFound("error.meeting_not_found", code=form.source))
-        source = {"source_type": "meeting", "source_id": mtg.id, "source_code": mtg.code, "escalate_to": mtg.host_id}
-    source = source or services.incidents.source_for(meta.origin_channel)  # raised inside an incident
+    named = named_source(services, team, form.source)
+    if named is not None:
+        require_visible(directory, user, named.channel_id, named.missing)
+    source = named.fields if named else services.incidents.source_for(meta.origin_channel)  # raised inside an incident
     said = ""  # the message the item was made from, linked
     if meta.context_ts:
         link = message_link(client, meta.origin_channel, meta.context_ts) or ""
@@ -275,7 +300,7 @@ def post_card(
     """Post an item's card in its channel (joining it first; the owner is mentioned) and remember the message;
     False when the bot cannot post there (the author is told how to let it in, unless `tell` is False)."""
     lang, tz = directory.channel_lang(item.channel_id), services.settings.tz
-    link = message_link(client, *_source_message(services, item)) if item.source_code else None
+    link = message_link(client, *source_message(services, item)) if item.source_code else None
     resp = post_record(
         client,
         directory,
@@ -306,21 +331,7 @@ def _post_again(client: WebClient, services: Services, directory: Directory, act
 repostable("action", _unposted, _post_again)
 
 
-def _source_message(services: Services, item: ActionInfo) -> tuple[str | None, str | None]:
-    """Where the item's source record is shown."""
-    if item.source_type == "meeting" and item.source_id:
-        mtg = services.meetings.get(item.source_id)
-        return mtg.channel_id, mtg.message_ts
-    if item.source_type == "requirement" and item.source_id:
-        req = services.requirements.get(item.source_id)
-        return req.channel_id, req.message_ts
-    if item.source_type == "incident" and item.source_id:
-        inc = services.incidents.get(item.source_id)
-        return inc.summary_channel, inc.summary_ts
-    return None, None
-
-
-def _move(
+def _set_status_and_refresh_cards(
     body: dict[str, Any],
     client: WebClient,
     respond: Respond,

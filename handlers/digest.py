@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Any
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
@@ -16,6 +15,7 @@ from bot.services.digests import SubscriptionInfo
 from bot.text import t
 from handlers.blocks import digest as blocks
 from handlers.blocks.common import date_token, escape, truncate
+from handlers.commands import Invocation, Routes, command_listener
 from handlers.serving.replies import through_inbox
 from handlers.workspace.directory import Directory
 
@@ -44,40 +44,92 @@ def register(app: App) -> None:
     app.command("/digest")(through_inbox(handle_command))
 
 
-def handle_command(
-    ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond, services: Services, directory: Directory
-) -> None:
-    """`/digest subscribe [weekday time]`, `unsubscribe`, `now`, `lang zh|en|auto`; anything else explains."""
-    words = (command.get("text") or "").split()
-    verb = words[0].lower() if words else ""
-    user, channel, team = command["user_id"], command["channel_id"], command["team_id"]
-    lang = directory.lang_of(user)
-    if verb in ("lang", "language", "语言") and len(words) == 2 and words[1].lower() in LANG_WORDS:
-        ack()
-        services.prefs.set_channel_lang(directory.team_id, channel, LANG_WORDS[words[1].lower()], now=services.now())
-        respond(
-            text=t(
-                lang,
-                "reply.channel_lang",
-                channel=f"<#{channel}>",
-                language=t(lang, f"lang.{directory.channel_lang(channel)}"),
-            ),
-            response_type="ephemeral",
-        )
-    elif verb in SUBSCRIBE:
-        subscribe(
-            ack, respond, services, directory, team_id=team, channel_id=channel, user_id=user, typed=" ".join(words[1:])
-        )
-    elif verb in UNSUBSCRIBE and len(words) == 1:
-        ack()
-        removed = services.digests.unsubscribe(team_id=team, channel_id=channel)
-        key = "digest.reply.unsubscribed" if removed else "digest.reply.not_subscribed"
-        respond(text=t(lang, key, channel=f"<#{channel}>"), response_type="ephemeral")
-    elif verb in NOW and len(words) == 1:
-        ack()
-        post_now(client, respond, services, directory, team_id=team, channel_id=channel, user_id=user)
-    else:
-        ack(text=t(lang, "digest.help", tz=services.settings.tz, lang_help=t(lang, "help.digest")))
+# -- /digest ----------------------------------------------------------------------------------------------
+
+
+def set_language(cmd: Invocation) -> None:
+    """`/digest lang zh|en|auto`: the language the bot uses in this channel."""
+    if len(cmd.args) != 1 or cmd.args[0].lower() not in LANG_WORDS:
+        show_help(cmd)
+        return
+    cmd.ack()
+    services, directory, channel, lang = cmd.services, cmd.directory, cmd.channel, cmd.lang
+    services.prefs.set_channel_lang(directory.team_id, channel, LANG_WORDS[cmd.args[0].lower()], now=services.now())
+    cmd.respond(
+        text=t(
+            lang,
+            "reply.channel_lang",
+            channel=f"<#{channel}>",
+            language=t(lang, f"lang.{directory.channel_lang(channel)}"),
+        ),
+        response_type="ephemeral",
+    )
+
+
+def subscribe_channel(cmd: Invocation) -> None:
+    """`/digest subscribe [weekday time]`: the weekly digest in this channel."""
+    subscribe(
+        cmd.ack,
+        cmd.respond,
+        cmd.services,
+        cmd.directory,
+        team_id=cmd.team_id,
+        channel_id=cmd.channel,
+        user_id=cmd.user,
+        typed=" ".join(cmd.args),
+    )
+
+
+def unsubscribe_channel(cmd: Invocation) -> None:
+    """`/digest unsubscribe`: no more weekly digests here."""
+    if cmd.args:
+        show_help(cmd)
+        return
+    cmd.ack()
+    removed = cmd.services.digests.unsubscribe(team_id=cmd.team_id, channel_id=cmd.channel)
+    key = "digest.reply.unsubscribed" if removed else "digest.reply.not_subscribed"
+    cmd.respond(text=t(cmd.lang, key, channel=f"<#{cmd.channel}>"), response_type="ephemeral")
+
+
+def post_digest_now(cmd: Invocation) -> None:
+    """`/digest now`: this channel's digest, posted right away."""
+    if cmd.args:
+        show_help(cmd)
+        return
+    cmd.ack()
+    post_now(
+        cmd.client,
+        cmd.respond,
+        cmd.services,
+        cmd.directory,
+        team_id=cmd.team_id,
+        channel_id=cmd.channel,
+        user_id=cmd.user,
+    )
+
+
+def show_help(cmd: Invocation) -> None:
+    """`/digest help`, `/digest` alone and anything else: the usage, as the acknowledgment."""
+    lang = cmd.lang
+    cmd.ack(text=t(lang, "digest.help", tz=cmd.services.settings.tz, lang_help=t(lang, "help.digest")))
+
+
+COMMANDS: Routes = {
+    "help": show_help,
+    "帮助": show_help,
+    "?": show_help,
+    "lang": set_language,
+    "language": set_language,
+    "语言": set_language,
+    **dict.fromkeys(SUBSCRIBE, subscribe_channel),
+    **dict.fromkeys(UNSUBSCRIBE, unsubscribe_channel),
+    **dict.fromkeys(NOW, post_digest_now),
+}
+handle_command = command_listener(
+    COMMANDS,
+    fallback=show_help,
+    doc="`/digest subscribe [weekday time]`, `unsubscribe`, `now`, `lang zh|en|auto`; anything else explains.",
+)
 
 
 def subscribe(

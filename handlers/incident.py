@@ -18,7 +18,6 @@ from bot.services import Services
 from bot.services.incident_text import (
     CODE_RE,
     ROLE_WORDS,
-    Command,
     Status,
     channel_name,
     parse_command,
@@ -32,6 +31,7 @@ from handlers.blocks import incident as blocks
 from handlers.blocks import meeting as meeting_blocks
 from handlers.blocks.common import ModalMeta, escape, mention, pack_lines, section, truncate
 from handlers.blocks.incident import STATUS_ACTION, Ids
+from handlers.commands import Invocation, Routes, command_listener
 from handlers.due.outbound import RecordLocks, message_link
 from handlers.membership import Unposted, post_record, repostable
 from handlers.serving.replies import field_errors, through_inbox
@@ -58,70 +58,140 @@ def register(app: App) -> None:
     app.action(Ids.REVIEW_MEETING)(through_inbox(open_review_meeting, opens_view=True))
 
 
-def handle_command(
-    ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond, services: Services, directory: Directory
-) -> None:
-    """`/incident [title]` declares; inside an incident channel: status, update, role, lead, decision, resolve."""
-    user, channel = command["user_id"], command["channel_id"]
-    lang = directory.lang_of(user)
-    text = plain_text(command.get("text") or "")
-    cmd = parse_command(text)
-    # "/incident status page is down" outside an incident names a new one; only this rare reading needs
-    # the database before the acknowledgment
-    if cmd.verb == "status" and parse_status(cmd.rest) is None and services.incidents.by_channel(channel) is None:
-        cmd = Command("declare", text)
-    if cmd.verb == "declare":
-        ack()
-        client.views_open(
-            trigger_id=command["trigger_id"],
-            view=blocks.incident_modal(lang, meta=ModalMeta(channel), user_id=user, title=truncate(cmd.rest, 150)),
-        )
-        directory.get(user, fetch=True)
-        return
-    if cmd.verb == "help":
-        ack(text=t(lang, "incident.help"))
-        return
-    ack()
-    info = services.incidents.by_channel(channel)
-    if cmd.verb == "export":
-        export_review(
-            respond, services, directory, user=user, team_id=command["team_id"], channel=channel, code=cmd.rest
-        )
-        return
+# -- /incident ------------------------------------------------------------------------------------------------
+
+
+def open_declaration(cmd: Invocation) -> None:
+    """`/incident [title]`: the declaration modal, the title filled in, opened right after the acknowledgment."""
+    cmd.ack()
+    user = cmd.user
+    cmd.client.views_open(
+        trigger_id=cmd.trigger_id,
+        view=blocks.incident_modal(cmd.lang, meta=ModalMeta(cmd.channel), user_id=user, title=truncate(cmd.rest, 150)),
+    )
+    cmd.directory.get(user, fetch=True)
+
+
+def show_help(cmd: Invocation) -> None:
+    """`/incident help`: the usage, as the acknowledgment."""
+    cmd.ack(text=t(cmd.lang, "incident.help"))
+
+
+def send_export(cmd: Invocation) -> None:
+    """`/incident export [INC-…]`: the review as Markdown (this channel's incident when no ID is given)."""
+    cmd.ack()
+    export_review(
+        cmd.respond,
+        cmd.services,
+        cmd.directory,
+        user=cmd.user,
+        team_id=cmd.team_id,
+        channel=cmd.channel,
+        code=cmd.rest,
+    )
+
+
+def _here(cmd: Invocation) -> IncidentInfo:
+    """The incident run in the channel the command came from; NotAllowed anywhere else."""
+    info = cmd.services.incidents.by_channel(cmd.channel)
     if info is None:
         raise NotAllowed("error.incident_not_in_channel")
-    if cmd.verb == "resolve" or (cmd.verb == "status" and parse_status(cmd.rest) == Status.RESOLVED):
-        services.incidents.check_can_run(info, user)
-        services.incidents.check_open(info)
-        client.views_open(trigger_id=command["trigger_id"], view=blocks.resolve_modal(lang, info, now=services.now()))
-    elif cmd.verb == "status":
-        status = parse_status(cmd.rest)
-        if status is None:
-            respond(text=t(lang, "incident.reply.usage.status"), response_type="ephemeral")
-            return
-        change_status(client, respond, services, directory, info.id, user=user, status=status)
-    elif cmd.verb == "update":
-        if not cmd.rest:
-            respond(text=t(lang, "incident.reply.usage.update"), response_type="ephemeral")
-            return
-        post_update(client, services, directory, info.id, user=user, text=cmd.rest)
-    elif cmd.verb == "decision":
-        if not cmd.rest:
-            respond(text=t(lang, "incident.reply.usage.decision"), response_type="ephemeral")
-            return
-        info = services.incidents.add_decision(info.id, user_id=user, text=cmd.rest, now=services.now())
-        _post(
-            client,
-            info.channel_id,
-            t(
-                directory.channel_lang(info.channel_id),
-                "incident.post.decision",
-                user=mention(user),
-                text=blocks.rich(truncate(cmd.rest, 2500)),
-            ),
-        )
-    elif cmd.verb in ("role", "lead"):
-        change_roles(client, respond, services, directory, info, user=user, verb=cmd.verb, rest=cmd.rest)
+    return info
+
+
+def open_resolution(cmd: Invocation) -> None:
+    """`/incident resolve`: the resolution modal, for the commander and responders of an open incident."""
+    cmd.ack()
+    info = _here(cmd)
+    services = cmd.services
+    services.incidents.check_can_run(info, cmd.user)
+    services.incidents.check_open(info)
+    cmd.client.views_open(trigger_id=cmd.trigger_id, view=blocks.resolve_modal(cmd.lang, info, now=services.now()))
+
+
+def set_status(cmd: Invocation) -> None:
+    """`/incident status <status>`: move the incident on (`resolved` asks for the resolution)."""
+    status = parse_status(cmd.rest)
+    # "/incident status page is down" outside an incident names a new one; only this rare reading needs
+    # the database before the acknowledgment
+    if status is None and cmd.services.incidents.by_channel(cmd.channel) is None:
+        open_declaration(dataclasses.replace(cmd, verb="declare", rest=cmd.text))
+        return
+    if status == Status.RESOLVED:
+        open_resolution(cmd)
+        return
+    cmd.ack()
+    info = _here(cmd)
+    if status is None:
+        cmd.respond(text=t(cmd.lang, "incident.reply.usage.status"), response_type="ephemeral")
+        return
+    change_status(cmd.client, cmd.respond, cmd.services, cmd.directory, info.id, user=cmd.user, status=status)
+
+
+def add_update(cmd: Invocation) -> None:
+    """`/incident update <text>`: an update in the channel and the announcement's thread."""
+    cmd.ack()
+    info = _here(cmd)
+    if not cmd.rest:
+        cmd.respond(text=t(cmd.lang, "incident.reply.usage.update"), response_type="ephemeral")
+        return
+    post_update(cmd.client, cmd.services, cmd.directory, info.id, user=cmd.user, text=cmd.rest)
+
+
+def record_decision(cmd: Invocation) -> None:
+    """`/incident decision <text>`: a decision on the timeline, posted in the channel."""
+    cmd.ack()
+    info = _here(cmd)
+    if not cmd.rest:
+        cmd.respond(text=t(cmd.lang, "incident.reply.usage.decision"), response_type="ephemeral")
+        return
+    info = cmd.services.incidents.add_decision(info.id, user_id=cmd.user, text=cmd.rest, now=cmd.services.now())
+    _post(
+        cmd.client,
+        info.channel_id,
+        t(
+            cmd.directory.channel_lang(info.channel_id),
+            "incident.post.decision",
+            user=mention(cmd.user),
+            text=blocks.rich(truncate(cmd.rest, 2500)),
+        ),
+    )
+
+
+def assign_role(cmd: Invocation) -> None:
+    """`/incident role comms|responder @x` and `/incident lead @x`: the commander hands out roles."""
+    cmd.ack()
+    info = _here(cmd)
+    change_roles(
+        cmd.client, cmd.respond, cmd.services, cmd.directory, info, user=cmd.user, verb=cmd.verb, rest=cmd.rest
+    )
+
+
+def parse(text: str) -> tuple[str, str]:
+    """`/incident`'s own reading (English and Chinese verbs, see VERBS): the verb and the rest, else `declare`."""
+    command = parse_command(text)
+    return command.verb, command.rest
+
+
+# keyed by the verbs `parse` returns; the words people type for them (状态, 进展, 解决, …) are in VERBS
+COMMANDS: Routes = {
+    "declare": open_declaration,
+    "help": show_help,
+    "export": send_export,
+    "resolve": open_resolution,
+    "status": set_status,
+    "update": add_update,
+    "decision": record_decision,
+    "role": assign_role,
+    "lead": assign_role,
+}
+handle_command = command_listener(
+    COMMANDS,
+    fallback=open_declaration,
+    parse=parse,
+    clean=plain_text,
+    doc="`/incident [title]` declares; inside an incident channel: status, update, role, lead, decision, resolve.",
+)
 
 
 # -- declaring ---------------------------------------------------------------------------------------------------

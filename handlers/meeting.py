@@ -17,6 +17,7 @@ from handlers.actions import send_action_dms
 from handlers.blocks import meeting as blocks
 from handlers.blocks.common import ModalMeta
 from handlers.blocks.meeting import Ids
+from handlers.commands import Invocation, Routes, command_listener
 from handlers.due.outbound import RecordLocks, message_link, tick_now
 from handlers.membership import Unposted, post_record, refuse_channel, repostable, warm
 from handlers.serving.replies import field_errors, in_view, refresh_modal, through_inbox
@@ -43,48 +44,81 @@ def register(app: App) -> None:
     app.action(Ids.ACK)(through_inbox(acknowledge_by_button))
 
 
-def handle_command(
-    ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond, services: Services, directory: Directory
-) -> None:
-    """`/meeting` schedules; `minutes MTG-…` records minutes; `MTG-…` shows one; `help` explains."""
-    words = (command.get("text") or "").split()
-    user, channel = command["user_id"], command["channel_id"]
-    lang = directory.lang_of(user)
-    if not words:
-        ack()
-        view = blocks.meeting_modal(
-            lang,
-            meta=ModalMeta(channel),
-            user_id=user,
-            now=services.now(),
-            tz=directory.tz_of(user),
-            workday_end=services.settings.workday_end,
-        )
-        client.views_open(trigger_id=command["trigger_id"], view=view)
-        directory.get(user, fetch=True)
-        warm(directory, channel)
+# -- /meeting ------------------------------------------------------------------------------------------
+
+
+def open_meeting_modal(cmd: Invocation) -> None:
+    """`/meeting` alone: the scheduling modal, opened right after the acknowledgment."""
+    cmd.ack()
+    user, channel, directory, services = cmd.user, cmd.channel, cmd.directory, cmd.services
+    view = blocks.meeting_modal(
+        cmd.lang,
+        meta=ModalMeta(channel),
+        user_id=user,
+        now=services.now(),
+        tz=cmd.tz,
+        workday_end=services.settings.workday_end,
+    )
+    cmd.client.views_open(trigger_id=cmd.trigger_id, view=view)
+    directory.get(user, fetch=True)
+    warm(directory, channel)
+
+
+def show_help(cmd: Invocation) -> None:
+    """`/meeting help`: the usage, as the acknowledgment."""
+    cmd.ack(text=t(cmd.lang, "meeting.help"))
+
+
+def record_minutes(cmd: Invocation) -> None:
+    """`/meeting minutes MTG-…`: the minutes modal of that meeting, for its participants."""
+    if len(cmd.args) != 1 or not CODE_RE.match(cmd.args[0]):
+        explain(cmd)
         return
-    if words[0].lower() in ("help", "帮助", "?"):
-        ack(text=t(lang, "meeting.help"))
+    cmd.ack()
+    code, user, services = cmd.args[0], cmd.user, cmd.services
+    info = services.meetings.by_code(cmd.team_id, code)
+    # before the participants check, whose refusal would confirm that the meeting exists
+    require_visible(cmd.directory, user, info.channel_id, NotFound("error.meeting_not_found", code=code))
+    services.meetings.check_can_record(info, user)
+    actions = services.actions.for_source("meeting", info.id)
+    cmd.client.views_open(
+        trigger_id=cmd.trigger_id,
+        view=blocks.minutes_modal(cmd.lang, meeting=info, actions=actions, tz=cmd.tz),
+    )
+
+
+def show_meeting(cmd: Invocation) -> None:
+    """`/meeting MTG-…`: that meeting's card without its buttons; any other text gets the usage."""
+    if len(cmd.words) != 1 or not CODE_RE.match(cmd.words[0]):
+        explain(cmd)
         return
-    ack()
-    if words[0].lower() in ("minutes", "纪要") and len(words) == 2 and CODE_RE.match(words[1]):
-        info = services.meetings.by_code(command["team_id"], words[1])
-        # before the participants check, whose refusal would confirm that the meeting exists
-        require_visible(directory, user, info.channel_id, NotFound("error.meeting_not_found", code=words[1]))
-        services.meetings.check_can_record(info, user)
-        actions = services.actions.for_source("meeting", info.id)
-        client.views_open(
-            trigger_id=command["trigger_id"],
-            view=blocks.minutes_modal(lang, meeting=info, actions=actions, tz=directory.tz_of(user)),
-        )
-    elif len(words) == 1 and CODE_RE.match(words[0]):
-        info = services.meetings.by_code(command["team_id"], words[0])
-        require_visible(directory, user, info.channel_id, NotFound("error.meeting_not_found", code=words[0]))
-        shown = blocks.card_blocks(lang, info, tz=directory.tz_of(user))[:-1]  # without the buttons
-        respond(blocks=shown, text=blocks.card_text(lang, info, tz=directory.tz_of(user)), response_type="ephemeral")
-    else:
-        respond(text=t(lang, "meeting.help"), response_type="ephemeral")
+    cmd.ack()
+    code, lang, tz = cmd.words[0], cmd.lang, cmd.tz
+    info = cmd.services.meetings.by_code(cmd.team_id, code)
+    require_visible(cmd.directory, cmd.user, info.channel_id, NotFound("error.meeting_not_found", code=code))
+    shown = blocks.card_blocks(lang, info, tz=tz)[:-1]  # without the buttons
+    cmd.respond(blocks=shown, text=blocks.card_text(lang, info, tz=tz), response_type="ephemeral")
+
+
+def explain(cmd: Invocation) -> None:
+    """Text that is no sub-command: the usage, ephemerally."""
+    cmd.ack()
+    cmd.respond(text=t(cmd.lang, "meeting.help"), response_type="ephemeral")
+
+
+COMMANDS: Routes = {
+    "": open_meeting_modal,
+    "help": show_help,
+    "帮助": show_help,
+    "?": show_help,
+    "minutes": record_minutes,
+    "纪要": record_minutes,
+}
+handle_command = command_listener(
+    COMMANDS,
+    fallback=show_meeting,
+    doc="`/meeting` schedules; `minutes MTG-…` records minutes; `MTG-…` shows one; `help` explains.",
+)
 
 
 def echo_fields(ack: Ack, body: dict[str, Any], client: WebClient, services: Services, directory: Directory) -> None:

@@ -17,6 +17,7 @@ from bot.text import t
 from handlers.blocks import requirement as blocks
 from handlers.blocks.common import escape, form_text, truncate
 from handlers.blocks.requirement import Ids, ModalMeta
+from handlers.commands import Invocation, Routes, command_listener, whole_line
 from handlers.due.outbound import RecordLocks, link_or_channel, message_link
 from handlers.membership import Unposted, post_record, refuse_channel, repostable, warm
 from handlers.serving.replies import field_errors, in_view, refresh_modal, through_inbox
@@ -47,47 +48,70 @@ def register(app: App) -> None:
 # -- /requirement ------------------------------------------------------------------------------
 
 
-def handle_command(
-    ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond, services: Services, directory: Directory
-) -> None:
-    """`/requirement` opens the sheet; `list`, `help` and an ID answer ephemerally."""
-    text = (command.get("text") or "").strip()
-    user, channel = command["user_id"], command["channel_id"]
-    lang = directory.lang_of(user)
-    if not text:
-        ack()
-        view = blocks.modal(
-            lang,
-            meta=ModalMeta(channel),
-            user_id=user,
-            now=services.now(),
-            tz=directory.tz_of(user),
-            members=directory.members(),
-            workday_end=services.settings.workday_end,
-        )
-        client.views_open(trigger_id=command["trigger_id"], view=view)
-        directory.get(user, fetch=True)  # so the submission knows this person's timezone without a call
-        warm(directory, channel)  # ... and the channel it proposes
+def open_sheet(cmd: Invocation) -> None:
+    """`/requirement` alone: the sheet modal, opened right after the acknowledgment."""
+    cmd.ack()
+    user, channel, directory, services = cmd.user, cmd.channel, cmd.directory, cmd.services
+    view = blocks.modal(
+        cmd.lang,
+        meta=ModalMeta(channel),
+        user_id=user,
+        now=services.now(),
+        tz=cmd.tz,
+        members=directory.members(),
+        workday_end=services.settings.workday_end,
+    )
+    cmd.client.views_open(trigger_id=cmd.trigger_id, view=view)
+    directory.get(user, fetch=True)  # so the submission knows this person's timezone without a call
+    warm(directory, channel)  # ... and the channel it proposes
+
+
+def show_help(cmd: Invocation) -> None:
+    """`/requirement help`: the usage, as the acknowledgment."""
+    cmd.ack(text=t(cmd.lang, "help.requirement"))
+
+
+def list_sheets(cmd: Invocation) -> None:
+    """`/requirement list`: the sheets awaiting the caller's signature and the channel's latest."""
+    cmd.ack()
+    user, channel, directory, reqs = cmd.user, cmd.channel, cmd.directory, cmd.services.requirements
+    # each sheet is listed only to people who can see the channel it was posted in
+    awaiting = [r for r in reqs.awaiting(cmd.team_id, user) if directory.can_see(user, r.channel_id)]
+    latest = reqs.latest(cmd.team_id, channel) if directory.can_see(user, channel) else []
+    listing = blocks.list_blocks(cmd.lang, awaiting=awaiting, latest=latest, tz=cmd.tz)
+    cmd.respond(blocks=listing, text=t(cmd.lang, "list.awaiting_title"), response_type="ephemeral")
+
+
+def show_record(cmd: Invocation) -> None:
+    """`/requirement RW-2026-001`: that sheet with its history; any other text is an unknown sub-command."""
+    cmd.ack()
+    text, lang = cmd.text, cmd.lang
+    if not CODE_RE.match(text):
+        cmd.respond(text=t(lang, "error.unknown_command", text=text[:100]), response_type="ephemeral")
         return
-    if text.lower() in ("help", "帮助", "?"):
-        ack(text=t(lang, "help.requirement"))
-        return
-    ack()
-    tz = directory.tz_of(user)
-    if text.lower() in ("list", "列表"):
-        reqs = services.requirements
-        # each sheet is listed only to people who can see the channel it was posted in
-        awaiting = [r for r in reqs.awaiting(command["team_id"], user) if directory.can_see(user, r.channel_id)]
-        latest = reqs.latest(command["team_id"], channel) if directory.can_see(user, channel) else []
-        listing = blocks.list_blocks(lang, awaiting=awaiting, latest=latest, tz=tz)
-        respond(blocks=listing, text=t(lang, "list.awaiting_title"), response_type="ephemeral")
-    elif CODE_RE.match(text):
-        req = services.requirements.by_code(command["team_id"], text, with_history=True)
-        require_visible(directory, user, req.channel_id, NotFound("error.requirement_not_found", code=text))
-        link = message_link(client, req.channel_id, req.message_ts)
-        respond(blocks=blocks.record_blocks(lang, req, tz=tz, permalink=link), text=req.code, response_type="ephemeral")
-    else:
-        respond(text=t(lang, "error.unknown_command", text=text[:100]), response_type="ephemeral")
+    req = cmd.services.requirements.by_code(cmd.team_id, text, with_history=True)
+    require_visible(cmd.directory, cmd.user, req.channel_id, NotFound("error.requirement_not_found", code=text))
+    link = message_link(cmd.client, req.channel_id, req.message_ts)
+    cmd.respond(
+        blocks=blocks.record_blocks(lang, req, tz=cmd.tz, permalink=link), text=req.code, response_type="ephemeral"
+    )
+
+
+# the whole line is the word: `/requirement list` lists, `/requirement list all` is not a sub-command
+COMMANDS: Routes = {
+    "": open_sheet,
+    "help": show_help,
+    "帮助": show_help,
+    "?": show_help,
+    "list": list_sheets,
+    "列表": list_sheets,
+}
+handle_command = command_listener(
+    COMMANDS,
+    fallback=show_record,
+    parse=whole_line,
+    doc="`/requirement` opens the sheet; `list`, `help` and an ID answer ephemerally.",
+)
 
 
 # -- the sheet modal -------------------------------------------------------------------------------

@@ -12,19 +12,23 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
 from bot import inbox, outbox
 from bot.errors import NotAllowed, NotFound, ValidationFailed
-from bot.services.requirements import HistoryItem
+from bot.services.requirements import HistoryItem, RequirementService
 from bot.workhours import WorkCalendar
 from storage import actions as repo
 from storage import counters
 from storage.db import SessionScope
 from storage.models import ActionItem
+
+if TYPE_CHECKING:  # meetings and incidents build on this service: their types are for hints only
+    from bot.services.incidents import IncidentService
+    from bot.services.meetings import MeetingService
 
 logger = logging.getLogger(__name__)
 
@@ -94,6 +98,76 @@ class ActionInfo:
     def overdue_recipients(self) -> list[str]:
         """Who hears that the item is overdue: the owner, and whoever it escalates to."""
         return list(dict.fromkeys([self.owner_id, *([self.escalate_to] if self.escalate_to else [])]))
+
+
+# What a one-line /action whose `problem` (bot.services.action_text.parse_quick) kept it from being created is
+# answered with; any other problem (no due date, a date that does not read) gets the general explanation.
+QUICK_PROBLEM_KEYS: dict[str, str] = {
+    "no_owner": "action.quick_no_owner",
+    "unknown_person": "action.quick_no_owner",
+    "ambiguous_person": "action.quick_no_owner",
+}
+
+
+def quick_problem_key(problem: str | None) -> str:
+    """The catalog key of the reply that says why a one-line /action was not created at once."""
+    return QUICK_PROBLEM_KEYS.get(problem or "", "action.quick_unparsed")
+
+
+class SourceRecords(Protocol):
+    """The services an item's source record is looked up in (the `Services` container is one)."""
+
+    @property
+    def requirements(self) -> RequirementService: ...
+
+    @property
+    def meetings(self) -> MeetingService: ...
+
+    @property
+    def incidents(self) -> IncidentService: ...
+
+
+@dataclass(frozen=True)
+class NamedSource:
+    """A source record a form named: what links an item to it, where it lives, and what hides it."""
+
+    fields: dict[str, Any]  # source_type, source_id, source_code (and escalate_to): keywords of `create_many`
+    channel_id: str  # where the record was posted: only who may see that channel may name it
+    missing: NotFound  # the answer to someone who may not, the same as if the record did not exist
+
+
+def named_source(records: SourceRecords, team_id: str, typed: str) -> NamedSource | None:
+    """The requirement (RW-…) or meeting (MTG-…) a form's source names, None when it names neither; NotFound when
+    no such record exists. An item from a meeting escalates to its host."""
+    if typed.startswith("RW-"):
+        req = records.requirements.by_code(team_id, typed)
+        return NamedSource(
+            {"source_type": "requirement", "source_id": req.id, "source_code": req.code},
+            req.channel_id,
+            NotFound("error.requirement_not_found", code=typed),
+        )
+    if typed.startswith("MTG-"):
+        mtg = records.meetings.by_code(team_id, typed)
+        return NamedSource(
+            {"source_type": "meeting", "source_id": mtg.id, "source_code": mtg.code, "escalate_to": mtg.host_id},
+            mtg.channel_id,
+            NotFound("error.meeting_not_found", code=typed),
+        )
+    return None
+
+
+def source_message(records: SourceRecords, item: ActionInfo) -> tuple[str | None, str | None]:
+    """The channel and message where the item's source record is shown; (None, None) when it has none."""
+    if item.source_type == "meeting" and item.source_id:
+        mtg = records.meetings.get(item.source_id)
+        return mtg.channel_id, mtg.message_ts
+    if item.source_type == "requirement" and item.source_id:
+        req = records.requirements.get(item.source_id)
+        return req.channel_id, req.message_ts
+    if item.source_type == "incident" and item.source_id:
+        inc = records.incidents.get(item.source_id)
+        return inc.summary_channel, inc.summary_ts
+    return None, None
 
 
 def validate_drafts(drafts: Sequence[ActionDraft], now: datetime) -> None:

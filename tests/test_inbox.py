@@ -253,10 +253,17 @@ def test_a_request_that_fails_for_a_passing_reason_is_tried_again_and_creates_it
     assert len(posted) == 1
     row = wait_until(lambda: record(bot).message_ts and record(bot), what="the sheet linked")
     assert row.message_ts == posted[0].response["ts"]
+
+    def submission() -> InboxItem:
+        with bot.runtime.services.session_scope() as s:
+            (item,) = s.scalars(select(InboxItem).where(col(InboxItem.kind) == "view:requirement_modal")).all()
+            return item
+
+    # the row is marked done once the listener has returned, just after the sheet was linked
+    item = wait_until(lambda: (found := submission()).state == "done" and found, what="the submission done")
+    assert item.attempts == 2
     with bot.runtime.services.session_scope() as s:
         assert len(s.scalars(select(Requirement)).all()) == 1
-        (item,) = s.scalars(select(InboxItem).where(col(InboxItem.kind) == "view:requirement_modal")).all()
-        assert (item.state, item.attempts) == ("done", 2)
 
 
 def test_on_sqlite_idle_polls_take_no_lock_and_a_store_waits_out_another_writer(runtime: Runtime) -> None:

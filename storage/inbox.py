@@ -57,8 +57,11 @@ def put(
     return session.execute(stmt).scalar()
 
 
+_EARLIER = aliased(InboxItem, name="earlier")  # one alias for every call, so the statements hit SQLAlchemy's cache
+
+
 def _claimable(now: datetime) -> Any:
-    earlier = aliased(InboxItem)
+    earlier = _EARLIER
     # rows about one message run in the order they arrived: none while an earlier one is unfinished
     blocked = exists().where(
         col(earlier.order_key) == col(InboxItem.order_key),

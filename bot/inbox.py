@@ -16,7 +16,6 @@ from __future__ import annotations
 import logging
 import os
 import socket
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,12 +26,11 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.orm import Session
 
 from storage import inbox as q
-from storage.db import SessionScope, is_locked
+from storage.db import SessionScope
 
 logger = logging.getLogger(__name__)
 
 KEEP_DONE = timedelta(days=1)  # Slack's last retry of a request comes minutes after the first delivery
-PUT_PATIENCE = 10.0  # seconds a store keeps trying while the database is locked by other writers
 
 
 def wall_now() -> datetime:
@@ -124,8 +122,8 @@ class Inbox:
         self.first_delay = first_delay
 
     def use(self, *, put_scope: SessionScope | None = None, peek_scope: SessionScope | None = None) -> None:
-        """Store through `put_scope` (one that gives up quickly when the database is locked, so that `put`
-        retries at once instead of sleeping in the database's own growing steps), and look for due rows
+        """Store through `put_scope` (one that tries for a locked database often, for a bounded time, rather than
+        sleeping in the database's own growing steps), and look for due rows
         through `peek_scope` (transactions that take no write lock) before claiming."""
         self._put_scope = put_scope or self._scope
         self._peek_scope = peek_scope
@@ -142,26 +140,19 @@ class Inbox:
         claimed_by: str | None = None,
     ) -> int | None:
         """Store and commit a request; its row id, or None when the same request was stored before."""
-        deadline = time.monotonic() + PUT_PATIENCE
-        while True:
-            try:
-                with self._put_scope() as s:
-                    return q.put(
-                        s,
-                        team_id=team_id,
-                        kind=kind,
-                        dedupe_key=dedupe_key,
-                        order_key=order_key,
-                        payload=payload,
-                        received_at=received_at,
-                        now=wall_now(),
-                        claimed_by=claimed_by,
-                        lease=self.lease,
-                    )
-            except Exception as exc:
-                if not is_locked(exc) or time.monotonic() > deadline:
-                    raise
-                time.sleep(0.0005)  # another process is writing: its transaction takes milliseconds
+        with self._put_scope() as s:
+            return q.put(
+                s,
+                team_id=team_id,
+                kind=kind,
+                dedupe_key=dedupe_key,
+                order_key=order_key,
+                payload=payload,
+                received_at=received_at,
+                now=wall_now(),
+                claimed_by=claimed_by,
+                lease=self.lease,
+            )
 
     def claim(self, worker: str, limit: int) -> list[Row]:
         """Claim up to `limit` rows that are due (looking first without a lock, when it can)."""

@@ -8,7 +8,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +44,7 @@ def is_sqlite(engine: Engine) -> bool:
 
 
 READ_ONLY = "coordbot_read_only"  # an execution option: a transaction that only reads takes no write lock
-IMPATIENT = "coordbot_impatient"  # an execution option: on SQLite, fail at once when another process writes
+IMPATIENT = "coordbot_impatient"  # an execution option: on SQLite, try for the write lock often, for this many s
 
 
 ANSWERING = "answering"  # a process that answers requests: its writes go first (`make_engine(writer=...)`)
@@ -68,7 +68,6 @@ class Turn:
         self.path = path
         self._fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o600)
         self._mutex = threading.Lock()  # the shared lock belongs to the process: count its threads' wants
-        self.taking = threading.Lock()  # held by the one thread of this process trying for the write lock
         self._wanting = 0
 
     @contextmanager
@@ -91,9 +90,6 @@ class Turn:
         fcntl.flock(self._fd, fcntl.LOCK_EX)
         fcntl.flock(self._fd, fcntl.LOCK_UN)
 
-    def close(self) -> None:
-        os.close(self._fd)
-
 
 def _turn_for(engine: Engine, writer: str | None) -> Turn | None:
     database = engine.url.database or ""
@@ -111,8 +107,9 @@ def make_engine(url: str, *, echo: bool = False, busy_timeout_ms: int = 30_000, 
     several processes reading beside a steady writer made SQLite answer readers "busy" and send them into
     its sleeping busy handler (benchmark, 50 requests/s: acknowledgment p99 17 ms with immediate reads,
     588 ms with deferred ones).
-    With `IMPATIENT` (`impatient`), a transaction that cannot have the lock fails at once ("database is
-    locked") for its caller to try again, instead of waiting in SQLite's growing sleeps (up to 100 ms each).
+    With `IMPATIENT` (`impatient`), a transaction tries for the lock every half millisecond, instead of
+    waiting in SQLite's growing sleeps (up to 100 ms each), and gives up ("database is locked") after the
+    patience given.
     `writer`: `ANSWERING` for the process that answers Slack, `WORKING` for a worker process: on a SQLite
     file, requests being stored take the write lock before work (`Turn`); None: first come, first served.
     """
@@ -137,15 +134,15 @@ def make_engine(url: str, *, echo: bool = False, busy_timeout_ms: int = 30_000, 
             cur.close()
 
         turn = _turn_for(engine, writer)
+        taking = threading.Lock()  # held by the one thread of this process trying for the lock in `begin_often`
 
-        def begin_first(conn: Any) -> None:
-            # Work waits at the turn meanwhile. One thread at a time tries for the lock, every half millisecond
-            # (the others wait for their turn in this process), rather than in SQLite's growing sleeps; on the
-            # DB-API connection itself, as the error of a try costs more through SQLAlchemy's wrapping.
-            assert turn is not None
+        def begin_often(conn: Any, patience: float) -> None:
+            # One thread at a time tries for the lock every half millisecond (the others wait for their turn in
+            # this process), rather than in SQLite's growing sleeps, while work waits at the turn (if any). The
+            # tries go to the DB-API connection itself: an error costs more through SQLAlchemy's wrapping.
             raw = conn.connection.dbapi_connection
-            deadline = time.monotonic() + busy_timeout_ms / 1000
-            with turn.first(), turn.taking:
+            deadline = time.monotonic() + patience
+            with turn.first() if turn is not None else nullcontext(), taking:
                 raw.execute("PRAGMA busy_timeout=0")
                 try:
                     while time.monotonic() < deadline:
@@ -154,11 +151,11 @@ def make_engine(url: str, *, echo: bool = False, busy_timeout_ms: int = 30_000, 
                             return
                         except sqlite3.OperationalError as exc:
                             if "database is locked" not in str(exc):
-                                break  # SQLAlchemy raises it below, as it would any other
+                                break
                         time.sleep(RETRY_SECONDS)
+                    conn.exec_driver_sql("BEGIN IMMEDIATE")  # one last try, raising as SQLAlchemy raises
                 finally:
                     raw.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
-                conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         @event.listens_for(engine, "begin")
         def _on_begin(conn: Any) -> None:
@@ -167,14 +164,8 @@ def make_engine(url: str, *, echo: bool = False, busy_timeout_ms: int = 30_000, 
             options = conn.get_execution_options()
             if options.get(READ_ONLY):
                 conn.exec_driver_sql("BEGIN")
-            elif turn is not None and writer == ANSWERING:
-                begin_first(conn)
-            elif options.get(IMPATIENT):
-                conn.exec_driver_sql("PRAGMA busy_timeout=1")
-                try:
-                    conn.exec_driver_sql("BEGIN IMMEDIATE")
-                finally:
-                    conn.exec_driver_sql(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+            elif options.get(IMPATIENT) or (turn is not None and writer == ANSWERING):
+                begin_often(conn, float(options.get(IMPATIENT) or busy_timeout_ms / 1000))
             else:
                 if turn is not None:
                     turn.wait()
@@ -189,9 +180,9 @@ def read_only(engine: Engine) -> Engine:
     return engine.execution_options(**{READ_ONLY: True})
 
 
-def impatient(engine: Engine) -> Engine:
-    """The same engine for transactions whose caller retries at once when the database is locked."""
-    return engine.execution_options(**{IMPATIENT: True})
+def impatient(engine: Engine, patience: float = 10.0) -> Engine:
+    """The same engine for transactions that try for SQLite's write lock often, for up to `patience` seconds."""
+    return engine.execution_options(**{IMPATIENT: patience})
 
 
 def is_locked(exc: BaseException) -> bool:

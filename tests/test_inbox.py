@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from click.testing import CliRunner
 from sqlalchemy import select
@@ -157,6 +157,12 @@ def test_reactions_and_buttons_are_ordered_by_their_message_and_keyed_by_deliver
     assert request_key(reaction) == "event:Ev9"
     assert request_key(click) == "action:U1:req_confirm:9.9"
     assert order_key({"type": "view_submission", "view": {"id": "V1"}}) is None
+    # one command's uses in one channel run in the order typed; other channels and commands do not wait
+    assert order_key({"command": "/digest", "channel_id": "C1", "text": "subscribe"}) == "cmd:/digest:C1"
+    assert order_key({"command": "/digest", "channel_id": "C1", "text": "unsubscribe"}) == "cmd:/digest:C1"
+    assert order_key({"command": "/digest", "channel_id": "C2"}) != order_key(
+        {"command": "/meeting", "channel_id": "C1"}
+    )
 
 
 def test_a_worker_stopped_for_ten_minutes_catches_up_in_order_as_of_each_arrival(
@@ -365,3 +371,35 @@ def test_on_sqlite_a_request_gives_up_on_the_write_lock_after_the_busy_timeout(t
     finally:
         answering.dispose()
         holder.dispose()
+
+
+def test_one_commands_uses_in_one_channel_are_worked_off_in_the_order_typed(
+    runtime: Runtime, fake: FakeSlack, clock: FixedClock
+) -> None:
+    """Typed while no worker runs, then worked off by a worker's many threads: the last word stands."""
+    from storage.models import OutboxItem
+
+    serving = build_serving(runtime, claim=False)
+    server = Server(
+        serving.app, signing_secret=SIGNING_SECRET, host="127.0.0.1", port=0, health=runtime.healthy
+    ).start_background()
+    driver = SlackDriver(server.url + "/slack/events", SIGNING_SECRET, fake)
+    try:
+        typed = ["subscribe", "subscribe fri 17:00", "unsubscribe", "subscribe", "unsubscribe", "subscribe wed 10:00"]
+        for text in typed:
+            assert driver.slash("/digest", text, user=ALICE).status == 200
+        worker = build_worker(runtime).start()
+        try:
+            wait_until(lambda: len(fake.calls("response_url")) == len(typed), what="every command answered")
+        finally:
+            worker.stop()
+        with runtime.services.session_scope() as s:
+            rows = s.scalars(select(OutboxItem).where(col(OutboxItem.kind) == "digest.weekly")).all()
+            pending = [r for r in rows if r.state == "pending"]
+        assert len(pending) == 1
+        due = pending[0].due_at
+        # the last command's schedule: Wednesday 10:00 in the workspace's Asia/Shanghai, the first after the clock
+        assert due.replace(tzinfo=UTC) == datetime(2026, 12, 2, 2, 0, tzinfo=UTC)
+    finally:
+        server.shutdown()
+        serving.worker.stop()

@@ -176,8 +176,12 @@ def request_key(body: Any) -> str | None:
 
 
 def order_key(body: Mapping[str, Any]) -> str | None:
-    """Requests about one message (reactions on it, its buttons), and who joined or left one channel, are worked
-    on in the order they arrived."""
+    """Requests about one message (reactions on it, its buttons), who joined or left one channel, and one slash
+    command's uses in one channel (`/digest subscribe` then `/digest unsubscribe`) are worked on in the order they
+    arrived."""
+    command, channel_id = body.get("command"), body.get("channel_id")
+    if isinstance(command, str) and command and isinstance(channel_id, str) and channel_id:
+        return f"cmd:{_part(command)}:{_part(channel_id)}"
     event = body.get("event")
     if isinstance(event, dict):
         item = event.get("item")

@@ -1,7 +1,7 @@
 """What a user of coordbot feels: how soon Slack gets its answer, how soon the work shows, and what a burst does.
 
 Three kinds of process: the fake Slack Web API (`python -m bench.servers fake`), the app under test, and this one,
-whose client threads post signed requests built by tests/fakes/driver.py and time each HTTP answer. The app
+whose client threads post signed requests built by handlers/sandbox/driver.py and time each HTTP answer. The app
 under test is `coordbot run` (HTTP mode, its default worker process, SQLite in a temporary directory) or a bare
 Bolt app whose listeners only call `ack()`, served by the same server and adapter (`handlers.serving.http.Server`:
 uvicorn, h11, Bolt's ASGI adapter); see bench/servers.py. Nothing is pinned to a CPU and no process runs at a
@@ -66,9 +66,9 @@ from sqlalchemy.pool import NullPool
 from bench.common import ROOT, ChildProcess, child_processes, cpu_seconds, free_port, percentile, proc_memory
 from bench.servers import BOT_TOKEN, MARK, SIGNING_SECRET
 from handlers.blocks.requirement import Ids as RequirementIds
+from handlers.sandbox.driver import Reply, SlackDriver
+from handlers.sandbox.slack_api import ALICE, BOB, GENERAL, FakeSlack
 from storage.db import normalize_url
-from tests.fakes.driver import Reply, SlackDriver
-from tests.fakes.slack_api import ALICE, BOB, GENERAL, FakeSlack
 
 logger = logging.getLogger(__name__)
 

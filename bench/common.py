@@ -63,7 +63,7 @@ def widen_fake_backlog() -> None:
     The fake stands in for Slack, which does not turn connections away when the bot opens several
     at once (the App Home asks for permalinks eight at a time); the app under test keeps its own server as is.
     """
-    from tests.fakes import slack_api
+    from handlers.sandbox import slack_api
 
     slack_api._Server.request_queue_size = 128
 

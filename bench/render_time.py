@@ -28,8 +28,8 @@ from handlers import digest as digest_handlers
 from handlers import home as home_handlers
 from handlers.blocks import digest as digest_blocks
 from handlers.blocks import home as home_blocks
+from handlers.sandbox.slack_api import ALICE, BOB, CAROL, DAVE, FakeSlack
 from storage.models import ActionItem, AgendaItem, Meeting, MeetingParticipant, Requirement, Signature
-from tests.fakes.slack_api import ALICE, BOB, CAROL, DAVE, FakeSlack
 
 logger = logging.getLogger(__name__)
 

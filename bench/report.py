@@ -298,7 +298,7 @@ def latency_section(r: Results) -> list[str]:
         f"fixed {res.rate:g} requests/s, open loop: request *i* has its planned send time, start + *i* ÷ "
         f"{res.rate:g} s, whatever the answers, and its times count from that planned time (a request waiting "
         f"for one of the {CLIENTS} client threads counts that wait too). Each client thread keeps one HTTP/1.1 "
-        "connection. The requests are built and encoded by tests/fakes/driver.py before the mix starts; only "
+        "connection. The requests are built and encoded by handlers/sandbox/driver.py before the mix starts; only "
         "signing and sending happen while it runs.",
         "",
         "- `/requirement` with no text: coordbot stores the request, answers, and then opens the sheet's modal "
@@ -328,7 +328,7 @@ def latency_section(r: Results) -> list[str]:
         ),
         "",
         "**The machine.** Every process shares its CPUs as the scheduler sees fit: nothing is pinned to a CPU "
-        "and nothing runs at a lowered priority. The fake Slack Web API (tests/fakes/slack_api/, in a "
+        "and nothing runs at a lowered priority. The fake Slack Web API (handlers/sandbox/slack_api/, in a "
         "process of its own) and the clients stand in for Slack but run here, on the same CPUs; the CPU table "
         "below shows what each took.",
         "",

@@ -1,6 +1,6 @@
 """Processes the latency benchmark talks to: the fake Slack Web API, and a bare Bolt app that only acknowledges.
 
-`python -m bench.servers fake` serves tests/fakes/slack_api/ in its own process, so its work (answering,
+`python -m bench.servers fake` serves handlers/sandbox/slack_api/ in its own process, so its work (answering,
 validating Block Kit) does not share an interpreter with the clients being timed. It prints its API URL, then
 answers one JSON line per command read from stdin: `triggers N USER`, `responses N USER CHANNEL`, `counts`,
 `modals CALLBACK_ID`, `sheets CHANNEL`, `calltimes METHOD`.
@@ -25,8 +25,8 @@ from slack_sdk import WebClient
 
 from bench.common import widen_fake_backlog
 from handlers.blocks.requirement import Ids as RequirementIds
+from handlers.sandbox.slack_api import Call, FakeSlack
 from handlers.serving.http import Server
-from tests.fakes.slack_api import Call, FakeSlack
 
 BOT_TOKEN = "xoxb-bench"
 SIGNING_SECRET = "bench-signing-secret"

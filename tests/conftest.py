@@ -15,11 +15,11 @@ from sqlalchemy import create_engine, text
 
 from bot.app import Runtime, build_runtime, build_serving, build_worker, make_client
 from bot.config import Settings
+from handlers.sandbox.driver import SlackDriver
+from handlers.sandbox.slack_api import FakeSlack
 from handlers.serving.http import Server
 from handlers.serving.work import Worker
 from storage.db import normalize_url
-from tests.fakes.driver import SlackDriver
-from tests.fakes.slack_api import FakeSlack
 
 SIGNING_SECRET = "test-signing-secret"
 os.environ["COORDBOT_STRICT_TEXT"] = "1"  # a text key no catalog has fails the test (here and in started processes)

@@ -26,10 +26,10 @@ from handlers.blocks.common import ModalMeta
 from handlers.blocks.home import MAX_BLOCKS
 from handlers.blocks.incident import Ids as IncidentIds
 from handlers.blocks.meeting import Ids as MeetingIds
+from handlers.sandbox.driver import Reply, view_state
+from handlers.sandbox.slack_api import ALICE, BOB, CAROL, DAVE, GENERAL
 from storage.models import HistoryEntry, Incident, OutboxItem, Requirement
 from tests.conftest import START, Bot
-from tests.fakes.driver import Reply, view_state
-from tests.fakes.slack_api import ALICE, BOB, CAROL, DAVE, GENERAL
 
 SHEET_VALUES: dict[str, Any] = {
     "requester_dept": "Marketing",

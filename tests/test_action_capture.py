@@ -7,8 +7,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from handlers.blocks.actions import Ids
+from handlers.sandbox.slack_api import ALICE, BOB, CAROL, DAVE, GENERAL
 from tests.conftest import Bot
-from tests.fakes.slack_api import ALICE, BOB, CAROL, DAVE, GENERAL
 from tests.helpers import block_text, schedule, wait_until
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

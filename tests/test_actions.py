@@ -24,9 +24,9 @@ from bot.services.actions import (
 )
 from handlers.actions import on_reaction, send_action_dms
 from handlers.blocks.actions import Ids, action_card, action_text, shown_source_link
+from handlers.sandbox.slack_api import ALICE, BOB, CAROL, DAVE, GENERAL
 from storage.models import ActionItem, Counter, HistoryEntry, OutboxItem
 from tests.conftest import Bot
-from tests.fakes.slack_api import ALICE, BOB, CAROL, DAVE, GENERAL
 from tests.helpers import block_text
 
 pytestmark = pytest.mark.both_modes  # every flow here also runs split into serving process and worker

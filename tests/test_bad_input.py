@@ -13,8 +13,8 @@ from handlers.blocks import home as home_blocks
 from handlers.blocks import incident as incident_blocks
 from handlers.blocks import meeting as meeting_blocks
 from handlers.blocks import requirement as requirement_blocks
+from handlers.sandbox.slack_api import ALICE, DAVE, GENERAL
 from tests.conftest import Bot
-from tests.fakes.slack_api import ALICE, DAVE, GENERAL
 from tests.helpers import (
     ACTION_VALUES,
     EARLIER,

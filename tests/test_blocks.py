@@ -20,7 +20,7 @@ from bot.services.requirements import (
 )
 from handlers.blocks import requirement as b
 from handlers.blocks.common import escape, truncate
-from tests.fakes.driver import view_state
+from handlers.sandbox.driver import view_state
 
 NOW = datetime(2026, 11, 26, 6, 0, tzinfo=UTC)
 MEMBERS = [Member("U_ALICE", "alice", "alice", "Alice Chen"), Member("U_BOB", "bob", "bob", "Bob Smith")]

@@ -13,10 +13,10 @@ from click.testing import CliRunner
 
 from bot.cli import main
 from bot.manifest import BOT_EVENTS, BOT_SCOPES, manifest
+from handlers.sandbox.driver import SlackDriver
+from handlers.sandbox.slack_api import ALICE, BOB, GENERAL, FakeSlack
 from storage.db import make_engine, migrate
 from tests.conftest import SIGNING_SECRET
-from tests.fakes.driver import SlackDriver
-from tests.fakes.slack_api import ALICE, BOB, GENERAL, FakeSlack
 from tests.helpers import SHEET_VALUES, block_text
 from tests.processes import ROOT, start_run
 

@@ -13,10 +13,10 @@ from bot.services.actions import quick_problem_key
 from bot.text import t
 from handlers import actions, digest, incident, meeting, requirement
 from handlers.commands import Invocation, SubCommand, command_listener, split_verb, whole_line
+from handlers.sandbox.slack_api import CAROL, DAVE
 from handlers.serving.replies import through_inbox
 from handlers.workspace.directory import Directory
 from tests.conftest import Bot
-from tests.fakes.slack_api import CAROL, DAVE
 
 # -- handlers.commands ------------------------------------------------------------------------------------------
 

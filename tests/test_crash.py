@@ -23,11 +23,11 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
+from handlers.sandbox.driver import SlackDriver
+from handlers.sandbox.slack_api import ALICE, BOB, GENERAL, FakeSlack
 from storage.db import make_engine
 from storage.models import HistoryEntry, InboxItem, Requirement, Signature
 from tests.conftest import SIGNING_SECRET
-from tests.fakes.driver import SlackDriver
-from tests.fakes.slack_api import ALICE, BOB, GENERAL, FakeSlack
 from tests.helpers import SHEET_VALUES
 from tests.processes import children, start_run
 

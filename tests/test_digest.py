@@ -24,10 +24,10 @@ from bot.services.digest_text import Schedule, parse_schedule
 from bot.services.digests import Digest, Entry, OwnerGroup, Ref, Trend, next_occurrence
 from bot.services.requirements import RequirementDraft
 from handlers.blocks.digest import digest_blocks, digest_text
+from handlers.sandbox.slack_api import ALICE, BOB, CAROL, DAVE, GENERAL
 from storage import digests as digest_repo
 from storage.models import ActionItem, OutboxItem
 from tests.conftest import Bot
-from tests.fakes.slack_api import ALICE, BOB, CAROL, DAVE, GENERAL
 from tests.helpers import (
     MONDAY,
     TEAM,

@@ -10,9 +10,9 @@ from sqlalchemy import select
 
 from handlers.blocks import actions as action_blocks
 from handlers.blocks import requirement as requirement_blocks
+from handlers.sandbox.driver import Reply
+from handlers.sandbox.slack_api import BOB, GENERAL
 from tests.conftest import Bot
-from tests.fakes.driver import Reply
-from tests.fakes.slack_api import BOB, GENERAL
 from tests.helpers import (
     SHEET_VALUES,
     action_item,

@@ -25,9 +25,9 @@ from bot.services.actions import ActionStatus
 from bot.services.meetings import ActionDraftLine, AgendaEntry, MeetingDraft, MinutesDraft
 from bot.services.requirements import QuestionDraft, RequirementDraft
 from bot.text import placeholders
+from handlers.sandbox.slack_api import ALICE, BOB, CAROL, DAVE, GENERAL
 from storage.db import make_engine, migrate
 from tests.conftest import START
-from tests.fakes.slack_api import ALICE, BOB, CAROL, DAVE, GENERAL
 
 ROOT = Path(__file__).resolve().parent.parent
 OTHER = "C_OTHER"

@@ -19,9 +19,9 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.webhook import WebhookClient
 
+from handlers.sandbox.driver import SlackDriver, view_state
+from handlers.sandbox.slack_api import ALICE, BOB, BOT, CAROL, DAVE, GENERAL, FakeSlack
 from handlers.serving.http import Server
-from tests.fakes.driver import SlackDriver, view_state
-from tests.fakes.slack_api import ALICE, BOB, BOT, CAROL, DAVE, GENERAL, FakeSlack
 
 SECRET = "test-signing-secret"
 

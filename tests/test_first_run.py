@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from handlers.sandbox.slack_api import FakeSlack
 from tests.conftest import SIGNING_SECRET
-from tests.fakes.slack_api import FakeSlack
 from tests.processes import CLEAN_ENV, ROOT, start_run
 
 pytestmark = pytest.mark.processes  # every test here starts coordbot as processes of its own

@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from handlers.blocks import requirement as requirement_blocks
+from handlers.sandbox.slack_api import DAVE, GENERAL
 from tests.conftest import Bot
-from tests.fakes.slack_api import DAVE, GENERAL
 from tests.helpers import (
     LEAKS,
     REQUIREMENT_STATE,

@@ -17,8 +17,8 @@ from handlers.blocks.home import MAX_BLOCKS, PAGE_SIZE, Ids, Listing
 from handlers.blocks.meeting import Ids as MeetingIds
 from handlers.meeting import post_card
 from handlers.requirement import post_sheet
+from handlers.sandbox.slack_api import ALICE, BOB, CAROL, DAVE, GENERAL
 from tests.conftest import Bot
-from tests.fakes.slack_api import ALICE, BOB, CAROL, DAVE, GENERAL
 from tests.helpers import block_text, elements, headers, next_home, open_home, publishes, wait_until
 
 pytestmark = pytest.mark.both_modes  # every flow here also runs split into serving process and worker

@@ -10,8 +10,8 @@ from urllib.parse import urlencode
 
 import pytest
 
+from handlers.sandbox.slack_api import ALICE, GENERAL
 from tests.conftest import Bot
-from tests.fakes.slack_api import ALICE, GENERAL
 from tests.helpers import SHEET_VALUES, open_modal, record, wait_until
 
 pytestmark = pytest.mark.both_modes  # a thread per connection, and the serving process's event loop

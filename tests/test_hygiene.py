@@ -9,9 +9,9 @@ from urllib.parse import urlencode
 import pytest
 from slack_bolt import BoltRequest
 
+from handlers.sandbox.slack_api import ALICE
 from handlers.serving.hygiene import REPLACEMENT, mend, mend_surrogates
 from tests.conftest import Bot
-from tests.fakes.slack_api import ALICE
 from tests.helpers import SHEET_VALUES, open_modal, record, wait_until
 
 HALF = "\ud83d"  # the first half of 😀, alone

@@ -15,12 +15,12 @@ from sqlmodel import col
 from bot.app import Runtime, build_serving, build_worker
 from bot.cli import main
 from bot.inbox import Inbox
+from handlers.sandbox.driver import SlackDriver
+from handlers.sandbox.slack_api import ALICE, BOB, GENERAL, FakeSlack
 from handlers.serving.http import Server
 from handlers.serving.intake import order_key, request_key
 from storage.models import HistoryEntry, InboxItem
 from tests.conftest import SIGNING_SECRET, Bot, FixedClock
-from tests.fakes.driver import SlackDriver
-from tests.fakes.slack_api import ALICE, BOB, GENERAL, FakeSlack
 from tests.helpers import create_sheet, record, wait_until
 
 

@@ -24,9 +24,9 @@ from bot.services.incidents import IncidentInfo, ResolutionDraft
 from handlers.blocks import incident as blocks
 from handlers.blocks.common import ModalMeta
 from handlers.blocks.incident import FIELDS, RESOLVE_FIELDS, Ids
+from handlers.sandbox.slack_api import ALICE, BOB, CAROL, DAVE, GENERAL, FakeSlack
 from storage.models import OutboxItem
 from tests.conftest import START, Bot
-from tests.fakes.slack_api import ALICE, BOB, CAROL, DAVE, GENERAL, FakeSlack
 from tests.helpers import DECLARATION, block_text, declare, wait_until
 
 pytestmark = pytest.mark.both_modes  # every flow here also runs split into serving process and worker

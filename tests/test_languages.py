@@ -14,8 +14,8 @@ from bot.services.requirements import HistoryItem, QuestionInfo, RequirementInfo
 from handlers.blocks import home as home_blocks
 from handlers.blocks import requirement as b
 from handlers.blocks.requirement import Ids
+from handlers.sandbox.slack_api import CAROL, DAVE
 from tests.conftest import Bot
-from tests.fakes.slack_api import CAROL, DAVE
 from tests.helpers import USER_TEXT, block_text, create_sheet, leftovers, strings, wait_until
 
 

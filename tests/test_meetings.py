@@ -12,9 +12,9 @@ from sqlalchemy import select
 
 from bot.services.actions import ActionStatus
 from handlers.blocks.meeting import FIELDS, Ids
+from handlers.sandbox.slack_api import ALICE, BOB, CAROL, DAVE, GENERAL
 from storage.models import OutboxItem
 from tests.conftest import Bot
-from tests.fakes.slack_api import ALICE, BOB, CAROL, DAVE, GENERAL
 from tests.helpers import MEETING, block_text, record_minutes, schedule, wait_until
 
 pytestmark = pytest.mark.both_modes  # every flow here also runs split into serving process and worker

@@ -17,10 +17,10 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from handlers.membership import POST_AGAIN
+from handlers.sandbox.driver import NOT_DELIVERED
+from handlers.sandbox.slack_api import ALICE, BOB, BOT, CAROL, DAVE, GENERAL, FakeSlack
 from handlers.serving.intake import order_key
 from tests.conftest import Bot
-from tests.fakes.driver import NOT_DELIVERED
-from tests.fakes.slack_api import ALICE, BOB, BOT, CAROL, DAVE, GENERAL, FakeSlack
 from tests.helpers import (
     SHEET_VALUES,
     create_sheet,

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from handlers.sandbox.slack_api import ALICE, BOB
 from tests.conftest import Bot
-from tests.fakes.slack_api import ALICE, BOB
 from tests.helpers import create_sheet, outbox_rows
 
 SHANGHAI, NEW_YORK = ZoneInfo("Asia/Shanghai"), ZoneInfo("America/New_York")

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from bot.app import Runtime
+from handlers.sandbox.slack_api import ALICE, BOB, CAROL, GENERAL
 from tests.conftest import Bot
-from tests.fakes.slack_api import ALICE, BOB, CAROL, GENERAL
 from tests.helpers import create_sheet, outbox_rows, record, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent

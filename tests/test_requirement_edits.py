@@ -6,8 +6,8 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from handlers.blocks.requirement import Ids
+from handlers.sandbox.slack_api import ALICE, BOB, CAROL, GENERAL
 from tests.conftest import Bot
-from tests.fakes.slack_api import ALICE, BOB, CAROL, GENERAL
 from tests.helpers import SHEET_VALUES, block_text, create_sheet, history_actions, open_modal, record, wait_until
 
 

@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 
 from handlers.blocks.requirement import FIELDS, Ids
+from handlers.sandbox.slack_api import ALICE, BOB, CAROL, DAVE, GENERAL
 from tests.conftest import Bot
-from tests.fakes.slack_api import ALICE, BOB, CAROL, DAVE, GENERAL
 from tests.helpers import block_text, create_sheet, history_actions, open_modal, record, wait_until
 
 pytestmark = pytest.mark.both_modes  # every flow here also runs split into serving process and worker

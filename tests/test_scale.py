@@ -17,10 +17,10 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from handlers.blocks.requirement import Ids
+from handlers.sandbox.driver import SlackDriver
+from handlers.sandbox.slack_api import ALICE, BOB, GENERAL, FakeSlack
 from storage.db import normalize_url
 from tests.conftest import SIGNING_SECRET, reset_postgres
-from tests.fakes.driver import SlackDriver
-from tests.fakes.slack_api import ALICE, BOB, GENERAL, FakeSlack
 from tests.helpers import SHEET_VALUES, wait_until
 from tests.processes import free_port, wait_healthy
 

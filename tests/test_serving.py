@@ -13,10 +13,10 @@ from urllib.parse import urlencode, urlsplit
 import pytest
 from sqlalchemy import func, select
 
+from handlers.sandbox.slack_api import ALICE, GENERAL
 from handlers.serving.http import MAX_BODY, Server
 from storage.models import InboxItem
 from tests.conftest import Bot
-from tests.fakes.slack_api import ALICE, GENERAL
 from tests.helpers import settle
 
 

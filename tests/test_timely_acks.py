@@ -23,9 +23,9 @@ from handlers.blocks import incident as incident_blocks
 from handlers.blocks import meeting as meeting_blocks
 from handlers.blocks import requirement as requirement_blocks
 from handlers.membership import POST_AGAIN
+from handlers.sandbox.driver import Reply
+from handlers.sandbox.slack_api import ALICE, BOB, BOT, CAROL, DAVE, GENERAL
 from tests.conftest import Bot
-from tests.fakes.driver import Reply
-from tests.fakes.slack_api import ALICE, BOB, BOT, CAROL, DAVE, GENERAL
 from tests.helpers import (
     ACTION_VALUES,
     EARLIER,

@@ -30,10 +30,10 @@ from bot.config import Settings
 from handlers.blocks.actions import Ids as ActionIds
 from handlers.blocks.meeting import Ids as MeetingIds
 from handlers.blocks.requirement import Ids as SheetIds
+from handlers.sandbox.driver import SlackDriver
+from handlers.sandbox.slack_api import ALICE, BOB, BOT, CAROL, DAVE, GENERAL, FakeSlack
 from storage.models import Signature
 from tests.conftest import SIGNING_SECRET, Bot
-from tests.fakes.driver import SlackDriver
-from tests.fakes.slack_api import ALICE, BOB, BOT, CAROL, DAVE, GENERAL, FakeSlack
 from tests.helpers import SHEET_VALUES, block_text, create_sheet, record, schedule, settle, wait_until
 
 pytestmark = pytest.mark.both_modes  # every flow here also runs split into serving process and worker

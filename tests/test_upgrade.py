@@ -12,9 +12,9 @@ from sqlalchemy import Engine, text
 from bot.app import Runtime, build_runtime, make_client
 from bot.config import Settings
 from bot.services.actions import ActionStatus
+from handlers.sandbox.slack_api import ALICE, BOB, CAROL, GENERAL, FakeSlack
 from storage.db import make_engine, migrate
 from tests.conftest import FixedClock
-from tests.fakes.slack_api import ALICE, BOB, CAROL, GENERAL, FakeSlack
 
 VERSIONS = sorted(
     p.name.split("_")[0]

@@ -28,10 +28,10 @@ from handlers.blocks.actions import action_card, action_text
 from handlers.blocks.home import PAGE_SIZE, Ids
 from handlers.meeting import post_card as post_meeting_card
 from handlers.requirement import post_sheet
+from handlers.sandbox.slack_api import ALICE, BOB, CAROL, DAVE, GENERAL, FakeSlack
 from handlers.workspace.visibility import ChannelAccess, listed_with_source, require_visible
 from storage.models import Incident
 from tests.conftest import Bot
-from tests.fakes.slack_api import ALICE, BOB, CAROL, DAVE, GENERAL, FakeSlack
 from tests.helpers import (
     MONDAY,
     block_text,

@@ -5,9 +5,9 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from tests.fakes.slack_api.calls import Call, SlackApiFailure, _require
-from tests.fakes.slack_api.messages import Messages, _add_reaction, _remove_reaction
-from tests.fakes.slack_api.workspace import BOT
+from handlers.sandbox.slack_api.calls import Call, SlackApiFailure, _require
+from handlers.sandbox.slack_api.messages import Messages, _add_reaction, _remove_reaction
+from handlers.sandbox.slack_api.workspace import BOT
 
 
 class ChatMethods(Messages):

@@ -11,8 +11,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 from urllib.parse import urlsplit
 
-from tests.fakes.slack_api.calls import Call, MethodHandler, SlackApiFailure, _parse_params, _truthy
-from tests.fakes.slack_api.views import Views
+from handlers.sandbox.slack_api.calls import Call, MethodHandler, SlackApiFailure, _parse_params, _truthy
+from handlers.sandbox.slack_api.views import Views
 
 RESPONSE_URL_MAX_USES = 5
 APP_TOKEN_METHODS = frozenset({"apps.connections.open"})  # called with the app-level token, not the bot's

@@ -22,7 +22,7 @@ from urllib.parse import urlencode
 
 from slack_sdk.signature import SignatureVerifier
 
-from tests.fakes.slack_api import ALICE, BOT, GENERAL, FakeSlack
+from handlers.sandbox.slack_api import ALICE, BOT, GENERAL, FakeSlack
 
 ACK_TIMEOUT = 3.0
 """Seconds Slack waits for an acknowledgement before showing an error or retrying."""

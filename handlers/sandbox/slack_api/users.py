@@ -6,8 +6,8 @@ import time
 import uuid
 from typing import Any
 
-from tests.fakes.slack_api.calls import Call, SlackApiFailure, _require, _truthy
-from tests.fakes.slack_api.workspace import BOT, BOT_ID, Workspace
+from handlers.sandbox.slack_api.calls import Call, SlackApiFailure, _require, _truthy
+from handlers.sandbox.slack_api.workspace import BOT, BOT_ID, Workspace
 
 
 class UserMethods(Workspace):

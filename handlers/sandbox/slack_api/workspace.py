@@ -12,7 +12,7 @@ from itertools import count
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from tests.fakes.slack_api.calls import SlackApiFailure
+from handlers.sandbox.slack_api.calls import SlackApiFailure
 
 ALICE = "U_ALICE"
 BOB = "U_BOB"

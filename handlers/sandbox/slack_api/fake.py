@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from tests.fakes.slack_api.chat import ChatMethods
-from tests.fakes.slack_api.conversations import ConversationMethods
-from tests.fakes.slack_api.server import WebApiServer
-from tests.fakes.slack_api.users import UserMethods
-from tests.fakes.slack_api.workspace import APP_ID
+from handlers.sandbox.slack_api.chat import ChatMethods
+from handlers.sandbox.slack_api.conversations import ConversationMethods
+from handlers.sandbox.slack_api.server import WebApiServer
+from handlers.sandbox.slack_api.users import UserMethods
+from handlers.sandbox.slack_api.workspace import APP_ID
 
 
 class FakeSlack(WebApiServer, ChatMethods, ConversationMethods, UserMethods):

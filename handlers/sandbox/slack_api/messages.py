@@ -6,9 +6,9 @@ import copy
 from itertools import count
 from typing import Any
 
-from tests.fakes.slack_api.blockkit import MAX_MESSAGE_BLOCKS, _block_errors, _with_block_ids
-from tests.fakes.slack_api.calls import SlackApiFailure
-from tests.fakes.slack_api.workspace import ALICE, BOT, BOT_ID, Workspace
+from handlers.sandbox.slack_api.blockkit import MAX_MESSAGE_BLOCKS, _block_errors, _with_block_ids
+from handlers.sandbox.slack_api.calls import SlackApiFailure
+from handlers.sandbox.slack_api.workspace import ALICE, BOT, BOT_ID, Workspace
 
 MAX_TEXT_LENGTH = 40_000
 

@@ -15,12 +15,12 @@ shapes and error codes closely enough for a real Bolt app to run against it.
 
 from __future__ import annotations
 
-from tests.fakes.slack_api.blockkit import MAX_MESSAGE_BLOCKS, MAX_VIEW_BLOCKS
-from tests.fakes.slack_api.calls import JSON_PARAMS, Call, SlackApiFailure
-from tests.fakes.slack_api.fake import FakeSlack
-from tests.fakes.slack_api.messages import MAX_TEXT_LENGTH
-from tests.fakes.slack_api.server import APP_TOKEN_METHODS, RESPONSE_URL_MAX_USES, _Server
-from tests.fakes.slack_api.workspace import (
+from handlers.sandbox.slack_api.blockkit import MAX_MESSAGE_BLOCKS, MAX_VIEW_BLOCKS
+from handlers.sandbox.slack_api.calls import JSON_PARAMS, Call, SlackApiFailure
+from handlers.sandbox.slack_api.fake import FakeSlack
+from handlers.sandbox.slack_api.messages import MAX_TEXT_LENGTH
+from handlers.sandbox.slack_api.server import APP_TOKEN_METHODS, RESPONSE_URL_MAX_USES, _Server
+from handlers.sandbox.slack_api.workspace import (
     ALICE,
     APP_ID,
     BOB,

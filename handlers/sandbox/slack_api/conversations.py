@@ -7,9 +7,9 @@ import hashlib
 import re
 from typing import Any
 
-from tests.fakes.slack_api.calls import Call, SlackApiFailure, _id_list, _require, _truthy
-from tests.fakes.slack_api.messages import Messages, _ts_key
-from tests.fakes.slack_api.workspace import BOT
+from handlers.sandbox.slack_api.calls import Call, SlackApiFailure, _id_list, _require, _truthy
+from handlers.sandbox.slack_api.messages import Messages, _ts_key
+from handlers.sandbox.slack_api.workspace import BOT
 
 _CHANNEL_NAME = re.compile(r"^[a-z0-9_-]{1,80}$")
 

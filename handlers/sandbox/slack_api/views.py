@@ -8,10 +8,10 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from tests.fakes.slack_api.blockkit import _view_errors, _with_block_ids
-from tests.fakes.slack_api.calls import Call, SlackApiFailure, _require
-from tests.fakes.slack_api.messages import Messages
-from tests.fakes.slack_api.workspace import BOT_ID
+from handlers.sandbox.slack_api.blockkit import _view_errors, _with_block_ids
+from handlers.sandbox.slack_api.calls import Call, SlackApiFailure, _require
+from handlers.sandbox.slack_api.messages import Messages
+from handlers.sandbox.slack_api.workspace import BOT_ID
 
 
 @dataclass

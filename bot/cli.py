@@ -1,4 +1,4 @@
-"""The `coordbot` command: run, work, tick, status, retry, db, manifest, export."""
+"""The `coordbot` command: run, demo, work, tick, status, retry, db, manifest, export."""
 
 from __future__ import annotations
 
@@ -25,7 +25,9 @@ Create the Slack app from the manifest (https://api.slack.com/apps > Create New 
   coordbot manifest                   # Socket Mode (then create an app-level token with connections:write)
   coordbot manifest --url https://…   # HTTP mode
 Install it to the workspace, then set SLACK_BOT_TOKEN (Bot User OAuth Token, xoxb-…) and either
-SLACK_APP_TOKEN (xapp-…, Socket Mode) or SLACK_SIGNING_SECRET (Basic Information > Signing Secret, HTTP mode)."""
+SLACK_APP_TOKEN (xapp-…, Socket Mode) or SLACK_SIGNING_SECRET (Basic Information > Signing Secret, HTTP mode).
+
+To try coordbot first without a Slack workspace: coordbot demo"""
 
 MISSING_SOCKET_HELP = """\
 coordbot cannot start in Socket Mode (SLACK_APP_TOKEN is set): SLACK_BOT_TOKEN is not set.
@@ -266,6 +268,65 @@ def _load_directory(runtime: Any) -> None:
         runtime.directory.load()
     except Exception as exc:  # the bot still answers; names resolve once the directory loads
         logger.warning("could not load the member directory yet: %s", exc)
+
+
+@main.command()
+@click.option("--port", type=click.IntRange(0, 65535), default=0, help="Port on 127.0.0.1 (default: a free one).")
+@click.option(
+    "--db",
+    "database",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("coordbot-demo.db"),
+    show_default=True,
+    help="The demo's own SQLite file (its workspace and clock are kept beside it).",
+)
+@click.option("--reset", is_flag=True, help="Start over: forget the earlier demo's records, messages and clock.")
+@click.option("--no-browser", is_flag=True, help="Do not open the page in a browser.")
+@click.option(
+    "--screenshots",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Play the walkthrough in headless Chromium, write its pictures (PNG) here, and stop.",
+)
+def demo(port: int, database: Path, reset: bool, no_browser: bool, screenshots: Path | None) -> None:
+    """Try coordbot with no Slack workspace: a local one, in the browser, with people, channels and a clock.
+
+    Everything stays on this machine (127.0.0.1). Ctrl-C stops it; the next `coordbot demo` carries on
+    where this one stopped (--reset starts over).
+    """
+    _logging(os.environ.get("COORDBOT_LOG_LEVEL", "WARNING").upper())
+    from handlers.sandbox import demo as sandbox
+
+    if screenshots is not None:
+        from handlers.sandbox.walkthrough import BrowserMissing, take_pictures
+
+        try:
+            written = take_pictures(screenshots, port=port)
+        except BrowserMissing as exc:
+            _stop(str(exc), exc)
+        for path in written:
+            click.echo(path)
+        return
+    try:
+        running = sandbox.start(database, port=port, fresh=reset)
+    except OSError as exc:
+        _stop(f"could not start the sandbox: {exc}", exc)
+    click.echo(f"coordbot sandbox: {running.url}  (Ctrl-C stops it; records are kept in {database})")
+    if not no_browser:
+        import contextlib
+        import webbrowser
+
+        with contextlib.suppress(webbrowser.Error):  # the address above is enough
+            webbrowser.open(running.url)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        running.stop()
+        click.echo("coordbot sandbox stopped")
 
 
 @main.command()

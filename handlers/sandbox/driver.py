@@ -266,20 +266,25 @@ class SlackDriver:
         message: dict[str, Any] | None = None,
         value: str | Sequence[str] | None = None,
         view: dict[str, Any] | None = None,
+        block_id: str | None = None,
+        ephemeral: bool = False,
+        values: Mapping[str, object] | None = None,
     ) -> Reply:
         """Use an interactive element (button, select, ...) of a message or view.
 
         Without ``message``/``view`` the newest stored message holding ``action_id`` is used.
         ``value`` picks the button value or option value(s); the element's own value otherwise.
+        ``block_id`` tells apart elements of one action_id in different blocks; ``ephemeral``: ``message`` is
+        an ephemeral one; ``values``: what the person has entered in the view's inputs so far.
         """
         if view is not None:
-            return self._click_in_view(action_id, user=user, view=view, value=value)
+            return self._click_in_view(action_id, user=user, view=view, value=value, block_id=block_id, values=values)
         if message is not None:
-            stored = self.fake.message(message["channel"], message["ts"]) or message
-            found = _find_element(stored.get("blocks") or [], action_id)
+            stored = message if ephemeral else self.fake.message(message["channel"], message["ts"]) or message
+            found = _find_element(stored.get("blocks") or [], action_id, block_id)
             if found is None:
                 raise AssertionError(f"action_id {action_id!r} not found in message {message.get('ts')}")
-            return self._click_in_message(stored, found, user=user, value=value, ephemeral=False)
+            return self._click_in_message(stored, found, user=user, value=value, ephemeral=ephemeral)
 
         def search() -> tuple[dict[str, Any], tuple[str, dict[str, Any]], bool] | None:
             for candidate in reversed(self.fake.messages()):
@@ -534,13 +539,20 @@ class SlackDriver:
         return self.post_payload(payload)
 
     def _click_in_view(
-        self, action_id: str, *, user: str, view: dict[str, Any], value: str | Sequence[str] | None
+        self,
+        action_id: str,
+        *,
+        user: str,
+        view: dict[str, Any],
+        value: str | Sequence[str] | None,
+        block_id: str | None = None,
+        values: Mapping[str, object] | None = None,
     ) -> Reply:
         current = self.fake.view(str(view.get("id"))) or view
-        found = _find_element(current.get("blocks") or [], action_id)
+        found = _find_element(current.get("blocks") or [], action_id, block_id)
         if found is None:
             raise AssertionError(f"action_id {action_id!r} not found in view {current.get('id')}")
-        block_id, element = found
+        found_block, element = found
         payload = {
             "type": "block_actions",
             "user": self._user(user),
@@ -551,8 +563,8 @@ class SlackDriver:
             "team": self._team(),
             "enterprise": None,
             "is_enterprise_install": False,
-            "view": self._view_payload(current, view_state(current, {})),
-            "actions": [_action(element, block_id, value)],
+            "view": self._view_payload(current, view_state(current, values or {})),
+            "actions": [_action(element, found_block, value)],
         }
         return self.post_payload(payload)
 
@@ -663,8 +675,17 @@ def _iter_elements(blocks: Sequence[Mapping[str, Any]]) -> Iterator[tuple[str, d
                     yield block_id, element
 
 
-def _find_element(blocks: Sequence[Mapping[str, Any]], action_id: str) -> tuple[str, dict[str, Any]] | None:
-    return next(((b, e) for b, e in _iter_elements(blocks) if e.get("action_id") == action_id), None)
+def _find_element(
+    blocks: Sequence[Mapping[str, Any]], action_id: str, block_id: str | None = None
+) -> tuple[str, dict[str, Any]] | None:
+    return next(
+        (
+            (b, e)
+            for b, e in _iter_elements(blocks)
+            if e.get("action_id") == action_id and (block_id is None or b == block_id)
+        ),
+        None,
+    )
 
 
 def _action(element: Mapping[str, Any], block_id: str, value: str | Sequence[str] | None) -> dict[str, Any]:

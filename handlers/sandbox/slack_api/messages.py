@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from itertools import count
 from typing import Any
 
@@ -25,6 +26,8 @@ class Messages(Workspace):
         self._ephemerals: list[dict[str, Any]] = []
         self._ts_seq = count(1)
         self._id_seq = count(1)  # numbers trigger ids, view ids and response URLs alike
+        self.ts_clock: Callable[[], float] | None = None  # Unix seconds message ts follow; None: a fixed series
+        self._last_micros = 0
 
     # ------------------------------------------------------------------ messages
 
@@ -93,8 +96,12 @@ class Messages(Workspace):
     # ------------------------------------------------------------------ helpers
 
     def _next_ts(self) -> str:
-        micros = next(self._ts_seq) * 100
-        return f"{_TS_BASE + micros // 1_000_000}.{micros % 1_000_000:06d}"
+        if self.ts_clock is None:
+            micros = _TS_BASE * 1_000_000 + next(self._ts_seq) * 100
+        else:  # the sandbox: message times follow its clock, still one after another
+            micros = max(int(self.ts_clock() * 1_000_000), self._last_micros + 100)
+        self._last_micros = micros
+        return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
 
     def _invalid(self, method: str, errors: list[str]) -> SlackApiFailure:
         self.validation_errors.extend(f"{method}: {e}" for e in errors)

@@ -42,6 +42,8 @@ class _Answer:
     status: int
     body: dict[str, Any]
     headers: dict[str, str] = field(default_factory=dict)
+    raw: bytes | None = None  # sent as is, in place of the JSON body
+    content_type: str = "application/json; charset=utf-8"
 
 
 class _Server(ThreadingHTTPServer):
@@ -82,11 +84,11 @@ class WebApiServer(Views):
 
     # ------------------------------------------------------------------ lifecycle
 
-    def start(self) -> Self:
-        """Listen on an ephemeral port of 127.0.0.1 in a daemon thread."""
+    def start(self, port: int = 0) -> Self:
+        """Listen on 127.0.0.1 (on `port`, or an ephemeral one) in a daemon thread."""
         if self._server is not None:
             return self
-        server = _Server(("127.0.0.1", 0), _Handler)
+        server = _Server(("127.0.0.1", port), _Handler)
         server.fake = self
         self._server = server
         self._thread = threading.Thread(
@@ -227,15 +229,24 @@ class WebApiServer(Views):
         elif split.path.startswith("/response/"):
             answer = self._response_url(split.path[len("/response/") :], raw, headers, arrived)
         else:
-            answer = _Answer(404, {"ok": False, "error": "not_found"})
-        payload = json.dumps(answer.body).encode("utf-8")
+            answer = self._other(request.command, split.path, split.query, raw) or _Answer(
+                404, {"ok": False, "error": "not_found"}
+            )
+        if answer.raw is not None:
+            payload, content_type = answer.raw, answer.content_type
+        else:
+            payload, content_type = json.dumps(answer.body).encode("utf-8"), "application/json; charset=utf-8"
         request.send_response(answer.status)
-        request.send_header("Content-Type", "application/json; charset=utf-8")
+        request.send_header("Content-Type", content_type)
         request.send_header("Content-Length", str(len(payload)))
         for name, value in answer.headers.items():
             request.send_header(name, value)
         request.end_headers()
         request.wfile.write(payload)
+
+    def _other(self, verb: str, path: str, query: str, raw: bytes) -> _Answer | None:
+        """Paths beside the Web API and response URLs (the sandbox's page); None: not found."""
+        return None
 
     def _pause(self, fault: _Fault | None) -> None:
         delay, lifted = self._delay, self._delay_lifted

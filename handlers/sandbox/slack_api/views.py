@@ -72,6 +72,15 @@ class Views(Messages):
                     return copy.deepcopy(record.view)
             return None
 
+    def open_modals(self, user: str) -> list[dict[str, Any]]:
+        """The modals shown to ``user``, the first opened first (a pushed view lies on top of its parent)."""
+        with self._lock:
+            return [
+                copy.deepcopy(r.view)
+                for r in self._views.values()
+                if r.user == user and not r.closed and r.source in ("views.open", "views.push", "response_action")
+            ]
+
     def home_view(self, user: str) -> dict[str, Any] | None:
         """The App Home view last published for ``user``, or None."""
         with self._lock:

@@ -116,6 +116,21 @@ class Workspace:
                 "creator": existing.get("creator", ALICE),
             }
 
+    def people(self) -> list[dict[str, Any]]:
+        """Every member's users.info JSON (with locale), bots included, in the order they joined."""
+        with self._lock:
+            return [self._user_json(u, include_locale=True) for u in self._users]
+
+    def channel_ids(self) -> list[str]:
+        """Every channel's id (not DMs), in the order they were made."""
+        with self._lock:
+            return list(self._channels)
+
+    def members(self, channel_id: str) -> list[str]:
+        """Who is in a conversation (the bot included when it is)."""
+        with self._lock:
+            return self._members(channel_id)
+
     def invite_bot(self, channel_id: str) -> None:
         """Someone types /invite @coordbot in the channel."""
         with self._lock:

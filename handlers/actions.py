@@ -21,6 +21,7 @@ from bot.services.actions import (
     quick_problem_key,
     source_message,
 )
+from bot.services.incident_text import plain_text
 from bot.text import t, text_lang
 from handlers.blocks.actions import (
     ActionPrefill,
@@ -211,7 +212,7 @@ handle_command = command_listener(
     COMMANDS,
     fallback=create_in_one_line,
     parse=whole_line,
-    clean=lambda text: text.replace("\x00", "").strip(),
+    clean=lambda text: plain_text(text.replace("\x00", "")).strip(),  # Slack sends &amp; &lt; &gt;, links
     doc="`/action @owner what by when` creates an item in one line; `/action` alone opens the form.",
 )
 
@@ -233,7 +234,7 @@ def open_from_message(
             now=services.now(),
             tz=directory.tz_of(user),
             workday_end=services.settings.workday_end,
-            prefill=ActionPrefill(title=truncate(str(message.get("text") or ""), 490)),
+            prefill=ActionPrefill(title=truncate(plain_text(str(message.get("text") or "")), 490)),
         ),
     )
     warm(directory, channel)

@@ -139,13 +139,30 @@ def test_each_person_sees_only_their_conversations_and_their_own_ephemerals(page
     assert page.state(ALICE)["messages"] == []  # an ephemeral answer is not a message
 
 
-def test_a_person_s_message_is_kept_as_typed_and_an_unknown_command_is_refused(page: Page) -> None:
-    assert page.post("send", {"as": BOB, "channel": GENERAL, "text": "hello <b>team</b> & all"}) == {"ok": True}
+def test_a_person_s_message_is_kept_as_slack_keeps_it_and_an_unknown_command_is_refused(page: Page) -> None:
+    typed = "hello <b>team</b> & @wangfang, see #product"
+    assert page.post("send", {"as": BOB, "channel": GENERAL, "text": typed}) == {"ok": True}
     message = page.state(CAROL)["messages"][-1]
-    assert (message["user"], message["text"]) == (BOB, "hello <b>team</b> & all")
+    # as Slack stores it: escaped, the mention and the channel as links
+    assert (message["user"], message["text"]) == (
+        BOB,
+        f"hello &lt;b&gt;team&lt;/b&gt; &amp; <@{CAROL}>, see <#{company.PRODUCT}>",
+    )
     answer = page.post("send", {"as": BOB, "channel": GENERAL, "text": "/nope now"})
     assert answer["ok"] is False and "/nope is not a valid command" in answer["error"]
     assert page.post("send", {"as": "U_NOBODY", "channel": GENERAL, "text": "x"})["ok"] is False
+
+
+def test_a_command_that_escapes_names_gets_mentions_as_slack_sends_them(page: Page, demo: sandbox_demo.Demo) -> None:
+    typed = "/action @lilei Send the Q&A notes to #platform 下周五前"
+    assert page.post("send", {"as": ALICE, "channel": GENERAL, "text": typed}) == {"ok": True}
+    card = wait_until(
+        lambda: next((m for m in page.state(DAVE)["messages"] if "ACT-" in json.dumps(m["blocks"] or [])), None),
+        what="the action item's card",
+    )
+    shown = json.dumps(card["blocks"], ensure_ascii=False)
+    assert f"<@{DAVE}>" in shown and "Q&amp;A" in shown  # the owner is Dave; the text stays escaped for Slack
+    assert "&amp;amp;" not in shown
 
 
 def test_requirement_sheet_from_the_modal_to_confirmed_by_reactions(page: Page) -> None:

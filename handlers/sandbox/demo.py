@@ -107,7 +107,7 @@ def start(database: Path, *, port: int = 0, fresh: bool = False, settings: Setti
     sandbox = Sandbox(
         clock,
         bot_token=BOT_TOKEN,
-        commands=[{k: str(c[k]) for k in ("command", "description", "usage_hint")} for c in COMMANDS],
+        commands=[{k: c[k] for k in ("command", "description", "usage_hint", "should_escape")} for c in COMMANDS],
         shortcuts=[{"callback_id": s["callback_id"], "name": s["name"]} for s in SHORTCUTS if s["type"] == "message"],
     )
     company.seed(sandbox)

@@ -11,6 +11,7 @@ import itertools
 import json
 import logging
 import mimetypes
+import re
 import threading
 from collections.abc import Callable, Mapping
 from datetime import UTC, timedelta
@@ -31,6 +32,7 @@ STATIC = Path(__file__).resolve().parent / "static"
 CALLS_SHOWN = 300
 REACTION_CHOICES = ("white_check_mark", "heavy_check_mark", "pushpin", "eyes", "+1", "tada", "x")
 REQUIRED = "Please complete this required field."
+_MENTION = re.compile(r"(?<![\w&])([@#])([^\s@#<>&,，。:：;；!?！？()（）]+)")
 _TEXT_INPUTS = ("plain_text_input", "number_input", "email_text_input", "url_text_input")
 
 
@@ -46,7 +48,7 @@ class Sandbox(FakeSlack):
         clock: SandboxClock,
         *,
         bot_token: str,
-        commands: list[dict[str, str]] | None = None,
+        commands: list[dict[str, Any]] | None = None,
         shortcuts: list[dict[str, str]] | None = None,
     ) -> None:
         super().__init__(bot_token=bot_token, trigger_ttl=3.0)
@@ -186,8 +188,11 @@ class Sandbox(FakeSlack):
         version = self.version
         if since is not None and since == str(version):
             return {"version": version, "unchanged": True}
+        if not viewer:  # the page's first visit: the first person of the workspace
+            viewer = next(u["id"] for u in self.people() if not u["is_bot"] and not u["deleted"])
         person = self._person(viewer)
         visible = self._conversations(viewer)
+        ahead = self.clock.offset.total_seconds()
         seen = {c["id"] for c in visible}
         messages = [_message_json(m) for m in self.messages() if m["channel"] in seen]
         ephemerals = [_message_json(m) for m in self.ephemerals(user=viewer) if m["channel"] in seen]
@@ -206,7 +211,7 @@ class Sandbox(FakeSlack):
             "shortcuts": self.shortcuts,
             "commands": self.commands,
             "reaction_choices": list(REACTION_CHOICES),
-            "calls": [_call_json(n, c) for n, c in list(enumerate(self.calls(), 1))[-CALLS_SHOWN:]],
+            "calls": [_call_json(n, c, ahead) for n, c in list(enumerate(self.calls(), 1))[-CALLS_SHOWN:]],
         }
 
     def _person(self, user: object) -> dict[str, Any]:
@@ -263,12 +268,18 @@ class Sandbox(FakeSlack):
             raise Refused("nothing to send")
         thread_ts = body.get("thread_ts") or None
         if not text.startswith("/"):
-            self.add_message(channel, text, user=viewer, thread_ts=thread_ts)
+            self.add_message(channel, self._as_slack_writes(text, names=False), user=viewer, thread_ts=thread_ts)
             return {}
         command, _, rest = text.partition(" ")
-        if command not in {c["command"] for c in self.commands}:
+        known = {c["command"]: c for c in self.commands}
+        if command not in known:
             raise Refused(f"{command[:40]} is not a valid command. In Slack, messages that start with / are commands.")
-        reply = self._slack().slash(command, rest.strip(), user=viewer, channel=channel)
+        rest = rest.strip()
+        if known[command].get("should_escape"):
+            rest = self._as_slack_writes(rest, names=True)
+        else:
+            rest = _entities(rest)
+        reply = self._slack().slash(command, rest, user=viewer, channel=channel)
         self._check(reply, f"{command} failed")
         answer = reply.json()
         if answer and (answer.get("text") or answer.get("blocks")):
@@ -445,6 +456,31 @@ class Sandbox(FakeSlack):
             values[block_id] = value
         return values
 
+    def _as_slack_writes(self, text: str, *, names: bool) -> str:
+        """Text as Slack passes it on: `&`, `<`, `>` escaped, `@person` and `#channel` turned into mentions.
+
+        A slash command whose manifest entry escapes names gets `<@U…|name>` / `<#C…|name>`; messages get `<@U…>`.
+        """
+        people: dict[str, str] = {}
+        for info in self.people():
+            if info["deleted"]:
+                continue
+            for handle in (info["name"], info["real_name"], (info.get("profile") or {}).get("display_name")):
+                if handle:
+                    people.setdefault(str(handle).lower(), info["id"])
+        channels = {str(c["name"]).lower(): c["id"] for c in map(self.channel, self.channel_ids()) if c}
+
+        def mention(match: re.Match[str]) -> str:
+            sigil, word = match[1], match[2]
+            if sigil == "@" and word.lower() in people:
+                user = people[word.lower()]
+                return f"<@{user}|{self.user(user)['name']}>" if names else f"<@{user}>"
+            if sigil == "#" and word.lower() in channels:
+                return f"<#{channels[word.lower()]}|{word.lower()}>" if names else f"<#{channels[word.lower()]}>"
+            return match[0]
+
+        return _MENTION.sub(mention, _entities(text))
+
     def _post_as_bot(self, channel: str, answer: Mapping[str, Any]) -> None:
         with self._lock:
             self._store_bot_message(channel, dict(answer))
@@ -498,7 +534,8 @@ def _message_json(message: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _call_json(seq: int, call: Call) -> dict[str, Any]:
+def _call_json(seq: int, call: Call, ahead: float) -> dict[str, Any]:
+    """A recorded call as the page lists it; `at` on the sandbox's clock (`ahead` seconds past the real one)."""
     params = {k: v for k, v in call.params.items() if k != "token"}
     return {
         "seq": seq,
@@ -506,7 +543,7 @@ def _call_json(seq: int, call: Call) -> dict[str, Any]:
         "params": params,
         "ok": call.error is None,
         "error": call.error,
-        "at": call.at,
+        "at": call.at + ahead,
     }
 
 
@@ -515,6 +552,11 @@ def _rich_text(text: str) -> dict[str, Any]:
         "type": "rich_text",
         "elements": [{"type": "rich_text_section", "elements": [{"type": "text", "text": text}]}],
     }
+
+
+def _entities(text: str) -> str:
+    """Slack's escaping of what people type: only these three characters."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _empty(value: object) -> bool:

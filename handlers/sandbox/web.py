@@ -274,11 +274,8 @@ class Sandbox(FakeSlack):
         known = {c["command"]: c for c in self.commands}
         if command not in known:
             raise Refused(f"{command[:40]} is not a valid command. In Slack, messages that start with / are commands.")
-        rest = rest.strip()
-        if known[command].get("should_escape"):
-            rest = self._as_slack_writes(rest, names=True)
-        else:
-            rest = _entities(rest)
+        escape = bool(known[command].get("should_escape"))
+        rest = self._as_slack_writes(rest.strip(), names=True) if escape else _entities(rest.strip())
         reply = self._slack().slash(command, rest, user=viewer, channel=channel)
         self._check(reply, f"{command} failed")
         answer = reply.json()
@@ -461,20 +458,20 @@ class Sandbox(FakeSlack):
 
         A slash command whose manifest entry escapes names gets `<@U…|name>` / `<#C…|name>`; messages get `<@U…>`.
         """
-        people: dict[str, str] = {}
+        people: dict[str, tuple[str, str]] = {}  # any of a person's names -> (id, handle)
         for info in self.people():
             if info["deleted"]:
                 continue
             for handle in (info["name"], info["real_name"], (info.get("profile") or {}).get("display_name")):
                 if handle:
-                    people.setdefault(str(handle).lower(), info["id"])
+                    people.setdefault(str(handle).lower(), (info["id"], info["name"]))
         channels = {str(c["name"]).lower(): c["id"] for c in map(self.channel, self.channel_ids()) if c}
 
         def mention(match: re.Match[str]) -> str:
             sigil, word = match[1], match[2]
             if sigil == "@" and word.lower() in people:
-                user = people[word.lower()]
-                return f"<@{user}|{self.user(user)['name']}>" if names else f"<@{user}>"
+                user, handle = people[word.lower()]
+                return f"<@{user}|{handle}>" if names else f"<@{user}>"
             if sigil == "#" and word.lower() in channels:
                 return f"<#{channels[word.lower()]}|{word.lower()}>" if names else f"<#{channels[word.lower()]}>"
             return match[0]

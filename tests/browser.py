@@ -1,6 +1,6 @@
 """Real-browser fixtures: the system's Chromium driven by Playwright, and the sandbox's static files over HTTP.
 
-Import them into a test module with ``from tests.browser import chromium, page, static_server  # noqa: F401``.
+tests/conftest.py imports them, so every test module has them.
 The browser is Debian's ``chromium`` (Playwright cannot download its own here); ``COORDBOT_CHROMIUM`` names another
 executable. Without one the browser tests are skipped, unless ``COORDBOT_REQUIRE_BROWSER=1`` makes that a failure.
 """

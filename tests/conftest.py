@@ -20,6 +20,7 @@ from handlers.sandbox.slack_api import FakeSlack
 from handlers.serving.http import Server
 from handlers.serving.work import Worker
 from storage.db import normalize_url
+from tests.browser import chromium, page, static_server  # noqa: F401  (fixtures for the browser tests)
 
 SIGNING_SECRET = "test-signing-secret"
 os.environ["COORDBOT_STRICT_TEXT"] = "1"  # a text key no catalog has fails the test (here and in started processes)

@@ -50,8 +50,6 @@ from slack_sdk.models.blocks import (
     UserSelectElement,
 )
 
-from tests.browser import chromium, page, static_server  # noqa: F401
-
 Json = dict[str, Any]
 PIXEL = "data:image/gif;base64,R0lGODlhAQABAAAAACw="  # no network in tests: a 1×1 image inline
 
@@ -125,7 +123,7 @@ window.ready = true;
 
 
 @pytest.fixture(scope="module")
-def lab_page(chromium: Browser, static_server: str) -> Iterator[Page]:  # noqa: F811 - the fixtures imported above
+def lab_page(chromium: Browser, static_server: str) -> Iterator[Page]:
     """One page for the module with the renderer loaded from the static server (same origin for the import)."""
     context = chromium.new_context(viewport={"width": 1280, "height": 900})
     tab = context.new_page()
@@ -943,7 +941,7 @@ def test_hostile_text_is_shown_and_never_run(lab: Page) -> None:
     assert lab.get_by_role("button", name=evil).is_visible()
 
 
-def test_static_server_serves_the_renderer_read_only(page: Page, static_server: str) -> None:  # noqa: F811
+def test_static_server_serves_the_renderer_read_only(page: Page, static_server: str) -> None:
     response = page.goto(f"{static_server}/blockkit.js")
     assert response is not None and response.ok
     assert "javascript" in response.headers["content-type"]  # what a module import needs

@@ -345,6 +345,8 @@ class Sandbox(FakeSlack):
 
     def _view_type(self, body: dict[str, Any]) -> dict[str, Any]:
         viewer = str(body["as"])
+        if body.get("view_id") not in {v["id"] for v in self.open_modals(viewer)}:
+            return {}  # typed just before the form closed: Slack's client sends nothing then
         view = self._own_view(viewer, body.get("view_id"))
         given = body.get("values") if isinstance(body.get("values"), dict) else {}
         values = self._submitted(view, given or {})

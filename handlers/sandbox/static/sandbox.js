@@ -1468,6 +1468,7 @@ function switchViewer(id) {
   if (!id || id === app.as) return;
   composers.main.saveDraft(app.current);
   closePopover();
+  setStatus(""); // what the last person did is not news to the next
   app.as = id;
   app.version = null;
   app.seen = null;

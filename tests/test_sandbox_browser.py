@@ -1,0 +1,103 @@
+"""The sandbox in a real browser: the whole walkthrough, and what a Slack app's developer checks in the page.
+
+Headless Chromium (the system's) driven by Playwright, against `coordbot demo`'s sandbox and coordbot itself
+(uvicorn, the inbox and its worker, a SQLite file), as a newcomer would use it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from handlers.sandbox import company
+from handlers.sandbox import demo as sandbox_demo
+from handlers.sandbox.walkthrough import ALICE, BOB, WAIT_MS, Person, walk
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Iterator[sandbox_demo.Demo]:
+    running = sandbox_demo.start(tmp_path / "demo.db")
+    yield running
+    running.stop()
+    assert not running.sandbox.validation_errors, running.sandbox.validation_errors
+
+
+@pytest.fixture
+def person(demo: sandbox_demo.Demo, page: Page) -> Person:
+    someone = Person(page, demo.sandbox.base_url)
+    someone.open()
+    return someone
+
+
+def test_the_walkthrough(demo: sandbox_demo.Demo, page: Page) -> None:
+    shots: list[str] = []
+    walk(demo.sandbox.base_url, page, lambda language, name: shots.append(f"{language}-{name}"))
+    pictures = ["modal", "sheet", "reminder", "confirmed", "home", "digest", "incident"]
+    assert shots == [f"en-{p}" for p in pictures] + [f"zh-{p}" for p in pictures if p != "confirmed"]
+    # what the page showed is what coordbot stored
+    sheets = [m for m in demo.sandbox.messages(company.PRODUCT) if "RW-" in json.dumps(m.get("blocks") or [])]
+    assert sheets and "Confirmed" in json.dumps(sheets[0]["blocks"])
+
+
+def test_a_required_field_left_empty_is_marked_in_the_modal_and_nothing_is_sent(person: Person) -> None:
+    person.be(ALICE)
+    person.go("general")
+    person.say("general", "/requirement")
+    modal = person.modal("Requirement sheet")
+    before = len(person.page.locator("#calls li").all())
+    modal.get_by_role("button", name="Post").click()
+    errors = modal.get_by_role("alert")
+    expect(errors.first).to_contain_text("Please complete this required field.", timeout=WAIT_MS)
+    expect(modal.get_by_label("Background")).to_have_attribute("aria-invalid", "true")
+    assert len(person.page.locator("#calls li").all()) == before  # Slack's client did not send it
+    modal.get_by_role("button", name="Cancel").click()
+    expect(modal).to_be_hidden()
+
+
+def test_coordbot_s_field_errors_show_inline_and_keep_what_was_typed(person: Person) -> None:
+    person.be(ALICE)
+    person.go("general")
+    person.say("general", "/action")
+    modal = person.modal(re.compile("action item", re.IGNORECASE))
+    what = modal.get_by_role("textbox").first
+    what.fill("Send the budget plan")
+    due = modal.get_by_label(re.compile("Due", re.IGNORECASE)).first
+    due.fill("someday maybe")
+    modal.get_by_role("button", name=re.compile("Create|Save|Submit")).click()
+    expect(modal.get_by_role("alert").first).to_be_visible(timeout=WAIT_MS)
+    expect(what).to_have_value("Send the budget plan")
+
+
+def test_messages_show_their_json_and_the_api_log_lists_every_call(person: Person, demo: sandbox_demo.Demo) -> None:
+    person.be(ALICE)
+    person.go("general")
+    person.say("general", "/requirement help")
+    help_text = person.message("/requirement")
+    expect(help_text).to_contain_text("Only visible to you")
+    person.say("general", "<script>window.pwned = 1</script> **hello** & <b>bold</b>")
+    typed = person.message("<script>")
+    expect(typed).to_contain_text("<script>window.pwned = 1</script>")
+    assert person.page.evaluate("window.pwned === undefined")
+    # coordbot's own message, with its JSON
+    person.say("general", "/digest now")
+    digest = person.message("Weekly digest")
+    digest.hover()
+    digest.get_by_role("button", name="View JSON").click()
+    shown = json.loads(digest.locator("pre").inner_text())
+    stored = next(m for m in demo.sandbox.messages("C_GENERAL") if m.get("blocks"))
+    assert shown["blocks"] == stored["blocks"]
+    # the API log
+    person.page.get_by_role("button", name=re.compile("Web API calls")).click()
+    calls = person.page.get_by_role("region", name="Web API calls")
+    expect(calls).to_contain_text("chat.postMessage")
+    # someone else does not see Alice's ephemeral help
+    person.be(BOB)
+    person.go("general")
+    expect(person.messages().filter(has_text="Only visible to you")).to_have_count(0)

@@ -17,6 +17,8 @@ from playwright.sync_api import Page, expect
 from handlers.sandbox import company
 from handlers.sandbox import demo as sandbox_demo
 from handlers.sandbox.walkthrough import ALICE, BOB, WAIT_MS, Person, walk
+from tests.helpers import wait_until
+from tests.test_sandbox import Page as Api
 
 pytestmark = pytest.mark.browser
 
@@ -101,3 +103,38 @@ def test_messages_show_their_json_and_the_api_log_lists_every_call(person: Perso
     person.be(BOB)
     person.go("general")
     expect(person.messages().filter(has_text="Only visible to you")).to_have_count(0)
+
+
+def test_a_message_becomes_an_action_item_from_its_menu(person: Person) -> None:
+    person.be(BOB)
+    person.go("general")
+    person.say("general", "Could someone draft the rollout checklist?")
+    message = person.message("rollout checklist")
+    message.hover()
+    message.get_by_role("group", name="Message actions").get_by_role("button", name="More actions").click()
+    person.page.get_by_role("menuitem", name="Create action item").click()
+    modal = person.modal("New action item")
+    expect(modal.get_by_label("What is to be done")).to_have_value("Could someone draft the rollout checklist?")
+    modal.get_by_label("Owner", exact=True).select_option(label=ALICE)
+    modal.get_by_label("Due", exact=True).fill("next Friday")
+    modal.get_by_role("button", name="Create").click()
+    expect(modal).to_be_hidden(timeout=WAIT_MS)
+    card = person.message(re.compile(r"ACT-\d{4}-\d{3}"))
+    expect(card).to_contain_text("Could someone draft the rollout checklist?")
+
+
+def test_the_app_home_pages_through_many_items(person: Person, demo: sandbox_demo.Demo) -> None:
+    api = Api(demo.sandbox.base_url)
+    for n in range(1, 13):
+        answer = api.post(
+            "send", {"as": "U_ALICE", "channel": "C_GENERAL", "text": f"/action @alice Task {n} by Friday"}
+        )
+        assert answer == {"ok": True}, answer
+    wait_until(lambda: len([m for m in demo.sandbox.messages("C_GENERAL") if "ACT-" in str(m.get("blocks"))]) == 12)
+    person.be(ALICE)
+    person.go("Home")
+    home = person.page.locator("#home")
+    expect(home).to_contain_text("Showing 1–10 of 12", timeout=WAIT_MS)
+    home.get_by_role("button", name="Show more (2 more)").click()
+    expect(home).to_contain_text("Showing 11–12 of 12", timeout=WAIT_MS)
+    expect(home).to_contain_text("Task 12")

@@ -312,7 +312,7 @@ def demo(port: int, database: Path, reset: bool, no_browser: bool, screenshots: 
     except OSError as exc:
         _stop(f"could not start the sandbox: {exc}", exc)
     click.echo(f"coordbot sandbox: {running.url}  (Ctrl-C stops it; records are kept in {database})")
-    if not no_browser:
+    if not no_browser and _has_screen():
         import contextlib
         import webbrowser
 
@@ -327,6 +327,13 @@ def demo(port: int, database: Path, reset: bool, no_browser: bool, screenshots: 
     finally:
         running.stop()
         click.echo("coordbot sandbox stopped")
+
+
+def _has_screen() -> bool:
+    """Whether a graphical browser can open here (on Linux without a display, a text one would take the terminal)."""
+    if not sys.platform.startswith("linux"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
 @main.command()

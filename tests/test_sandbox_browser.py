@@ -138,3 +138,20 @@ def test_the_app_home_pages_through_many_items(person: Person, demo: sandbox_dem
     home.get_by_role("button", name="Show more (2 more)").click()
     expect(home).to_contain_text("Showing 11–12 of 12", timeout=WAIT_MS)
     expect(home).to_contain_text("Task 12")
+
+
+def test_a_thread_opens_beside_the_channel_and_takes_replies(person: Person) -> None:
+    person.be(BOB)
+    person.go("general")
+    person.say("general", "Launch moves to Thursday")
+    message = person.message("Launch moves to Thursday")
+    message.hover()
+    message.get_by_role("button", name="Reply in thread").click()
+    thread = person.page.get_by_role("complementary", name="Thread")
+    expect(thread).to_be_visible()
+    reply = thread.get_by_role("textbox", name="Reply to thread")
+    reply.fill("Noted, 收到")
+    reply.press("Enter")
+    expect(thread.locator("li").filter(has_text="Noted, 收到")).to_be_visible(timeout=WAIT_MS)
+    expect(message.get_by_role("button", name="1 reply")).to_be_visible(timeout=WAIT_MS)
+    expect(person.messages().filter(has_text="Noted, 收到")).to_have_count(0)  # replies stay in the thread

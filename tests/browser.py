@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import os
-import shutil
 import threading
 from collections.abc import Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -17,37 +16,24 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
+
+from handlers.sandbox import walkthrough
 
 STATIC = Path(__file__).resolve().parent.parent / "handlers" / "sandbox" / "static"
-NO_BROWSER = "no Chromium for the browser tests: install Debian's chromium: apt-get install chromium"
-
-
-def chromium_path() -> str | None:
-    """The browser to drive: $COORDBOT_CHROMIUM, else `chromium` on PATH, else /usr/bin/chromium."""
-    given = os.environ.get("COORDBOT_CHROMIUM")
-    if given:
-        return given if Path(given).is_file() else None
-    found = shutil.which("chromium")
-    if found:
-        return found
-    return "/usr/bin/chromium" if Path("/usr/bin/chromium").is_file() else None
 
 
 @pytest.fixture(scope="session")
 def chromium() -> Iterator[Browser]:
-    """One headless Chromium for the whole session."""
-    path = chromium_path()
-    if path is None:
+    """One headless Chromium for the whole session (the walkthrough's own launch)."""
+    try:
+        walkthrough.chromium_path()
+    except walkthrough.BrowserMissing as exc:
         if os.environ.get("COORDBOT_REQUIRE_BROWSER") == "1":
-            pytest.fail(NO_BROWSER)
-        pytest.skip(NO_BROWSER)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=path, headless=True, args=["--no-sandbox"])
-        try:
-            yield browser
-        finally:
-            browser.close()
+            pytest.fail(str(exc))
+        pytest.skip(str(exc))
+    with walkthrough.browser() as browser:
+        yield browser
 
 
 @pytest.fixture

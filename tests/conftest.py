@@ -15,6 +15,8 @@ from sqlalchemy import create_engine, text
 
 from bot.app import Runtime, build_runtime, build_serving, build_worker, make_client
 from bot.config import Settings
+from handlers.sandbox.demo import Demo
+from handlers.sandbox.demo import start as start_demo
 from handlers.sandbox.driver import SlackDriver
 from handlers.sandbox.slack_api import FakeSlack
 from handlers.serving.http import Server
@@ -182,3 +184,12 @@ def bot(runtime: Runtime, fake: FakeSlack, clock: FixedClock, bot_mode: str) -> 
         serving.worker.stop()
         if separate:
             worker.stop()
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Iterator[Demo]:
+    """`coordbot demo`: the sandbox and coordbot beside it, on a SQLite file of its own."""
+    running = start_demo(tmp_path / "demo.db")
+    yield running
+    running.stop()
+    assert not running.sandbox.validation_errors, running.sandbox.validation_errors

@@ -13,7 +13,6 @@ import subprocess
 import sys
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -27,18 +26,12 @@ from handlers.sandbox import demo as sandbox_demo
 from handlers.sandbox.clock import ClockError, SandboxClock, read_move
 from handlers.sandbox.slack_api import ALICE, BOB, CAROL, DAVE, GENERAL
 from storage.models import Signature
-from tests.helpers import wait_until
+from tests.helpers import SHEET_VALUES, wait_until
 from tests.processes import CLEAN_ENV, ROOT
 
-SHEET = {
-    "requester_dept": "Marketing",
+SHEET = {  # as the page sends it: every field, the owners as ids
+    **SHEET_VALUES,
     "requester_owner": ALICE,
-    "receiver_dept": "Engineering",
-    "receiver_owner": BOB,
-    "background": "Q1 campaign needs a landing page.",
-    "goal": "Sign-ups +20% by March.",
-    "description": "A landing page with a sign-up form and analytics.",
-    "priority": "high",
     "due": "next Friday",
     "open_questions": "Which analytics tool?",
     "channel": company.PRODUCT,
@@ -76,14 +69,6 @@ class Page:
 
     def modal(self, who: str) -> dict[str, Any]:
         return wait_until(lambda: (self.state(who)["modals"] or [None])[-1], what="a modal")
-
-
-@pytest.fixture
-def demo(tmp_path: Path) -> Iterator[sandbox_demo.Demo]:
-    running = sandbox_demo.start(tmp_path / "demo.db")
-    yield running
-    running.stop()
-    assert not running.sandbox.validation_errors, running.sandbox.validation_errors
 
 
 @pytest.fixture

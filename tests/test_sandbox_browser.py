@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -21,14 +19,6 @@ from tests.helpers import wait_until
 from tests.test_sandbox import Page as Api
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def demo(tmp_path: Path) -> Iterator[sandbox_demo.Demo]:
-    running = sandbox_demo.start(tmp_path / "demo.db")
-    yield running
-    running.stop()
-    assert not running.sandbox.validation_errors, running.sandbox.validation_errors
 
 
 @pytest.fixture

@@ -251,9 +251,21 @@ def requirement(person: Person, words: Words, *, channel: str, shoot: Shoot) -> 
     shoot("modal")
     modal.get_by_role("button", name=words.post, exact=True).click()
     expect(modal).to_be_hidden(timeout=WAIT_MS)
-    found = re.search(r"RW-\d{4}-\d{3}", person.message("RW-").inner_text())
-    assert found, "no sheet ID"
+    return record_id(person, "RW")
+
+
+def record_id(person: Person, prefix: str) -> str:
+    """The ID (RW-2026-001) of the newest record of a kind posted in the open conversation."""
+    pattern = re.compile(rf"{prefix}-\d{{4}}-\d{{3}}")
+    found = pattern.search(person.message(pattern).inner_text())
+    assert found, f"no {prefix} record shown"
     return found[0]
+
+
+def action_item(person: Person, channel: str, command: str) -> str:
+    """Create an action item in one line; its ID."""
+    person.say(channel, command)
+    return record_id(person, "ACT")
 
 
 def reminder(person: Person, owner: str, question: str) -> None:
@@ -320,11 +332,9 @@ def walk(base_url: str, page: Page, shoot_as: Callable[[str, str], None]) -> Non
     expect(person.message(sheet)).to_contain_text(ENGLISH.confirmed, timeout=WAIT_MS)
     en("confirmed")
     # an action item in one line, with its date in Chinese words; Alice's App Home lists it
-    person.say("product", "/action @alice Send the budget plan 下周五前")
-    found = re.search(r"ACT-\d{4}-\d{3}", person.message(re.compile(r"ACT-\d{4}")).inner_text())
-    assert found, "no action item ID"
+    item = action_item(person, "product", "/action @alice Send the budget plan 下周五前")
     person.go("Home")
-    expect(page.locator("#home")).to_contain_text(found[0], timeout=WAIT_MS)
+    expect(page.locator("#home")).to_contain_text(item, timeout=WAIT_MS)
     en("home")
     person.go("product")
     person.say("product", "/digest now")
@@ -343,11 +353,9 @@ def walk(base_url: str, page: Page, shoot_as: Callable[[str, str], None]) -> Non
     zh("reminder")
     sign(person, "platform", sheet, WANG_FANG, LI_LEI)
     expect(person.message(sheet)).to_contain_text(CHINESE.confirmed, timeout=WAIT_MS)
-    person.say("platform", "/action @lilei 整理发布检查清单 明天下班前")
-    found = re.search(r"ACT-\d{4}-\d{3}", person.message(re.compile(r"ACT-\d{4}")).inner_text())
-    assert found, "no action item ID"
+    item = action_item(person, "platform", "/action @lilei 整理发布检查清单 明天下班前")
     person.go("Home")
-    expect(page.locator("#home")).to_contain_text(found[0], timeout=WAIT_MS)
+    expect(page.locator("#home")).to_contain_text(item, timeout=WAIT_MS)
     expect(page.locator("#home")).to_contain_text(re.compile("[\u4e00-\u9fff]"))
     zh("home")
     person.go("platform")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -49,6 +50,12 @@ class _Answer:
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     fake: WebApiServer
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that went away (a closed browser tab, a timed-out poll) is not news; anything else is."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -320,11 +320,12 @@ def demo(port: int, database: Path, reset: bool, no_browser: bool, screenshots: 
             webbrowser.open(running.url)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())  # Ctrl-C, also where a shell started it ignoring SIGINT
     try:
-        stop.wait()
-    except KeyboardInterrupt:
-        pass
+        while not stop.wait(1.0):
+            pass
     finally:
+        click.echo("stopping… (coordbot finishes what it is doing; the workspace is saved)")
         running.stop()
         click.echo("coordbot sandbox stopped")
 

@@ -11,6 +11,9 @@ import re
 
 import pytest
 from playwright.sync_api import Page, expect
+from slack_sdk import WebClient
+from slack_sdk.models.blocks import SectionBlock
+from slack_sdk.models.views import View
 
 from handlers.sandbox import company
 from handlers.sandbox import demo as sandbox_demo
@@ -145,3 +148,28 @@ def test_a_thread_opens_beside_the_channel_and_takes_replies(person: Person) -> 
     expect(thread.locator("li").filter(has_text="Noted, 收到")).to_be_visible(timeout=WAIT_MS)
     expect(message.get_by_role("button", name="1 reply")).to_be_visible(timeout=WAIT_MS)
     expect(person.messages().filter(has_text="Noted, 收到")).to_have_count(0)  # replies stay in the thread
+
+
+def test_a_pushed_view_lies_on_top_and_closing_it_shows_the_first_as_left(
+    person: Person, demo: sandbox_demo.Demo
+) -> None:
+    person.be(ALICE)
+    person.go("general")
+    person.say("general", "/requirement")
+    first = person.modal("Requirement sheet")
+    first.get_by_label("Background").fill("Typed before the push")
+    parent = demo.sandbox.open_modals("U_ALICE")[-1]
+    pushed = View(
+        type="modal",
+        callback_id="pushed",
+        title="A second step",
+        close="Back",
+        blocks=[SectionBlock(text="Pushed on top of the sheet.")],
+    ).to_dict()
+    client = WebClient(token=sandbox_demo.BOT_TOKEN, base_url=demo.sandbox.api_url)
+    client.views_push(trigger_id=demo.sandbox.new_trigger_id(user="U_ALICE", view_id=parent["id"]), view=pushed)
+    second = person.modal("A second step")
+    expect(second).to_contain_text("Pushed on top of the sheet.")
+    second.get_by_role("button", name="Back").click()
+    first = person.modal("Requirement sheet")
+    expect(first.get_by_label("Background")).to_have_value("Typed before the push")

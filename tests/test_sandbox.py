@@ -227,10 +227,32 @@ def test_the_static_page_is_served_and_nothing_beside_it(page: Page) -> None:
     assert status == 200 and kind.startswith("text/html") and b"sandbox.js" in body
     for path in ("/static/../web.py", "/static/%2e%2e/web.py", "/static/.hidden", "/static/nothing.js", "/etc/passwd"):
         assert page.get(path)[0] == 404, path
-    bad = urllib.request.Request(page.base + "/sandbox/send", data=b"[1]", method="POST")
+    bad = urllib.request.Request(
+        page.base + "/sandbox/send", data=b"[1]", method="POST", headers={"Content-Type": "application/json"}
+    )
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(bad, timeout=5)
     assert refused.value.code == 400
+
+
+def test_other_sites_in_the_browser_cannot_use_the_sandbox(page: Page) -> None:
+    body = json.dumps({"as": ALICE, "channel": GENERAL, "text": "posted by another site"}).encode()
+    # a form or text/plain POST from another page needs no CORS consent: refused for not being JSON
+    form = urllib.request.Request(page.base + "/sandbox/send", data=body, method="POST")
+    form.add_header("Content-Type", "text/plain")
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(form, timeout=5)
+    assert refused.value.code == 415
+    # a name that points here (DNS rebinding) is not the sandbox's own address
+    port = page.base.rsplit(":", 1)[1]
+    for verb, path, data in (("GET", "/sandbox/state?as=U_ALICE", None), ("POST", "/sandbox/send", body)):
+        rebound = urllib.request.Request(page.base + path, data=data, method=verb)
+        rebound.add_header("Host", f"attacker.example:{port}")
+        rebound.add_header("Content-Type", "application/json")
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(rebound, timeout=5)
+        assert refused.value.code == 403
+    assert page.state(ALICE)["messages"] == []
 
 
 def test_state_answers_unchanged_while_nothing_changed(page: Page) -> None:

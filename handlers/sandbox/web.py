@@ -141,7 +141,15 @@ class Sandbox(FakeSlack):
         self.changed()
         return result
 
-    def _other(self, verb: str, path: str, query: str, raw: bytes) -> _Answer | None:
+    def _other(self, verb: str, path: str, query: str, raw: bytes, headers: dict[str, str]) -> _Answer | None:
+        # Only pages of this machine's own address may use the sandbox: another site in the same browser cannot
+        # reach it through a name that resolves here (DNS rebinding), nor post to it (a JSON body needs CORS
+        # consent, which is never given).
+        host = _header(headers, "Host")
+        if host not in (f"127.0.0.1:{self.port}", f"localhost:{self.port}"):
+            return _Answer(403, {"ok": False, "error": "the sandbox answers only at its own address"})
+        if verb == "POST" and not _header(headers, "Content-Type").startswith("application/json"):
+            return _Answer(415, {"ok": False, "error": "send JSON (Content-Type: application/json)"})
         if verb == "GET" and path in ("/", "/index.html"):
             return _file(STATIC / "index.html")
         if verb == "GET" and path.startswith("/static/"):
@@ -496,6 +504,11 @@ class Sandbox(FakeSlack):
                     "thread_ts": None,
                 }
             )
+
+
+def _header(headers: Mapping[str, str], name: str) -> str:
+    lowered = name.lower()
+    return next((v for k, v in headers.items() if k.lower() == lowered), "")
 
 
 def _file(path: Path) -> _Answer:

@@ -236,7 +236,7 @@ class WebApiServer(Views):
         elif split.path.startswith("/response/"):
             answer = self._response_url(split.path[len("/response/") :], raw, headers, arrived)
         else:
-            answer = self._other(request.command, split.path, split.query, raw) or _Answer(
+            answer = self._other(request.command, split.path, split.query, raw, headers) or _Answer(
                 404, {"ok": False, "error": "not_found"}
             )
         if answer.raw is not None:
@@ -251,7 +251,7 @@ class WebApiServer(Views):
         request.end_headers()
         request.wfile.write(payload)
 
-    def _other(self, verb: str, path: str, query: str, raw: bytes) -> _Answer | None:
+    def _other(self, verb: str, path: str, query: str, raw: bytes, headers: dict[str, str]) -> _Answer | None:
         """Paths beside the Web API and response URLs (the sandbox's page); None: not found."""
         return None
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from sqlalchemy import case, func, select
@@ -30,11 +30,14 @@ def by_code(session: Session, *, team_id: str, code: str) -> ActionItem | None:
     ).first()
 
 
-def by_message(session: Session, *, channel_id: str, message_ts: str) -> ActionItem | None:
-    """The action item shown by the given message."""
-    return session.scalars(
-        select(ActionItem).where(col(ActionItem.channel_id) == channel_id, col(ActionItem.message_ts) == message_ts)
-    ).first()
+def by_message(
+    session: Session, *, channel_id: str, message_ts: str, teams: Collection[str] | None = None
+) -> ActionItem | None:
+    """The action item shown by the given message (of one of `teams`, when given)."""
+    stmt = select(ActionItem).where(col(ActionItem.channel_id) == channel_id, col(ActionItem.message_ts) == message_ts)
+    if teams is not None:
+        stmt = stmt.where(col(ActionItem.team_id).in_(list(teams)))
+    return session.scalars(stmt).first()
 
 
 def for_source(session: Session, *, source_type: str, source_id: int) -> Sequence[ActionItem]:

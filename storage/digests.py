@@ -79,7 +79,15 @@ def delete_subscription(session: Session, *, team_id: str, channel_id: str) -> b
 
 
 def plan_period(
-    session: Session, *, kind: str, subject: str, key: str, due_at: datetime, payload: str, now: datetime
+    session: Session,
+    *,
+    team_id: str,
+    kind: str,
+    subject: str,
+    key: str,
+    due_at: datetime,
+    payload: str,
+    now: datetime,
 ) -> str:
     """Make the period's row pending at `due_at`, unless it is already being sent or was sent.
 
@@ -88,7 +96,16 @@ def plan_period(
     """
     row = session.scalars(select(OutboxItem).where(col(OutboxItem.dedupe_key) == key).with_for_update()).first()
     if row is None:
-        q.schedule(session, kind=kind, subject=subject, dedupe_key=key, due_at=due_at, payload=payload, now=now)
+        q.schedule(
+            session,
+            team_id=team_id,
+            kind=kind,
+            subject=subject,
+            dedupe_key=key,
+            due_at=due_at,
+            payload=payload,
+            now=now,
+        )
         return q.PENDING
     if row.state in (q.CLAIMED, q.SENT):
         return row.state

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from sqlalchemy import delete, select
@@ -25,13 +25,14 @@ def by_code(session: Session, *, team_id: str, code: str) -> Meeting | None:
     return session.scalars(select(Meeting).where(col(Meeting.team_id) == team_id, col(Meeting.code) == code)).first()
 
 
-def by_message(session: Session, *, channel_id: str, ts: str) -> Meeting | None:
-    """The meeting whose card or minutes is the given message."""
-    return session.scalars(
-        select(Meeting).where(
-            col(Meeting.channel_id) == channel_id, (col(Meeting.message_ts) == ts) | (col(Meeting.minutes_ts) == ts)
-        )
-    ).first()
+def by_message(session: Session, *, channel_id: str, ts: str, teams: Collection[str] | None = None) -> Meeting | None:
+    """The meeting whose card or minutes is the given message (of one of `teams`, when given)."""
+    stmt = select(Meeting).where(
+        col(Meeting.channel_id) == channel_id, (col(Meeting.message_ts) == ts) | (col(Meeting.minutes_ts) == ts)
+    )
+    if teams is not None:
+        stmt = stmt.where(col(Meeting.team_id).in_(list(teams)))
+    return session.scalars(stmt).first()
 
 
 def participants(session: Session, meeting_id: int) -> list[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlalchemy import Boolean, Column, DateTime, Index, Integer, String, Table, Text, UniqueConstraint, func
 from sqlmodel import Field, SQLModel
 
 
@@ -120,9 +120,11 @@ class OutboxItem(SQLModel, table=True):
         UniqueConstraint("dedupe_key", name="uq_outbox_dedupe"),
         Index("ix_outbox_due", "state", "due_at"),
         Index("ix_outbox_subject", "subject"),
+        Index("ix_outbox_team", "team_id", "state"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(default="", max_length=32)  # whose token sends it; "" for rows from before workspaces
     kind: str = Field(max_length=40)
     subject: str = Field(max_length=64)
     dedupe_key: str = Field(max_length=160)
@@ -374,3 +376,90 @@ class LeftChannel(SQLModel, table=True):
     team_id: str = Field(primary_key=True, max_length=32)
     channel_id: str = Field(primary_key=True, max_length=32)
     left_at: datetime
+
+
+class Workspace(SQLModel, table=True):
+    """A workspace coordbot has served: where its token comes from, and whether it is still installed.
+
+    On Enterprise Grid a workspace may be served by its organization's install (`org_install`), whose token
+    is stored under the organization rather than the workspace.
+    """
+
+    __tablename__ = "workspace"
+
+    team_id: str = Field(primary_key=True, max_length=32)
+    enterprise_id: str | None = Field(default=None, max_length=32, index=True)
+    org_install: bool = False
+    name: str = Field(default="", max_length=200)
+    state: str = Field(default="active", max_length=16)  # active | uninstalled
+    reason: str | None = Field(default=None, max_length=64)  # why it stopped: app_uninstalled, tokens_revoked
+    installer_id: str | None = Field(default=None, max_length=32)
+    installed_at: datetime | None = None
+    changed_at: datetime
+
+
+# The tables slack_sdk's SQLAlchemy installation and OAuth state stores use (their `build_*_table` class
+# methods), declared here so that migrations create exactly them; a test compares them with slack_sdk's.
+def _install_columns() -> list[Column]:
+    return [
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("client_id", String(32), nullable=False),
+        Column("app_id", String(32), nullable=False),
+        Column("enterprise_id", String(32)),
+        Column("enterprise_name", String(200)),
+    ]
+
+
+def _bot_columns() -> list[Column]:
+    return [
+        Column("bot_token", String(200)),
+        Column("bot_id", String(32)),
+        Column("bot_user_id", String(32)),
+        Column("bot_scopes", String(1000)),
+        Column("bot_refresh_token", String(200)),
+        Column("bot_token_expires_at", DateTime),
+    ]
+
+
+slack_installations = Table(
+    "slack_installations",
+    SQLModel.metadata,
+    *_install_columns(),
+    Column("enterprise_url", String(200)),
+    Column("team_id", String(32)),
+    Column("team_name", String(200)),
+    *_bot_columns(),
+    Column("user_id", String(32), nullable=False),
+    Column("user_token", String(200)),
+    Column("user_scopes", String(1000)),
+    Column("user_refresh_token", String(200)),
+    Column("user_token_expires_at", DateTime),
+    Column("incoming_webhook_url", String(200)),
+    Column("incoming_webhook_channel", String(200)),
+    Column("incoming_webhook_channel_id", String(200)),
+    Column("incoming_webhook_configuration_url", String(200)),
+    Column("is_enterprise_install", Boolean, default=False, nullable=False),
+    Column("token_type", String(32)),
+    Column("installed_at", DateTime, nullable=False, server_default=func.now()),
+    Index("slack_installations_idx", "client_id", "enterprise_id", "team_id", "user_id", "installed_at"),
+)
+
+slack_bots = Table(
+    "slack_bots",
+    SQLModel.metadata,
+    *_install_columns(),
+    Column("team_id", String(32)),
+    Column("team_name", String(200)),
+    *_bot_columns(),
+    Column("is_enterprise_install", Boolean, default=False, nullable=False),
+    Column("installed_at", DateTime, nullable=False, server_default=func.now()),
+    Index("slack_bots_idx", "client_id", "enterprise_id", "team_id", "installed_at"),
+)
+
+slack_oauth_states = Table(
+    "slack_oauth_states",
+    SQLModel.metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("state", String(200), nullable=False),
+    Column("expire_at", DateTime, nullable=False),
+)

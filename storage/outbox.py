@@ -13,13 +13,23 @@ from sqlmodel import col
 from storage.models import OutboxItem
 
 PENDING, CLAIMED, SENT, FAILED, CANCELLED = "pending", "claimed", "sent", "failed", "cancelled"
+HELD = "held"  # kept, not sent, while its workspace has no token (uninstalled); a re-install makes it pending
 
 
 def schedule(
-    session: Session, *, kind: str, subject: str, dedupe_key: str, due_at: datetime, payload: str, now: datetime
+    session: Session,
+    *,
+    team_id: str,
+    kind: str,
+    subject: str,
+    dedupe_key: str,
+    due_at: datetime,
+    payload: str,
+    now: datetime,
 ) -> None:
     """Insert a row unless one with the same dedupe key exists (then nothing changes)."""
     values: dict[str, Any] = {
+        "team_id": team_id[:32],
         "kind": kind,
         "subject": subject,
         "dedupe_key": dedupe_key,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, and_, case, delete, exists, func, or_, select
@@ -27,11 +27,16 @@ def by_code(session: Session, *, team_id: str, code: str) -> Requirement | None:
     ).first()
 
 
-def by_message(session: Session, *, channel_id: str, message_ts: str) -> Requirement | None:
-    """The requirement whose sheet is the given message."""
-    return session.scalars(
-        select(Requirement).where(col(Requirement.channel_id) == channel_id, col(Requirement.message_ts) == message_ts)
-    ).first()
+def by_message(
+    session: Session, *, channel_id: str, message_ts: str, teams: Collection[str] | None = None
+) -> Requirement | None:
+    """The requirement whose sheet is the given message (of one of `teams`, when given)."""
+    stmt = select(Requirement).where(
+        col(Requirement.channel_id) == channel_id, col(Requirement.message_ts) == message_ts
+    )
+    if teams is not None:
+        stmt = stmt.where(col(Requirement.team_id).in_(list(teams)))
+    return session.scalars(stmt).first()
 
 
 def signatures(session: Session, requirement_id: int, revision: int) -> Sequence[Signature]:

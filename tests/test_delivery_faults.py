@@ -153,7 +153,7 @@ def due_rows(runtime: Runtime, n: int, due: datetime) -> None:
 
     with runtime.services.session_scope() as s:
         for i in range(n):
-            schedule(s, kind="test.kind", subject=f"test:{i}", key=f"test:{i}", due_at=due, now=due)
+            schedule(s, team_id="T0001", kind="test.kind", subject=f"test:{i}", key=f"test:{i}", due_at=due, now=due)
 
 
 def test_a_claim_takes_one_batch_at_most(runtime: Runtime) -> None:

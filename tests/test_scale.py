@@ -172,7 +172,14 @@ def test_claims_skip_rows_another_process_holds(database: str) -> None:
     with Session(engine) as s, s.begin():
         for n in range(10):
             q.schedule(
-                s, kind="req.sign_reminder", subject=f"req:{n}", dedupe_key=f"k{n}", due_at=now, payload="{}", now=now
+                s,
+                team_id="T0001",
+                kind="req.sign_reminder",
+                subject=f"req:{n}",
+                dedupe_key=f"k{n}",
+                due_at=now,
+                payload="{}",
+                now=now,
             )
     statements: list[str] = []
     event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2]))

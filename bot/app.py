@@ -7,6 +7,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
@@ -16,6 +17,7 @@ from slack_sdk.http_retry.builtin_handlers import (
     RateLimitErrorRetryHandler,
     ServerErrorRetryHandler,
 )
+from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from sqlalchemy import Engine, text
 
 import handlers
@@ -24,20 +26,27 @@ from bot.inbox import Row, worker_name
 from bot.outbox import TickReport
 from bot.services import Services, utc_now
 from handlers.due.outbound import make_deliver
+from handlers.install import TENANTS_KEY
 from handlers.serving.intake import CONTEXT_KEY as INTAKE_KEY
 from handlers.serving.intake import Intake, response_url_filter
 from handlers.serving.replies import tell_parked
 from handlers.serving.work import Worker
 from handlers.workspace.directory import Directory
+from handlers.workspace.tenants import Tenant, Tenants
 from storage.db import impatient, is_sqlite, make_engine, make_session_scope, migrate, read_only
 
 logger = logging.getLogger(__name__)
 
 
-def make_client(settings: Settings) -> WebClient:
-    """The one Web API client: SLACK_API_URL, retries for rate limits, 5xx and dropped connections."""
+def make_client(settings: Settings, token: str | None = None, team_id: str | None = None) -> WebClient:
+    """A Web API client: SLACK_API_URL, retries for rate limits, 5xx and dropped connections.
+
+    Without `token`, the configured bot token (none with OAuth: the client then only exchanges install codes).
+    `team_id`: the workspace an organization-wide token acts in, sent with each call.
+    """
     return WebClient(
-        token=settings.bot_token,
+        token=token if token is not None else (settings.bot_token or None),
+        team_id=team_id,
         base_url=settings.slack_api_url,
         timeout=settings.http_timeout,  # type: ignore[arg-type]  # urllib takes fractions too
         retry_handlers=[
@@ -57,11 +66,14 @@ class Runtime:
     services: Services
     client: WebClient
     directory: Directory
+    tenants: Tenants
+    store: SQLAlchemyInstallationStore | None = None  # with OAuth: where installs keep their tokens
 
     def tick(self, now: datetime | None = None) -> TickReport:
-        """Deliver everything due as of `now` (default: the clock's now)."""
-        self.directory.ensure_team()  # `coordbot tick` runs without loading the member list
-        deliver = make_deliver(self.client, self.services, self.directory)
+        """Deliver everything due as of `now` (default: the clock's now), each with its workspace's token."""
+        if not self.tenants.multi:
+            self.directory.ensure_team()  # `coordbot tick` runs without loading the member list
+        deliver = make_deliver(self.tenants, self.services)
         return self.services.outbox.tick(now or self.services.now(), deliver)
 
     def healthy(self) -> bool:
@@ -95,12 +107,42 @@ def build_runtime(
             put_scope=make_session_scope(impatient(engine)), peek_scope=make_session_scope(read_only(engine))
         )
     client = client or make_client(settings)
-    directory = Directory(client, default_tz=settings.tz, default_lang=settings.lang, prefs=services.prefs)
+
+    def make_directory(api: WebClient, team_id: str = "") -> Directory:
+        made = Directory(api, default_tz=settings.tz, default_lang=settings.lang, prefs=services.prefs)
+        made.team_id = team_id
+        return made
+
+    directory = make_directory(client)
+    store = None
+    if settings.oauth:
+        from handlers.serving.oauth import installation_store
+
+        store = installation_store(engine, settings.client_id)
+        tenants = Tenants(
+            store=store,
+            workspaces=services.workspaces,
+            make_client=lambda token, team: make_client(settings, token or "", team),
+            make_directory=make_directory,
+            default_tz=settings.tz,
+        )
+    else:
+        tenants = Tenants(single=Tenant("", None, client, directory))
     # reminders are placed in each recipient's working hours, in their Slack timezone
-    services.requirements.tz_of = directory.tz_of
-    services.actions.tz_of = directory.tz_of
-    services.meetings.tz_of = directory.tz_of
-    return Runtime(settings=settings, engine=engine, services=services, client=client, directory=directory)
+    services.requirements.tz_of = tenants.tz_of
+    services.actions.tz_of = tenants.tz_of
+    services.meetings.tz_of = tenants.tz_of
+    runtime = Runtime(
+        settings=settings,
+        engine=engine,
+        services=services,
+        client=client,
+        directory=directory,
+        tenants=tenants,
+        store=store,
+    )
+    services.deliver_due = runtime.tick
+    return runtime
 
 
 class _QuietTokenNotice(logging.Filter):
@@ -123,6 +165,7 @@ def create_app(
     bolt_logger = logging.getLogger("slack_bolt")
     if not any(isinstance(f, _QuietTokenNotice) for f in bolt_logger.filters):
         bolt_logger.addFilter(_QuietTokenNotice())
+    tenants = runtime.tenants
     app = App(
         client=runtime.client,
         signing_secret=settings.signing_secret,
@@ -132,15 +175,25 @@ def create_app(
         # a worker's app to its end on one of the worker's threads, nobody waiting for its answer.
         process_before_response=True,
         logger=bolt_logger,
+        **_oauth(runtime, serving=not worker),
     )
 
     def inject_services(req: BoltRequest, next: Callable[[], BoltResponse]) -> BoltResponse:
         context = req.context
         context["services"] = runtime.services
-        context["directory"] = runtime.directory
+        context[TENANTS_KEY] = tenants
+        tenant = tenants.single
+        if tenants.multi and context.team_id:
+            org = bool(context.is_enterprise_install)
+            runtime.services.workspaces.seen(
+                team_id=context.team_id, enterprise_id=context.enterprise_id, org_install=org, now=utc_now()
+            )
+            tenant = tenants.get(context.team_id, enterprise_id=context.enterprise_id, org_install=org)
+        context["directory"] = tenant.directory if tenant is not None else runtime.directory
         if intake is not None:
             context[INTAKE_KEY] = intake
-        return next()
+        with tenants.acting_for(tenant):
+            return next()
 
     app.middleware(response_url_filter(settings.response_urls))
     app.middleware(inject_services)
@@ -204,8 +257,51 @@ def parked_notice(runtime: Runtime) -> Callable[[Row, BaseException], None]:
 
     def notify(row: Row, error: BaseException) -> None:
         body = json.loads(row.payload)
-        tell_parked(
-            runtime.client, body, row.id, runtime.directory, error, response_urls=runtime.settings.response_urls
-        )
+        tenant = runtime.tenants.get(row.team_id)
+        if tenant is None:
+            return  # uninstalled since: nobody to tell it to
+        tell_parked(tenant.client, body, row.id, tenant.directory, error, response_urls=runtime.settings.response_urls)
 
     return notify
+
+
+def _oauth(runtime: Runtime, *, serving: bool) -> dict[str, Any]:
+    """App arguments for tokens from installs: the installation store with a cached authorization, and (in the
+    serving app) the OAuth flow. Empty with a single configured token."""
+    if runtime.store is None:
+        return {}
+    from slack_bolt.authorization.authorize import InstallationStoreAuthorize
+
+    from handlers.serving.oauth import oauth_flow, state_store
+
+    settings = runtime.settings
+    args: dict[str, Any] = {
+        "installation_store": runtime.store,
+        # one auth.test per token and process, not one per request
+        "authorize": InstallationStoreAuthorize(
+            installation_store=runtime.store,
+            client_id=settings.client_id,
+            client_secret=settings.client_secret,
+            bot_only=True,
+            cache_enabled=True,
+            client=runtime.client,
+            logger=logging.getLogger("slack_bolt"),
+        ),
+    }
+    if serving:
+
+        def installed(team_key: str) -> None:
+            runtime.tenants.forget(team_key)
+            runtime.tick()  # the welcome message, and what the uninstall held, go now
+
+        args["oauth_flow"] = oauth_flow(
+            client=runtime.client,
+            client_id=settings.client_id,
+            client_secret=settings.client_secret,
+            store=runtime.store,
+            states=state_store(runtime.engine),
+            workspaces=runtime.services.workspaces,
+            now=runtime.services.now,
+            on_installed=installed,
+        )
+    return args

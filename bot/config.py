@@ -27,6 +27,8 @@ class Settings:
     bot_token: str = field(default="", repr=False)
     signing_secret: str = field(default="", repr=False)
     app_token: str = field(default="", repr=False)
+    client_id: str = ""
+    client_secret: str = field(default="", repr=False)
     database_url: str = "sqlite:///coordbot.db"
     slack_api_url: str = DEFAULT_API_URL
     port: int = 3000
@@ -71,6 +73,11 @@ class Settings:
         return ZoneInfo(self.tz)
 
     @property
+    def oauth(self) -> bool:
+        """Installable in many workspaces ("Add to Slack"): client ID and secret set, no single bot token."""
+        return bool(self.client_id and self.client_secret and not self.bot_token)
+
+    @property
     def socket_mode(self) -> bool:
         """Socket Mode runs when an app-level token is configured."""
         return bool(self.app_token)
@@ -78,8 +85,11 @@ class Settings:
     def missing_for_run(self) -> list[str]:
         """The variables `coordbot run` needs that are not set."""
         missing = []
-        if not self.bot_token:
-            missing.append("SLACK_BOT_TOKEN")
+        if not self.bot_token and not self.oauth:
+            if self.client_id or self.client_secret:  # half of OAuth configured: name the other half
+                missing.append("SLACK_CLIENT_SECRET" if self.client_id else "SLACK_CLIENT_ID")
+            else:
+                missing.append("SLACK_BOT_TOKEN")
         if not self.socket_mode and not self.signing_secret:
             missing.append("SLACK_SIGNING_SECRET")
         return missing
@@ -174,6 +184,8 @@ class Settings:
             bot_token=get("SLACK_BOT_TOKEN", ""),
             signing_secret=get("SLACK_SIGNING_SECRET", ""),
             app_token=get("SLACK_APP_TOKEN", ""),
+            client_id=get("SLACK_CLIENT_ID", ""),
+            client_secret=get("SLACK_CLIENT_SECRET", ""),
             database_url=get("DATABASE_URL", "sqlite:///coordbot.db"),
             slack_api_url=api_url,
             port=integer("PORT", 3000, 1),

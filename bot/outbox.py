@@ -32,6 +32,7 @@ class Outcome(StrEnum):
 
     SENT = "sent"
     SKIPPED = "skipped"  # no longer relevant (record confirmed, question answered, ...)
+    HELD = "held"  # its workspace has no token now (uninstalled): kept until a re-install
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ class DueWork:
     payload: dict[str, Any]
     due_at: datetime
     attempts: int
+    team_id: str = ""
 
 
 Deliver = Callable[[DueWork, datetime], Outcome]
@@ -55,6 +57,7 @@ class TickReport:
 
     sent: int = 0
     skipped: int = 0
+    held: int = 0
     retried: int = 0
     failed: int = 0
     errors: list[str] = field(default_factory=list)
@@ -62,12 +65,13 @@ class TickReport:
     @property
     def handled(self) -> int:
         """Rows this tick finished one way or another."""
-        return self.sent + self.skipped + self.retried + self.failed
+        return self.sent + self.skipped + self.held + self.retried + self.failed
 
 
 def schedule(
     session: Session,
     *,
+    team_id: str,
     kind: str,
     subject: str,
     key: str,
@@ -75,9 +79,10 @@ def schedule(
     now: datetime,
     payload: dict[str, Any] | None = None,
 ) -> None:
-    """Add due work inside the caller's unit of work; the same key is scheduled once."""
+    """Add due work for a workspace inside the caller's unit of work; the same key is scheduled once."""
     q.schedule(
         session,
+        team_id=team_id,
         kind=kind,
         subject=subject,
         dedupe_key=key,
@@ -121,6 +126,7 @@ class Outbox:
                     payload=json.loads(r.payload or "{}"),
                     due_at=r.due_at,
                     attempts=r.attempts,
+                    team_id=r.team_id,
                 )
                 for r in rows
             ]
@@ -204,6 +210,10 @@ class Outbox:
                     )
                 report.retried += 1
             report.errors.append(f"{item.kind}#{item.id}: {reason}")
+            return
+        if outcome is Outcome.HELD:
+            self._finish(item, worker, q.HELD, now, "workspace not installed")
+            report.held += 1
             return
         state = q.SENT if outcome is Outcome.SENT else q.CANCELLED
         self._finish(item, worker, state, now, None)

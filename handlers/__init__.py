@@ -10,6 +10,7 @@ from handlers import (
     history,
     home,
     incident,
+    install,
     meeting,
     membership,
     reactions,
@@ -37,4 +38,5 @@ def register_all(app: App, *, worker: bool = False) -> None:
     home.register(app)
     digest.register(app)
     membership.register(app)
+    install.register(app)
     app.error(handle_error)

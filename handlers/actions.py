@@ -377,7 +377,7 @@ def on_reaction(
 ) -> bool:
     """✅ on an item's card marks it done (removing it restores the status before); True when it is a card."""
     where = event.get("item") or {}
-    item = services.actions.by_message(str(where.get("channel")), str(where.get("ts")))
+    item = services.actions.by_message(str(where.get("channel")), str(where.get("ts")), teams=directory.scope())
     if item is None:
         return False
     user = event["user"]

@@ -18,7 +18,7 @@ from handlers.blocks import meeting as blocks
 from handlers.blocks.common import ModalMeta
 from handlers.blocks.meeting import Ids
 from handlers.commands import Invocation, Routes, command_listener
-from handlers.due.outbound import RecordLocks, message_link, tick_now
+from handlers.due.outbound import RecordLocks, message_link
 from handlers.membership import Unposted, post_record, refuse_channel, repostable, warm
 from handlers.serving.replies import field_errors, in_view, refresh_modal, through_inbox
 from handlers.workspace.directory import Directory
@@ -174,7 +174,7 @@ def save_meeting(
             channel=user,
             text=t(lang, "meeting.reply.too_many", code=info.code, n=len(info.attendees), max=MAX_PARTICIPANTS_ADVISED),
         )
-    tick_now(client, services, directory)
+    services.deliver_due()  # what falls due at once (an agenda for a meeting that starts soon) goes now
 
 
 def post_card(
@@ -291,7 +291,7 @@ def save_minutes(ack: Ack, body: dict[str, Any], client: WebClient, services: Se
     refresh_card(client, services, directory, info.id)
     card_link = message_link(client, info.channel_id, info.message_ts)
     send_action_dms(client, services, directory, outcome.new_actions, source_link=card_link)
-    tick_now(client, services, directory)
+    services.deliver_due()  # what falls due at once (an agenda for a meeting that starts soon) goes now
     from handlers import home  # the recorder's home lists minutes still owed
 
     home.render(client, services, directory, user)
@@ -327,7 +327,7 @@ def on_reaction(
 ) -> bool:
     """✅ on the minutes acknowledges them (removing it withdraws); True when the message is a meeting's."""
     item = event.get("item") or {}
-    info = services.meetings.by_message(str(item.get("channel")), str(item.get("ts")))
+    info = services.meetings.by_message(str(item.get("channel")), str(item.get("ts")), teams=directory.scope())
     if info is None:
         return False
     if info.minutes_ts != item.get("ts") or event.get("reaction") not in services.settings.sign_reactions:

@@ -273,7 +273,7 @@ def on_reaction(
 ) -> bool:
     """✅ on a sheet signs (removing it withdraws) for its owners; True when the message is a sheet."""
     item = event.get("item") or {}
-    req = services.requirements.by_message(str(item.get("channel")), str(item.get("ts")))
+    req = services.requirements.by_message(str(item.get("channel")), str(item.get("ts")), teams=directory.scope())
     if req is None:
         return False
     if event.get("reaction") not in services.settings.sign_reactions:

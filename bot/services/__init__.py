@@ -18,6 +18,7 @@ from bot.services.meetings import MeetingService
 from bot.services.prefs import Preferences
 from bot.services.presence import ChannelPresence
 from bot.services.requirements import RequirementService
+from bot.services.workspaces import WorkspaceService
 from storage.db import SessionScope
 
 
@@ -44,7 +45,10 @@ class Services:
     incidents: IncidentService
     inbox: Inbox
     presence: ChannelPresence
+    workspaces: WorkspaceService
     clock: Callable[[], datetime] = field(default=utc_now)
+    # delivers what is due now, instead of at the next heartbeat (set by the runtime, which knows how to send)
+    deliver_due: Callable[[], object] = field(default=lambda: None)
 
     def now(self) -> datetime:
         """The current time from the configured clock (fixed in tests), or the request's time (see `as_of`)."""
@@ -116,5 +120,6 @@ class Services:
                 session_scope, lease=timedelta(seconds=settings.inbox_lease), max_attempts=settings.inbox_attempts
             ),
             presence=ChannelPresence(session_scope),
+            workspaces=WorkspaceService(session_scope),
             clock=clock,
         )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -344,10 +344,12 @@ class ActionService:
                 raise NotFound("error.action_not_found", code=code)
             return self._load(s, row, with_history=with_history)
 
-    def by_message(self, channel_id: str, message_ts: str) -> ActionInfo | None:
+    def by_message(
+        self, channel_id: str, message_ts: str, *, teams: Collection[str] | None = None
+    ) -> ActionInfo | None:
         """The item shown by a message, if any."""
         with self._scope() as s:
-            row = repo.by_message(s, channel_id=channel_id, message_ts=message_ts)
+            row = repo.by_message(s, channel_id=channel_id, message_ts=message_ts, teams=teams)
             return None if row is None else self._load(s, row)
 
     def for_source(self, source_type: str, source_id: int) -> list[ActionInfo]:
@@ -405,6 +407,7 @@ class ActionService:
             if now < remind_at < info.due:
                 outbox.schedule(
                     s,
+                    team_id=info.team_id,
                     kind=KIND_ACTION_REMINDER,
                     subject=subject,
                     key=f"action:{info.id}:remind{suffix}",
@@ -419,6 +422,7 @@ class ActionService:
             due_at = self._calendar.place(info.due, tz=self.tz_of(user), now=max(now, info.due))
             outbox.schedule(
                 s,
+                team_id=info.team_id,
                 kind=KIND_ACTION_OVERDUE,
                 subject=subject,
                 key=f"action:{info.id}:overdue:{user}{suffix}",
@@ -433,6 +437,7 @@ class ActionService:
             escalate_at = self._calendar.place(late, tz=tz, now=max(now, late))
             outbox.schedule(
                 s,
+                team_id=info.team_id,
                 kind=KIND_ACTION_ESCALATE,
                 subject=subject,
                 key=f"action:{info.id}:escalate{suffix}",

@@ -252,6 +252,7 @@ class DigestService:
             payload = {"team_id": row.team_id, "channel_id": row.channel_id, "due_at": due.isoformat()}
             state = repo.plan_period(
                 s,
+                team_id=row.team_id,
                 kind=KIND_DIGEST,
                 subject=subject_of(row.team_id, row.channel_id),
                 key=period_key(row.team_id, row.channel_id, due, row.tz),

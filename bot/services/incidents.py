@@ -673,6 +673,7 @@ class IncidentService:
         for user in backups:
             outbox.schedule(
                 s,
+                team_id=info.team_id,
                 kind=KIND_ESCALATE,
                 subject=_subject(info.id),
                 key=f"inc:{info.id}:escalate:{user}",
@@ -694,6 +695,7 @@ class IncidentService:
         since = int(info.last_update_at.timestamp())
         outbox.schedule(
             s,
+            team_id=info.team_id,
             kind=KIND_UPDATE_DUE,
             subject=_subject(info.id),
             key=f"inc:{info.id}:update:{since}:{plan}:{int(due.timestamp())}",

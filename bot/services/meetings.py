@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -325,6 +325,7 @@ class MeetingService:
             for user in info.attendees:
                 outbox.schedule(
                     s,
+                    team_id=info.team_id,
                     kind=KIND_MINUTES_DM,
                     subject=_subject(meeting_id),
                     key=f"mtg:{meeting_id}:minutes:{user}{version}",
@@ -400,10 +401,10 @@ class MeetingService:
                 raise NotFound("error.meeting_not_found", code=code)
             return self._load(s, row, with_history=with_history)
 
-    def by_message(self, channel_id: str, ts: str) -> MeetingInfo | None:
+    def by_message(self, channel_id: str, ts: str, *, teams: Collection[str] | None = None) -> MeetingInfo | None:
         """The meeting whose card or minutes is this message."""
         with self._scope() as s:
-            row = repo.by_message(s, channel_id=channel_id, ts=ts)
+            row = repo.by_message(s, channel_id=channel_id, ts=ts, teams=teams)
             return None if row is None else self._load(s, row)
 
     def upcoming(self, team_id: str, user_id: str, now: datetime, limit: int = 20) -> list[MeetingInfo]:
@@ -473,6 +474,7 @@ class MeetingService:
                     agenda_at = self._calendar.place(agenda_at, tz=self.tz_of(user), deadline=info.start, now=now)
                 outbox.schedule(
                     s,
+                    team_id=info.team_id,
                     kind=KIND_AGENDA,
                     subject=_subject(info.id),
                     key=f"mtg:{info.id}:agenda:{user}{suffix}",
@@ -484,6 +486,7 @@ class MeetingService:
                 if start_at > now:
                     outbox.schedule(
                         s,
+                        team_id=info.team_id,
                         kind=KIND_START,
                         subject=_subject(info.id),
                         key=f"mtg:{info.id}:start:{user}{suffix}",
@@ -497,6 +500,7 @@ class MeetingService:
             due = self._calendar.place(due, tz=self.tz_of(info.host_id), now=due)
             outbox.schedule(
                 s,
+                team_id=info.team_id,
                 kind=KIND_MINUTES_MISSING,
                 subject=_subject(info.id),
                 key=f"mtg:{info.id}:minutes_missing{suffix}",

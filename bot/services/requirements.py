@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -539,10 +539,12 @@ class RequirementService:
                 raise NotFound("error.requirement_not_found", code=code)
             return self._load(s, req, with_history=with_history)
 
-    def by_message(self, channel_id: str, message_ts: str) -> RequirementInfo | None:
-        """The record shown by a message, if any."""
+    def by_message(
+        self, channel_id: str, message_ts: str, *, teams: Collection[str] | None = None
+    ) -> RequirementInfo | None:
+        """The record shown by a message, if any (only records of `teams`, when given)."""
         with self._scope() as s:
-            req = repo.by_message(s, channel_id=channel_id, message_ts=message_ts)
+            req = repo.by_message(s, channel_id=channel_id, message_ts=message_ts, teams=teams)
             return None if req is None else self._load(s, req)
 
     def question_info(self, question_id: int) -> tuple[RequirementInfo, QuestionInfo]:
@@ -645,6 +647,7 @@ class RequirementService:
                 continue
             outbox.schedule(
                 s,
+                team_id=info.team_id,
                 kind=KIND_SIGN_REMINDER,
                 subject=_subject(info.id, user),
                 key=f"req:{info.id}:r{info.revision}:sign:{user}{suffix}",
@@ -657,6 +660,7 @@ class RequirementService:
         for user in info.owners:
             outbox.schedule(
                 s,
+                team_id=info.team_id,
                 kind=KIND_OVERDUE,
                 subject=_subject(info.id),
                 key=f"req:{info.id}:r{info.revision}:overdue:{user}",
@@ -670,6 +674,7 @@ class RequirementService:
                 due = self._place(max(now, q.deadline - self.question_lead), q.owner_id, deadline=q.deadline, now=now)
                 outbox.schedule(
                     s,
+                    team_id=info.team_id,
                     kind=KIND_QUESTION_REMINDER,
                     subject=_question_subject(q.id),
                     key=f"req:{info.id}:q{q.id}:remind",

@@ -16,6 +16,7 @@ from bot.errors import DeliveryFailed, NotFound
 from bot.outbox import Deliver, DueWork, Outcome
 from bot.services import Services
 from handlers.workspace.directory import Directory
+from handlers.workspace.tenants import Tenant, Tenants
 
 logger = logging.getLogger(__name__)
 
@@ -122,15 +123,17 @@ def link_or_channel(client: WebClient, channel_id: str, ts: str | None) -> str:
 
 Deliverer = Callable[[DueWork, datetime], Outcome]
 Provider = Callable[[WebClient, Services, Directory], Mapping[str, Deliverer]]
+# Errors after which a workspace's token is no good: its due work is held (until a re-install), not failed
+NO_TOKEN_ERRORS = frozenset({"invalid_auth", "not_authed", "token_revoked", "account_inactive", "team_not_found"})
 
 
-def make_deliver(client: WebClient, services: Services, directory: Directory) -> Deliver:
-    """The delivery function the tick hands each due row to, dispatching on its kind."""
+def _renderers(client: WebClient, services: Services, directory: Directory) -> dict[str, Deliverer]:
     from handlers.due import actions as actions_due
     from handlers.due import digest as digest_due
     from handlers.due import incident as incident_due
     from handlers.due import meeting as meeting_due
     from handlers.due import requirement as requirement_due
+    from handlers.due import welcome as welcome_due
 
     kinds: dict[str, Deliverer] = {}
     for provider in (
@@ -139,23 +142,41 @@ def make_deliver(client: WebClient, services: Services, directory: Directory) ->
         actions_due.deliverers,
         digest_due.deliverers,
         incident_due.deliverers,
+        welcome_due.deliverers,
     ):
         kinds.update(provider(client, services, directory))
+    return kinds
+
+
+def make_deliver(tenants: Tenants, services: Services) -> Deliver:
+    """The delivery function the tick hands each due row to: sent with its workspace's token, by its kind."""
+    by_tenant: dict[int, tuple[Tenant, dict[str, Deliverer]]] = {}
 
     def deliver(item: DueWork, now: datetime) -> Outcome:
-        handler = kinds.get(item.kind)
+        tenant = tenants.get(item.team_id)
+        if tenant is None:  # uninstalled (or never installed): kept for a re-install
+            return Outcome.HELD
+        known = by_tenant.get(id(tenant))
+        if known is None or known[0] is not tenant:
+            known = by_tenant[id(tenant)] = (tenant, _renderers(tenant.client, services, tenant.directory))
+        handler = known[1].get(item.kind)
         if handler is None:
             raise DeliveryFailed(f"unknown kind {item.kind}", permanent=True)
         try:
-            return handler(item, now)
+            with tenants.acting_for(tenant):
+                return handler(item, now)
         except NotFound:
             return Outcome.SKIPPED
-        except (SlackApiError, SlackRequestError, OSError) as exc:
+        except SlackApiError as exc:
+            if tenants.multi and exc.response.get("error") in NO_TOKEN_ERRORS:
+                tenants.forget(item.team_id)
+                fresh = tenants.get(item.team_id)
+                if fresh is not None and fresh.client.token != tenant.client.token:  # re-installed meanwhile
+                    raise DeliveryFailed("the workspace's token was replaced", permanent=False, retry_after=0) from exc
+                logger.warning("%s's token was refused (%s): its due work is held", item.team_id, exc.response["error"])
+                return Outcome.HELD
+            raise classify(exc) from exc
+        except (SlackRequestError, OSError) as exc:
             raise classify(exc) from exc
 
     return deliver
-
-
-def tick_now(client: WebClient, services: Services, directory: Directory) -> None:
-    """Deliver what is due right away (e.g. an agenda for a meeting that starts soon) instead of at the next beat."""
-    services.outbox.tick(services.now(), make_deliver(client, services, directory))

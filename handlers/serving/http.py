@@ -1,4 +1,5 @@
-"""HTTP mode: Bolt's ASGI adapter served by uvicorn. POST /slack/events, GET /healthz.
+"""HTTP mode: Bolt's ASGI adapter served by uvicorn. POST /slack/events, GET /healthz, and with OAuth
+GET /slack/install and GET /slack/oauth_redirect (Bolt's OAuth flow; no signature: a browser calls them).
 
 Every POST is checked before Bolt sees it: a body over `MAX_BODY` gets 413, and a request whose
 signature does not verify gets 401 whatever went wrong inside the check (a timestamp that is no number,
@@ -79,6 +80,28 @@ class SlackASGI(SlackRequestHandler):
         return await asyncio.get_running_loop().run_in_executor(
             self.executor, self._dispatch, raw, request.query_string, headers
         )
+
+    async def handle_installation(self, request: AsgiHttpRequest) -> BoltResponse:
+        """GET /slack/install (with OAuth): the install page, its state stored, off the event loop."""
+        return await self._oauth(request, "handle_installation")
+
+    async def handle_callback(self, request: AsgiHttpRequest) -> BoltResponse:
+        """GET /slack/oauth_redirect (with OAuth): the code exchanged and the install stored, off the event loop."""
+        return await self._oauth(request, "handle_callback")
+
+    async def _oauth(self, request: AsgiHttpRequest, step: str) -> BoltResponse:
+        flow = self.app.oauth_flow
+        assert flow is not None  # the adapter routes here only when there is one
+        bolt_request = BoltRequest(body="", query=request.query_string, headers=request.get_headers())
+
+        def run() -> BoltResponse:
+            try:
+                return getattr(flow, step)(bolt_request)
+            except Exception:  # the store unreachable, Slack unreachable: a page, not a traceback
+                logger.exception("the install step %s failed", step)
+                return BoltResponse(status=500, body="coordbot could not complete this step; please try again")
+
+        return await asyncio.get_running_loop().run_in_executor(self.executor, run)
 
     def verified(self, raw: bytes, headers: dict[str, Any]) -> bool:
         """Whether Slack signed this request; any failure inside the check is a no."""

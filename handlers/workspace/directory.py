@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from slack_sdk import WebClient
@@ -57,6 +58,8 @@ class Directory:
         self._client = client
         self._prefs = prefs
         self.team_id = ""
+        # the workspaces whose records people here may act on by message: None (all) with one configured token
+        self.scope: Callable[[], tuple[str, ...] | None] = lambda: None
         self.default_tz = default_tz
         self.default_lang = default_lang
         self._ttl = ttl

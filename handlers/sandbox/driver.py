@@ -101,14 +101,27 @@ class SlackDriver:
         verification_token: str = "verification-token-test",
         timeout: float = 10.0,
         wait_timeout: float = 5.0,
+        enterprise_id: str | None = None,
+        enterprise_name: str | None = None,
+        org_install: bool = False,
     ) -> None:
-        """``wait_timeout`` bounds how long click/submit_view wait for a message or view to appear."""
+        """``wait_timeout`` bounds how long click/submit_view wait for a message or view to appear.
+
+        With ``enterprise_id`` the workspace is in that Enterprise Grid org and every payload says so;
+        ``org_install``: the app is installed org-wide there (``is_enterprise_install`` true).
+        """
+        if org_install and enterprise_id is None:
+            raise ValueError("an org-wide install needs the org's enterprise_id")
         self.endpoint_url = endpoint_url
         self.signing_secret = signing_secret
         self.fake = fake
         self.team_id = team_id
         self.api_app_id = api_app_id
         self.verification_token = verification_token
+        self.enterprise_id = enterprise_id
+        same_org = enterprise_id is not None and fake.enterprise_id == enterprise_id
+        self.enterprise_name = enterprise_name or (fake.enterprise_name if same_org else None) or enterprise_id
+        self.org_install = org_install
         self.timeout = timeout
         self.wait_timeout = wait_timeout
         self._verifier = SignatureVerifier(signing_secret)
@@ -182,6 +195,11 @@ class SlackDriver:
             "token": self.verification_token,
             "team_id": self.team_id,
             "team_domain": self.fake.team_domain,
+            **(
+                {"enterprise_id": self.enterprise_id, "enterprise_name": self.enterprise_name or ""}
+                if self.enterprise_id is not None
+                else {}
+            ),
             "channel_id": channel,
             "channel_name": name,
             "user_id": user,
@@ -189,7 +207,7 @@ class SlackDriver:
             "command": command,
             "text": text,
             "api_app_id": self.api_app_id,
-            "is_enterprise_install": "false",
+            "is_enterprise_install": "true" if self.org_install else "false",
             "response_url": self.fake.new_response_url(channel=channel, user=user),
             "trigger_id": self.fake.new_trigger_id(user=user),
         }
@@ -228,8 +246,7 @@ class SlackDriver:
             "trigger_id": self.fake.new_trigger_id(user=user, view_id=view.get("id")),
             "view": self._view_payload(view, state),
             "response_urls": [],
-            "is_enterprise_install": False,
-            "enterprise": None,
+            **self._grid(),
         }
         reply = self.post_payload(payload)
         if reply.status == 200 and view.get("id"):
@@ -248,8 +265,7 @@ class SlackDriver:
             "token": self.verification_token,
             "view": self._view_payload(view, view_state(view, {})),
             "is_cleared": False,
-            "is_enterprise_install": False,
-            "enterprise": None,
+            **self._grid(),
         }
         reply = self.post_payload(payload)
         if view.get("id"):
@@ -310,8 +326,7 @@ class SlackDriver:
             "action_ts": _now_ts(),
             "team": self._team(),
             "user": self._user(user),
-            "is_enterprise_install": False,
-            "enterprise": None,
+            **self._grid(),
             "callback_id": callback_id,
             "trigger_id": self.fake.new_trigger_id(user=user),
         }
@@ -339,8 +354,9 @@ class SlackDriver:
         body = {
             "token": self.verification_token,
             "team_id": self.team_id,
+            **({"enterprise_id": self.enterprise_id} if self.enterprise_id is not None else {}),
             "context_team_id": self.team_id,
-            "context_enterprise_id": None,
+            "context_enterprise_id": self.enterprise_id,
             "api_app_id": self.api_app_id,
             "event": inner,
             "type": "event_callback",
@@ -348,11 +364,11 @@ class SlackDriver:
             "event_time": int(time.time()),
             "authorizations": [
                 {
-                    "enterprise_id": None,
+                    "enterprise_id": self.enterprise_id,
                     "team_id": self.team_id,
                     "user_id": BOT,
                     "is_bot": True,
-                    "is_enterprise_install": False,
+                    "is_enterprise_install": self.org_install,
                 }
             ],
             "is_ext_shared_channel": False,
@@ -398,6 +414,21 @@ class SlackDriver:
             event["view"] = home
         return self.event(event)
 
+    def uninstall(self) -> Reply:
+        """The app is uninstalled from the workspace (or the org): the ``app_uninstalled`` event."""
+        return self.event({"type": "app_uninstalled"})
+
+    def tokens_revoked(self, *, bot_ids: Sequence[str] | None = None, user_ids: Sequence[str] = ()) -> Reply:
+        """The app's tokens are revoked: ``tokens_revoked`` lists user IDs by kind (default: the bot's)."""
+        if bot_ids is None:
+            bot_ids = [] if user_ids else [BOT]
+        tokens: dict[str, list[str]] = {}
+        if user_ids:
+            tokens["oauth"] = list(user_ids)
+        if bot_ids:
+            tokens["bot"] = list(bot_ids)
+        return self.event({"type": "tokens_revoked", "tokens": tokens})
+
     def url_verification(self, challenge: str) -> Reply:
         """The handshake Slack performs when the Request URL is saved."""
         return self.post_json({"token": self.verification_token, "challenge": challenge, "type": "url_verification"})
@@ -416,7 +447,15 @@ class SlackDriver:
             time.sleep(0.005)
 
     def _team(self) -> dict[str, str]:
-        return {"id": self.team_id, "domain": self.fake.team_domain}
+        team = {"id": self.team_id, "domain": self.fake.team_domain}
+        if self.enterprise_id is not None:
+            team.update({"enterprise_id": self.enterprise_id, "enterprise_name": self.enterprise_name or ""})
+        return team
+
+    def _grid(self) -> dict[str, Any]:
+        """An interactivity payload's ``enterprise`` and ``is_enterprise_install``."""
+        enterprise = None if self.enterprise_id is None else {"id": self.enterprise_id, "name": self.enterprise_name}
+        return {"enterprise": enterprise, "is_enterprise_install": self.org_install}
 
     def _user_name(self, user: str) -> str:
         info = self.fake.user(user)
@@ -485,8 +524,7 @@ class SlackDriver:
             },
             "trigger_id": self.fake.new_trigger_id(user=user),
             "team": self._team(),
-            "enterprise": None,
-            "is_enterprise_install": False,
+            **self._grid(),
             "channel": {"id": channel, "name": self._channel_name(channel)},
             "state": {"values": {}},
             "response_url": self.fake.new_response_url(
@@ -523,8 +561,7 @@ class SlackDriver:
             "container": {"type": "view", "view_id": current.get("id")},
             "trigger_id": self.fake.new_trigger_id(user=user, view_id=current.get("id")),
             "team": self._team(),
-            "enterprise": None,
-            "is_enterprise_install": False,
+            **self._grid(),
             "view": self._view_payload(current, view_state(current, {**(values or {}), block_id: text})),
             "actions": [
                 {
@@ -561,8 +598,7 @@ class SlackDriver:
             "container": {"type": "view", "view_id": current.get("id")},
             "trigger_id": self.fake.new_trigger_id(user=user, view_id=current.get("id")),
             "team": self._team(),
-            "enterprise": None,
-            "is_enterprise_install": False,
+            **self._grid(),
             "view": self._view_payload(current, view_state(current, values or {})),
             "actions": [_action(element, found_block, value)],
         }

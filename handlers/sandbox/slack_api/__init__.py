@@ -11,12 +11,16 @@ shapes and error codes closely enough for a real Bolt app to run against it.
 - chat.py, conversations.py, users.py: the other Web API methods, one family a module;
 - server.py: the HTTP server, recorded calls, injected faults and delays, response URLs;
 - blockkit.py: Block Kit validation as Slack does it; calls.py: a recorded call and reading its parameters.
+
+``FakeSlackCloud`` (cloud.py) serves several such workspaces (and Enterprise Grid orgs) behind one URL, with OAuth
+installs (``oauth.v2.access``) and each call routed by its token.
 """
 
 from __future__ import annotations
 
 from handlers.sandbox.slack_api.blockkit import MAX_MESSAGE_BLOCKS, MAX_VIEW_BLOCKS
 from handlers.sandbox.slack_api.calls import JSON_PARAMS, Call, SlackApiFailure
+from handlers.sandbox.slack_api.cloud import FakeSlackCloud
 from handlers.sandbox.slack_api.fake import FakeSlack
 from handlers.sandbox.slack_api.messages import MAX_TEXT_LENGTH
 from handlers.sandbox.slack_api.server import APP_TOKEN_METHODS, RESPONSE_URL_MAX_USES, _Server
@@ -52,6 +56,7 @@ __all__ = [
     "TEAM_NAME",
     "Call",
     "FakeSlack",
+    "FakeSlackCloud",
     "SlackApiFailure",
     "_Server",  # bench.common widens its listen backlog
 ]

@@ -9,8 +9,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Self
-from urllib.parse import urlsplit
+from typing import Any, Protocol, Self
+from urllib.parse import SplitResult, urlsplit
 
 from handlers.sandbox.slack_api.calls import Call, MethodHandler, SlackApiFailure, _parse_params, _truthy
 from handlers.sandbox.slack_api.views import Views
@@ -47,9 +47,22 @@ class _Answer:
     content_type: str = "application/json; charset=utf-8"
 
 
+class _Serving(Protocol):
+    def _serve(self, request: BaseHTTPRequestHandler) -> None: ...
+
+
+class _Host(Protocol):
+    """What serves fakes that do not listen themselves (FakeSlackCloud): its port, and which tokens they accept."""
+
+    @property
+    def port(self) -> int: ...
+
+    def refused(self, fake: WebApiServer, method: str, token: str) -> str | None: ...
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
-    fake: WebApiServer
+    fake: _Serving
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """A client that went away (a closed browser tab, a timed-out poll) is not news; anything else is."""
@@ -88,12 +101,13 @@ class WebApiServer(Views):
         self._delay_lifted = threading.Event()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
+        self._host: _Host | None = None  # set when served by a FakeSlackCloud, which then listens and checks tokens
 
     # ------------------------------------------------------------------ lifecycle
 
     def start(self, port: int = 0) -> Self:
-        """Listen on 127.0.0.1 (on `port`, or an ephemeral one) in a daemon thread."""
-        if self._server is not None:
+        """Listen on 127.0.0.1 (on `port`, or an ephemeral one) in a daemon thread; a hosted fake does not."""
+        if self._server is not None or self._host is not None:
             return self
         server = _Server(("127.0.0.1", port), _Handler)
         server.fake = self
@@ -123,7 +137,9 @@ class WebApiServer(Views):
 
     @property
     def port(self) -> int:
-        """The TCP port the fake listens on."""
+        """The TCP port the fake listens on (its host's, when hosted)."""
+        if self._host is not None:
+            return self._host.port
         if self._server is None:
             raise RuntimeError("FakeSlack is not started")
         return int(self._server.server_address[1])
@@ -227,10 +243,7 @@ class WebApiServer(Views):
 
     def _serve(self, request: BaseHTTPRequestHandler) -> None:
         arrived = time.time()
-        split = urlsplit(request.path)
-        length = int(request.headers.get("Content-Length") or 0)
-        raw = request.rfile.read(length) if length else b""
-        headers = dict(request.headers.items())
+        split, raw, headers = _read(request)
         if split.path.startswith("/api/"):
             answer = self._api(split.path[len("/api/") :], split.query, raw, headers, arrived)
         elif split.path.startswith("/response/"):
@@ -239,17 +252,7 @@ class WebApiServer(Views):
             answer = self._other(request.command, split.path, split.query, raw, headers) or _Answer(
                 404, {"ok": False, "error": "not_found"}
             )
-        if answer.raw is not None:
-            payload, content_type = answer.raw, answer.content_type
-        else:
-            payload, content_type = json.dumps(answer.body).encode("utf-8"), "application/json; charset=utf-8"
-        request.send_response(answer.status)
-        request.send_header("Content-Type", content_type)
-        request.send_header("Content-Length", str(len(payload)))
-        for name, value in answer.headers.items():
-            request.send_header(name, value)
-        request.end_headers()
-        request.wfile.write(payload)
+        _send(request, answer)
 
     def _other(self, verb: str, path: str, query: str, raw: bytes, headers: dict[str, str]) -> _Answer | None:
         """Paths beside the Web API and response URLs (the sandbox's page); None: not found."""
@@ -279,8 +282,9 @@ class WebApiServer(Views):
         token = _bearer(headers) or call.params.get("token")
         if not token:
             return self._finish(call, _Answer(200, {"ok": False, "error": "not_authed"}))
-        if token != (self.app_token if method in APP_TOKEN_METHODS else self.bot_token):
-            return self._finish(call, _Answer(200, {"ok": False, "error": "invalid_auth"}))
+        refused = self._refused(method, str(token))
+        if refused:
+            return self._finish(call, _Answer(200, {"ok": False, "error": refused}))
         try:
             with self._lock:
                 body = {"ok": True, **handler(call.params, call)}
@@ -293,6 +297,12 @@ class WebApiServer(Views):
         if fault is not None and fault.late > 0:
             time.sleep(fault.late)
         return self._finish(call, _Answer(200, body))
+
+    def _refused(self, method: str, token: str) -> str | None:
+        """The error a call with ``token`` gets (None: accepted); a hosted fake's host decides."""
+        if self._host is not None:
+            return self._host.refused(self, method, token)
+        return None if token == (self.app_token if method in APP_TOKEN_METHODS else self.bot_token) else "invalid_auth"
 
     def _finish(self, call: Call, answer: _Answer) -> _Answer:
         call.status = answer.status
@@ -362,6 +372,28 @@ class WebApiServer(Views):
                     "thread_ts": params.get("thread_ts"),
                 }
             )
+
+
+def _read(request: BaseHTTPRequestHandler) -> tuple[SplitResult, bytes, dict[str, str]]:
+    """A request's path, body and headers."""
+    length = int(request.headers.get("Content-Length") or 0)
+    raw = request.rfile.read(length) if length else b""
+    return urlsplit(request.path), raw, dict(request.headers.items())
+
+
+def _send(request: BaseHTTPRequestHandler, answer: _Answer) -> None:
+    """Write an answer: its JSON body (or raw bytes), status and headers."""
+    if answer.raw is not None:
+        payload, content_type = answer.raw, answer.content_type
+    else:
+        payload, content_type = json.dumps(answer.body).encode("utf-8"), "application/json; charset=utf-8"
+    request.send_response(answer.status)
+    request.send_header("Content-Type", content_type)
+    request.send_header("Content-Length", str(len(payload)))
+    for name, value in answer.headers.items():
+        request.send_header(name, value)
+    request.end_headers()
+    request.wfile.write(payload)
 
 
 def _header(headers: dict[str, str], name: str) -> str:

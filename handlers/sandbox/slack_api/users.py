@@ -14,7 +14,7 @@ class UserMethods(Workspace):
     """auth.test, team.info, users.info, users.list and apps.connections.open."""
 
     def _auth_test(self, params: dict[str, Any], call: Call) -> dict[str, Any]:
-        return {
+        answer: dict[str, Any] = {
             "url": f"https://{self.team_domain}.slack.com/",
             "team": self.team_name,
             "user": "coordbot",
@@ -23,19 +23,23 @@ class UserMethods(Workspace):
             "bot_id": BOT_ID,
             "is_enterprise_install": False,
         }
+        if self.enterprise_id is not None:
+            answer["enterprise_id"] = self.enterprise_id
+        return answer
 
     def _team_info(self, params: dict[str, Any], call: Call) -> dict[str, Any]:
-        return {
-            "team": {
-                "id": self.team_id,
-                "name": self.team_name,
-                "url": f"https://{self.team_domain}.slack.com/",
-                "domain": self.team_domain,
-                "email_domain": "",
-                "is_verified": False,
-                "icon": {"image_default": True},
-            }
+        team: dict[str, Any] = {
+            "id": self.team_id,
+            "name": self.team_name,
+            "url": f"https://{self.team_domain}.slack.com/",
+            "domain": self.team_domain,
+            "email_domain": "",
+            "is_verified": False,
+            "icon": {"image_default": True},
         }
+        if self.enterprise_id is not None:
+            team.update({"enterprise_id": self.enterprise_id, "enterprise_name": self.enterprise_name})
+        return {"team": team}
 
     def _users_info(self, params: dict[str, Any], call: Call) -> dict[str, Any]:
         _require(params, "user")

@@ -42,6 +42,8 @@ class Workspace:
         self.app_id = app_id
         self.team_name = TEAM_NAME
         self.team_domain = TEAM_DOMAIN
+        self.enterprise_id: str | None = None  # the Enterprise Grid org the workspace belongs to, if any
+        self.enterprise_name: str | None = None
         self._lock = threading.RLock()
         self._users: dict[str, dict[str, Any]] = {}
         self._channels: dict[str, dict[str, Any]] = {}

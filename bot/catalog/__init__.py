@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from bot.catalog import actions, channels, core, digest, export, home, incidents, meetings
+from bot.catalog import actions, channels, core, digest, export, home, incidents, meetings, welcome
 
-FEATURES = (core, meetings, actions, home, digest, export, incidents, channels)
+FEATURES = (core, meetings, actions, home, digest, export, incidents, channels, welcome)

@@ -132,6 +132,10 @@ def home(
     """The App Home for one viewer."""
     actions, meetings, minutes = actions or Listing(), meetings or Listing(), minutes or Listing()
     blocks: list[Block] = [HeaderBlock(text=plain(t(lang, "home.title"), 150))]
+    if not (awaiting.total or actions.total or meetings.total or minutes.total):
+        from handlers.blocks.welcome import home_intro  # welcome's button is the Home's own action
+
+        blocks += home_intro(lang)  # nothing here yet (a first visit): what coordbot is and how to start
     blocks += _part(
         lang,
         Part.SIGN,

@@ -1,4 +1,4 @@
-"""The `coordbot` command: run, demo, work, tick, status, retry, db, manifest, export."""
+"""The `coordbot` command: run, demo, work, tick, status, retry, db, manifest, export, forget."""
 
 from __future__ import annotations
 
@@ -26,8 +26,15 @@ Create the Slack app from the manifest (https://api.slack.com/apps > Create New 
   coordbot manifest --url https://…   # HTTP mode
 Install it to the workspace, then set SLACK_BOT_TOKEN (Bot User OAuth Token, xoxb-…) and either
 SLACK_APP_TOKEN (xapp-…, Socket Mode) or SLACK_SIGNING_SECRET (Basic Information > Signing Secret, HTTP mode).
+To install it in many workspaces ("Add to Slack"), set SLACK_CLIENT_ID, SLACK_CLIENT_SECRET and
+SLACK_SIGNING_SECRET instead of SLACK_BOT_TOKEN (coordbot manifest --url https://… --distribute).
 
 To try coordbot first without a Slack workspace: coordbot demo"""
+
+OAUTH_SOCKET_HELP = """\
+coordbot cannot install itself in many workspaces in Socket Mode: "Add to Slack" needs HTTP mode (Slack sends
+people back to /slack/oauth_redirect, and does not list Socket Mode apps). Unset SLACK_APP_TOKEN and serve HTTP
+(coordbot manifest --url https://… --distribute), or set SLACK_BOT_TOKEN for one workspace."""
 
 MISSING_SOCKET_HELP = """\
 coordbot cannot start in Socket Mode (SLACK_APP_TOKEN is set): SLACK_BOT_TOKEN is not set.
@@ -181,6 +188,10 @@ def run(no_scheduler: bool, port: int | None, host: str, workers: int | None, se
         )
         sys.exit(2)
 
+    if settings.oauth and settings.socket_mode:
+        click.echo(OAUTH_SOCKET_HELP, err=True)
+        sys.exit(2)
+
     from bot import dates
     from bot.app import build_runtime, build_serving
     from bot.preflight import describe
@@ -189,8 +200,11 @@ def run(no_scheduler: bool, port: int | None, host: str, workers: int | None, se
     from storage.db import ANSWERING
 
     count = 0 if serve_only else settings.workers if workers is None else workers
-    who = _slack(settings)  # first: a wrong token leaves nothing behind
-    logger.info("Slack: %s in workspace %s (%s)", who["user"] or "the bot", who["team"], who["team_id"])
+    if settings.oauth:  # tokens come from installs: nothing to check until the first one
+        logger.info("installable in many workspaces: share http(s)://<this host>/slack/install")
+    else:
+        who = _slack(settings)  # first: a wrong token leaves nothing behind
+        logger.info("Slack: %s in workspace %s (%s)", who["user"] or "the bot", who["team"], who["team_id"])
     _database(settings, create=True).dispose()
     logger.info("database: %s", describe(settings.database_url))
     procs = None
@@ -201,7 +215,8 @@ def run(no_scheduler: bool, port: int | None, host: str, workers: int | None, se
             # started first, so they load while this process does the same
             procs = WorkerProcesses(worker_command(scheduler=not no_scheduler), count).start()
         dates.warm_up()  # dateparser loads its language data here, not in the first request
-        _load_directory(runtime)
+        if not settings.oauth:
+            _load_directory(runtime)  # with installs, each workspace's members load when first needed
         serving = build_serving(runtime, claim=not count and not serve_only)
     except Exception as exc:  # checked above, so this is rare: still one line, and the workers go too
         if procs is not None:
@@ -350,8 +365,12 @@ def work(no_scheduler: bool, threads: int | None, parent: int | None) -> None:
     """Work off the inbox and tick the outbox, beside `coordbot run` or on another host sharing its database."""
     settings = _settings()
     _logging(settings.log_level, role="worker")
-    if not settings.bot_token:
-        click.echo("coordbot work needs SLACK_BOT_TOKEN to do the work it claims.", err=True)
+    if not settings.bot_token and not settings.oauth:
+        click.echo(
+            "coordbot work needs SLACK_BOT_TOKEN (or, for many workspaces, SLACK_CLIENT_ID and "
+            "SLACK_CLIENT_SECRET) to do the work it claims.",
+            err=True,
+        )
         sys.exit(2)
     import dataclasses
 
@@ -364,7 +383,8 @@ def work(no_scheduler: bool, threads: int | None, parent: int | None) -> None:
     if threads is not None:
         settings = dataclasses.replace(settings, worker_threads=threads)
     _database(settings, create=False).dispose()  # a worker works on the database a server stores requests in
-    _slack(settings)
+    if not settings.oauth:
+        _slack(settings)
     lower_priority(settings.worker_nice)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -372,7 +392,8 @@ def work(no_scheduler: bool, threads: int | None, parent: int | None) -> None:
     # _database() above brought the schema up to date; requests being stored write before this worker
     runtime = build_runtime(settings, upgrade=False, writer=WORKING)
     dates.warm_up()
-    _load_directory(runtime)
+    if not settings.oauth:
+        _load_directory(runtime)
     worker = build_worker(runtime).start()
     _freeze_startup_objects()
     scheduler = None if no_scheduler else start_heartbeat(runtime.tick, settings.tick_seconds)
@@ -415,14 +436,18 @@ def tick(now_text: str | None) -> None:
     """Deliver everything that is due (reminders, notices), once, then exit."""
     settings = _settings()
     _logging(settings.log_level)
-    if not settings.bot_token:
-        click.echo("coordbot tick needs SLACK_BOT_TOKEN to send what is due.", err=True)
+    if not settings.bot_token and not settings.oauth:
+        click.echo(
+            "coordbot tick needs SLACK_BOT_TOKEN (or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET) to send what is due.",
+            err=True,
+        )
         sys.exit(2)
     from bot.app import build_runtime
 
     now = _parse_now(now_text)
     _database(settings, create=False).dispose()
-    _slack(settings)
+    if not settings.oauth:
+        _slack(settings)
     runtime = build_runtime(settings, upgrade=False)
     report = runtime.tick(now)
     click.echo(f"sent {report.sent}, skipped {report.skipped}, retrying {report.retried}, failed {report.failed}")
@@ -430,10 +455,23 @@ def tick(now_text: str | None) -> None:
         click.echo(f"  {line}")
 
 
+def _team_id(value: str | None) -> str | None:
+    """A --team value as Slack writes team IDs (T0123ABC), or None when not given."""
+    if value is None:
+        return None
+    team_id = value.strip().upper()
+    if not team_id or not team_id.isalnum():
+        raise click.BadParameter(f"not a Slack team ID: {value!r} (e.g. T0123ABCD)", param_hint="--team")
+    return team_id
+
+
 @main.command()
-def status() -> None:
-    """Show the inbox and the outbox: work by kind and state, parked requests, failures, the next due time."""
+@click.option("--team", default=None, metavar="TEAM_ID", help="Show only this workspace's requests and due work.")
+def status(team: str | None) -> None:
+    """Show the workspaces, the inbox and the outbox: work by kind and state, parked requests, failures, the next
+    due time."""
     settings = _settings()
+    team_id = _team_id(team)
     from bot.preflight import describe
     from storage.db import make_session_scope
 
@@ -441,9 +479,23 @@ def status() -> None:
     click.echo(f"database: {describe(settings.database_url)}")
     from bot.inbox import Inbox
     from bot.outbox import Outbox
+    from bot.services.workspaces import WorkspaceService
 
     scope = make_session_scope(engine)
-    inbox = Inbox(scope).status()
+    spaces = WorkspaceService(scope).all()
+    if not spaces:
+        click.echo("workspaces: none recorded (single-workspace mode records none)")
+    else:
+        click.echo("workspaces (team, enterprise, state, held due work, name):")
+    for w in spaces:
+        enterprise = (w.enterprise_id or "-") + (" (org install)" if w.org_install else "")
+        state = w.state + (f": {w.reason}" if w.reason else "")
+        click.echo(f"  {w.team_id:12} {enterprise:24} {state:28} held {w.held:<6} {w.name or '-'}")
+    if team_id is not None:
+        click.echo(f"below: workspace {team_id} only")
+        if spaces and team_id not in {w.team_id for w in spaces}:
+            click.echo(f"coordbot: no workspace {team_id} is recorded", err=True)
+    inbox = Inbox(scope).status(team_id=team_id)
     click.echo("inbox (requests answered, worked on by the workers):")
     if not inbox.counts:
         click.echo("  empty")
@@ -453,7 +505,7 @@ def status() -> None:
         click.echo(f"  oldest waiting since: {inbox.oldest_waiting.isoformat()}")
     for item_id, kind, attempts, reason in inbox.parked:
         click.echo(f"  parked #{item_id} {kind} after {attempts} tries: {reason}  (coordbot retry {item_id})")
-    info = Outbox(scope).status()
+    info = Outbox(scope).status(team_id=team_id)
     click.echo("outbox (due work):")
     if not info["counts"]:
         click.echo("  empty")
@@ -464,7 +516,7 @@ def status() -> None:
         click.echo(f"  failed #{f['id']} {f['kind']} {f['subject']}: {f['error']}")
     from bot.services.presence import ChannelPresence
 
-    stranded = ChannelPresence(scope).stranded(now=datetime.now(UTC))
+    stranded = ChannelPresence(scope).stranded(now=datetime.now(UTC), team_id=team_id)
     click.echo("channels the bot was removed from (no ✅ or 📌 from them reaches it; /invite @coordbot there):")
     if not stranded:
         click.echo("  none")
@@ -506,19 +558,30 @@ def db_revision(message: str, empty: bool) -> None:
 
 @main.command("manifest")
 @click.option("--url", default=None, metavar="BASE", help="Public base URL for HTTP mode (request URLs).")
-def manifest_cmd(url: str | None) -> None:
+@click.option(
+    "--distribute",
+    is_flag=True,
+    help="For installing in many workspaces (OAuth) and Enterprise Grid organizations; needs --url.",
+)
+def manifest_cmd(url: str | None, distribute: bool) -> None:
     """Print the Slack app manifest (Socket Mode, or HTTP mode with --url)."""
-    from bot.manifest import render, url_problem
+    from bot.manifest import distribute_problem, distribution_step, render, url_problem
 
     if url is not None and (problem := url_problem(url)):
         raise click.BadParameter(problem, param_hint="--url")
+    socket_mode = bool(os.environ.get("SLACK_APP_TOKEN", "").strip())  # as `coordbot run` would start
+    if distribute and (problem := distribute_problem(url, socket_mode=socket_mode)):
+        _stop(problem)
 
-    click.echo(render(url), nl=False)
+    click.echo(render(url, distribute=distribute), nl=False)
+    if distribute and url is not None:
+        click.echo(distribution_step(url), err=True)
 
 
 EXPORT_HELP = """Write records with their full history (who changed what, when) for archives and audits.
 
-Reads the database offline (no Slack calls); people appear as user IDs.
+Reads the database offline (no Slack calls); people appear as user IDs. A database serving several
+workspaces is exported one workspace at a time (--team).
 
 \b
 Formats:
@@ -552,6 +615,12 @@ Formats:
     help="Write to this file instead of stdout.",
 )
 @click.option("--lang", type=click.Choice(["en", "zh"]), default=None, help="Markdown labels (default COORDBOT_LANG).")
+@click.option(
+    "--team",
+    default=None,
+    metavar="TEAM_ID",
+    help="Only this workspace's records (needed when the database holds several).",
+)
 def export_cmd(
     kind: str,
     fmt: str,
@@ -560,8 +629,10 @@ def export_cmd(
     codes: tuple[str, ...],
     out: Path | None,
     lang: str | None,
+    team: str | None,
 ) -> None:
     settings = _settings()
+    team_id = _team_id(team)
     try:
         since = parse_since(since_text, settings.zone) if since_text is not None else None
     except ValueError as exc:
@@ -572,9 +643,16 @@ def export_cmd(
     engine = _database(settings, create=False)
     try:
         services = Services.build(settings, make_session_scope(engine))
+        if team_id is None and len(teams := sorted(w.team_id for w in services.workspaces.all())) > 1:
+            _stop(f"this database holds {len(teams)} workspaces: export one with --team ({', '.join(teams)})")
         wanted = [c.strip().upper() for c in codes if c.strip()]
         records = collect(
-            services, KINDS[kind], since=since, channel_id=(channel or "").strip().upper() or None, codes=wanted
+            services,
+            KINDS[kind],
+            since=since,
+            channel_id=(channel or "").strip().upper() or None,
+            codes=wanted,
+            team_id=team_id,
         )
         text = render(KINDS[kind], records, fmt, lang=lang or settings.lang, zone=settings.zone, now=utc_now())
     finally:
@@ -588,6 +666,53 @@ def export_cmd(
     missing = sorted(set(wanted) - {KINDS[kind].code(r) for r in records})
     if missing:
         click.echo(f"no {kind} matched: {', '.join(missing)}", err=True)
+
+
+@main.command()
+@click.option("--team", required=True, metavar="TEAM_ID", help="The workspace to forget, e.g. T0123ABCD.")
+@click.option("--yes", is_flag=True, help="Do not ask: delete at once (for scripts).")
+def forget(team: str, yes: bool) -> None:
+    """Delete everything coordbot stored of one workspace, for good.
+
+    Its records with their history, questions, signatures and minutes; its due work and requests; its
+    preferences, digests and counters; its workspace row and installation (tokens). Other workspaces are
+    untouched. There is no undo: `coordbot export --team` first to keep a copy. Shows what it will delete
+    and asks to type the team ID (unless --yes).
+    """
+    settings = _settings()
+    team_id = _team_id(team)
+    assert team_id is not None  # required
+    from bot.services.admin import WorkspaceAdmin
+    from bot.services.workspaces import WorkspaceService
+    from storage.db import make_session_scope
+
+    engine = _database(settings, create=False)
+    try:
+        scope = make_session_scope(engine)
+        admin = WorkspaceAdmin(scope)
+        found = {table: n for table, n in admin.stored(team_id).items() if n}
+        if not found:
+            click.echo(f"coordbot has nothing stored of workspace {team_id}")
+            return
+        click.echo(f"workspace {team_id}: {sum(found.values())} rows to delete for good")
+        for table, n in found.items():
+            click.echo(f"  {table:24} {n}")
+        space = WorkspaceService(scope).get(team_id)
+        if space is not None and space.active:
+            click.echo(
+                f"coordbot is still installed in {team_id}: its next requests will store records again "
+                "(uninstall the app there to stop them)",
+                err=True,
+            )
+        if not yes:
+            answer = click.prompt(f"Type {team_id} to delete all of this", default="", show_default=False)
+            if answer.strip() != team_id:
+                click.echo("aborted: nothing was deleted", err=True)
+                sys.exit(1)
+        deleted = admin.forget(team_id)
+    finally:
+        engine.dispose()
+    click.echo(f"forgot workspace {team_id}: {sum(deleted.values())} rows deleted")
 
 
 if __name__ == "__main__":

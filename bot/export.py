@@ -79,12 +79,14 @@ def collect(
     since: datetime | None = None,
     channel_id: str | None = None,
     codes: Sequence[str] = (),
+    team_id: str | None = None,
 ) -> list[B]:
-    """The records of a kind that match every filter given, oldest first, with their history."""
+    """The records of a kind that match every filter given (one workspace's with `team_id`), oldest first,
+    with their history."""
     from storage import export as repo
 
     with services.session_scope() as s:
-        ids = repo.matching_ids(s, kind.subject, since=since, channel_id=channel_id, codes=codes)
+        ids = repo.matching_ids(s, kind.subject, since=since, channel_id=channel_id, codes=codes, team_id=team_id)
     return kind.load(services, ids)
 
 

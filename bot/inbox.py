@@ -191,13 +191,14 @@ class Inbox:
         with self._scope() as s:
             return q.retry(s, item_id=item_id, now=wall_now())
 
-    def status(self) -> Status:
-        """Rows by kind and state, the parked ones with their reasons, the oldest waiting."""
+    def status(self, *, team_id: str | None = None) -> Status:
+        """Rows by kind and state, the parked ones with their reasons, the oldest waiting (of one workspace
+        with `team_id`)."""
         with self._scope() as s:
             return Status(
-                counts=q.counts(s),
-                parked=[(int(p.id or 0), p.kind, p.attempts, p.last_error or "") for p in q.parked(s)],
-                oldest_waiting=q.oldest_waiting(s),
+                counts=q.counts(s, team_id=team_id),
+                parked=[(int(p.id or 0), p.kind, p.attempts, p.last_error or "") for p in q.parked(s, team_id=team_id)],
+                oldest_waiting=q.oldest_waiting(s, team_id=team_id),
             )
 
     def prune(self) -> int:

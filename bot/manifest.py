@@ -49,12 +49,14 @@ SHORTCUTS = [
 ]
 BOT_EVENTS = [
     "app_home_opened",
+    "app_uninstalled",  # with installs (OAuth): hold the workspace's due work (handlers/install.py)
     "channel_left",
     "group_left",
     "member_joined_channel",
     "member_left_channel",
     "reaction_added",
     "reaction_removed",
+    "tokens_revoked",  # the same, when only the bot's token is revoked
 ]
 # Exactly what the bot's Web API calls need:
 #   channels:history   conversations.history / conversations.replies: the text of a 📌-marked message in an
@@ -104,20 +106,51 @@ def url_problem(url: str) -> str | None:
     return f"{url!r}: Slack sends requests only to https:// URLs (http:// only for localhost)"
 
 
-def manifest(url: str | None = None) -> dict[str, Any]:
-    """The manifest as a dict; with `url`, HTTP mode with request URLs under it."""
+OAUTH_REDIRECT_PATH = "/slack/oauth_redirect"  # Bolt's default: where Slack sends an installer back
+INSTALL_PATH = "/slack/install"  # Bolt's default: the "Add to Slack" page
+# The manifest has no field for public distribution (the reference lists none; `is_hosted` is for apps Slack
+# hosts itself): it is one switch on the app's settings page, done once.
+DISTRIBUTION_STEP = (
+    "One step the manifest cannot do: on the app's settings page (https://api.slack.com/apps), open "
+    "Manage Distribution and click Activate Public Distribution. Then workspaces install coordbot from {install}."
+)
+
+
+def distribute_problem(url: str | None, *, socket_mode: bool) -> str | None:
+    """Why the manifest cannot be made for installing in many workspaces, or None."""
+    if url is None or socket_mode:
+        why = "SLACK_APP_TOKEN is set (Socket Mode)" if socket_mode else "it needs --url"
+        return (
+            f"--distribute cannot be used: {why}. Slack does not distribute Socket Mode apps publicly; an app "
+            "installed in many workspaces receives Slack's requests over HTTPS: give its public base URL with "
+            "--url https://… and unset SLACK_APP_TOKEN."
+        )
+    return None
+
+
+def manifest(url: str | None = None, *, distribute: bool = False) -> dict[str, Any]:
+    """The manifest as a dict; with `url`, HTTP mode with request URLs under it.
+
+    `distribute` (needs `url`) readies the app for installing in many workspaces with OAuth: the redirect
+    URL Slack sends installers back to, and installs for a whole Enterprise Grid organization.
+    """
+    if distribute and not url:
+        raise ValueError("distribute needs the public base URL (Socket Mode apps are not distributed)")
     request_url = url.rstrip("/") + "/slack/events" if url else None
     commands = [dict(c, **({"url": request_url} if request_url else {})) for c in COMMANDS]
     settings: dict[str, Any] = {
         "event_subscriptions": {"bot_events": list(BOT_EVENTS)},
         "interactivity": {"is_enabled": True},
-        "org_deploy_enabled": False,
+        "org_deploy_enabled": distribute,  # an organization's admins may install it once for every workspace
         "socket_mode_enabled": request_url is None,
         "token_rotation_enabled": False,
     }
     if request_url:
         settings["event_subscriptions"]["request_url"] = request_url
         settings["interactivity"]["request_url"] = request_url
+    oauth: dict[str, Any] = {"scopes": {"bot": list(BOT_SCOPES)}}
+    if distribute and url:
+        oauth = {"redirect_urls": [url.rstrip("/") + OAUTH_REDIRECT_PATH], **oauth}
     return {
         "display_information": {
             "name": "coordbot",
@@ -140,11 +173,16 @@ def manifest(url: str | None = None) -> dict[str, Any]:
             "slash_commands": commands,
             "shortcuts": [dict(s) for s in SHORTCUTS],
         },
-        "oauth_config": {"scopes": {"bot": list(BOT_SCOPES)}},
+        "oauth_config": oauth,
         "settings": settings,
     }
 
 
-def render(url: str | None = None) -> str:
+def render(url: str | None = None, *, distribute: bool = False) -> str:
     """The manifest as YAML."""
-    return yaml.safe_dump(manifest(url), sort_keys=False, allow_unicode=True)
+    return yaml.safe_dump(manifest(url, distribute=distribute), sort_keys=False, allow_unicode=True)
+
+
+def distribution_step(url: str) -> str:
+    """What to do on the app's settings page after creating it from a `distribute` manifest."""
+    return DISTRIBUTION_STEP.format(install=url.rstrip("/") + INSTALL_PATH)

@@ -232,14 +232,14 @@ class Outbox:
         """Seconds to wait before retry number `attempts` (30 s doubling, at most an hour)."""
         return float(min(3600, 30 * 2 ** max(0, attempts - 1)))
 
-    def status(self) -> dict[str, Any]:
-        """Counts by kind and state, the recent failures and the next due time."""
+    def status(self, *, team_id: str | None = None) -> dict[str, Any]:
+        """Counts by kind and state, the recent failures and the next due time (of one workspace, if given)."""
         with self._scope() as s:
             return {
-                "counts": q.counts(s),
+                "counts": q.counts(s, team_id=team_id),
                 "failures": [
                     {"id": r.id, "kind": r.kind, "subject": r.subject, "error": r.last_error, "due_at": r.due_at}
-                    for r in q.recent_failures(s)
+                    for r in q.recent_failures(s, team_id=team_id)
                 ],
-                "next_due": q.next_due(s),
+                "next_due": q.next_due(s, team_id=team_id),
             }

@@ -28,13 +28,17 @@ def matching_ids(
     since: datetime | None = None,
     channel_id: str | None = None,
     codes: Sequence[str] = (),
+    team_id: str | None = None,
 ) -> list[int]:
     """Primary keys of the records of one type that match every filter given, oldest first.
 
-    `since` keeps records created, updated or with a history entry at or after that time.
+    `since` keeps records created, updated or with a history entry at or after that time; `team_id`
+    keeps one workspace's records.
     """
     table = TABLES[subject_type]
     stmt = select(col(table.id))
+    if team_id is not None:
+        stmt = stmt.where(col(table.team_id) == team_id)
     if channel_id:
         stmt = stmt.where(col(table.channel_id) == channel_id)
     if codes:

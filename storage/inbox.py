@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, func, or_, select, update
+from sqlalchemy import and_, delete, exists, func, or_, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 from sqlmodel import col
@@ -149,29 +149,39 @@ def retry(session: Session, *, item_id: int, now: datetime) -> bool:
     return bool(getattr(result, "rowcount", 0))
 
 
-def counts(session: Session) -> dict[tuple[str, str], int]:
-    """Number of rows by (kind, state)."""
+def _of_team(team_id: str | None) -> Any:
+    """Every row, or one workspace's."""
+    return true() if team_id is None else col(InboxItem.team_id) == team_id
+
+
+def counts(session: Session, *, team_id: str | None = None) -> dict[tuple[str, str], int]:
+    """Number of rows by (kind, state), of every workspace or of one."""
     rows = session.execute(
-        select(col(InboxItem.kind), col(InboxItem.state), func.count()).group_by(
-            col(InboxItem.kind), col(InboxItem.state)
-        )
+        select(col(InboxItem.kind), col(InboxItem.state), func.count())
+        .where(_of_team(team_id))
+        .group_by(col(InboxItem.kind), col(InboxItem.state))
     ).all()
     return {(k, s): int(n) for k, s, n in rows}
 
 
-def parked(session: Session, limit: int = 20) -> list[InboxItem]:
-    """The latest parked rows, with their reasons."""
+def parked(session: Session, limit: int = 20, *, team_id: str | None = None) -> list[InboxItem]:
+    """The latest parked rows, with their reasons (of one workspace with `team_id`)."""
     return list(
         session.scalars(
-            select(InboxItem).where(col(InboxItem.state) == PARKED).order_by(col(InboxItem.id).desc()).limit(limit)
+            select(InboxItem)
+            .where(col(InboxItem.state) == PARKED, _of_team(team_id))
+            .order_by(col(InboxItem.id).desc())
+            .limit(limit)
         ).all()
     )
 
 
-def oldest_waiting(session: Session) -> datetime | None:
-    """When the oldest row not yet done was received."""
+def oldest_waiting(session: Session, *, team_id: str | None = None) -> datetime | None:
+    """When the oldest row not yet done was received (of one workspace with `team_id`)."""
     return session.scalar(
-        select(func.min(col(InboxItem.received_at))).where(col(InboxItem.state).in_((PENDING, RUNNING)))
+        select(func.min(col(InboxItem.received_at))).where(
+            col(InboxItem.state).in_((PENDING, RUNNING)), _of_team(team_id)
+        )
     )
 
 

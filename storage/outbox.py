@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, or_, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlmodel import col
@@ -129,25 +129,34 @@ def give_back(session: Session, *, item_ids: list[int], worker: str) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-def counts(session: Session) -> dict[tuple[str, str], int]:
-    """Number of rows by (kind, state)."""
+def _of_team(team_id: str | None) -> Any:
+    return true() if team_id is None else col(OutboxItem.team_id) == team_id
+
+
+def counts(session: Session, *, team_id: str | None = None) -> dict[tuple[str, str], int]:
+    """Number of rows by (kind, state), of every workspace or of one."""
     rows = session.execute(
-        select(col(OutboxItem.kind), col(OutboxItem.state), func.count()).group_by(
-            col(OutboxItem.kind), col(OutboxItem.state)
-        )
+        select(col(OutboxItem.kind), col(OutboxItem.state), func.count())
+        .where(_of_team(team_id))
+        .group_by(col(OutboxItem.kind), col(OutboxItem.state))
     ).all()
     return {(k, s): int(n) for k, s, n in rows}
 
 
-def recent_failures(session: Session, limit: int = 20) -> list[OutboxItem]:
+def recent_failures(session: Session, limit: int = 20, *, team_id: str | None = None) -> list[OutboxItem]:
     """The latest rows that failed for good, with their reasons."""
     return list(
         session.scalars(
-            select(OutboxItem).where(col(OutboxItem.state) == FAILED).order_by(col(OutboxItem.id).desc()).limit(limit)
+            select(OutboxItem)
+            .where(col(OutboxItem.state) == FAILED, _of_team(team_id))
+            .order_by(col(OutboxItem.id).desc())
+            .limit(limit)
         ).all()
     )
 
 
-def next_due(session: Session) -> datetime | None:
+def next_due(session: Session, *, team_id: str | None = None) -> datetime | None:
     """When the next pending row falls due."""
-    return session.scalar(select(func.min(col(OutboxItem.due_at))).where(col(OutboxItem.state) == PENDING))
+    return session.scalar(
+        select(func.min(col(OutboxItem.due_at))).where(col(OutboxItem.state) == PENDING, _of_team(team_id))
+    )

@@ -480,6 +480,9 @@ CASES = [
     Case("bot left a channel", ("event:channel_left",), _bot_membership("channel_left")),
     Case("bot left a private channel", ("event:group_left",), _bot_membership("group_left")),
     Case("post again", (), _post_again),
+    # with one configured token nothing listens to these, but they are stored and answered like any event
+    Case("app uninstalled", ("event:app_uninstalled",), lambda bot: bot.slack.uninstall),
+    Case("bot token revoked", ("event:tokens_revoked",), lambda bot: bot.slack.tokens_revoked),
 ]
 
 # Ids members Slack never sends back to the app: block ids, and inputs that dispatch no actions.

@@ -344,6 +344,7 @@ def test_an_org_wide_install_serves_every_workspace_of_the_org(deployment: Deplo
     sales, ops = cloud.workspace("T_SALES"), cloud.workspace("T_OPS")
     page = deployment.install(enterprise_id="E_ORG", user=ALICE)
     assert page.status == 200, page.body
+    wait_until(lambda: dm_texts(sales, ALICE) or dm_texts(ops, ALICE), what="the installer welcomed")
     in_sales, in_ops = deployment.bot(sales, org_install=True), deployment.bot(ops, org_install=True)
     create_sheet(in_sales, goal="Sales goal")
     create_sheet(in_ops, goal="Ops goal")
@@ -360,6 +361,33 @@ def test_an_org_wide_install_serves_every_workspace_of_the_org(deployment: Deplo
         assert reminders, f"no reminder in {team}"
         assert {c.headers.get("Authorization") for c in reminders} == {f"Bearer {token}"}
         assert {c.params.get("team_id") for c in reminders} == {team}  # the org's token says where it acts
+
+
+def test_in_a_channel_shared_between_two_workspaces_of_the_org_both_owners_sign(
+    deployment: Deployment, cloud: FakeSlackCloud
+) -> None:
+    sales, ops = cloud.workspace("T_SALES"), cloud.workspace("T_OPS")
+    for fake in (sales, ops):  # listed in both workspaces; Slack holds it once (the cloud routes calls to Sales)
+        fake.set_channel("C_SHARED", name="sales-ops", bot_is_member=True)
+    cloud.share_channel("C_SHARED", "T_SALES", "T_OPS")
+    deployment.install(enterprise_id="E_ORG", user=ALICE)
+    sheet = create_sheet(deployment.bot(sales, org_install=True), channel="C_SHARED")  # Alice asks, from Sales
+    # Bob signs from Ops: the event comes from his workspace, the record lives in Sales
+    reply = deployment.bot(ops, org_install=True).slack.react(
+        "white_check_mark", channel="C_SHARED", ts=sheet["ts"], user=BOB
+    )
+    assert reply.status == 200, reply.body
+    deployment.bot(sales, org_install=True).slack.react(
+        "white_check_mark", channel="C_SHARED", ts=sheet["ts"], user=ALICE
+    )
+
+    def confirmed() -> bool:
+        with deployment.runtime.services.session_scope() as s:
+            return s.scalars(select(Requirement)).one().status == "confirmed"
+
+    wait_until(confirmed, what="both owners' signatures")
+    with deployment.runtime.services.session_scope() as s:
+        assert s.scalars(select(Requirement)).one().team_id == "T_SALES"
 
 
 def test_forgotten_rows_of_a_workspace_never_installed_are_held_not_failed(

@@ -100,7 +100,8 @@ class Tenants:
             return cached
         assert self._make_client is not None and self._make_directory is not None
         # an organization's token acts in many workspaces: calls that need to know which carry team_id
-        client = self._make_client(bot.bot_token, team_id if bot.is_enterprise_install else None)
+        acts_in = team_id if bot.is_enterprise_install and team_id != enterprise_id else None  # not the org itself
+        client = self._make_client(bot.bot_token, acts_in)
         directory = self._make_directory(client, team_id)
         directory.scope = self._scope_of(team_id, enterprise_id)
         tenant = Tenant(team_id, enterprise_id, client, directory)

@@ -99,6 +99,7 @@ class FakeSlackCloud:
         self._codes: dict[str, _Code] = {}
         self._grants: dict[str, _Grant] = {}
         self._current: dict[str, str] = {}  # team_id, or enterprise_id of an org-wide install -> its latest token
+        self._shared: dict[str, str] = {}  # a channel shared between workspaces of an org -> the workspace holding it
         self._calls: list[Call] = []
         self._id_seq = count(1)  # shared by the workspaces: trigger ids, view ids and response URLs stay unique
         self._seq = count(1)
@@ -192,6 +193,18 @@ class FakeSlackCloud:
                 for member in self._org_workspaces(org):
                     member.enterprise_name = org.name
             return fake
+
+    def share_channel(self, channel_id: str, host: str, *guests: str) -> None:
+        """Share the host workspace's channel with other workspaces of its org (Grid): one channel, one history,
+        reached with the org's token from any of them, whichever workspace a call names."""
+        with self._lock:
+            holder = self._workspaces[host]
+            if channel_id not in holder.channel_ids():
+                raise ValueError(f"{host} has no channel {channel_id}")
+            for guest in guests:
+                if self._workspaces[guest].enterprise_id != holder.enterprise_id or holder.enterprise_id is None:
+                    raise ValueError("channels are shared between workspaces of one Grid org")
+            self._shared[channel_id] = host
 
     def workspace(self, team_id: str) -> FakeSlack:
         """The workspace ``team_id`` (KeyError if there is none)."""
@@ -317,6 +330,9 @@ class FakeSlackCloud:
             if grant.team_id is not None:
                 return self._workspaces[grant.team_id]
             members = self._org_workspaces(self._orgs[str(grant.enterprise_id)])
+            host = self._shared.get(str(params.get("channel") or ""))
+        if host is not None and any(w.team_id == host for w in members):
+            return self._workspaces[host]
         wanted = params.get("team_id") or (params.get("team") if method == "team.info" else None)
         if wanted:
             return next((w for w in members if w.team_id == wanted), None)

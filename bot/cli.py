@@ -201,7 +201,7 @@ def run(no_scheduler: bool, port: int | None, host: str, workers: int | None, se
 
     count = 0 if serve_only else settings.workers if workers is None else workers
     if settings.oauth:  # tokens come from installs: nothing to check until the first one
-        logger.info("installable in many workspaces: share http(s)://<this host>/slack/install")
+        logger.info("installable in many workspaces: tokens come from installs (Add to Slack)")
     else:
         who = _slack(settings)  # first: a wrong token leaves nothing behind
         logger.info("Slack: %s in workspace %s (%s)", who["user"] or "the bot", who["team"], who["team_id"])
@@ -250,6 +250,8 @@ def run(no_scheduler: bool, port: int | None, host: str, workers: int | None, se
                 health=healthy,
             )
             logger.info("coordbot listening on http://%s:%s/slack/events", host, port or settings.port)
+            if settings.oauth:
+                logger.info("install page (Add to Slack): http://%s:%s/slack/install", host, port or settings.port)
             # uvicorn handles SIGTERM and Ctrl-C itself, then raises the signal again for the handler it
             # found: this one, so that the workers below are stopped too
             signal.signal(signal.SIGTERM, lambda *_: None)

@@ -26,14 +26,13 @@ from handlers.sandbox.slack_api.calls import Call, MethodHandler, SlackApiFailur
 from handlers.sandbox.slack_api.fake import FakeSlack
 from handlers.sandbox.slack_api.server import (
     APP_TOKEN_METHODS,
+    Listener,
     WebApiServer,
     _Answer,
     _bearer,
-    _Handler,
     _header,
     _read,
     _send,
-    _Server,
 )
 from handlers.sandbox.slack_api.workspace import ALICE, APP_ID, BOT, BOT_ID
 
@@ -72,7 +71,7 @@ class _Grant:
     state: str = "active"  # active | replaced (by a later install) | revoked
 
 
-class FakeSlackCloud:
+class FakeSlackCloud(Listener):
     """Slack for many workspaces and orgs on one 127.0.0.1 port: OAuth installs, and tokens that tell who calls."""
 
     def __init__(
@@ -107,57 +106,13 @@ class FakeSlackCloud:
             "oauth.v2.access": self._oauth_v2_access,
             "apps.connections.open": self._apps_connections_open,
         }
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
 
     # ------------------------------------------------------------------ lifecycle
 
     def start(self, port: int = 0) -> Self:
         """Listen on 127.0.0.1 (on `port`, or an ephemeral one) in a daemon thread."""
-        if self._server is not None:
-            return self
-        server = _Server(("127.0.0.1", port), _Handler)
-        server.fake = self
-        self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.02}, name="fake-slack-cloud", daemon=True
-        )
-        self._thread.start()
+        self._listen(port, name="fake-slack-cloud")
         return self
-
-    def stop(self) -> None:
-        """Stop listening and release the port."""
-        server, self._server = self._server, None
-        if server is None:
-            return
-        server.shutdown()
-        server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        """The TCP port the cloud (and so every workspace) listens on."""
-        if self._server is None:
-            raise RuntimeError("FakeSlackCloud is not started")
-        return int(self._server.server_address[1])
-
-    @property
-    def base_url(self) -> str:
-        """``http://127.0.0.1:PORT`` without a trailing slash."""
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def api_url(self) -> str:
-        """Base URL for ``WebClient(base_url=...)``, with the trailing slash."""
-        return f"{self.base_url}/api/"
 
     # ------------------------------------------------------------------ workspaces and orgs
 

@@ -85,7 +85,69 @@ class _Handler(BaseHTTPRequestHandler):
         """Keep test output quiet."""
 
 
-class WebApiServer(Views):
+class Listener:
+    """A stdlib HTTP server on 127.0.0.1 in a daemon thread, handing each request to `_serve`."""
+
+    _server: _Server | None = None
+    _thread: threading.Thread | None = None
+
+    def _serve(self, request: BaseHTTPRequestHandler) -> None:
+        raise NotImplementedError
+
+    def _listen(self, port: int, *, name: str) -> None:
+        if self._server is not None:
+            return
+        server = _Server(("127.0.0.1", port), _Handler)
+        server.fake = self
+        self._server = server
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.02}, name=name, daemon=True
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop listening and release the port."""
+        server, self._server = self._server, None
+        if server is None:
+            return
+        server.shutdown()
+        server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def start(self, port: int = 0) -> Self:
+        """Listen on 127.0.0.1 (on `port`, or an ephemeral one)."""
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def _listening_port(self) -> int:
+        if self._server is None:
+            raise RuntimeError(f"{type(self).__name__} is not started")
+        return int(self._server.server_address[1])
+
+    @property
+    def port(self) -> int:
+        """The TCP port it listens on."""
+        return self._listening_port()
+
+    @property
+    def base_url(self) -> str:
+        """``http://127.0.0.1:PORT`` without a trailing slash."""
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def api_url(self) -> str:
+        """Base URL for ``WebClient(base_url=...)``, with the trailing slash."""
+        return f"{self.base_url}/api/"
+
+
+class WebApiServer(Listener, Views):
     """Serves the workspace, its messages and views on 127.0.0.1; ``_methods`` names the handler of each method."""
 
     _methods: dict[str, MethodHandler]
@@ -99,60 +161,20 @@ class WebApiServer(Views):
         self._faults: dict[str, list[_Fault]] = {}
         self._delay = 0.0
         self._delay_lifted = threading.Event()
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
         self._host: _Host | None = None  # set when served by a FakeSlackCloud, which then listens and checks tokens
 
     # ------------------------------------------------------------------ lifecycle
 
     def start(self, port: int = 0) -> Self:
         """Listen on 127.0.0.1 (on `port`, or an ephemeral one) in a daemon thread; a hosted fake does not."""
-        if self._server is not None or self._host is not None:
-            return self
-        server = _Server(("127.0.0.1", port), _Handler)
-        server.fake = self
-        self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.02}, name="fake-slack", daemon=True
-        )
-        self._thread.start()
+        if self._host is None:
+            self._listen(port, name="fake-slack")
         return self
-
-    def stop(self) -> None:
-        """Stop listening and release the port."""
-        server, self._server = self._server, None
-        if server is None:
-            return
-        server.shutdown()
-        server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
 
     @property
     def port(self) -> int:
         """The TCP port the fake listens on (its host's, when hosted)."""
-        if self._host is not None:
-            return self._host.port
-        if self._server is None:
-            raise RuntimeError("FakeSlack is not started")
-        return int(self._server.server_address[1])
-
-    @property
-    def base_url(self) -> str:
-        """``http://127.0.0.1:PORT`` without a trailing slash."""
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def api_url(self) -> str:
-        """Base URL for ``WebClient(base_url=...)``, with the trailing slash."""
-        return f"{self.base_url}/api/"
+        return self._host.port if self._host is not None else self._listening_port()
 
     # ------------------------------------------------------------------ recorded calls
 

@@ -61,6 +61,9 @@ class Settings:
     incident_escalation: tuple[str, ...] = ()
     incident_ack_minutes: tuple[int, ...] = (5, 15, 60, 0)
     incident_update_minutes: tuple[int, ...] = (30, 60, 240, 0)
+    incident_reopen_days: int = 7  # a resolved incident may be reopened this many days after
+    review_due_days: int = 5  # working days after resolution for a SEV1/SEV2 review meeting
+    digest_charts: bool = True
 
     @property
     def calendar(self) -> WorkCalendar:
@@ -217,4 +220,7 @@ class Settings:
             incident_escalation=escalation,
             incident_ack_minutes=per_severity("COORDBOT_INCIDENT_ACK_MINUTES", (5, 15, 60, 0)),
             incident_update_minutes=per_severity("COORDBOT_INCIDENT_UPDATE_MINUTES", (30, 60, 240, 0)),
+            incident_reopen_days=integer("COORDBOT_INCIDENT_REOPEN_DAYS", 7),
+            review_due_days=integer("COORDBOT_REVIEW_DUE_DAYS", 5, 1),
+            digest_charts=get("COORDBOT_DIGEST_CHARTS", "1").lower() not in ("0", "false", "no", "off"),
         )

@@ -189,6 +189,7 @@ class Meeting(SQLModel, table=True):
     minutes_at: datetime | None = None
     minutes_by: str | None = Field(default=None, max_length=32)
     minutes_ts: str | None = Field(default=None, max_length=32)
+    incident_id: int | None = Field(default=None, index=True)  # the incident this meeting reviews (复盘)
 
 
 class MeetingParticipant(SQLModel, table=True):
@@ -252,6 +253,7 @@ class ActionItem(SQLModel, table=True):
     done_at: datetime | None = None
     context: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
     escalated_at: datetime | None = None
+    closed_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # why "won't do"
 
 
 class DigestSubscription(SQLModel, table=True):
@@ -303,6 +305,9 @@ class Incident(SQLModel, table=True):
     resolved_at: datetime | None = None
     resolved_by: str | None = Field(default=None, max_length=32)
     resolution: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    mitigated_at: datetime | None = None  # the first time it went to `monitoring`
+    reopened_count: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
+    reopened_at: datetime | None = None  # the latest reopening
     created_at: datetime
     updated_at: datetime
 

@@ -70,6 +70,8 @@ BOT_EVENTS = [
 #   chat:write         chat.postMessage, chat.update, chat.postEphemeral, chat.getPermalink (and DMs by user ID)
 #   chat:write.public  posting a sheet in a public channel the bot has not joined
 #   commands           slash commands
+#   files:write        files.getUploadURLExternal / files.completeUploadExternal: the weekly digest's charts,
+#                      uploaded in its thread
 #   groups:read        conversations.info / conversations.members on private channels: who is in them, so a
 #                      record posted there is shown only to its members; group_left, member_*_channel there
 #   im:read            conversations.info on a direct message: whose it is (an action item handed over by DM
@@ -85,6 +87,7 @@ BOT_SCOPES = [
     "chat:write",
     "chat:write.public",
     "commands",
+    "files:write",
     "groups:read",
     "im:read",
     "pins:write",

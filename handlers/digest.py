@@ -7,9 +7,11 @@ from datetime import datetime
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackRequestError
 
+from bot import charts
 from bot.services import Services
+from bot.services import charts as charts_service
 from bot.services.digest_text import Schedule, parse_schedule
 from bot.services.digests import SubscriptionInfo
 from bot.text import t
@@ -229,7 +231,7 @@ def post_digest(
         base_url=workspace_url(client),
         late_due=late_due,
     )
-    client.chat_postMessage(
+    resp = client.chat_postMessage(
         channel=channel_id,
         text=blocks.digest_text(lang, digest, tz=tz, late_due=late_due),
         blocks=body,
@@ -237,6 +239,64 @@ def post_digest(
         unfurl_media=False,
     )
     logger.info("digest posted in %s (%d blocks)", channel_id, len(body))
+    if services.settings.digest_charts:
+        post_charts(
+            client, services, team_id=team_id, channel_id=channel_id, thread_ts=str(resp["ts"]), lang=lang, now=now
+        )
+
+
+def post_charts(
+    client: WebClient, services: Services, *, team_id: str, channel_id: str, thread_ts: str, lang: str, now: datetime
+) -> int:
+    """Draw the channel's charts and upload them in the digest's thread; returns how many were shared.
+
+    In the thread rather than the channel: the digest stays one message (one notification) a week, and the
+    charts stay beside the numbers they draw. A chart is an extra: whatever goes wrong drawing or uploading
+    it is logged, and the digest, already posted, stands alone (an exception here would have the digest's
+    due row tried again, and the digest posted twice).
+    """
+    try:
+        drawn = draw_charts(services, team_id=team_id, channel_id=channel_id, lang=lang, now=now)
+    except Exception:  # any bug or missing piece of the drawing stack costs the chart, never the digest
+        logger.exception("could not draw the digest's charts for %s; the digest goes without them", channel_id)
+        return 0
+    if not drawn:
+        return 0
+    try:
+        client.files_upload_v2(
+            file_uploads=[
+                {"content": c.png, "filename": c.filename, "title": c.title, "alt_txt": c.alt} for c in drawn
+            ],
+            channel=channel_id,
+            thread_ts=thread_ts,
+        )
+    except SlackApiError as exc:
+        logger.warning("could not upload the digest's charts in %s: %s", channel_id, exc.response.get("error"))
+        return 0
+    except (SlackRequestError, OSError) as exc:  # the upload URL refused the bytes, or could not be reached
+        logger.warning("could not upload the digest's charts in %s: %s", channel_id, exc)
+        return 0
+    logger.info("digest charts shared in %s (%d)", channel_id, len(drawn))
+    return len(drawn)
+
+
+def draw_charts(services: Services, *, team_id: str, channel_id: str, lang: str, now: datetime) -> list[charts.Chart]:
+    """The channel's charts with something to show: action items, and incidents in an incident channel."""
+    drawn: list[charts.Chart] = []
+    tz = services.settings.tz
+    actions = charts_service.action_weeks(services.session_scope, team_id=team_id, channel_id=channel_id, now=now)
+    if not actions.empty:
+        drawn.append(charts.actions_chart(actions, lang, tz=tz))
+    incidents = charts_service.incident_weeks(
+        services.session_scope,
+        team_id=team_id,
+        channel_id=channel_id,
+        now=now,
+        announcement_channel=services.settings.incident_channel,
+    )
+    if incidents is not None and not incidents.empty:
+        drawn.append(charts.incidents_chart(incidents, lang, tz=tz))
+    return drawn
 
 
 def channel_lang(services: Services, directory: Directory, team_id: str, channel_id: str) -> str:

@@ -22,7 +22,7 @@ from handlers.actions import refresh_card, source_link_of
 from handlers.blocks import home as blocks
 from handlers.blocks import meeting as meeting_blocks
 from handlers.blocks.home import PAGE_SIZE, Ids, Listing, Pages, last_page
-from handlers.due.outbound import message_link
+from handlers.due.outbound import known_link, message_link
 from handlers.requirement import refresh_sheet
 from handlers.serving.replies import through_inbox
 from handlers.workspace.directory import Directory
@@ -266,13 +266,18 @@ def _meetings(services: Services, team: str, user: str, now: datetime, *, upcomi
 
 
 def _links(client: WebClient, messages: Sequence[tuple[int, str, str | None]]) -> dict[int, str]:
-    """Permalinks of the records' messages, by record id (records without a message have none)."""
+    """Permalinks of the records' messages, by record id (records without a message have none).
+
+    Those this process already has come from its cache; the others are asked of Slack side by side.
+    """
     wanted = [(rid, channel, ts) for rid, channel, ts in messages if channel and ts]
-    if not wanted:
-        return {}
-    with ThreadPoolExecutor(max_workers=min(LINK_WORKERS, len(wanted))) as pool:
-        found = pool.map(lambda m: (m[0], message_link(client, m[1], m[2])), wanted)
-        return {rid: link for rid, link in found if link}
+    links = {rid: link for rid, channel, ts in wanted if ts and (link := known_link(client, channel, ts))}
+    missing = [m for m in wanted if m[0] not in links]
+    if not missing:
+        return links
+    with ThreadPoolExecutor(max_workers=min(LINK_WORKERS, len(missing))) as pool:
+        found = pool.map(lambda m: (m[0], message_link(client, m[1], m[2])), missing)
+        return links | {rid: link for rid, link in found if link}
 
 
 def _record_id(body: dict[str, Any]) -> int:

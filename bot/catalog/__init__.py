@@ -2,6 +2,18 @@
 
 from __future__ import annotations
 
-from bot.catalog import actions, channels, core, digest, export, home, incidents, meetings, welcome
+from bot.catalog import (
+    actions,
+    channels,
+    charts,
+    core,
+    digest,
+    export,
+    home,
+    incidents,
+    meetings,
+    metrics,
+    welcome,
+)
 
-FEATURES = (core, meetings, actions, home, digest, export, incidents, channels, welcome)
+FEATURES = (core, meetings, actions, home, digest, export, incidents, channels, welcome, metrics, charts)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
@@ -68,6 +70,7 @@ class RecordLocks:
             return self._locks.setdefault(record_id, threading.Lock())
 
 
+PERMALINKS_KEPT = 20_000  # about 3 MB of links: every record a busy workspace shows for weeks
 RECORD_EVENT = "coordbot_record"  # the metadata event type a record's message carries
 
 
@@ -104,16 +107,78 @@ def find_posted(client: WebClient, channel: str, ref: str) -> dict[str, str] | N
     return None
 
 
+class PermalinkCache:
+    """Permalinks already asked of Slack, by workspace, channel and message: a message's permalink never changes.
+
+    Thread-safe and bounded (the least recently used go first); per process. Only answers are kept: a
+    failure is asked about again next time.
+    """
+
+    def __init__(self, size: int = PERMALINKS_KEPT) -> None:
+        self._size = size
+        self._links: OrderedDict[tuple[str, str, str], str] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, str, str]) -> str | None:
+        """The permalink kept for a message, if any."""
+        with self._lock:
+            link = self._links.get(key)
+            if link is not None:
+                self._links.move_to_end(key)
+            return link
+
+    def put(self, key: tuple[str, str, str], link: str) -> None:
+        """Keep a permalink, forgetting the least recently used beyond the bound."""
+        with self._lock:
+            self._links[key] = link
+            self._links.move_to_end(key)
+            while len(self._links) > self._size:
+                self._links.popitem(last=False)
+
+    def clear(self) -> None:
+        """Forget every permalink."""
+        with self._lock:
+            self._links.clear()
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._links)
+
+
+PERMALINKS = PermalinkCache()
+
+
+def _workspace(client: WebClient) -> str:
+    """Whose permalinks: a channel shared between workspaces has a permalink in each (the token tells which)."""
+    token = client.token or ""
+    return f"{client.base_url}|{hashlib.sha256(token.encode()).hexdigest()[:16]}"
+
+
+def known_link(client: WebClient, channel_id: str, ts: str) -> str | None:
+    """The message's permalink if this process already has it (no call to Slack)."""
+    return PERMALINKS.get((_workspace(client), channel_id, ts))
+
+
 def message_link(client: WebClient, channel_id: str | None, ts: str | None) -> str | None:
-    """A permalink to a message the bot posted, or None when there is none (or Slack will not say)."""
+    """A permalink to a message the bot posted, or None when there is none (or Slack will not say).
+
+    Each message's permalink is asked of Slack once per process (see `PermalinkCache`).
+    """
     if not channel_id or not ts:
         return None
+    key = (_workspace(client), channel_id, ts)
+    known = PERMALINKS.get(key)
+    if known is not None:
+        return known
     try:
         resp = client.chat_getPermalink(channel=channel_id, message_ts=ts)
     except SlackApiError as exc:
         logger.info("no permalink for %s/%s: %s", channel_id, ts, exc.response.get("error"))
         return None
-    return str(resp.get("permalink") or "") or None
+    link = str(resp.get("permalink") or "") or None
+    if link is not None:
+        PERMALINKS.put(key, link)
+    return link
 
 
 def link_or_channel(client: WebClient, channel_id: str, ts: str | None) -> str:

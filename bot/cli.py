@@ -1,4 +1,4 @@
-"""The `coordbot` command: run, demo, work, tick, status, retry, db, manifest, export, forget."""
+"""The `coordbot` command: run, demo, work, tick, status, retry, db, manifest, export, report, forget."""
 
 from __future__ import annotations
 
@@ -668,6 +668,101 @@ def export_cmd(
     missing = sorted(set(wanted) - {KINDS[kind].code(r) for r in records})
     if missing:
         click.echo(f"no {kind} matched: {', '.join(missing)}", err=True)
+
+
+REPORT_HELP = """Figures for a period: incidents by severity with the time to acknowledge (MTTA) and to resolve
+(MTTR), reopenings and follow-ups; requirement sign-off times; action items done on time and overdue; minutes
+sent within 24 hours and acknowledged. README, "Numbers: coordbot report", defines every figure.
+
+Reads the database offline (no Slack calls). A record counts in [--since, --until) by when it started
+(declared, posted, created, the meeting's start). A date without an offset is in COORDBOT_TZ.
+
+\b
+Formats:
+  md    readable tables in --lang (default COORDBOT_LANG)
+  csv   one row per figure: section, figure, group, value, unit (count, s, share)
+  json  every figure with exact numbers, durations in seconds, times in UTC
+"""
+
+
+@main.command("report", help=REPORT_HELP)
+@click.option("--since", "since_text", required=True, metavar="DATE", help="Start of the period (ISO date or time).")
+@click.option("--until", "until_text", default=None, metavar="DATE", help="End of the period, excluded (default now).")
+@click.option("--team", default=None, metavar="TEAM_ID", help="Only this workspace (needed when there are several).")
+@click.option("--channel", default=None, metavar="CHANNEL_ID", help="Only records in this channel (ID, e.g. C0123).")
+@click.option("--format", "fmt", type=click.Choice(["md", "csv", "json"]), default="md", show_default=True)
+@click.option("--lang", type=click.Choice(["en", "zh"]), default=None, help="Markdown labels (default COORDBOT_LANG).")
+@click.option(
+    "--charts",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    metavar="DIR",
+    help="Also draw the figures as images in this folder.",
+)
+@click.option("--now", "now_text", default=None, hidden=True, help="Judge what is open as of this time (tests).")
+def report_cmd(
+    since_text: str,
+    until_text: str | None,
+    team: str | None,
+    channel: str | None,
+    fmt: str,
+    lang: str | None,
+    charts: Path | None,
+    now_text: str | None,
+) -> None:
+    settings = _settings()
+    team_id = _team_id(team)
+    from bot.services import utc_now
+
+    now = _parse_now(now_text) or utc_now()
+    window: dict[str, datetime] = {}
+    for name, text in (("since", since_text), ("until", until_text)):
+        try:
+            window[name] = parse_since(text, settings.zone) if text is not None else now
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint=f"--{name}") from exc
+    if window["until"] <= window["since"]:
+        raise click.BadParameter("must be later than --since", param_hint="--until")
+    from bot.export import render_report
+    from bot.services.metrics import MetricsService
+    from bot.services.workspaces import WorkspaceService
+    from storage.db import make_session_scope
+
+    engine = _database(settings, create=False)
+    try:
+        scope = make_session_scope(engine)
+        if team_id is None and len(teams := sorted(w.team_id for w in WorkspaceService(scope).all())) > 1:
+            _stop(f"this database holds {len(teams)} workspaces: report on one with --team ({', '.join(teams)})")
+        figures = MetricsService(scope).report(
+            team_id=team_id, channel_id=(channel or "").strip().upper() or None, now=now, **window
+        )
+    finally:
+        engine.dispose()
+    lang = lang or settings.lang
+    click.echo(render_report(figures, fmt, lang=lang, zone=settings.zone).encode("utf-8"), nl=False)
+    if charts is not None:
+        _report_charts(figures, charts, lang)
+
+
+def _report_charts(figures: Any, directory: Path, lang: str) -> None:
+    """Draw a report's charts with bot.charts when it is there (imported only when asked for)."""
+    import importlib
+
+    try:
+        module = importlib.import_module("bot.charts")
+    except ModuleNotFoundError as exc:
+        click.echo(
+            f"coordbot: charts are not available ({exc.name} is not installed); the report is complete", err=True
+        )
+        return
+    write = getattr(module, "write_report_charts", None)
+    if write is None:
+        click.echo("coordbot: charts are not available in this version; the report is complete", err=True)
+        return
+    directory.mkdir(parents=True, exist_ok=True)
+    written = write(figures, directory, lang) or ()
+    for path in [written] if isinstance(written, str | Path) else written:
+        click.echo(f"wrote {path}", err=True)
 
 
 @main.command()

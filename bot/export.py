@@ -3,6 +3,8 @@
 Each kind of record is one `Kind` in `KINDS`: how to load it, its structured record (JSON, and the
 CSV row flattened from it), its CSV columns and its Markdown. Rendering is pure; loading only calls
 the services it is handed. People appear as user IDs: an export runs offline against the database.
+`render_report` writes `coordbot report`'s figures the same three ways. Every CSV cell goes through
+`csv_safe`, so no cell opens as a formula in a spreadsheet.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import html
 import io
 import json
 import logging
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,6 +30,7 @@ if TYPE_CHECKING:
     from bot.services.actions import ActionInfo
     from bot.services.incidents import IncidentReview
     from bot.services.meetings import MeetingInfo
+    from bot.services.metrics import Report
     from bot.services.requirements import HistoryItem, RequirementInfo
 
 logger = logging.getLogger(__name__)
@@ -122,6 +126,25 @@ def md_time(moment: datetime, zone: ZoneInfo) -> str:
     return f"{local:%Y-%m-%d %H:%M} {offset[:3]}:{offset[3:5]}"
 
 
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")  # what makes a spreadsheet read a cell as a formula (OWASP)
+
+
+def csv_safe(value: str | int | float | None) -> str:
+    """One CSV cell that no spreadsheet runs as a formula (OWASP "CSV injection").
+
+    Text that begins with `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `'`, which Excel and
+    LibreOffice hide and which keeps the cell text. A number the program itself writes (an int or a finite
+    float, e.g. -3 or -0.5) stays as it is: it holds no formula, and prefixing it would turn it into text a
+    spreadsheet no longer adds up. Text that merely looks like a number ("-3" typed by someone) is prefixed.
+    """
+    if value is None:
+        return ""
+    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+        return str(value)
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
+
+
 def _csv(kind: Kind[B], records: Sequence[B], zone: ZoneInfo) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer)  # RFC 4180: CRLF rows, quotes where a cell needs them
@@ -129,7 +152,7 @@ def _csv(kind: Kind[B], records: Sequence[B], zone: ZoneInfo) -> str:
     stamp = zone_stamp(zone)
     for r in records:
         data = kind.record(r, stamp)
-        writer.writerow([_cell(data.get(c), history=c == "history") for c in kind.columns])
+        writer.writerow([csv_safe(_cell(data.get(c), history=c == "history")) for c in kind.columns])
     return buffer.getvalue()
 
 
@@ -722,3 +745,134 @@ INCIDENTS = register(
         ),
     )
 )
+
+
+# -- the report (`coordbot report`) ---------------------------------------------------------------------------
+
+REPORT_FORMATS = ("md", "csv", "json")
+REPORT_COLUMNS = ("section", "figure", "group", "value", "unit")
+
+
+def render_report(report: Report, fmt: str, *, lang: str, zone: ZoneInfo) -> str:
+    """A report as Markdown tables (in `lang`), CSV (one row per figure) or JSON (exact numbers, times in UTC)."""
+    if fmt == "json":
+        return json.dumps(_plain(report, utc_stamp), ensure_ascii=False, indent=2) + "\n"
+    if fmt == "csv":
+        from bot.services.metrics import figures
+
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(REPORT_COLUMNS)
+        for f in figures(report):
+            writer.writerow([csv_safe(f.section), csv_safe(f.figure), csv_safe(f.group), csv_safe(f.value), f.unit])
+        return buffer.getvalue()
+    if fmt == "md":
+        return _report_markdown(report, lang, zone)
+    raise ValueError(f"unknown format {fmt!r}")
+
+
+def report_scope(lang: str, team_id: str | None, channel_id: str | None) -> str:
+    """Whose records a report counts: every workspace or one, and maybe one channel."""
+    scope = t(lang, "metrics.scope.team", team=team_id) if team_id else t(lang, "metrics.scope.all")
+    return t(lang, "metrics.scope.channel", scope=scope, channel=channel_id) if channel_id else scope
+
+
+def _report_markdown(report: Report, lang: str, zone: ZoneInfo) -> str:
+    from bot.services.metrics import duration_text, percent_text
+
+    def rows(head: tuple[str, ...], body: Sequence[Sequence[str]]) -> list[str]:
+        return [
+            "| " + " | ".join(head) + " |",
+            "|" + " --- |" * len(head),
+            *("| " + " | ".join(line) + " |" for line in body),
+            "",
+        ]
+
+    def figure_rows(body: Sequence[tuple[str, str]]) -> list[str]:
+        return rows((t(lang, "metrics.col.figure"), t(lang, "metrics.col.value")), [(t(lang, k), v) for k, v in body])
+
+    def when(seconds: float | None) -> str:
+        return duration_text(lang, seconds)
+
+    inc, fu, req, act, mtg = report.incidents, report.follow_ups, report.requirements, report.actions, report.meetings
+    window = t(
+        lang,
+        "metrics.report.window",
+        since=md_time(report.since, zone),
+        until=md_time(report.until, zone),
+        scope=report_scope(lang, report.team_id, report.channel_id),
+    )
+    lines = [f"# {t(lang, 'metrics.report.title')}", "", window, ""]
+
+    lines += [f"## {t(lang, 'metrics.section.incidents')}", ""]
+    head = tuple(t(lang, f"metrics.col.{c}") for c in ("severity", "count", "mtta_median", "mtta_p90", "mttr_median"))
+    lines += rows(
+        (*head, t(lang, "metrics.col.mttr_p90")),
+        [
+            (
+                t(lang, f"incident.severity.{s.severity}") if s.severity != "all" else t(lang, "metrics.all"),
+                str(s.count),
+                when(s.mtta.median),
+                when(s.mtta.p90),
+                when(s.mttr.median),
+                when(s.mttr.p90),
+            )
+            for s in (*inc.by_severity, inc.total)
+        ],
+    )
+    lines += figure_rows([("metrics.row.reopened", percent_text(lang, inc.reopened))])
+
+    lines += [f"## {t(lang, 'metrics.section.follow_ups')}", ""]
+    lines += figure_rows(
+        [
+            ("metrics.row.follow_ups", str(fu.total)),
+            ("metrics.row.done", str(fu.done)),
+            ("metrics.row.wont_do", str(fu.wont_do)),
+            ("metrics.row.overdue", str(fu.overdue)),
+            ("metrics.row.open", str(fu.open)),
+        ]
+    )
+
+    lines += [f"## {t(lang, 'metrics.section.requirements')}", ""]
+    lines += figure_rows(
+        [
+            ("metrics.row.posted", str(req.posted)),
+            ("metrics.row.confirmed", str(req.confirmed)),
+            ("metrics.row.confirm_median", when(req.time_to_confirm.median)),
+            ("metrics.row.confirm_p90", when(req.time_to_confirm.p90)),
+            ("metrics.row.by_deadline", percent_text(lang, req.confirmed_by_deadline)),
+            ("metrics.row.changes_requested", str(req.changes_requested)),
+            ("metrics.row.with_changes", str(req.with_changes_requested)),
+        ]
+    )
+
+    lines += [f"## {t(lang, 'metrics.section.actions')}", ""]
+    lines += figure_rows(
+        [
+            ("metrics.row.on_time", percent_text(lang, act.on_time)),
+            ("metrics.row.overdue_items", str(act.overdue_age.count)),
+            ("metrics.row.overdue_median", when(act.overdue_age.median)),
+            ("metrics.row.overdue_max", when(act.overdue_age.max)),
+        ]
+    )
+    for column, groups in (("channel", act.on_time_by_channel), ("owner", act.on_time_by_owner)):
+        if groups:
+            lines += rows(
+                (t(lang, f"metrics.col.{column}"), t(lang, "metrics.col.on_time")),
+                [(_text(g.group), percent_text(lang, g.ratio)) for g in groups],
+            )
+
+    lines += [f"## {t(lang, 'metrics.section.meetings')}", ""]
+    lines += figure_rows(
+        [
+            ("metrics.row.meetings", str(mtg.meetings)),
+            ("metrics.row.minutes_in_time", percent_text(lang, mtg.minutes_in_time)),
+            ("metrics.row.acknowledged", percent_text(lang, mtg.acknowledged)),
+        ]
+    )
+    lines += [
+        t(lang, "metrics.report.as_of", when=md_time(report.as_of, zone)),
+        "",
+        t(lang, "metrics.report.definitions"),
+    ]
+    return "\n".join(lines) + "\n"

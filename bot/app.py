@@ -183,12 +183,14 @@ def create_app(
         context["services"] = runtime.services
         context[TENANTS_KEY] = tenants
         tenant = tenants.single
-        if tenants.multi and context.team_id:
-            org = bool(context.is_enterprise_install)
+        org = bool(context.is_enterprise_install)
+        # an organization's install may send events that name no workspace: the organization acts as one
+        team = context.team_id or (context.enterprise_id if org else None)
+        if tenants.multi and team:
             runtime.services.workspaces.seen(
-                team_id=context.team_id, enterprise_id=context.enterprise_id, org_install=org, now=utc_now()
+                team_id=team, enterprise_id=context.enterprise_id, org_install=org, now=utc_now()
             )
-            tenant = tenants.get(context.team_id, enterprise_id=context.enterprise_id, org_install=org)
+            tenant = tenants.get(team, enterprise_id=context.enterprise_id, org_install=org)
         context["directory"] = tenant.directory if tenant is not None else runtime.directory
         if intake is not None:
             context[INTAKE_KEY] = intake

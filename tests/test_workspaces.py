@@ -31,9 +31,9 @@ from bot.config import Settings
 from handlers.sandbox.driver import SlackDriver
 from handlers.sandbox.slack_api import ALICE, BOB, GENERAL, FakeSlack, FakeSlackCloud
 from handlers.serving.http import Server
-from storage.models import OutboxItem, Requirement, Workspace, slack_bots
+from storage.models import ActionItem, OutboxItem, Requirement, Workspace, slack_bots
 from tests.conftest import SIGNING_SECRET, Bot, FixedClock
-from tests.helpers import create_sheet, wait_until
+from tests.helpers import create_sheet, post_now, wait_until
 from tests.processes import start_run
 
 CLIENT_ID, CLIENT_SECRET = "1111.2222", "client-secret-test"
@@ -388,6 +388,20 @@ def test_in_a_channel_shared_between_two_workspaces_of_the_org_both_owners_sign(
     wait_until(confirmed, what="both owners' signatures")
     with deployment.runtime.services.session_scope() as s:
         assert s.scalars(select(Requirement)).one().team_id == "T_SALES"
+
+
+def test_a_workspace_digest_uploads_its_chart_with_its_own_token(deployment: Deployment, cloud: FakeSlackCloud) -> None:
+    acme = cloud.workspace("T_ACME")
+    deployment.install("T_ACME")
+    in_acme = deployment.bot(acme)
+    assert in_acme.slack.slash("/action", "<@U_BOB> write the launch post in 3 days", user=ALICE).status == 200
+    wait_until(lambda: deployment.count(select(func.count()).select_from(ActionItem)), what="the action item")
+    post_now(in_acme, user=ALICE)
+    done = wait_until(lambda: acme.calls("files.completeUploadExternal"), what="the chart shared")
+    assert done[-1].error is None
+    (chart,) = [f for f in acme.uploaded_files() if f.completed]
+    assert chart.data and chart.data.startswith(b"\x89PNG") and chart.channel == GENERAL
+    assert cloud.workspace("T_BETA").calls() == []
 
 
 def test_forgotten_rows_of_a_workspace_never_installed_are_held_not_failed(

@@ -24,6 +24,7 @@ from typing import Any, Self
 from bot.manifest import BOT_SCOPES
 from handlers.sandbox.slack_api.calls import Call, MethodHandler, SlackApiFailure, _id_list, _parse_params
 from handlers.sandbox.slack_api.fake import FakeSlack
+from handlers.sandbox.slack_api.files import UPLOAD_PATH
 from handlers.sandbox.slack_api.server import (
     APP_TOKEN_METHODS,
     Listener,
@@ -257,6 +258,14 @@ class FakeSlackCloud(Listener):
             answer = self._api(split.path[len("/api/") :], split.query, raw, headers, arrived)
         elif split.path.startswith("/response/"):
             answer = self._response_url(split.path[len("/response/") :], raw, headers, arrived)
+        elif split.path.startswith(UPLOAD_PATH):  # a file's bytes, to the workspace that gave out the URL
+            ticket = split.path[len(UPLOAD_PATH) :]
+            holder = next((w for w in self.workspaces() if w.has_upload_ticket(ticket)), None)
+            answer = (
+                holder._upload(request.command, ticket, raw, headers, arrived)
+                if holder is not None
+                else _Answer(404, {"ok": False, "error": "invalid_upload_url"})
+            )
         else:
             answer = _Answer(404, {"ok": False, "error": "not_found"})
         _send(request, answer)

@@ -223,6 +223,22 @@ def test_moving_the_clock_brings_the_open_question_reminder_to_the_owner_s_dm(pa
     }
 
 
+def test_the_digest_s_chart_is_shown_from_the_sandbox(page: Page) -> None:
+    send = {"as": ALICE, "channel": company.PRODUCT}
+    assert page.post("send", {**send, "text": "/action @bob write the launch post in 3 days"}) == {"ok": True}
+    wait_until(lambda: [m for m in page.state(ALICE)["messages"] if m["channel"] == company.PRODUCT], what="card")
+    assert page.post("send", {**send, "text": "/digest now"}) == {"ok": True}
+
+    def charts() -> list[dict[str, Any]]:
+        return [f for m in page.state(ALICE)["messages"] if m["channel"] == company.PRODUCT for f in m["files"]]
+
+    (chart,) = wait_until(charts, timeout=15, what="the chart shared in the digest's thread")
+    assert chart["alt"] and chart["src"].startswith("/sandbox/files/F")
+    status, body, content_type = page.get(chart["src"])
+    assert status == 200 and content_type == "image/png" and body.startswith(b"\x89PNG")
+    assert page.get("/sandbox/files/F999")[0] == 404
+
+
 def test_the_static_page_is_served_and_nothing_beside_it(page: Page) -> None:
     status, body, kind = page.get("/")
     assert status == 200 and kind.startswith("text/html") and b"sandbox.js" in body

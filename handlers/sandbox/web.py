@@ -158,6 +158,12 @@ class Sandbox(FakeSlack):
             if "/" in name or name.startswith(".") or not found.is_file():
                 return None
             return _file(found)
+        if verb == "GET" and path.startswith("/sandbox/files/"):
+            shared = self.shared_file(path[len("/sandbox/files/") :])
+            if shared is None:
+                return None
+            data, content_type = shared
+            return _Answer(200, {}, raw=data, content_type=content_type)
         if verb == "GET" and path == "/sandbox/state":
             params = {k: v[-1] for k, v in parse_qs(query).items()}
             try:
@@ -543,6 +549,17 @@ def _message_json(message: Mapping[str, Any]) -> dict[str, Any]:
         "reply_count": message.get("reply_count", 0),
         "reactions": message.get("reactions") or [],
         "edited": message.get("edited"),
+        # files shared with the message (a digest's chart): shown from this sandbox, never from Slack's hosts
+        "files": [
+            {
+                "id": f["id"],
+                "title": f.get("title") or "",
+                "alt": f.get("alt_txt") or "",
+                "src": f"/sandbox/files/{f['id']}",
+            }
+            for f in message.get("files") or []
+            if str(f.get("mimetype", "")).startswith("image/")
+        ],
     }
 
 

@@ -60,6 +60,15 @@ class FileMethods(Messages):
         with self._lock:
             return [copy.deepcopy(f) for f in self._uploads.values()]
 
+    def shared_file(self, file_id: str) -> tuple[bytes, str] | None:
+        """A shared file's bytes and type (for the sandbox's page), or None when there is no such shared file."""
+        with self._lock:
+            found = self._uploads.get(file_id)
+            if found is None or not found.completed or found.data is None:
+                return None
+            extension = found.filename.rsplit(".", 1)[-1].lower() if "." in found.filename else ""
+            return found.data, MIME_TYPES.get(extension, "application/octet-stream")
+
     def has_upload_ticket(self, ticket: str) -> bool:
         """Whether an upload URL with this ticket was given out here (and not used up)."""
         with self._lock:

@@ -605,10 +605,20 @@ function messageCtx(channel, ts, ephemeral) {
   };
 }
 
+function renderFiles(msg) {
+  return (msg.files || []).map((f) =>
+    h("figure", { class: "file" },
+      h("img", { src: f.src, alt: f.alt || f.title, loading: "lazy" }),
+      h("figcaption", { text: f.title })));
+}
+
 function renderContent(msg, ctx) {
   try {
-    if (Array.isArray(msg.blocks) && msg.blocks.length) return renderBlocks(msg.blocks, ctx);
-    return renderMrkdwn(msg.text || "", ctx);
+    const files = renderFiles(msg);
+    const body = Array.isArray(msg.blocks) && msg.blocks.length ? renderBlocks(msg.blocks, ctx)
+      : (msg.text || !files.length) ? renderMrkdwn(msg.text || "", ctx) : null;
+    if (!files.length) return body;
+    return h("div", { class: "with-files" }, body, ...files);
   } catch (e) {
     console.error("render failed", e, msg);
     return h("div", { class: "render-error" }, `(could not render this message: ${e.message}) `, msg.text || "");

@@ -35,6 +35,7 @@ from handlers.blocks.actions import (
     shown_source_link,
     status_label,
     with_due_echo,
+    wont_do_modal,
 )
 from handlers.blocks.common import ModalMeta, escape, form_text, truncate
 from handlers.commands import Invocation, Routes, command_listener, whole_line
@@ -56,6 +57,9 @@ def register(app: App) -> None:
     app.action(Ids.DONE)(through_inbox(complete_action))
     app.action(Ids.BLOCKED)(through_inbox(open_blocked_modal, opens_view=True))
     app.view_submission(Ids.BLOCKED_MODAL)(through_inbox(save_blocked_reason))
+    app.action(Ids.WONT_DO)(through_inbox(open_wont_do_modal, opens_view=True))
+    app.view_submission(Ids.WONT_DO_MODAL)(through_inbox(save_wont_do))
+    app.action(Ids.REOPEN)(through_inbox(reopen_action))
     app.command("/action")(through_inbox(handle_command, opens_view=True))
     app.shortcut(Ids.SHORTCUT)(through_inbox(open_from_message, opens_view=True))
     app.view_submission(Ids.MODAL)(through_inbox(save_action))
@@ -135,6 +139,63 @@ def save_blocked_reason(
                 title=escape(truncate(item.title, 500)),
             ),
         )
+
+
+def open_wont_do_modal(
+    ack: Ack, body: dict[str, Any], client: WebClient, services: Services, directory: Directory
+) -> None:
+    """Won't do: ask the owner (or creator) why the item is decided against."""
+    ack()
+    user = body["user"]["id"]
+    item = services.actions.get(int(body["actions"][0]["value"]))
+    services.actions.check_can_update(item.owner_id, item.creator_id, user)
+    client.views_open(trigger_id=body["trigger_id"], view=wont_do_modal(directory.lang_of(user), item))
+
+
+def save_wont_do(ack: Ack, body: dict[str, Any], client: WebClient, services: Services, directory: Directory) -> None:
+    """Close the item as won't do with its reason (its reminders stop), re-render its card, tell the creator."""
+    user = body["user"]["id"]
+    reason = form_text(body["view"]["state"]["values"], Ids.REASON).strip()
+    if not reason:
+        ack(response_action="errors", errors={Ids.REASON: t(directory.lang_of(user), "error.required")})
+        return
+    ack()
+    action_id = int(body["view"].get("private_metadata") or 0)
+    with _card_locks[action_id]:
+        item, changed = services.actions.set_status(
+            action_id, user_id=user, status=ActionStatus.WONT_DO, now=services.now(), reason=reason
+        )
+        if changed and item.message_ts:
+            refresh_card(
+                client,
+                services,
+                directory,
+                item,
+                channel_id=item.channel_id,
+                message_ts=item.message_ts,
+                source_link=source_link_of(client, item),
+            )
+    if changed and item.creator_id != user:
+        lang = directory.lang_of(item.creator_id, fetch=True)
+        client.chat_postMessage(
+            channel=item.creator_id,
+            text=t(
+                lang,
+                "action.wont_do_notice",
+                owner=f"<@{user}>",
+                code=item.code,
+                reason=escape(truncate(reason, 1500)),
+                title=escape(truncate(item.title, 500)),
+            ),
+        )
+
+
+def reopen_action(
+    ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, services: Services, directory: Directory
+) -> None:
+    """Reopen: an item that was not to be done is open again, with its reminders."""
+    ack()
+    _set_status_and_refresh_cards(body, client, respond, services, directory, ActionStatus.OPEN)
 
 
 # -- creating items ------------------------------------------------------------------------------------
@@ -405,10 +466,12 @@ def on_reaction(
 
 
 def _status_before_done(item: ActionInfo) -> ActionStatus:
-    """The status an item had before it was marked done."""
+    """The open status an item had before it was marked done (one that won't be done comes back open)."""
     for entry in reversed(item.history):
         if entry.action == "status_changed" and entry.detail.get("to") == ActionStatus.DONE:
             before = ActionStatus(entry.detail.get("from") or ActionStatus.OPEN)
+            if before == ActionStatus.WONT_DO:
+                return ActionStatus.OPEN
             return ActionStatus.IN_PROGRESS if before == ActionStatus.BLOCKED else before
     return ActionStatus.OPEN
 

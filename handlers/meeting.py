@@ -167,8 +167,10 @@ def save_meeting(
         refresh_card(client, services, directory, info.id)
     else:
         team = context.team_id or ""
-        info = services.meetings.create(team_id=team, creator_id=user, draft=draft, now=now)
+        reviewed = blocks.reviewed_incident(body["view"].get("private_metadata"))
+        info = services.meetings.create(team_id=team, creator_id=user, draft=draft, now=now, incident_id=reviewed)
         post_card(client, services, directory, info, author=user)
+        refresh_incident(client, services, directory, info)  # its summary names the review meeting
     if len(info.attendees) > MAX_PARTICIPANTS_ADVISED:
         client.chat_postMessage(
             channel=user,
@@ -214,7 +216,8 @@ repostable("meeting", _unposted, _post_again)
 
 
 def refresh_card(client: WebClient, services: Services, directory: Directory, meeting_id: int) -> MeetingInfo:
-    """Re-render the card from the database (one render at a time per meeting)."""
+    """Re-render the card from the database (one render at a time per meeting), and the summary of the incident
+    it reviews, whose review state follows its minutes and their acknowledgments."""
     with _card_locks[meeting_id]:
         info = services.meetings.get(meeting_id)
         if info.message_ts:
@@ -225,7 +228,16 @@ def refresh_card(client: WebClient, services: Services, directory: Directory, me
                 text=blocks.card_text(lang, info, tz=tz),
                 blocks=blocks.card_blocks(lang, info, tz=tz),
             )
+    refresh_incident(client, services, directory, info)
     return info
+
+
+def refresh_incident(client: WebClient, services: Services, directory: Directory, info: MeetingInfo) -> None:
+    """Bring the summary of the incident a review meeting is for up to date (nothing for other meetings)."""
+    if info.incident_id is not None:
+        from handlers import incident  # the incident feature builds on meetings, not the other way round
+
+        incident.refresh(client, services, directory, info.incident_id)
 
 
 def open_minutes_modal(

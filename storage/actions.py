@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from datetime import datetime
 
-from sqlalchemy import case, func, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
@@ -49,11 +49,35 @@ def for_source(session: Session, *, source_type: str, source_id: int) -> Sequenc
     ).all()
 
 
-def open_for_owner(session: Session, *, team_id: str, owner_id: str, done: str, limit: int) -> Sequence[ActionItem]:
-    """An owner's items whose status is not `done`, the soonest due first."""
+def for_sources(session: Session, *, sources: Collection[tuple[str, int]]) -> Sequence[ActionItem]:
+    """The items that came from any of several source records (type, id), in creation order."""
+    if not sources:
+        return []
     return session.scalars(
         select(ActionItem)
-        .where(col(ActionItem.team_id) == team_id, col(ActionItem.owner_id) == owner_id, col(ActionItem.status) != done)
+        .where(
+            or_(
+                *(
+                    and_(col(ActionItem.source_type) == kind, col(ActionItem.source_id) == record)
+                    for kind, record in sources
+                )
+            )
+        )
+        .order_by(col(ActionItem.id))
+    ).all()
+
+
+def open_for_owner(
+    session: Session, *, team_id: str, owner_id: str, closed: Collection[str], limit: int
+) -> Sequence[ActionItem]:
+    """An owner's items whose status is not one of `closed` (done, won't do), the soonest due first."""
+    return session.scalars(
+        select(ActionItem)
+        .where(
+            col(ActionItem.team_id) == team_id,
+            col(ActionItem.owner_id) == owner_id,
+            col(ActionItem.status).not_in(list(closed)),
+        )
         .order_by(col(ActionItem.due_at), col(ActionItem.id))
         .limit(limit)
     ).all()
@@ -88,12 +112,16 @@ def sent_work(session: Session, *, subject: str) -> list[tuple[str, str]]:
 
 
 def open_for_owner_page(
-    session: Session, *, team_id: str, owner_id: str, done: str, offset: int, limit: int
+    session: Session, *, team_id: str, owner_id: str, closed: Collection[str], offset: int, limit: int
 ) -> Sequence[ActionItem]:
-    """One page of an owner's items whose status is not `done`, the soonest due (so the most overdue) first."""
+    """One page of an owner's items not `closed`, the soonest due (so the most overdue) first."""
     return session.scalars(
         select(ActionItem)
-        .where(col(ActionItem.team_id) == team_id, col(ActionItem.owner_id) == owner_id, col(ActionItem.status) != done)
+        .where(
+            col(ActionItem.team_id) == team_id,
+            col(ActionItem.owner_id) == owner_id,
+            col(ActionItem.status).not_in(list(closed)),
+        )
         .order_by(col(ActionItem.due_at), col(ActionItem.id))
         .offset(offset)
         .limit(limit)
@@ -101,12 +129,14 @@ def open_for_owner_page(
 
 
 def count_open_for_owner(
-    session: Session, *, team_id: str, owner_id: str, done: str, overdue_before: datetime
+    session: Session, *, team_id: str, owner_id: str, closed: Collection[str], overdue_before: datetime
 ) -> tuple[int, int]:
-    """How many of an owner's items are not `done`, and how many of those were due before `overdue_before`."""
+    """How many of an owner's items are not `closed`, and how many of those were due before `overdue_before`."""
     total, overdue = session.execute(
         select(func.count(), func.count(case((col(ActionItem.due_at) < overdue_before, 1)))).where(
-            col(ActionItem.team_id) == team_id, col(ActionItem.owner_id) == owner_id, col(ActionItem.status) != done
+            col(ActionItem.team_id) == team_id,
+            col(ActionItem.owner_id) == owner_id,
+            col(ActionItem.status).not_in(list(closed)),
         )
     ).one()
     return int(total or 0), int(overdue or 0)

@@ -77,7 +77,7 @@ def open_records(session: Session, *, team_id: str, channel_ids: Sequence[str], 
         select(ActionItem).where(
             col(ActionItem.team_id) == team_id,
             col(ActionItem.channel_id).in_(channel_ids),
-            col(ActionItem.status) != "done",
+            col(ActionItem.status).notin_(("done", "wont_do")),  # closed: done, or won't be done
         )
     ):
         found.append(OpenRecord(a.code, a.channel_id, (a.owner_id, a.creator_id)))

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, delete, func, or_, select
+from sqlalchemy import and_, delete, func, or_, select, union_all
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from storage.models import ActionItem, Incident, IncidentResponder, IncidentTimeline
+from storage.models import ActionItem, Incident, IncidentResponder, IncidentTimeline, Meeting
 
 SOURCE_INCIDENT = "incident"
+SOURCE_MEETING = "meeting"
 
 
 def get(session: Session, incident_id: int, *, lock: bool = False) -> Incident | None:
@@ -112,16 +113,32 @@ def delete_entry(session: Session, entry_id: int) -> None:
     session.execute(delete(IncidentTimeline).where(col(IncidentTimeline.id) == entry_id))
 
 
-def with_open_followups(session: Session, *, team_id: str, channel_id: str | None, done: str) -> list[tuple[int, int]]:
+def with_open_followups(
+    session: Session, *, team_id: str, channel_id: str | None, closed: Collection[str]
+) -> list[tuple[int, int]]:
     """(incident id, open follow-up count) of incidents run or announced in `channel_id` (any, when None)
-    whose follow-up action items are not all done, oldest incident first."""
-    stmt = (
-        select(col(Incident.id), func.count(col(ActionItem.id)))
-        .join(
+    whose follow-up action items are not all closed (done or won't do), oldest incident first.
+
+    An incident's follow-ups are the items raised from it and those of the minutes of its review meetings.
+    """
+    links = union_all(
+        select(col(Incident.id), col(ActionItem.id)).join(
             ActionItem,
             and_(col(ActionItem.source_type) == SOURCE_INCIDENT, col(ActionItem.source_id) == col(Incident.id)),
+        ),
+        select(col(Meeting.incident_id), col(ActionItem.id))
+        .join(
+            ActionItem,
+            and_(col(ActionItem.source_type) == SOURCE_MEETING, col(ActionItem.source_id) == col(Meeting.id)),
         )
-        .where(col(Incident.team_id) == team_id, col(ActionItem.status) != done)
+        .where(col(Meeting.incident_id).is_not(None)),
+    ).subquery()
+    incident_id, action_id = links.c[0], links.c[1]
+    stmt = (
+        select(col(Incident.id), func.count(func.distinct(action_id)))
+        .join(links, incident_id == col(Incident.id))
+        .join(ActionItem, col(ActionItem.id) == action_id)
+        .where(col(Incident.team_id) == team_id, col(ActionItem.status).not_in(list(closed)))
         .group_by(col(Incident.id))
         .order_by(col(Incident.id))
     )

@@ -165,3 +165,10 @@ def get_many(session: Session, meeting_ids: Sequence[int]) -> list[Meeting]:
         return []
     found = {m.id: m for m in session.scalars(select(Meeting).where(col(Meeting.id).in_(meeting_ids))).all()}
     return [found[i] for i in meeting_ids if i in found]
+
+
+def for_incident(session: Session, incident_id: int) -> Sequence[Meeting]:
+    """The meetings that review (复盘) an incident, the first scheduled first."""
+    return session.scalars(
+        select(Meeting).where(col(Meeting.incident_id) == incident_id).order_by(col(Meeting.id))
+    ).all()

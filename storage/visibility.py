@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
 from sqlalchemy import or_, select
@@ -26,14 +27,16 @@ def awaiting_channels(session: Session, *, team_id: str, user_id: str, awaiting:
     )
 
 
-def open_action_channels(session: Session, *, team_id: str, owner_id: str, done: str) -> set[str]:
-    """The conversations of an owner's items whose status is not `done`."""
+def open_action_channels(session: Session, *, team_id: str, owner_id: str, closed: Collection[str]) -> set[str]:
+    """The conversations of an owner's items that are not closed (done, won't do)."""
     return set(
         session.scalars(
             select(col(ActionItem.channel_id))
             .distinct()
             .where(
-                col(ActionItem.team_id) == team_id, col(ActionItem.owner_id) == owner_id, col(ActionItem.status) != done
+                col(ActionItem.team_id) == team_id,
+                col(ActionItem.owner_id) == owner_id,
+                col(ActionItem.status).notin_(list(closed)),
             )
         ).all()
     )

@@ -452,11 +452,12 @@ def test_lists_that_fit_keep_every_token_closed() -> None:
 
 # -- action items ---------------------------------------------------------------------------------------------
 
-OFFERED = {
-    ActionStatus.OPEN: [ab.Ids.ACCEPT, ab.Ids.BLOCKED, ab.Ids.DONE, history.ACTION_ID],
-    ActionStatus.IN_PROGRESS: [ab.Ids.BLOCKED, ab.Ids.DONE, history.ACTION_ID],
-    ActionStatus.BLOCKED: [ab.Ids.IN_PROGRESS, ab.Ids.DONE, history.ACTION_ID],
+OFFERED = {  # "Won't do…" sits beside the card's fields; the rest are the card's buttons
+    ActionStatus.OPEN: [ab.Ids.WONT_DO, ab.Ids.ACCEPT, ab.Ids.BLOCKED, ab.Ids.DONE, history.ACTION_ID],
+    ActionStatus.IN_PROGRESS: [ab.Ids.WONT_DO, ab.Ids.BLOCKED, ab.Ids.DONE, history.ACTION_ID],
+    ActionStatus.BLOCKED: [ab.Ids.WONT_DO, ab.Ids.IN_PROGRESS, ab.Ids.DONE, history.ACTION_ID],
     ActionStatus.DONE: [],
+    ActionStatus.WONT_DO: [ab.Ids.REOPEN, history.ACTION_ID],
 }
 
 
@@ -565,7 +566,7 @@ def test_incident_summary_in_each_status_and_severity(lang: str, status: Status,
         assert ids == [] and t(lang, "incident.label.duration") in text
         return
     statuses = [f"{ib.Ids.STATUS}{s.value}" for s in OPEN_STATUSES if s != status]
-    assert ids == ([] if acked else [ib.Ids.ACK]) + statuses + [ib.Ids.RESOLVE]
+    assert ids == [ib.Ids.SEVERITY, ib.Ids.EDIT] + ([] if acked else [ib.Ids.ACK]) + statuses + [ib.Ids.RESOLVE]
     resolve = next(e for e in dicts[-1]["elements"] if e["action_id"] == ib.Ids.RESOLVE)
     assert "INC-2026-005" in resolve["confirm"]["text"]["text"] and resolve["style"] == "danger"
     assert ("<@U_ALICE>" in text) and (ib.summary_text(lang, info).count("<!channel>") == 0)

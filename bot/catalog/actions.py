@@ -58,6 +58,16 @@ EN: dict[str, str] = {
     "error.action_item_owner": "Action item {line} needs an owner.",
     "error.action_item_past": "Action item {line}: the due time has already passed.",
     "error.action_item_too_long": "Action item {line} is longer than {max} characters.",
+    # won't do
+    "action.status.wont_do": "Won't do",
+    "action.button.wont_do": "Won't do…",
+    "action.button.reopen": "Reopen",
+    "action.wont_do_reason": "Won't do: {reason}",
+    "action.wont_do_title": "Won't do",
+    "action.wont_do_label": "Why won't {code} be done?",
+    "action.wont_do_hint": "Its reminders stop and it counts apart from done. It can be reopened.",
+    "action.wont_do_submit": "Save",
+    "action.wont_do_notice": "{owner} marked *{code}* won't do:\n>{reason}\n>{title}",
 }
 
 ZH: dict[str, str] = {
@@ -116,4 +126,14 @@ ZH: dict[str, str] = {
     "error.action_item_owner": "第 {line} 个行动项需要指定负责人。",
     "error.action_item_past": "第 {line} 个行动项：截止时间已经过去。",
     "error.action_item_too_long": "第 {line} 个行动项超过 {max} 字。",
+    # won't do
+    "action.status.wont_do": "不做",
+    "action.button.wont_do": "不做…",
+    "action.button.reopen": "重新打开",
+    "action.wont_do_reason": "不做：{reason}",
+    "action.wont_do_title": "不做",
+    "action.wont_do_label": "为什么不做 {code}？",
+    "action.wont_do_hint": "不再提醒，且与“已完成”分开统计。之后可以重新打开。",
+    "action.wont_do_submit": "保存",
+    "action.wont_do_notice": "{owner} 将 *{code}* 标记为不做：\n>{reason}\n>{title}",
 }

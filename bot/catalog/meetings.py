@@ -93,6 +93,7 @@ EN: dict[str, str] = {
     "error.action_no_owner": "Line {line}: name an owner (@name).",
     "error.action_no_due": "Line {line}: give a due date.",
     "error.not_a_number": "Give a whole number.",
+    "meeting.reviews": "🔁 The review (复盘) of incident {code}",
 }
 
 ZH: dict[str, str] = {
@@ -186,4 +187,5 @@ ZH: dict[str, str] = {
     "error.action_no_owner": "第 {line} 行：请指定负责人（@姓名）。",
     "error.action_no_due": "第 {line} 行：请写明截止时间。",
     "error.not_a_number": "请填写整数。",
+    "meeting.reviews": "🔁 事件 {code} 的复盘会",
 }

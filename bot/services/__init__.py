@@ -15,6 +15,7 @@ from bot.services.actions import ActionService
 from bot.services.digests import DigestService
 from bot.services.incidents import IncidentService
 from bot.services.meetings import MeetingService
+from bot.services.metrics import MetricsService
 from bot.services.prefs import Preferences
 from bot.services.presence import ChannelPresence
 from bot.services.requirements import RequirementService
@@ -46,6 +47,7 @@ class Services:
     inbox: Inbox
     presence: ChannelPresence
     workspaces: WorkspaceService
+    metrics: MetricsService
     clock: Callable[[], datetime] = field(default=utc_now)
     # delivers what is due now, instead of at the next heartbeat (set by the runtime, which knows how to send)
     deliver_due: Callable[[], object] = field(default=lambda: None)
@@ -115,11 +117,15 @@ class Services:
                 ack_minutes=settings.incident_ack_minutes,
                 update_minutes=settings.incident_update_minutes,
                 backups=settings.incident_escalation,
+                reopen_days=settings.incident_reopen_days,
+                review_due_days=settings.review_due_days,
+                calendar=calendar,
             ),
             inbox=Inbox(
                 session_scope, lease=timedelta(seconds=settings.inbox_lease), max_attempts=settings.inbox_attempts
             ),
             presence=ChannelPresence(session_scope),
             workspaces=WorkspaceService(session_scope),
+            metrics=MetricsService(session_scope),
             clock=clock,
         )

@@ -50,6 +50,15 @@ class ActionStatus(StrEnum):
     IN_PROGRESS = "in_progress"
     BLOCKED = "blocked"
     DONE = "done"
+    WONT_DO = "wont_do"  # decided against, with a reason: closed like done, but counted apart
+
+    @property
+    def closed(self) -> bool:
+        """Nothing more is expected of the item (done, or won't be done): no reminders, not in open lists."""
+        return self in CLOSED_STATUSES
+
+
+CLOSED_STATUSES = frozenset({ActionStatus.DONE, ActionStatus.WONT_DO})
 
 
 @dataclass(frozen=True)
@@ -88,6 +97,7 @@ class ActionInfo:
     context: str = ""
     escalated_at: datetime | None = None
     history: tuple[HistoryItem, ...] = ()
+    closed_reason: str | None = None  # why it won't be done
 
     @property
     def escalation_target(self) -> str:
@@ -207,6 +217,11 @@ class ActionService:
         self.lead = lead
         self.escalation_days = escalation_days
 
+    @property
+    def calendar(self) -> WorkCalendar:
+        """The working days and hours reminders are placed in."""
+        return self._calendar
+
     # -- creation and status ------------------------------------------------------------------
 
     def create_many(
@@ -227,47 +242,81 @@ class ActionService:
         validate_drafts(drafts, now)
         if not drafts:
             return []
-        infos: list[ActionInfo] = []
         with self._scope() as s:
-            if inbox.created(s, "action:0") is not None:  # this request ran before and stored them, together
-                earlier = [inbox.created(s, f"action:{i}") for i in range(len(drafts))]
-                return [self._load(s, self._get(s, int(found or 0))) for found in earlier]
-            year = now.astimezone(self._zone).year
-            for index, draft in enumerate(drafts):
-                seq = counters.next_value(s, team_id=team_id, prefix=PREFIX, year=year)
-                row = ActionItem(
-                    team_id=team_id,
-                    code=f"{PREFIX}-{year}-{seq:03d}",
-                    title=draft.title.strip(),
-                    owner_id=draft.owner_id,
-                    creator_id=creator_id,
-                    due_at=draft.due,
-                    deliverable=draft.deliverable.strip(),
-                    status=ActionStatus.OPEN,
-                    source_type=source_type,
-                    source_id=source_id,
-                    source_code=source_code,
-                    escalate_to=escalate_to or None,
-                    channel_id=channel_id,
-                    created_at=now,
-                    updated_at=now,
-                    context=context.strip()[:3000],
-                )
-                s.add(row)
-                s.flush()
-                inbox.note_created(s, f"action:{index}", int(row.id or 0))
-                repo.add_history(
-                    s,
-                    action_id=int(row.id or 0),
-                    at=now,
-                    actor_id=creator_id,
-                    action="created",
-                    detail=json.dumps({"source": source_code} if source_code else {}),
-                )
-                info = self._load(s, row)
-                self._schedule(s, info, now)
-                infos.append(info)
+            infos = self.add_many(
+                s,
+                team_id=team_id,
+                creator_id=creator_id,
+                drafts=drafts,
+                now=now,
+                source_type=source_type,
+                source_id=source_id,
+                source_code=source_code,
+                escalate_to=escalate_to,
+                channel_id=channel_id,
+                context=context,
+            )
         logger.info("action items %s created by %s", ", ".join(i.code for i in infos), creator_id)
+        return infos
+
+    def add_many(
+        self,
+        s: Session,
+        *,
+        team_id: str,
+        creator_id: str,
+        drafts: Sequence[ActionDraft],
+        now: datetime,
+        source_type: str = "",
+        source_id: int | None = None,
+        source_code: str = "",
+        escalate_to: str | None = None,
+        channel_id: str = "",
+        context: str = "",
+    ) -> list[ActionInfo]:
+        """`create_many` inside the caller's unit of work (the minutes and their items commit together)."""
+        validate_drafts(drafts, now)
+        if not drafts:
+            return []
+        if inbox.created(s, "action:0") is not None:  # this request ran before and stored them, together
+            earlier = [inbox.created(s, f"action:{i}") for i in range(len(drafts))]
+            return [self._load(s, self._get(s, int(found or 0))) for found in earlier]
+        infos: list[ActionInfo] = []
+        year = now.astimezone(self._zone).year
+        for index, draft in enumerate(drafts):
+            seq = counters.next_value(s, team_id=team_id, prefix=PREFIX, year=year)
+            row = ActionItem(
+                team_id=team_id,
+                code=f"{PREFIX}-{year}-{seq:03d}",
+                title=draft.title.strip(),
+                owner_id=draft.owner_id,
+                creator_id=creator_id,
+                due_at=draft.due,
+                deliverable=draft.deliverable.strip(),
+                status=ActionStatus.OPEN,
+                source_type=source_type,
+                source_id=source_id,
+                source_code=source_code,
+                escalate_to=escalate_to or None,
+                channel_id=channel_id,
+                created_at=now,
+                updated_at=now,
+                context=context.strip()[:3000],
+            )
+            s.add(row)
+            s.flush()
+            inbox.note_created(s, f"action:{index}", int(row.id or 0))
+            repo.add_history(
+                s,
+                action_id=int(row.id or 0),
+                at=now,
+                actor_id=creator_id,
+                action="created",
+                detail=json.dumps({"source": source_code} if source_code else {}),
+            )
+            info = self._load(s, row)
+            self._schedule(s, info, now)
+            infos.append(info)
         return infos
 
     @staticmethod
@@ -279,10 +328,14 @@ class ActionService:
     def set_status(
         self, action_id: int, *, user_id: str, status: ActionStatus, now: datetime, reason: str = ""
     ) -> tuple[ActionInfo, bool]:
-        """Move an item to `status`; returns the item and whether anything changed."""
+        """Move an item to `status`; returns the item and whether anything changed.
+
+        Blocked and won't do need a reason. A closed item (done, won't do) is no longer reminded of; moving it
+        back to an open status re-arms what was not sent yet.
+        """
         status = ActionStatus(status)
         reason = reason.strip()
-        if status == ActionStatus.BLOCKED:
+        if status in (ActionStatus.BLOCKED, ActionStatus.WONT_DO):
             if not reason:
                 raise ValidationFailed({"reason": ("error.required", {})})
             if len(reason) > MAX_REASON:
@@ -295,6 +348,7 @@ class ActionService:
                 return self._load(s, row), False
             row.status = status
             row.blocked_reason = reason if status == ActionStatus.BLOCKED else None
+            row.closed_reason = reason if status == ActionStatus.WONT_DO else None
             row.updated_at = now
             if status == ActionStatus.DONE:
                 row.done_at = now
@@ -302,7 +356,7 @@ class ActionService:
                 row.done_at = None
             s.add(row)
             detail: dict[str, str] = {"from": before, "to": status}
-            if status == ActionStatus.BLOCKED:
+            if status in (ActionStatus.BLOCKED, ActionStatus.WONT_DO):
                 detail["reason"] = reason
             repo.add_history(
                 s,
@@ -314,9 +368,9 @@ class ActionService:
             )
             s.flush()
             info = self._load(s, row)
-            if status == ActionStatus.DONE:
+            if status.closed:
                 outbox.cancel(s, subject=_subject(action_id))
-            elif before == ActionStatus.DONE:
+            elif before.closed:
                 self._schedule(s, info, now, rearm=True)
         logger.info("action item %s: %s -> %s by %s", info.code, before, status, user_id)
         return info, True
@@ -357,25 +411,30 @@ class ActionService:
         with self._scope() as s:
             return [self._load(s, r) for r in repo.for_source(s, source_type=source_type, source_id=source_id)]
 
-    def open_for_owner(self, team_id: str, owner_id: str, limit: int = 50) -> list[ActionInfo]:
-        """An owner's items not yet done, the soonest due first."""
+    def for_sources(self, sources: Collection[tuple[str, int]]) -> list[ActionInfo]:
+        """The items that came from any of several source records, (type, id) each, in creation order."""
         with self._scope() as s:
-            rows = repo.open_for_owner(s, team_id=team_id, owner_id=owner_id, done=ActionStatus.DONE, limit=limit)
+            return [self._load(s, r) for r in repo.for_sources(s, sources=sources)]
+
+    def open_for_owner(self, team_id: str, owner_id: str, limit: int = 50) -> list[ActionInfo]:
+        """An owner's items still open (not done, not won't do), the soonest due first."""
+        with self._scope() as s:
+            rows = repo.open_for_owner(s, team_id=team_id, owner_id=owner_id, closed=CLOSED_STATUSES, limit=limit)
             return [self._load(s, r) for r in rows]
 
     def open_page(self, team_id: str, owner_id: str, *, offset: int = 0, limit: int = 10) -> list[ActionInfo]:
-        """One page of an owner's items not yet done, the soonest due (so the most overdue) first."""
+        """One page of an owner's open items, the soonest due (so the most overdue) first."""
         with self._scope() as s:
             rows = repo.open_for_owner_page(
-                s, team_id=team_id, owner_id=owner_id, done=ActionStatus.DONE, offset=offset, limit=limit
+                s, team_id=team_id, owner_id=owner_id, closed=CLOSED_STATUSES, offset=offset, limit=limit
             )
             return [self._load(s, r) for r in rows]
 
     def open_counts(self, team_id: str, owner_id: str, now: datetime) -> tuple[int, int]:
-        """How many items an owner has not done yet, and how many of them are overdue."""
+        """How many items an owner still has open, and how many of them are overdue."""
         with self._scope() as s:
             return repo.count_open_for_owner(
-                s, team_id=team_id, owner_id=owner_id, done=ActionStatus.DONE, overdue_before=now
+                s, team_id=team_id, owner_id=owner_id, closed=CLOSED_STATUSES, overdue_before=now
             )
 
     # -- internals --------------------------------------------------------------------------------
@@ -389,7 +448,7 @@ class ActionService:
 
     def _schedule(self, s: Session, info: ActionInfo, now: datetime, *, rearm: bool = False) -> None:
         """The owner's reminder before the due time, and the overdue notices after it."""
-        if info.status == ActionStatus.DONE:
+        if info.status.closed:
             return
         subject = _subject(info.id)
         already: set[tuple[str, str]] = set()
@@ -489,6 +548,7 @@ class ActionService:
             context=row.context,
             escalated_at=row.escalated_at,
             history=tuple(HistoryItem(h.at, h.actor_id, h.action, json.loads(h.detail or "{}")) for h in history),
+            closed_reason=row.closed_reason,
         )
 
 

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from bot import outbox
-from bot.services.actions import ActionStatus
+from bot.services.actions import CLOSED_STATUSES, ActionStatus
 from bot.services.digest_text import Schedule
 from bot.services.requirements import Role, Status
 from storage import digests as repo
@@ -385,7 +385,7 @@ def build_digest(
             source = Ref(item.source_code, a.source_channel, a.source_ts)
         elif item.source_code and public(a.source_channel):
             source = Ref(item.source_code)
-        late = item.status != ActionStatus.DONE and item.due_at < now
+        late = item.status not in CLOSED_STATUSES and item.due_at < now
         return Entry(
             ref=ref,
             title=item.title,
@@ -397,7 +397,7 @@ def build_digest(
         )
 
     items = [a for a in actions if shown_here(a)]
-    open_items = [a for a in items if a.item.status != ActionStatus.DONE]
+    open_items = [a for a in items if a.item.status not in CLOSED_STATUSES]  # won't-do items are closed too
     by_due = sorted(open_items, key=lambda a: (a.item.due_at, a.item.id))
     done = sorted(
         (a for a in items if a.item.status == ActionStatus.DONE and _in(a.item.done_at, start, now)),

@@ -4,6 +4,10 @@ An incident has a commander who acknowledges it, responders who run it, a status
 investigating → identified → monitoring → resolved, updates at the severity's cadence, and a
 timeline that writes itself. Unacknowledged incidents escalate once to a backup list; follow-ups
 after the review are action items like any other.
+
+An incident changes as it unfolds: the commander raises or lowers its severity (its reminders follow)
+and corrects what it says; a resolved incident may be reopened for a while. Its review meeting is a
+meeting that names it, whose minutes' items count among its follow-ups.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -22,8 +27,10 @@ from sqlalchemy.orm import Session
 from bot import inbox, outbox
 from bot.errors import Conflict, NotAllowed, NotFound, ValidationFailed
 from bot.services.incident_text import Severity, Status
+from bot.workhours import WorkCalendar
 from storage import counters
 from storage import incidents as repo
+from storage import meetings as meeting_repo
 from storage.db import SessionScope
 from storage.models import Incident
 
@@ -42,6 +49,10 @@ MAX_FOLLOW_UPS = 30
 
 KIND_ESCALATE = "incident.escalate"
 KIND_UPDATE_DUE = "incident.update_due"
+KIND_REVIEW_DUE = "incident.review_due"  # a SEV1/SEV2 still without a review meeting, to its commander
+
+REVIEWED_SEVERITIES = (Severity.SEV1, Severity.SEV2)  # these get a review reminder
+EDITABLE = ("title", "description", "impact")
 
 DEFAULT_ACK_MINUTES = (5, 15, 60, 0)  # SEV1 … SEV4; 0: no escalation
 DEFAULT_UPDATE_MINUTES = (30, 60, 240, 0)  # SEV1 … SEV4; 0: no update reminders
@@ -60,6 +71,15 @@ class IncidentDraft:
 
 
 @dataclass(frozen=True)
+class IncidentEdit:
+    """The commander's corrections to what is written about an incident."""
+
+    title: str
+    description: str = ""
+    impact: str = ""
+
+
+@dataclass(frozen=True)
 class ResolutionDraft:
     """How it ended: a summary, the decisions taken, and follow-up action items."""
 
@@ -74,10 +94,21 @@ class TimelineItem:
 
     at: datetime
     actor_id: str
-    kind: str  # declared, acknowledged, escalated, status, update, role, lead, decision, pinned, resolved
+    # declared, acknowledged, escalated, status, update, role, lead, decision, pinned, resolved,
+    # severity, edit.title / edit.description / edit.impact (before and after in `detail`), reopened
+    kind: str
     text: str = ""
     detail: dict[str, Any] = field(default_factory=dict)
     message_ts: str | None = None
+
+
+class ReviewState(StrEnum):
+    """How far the review (复盘) has come: no meeting, a meeting, its minutes, every attendee acknowledged them."""
+
+    NONE = "none"
+    SCHEDULED = "scheduled"
+    MINUTES = "minutes"
+    DONE = "done"
 
 
 @dataclass(frozen=True)
@@ -113,6 +144,17 @@ class IncidentInfo:
     created_at: datetime
     updated_at: datetime
     timeline: tuple[TimelineItem, ...] = ()
+    mitigated_at: datetime | None = None  # the first time it went to `monitoring`
+    reopened_count: int = 0
+    reopened_at: datetime | None = None  # the latest reopening
+    review_meeting_id: int | None = None  # the (latest) meeting that reviews it
+    review_meeting_code: str | None = None
+    review_state: ReviewState = ReviewState.NONE
+
+    @property
+    def reported_at(self) -> datetime:
+        """When it was reported: its declaration."""
+        return self.declared_at
 
     @property
     def resolved(self) -> bool:
@@ -163,10 +205,29 @@ class ResolveOutcome:
 
 @dataclass(frozen=True)
 class IncidentReview:
-    """The review (复盘): the incident with its timeline, and its follow-up action items."""
+    """The review (复盘): the incident with its timeline, and its follow-up action items.
+
+    Follow-ups are the items raised from the incident and those of its review meetings' minutes, whose
+    decisions are `review_decisions`.
+    """
 
     incident: IncidentInfo
     follow_ups: tuple[ActionInfo, ...]
+    review_decisions: tuple[str, ...] = ()
+
+    @property
+    def kept_follow_ups(self) -> tuple[ActionInfo, ...]:
+        """The follow-ups still wanted: open, in progress, blocked or done."""
+        from bot.services.actions import ActionStatus
+
+        return tuple(a for a in self.follow_ups if a.status != ActionStatus.WONT_DO)
+
+    @property
+    def dropped_follow_ups(self) -> tuple[ActionInfo, ...]:
+        """The follow-ups decided against (won't do), each with its reason."""
+        from bot.services.actions import ActionStatus
+
+        return tuple(a for a in self.follow_ups if a.status == ActionStatus.WONT_DO)
 
 
 def validate(draft: IncidentDraft) -> None:
@@ -202,6 +263,26 @@ def validate_resolution(draft: ResolutionDraft) -> None:
         raise ValidationFailed(errors)
 
 
+def validate_edit(draft: IncidentEdit) -> None:
+    """Check an edit of the title, description and impact; raise ValidationFailed with per-field errors."""
+    errors: dict[str, tuple[str, dict[str, Any]]] = {}
+    if not draft.title.strip():
+        errors["title"] = ("error.required", {})
+    elif len(draft.title.strip()) > MAX_TITLE:
+        errors["title"] = ("error.too_long", {"max": MAX_TITLE})
+    for name in ("description", "impact"):
+        if len(getattr(draft, name).strip()) > MAX_TEXT:
+            errors[name] = ("error.too_long", {"max": MAX_TEXT})
+    if errors:
+        raise ValidationFailed(errors)
+
+
+def parse_severity(word: str) -> Severity | None:
+    """A severity as typed: SEV1, sev 2, 3, P4."""
+    cleaned = word.strip().upper().replace(" ", "").removeprefix("SEV").removeprefix("P")
+    return Severity(f"SEV{cleaned}") if cleaned in ("1", "2", "3", "4") else None
+
+
 def _text(value: str, name: str) -> str:
     value = value.strip()
     if not value:
@@ -223,6 +304,9 @@ class IncidentService:
         ack_minutes: Sequence[int] = DEFAULT_ACK_MINUTES,
         update_minutes: Sequence[int] = DEFAULT_UPDATE_MINUTES,
         backups: Sequence[str] = (),
+        reopen_days: int = 7,
+        review_due_days: int = 5,
+        calendar: WorkCalendar | None = None,
     ) -> None:
         self._scope = session_scope
         self._actions = actions
@@ -230,6 +314,14 @@ class IncidentService:
         self.ack_minutes = tuple(ack_minutes)
         self.update_minutes = tuple(update_minutes)
         self.backups = tuple(backups)
+        self.reopen_days = reopen_days
+        self.review_due_days = review_due_days
+        self._calendar = calendar  # None: the action items' (the workspace's working days)
+
+    @property
+    def calendar(self) -> WorkCalendar:
+        """The working days the review reminder counts."""
+        return self._calendar or self._actions.calendar
 
     def ack_window(self, severity: Severity) -> timedelta | None:
         """How long the commander has to acknowledge before the backups hear (None: no escalation)."""
@@ -408,6 +500,10 @@ class IncidentService:
             if before == status:
                 return info, None
             row.status, row.last_update_at, row.updated_at = status, now, now
+            detail: dict[str, Any] = {"from": before, "to": status}
+            if status == Status.MONITORING and row.mitigated_at is None:
+                row.mitigated_at = now  # the first time only: a later relapse does not move it
+                detail["mitigated"] = True
             s.add(row)
             repo.add_entry(
                 s,
@@ -415,7 +511,7 @@ class IncidentService:
                 at=now,
                 actor_id=user_id,
                 kind="status",
-                detail=json.dumps({"from": before, "to": status}),
+                detail=json.dumps(detail),
             )
             s.flush()
             info = self._load(s, row)
@@ -556,6 +652,116 @@ class IncidentService:
             repo.delete_entry(s, int(entry.id or 0))
             return True
 
+    # -- changing as it unfolds ------------------------------------------------------------------------
+
+    def change_severity(
+        self, incident_id: int, *, user_id: str, severity: Severity | str, now: datetime
+    ) -> tuple[IncidentInfo, Severity | None]:
+        """The commander raises or lowers the severity; the escalation and update reminders still to come are
+        planned again at the new severity's cadence (the old rows cancelled, new ones scheduled, once).
+
+        Returns the incident and the severity it had, or None when nothing changed.
+        """
+        try:
+            new = Severity(severity)
+        except ValueError:
+            raise ValidationFailed({"severity": ("error.required", {})}) from None
+        with self._scope() as s:
+            row = self._get(s, incident_id, lock=True)
+            info = self._load(s, row)
+            self.check_commander(info, user_id)
+            self.check_open(info)
+            before = Severity(row.severity)
+            if before == new:
+                return info, None
+            row.severity, row.updated_at = new, now
+            s.add(row)
+            repo.add_entry(
+                s,
+                incident_id=incident_id,
+                at=now,
+                actor_id=user_id,
+                kind="severity",
+                text=f"{before.value} → {new.value}",
+                detail=json.dumps({"from": before, "to": new}),
+            )
+            s.flush()
+            info = self._load(s, row)
+            outbox.cancel(s, subject=_subject(incident_id), kinds=(KIND_ESCALATE, KIND_UPDATE_DUE))
+            if info.escalated_at is None:  # the backups are called once, whatever the severity becomes
+                self._plan_escalation(s, info, now, plan=uuid.uuid4().hex[:12])
+            self._plan_update(s, info, now)
+        logger.info("incident %s: severity %s -> %s by %s", info.code, before, new, user_id)
+        return info, before
+
+    def edit(
+        self, incident_id: int, *, user_id: str, draft: IncidentEdit, now: datetime
+    ) -> tuple[IncidentInfo, tuple[str, ...]]:
+        """The commander corrects the title, description or impact; each change goes on the timeline with what
+        it was and what it is now. Returns the incident and the fields that changed."""
+        validate_edit(draft)
+        with self._scope() as s:
+            row = self._get(s, incident_id, lock=True)
+            self.check_commander(self._load(s, row), user_id)
+            changed: list[str] = []
+            for name in EDITABLE:
+                before, after = str(getattr(row, name) or ""), getattr(draft, name).strip()
+                if before == after:
+                    continue
+                setattr(row, name, after)
+                changed.append(name)
+                repo.add_entry(
+                    s,
+                    incident_id=incident_id,
+                    at=now,
+                    actor_id=user_id,
+                    kind=f"edit.{name}",
+                    text=after,
+                    detail=json.dumps({"field": name, "before": before, "after": after}, ensure_ascii=False),
+                )
+            if changed:
+                row.updated_at = now
+                s.add(row)
+            s.flush()
+            info = self._load(s, row)
+        if changed:
+            logger.info("incident %s: %s edited by %s", info.code, ", ".join(changed), user_id)
+        return info, tuple(changed)
+
+    def reopen(self, incident_id: int, *, user_id: str, now: datetime) -> IncidentInfo:
+        """Reopen a resolved incident (its commander or a responder, within `reopen_days` of the resolution):
+        back to the status it had before it was resolved, with update reminders again."""
+        with self._scope() as s:
+            row = self._get(s, incident_id, lock=True)
+            info = self._load(s, row, with_timeline=True)
+            self.check_can_run(info, user_id)
+            if not info.resolved or info.resolved_at is None:
+                raise Conflict("error.incident_not_resolved", code=info.code)
+            if now - info.resolved_at > timedelta(days=self.reopen_days):
+                raise Conflict("error.incident_reopen_too_late", code=info.code, days=self.reopen_days)
+            back = _last_active_status(info.timeline)
+            row.status = back
+            row.resolved_at, row.resolved_by, row.resolution = None, None, None
+            row.reopened_count = int(row.reopened_count or 0) + 1
+            row.reopened_at, row.last_update_at, row.updated_at = now, now, now
+            s.add(row)
+            repo.add_entry(
+                s,
+                incident_id=incident_id,
+                at=now,
+                actor_id=user_id,
+                kind="reopened",
+                detail=json.dumps(
+                    {"from": Status.RESOLVED, "to": back, "count": row.reopened_count, "resolved_at": _stamp(info)}
+                ),
+            )
+            s.flush()
+            outbox.cancel(s, subject=_subject(incident_id), kinds=(KIND_REVIEW_DUE,))
+            info = self._load(s, row)
+            self._plan_update(s, info, now)
+        logger.info("incident %s reopened by %s (%d times), back to %s", info.code, user_id, info.reopened_count, back)
+        return info
+
     # -- resolving -------------------------------------------------------------------------------------
 
     def resolve(self, incident_id: int, *, user_id: str, draft: ResolutionDraft, now: datetime) -> ResolveOutcome:
@@ -587,6 +793,7 @@ class IncidentService:
             outbox.cancel(s, subject=_subject(incident_id))
             s.flush()
             info = self._load(s, row, with_timeline=True)
+            self._plan_review_reminder(s, info, now)
         created = (
             self._actions.create_many(
                 team_id=info.team_id,
@@ -646,24 +853,39 @@ class IncidentService:
         return info.action_source if info else {}
 
     def review(self, incident_id: int) -> IncidentReview:
-        """The incident with its timeline and follow-up action items."""
-        info = self.get(incident_id, with_timeline=True)
-        return IncidentReview(info, tuple(self._actions.for_source(SOURCE, incident_id)))
+        """The incident with its timeline and follow-ups: the action items raised from it and those of its
+        review meetings' minutes (whose decisions come along)."""
+        with self._scope() as s:
+            info = self._load(s, self._get(s, incident_id), with_timeline=True)
+            meetings = meeting_repo.for_incident(s, incident_id)
+            decisions = tuple(d for m in meetings for d in json.loads(m.decisions or "[]"))
+            sources = [(SOURCE, incident_id), *(("meeting", int(m.id or 0)) for m in meetings)]
+        return IncidentReview(info, tuple(self._actions.for_sources(sources)), decisions)
 
     def with_open_followups(self, team_id: str, channel_id: str | None = None) -> list[tuple[IncidentInfo, int]]:
-        """Incidents (run or announced in `channel_id`) whose follow-ups are not all done, with how many are open."""
-        from bot.services.actions import ActionStatus
+        """Incidents (run or announced in `channel_id`) with follow-ups still open (neither done nor won't do),
+        and how many; follow-ups from the minutes of a review meeting count."""
+        from bot.services.actions import CLOSED_STATUSES
 
         with self._scope() as s:
-            found = repo.with_open_followups(s, team_id=team_id, channel_id=channel_id, done=ActionStatus.DONE)
+            found = repo.with_open_followups(s, team_id=team_id, channel_id=channel_id, closed=CLOSED_STATUSES)
             return [(self._load(s, self._get(s, iid)), n) for iid, n in found]
+
+    def review_reminder_due(self, incident_id: int, *, resolved: int) -> IncidentInfo | None:
+        """The incident whose commander is to be reminded of the review, or None when the reminder is moot: a
+        review meeting exists, or the incident was reopened since the resolution (`resolved`, a Unix time)."""
+        info = self.get(incident_id)
+        if not info.resolved or info.review_meeting_id is not None or _stamp(info) != resolved:
+            return None
+        return info
 
     # -- internals -------------------------------------------------------------------------------------
 
     def _backups_for(self, commander_id: str) -> tuple[str, ...]:
         return tuple(u for u in self.backups if u != commander_id)
 
-    def _plan_escalation(self, s: Session, info: IncidentInfo, now: datetime) -> None:
+    def _plan_escalation(self, s: Session, info: IncidentInfo, now: datetime, *, plan: str = "") -> None:
+        """The call to the backups, the severity's window after the declaration (at once if that has passed)."""
         window = self.ack_window(info.severity)
         if info.acknowledged_at is not None or window is None:
             return
@@ -676,11 +898,31 @@ class IncidentService:
                 team_id=info.team_id,
                 kind=KIND_ESCALATE,
                 subject=_subject(info.id),
-                key=f"inc:{info.id}:escalate:{user}",
-                due_at=info.declared_at + window,
+                # a plan of its own after a severity change: the cancelled row keeps the first key
+                key=f"inc:{info.id}:escalate:{user}" + (f":{plan}" if plan else ""),
+                due_at=max(now, info.declared_at + window),
                 now=now,
-                payload={"incident_id": info.id, "user_id": user},
+                payload={"incident_id": info.id, "user_id": user, "severity": info.severity.value},
             )
+
+    def _plan_review_reminder(self, s: Session, info: IncidentInfo, now: datetime) -> None:
+        """A SEV1/SEV2 is to have its review meeting within `review_due_days` working days of its resolution."""
+        if info.severity not in REVIEWED_SEVERITIES or info.resolved_at is None:
+            return
+        tz = self._zone.key
+        calendar = self.calendar
+        deadline = calendar.add_working_days(info.resolved_at, self.review_due_days, tz)
+        due = calendar.place(deadline, tz=tz, now=deadline)
+        outbox.schedule(
+            s,
+            team_id=info.team_id,
+            kind=KIND_REVIEW_DUE,
+            subject=_subject(info.id),
+            key=f"inc:{info.id}:review_due:{_stamp(info)}",
+            due_at=due,
+            now=now,
+            payload={"incident_id": info.id, "resolved": _stamp(info)},
+        )
 
     def _plan_update(self, s: Session, info: IncidentInfo, now: datetime) -> None:
         """The next update reminder, a cadence after the last update or status change."""
@@ -701,7 +943,7 @@ class IncidentService:
             key=f"inc:{info.id}:update:{since}:{plan}:{int(due.timestamp())}",
             due_at=due,
             now=now,
-            payload={"incident_id": info.id, "since": since, "plan": plan},
+            payload={"incident_id": info.id, "since": since, "plan": plan, "severity": info.severity.value},
         )
 
     def _set(self, incident_id: int, **values: Any) -> IncidentInfo:
@@ -723,6 +965,7 @@ class IncidentService:
     @staticmethod
     def _load(s: Session, row: Incident, *, with_timeline: bool = False) -> IncidentInfo:
         iid = int(row.id or 0)
+        meeting_id, meeting_code, state = _review_of(s, iid)
         timeline = (
             tuple(
                 TimelineItem(e.at, e.actor_id, e.kind, e.text, json.loads(e.detail or "{}"), e.message_ts)
@@ -761,6 +1004,12 @@ class IncidentService:
             created_at=row.created_at,
             updated_at=row.updated_at,
             timeline=timeline,
+            mitigated_at=row.mitigated_at,
+            reopened_count=int(row.reopened_count or 0),
+            reopened_at=row.reopened_at,
+            review_meeting_id=meeting_id,
+            review_meeting_code=meeting_code,
+            review_state=state,
         )
 
 
@@ -788,3 +1037,34 @@ def review_meeting_draft(info: IncidentInfo, *, lang: str, start: datetime) -> M
 
 def _subject(incident_id: int) -> str:
     return f"incident:{incident_id}"
+
+
+def _stamp(info: IncidentInfo) -> int:
+    """The resolution's moment as a Unix time (0 while open): what names one resolution among several."""
+    return int(info.resolved_at.timestamp()) if info.resolved_at else 0
+
+
+def _last_active_status(timeline: Sequence[TimelineItem]) -> Status:
+    """The status an incident had when it was last resolved, from its timeline."""
+    for entry in reversed(timeline):
+        if entry.kind == "resolved":
+            try:
+                before = Status(entry.detail.get("from") or Status.INVESTIGATING)
+            except ValueError:
+                break
+            return before if before != Status.RESOLVED else Status.INVESTIGATING
+    return Status.INVESTIGATING
+
+
+def _review_of(s: Session, incident_id: int) -> tuple[int | None, str | None, ReviewState]:
+    """The latest review meeting of an incident (id, code) and how far its review has come."""
+    meetings = meeting_repo.for_incident(s, incident_id)
+    if not meetings:
+        return None, None, ReviewState.NONE
+    latest = meetings[-1]
+    mid = int(latest.id or 0)
+    if latest.minutes_at is None:
+        return mid, latest.code, ReviewState.SCHEDULED
+    attendees = {latest.host_id, *meeting_repo.participants(s, mid)}
+    acked = {a.user_id for a in meeting_repo.acks(s, mid)}
+    return mid, latest.code, ReviewState.DONE if attendees <= acked else ReviewState.MINUTES

@@ -17,7 +17,9 @@ from bot.errors import NotAllowed, NotFound, ValidationFailed
 from bot.services.actions import ActionDraft, ActionInfo, ActionService
 from bot.services.requirements import HistoryItem
 from bot.workhours import WorkCalendar
+from storage import actions as action_repo
 from storage import counters
+from storage import incidents as incident_repo
 from storage import meetings as repo
 from storage.db import SessionScope
 from storage.models import Meeting
@@ -108,6 +110,8 @@ class MeetingInfo:
     minutes_ts: str | None
     acks: tuple[tuple[str, datetime], ...] = ()
     history: tuple[HistoryItem, ...] = ()
+    incident_id: int | None = None  # the incident this meeting reviews (复盘)
+    incident_code: str = ""
 
     @property
     def end(self) -> datetime:
@@ -123,6 +127,11 @@ class MeetingInfo:
     def acked_by(self) -> tuple[str, ...]:
         """Who acknowledged the minutes."""
         return tuple(user for user, _ in self.acks)
+
+    @property
+    def fully_acknowledged(self) -> bool:
+        """The minutes are recorded and every attendee acknowledged them."""
+        return self.minutes_at is not None and set(self.attendees) <= set(self.acked_by)
 
     def draft(self) -> MeetingDraft:
         """The current details as a draft (to prefill an edit)."""
@@ -220,13 +229,22 @@ class MeetingService:
 
     # -- scheduling --------------------------------------------------------------------------------
 
-    def create(self, *, team_id: str, creator_id: str, draft: MeetingDraft, now: datetime) -> MeetingInfo:
-        """Store a meeting with its ID, participants and agenda, and schedule its reminders."""
+    def create(
+        self, *, team_id: str, creator_id: str, draft: MeetingDraft, now: datetime, incident_id: int | None = None
+    ) -> MeetingInfo:
+        """Store a meeting with its ID, participants and agenda, and schedule its reminders.
+
+        `incident_id` makes it the review (复盘) of that incident (of the same workspace).
+        """
         validate(draft)
         with self._scope() as s:
             earlier = inbox.created(s, "meeting")
             if earlier is not None:  # this request ran before and stored the meeting: the same one
                 return self._load(s, self._get(s, earlier))
+            if incident_id is not None:
+                reviewed = incident_repo.get(s, incident_id)
+                if reviewed is None or reviewed.team_id != team_id:
+                    raise NotFound("error.incident_not_found", code=str(incident_id))
             year = draft.start.astimezone(self._zone).year if draft.start < now else now.astimezone(self._zone).year
             seq = counters.next_value(s, team_id=team_id, prefix=PREFIX, year=year)
             row = Meeting(
@@ -235,6 +253,7 @@ class MeetingService:
                 created_by=creator_id,
                 created_at=now,
                 updated_at=now,
+                incident_id=incident_id,
                 **self._fields(draft),
             )
             s.add(row)
@@ -243,11 +262,13 @@ class MeetingService:
             inbox.note_created(s, "meeting", mid)
             repo.set_participants(s, mid, draft.participants)
             repo.set_agenda(s, mid, [(a.topic, a.owner_id, a.minutes) for a in draft.agenda])
-            repo.add_history(s, meeting_id=mid, at=now, actor_id=creator_id, action="created", detail="{}")
+            reviews = self._incident_code(s, row)
+            detail = json.dumps({"incident": reviews} if reviews else {})
+            repo.add_history(s, meeting_id=mid, at=now, actor_id=creator_id, action="created", detail=detail)
             s.flush()
             info = self._load(s, row)
             self._schedule(s, info, now)
-        logger.info("meeting %s created by %s", info.code, creator_id)
+        logger.info("meeting %s created by %s (reviews %s)", info.code, creator_id, info.incident_code or "nothing")
         return info
 
     def update(self, meeting_id: int, *, user_id: str, draft: MeetingDraft, now: datetime) -> MeetingInfo:
@@ -301,7 +322,10 @@ class MeetingService:
     # -- minutes ---------------------------------------------------------------------------------------
 
     def record_minutes(self, meeting_id: int, *, user_id: str, draft: MinutesDraft, now: datetime) -> MinutesOutcome:
-        """Store decisions and notes, create the new action items, and send the minutes to everyone."""
+        """Store decisions and notes with the new action items in one unit of work, and send the minutes to everyone.
+
+        Either all of it is stored or none: an item that cannot be created leaves no minutes behind.
+        """
         validate_minutes(draft)
         with self._scope() as s:
             row = self._get(s, meeting_id, lock=True)
@@ -333,16 +357,16 @@ class MeetingService:
                     now=now,
                     payload={"meeting_id": meeting_id, "user_id": user},
                 )
-            s.flush()
-            info = self._load(s, row)
-        existing = {(a.title, a.owner_id) for a in self._actions.for_source("meeting", meeting_id)}
-        drafts = [
-            ActionDraft(title=a.title, owner_id=a.owner_id, due=a.due, deliverable=a.deliverable)
-            for a in draft.actions
-            if (a.title, a.owner_id) not in existing
-        ]
-        created = (
-            self._actions.create_many(
+            existing = {
+                (a.title, a.owner_id) for a in action_repo.for_source(s, source_type="meeting", source_id=meeting_id)
+            }
+            drafts = [
+                ActionDraft(title=a.title, owner_id=a.owner_id, due=a.due, deliverable=a.deliverable)
+                for a in draft.actions
+                if (a.title, a.owner_id) not in existing
+            ]
+            created = self._actions.add_many(
+                s,
                 team_id=info.team_id,
                 creator_id=user_id,
                 drafts=drafts,
@@ -353,9 +377,10 @@ class MeetingService:
                 escalate_to=info.host_id,
                 channel_id=info.channel_id,
             )
-            if drafts
-            else []
-        )
+            s.flush()
+            info = self._load(s, row)
+        if created:
+            logger.info("minutes of %s: action items %s", info.code, ", ".join(a.code for a in created))
         return MinutesOutcome(meeting=info, new_actions=tuple(created), first_time=first)
 
     def acknowledge(self, meeting_id: int, *, user_id: str, now: datetime) -> tuple[MeetingInfo, bool]:
@@ -509,6 +534,13 @@ class MeetingService:
                 payload={"meeting_id": info.id, "user_id": info.host_id},
             )
 
+    @staticmethod
+    def _incident_code(s: Session, row: Meeting) -> str:
+        if row.incident_id is None:
+            return ""
+        reviewed = incident_repo.get(s, row.incident_id)
+        return reviewed.code if reviewed is not None else ""
+
     def _load(self, s: Session, row: Meeting, *, with_history: bool = False) -> MeetingInfo:
         mid = int(row.id or 0)
         return MeetingInfo(
@@ -539,6 +571,8 @@ class MeetingService:
             )
             if with_history
             else (),
+            incident_id=row.incident_id,
+            incident_code=self._incident_code(s, row),
         )
 
 

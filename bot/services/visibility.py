@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.services.actions import ActionStatus
+from bot.services.actions import CLOSED_STATUSES
 from bot.services.meetings import MAX_DURATION
 from bot.services.requirements import Status
 from storage import visibility as repo
@@ -31,7 +31,7 @@ def home_channels(session_scope: SessionScope, *, team_id: str, user_id: str, no
     with session_scope() as s:
         return HomeChannels(
             awaiting=frozenset(repo.awaiting_channels(s, team_id=team_id, user_id=user_id, awaiting=Status.AWAITING)),
-            actions=frozenset(repo.open_action_channels(s, team_id=team_id, owner_id=user_id, done=ActionStatus.DONE)),
+            actions=frozenset(repo.open_action_channels(s, team_id=team_id, owner_id=user_id, closed=CLOSED_STATUSES)),
             # meetings under way or ahead, and those over without minutes: what the home lists
             meetings=frozenset(
                 repo.meeting_channels(s, team_id=team_id, user_id=user_id, after=now - timedelta(minutes=MAX_DURATION))

@@ -54,6 +54,9 @@ class Ids(StrEnum):
     BUTTONS = "action_buttons"
     MODAL = "action_modal"
     BLOCKED_MODAL = "action_blocked_modal"
+    WONT_DO = "action_wont_do"
+    WONT_DO_MODAL = "action_wont_do_modal"
+    REOPEN = "action_reopen"
     SHORTCUT = "create_action_item"
     REASON = "reason"
     INPUT = "value"
@@ -65,8 +68,11 @@ def status_label(lang: str, status: ActionStatus) -> str:
 
 
 def action_card(lang: str, item: ActionInfo, *, tz: str, source_link: str | None, buttons: bool = True) -> list[Block]:
-    """The item: what, owner, due, deliverable, status, source, and Accept / Done while it is open."""
+    """The item: what, owner, due, deliverable, status, source; Accept / Done (and Won't do beside the status)
+    while it is open, Reopen once it won't be done."""
     deliverable = escape(truncate(item.deliverable, 1500)) if item.deliverable else t(lang, "action.no_deliverable")
+    still_open = buttons and not item.status.closed
+    wont_do = ButtonElement(action_id=Ids.WONT_DO, text=plain(t(lang, "action.button.wont_do")), value=str(item.id))
     blocks: list[Block] = [
         section(t(lang, "action.card_title", code=item.code, title=escape(truncate(item.title, 2500)))),
         SectionBlock(
@@ -75,11 +81,14 @@ def action_card(lang: str, item: ActionInfo, *, tz: str, source_link: str | None
                 labelled_field(t(lang, "action.due"), date_token(item.due, tz)),
                 labelled_field(t(lang, "action.deliverable"), deliverable),
                 labelled_field(t(lang, "action.status"), status_label(lang, item.status)),
-            ]
+            ],
+            accessory=wont_do if still_open else None,  # apart from the way forward: deciding against it
         ),
     ]
     if item.status == ActionStatus.BLOCKED and item.blocked_reason:
         blocks.append(section(t(lang, "action.blocked_reason", reason=escape(truncate(item.blocked_reason, 2500)))))
+    if item.status == ActionStatus.WONT_DO and item.closed_reason:
+        blocks.append(section(t(lang, "action.wont_do_reason", reason=escape(truncate(item.closed_reason, 2500)))))
     if item.source_code:
         code = escape(item.source_code)
         shown = f"<{source_link}|{code}>" if source_link else code
@@ -93,7 +102,14 @@ def action_card(lang: str, item: ActionInfo, *, tz: str, source_link: str | None
         blocks.append(context(t(lang, "action.context", text=_context(lang, item.context))))
     if item.status == ActionStatus.DONE and item.done_at:
         blocks.append(context(t(lang, "action.done_at", when=date_token(item.done_at, tz))))
-    if buttons and item.status != ActionStatus.DONE:
+    if buttons and item.status == ActionStatus.WONT_DO:
+        reopen = ButtonElement(action_id=Ids.REOPEN, text=plain(t(lang, "action.button.reopen")), value=str(item.id))
+        blocks.append(
+            ActionsBlock(
+                block_id=f"{Ids.BUTTONS}_{item.id}", elements=[reopen, history.overflow(lang, "action", item.id)]
+            )
+        )
+    if still_open:
         # Accept while it is new, In progress to unblock, Blocked while it is not, Done always.
         offered = {
             ActionStatus.OPEN: (Ids.ACCEPT, Ids.BLOCKED),
@@ -314,5 +330,27 @@ def blocked_modal(lang: str, item: ActionInfo) -> View:
         blocks=[
             section(t(lang, "action.card_title", code=item.code, title=escape(truncate(item.title, 500)))),
             text_input(Ids.REASON, t(lang, "action.blocked_label", code=item.code), multiline=True, max_length=3000),
+        ],
+    )
+
+
+def wont_do_modal(lang: str, item: ActionInfo) -> View:
+    """Ask why an item won't be done."""
+    return View(
+        type="modal",
+        callback_id=Ids.WONT_DO_MODAL,
+        private_metadata=str(item.id),
+        title=plain(t(lang, "action.wont_do_title"), 24),
+        submit=plain(t(lang, "action.wont_do_submit"), 24),
+        close=plain(t(lang, "modal.close"), 24),
+        blocks=[
+            section(t(lang, "action.card_title", code=item.code, title=escape(truncate(item.title, 500)))),
+            text_input(
+                Ids.REASON,
+                t(lang, "action.wont_do_label", code=item.code),
+                multiline=True,
+                max_length=3000,
+                hint=t(lang, "action.wont_do_hint"),
+            ),
         ],
     )

@@ -17,6 +17,7 @@ from slack_sdk.models.blocks import (
     DividerBlock,
     HeaderBlock,
     InputBlock,
+    MarkdownTextObject,
     Option,
     SectionBlock,
     StaticSelectElement,
@@ -30,7 +31,15 @@ from bot.people import Member
 from bot.services import incident_text
 from bot.services.actions import ActionDraft, ActionInfo
 from bot.services.incident_text import OPEN_STATUSES, Severity, Status, duration_text
-from bot.services.incidents import IncidentDraft, IncidentInfo, IncidentReview, ResolutionDraft, TimelineItem
+from bot.services.incidents import (
+    IncidentDraft,
+    IncidentEdit,
+    IncidentInfo,
+    IncidentReview,
+    ResolutionDraft,
+    TimelineItem,
+    parse_severity,
+)
 from bot.services.meeting_text import parse_action_lines
 from bot.services.requirement_text import LineError
 from bot.text import t
@@ -61,11 +70,16 @@ class Ids(StrEnum):
     STATUS = "incident_status_"  # + the status: one action_id per button
     RESOLVE = "incident_resolve"
     REVIEW_MEETING = "incident_review_meeting"
+    SEVERITY = "incident_severity"  # the select on the summary: value "<incident id>:<severity>"
+    EDIT = "incident_edit"
+    EDIT_MODAL = "incident_edit_modal"
+    REOPEN = "incident_reopen"
     INPUT = "value"
 
 
 FIELDS = ("title", "severity", "description", "impact", "commander", "responders")
 RESOLVE_FIELDS = ("summary", "decisions", "follow_ups")
+EDIT_FIELDS = ("title", "description", "impact")
 STATUS_ACTION = re.compile(r"^incident_status_[a-z]+$")
 MESSAGE_BLOCKS = 45  # under Slack's 50 a message
 _MENTION = re.compile(r"&lt;@([UW][A-Z0-9_]+)&gt;")
@@ -223,6 +237,52 @@ def resolve_meta(raw: str | None) -> int:
         return 0
 
 
+# -- editing -----------------------------------------------------------------------------------------------
+
+
+def edit_modal(lang: str, info: IncidentInfo) -> View:
+    """The commander's corrections: title, what is known, impact, prefilled with what they say now."""
+    blocks: list[Block] = [
+        section(t(lang, "incident.edit_intro", code=info.code)),
+        text_input("title", t(lang, "incident.field.title"), max_length=150, initial=info.title),
+        text_input(
+            "description",
+            t(lang, "incident.field.description"),
+            multiline=True,
+            optional=True,
+            initial=info.description or None,
+        ),
+        text_input(
+            "impact", t(lang, "incident.field.impact"), multiline=True, optional=True, initial=info.impact or None
+        ),
+    ]
+    return View(
+        type="modal",
+        callback_id=Ids.EDIT_MODAL,
+        private_metadata=json.dumps({"i": info.id}),
+        title=plain(t(lang, "incident.edit_title", code=info.code), 24),
+        submit=plain(t(lang, "incident.edit_submit"), 24),
+        close=plain(t(lang, "modal.close"), 24),
+        blocks=blocks,
+    )
+
+
+def parse_edit_form(values: dict[str, Any]) -> IncidentEdit:
+    """Turn the edit modal's state into an edit (validation is the service's)."""
+    return IncidentEdit(
+        title=form_text(values, "title"),
+        description=form_text(values, "description"),
+        impact=form_text(values, "impact"),
+    )
+
+
+def severity_choice(value: str) -> tuple[int, str]:
+    """The incident and severity a choice in the summary's select names ("12:SEV1"); (0, "") when unreadable."""
+    raw_id, _, raw = value.partition(":")
+    severity = parse_severity(raw)
+    return (int(raw_id), severity.value) if raw_id.isdigit() and severity else (0, "")
+
+
 # -- the summary and the announcement -------------------------------------------------------------------------
 
 
@@ -234,8 +294,46 @@ def _ack_line(lang: str, info: IncidentInfo, tz: str) -> str:
     return t(lang, "incident.ack.pending", commander=mention(info.commander_id))
 
 
+def _severity_select(lang: str, info: IncidentInfo) -> StaticSelectElement:
+    options = [Option(value=f"{info.id}:{s.value}", text=plain(severity_label(lang, s), 75)) for s in Severity]
+    return StaticSelectElement(
+        action_id=Ids.SEVERITY,
+        placeholder=plain(t(lang, "incident.button.severity"), 150),
+        options=options,
+        initial_option=options[info.severity.position],
+    )
+
+
+def lifecycle_text(lang: str, info: IncidentInfo, tz: str) -> str:
+    """Reported, acknowledged, mitigated, resolved and reopened, as far as the incident got."""
+    parts = [t(lang, "incident.life.reported", when=date_token(info.reported_at, tz))]
+    for key, when in (
+        ("acknowledged", info.acknowledged_at),
+        ("mitigated", info.mitigated_at),
+        ("resolved", info.resolved_at),
+    ):
+        if when is not None:
+            parts.append(t(lang, f"incident.life.{key}", when=date_token(when, tz)))
+    if info.reopened_count and info.reopened_at is not None:
+        parts.append(t(lang, "incident.life.reopened", n=info.reopened_count, when=date_token(info.reopened_at, tz)))
+    return " · ".join(parts)
+
+
+def review_line(lang: str, info: IncidentInfo) -> str:
+    """Where the review (复盘) stands: its meeting's code and state, or that there is none yet."""
+    if info.review_meeting_code:
+        return t(
+            lang,
+            "incident.review_line",
+            code=info.review_meeting_code,
+            state=t(lang, f"incident.review_state.{info.review_state.value}"),
+        )
+    return t(lang, "incident.review_line_none")
+
+
 def summary_blocks(lang: str, info: IncidentInfo, *, tz: str, now: datetime) -> list[Block]:
-    """The pinned summary: severity, status, roles, what is known, impact; the buttons while it is open."""
+    """The pinned summary: severity (the commander changes it here), status, roles, lifecycle times, what is
+    known and impact (Edit), the review meeting; the buttons while it is open."""
     fields = [
         labelled_field(t(lang, "incident.label.severity"), severity_label(lang, info.severity)),
         labelled_field(t(lang, "incident.label.status"), status_label(lang, info.status)),
@@ -253,13 +351,21 @@ def summary_blocks(lang: str, info: IncidentInfo, *, tz: str, now: datetime) -> 
     responders = " ".join(mention(u) for u in info.responders[:60]) or t(lang, "incident.none")
     blocks: list[Block] = [
         HeaderBlock(text=plain(t(lang, "incident.header", code=info.code, title=info.title), 150)),
-        SectionBlock(fields=fields),
-        section(f"*{escape(t(lang, 'incident.label.responders'))}*\n{responders}"),
+        SectionBlock(fields=fields, accessory=None if info.resolved else _severity_select(lang, info)),
+        context(lifecycle_text(lang, info, tz)),
     ]
+    if info.review_meeting_code or info.resolved:
+        blocks.append(context(review_line(lang, info)))
+    blocks.append(section(f"*{escape(t(lang, 'incident.label.responders'))}*\n{responders}"))
     for key, value in (("description", info.description), ("impact", info.impact), ("resolution", info.resolution)):
-        if value:
+        editable = key == "description" and not info.resolved  # the Edit button sits by what is known
+        if value or editable:
             head = f"*{escape(t(lang, f'incident.label.{key}'))}*\n"
-            blocks.append(section(head + truncate(rich(value), SECTION_MAX - len(head))))
+            shown = truncate(rich(value), SECTION_MAX - len(head)) if value else t(lang, "incident.none")
+            edit = ButtonElement(action_id=Ids.EDIT, text=plain(t(lang, "incident.button.edit")), value=str(info.id))
+            blocks.append(
+                SectionBlock(text=MarkdownTextObject(text=head + shown), accessory=edit if editable else None)
+            )
     if info.resolved:
         return blocks
     blocks.append(context(_ack_line(lang, info, tz)))
@@ -381,6 +487,24 @@ def ack_request_blocks(lang: str, info: IncidentInfo, intro: str) -> list[Block]
     ]
 
 
+def review_due_blocks(lang: str, info: IncidentInfo, intro: str) -> list[Block]:
+    """A DM to the commander that the review meeting is due, with the button that schedules it."""
+    return [
+        section(intro),
+        ActionsBlock(
+            block_id=f"incident_review_due_{info.id}",
+            elements=[
+                ButtonElement(
+                    action_id=Ids.REVIEW_MEETING,
+                    text=plain(t(lang, "incident.button.review_meeting")),
+                    value=str(info.id),
+                    style="primary",
+                )
+            ],
+        ),
+    ]
+
+
 # -- what happens in the channel -----------------------------------------------------------------------------
 
 
@@ -410,11 +534,62 @@ def resolution_text(lang: str, info: IncidentInfo, *, now: datetime) -> str:
     )
 
 
+def resolution_blocks(lang: str, info: IncidentInfo, *, now: datetime, reopen_days: int) -> list[Block]:
+    """The resolution in the incident channel, with Reopen for the days it may be reopened."""
+    return [
+        section(resolution_text(lang, info, now=now)),
+        context(t(lang, "incident.reopen_hint", days=reopen_days)),
+        ActionsBlock(
+            block_id=f"incident_reopen_{info.id}",
+            elements=[
+                ButtonElement(action_id=Ids.REOPEN, text=plain(t(lang, "incident.button.reopen")), value=str(info.id))
+            ],
+        ),
+    ]
+
+
+def reopened_blocks(lang: str, text: str, *, user_id: str, at: datetime, tz: str) -> list[Block]:
+    """A resolution message once the incident was reopened from it: the button gives way to who reopened it."""
+    return [
+        section(truncate(text, SECTION_MAX)),
+        context(t(lang, "incident.reopened_by", user=mention(user_id), when=date_token(at, tz))),
+    ]
+
+
+def cadence_text(lang: str, ack: int | None, update: int | None) -> str:
+    """What a severity asks for: an acknowledgment within N minutes, an update every M minutes."""
+    parts = []
+    if ack:
+        parts.append(t(lang, "incident.cadence.ack", minutes=ack))
+    parts.append(t(lang, "incident.cadence.update", minutes=update) if update else t(lang, "incident.cadence.none"))
+    return " ".join(parts)
+
+
 # -- the review (复盘) draft ------------------------------------------------------------------------------------
 
 
 def event_text(lang: str, entry: TimelineItem) -> str:
     """What one timeline entry says, for Slack (mentions notify, user text escaped)."""
+    d = entry.detail
+    if entry.kind == "severity":
+        return t(
+            lang,
+            "incident.event.severity_change",
+            before=severity_label(lang, Severity(d.get("from") or Severity.SEV4)),
+            after=severity_label(lang, Severity(d.get("to") or Severity.SEV4)),
+        )
+    if entry.kind.startswith("edit.") and "before" in d:
+        return t(
+            lang,
+            "incident.event.edit_change",
+            field=t(lang, f"incident.label.{entry.kind.removeprefix('edit.')}"),
+            before=rich(truncate(str(d.get("before") or ""), 300)) or t(lang, "incident.none"),
+            after=rich(truncate(str(d.get("after") or ""), 300)) or t(lang, "incident.none"),
+        )
+    if entry.kind == "reopened":
+        return t(
+            lang, "incident.event.reopened_to", status=t(lang, f"incident.status.{d.get('to') or 'investigating'}")
+        )
     return incident_text.event_text(lang, entry, person=mention, text=lambda s: rich(truncate(s, 600)))
 
 
@@ -439,6 +614,18 @@ def follow_up_line(lang: str, a: ActionInfo, tz: str) -> str:
     )
 
 
+def dropped_line(lang: str, a: ActionInfo) -> str:
+    """A follow-up decided against, with why."""
+    return t(
+        lang,
+        "incident.review.dropped",
+        code=a.code,
+        title=escape(truncate(a.title, 300)),
+        owner=mention(a.owner_id),
+        reason=escape(truncate(a.closed_reason or "", 500)) or t(lang, "incident.none"),
+    )
+
+
 def review_messages(lang: str, review: IncidentReview, *, tz: str, now: datetime) -> list[list[Block]]:
     """The review draft as messages: summary, impact and duration; the timeline; decisions, follow-ups and
     the offer to schedule the review meeting."""
@@ -459,6 +646,8 @@ def review_messages(lang: str, review: IncidentReview, *, tz: str, now: datetime
         ),
         section(f"*{escape(t(lang, 'incident.label.impact'))}*\n" + (rich(truncate(info.impact, 2800)) or none)),
         section(f"*{escape(t(lang, 'incident.label.duration'))}*\n{span}"),
+        context(lifecycle_text(lang, info, tz)),
+        context(review_line(lang, info)),
     ]
     messages = [first]
     head = f"*{escape(t(lang, 'incident.review.timeline'))}*"
@@ -471,11 +660,17 @@ def review_messages(lang: str, review: IncidentReview, *, tz: str, now: datetime
         timeline.append(section(chunk))
     messages.append(timeline)
     decisions = [f"• {rich(truncate(d.text, 500))} — {who(d.actor_id)}" for d in info.decisions]
-    follow = [follow_up_line(lang, a, tz) for a in review.follow_ups]
+    meeting = escape(info.review_meeting_code or "")
+    decisions += [f"• {escape(truncate(d, 500))} — {meeting}" for d in review.review_decisions]
+    follow = [follow_up_line(lang, a, tz) for a in review.kept_follow_ups]
     last: list[Block] = [section(f"*{escape(t(lang, 'incident.review.decisions'))}*")]
     last += [section(c) for c in (pack_lines(decisions) or [none])[:10]]
     last.append(section(f"*{escape(t(lang, 'incident.review.follow_ups'))}*"))
     last += [section(c) for c in (pack_lines(follow) or [none])[:10]]
+    dropped = [dropped_line(lang, a) for a in review.dropped_follow_ups]
+    if dropped:
+        last.append(section(f"*{escape(t(lang, 'incident.review.wont_do'))}*"))
+        last += [section(c) for c in pack_lines(dropped)[:5]]
     last += [
         context(t(lang, "incident.review.follow_up_hint")),
         DividerBlock(),

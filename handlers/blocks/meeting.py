@@ -117,8 +117,9 @@ def meeting_modal(
     draft: MeetingDraft | None = None,
     code: str | None = None,
     workday_end: time = time(18, 0),
+    incident_id: int | None = None,
 ) -> View:
-    """The scheduling modal, empty or prefilled for an edit."""
+    """The scheduling modal, empty or prefilled for an edit; `incident_id` makes the meeting that incident's review."""
     zone = ZoneInfo(tz)
     start = f"{draft.start.astimezone(zone):%Y-%m-%d %H:%M}" if draft else ""
     participants = list(draft.participants) if draft else [user_id]
@@ -205,12 +206,28 @@ def meeting_modal(
     return View(
         type="modal",
         callback_id=Ids.MODAL,
-        private_metadata=meta.dump(),
+        private_metadata=_metadata(meta, incident_id),
         blocks=blocks,
         title=plain(t(lang, "meeting.modal_title_edit", code=code) if code else t(lang, "meeting.modal_title"), 24),
         submit=plain(t(lang, "meeting.submit_edit" if code else "meeting.submit"), 24),
         close=plain(t(lang, "modal.close"), 24),
     )
+
+
+def _metadata(meta: ModalMeta, incident_id: int | None) -> str:
+    """The modal's private_metadata: the shared fields, and the incident a review meeting is for."""
+    if incident_id is None:
+        return meta.dump()
+    return json.dumps({**json.loads(meta.dump()), "i": incident_id})
+
+
+def reviewed_incident(raw: str | None) -> int | None:
+    """The incident a meeting modal schedules the review of, if any."""
+    try:
+        value = json.loads(raw or "{}").get("i")
+    except (ValueError, AttributeError):
+        return None
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
 
 
 def with_echoes(view: dict[str, Any], echoes: dict[str, str]) -> View:
@@ -380,6 +397,7 @@ def card_blocks(lang: str, info: MeetingInfo, *, tz: str) -> list[Block]:
         )
     blocks: list[Block] = [
         HeaderBlock(text=plain(t(lang, "meeting.header", code=info.code, title=info.title), 150)),
+        *([context(t(lang, "meeting.reviews", code=escape(info.incident_code)))] if info.incident_code else []),
         labelled(t(lang, "meeting.goal"), info.goal),
         SectionBlock(fields=fields),
         section(f"*{t(lang, 'meeting.participants')}*\n" + " ".join(mention(u) for u in info.participants[:60])),

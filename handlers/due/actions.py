@@ -14,7 +14,6 @@ from bot.services.actions import (
     KIND_ACTION_OVERDUE,
     KIND_ACTION_REMINDER,
     ActionInfo,
-    ActionStatus,
 )
 from bot.text import t
 from handlers.blocks.common import date_token, escape, mention, truncate
@@ -35,7 +34,7 @@ def deliverers(client: WebClient, services: Services, directory: Directory) -> d
     def reminder(work: DueWork, now: datetime) -> Outcome:
         user = str(work.payload["user_id"])
         item = actions.get(int(work.payload["action_id"]))
-        if item.status == ActionStatus.DONE or now >= item.due:
+        if item.status.closed or now >= item.due:
             return Outcome.SKIPPED  # finished, or the overdue notice says it better
         lang, tz = directory.lang_of(user, fetch=True), directory.tz_of(user, fetch=True)
         text = t(
@@ -51,7 +50,7 @@ def deliverers(client: WebClient, services: Services, directory: Directory) -> d
     def overdue(work: DueWork, now: datetime) -> Outcome:
         user = str(work.payload["user_id"])
         item = actions.get(int(work.payload["action_id"]))
-        if item.status == ActionStatus.DONE:
+        if item.status.closed:
             return Outcome.SKIPPED
         lang, tz = directory.lang_of(user, fetch=True), directory.tz_of(user, fetch=True)
         key = "action.overdue_owner" if user == item.owner_id else "action.overdue_escalate"
@@ -69,7 +68,7 @@ def deliverers(client: WebClient, services: Services, directory: Directory) -> d
     def escalate(work: DueWork, now: datetime) -> Outcome:
         user = str(work.payload["user_id"])
         item = actions.get(int(work.payload["action_id"]))
-        if item.status == ActionStatus.DONE or item.escalated_at is not None:
+        if item.status.closed or item.escalated_at is not None:
             return Outcome.SKIPPED
         lang, tz = directory.lang_of(user, fetch=True), directory.tz_of(user, fetch=True)
         text = t(

@@ -736,32 +736,36 @@ def report_cmd(
         figures = MetricsService(scope).report(
             team_id=team_id, channel_id=(channel or "").strip().upper() or None, now=now, **window
         )
+        lang = lang or settings.lang
+        click.echo(render_report(figures, fmt, lang=lang, zone=settings.zone).encode("utf-8"), nl=False)
+        if charts is not None:
+            _report_charts(scope, figures, charts, lang, settings.tz)
     finally:
         engine.dispose()
-    lang = lang or settings.lang
-    click.echo(render_report(figures, fmt, lang=lang, zone=settings.zone).encode("utf-8"), nl=False)
-    if charts is not None:
-        _report_charts(figures, charts, lang)
 
 
-def _report_charts(figures: Any, directory: Path, lang: str) -> None:
-    """Draw a report's charts with bot.charts when it is there (imported only when asked for)."""
-    import importlib
+def _report_charts(scope: Any, figures: Any, directory: Path, lang: str, tz: str) -> None:
+    """The digest's charts for the report's scope, as PNG files: open vs done action items over the 8 weeks up to
+    the report's end, and incidents by severity (matplotlib is imported only here)."""
+    from bot import charts
+    from bot.charts import IncidentWeeks
+    from bot.services.charts import action_weeks, all_incident_weeks, incident_weeks
 
-    try:
-        module = importlib.import_module("bot.charts")
-    except ModuleNotFoundError as exc:
-        click.echo(
-            f"coordbot: charts are not available ({exc.name} is not installed); the report is complete", err=True
-        )
-        return
-    write = getattr(module, "write_report_charts", None)
-    if write is None:
-        click.echo("coordbot: charts are not available in this version; the report is complete", err=True)
-        return
+    channel, team = figures.channel_id, figures.team_id
+    drawn = [
+        charts.actions_chart(action_weeks(scope, team_id=team, channel_id=channel, now=figures.until), lang, tz=tz)
+    ]
+    incidents: IncidentWeeks | None
+    if channel is None:
+        incidents = all_incident_weeks(scope, team_id=team, now=figures.until)
+    else:
+        incidents = incident_weeks(scope, team_id=team or "", channel_id=channel, now=figures.until)
+    if incidents is not None:
+        drawn.append(charts.incidents_chart(incidents, lang, tz=tz))
     directory.mkdir(parents=True, exist_ok=True)
-    written = write(figures, directory, lang) or ()
-    for path in [written] if isinstance(written, str | Path) else written:
+    for chart in drawn:
+        path = directory / chart.filename
+        path.write_bytes(chart.png)
         click.echo(f"wrote {path}", err=True)
 
 

@@ -653,6 +653,8 @@ def incident_record(r: IncidentReview, stamp: Stamp) -> dict[str, Any]:
         for e in info.timeline
     ]
     data["action_items"] = [a.code for a in r.follow_ups]
+    data["wont_do"] = {a.code: a.closed_reason for a in r.dropped_follow_ups}
+    data["review_decisions"] = list(r.review_decisions)
     return data
 
 
@@ -683,8 +685,21 @@ def incident_markdown(r: IncidentReview, lang: str, zone: ZoneInfo) -> list[str]
             if info.acknowledged_at
             else "—",
         ),
+        (t(lang, "incident.label.mitigated"), md_time(info.mitigated_at, zone) if info.mitigated_at else "—"),
         (t(lang, "incident.label.resolved"), resolved),
         (t(lang, "incident.label.duration"), duration),
+        (
+            t(lang, "incident.label.reopened"),
+            t(lang, "incident.export.reopened", n=info.reopened_count, when=md_time(info.reopened_at, zone))
+            if info.reopened_count and info.reopened_at
+            else "—",
+        ),
+        (
+            t(lang, "incident.label.review"),
+            f"{info.review_meeting_code} · {t(lang, f'incident.review_state.{info.review_state.value}')}"
+            if info.review_meeting_code
+            else t(lang, "incident.review_state.none"),
+        ),
         (t(lang, "incident.label.channel"), f"{info.channel_id} #{info.channel_name}" if info.channel_id else "—"),
     ]
     lines = [
@@ -703,9 +718,15 @@ def incident_markdown(r: IncidentReview, lang: str, zone: ZoneInfo) -> list[str]
         f"- {md_time(e.at, zone)} · {e.actor_id} · {event_text(lang, e, person=str, text=_text)}" for e in info.timeline
     ] or [t(lang, "incident.review.none")]
     lines += ["", f"### {t(lang, 'incident.review.decisions')}", ""]
-    lines += [f"- {_text(d.text)} — {d.actor_id}" for d in info.decisions] or [t(lang, "incident.review.none")]
+    decisions = [f"- {_text(d.text)} — {d.actor_id}" for d in info.decisions]
+    decisions += [f"- {_text(d)} — {info.review_meeting_code}" for d in r.review_decisions]  # from the review's minutes
+    lines += decisions or [t(lang, "incident.review.none")]
     lines += ["", f"### {t(lang, 'incident.review.follow_ups')}", ""]
-    lines += [_action_line(lang, a, zone) for a in r.follow_ups] or [t(lang, "incident.review.none")]
+    lines += [_action_line(lang, a, zone) for a in r.kept_follow_ups] or [t(lang, "incident.review.none")]
+    dropped = r.dropped_follow_ups
+    if dropped:
+        lines += ["", f"### {t(lang, 'incident.review.wont_do')}", ""]
+        lines += [f"- {a.code} · {_text(a.title)} — {a.owner_id}: {_text(a.closed_reason or '—')}" for a in dropped]
     return [*lines, ""]
 
 

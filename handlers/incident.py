@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
@@ -18,19 +18,28 @@ from bot.services import Services
 from bot.services.incident_text import (
     CODE_RE,
     ROLE_WORDS,
+    Severity,
     Status,
     channel_name,
     parse_command,
     parse_status,
     plain_text,
 )
-from bot.services.incidents import IncidentInfo, review_meeting_draft, validate, validate_resolution
+from bot.services.incidents import (
+    IncidentInfo,
+    parse_severity,
+    review_meeting_draft,
+    validate,
+    validate_edit,
+    validate_resolution,
+)
 from bot.text import t
 from handlers.actions import send_action_dms
 from handlers.blocks import incident as blocks
 from handlers.blocks import meeting as meeting_blocks
 from handlers.blocks.common import ModalMeta, escape, mention, pack_lines, section, truncate
 from handlers.blocks.incident import STATUS_ACTION, Ids
+from handlers.blocks.stats import stats_blocks, stats_text
 from handlers.commands import Invocation, Routes, command_listener
 from handlers.due.outbound import RecordLocks, message_link
 from handlers.membership import Unposted, post_record, repostable
@@ -56,6 +65,10 @@ def register(app: App) -> None:
     app.action(STATUS_ACTION)(through_inbox(change_status_by_button))
     app.action(Ids.RESOLVE)(through_inbox(open_resolve_modal, opens_view=True))
     app.action(Ids.REVIEW_MEETING)(through_inbox(open_review_meeting, opens_view=True))
+    app.action(Ids.SEVERITY)(through_inbox(change_severity_by_select))
+    app.action(Ids.EDIT)(through_inbox(open_edit_modal, opens_view=True))
+    app.view_submission(Ids.EDIT_MODAL)(through_inbox(save_edit))
+    app.action(Ids.REOPEN)(through_inbox(reopen_by_button))
 
 
 # -- /incident ------------------------------------------------------------------------------------------------
@@ -167,8 +180,80 @@ def assign_role(cmd: Invocation) -> None:
     )
 
 
+def change_severity_here(cmd: Invocation) -> None:
+    """`/incident severity SEV1`: the commander raises or lowers the severity (outside an incident: a title)."""
+    severity = parse_severity(cmd.rest)
+    if severity is None and cmd.services.incidents.by_channel(cmd.channel) is None:
+        open_declaration(dataclasses.replace(cmd, verb="declare", rest=cmd.text))
+        return
+    cmd.ack()
+    info = _here(cmd)
+    if severity is None:
+        cmd.respond(text=t(cmd.lang, "incident.reply.usage.severity"), response_type="ephemeral")
+        return
+    change_severity(cmd.client, cmd.respond, cmd.services, cmd.directory, info.id, user=cmd.user, severity=severity)
+
+
+def open_edit(cmd: Invocation) -> None:
+    """`/incident edit`: the commander's edit modal (outside an incident, `edit …` is a title)."""
+    if cmd.rest and cmd.services.incidents.by_channel(cmd.channel) is None:
+        open_declaration(dataclasses.replace(cmd, verb="declare", rest=cmd.text))
+        return
+    cmd.ack()
+    info = _here(cmd)
+    cmd.services.incidents.check_commander(info, cmd.user)
+    cmd.client.views_open(trigger_id=cmd.trigger_id, view=blocks.edit_modal(cmd.lang, info))
+
+
+def reopen_here(cmd: Invocation) -> None:
+    """`/incident reopen`: the resolved incident of this channel runs again."""
+    cmd.ack()
+    info = _here(cmd)
+    reopen(cmd.client, cmd.services, cmd.directory, info.id, user=cmd.user)
+
+
+STATS_DAYS = 90  # `/incident stats` without a number: the last quarter
+
+
+def show_stats(cmd: Invocation) -> None:
+    """`/incident stats [days]`: the workspace's incidents of the last days (90 by default), to the asker only."""
+    cmd.ack()
+    words = cmd.rest.split()
+    days = int(words[0]) if words and words[0].isdigit() and 0 < int(words[0]) <= 3660 else STATS_DAYS
+    now = cmd.services.now()
+    report = cmd.services.metrics.report(team_id=cmd.team_id, since=now - timedelta(days=days), until=now, now=now)
+    lang = cmd.lang
+    scope = t(lang, "metrics.scope.team", team=cmd.command.get("team_domain") or cmd.team_id)
+    cmd.respond(
+        text=stats_text(lang, report),
+        blocks=stats_blocks(lang, report, scope_label=scope, tz=cmd.tz),
+        response_type="ephemeral",
+    )
+
+
+# `/incident`'s newer verbs, in English and Chinese (the others are in bot.services.incident_text.VERBS)
+MORE_VERBS: dict[str, str] = {
+    "severity": "severity",
+    "sev": "severity",
+    "严重程度": "severity",
+    "级别": "severity",
+    "edit": "edit",
+    "编辑": "edit",
+    "修改": "edit",
+    "reopen": "reopen",
+    "重新打开": "reopen",
+    "重开": "reopen",
+    "stats": "stats",
+    "统计": "stats",
+}
+
+
 def parse(text: str) -> tuple[str, str]:
     """`/incident`'s own reading (English and Chinese verbs, see VERBS): the verb and the rest, else `declare`."""
+    head, _, rest = text.strip().partition(" ")
+    verb = MORE_VERBS.get(head.lower())
+    if verb is not None:
+        return verb, rest.strip()
     command = parse_command(text)
     return command.verb, command.rest
 
@@ -184,13 +269,18 @@ COMMANDS: Routes = {
     "decision": record_decision,
     "role": assign_role,
     "lead": assign_role,
+    "severity": change_severity_here,
+    "edit": open_edit,
+    "reopen": reopen_here,
+    "stats": show_stats,
 }
 handle_command = command_listener(
     COMMANDS,
     fallback=open_declaration,
     parse=parse,
     clean=plain_text,
-    doc="`/incident [title]` declares; inside an incident channel: status, update, role, lead, decision, resolve.",
+    doc="`/incident [title]` declares; inside an incident channel: status, update, role, lead, decision, severity, "
+    "edit, resolve, reopen; anywhere: stats [days].",
 )
 
 
@@ -632,6 +722,157 @@ def fetch_message(client: WebClient, channel: str, ts: str) -> dict[str, Any] | 
     return dict(found) if found else None
 
 
+# -- changing as it unfolds: severity, edits, reopening ---------------------------------------------------------
+
+
+def change_severity_by_select(
+    ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, services: Services, directory: Directory
+) -> None:
+    """A severity picked on the summary: for the commander."""
+    ack()
+    chosen = (body["actions"][0].get("selected_option") or {}).get("value") or ""
+    incident_id, severity = blocks.severity_choice(str(chosen))
+    if not incident_id:
+        return
+    change_severity(
+        client, respond, services, directory, incident_id, user=body["user"]["id"], severity=Severity(severity)
+    )
+
+
+def change_severity(
+    client: WebClient,
+    respond: Respond,
+    services: Services,
+    directory: Directory,
+    incident_id: int,
+    *,
+    user: str,
+    severity: Severity,
+) -> None:
+    """Change the severity; say so in the channel and to the announcement's readers; update both in place."""
+    incidents = services.incidents
+    info, before = incidents.change_severity(incident_id, user_id=user, severity=severity, now=services.now())
+    if before is None:
+        lang = directory.lang_of(user)
+        respond(
+            text=t(
+                lang,
+                "incident.reply.severity_unchanged",
+                code=info.code,
+                severity=blocks.severity_label(lang, severity),
+            ),
+            response_type="ephemeral",
+            replace_original=False,
+        )
+        refresh(client, services, directory, info.id)  # the select shows the severity it has
+        return
+    for channel, thread in _audiences(info):
+        lang = directory.channel_lang(channel)
+        text = t(
+            lang,
+            "incident.post.severity",
+            user=mention(user),
+            code=info.code,
+            before=blocks.severity_label(lang, before),
+            after=blocks.severity_label(lang, info.severity),
+            cadence=_cadence(lang, services, info),
+        )
+        _post(client, channel, text, thread_ts=thread, reply_broadcast=True if thread else None)
+    refresh(client, services, directory, info.id)
+
+
+def _audiences(info: IncidentInfo) -> list[tuple[str, str | None]]:
+    """Where a change is told: the incident channel, and the announcement's thread (shown in its channel too)."""
+    targets: list[tuple[str, str | None]] = [(info.channel_id, None)] if info.channel_id else []
+    if info.announce_channel_id and info.announce_ts:
+        targets.append((info.announce_channel_id, info.announce_ts))
+    return targets
+
+
+def _cadence(lang: str, services: Services, info: IncidentInfo) -> str:
+    """What the incident's severity asks for now (the acknowledgment only while it is awaited)."""
+    ack = services.incidents.ack_window(info.severity) if info.acknowledged_at is None else None
+    update = services.incidents.update_cadence(info.severity)
+    return blocks.cadence_text(
+        lang, int(ack.total_seconds() // 60) if ack else None, int(update.total_seconds() // 60) if update else None
+    )
+
+
+def open_edit_modal(
+    ack: Ack, body: dict[str, Any], client: WebClient, services: Services, directory: Directory
+) -> None:
+    """Edit on the summary: the commander corrects the title, what is known and the impact."""
+    ack()
+    user = body["user"]["id"]
+    info = services.incidents.get(int(body["actions"][0]["value"]))
+    services.incidents.check_commander(info, user)
+    client.views_open(trigger_id=body["trigger_id"], view=blocks.edit_modal(directory.lang_of(user), info))
+
+
+def save_edit(ack: Ack, body: dict[str, Any], client: WebClient, services: Services, directory: Directory) -> None:
+    """Store the corrections (each on the timeline), say what changed, and update the summary and announcement."""
+    user = body["user"]["id"]
+    lang = directory.lang_of(user)
+    draft = blocks.parse_edit_form(body["view"]["state"]["values"])
+    try:
+        validate_edit(draft)
+    except ValidationFailed as exc:
+        ack(response_action="errors", errors=field_errors(lang, exc))
+        return
+    ack()
+    incident_id = blocks.resolve_meta(body["view"].get("private_metadata"))
+    info, changed = services.incidents.edit(incident_id, user_id=user, draft=draft, now=services.now())
+    if not changed:
+        _post(client, user, t(lang, "incident.reply.nothing_edited", code=info.code))
+        return
+    channel_lang = directory.channel_lang(info.summary_channel)
+    fields = ", ".join(t(channel_lang, f"incident.label.{name}") for name in changed)
+    _post(
+        client,
+        info.channel_id,
+        t(channel_lang, "incident.post.edited", user=mention(user), code=info.code, fields=escape(fields)),
+    )
+    refresh(client, services, directory, info.id)
+
+
+def reopen_by_button(
+    ack: Ack, body: dict[str, Any], client: WebClient, services: Services, directory: Directory
+) -> None:
+    """Reopen on the resolution message; the message then says who reopened it instead of offering it again."""
+    ack()
+    user = body["user"]["id"]
+    info = reopen(client, services, directory, int(body["actions"][0]["value"]), user=user)
+    container = body.get("container") or {}
+    channel, ts = str(container.get("channel_id") or ""), str(container.get("message_ts") or "")
+    if channel and ts:
+        lang = directory.channel_lang(channel)
+        said = str((body.get("message") or {}).get("text") or info.code)
+        client.chat_update(
+            channel=channel,
+            ts=ts,
+            text=said,
+            blocks=blocks.reopened_blocks(lang, said, user_id=user, at=services.now(), tz=services.settings.tz),
+        )
+
+
+def reopen(client: WebClient, services: Services, directory: Directory, incident_id: int, *, user: str) -> IncidentInfo:
+    """Reopen the incident (a clear refusal outside the window); tell the channel and the announcement's readers."""
+    info = services.incidents.reopen(incident_id, user_id=user, now=services.now())
+    for channel, thread in _audiences(info):
+        lang = directory.channel_lang(channel)
+        text = t(
+            lang,
+            "incident.post.reopened",
+            user=mention(user),
+            code=info.code,
+            status=blocks.status_label(lang, info.status),
+            n=info.reopened_count,
+            cadence=_cadence(lang, services, info),
+        )
+        _post(client, channel, text, thread_ts=thread, reply_broadcast=True if thread else None)
+    return refresh(client, services, directory, info.id)
+
+
 # -- resolving and reviewing ---------------------------------------------------------------------------------------
 
 
@@ -673,8 +914,13 @@ def save_resolution(
     )
     info = outcome.incident
     home = info.channel_id or info.announce_channel_id
-    text = blocks.resolution_text(directory.channel_lang(home), info, now=now)
-    _post(client, home, text)
+    home_lang = directory.channel_lang(home)
+    _post(
+        client,
+        home,
+        blocks.resolution_text(home_lang, info, now=now),
+        blocks=blocks.resolution_blocks(home_lang, info, now=now, reopen_days=services.incidents.reopen_days),
+    )
     if info.announce_ts and info.announce_channel_id:
         _post(
             client,
@@ -721,6 +967,7 @@ def open_review_meeting(
             tz=tz,
             draft=draft,
             workday_end=services.settings.workday_end,
+            incident_id=info.id,  # the meeting it schedules reviews this incident
         ),
     )
 

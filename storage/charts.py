@@ -26,13 +26,27 @@ class ActionSpan:
 
 
 def action_spans(
-    session: Session, *, team_id: str, channel_id: str, since: datetime, until: datetime
+    session: Session, *, team_id: str | None, channel_id: str | None, since: datetime, until: datetime
 ) -> list[ActionSpan]:
-    """The channel's action items created by `until` and not done by `since`.
+    """The channel's action items created by `until` and not done by `since` (None: every channel, every team).
 
     An item belongs to the channel as in the digest: posted there, or its source meeting or requirement is
     there (items handed to their owners by DM carry the DM's channel).
     """
+    where = [
+        col(ActionItem.created_at) <= until,
+        or_(col(ActionItem.done_at).is_(None), col(ActionItem.done_at) > since),
+    ]
+    if team_id is not None:
+        where.append(col(ActionItem.team_id) == team_id)
+    if channel_id is not None:
+        where.append(
+            or_(
+                col(ActionItem.channel_id) == channel_id,
+                col(Meeting.channel_id) == channel_id,
+                col(Requirement.channel_id) == channel_id,
+            )
+        )
     rows = session.execute(
         select(col(ActionItem.created_at), col(ActionItem.status), col(ActionItem.done_at), col(ActionItem.updated_at))
         .outerjoin(
@@ -42,16 +56,7 @@ def action_spans(
             Requirement,
             and_(col(ActionItem.source_type) == SOURCE_REQUIREMENT, col(ActionItem.source_id) == col(Requirement.id)),
         )
-        .where(
-            col(ActionItem.team_id) == team_id,
-            or_(
-                col(ActionItem.channel_id) == channel_id,
-                col(Meeting.channel_id) == channel_id,
-                col(Requirement.channel_id) == channel_id,
-            ),
-            col(ActionItem.created_at) <= until,
-            or_(col(ActionItem.done_at).is_(None), col(ActionItem.done_at) > since),
-        )
+        .where(*where)
         .order_by(col(ActionItem.id))
     ).all()
     return [ActionSpan(created, str(status), done, updated) for created, status, done, updated in rows]
@@ -69,12 +74,15 @@ def has_incidents(session: Session, *, team_id: str, channel_id: str) -> bool:
 
 
 def incident_declarations(
-    session: Session, *, team_id: str, channel_id: str | None, since: datetime, until: datetime
+    session: Session, *, team_id: str | None, channel_id: str | None, since: datetime, until: datetime
 ) -> list[tuple[datetime, str]]:
-    """(declared_at, severity) of the incidents declared in (since, until]: the channel's, or every one (None)."""
+    """(declared_at, severity) of the incidents declared in (since, until]: the channel's, or every one (None);
+    of one team, or of all (None)."""
     stmt = select(col(Incident.declared_at), col(Incident.severity)).where(
-        col(Incident.team_id) == team_id, col(Incident.declared_at) > since, col(Incident.declared_at) <= until
+        col(Incident.declared_at) > since, col(Incident.declared_at) <= until
     )
+    if team_id is not None:
+        stmt = stmt.where(col(Incident.team_id) == team_id)
     if channel_id is not None:
         stmt = stmt.where(_of_channel(channel_id))
     return [(declared, str(severity)) for declared, severity in session.execute(stmt.order_by(col(Incident.id))).all()]

@@ -9,8 +9,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import sys
-import types
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -464,28 +462,17 @@ def test_cli_markdown_in_both_languages(seeded: Runtime, database_url: str) -> N
     assert ok(run(database_url, *CLI_WINDOW, "--team", "T1", lang="zh")) == zh  # COORDBOT_LANG
 
 
-def test_cli_charts_call_the_chart_module_when_there_is_one(
-    seeded: Runtime, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setitem(sys.modules, "bot.charts", None)  # not written (yet): the report still comes
-    result = run(database_url, *CLI_WINDOW, "--team", "T1", "--format", "json", "--charts", str(tmp_path / "c"))
+def test_cli_charts_are_the_digest_s_charts_as_png_files(seeded: Runtime, database_url: str, tmp_path: Path) -> None:
+    result = run(
+        database_url, *CLI_WINDOW, "--team", "T1", "--format", "json", "--charts", str(tmp_path / "c"), "--lang", "zh"
+    )
     assert json.loads(ok(result))["team_id"] == "T1"
-    assert "charts are not available" in result.stderr
-
-    calls: list[tuple[Report, Path, str]] = []
-    charts = types.ModuleType("bot.charts")
-
-    def write_report_charts(r: Report, directory: Path, lang: str) -> list[Path]:
-        calls.append((r, directory, lang))
-        return [directory / "incidents.png"]
-
-    charts.write_report_charts = write_report_charts  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "bot.charts", charts)
-    result = run(database_url, *CLI_WINDOW, "--team", "T1", "--charts", str(tmp_path / "c"), "--lang", "zh")
-    ok(result)
-    ((r, directory, lang),) = calls
-    assert r.incidents.total.count == 4 and directory == tmp_path / "c" and lang == "zh"
-    assert f"wrote {tmp_path / 'c' / 'incidents.png'}" in result.stderr
+    written = sorted((tmp_path / "c").glob("*.png"))
+    # the whole workspace: its action items, and every incident (there are some in the seeded history)
+    assert [p.name.split("-")[1] for p in written] == ["actions", "incidents"], written
+    for path in written:
+        assert path.read_bytes().startswith(b"\x89PNG") and path.stat().st_size > 10_000
+        assert f"wrote {path}" in result.stderr
 
 
 def test_cli_refuses_bad_windows_and_asks_for_a_team(runtime: Runtime, database_url: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import importlib
 import json
@@ -313,6 +314,44 @@ def _resolve(bot: Bot) -> Reply:
     )
 
 
+def _resolved_incident(bot: Bot) -> Any:
+    """An incident resolved by its commander, its resolution posted with Reopen in its channel."""
+    from bot.services.incidents import ResolutionDraft
+
+    info = incident(bot)
+    services = bot.runtime.services
+    done = services.incidents.resolve(
+        info.id, user_id=ALICE, draft=ResolutionDraft(summary="Rolled back"), now=bot.clock()
+    ).incident
+    body = incident_blocks.resolution_blocks("en", done, now=bot.clock(), reopen_days=7)
+    posted = bot.runtime.client.chat_postMessage(
+        channel=done.channel_id, text="resolved", blocks=[b.to_dict() for b in body]
+    )
+    return dataclasses.replace(done, summary_ts=str(posted["ts"]))  # the resolution stands in for the summary
+
+
+def _reopen(bot: Bot) -> Callable[[], Reply]:
+    info = _resolved_incident(bot)
+    said = message(bot, info.channel_id, info.summary_ts)
+    return lambda: bot.slack.click(incident_blocks.Ids.REOPEN, user=ALICE, message=said)
+
+
+def _severity(bot: Bot) -> Callable[[], Reply]:
+    info = incident(bot)
+    summary = message(bot, info.channel_id, info.summary_ts)
+    return lambda: bot.slack.click(incident_blocks.Ids.SEVERITY, user=ALICE, message=summary, value=f"{info.id}:SEV1")
+
+
+def _edit_incident(bot: Bot) -> Reply:
+    info = incident(bot)
+    return bot.slack.click(incident_blocks.Ids.EDIT, user=ALICE, message=message(bot, info.channel_id, info.summary_ts))
+
+
+def _wont_do(bot: Bot) -> Reply:
+    item = action_item(bot)
+    return bot.slack.click(action_blocks.Ids.WONT_DO, user=BOB, message=message(bot, GENERAL, item.message_ts))
+
+
 def _shortcut(bot: Bot) -> Callable[[], Reply]:
     said = bot.fake.add_message(GENERAL, "Can someone write the launch post by Friday?", user=CAROL)
     return lambda: bot.slack.shortcut(action_blocks.Ids.SHORTCUT, user=ALICE, message=said)
@@ -362,6 +401,10 @@ CASES = [
     Case("/incident lead", (), _command("/incident", "lead @dave", make=incident, in_incident=True)),
     Case("/incident resolve", (), _command("/incident", "resolve", make=incident, in_incident=True)),
     Case("/incident export", (), _command("/incident", "export INC-2026-001", make=incident)),
+    Case("/incident stats", (), _command("/incident", "stats 30", make=incident)),
+    Case("/incident severity", (), _command("/incident", "severity SEV1", make=incident, in_incident=True)),
+    Case("/incident edit", (), _command("/incident", "edit", make=incident, in_incident=True)),
+    Case("/incident reopen", (), _command("/incident", "reopen", make=_resolved_incident, in_incident=True)),
     # buttons, menus and shortcuts
     Case("sign with the button", ("requirement.CONFIRM",), _sheet_click(R.CONFIRM)),
     Case("request changes", ("requirement.REQUEST_CHANGES",), _sheet_click(R.REQUEST_CHANGES)),
@@ -392,6 +435,8 @@ CASES = [
     Case("item in progress", ("actions.IN_PROGRESS",), _item_click(A.IN_PROGRESS)),
     Case("item done", ("actions.DONE",), _item_click(A.DONE)),
     Case("item blocked", ("actions.BLOCKED",), _item_click(A.BLOCKED)),
+    Case("item won't do", ("actions.WONT_DO",), _item_click(A.WONT_DO)),
+    Case("item reopened", ("actions.REOPEN",), _item_click(A.REOPEN)),
     Case(
         "typing an item's due date",
         ("actions.INPUT",),
@@ -414,6 +459,9 @@ CASES = [
     Case("incident: acknowledge", ("incident.ACK",), _incident_click(INC.ACK)),
     Case("incident: status button", ("incident.STATUS",), _incident_click(f"{INC.STATUS}identified")),
     Case("incident: resolve", ("incident.RESOLVE",), _incident_click(INC.RESOLVE)),
+    Case("incident: severity select", ("incident.SEVERITY",), _severity),
+    Case("incident: edit", ("incident.EDIT",), _incident_click(INC.EDIT)),
+    Case("incident: reopen", ("incident.REOPEN",), _reopen),
     Case(
         "incident: review meeting",
         ("incident.REVIEW_MEETING",),
@@ -470,6 +518,18 @@ CASES = [
         answer="closed",
     ),
     Case("resolve an incident", ("incident.RESOLVE_MODAL",), _submit(_resolve, RESOLVE_VALUES), answer="closed"),
+    Case(
+        "edit an incident",
+        ("incident.EDIT_MODAL",),
+        _submit(_edit_incident, {"title": "Checkout is down in the EU"}),
+        answer="closed",
+    ),
+    Case(
+        "won't do reason",
+        ("actions.WONT_DO_MODAL",),
+        _submit(_wont_do, {"reason": "Replaced by the new launch plan"}, user=BOB),
+        answer="closed",
+    ),
     # events
     Case("✅ added", ("event:reaction_added",), _react("white_check_mark")),
     Case("✅ removed", ("event:reaction_removed",), _react("white_check_mark", removed=True)),
@@ -493,6 +553,7 @@ NOT_SENT = {
     "actions.BUTTONS": "a block id prefix",
     "incident.INPUT": "inputs without dispatch_action",
     **{f"digest.{m.name}": "a block id" for m in importlib.import_module("handlers.blocks.digest").Ids},
+    **{f"stats.{m.name}": "a block id" for m in importlib.import_module("handlers.blocks.stats").Ids},
 }
 
 

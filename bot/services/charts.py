@@ -20,9 +20,10 @@ def week_ends(now: datetime, weeks: int = WEEKS) -> tuple[datetime, ...]:
 
 
 def action_weeks(
-    session_scope: SessionScope, *, team_id: str, channel_id: str, now: datetime, weeks: int = WEEKS
+    session_scope: SessionScope, *, team_id: str | None, channel_id: str | None, now: datetime, weeks: int = WEEKS
 ) -> ActionWeeks:
-    """How many of the channel's action items were open at the end of each week, and how many were done in it.
+    """How many of the channel's action items were open at the end of each week, and how many were done in it
+    (channel None: the whole workspace's; team None as well: every workspace's).
 
     An item is open from its creation until it is done (or otherwise closed, for a status other than open, in
     progress, blocked or done: then until its last change). An item reopened after being done counts as open
@@ -43,6 +44,16 @@ def action_weeks(
             )
         )
     return ActionWeeks(ends, tuple(opened), tuple(done))
+
+
+def all_incident_weeks(
+    session_scope: SessionScope, *, team_id: str | None, now: datetime, weeks: int = WEEKS
+) -> IncidentWeeks:
+    """Every incident declared in each week by severity (of one workspace, or of all: None)."""
+    ends = week_ends(now, weeks)
+    with session_scope() as s:
+        declared = repo.incident_declarations(s, team_id=team_id, channel_id=None, since=ends[0] - WEEK, until=now)
+    return _by_week(ends, declared)
 
 
 def incident_weeks(
@@ -67,6 +78,10 @@ def incident_weeks(
         declared = repo.incident_declarations(
             s, team_id=team_id, channel_id=None if every else channel_id, since=ends[0] - WEEK, until=now
         )
+    return _by_week(ends, declared)
+
+
+def _by_week(ends: tuple[datetime, ...], declared: list[tuple[datetime, str]]) -> IncidentWeeks:
     counts = {sev: [0] * len(ends) for sev in SEVERITIES}
     for at, severity in declared:
         moment = _utc(at)

@@ -29,7 +29,8 @@ from bot.text import placeholders
 from handlers.blocks.stats import Ids, stats_blocks, stats_text
 from handlers.sandbox.slack_api import ALICE, BOB, CAROL, DAVE, GENERAL
 from storage.models import ActionItem, Incident, Meeting, Workspace
-from tests.conftest import START
+from tests.conftest import START, Bot
+from tests.helpers import declare, wait_until
 
 OTHER = "C_OTHER"
 UNTIL = START + timedelta(hours=240)
@@ -548,3 +549,18 @@ def test_the_readme_defines_every_csv_figure(runtime: Runtime) -> None:
     names = {f.figure for f in figures(report(runtime))}
     assert len(names) > 25
     assert {n for n in names if f"`{n}`" not in section} == set()
+
+
+def test_incident_stats_in_slack_answer_the_asker_with_the_workspace_s_figures(bot: Bot) -> None:
+    declare(bot, severity="SEV2", title="Checkout fails")  # declared by its commander: acknowledged at once
+    bot.clock.advance(timedelta(minutes=5))
+    before = len(bot.fake.calls("response_url"))
+    assert bot.slack.slash("/incident", "stats 7", user=CAROL, channel=GENERAL).status == 200
+    (answer,) = wait_until(lambda: bot.fake.calls("response_url")[before:], what="the stats")
+    assert answer.error is None and answer.params.get("response_type") == "ephemeral"
+    shown = json.dumps(answer.params["blocks"], ensure_ascii=False)
+    assert "Incident stats" in shown and "MTTA" in shown
+    assert "— 1 · MTTA" in shown  # one incident of one severity in the period, and the same in all
+    assert bot.fake.calls("chat.postMessage") == [] or all(
+        "Incident stats" not in json.dumps(c.params, ensure_ascii=False) for c in bot.fake.calls("chat.postMessage")
+    )  # nobody else sees it

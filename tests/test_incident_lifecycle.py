@@ -340,7 +340,9 @@ def test_reopen_within_the_window_goes_back_and_reminds_again(bot: Bot) -> None:
     ]
     told = wait_until(lambda: [p for p in posts(bot, info.channel_id) if "reopened *INC" in p["text"]], what="told")
     assert "back to *🎯 Identified* (reopened 1×)" in told[-1]["text"]
-    assert any("reopened *INC-2026-001*" in p["text"] for p in posts(bot, INCIDENTS))  # the announcement's thread
+    wait_until(  # and in the announcement's thread (posted after the channel's)
+        lambda: any("reopened *INC-2026-001*" in p["text"] for p in posts(bot, INCIDENTS)), what="announcement told"
+    )
     wait_until(lambda: "Reopened by <@U_DAVE>" in block_text(resolution_message_now(bot, message)), what="button gone")
     wait_until(lambda: "reopened 1×" in block_text(summary(bot, info)), what="summary shows the reopening")
     assert Ids.RESOLVE in json.dumps(summary(bot, info)["blocks"])  # running again: its buttons are back

@@ -16,6 +16,8 @@ from handlers.sandbox.slack_api import ALICE, BOB, CAROL, GENERAL, FakeSlack
 from storage.db import make_engine, migrate
 from tests.conftest import FixedClock
 
+pytestmark = pytest.mark.empty_schema  # each test builds the schema from an earlier revision
+
 VERSIONS = sorted(
     p.name.split("_")[0]
     for p in (Path(__file__).resolve().parent.parent / "storage" / "migrations" / "versions").glob("0*.py")

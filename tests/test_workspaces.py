@@ -121,7 +121,18 @@ class Deployment:
         code = self.cloud.authorize(
             team_id=team_id, enterprise_id=enterprise_id, user=user, org_install=team_id is None
         )
-        return self.get("/slack/oauth_redirect?" + urlencode({"code": code, "state": state}), cookie=cookie)
+        welcomed = self.welcomes() if self.runtime is not None else 0
+        page = self.get("/slack/oauth_redirect?" + urlencode({"code": code, "state": state}), cookie=cookie)
+        if page.status == 200 and self.runtime is not None:
+            # the welcome goes out from a thread of its own: let it, before the test's own messages are counted
+            wait_until(lambda: self.welcomes() > welcomed, what="the installer's welcome sent")
+        return page
+
+    def welcomes(self) -> int:
+        """Welcome messages sent so far."""
+        return self.count(
+            select(func.count()).where(col(OutboxItem.kind) == "welcome.dm", col(OutboxItem.state) == "sent")
+        )
 
     def bot(self, fake: FakeSlack, *, org_install: bool = False) -> Bot:
         """A test handle for one workspace: requests from it, signed as Slack signs them."""

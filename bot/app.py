@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
@@ -17,7 +17,6 @@ from slack_sdk.http_retry.builtin_handlers import (
     RateLimitErrorRetryHandler,
     ServerErrorRetryHandler,
 )
-from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from sqlalchemy import Engine, text
 
 import handlers
@@ -34,6 +33,9 @@ from handlers.serving.work import Worker
 from handlers.workspace.directory import Directory
 from handlers.workspace.tenants import Tenant, Tenants
 from storage.db import impatient, is_sqlite, make_engine, make_session_scope, migrate, read_only
+
+if TYPE_CHECKING:  # imported when installs are configured (it loads SQLAlchemy's asyncio part)
+    from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 
 logger = logging.getLogger(__name__)
 

@@ -12,17 +12,20 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from slack_bolt import BoltRequest, BoltResponse
 from slack_bolt.oauth import OAuthFlow
 from slack_bolt.oauth.callback_options import CallbackOptions, FailureArgs, SuccessArgs
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
-from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
-from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy import Engine
 
 from bot.manifest import BOT_SCOPES
+
+if TYPE_CHECKING:  # slack_sdk's SQLAlchemy stores load SQLAlchemy's asyncio part: only where installs are used
+    from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+    from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from bot.services.workspaces import WorkspaceService
 from handlers import install_pages
 
@@ -36,11 +39,15 @@ HTML: dict[str, str | Sequence[str]] = {"Content-Type": "text/html; charset=utf-
 
 def installation_store(engine: Engine, client_id: str) -> SQLAlchemyInstallationStore:
     """slack_sdk's installation store on coordbot's database (its tables come from coordbot's migrations)."""
+    from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+
     return SQLAlchemyInstallationStore(client_id=client_id, engine=engine, logger=logger)
 
 
 def state_store(engine: Engine) -> SQLAlchemyOAuthStateStore:
     """slack_sdk's OAuth state store on coordbot's database: each state usable once, for STATE_SECONDS."""
+    from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
+
     return SQLAlchemyOAuthStateStore(expiration_seconds=STATE_SECONDS, engine=engine, logger=logger)
 
 

@@ -105,40 +105,7 @@ def save_blocked_reason(
     ack: Ack, body: dict[str, Any], client: WebClient, services: Services, directory: Directory
 ) -> None:
     """Store the reason, re-render the item's card, and tell the creator."""
-    user = body["user"]["id"]
-    reason = form_text(body["view"]["state"]["values"], Ids.REASON).strip()
-    if not reason:
-        ack(response_action="errors", errors={Ids.REASON: t(directory.lang_of(user), "error.required")})
-        return
-    ack()
-    action_id = int(body["view"].get("private_metadata") or 0)
-    with _card_locks[action_id]:
-        item, changed = services.actions.set_status(
-            action_id, user_id=user, status=ActionStatus.BLOCKED, now=services.now(), reason=reason
-        )
-        if changed and item.message_ts:
-            refresh_card(
-                client,
-                services,
-                directory,
-                item,
-                channel_id=item.channel_id,
-                message_ts=item.message_ts,
-                source_link=source_link_of(client, item),
-            )
-    if changed and item.creator_id != user:
-        lang = directory.lang_of(item.creator_id, fetch=True)
-        client.chat_postMessage(
-            channel=item.creator_id,
-            text=t(
-                lang,
-                "action.blocked_notice",
-                owner=f"<@{user}>",
-                code=item.code,
-                reason=escape(truncate(reason, 1500)),
-                title=escape(truncate(item.title, 500)),
-            ),
-        )
+    _close_with_reason(ack, body, client, services, directory, ActionStatus.BLOCKED, "action.blocked_notice")
 
 
 def open_wont_do_modal(
@@ -154,6 +121,20 @@ def open_wont_do_modal(
 
 def save_wont_do(ack: Ack, body: dict[str, Any], client: WebClient, services: Services, directory: Directory) -> None:
     """Close the item as won't do with its reason (its reminders stop), re-render its card, tell the creator."""
+    _close_with_reason(ack, body, client, services, directory, ActionStatus.WONT_DO, "action.wont_do_notice")
+
+
+def _close_with_reason(
+    ack: Ack,
+    body: dict[str, Any],
+    client: WebClient,
+    services: Services,
+    directory: Directory,
+    status: ActionStatus,
+    notice: str,
+) -> None:
+    """A status that needs a reason (blocked, won't do): the reason required, the card re-rendered, the creator
+    told in their language."""
     user = body["user"]["id"]
     reason = form_text(body["view"]["state"]["values"], Ids.REASON).strip()
     if not reason:
@@ -163,7 +144,7 @@ def save_wont_do(ack: Ack, body: dict[str, Any], client: WebClient, services: Se
     action_id = int(body["view"].get("private_metadata") or 0)
     with _card_locks[action_id]:
         item, changed = services.actions.set_status(
-            action_id, user_id=user, status=ActionStatus.WONT_DO, now=services.now(), reason=reason
+            action_id, user_id=user, status=status, now=services.now(), reason=reason
         )
         if changed and item.message_ts:
             refresh_card(
@@ -181,7 +162,7 @@ def save_wont_do(ack: Ack, body: dict[str, Any], client: WebClient, services: Se
             channel=item.creator_id,
             text=t(
                 lang,
-                "action.wont_do_notice",
+                notice,
                 owner=f"<@{user}>",
                 code=item.code,
                 reason=escape(truncate(reason, 1500)),

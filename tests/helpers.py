@@ -614,3 +614,12 @@ def submission_payload(callback_id: str, values: Any, metadata: Any = "") -> dic
             "hash": "1",
         },
     }
+
+
+def posts(bot: Bot, channel: str) -> list[dict[str, Any]]:
+    """What the bot posted in a channel or DM (params of successful calls), threads included."""
+    return [
+        c.params
+        for c in bot.fake.calls("chat.postMessage")
+        if c.params["channel"] == channel and c.response and c.response.get("ok")
+    ]

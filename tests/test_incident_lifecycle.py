@@ -20,7 +20,7 @@ from handlers.blocks.incident import Ids
 from handlers.sandbox.slack_api import BOB, CAROL, DAVE, FakeSlack
 from storage.models import OutboxItem
 from tests.conftest import START, Bot
-from tests.helpers import block_text, declare, wait_until
+from tests.helpers import block_text, declare, posts, wait_until
 
 pytestmark = pytest.mark.both_modes  # every flow here also runs split into serving process and worker
 
@@ -44,15 +44,6 @@ def no_delay(fake: FakeSlack) -> Iterator[None]:
 
 
 # -- helpers ------------------------------------------------------------------------------------------------
-
-
-def posts(bot: Bot, channel: str) -> list[dict[str, Any]]:
-    """What the bot posted in a channel (params of successful calls), threads included."""
-    return [
-        c.params
-        for c in bot.fake.calls("chat.postMessage")
-        if c.params["channel"] == channel and c.response and c.response.get("ok")
-    ]
 
 
 def dms(bot: Bot, user: str, containing: str = "") -> list[dict[str, Any]]:

@@ -27,7 +27,7 @@ from handlers.blocks.incident import FIELDS, RESOLVE_FIELDS, Ids
 from handlers.sandbox.slack_api import ALICE, BOB, CAROL, DAVE, GENERAL, FakeSlack
 from storage.models import OutboxItem
 from tests.conftest import START, Bot
-from tests.helpers import DECLARATION, block_text, declare, wait_until
+from tests.helpers import DECLARATION, block_text, declare, posts, wait_until
 
 pytestmark = pytest.mark.both_modes  # every flow here also runs split into serving process and worker
 
@@ -58,15 +58,6 @@ def dms(bot: Bot, user: str) -> list[dict[str, Any]]:
         c.params
         for c in bot.fake.calls("chat.postMessage")
         if c.params["channel"] == user and c.response and c.response.get("ok")
-    ]
-
-
-def posts(bot: Bot, channel: str) -> list[dict[str, Any]]:
-    """What the bot posted in a channel (params of successful calls), threads included."""
-    return [
-        c.params
-        for c in bot.fake.calls("chat.postMessage")
-        if c.params["channel"] == channel and c.response and c.response.get("ok")
     ]
 
 

@@ -27,7 +27,7 @@ from handlers.blocks.meeting import Ids as MeetingIds
 from handlers.sandbox.slack_api import ALICE, BOB, CAROL, DAVE, FakeSlack
 from storage.models import ActionItem, Counter, HistoryEntry, OutboxItem
 from tests.conftest import START, Bot
-from tests.helpers import block_text, declare, record_minutes, wait_until
+from tests.helpers import block_text, declare, posts, record_minutes, wait_until
 
 pytestmark = pytest.mark.both_modes  # every flow here also runs split into serving process and worker
 
@@ -52,15 +52,6 @@ def no_delay(fake: FakeSlack) -> Iterator[None]:
 
 
 # -- helpers ------------------------------------------------------------------------------------------------
-
-
-def posts(bot: Bot, channel: str) -> list[dict[str, Any]]:
-    """What the bot posted in a channel or DM (params of successful calls)."""
-    return [
-        c.params
-        for c in bot.fake.calls("chat.postMessage")
-        if c.params["channel"] == channel and c.response and c.response.get("ok")
-    ]
 
 
 def current(bot: Bot, info: IncidentInfo) -> IncidentInfo:

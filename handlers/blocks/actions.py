@@ -320,37 +320,30 @@ def parse_action_form(
 
 def blocked_modal(lang: str, item: ActionInfo) -> View:
     """Ask what is blocking an item."""
-    return View(
-        type="modal",
-        callback_id=Ids.BLOCKED_MODAL,
-        private_metadata=str(item.id),
-        title=plain(t(lang, "action.blocked_title"), 24),
-        submit=plain(t(lang, "action.blocked_submit"), 24),
-        close=plain(t(lang, "modal.close"), 24),
-        blocks=[
-            section(t(lang, "action.card_title", code=item.code, title=escape(truncate(item.title, 500)))),
-            text_input(Ids.REASON, t(lang, "action.blocked_label", code=item.code), multiline=True, max_length=3000),
-        ],
-    )
+    keys = ("action.blocked_title", "action.blocked_submit", "action.blocked_label")
+    return _reason_modal(lang, item, Ids.BLOCKED_MODAL, keys)
 
 
 def wont_do_modal(lang: str, item: ActionInfo) -> View:
     """Ask why an item won't be done."""
+    keys = ("action.wont_do_title", "action.wont_do_submit", "action.wont_do_label")
+    return _reason_modal(lang, item, Ids.WONT_DO_MODAL, keys, hint=t(lang, "action.wont_do_hint"))
+
+
+def _reason_modal(
+    lang: str, item: ActionInfo, callback_id: str, keys: tuple[str, str, str], *, hint: str | None = None
+) -> View:
+    """A status that needs its reason: the item, and one required text field (keys: title, submit, label)."""
+    title, submit, label = keys
     return View(
         type="modal",
-        callback_id=Ids.WONT_DO_MODAL,
+        callback_id=callback_id,
         private_metadata=str(item.id),
-        title=plain(t(lang, "action.wont_do_title"), 24),
-        submit=plain(t(lang, "action.wont_do_submit"), 24),
+        title=plain(t(lang, title), 24),
+        submit=plain(t(lang, submit), 24),
         close=plain(t(lang, "modal.close"), 24),
         blocks=[
             section(t(lang, "action.card_title", code=item.code, title=escape(truncate(item.title, 500)))),
-            text_input(
-                Ids.REASON,
-                t(lang, "action.wont_do_label", code=item.code),
-                multiline=True,
-                max_length=3000,
-                hint=t(lang, "action.wont_do_hint"),
-            ),
+            text_input(Ids.REASON, t(lang, label, code=item.code), multiline=True, max_length=3000, hint=hint),
         ],
     )

@@ -8,9 +8,13 @@ workspace whose token made it.
 
 from __future__ import annotations
 
+import os
 import re
+import signal
+import subprocess
 import urllib.error
 import urllib.request
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -31,10 +35,16 @@ from bot.config import Settings
 from handlers.sandbox.driver import SlackDriver
 from handlers.sandbox.slack_api import ALICE, BOB, GENERAL, FakeSlack, FakeSlackCloud
 from handlers.serving.http import Server
+from storage.db import make_engine
 from storage.models import ActionItem, OutboxItem, Requirement, Workspace, slack_bots
 from tests.conftest import SIGNING_SECRET, Bot, FixedClock
-from tests.helpers import create_sheet, post_now, wait_until
+from tests.helpers import SHEET_VALUES, create_sheet, post_now, wait_until
 from tests.processes import start_run
+from tests.test_crash import burst
+from tests.test_crash import pending as crash_pending
+from tests.test_crash import records as crash_records
+from tests.test_crash import sheets as crash_sheets
+from tests.test_crash import wait_for as crash_wait
 
 CLIENT_ID, CLIENT_SECRET = "1111.2222", "client-secret-test"
 STATE_COOKIE = "slack-app-oauth-state"
@@ -475,3 +485,72 @@ def test_installs_need_http_mode_and_both_client_credentials() -> None:
     )
     assert half.exit_code == 2 and "SLACK_CLIENT_SECRET" in half.output
     assert Settings.from_env(both).oauth and not Settings.from_env({**both, "SLACK_BOT_TOKEN": "xoxb-1"}).oauth
+
+
+@pytest.mark.processes
+def test_sigkill_of_every_process_mid_burst_loses_nothing_answered_in_an_installed_workspace(
+    tmp_path: Path, cloud: FakeSlackCloud, database_url: str
+) -> None:
+    """With tokens from installs, as with one token: every submission answered 200 becomes exactly one sheet,
+    posted with the workspace's own token, after every process of `coordbot run` was SIGKILLed mid-burst."""
+    acme = cloud.workspace("T_ACME")
+    log = (tmp_path / "run.log").open("a")
+    env = {
+        "SLACK_CLIENT_ID": CLIENT_ID,
+        "SLACK_CLIENT_SECRET": CLIENT_SECRET,
+        "COORDBOT_INBOX_LEASE_SECONDS": "2",
+        "COORDBOT_WORKERS": "2",
+    }
+
+    def start() -> tuple[subprocess.Popen[str], str]:
+        return start_run(
+            database_url,
+            bot_token="",
+            signing_secret=SIGNING_SECRET,
+            api_url=cloud.api_url,
+            env=env,
+            new_session=True,
+            output=log,
+        )
+
+    proc, url = start()
+    try:
+        browser = Deployment(None, SimpleNamespace(url=url), cloud, FixedClock(), None)  # type: ignore[arg-type]
+        assert browser.install("T_ACME", user=ALICE).status == 200
+        slack = SlackDriver(url + "/slack/events", SIGNING_SECRET, acme, team_id="T_ACME", api_app_id=cloud.app_id)
+        before = len(acme.calls("views.open"))
+        assert slack.slash("/requirement", "", user=ALICE).status == 200
+        view = dict(acme.wait_for("views.open", before + 1, timeout=10)[-1].params["view"])
+
+        def kill_all() -> None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(10)
+
+        answered = burst(
+            lambda i: slack.submit_view({**SHEET_VALUES, "goal": f"Burst goal {i}"}, user=ALICE, view=view),
+            120,
+            kill_at=60,
+            kill=kill_all,
+        )
+        assert len(answered) >= 60
+        proc, url = start()  # the same database: what the dead processes left is taken again
+        engine = make_engine(database_url)
+        try:
+            wanted = {f"Burst goal {i}" for i in answered}
+            crash_wait(lambda: wanted <= {r.goal for r in crash_records(engine) if r.message_ts}, "all posted")
+            crash_wait(lambda: not crash_pending(engine), "the inbox to empty")
+            rows = crash_records(engine)
+        finally:
+            engine.dispose()
+        by_goal = Counter(r.goal for r in rows)
+        assert max(by_goal.values()) == 1 and all(by_goal[g] == 1 for g in wanted)
+        assert {r.team_id for r in rows} == {"T_ACME"}
+        shown = crash_sheets(acme)
+        assert set(shown) == {f"requirement:{r.id}" for r in rows} and set(shown.values()) == {1}
+        token = f"Bearer {cloud.token_for(team_id='T_ACME')}"
+        assert {c.headers.get("Authorization") for c in acme.calls("chat.postMessage")} == {token}
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(10)
+        log.close()

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 
 from bot.app import Runtime, build_runtime, build_serving, build_worker, make_client
 from bot.config import Settings
@@ -85,12 +85,29 @@ def reset_postgres(url: str, *, empty: bool = True) -> None:
     engine.dispose()
 
 
+@functools.cache
+def postgres_url() -> str:
+    """TEST_DATABASE_URL; under pytest-xdist, a database of each worker's own beside it (`test_gw0`, …),
+    created on first use, so that workers running side by side never empty each other's tables."""
+    url = make_url(normalize_url(os.environ["TEST_DATABASE_URL"]))
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url.render_as_string(hide_password=False)
+    name = f"{url.database}_{worker}"
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        if conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first() is None:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
 @pytest.fixture(params=BACKENDS)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A fresh database: a temp SQLite file, or PostgreSQL when TEST_DATABASE_URL is set (with the schema of
     the newest revision when an earlier test left it so, emptied: `@pytest.mark.empty_schema` asks for none)."""
     if request.param == "postgres":
-        url = os.environ["TEST_DATABASE_URL"]
+        url = postgres_url()
         reset_postgres(url, empty=request.node.get_closest_marker("empty_schema") is not None)
         return url
     return f"sqlite:///{tmp_path / 'coordbot.db'}"

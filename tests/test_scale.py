@@ -20,7 +20,7 @@ from handlers.blocks.requirement import Ids
 from handlers.sandbox.driver import SlackDriver
 from handlers.sandbox.slack_api import ALICE, BOB, GENERAL, FakeSlack
 from storage.db import normalize_url
-from tests.conftest import SIGNING_SECRET, reset_postgres
+from tests.conftest import SIGNING_SECRET, postgres_url, reset_postgres
 from tests.helpers import SHEET_VALUES, wait_until
 from tests.processes import free_port, wait_healthy
 
@@ -51,7 +51,7 @@ def environment(fake: FakeSlack, url: str) -> dict[str, str]:
 @pytest.fixture
 def database() -> str:
     """The shared PostgreSQL database, emptied."""
-    url = os.environ["TEST_DATABASE_URL"]
+    url = postgres_url()
     reset_postgres(url)
     return url
 

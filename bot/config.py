@@ -12,12 +12,28 @@ from bot.workhours import WorkCalendar
 
 DEFAULT_API_URL = "https://slack.com/api/"
 SLACK_RESPONSE_URLS = "https://hooks.slack.com/"
+FEISHU_DOMAINS = {"feishu": "https://open.feishu.cn", "lark": "https://open.larksuite.com"}
 IDLE = "idle"  # COORDBOT_WORKER_NICE: the workers run only on CPU that answering does not need
 MAX_WORKERS = 16
 
 
 class ConfigError(ValueError):
     """The environment holds a value the bot cannot use."""
+
+
+def feishu_domain(value: str) -> str:
+    """FEISHU_DOMAIN: `feishu` (China), `lark` (international), or the URL of another Open API server."""
+    if value.lower() in FEISHU_DOMAINS:
+        return FEISHU_DOMAINS[value.lower()]
+    if not value.startswith(("https://", "http://")):
+        raise ConfigError(f"FEISHU_DOMAIN must be feishu, lark or a URL, not {value!r}")
+    return value.rstrip("/")
+
+
+def _choice(name: str, value: str, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise ConfigError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
+    return value
 
 
 @dataclass(frozen=True)
@@ -64,6 +80,12 @@ class Settings:
     incident_reopen_days: int = 7  # a resolved incident may be reopened this many days after
     review_due_days: int = 5  # working days after resolution for a SEV1/SEV2 review meeting
     digest_charts: bool = True
+    feishu_app_id: str = ""
+    feishu_app_secret: str = field(default="", repr=False)
+    feishu_verification_token: str = field(default="", repr=False)
+    feishu_encrypt_key: str = field(default="", repr=False)
+    feishu_domain: str = FEISHU_DOMAINS["feishu"]
+    feishu_events: str = "auto"  # how Feishu's events arrive: ws (long connection), http (callbacks), auto
 
     @property
     def calendar(self) -> WorkCalendar:
@@ -81,6 +103,24 @@ class Settings:
         return bool(self.client_id and self.client_secret and not self.bot_token)
 
     @property
+    def feishu(self) -> bool:
+        """Feishu (Lark) is served: its app ID and secret are configured."""
+        return bool(self.feishu_app_id and self.feishu_app_secret)
+
+    @property
+    def slack(self) -> bool:
+        """Slack is served: a bot token, an install flow or a Socket Mode token is configured."""
+        return bool(self.bot_token or self.oauth or self.app_token or self.client_id or self.client_secret)
+
+    @property
+    def feishu_callbacks(self) -> bool:
+        """Feishu's events and card actions arrive as HTTP callbacks (with a signature to check), not by the
+        long connection."""
+        if self.feishu_events == "auto":
+            return bool(self.feishu_encrypt_key)
+        return self.feishu_events == "http"
+
+    @property
     def socket_mode(self) -> bool:
         """Socket Mode runs when an app-level token is configured."""
         return bool(self.app_token)
@@ -88,6 +128,20 @@ class Settings:
     def missing_for_run(self) -> list[str]:
         """The variables `coordbot run` needs that are not set."""
         missing = []
+        if self.feishu and self.feishu_callbacks:
+            # a callback is trusted only by its signature, which Feishu computes with the encrypt key
+            missing += [
+                name
+                for name, value in (
+                    ("FEISHU_ENCRYPT_KEY", self.feishu_encrypt_key),
+                    ("FEISHU_VERIFICATION_TOKEN", self.feishu_verification_token),
+                )
+                if not value
+            ]
+        if self.feishu and not self.slack:
+            return missing
+        if self.feishu_app_id and not self.feishu_app_secret:
+            missing.append("FEISHU_APP_SECRET")
         if not self.bot_token and not self.oauth:
             if self.client_id or self.client_secret:  # half of OAuth configured: name the other half
                 missing.append("SLACK_CLIENT_SECRET" if self.client_id else "SLACK_CLIENT_ID")
@@ -223,4 +277,10 @@ class Settings:
             incident_reopen_days=integer("COORDBOT_INCIDENT_REOPEN_DAYS", 7),
             review_due_days=integer("COORDBOT_REVIEW_DUE_DAYS", 5, 1),
             digest_charts=get("COORDBOT_DIGEST_CHARTS", "1").lower() not in ("0", "false", "no", "off"),
+            feishu_app_id=get("FEISHU_APP_ID", ""),
+            feishu_app_secret=get("FEISHU_APP_SECRET", ""),
+            feishu_verification_token=get("FEISHU_VERIFICATION_TOKEN", ""),
+            feishu_encrypt_key=get("FEISHU_ENCRYPT_KEY", ""),
+            feishu_domain=feishu_domain(get("FEISHU_DOMAIN", "feishu")),
+            feishu_events=_choice("FEISHU_EVENTS", get("FEISHU_EVENTS", "auto").lower(), ("auto", "ws", "http")),
         )

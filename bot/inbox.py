@@ -53,6 +53,7 @@ class Row:
     payload: str
     received_at: datetime
     attempts: int
+    platform: str = "slack"
 
 
 @dataclass(frozen=True)
@@ -138,6 +139,7 @@ class Inbox:
         payload: str,
         received_at: datetime,
         claimed_by: str | None = None,
+        platform: str = "slack",
     ) -> int | None:
         """Store and commit a request; its row id, or None when the same request was stored before."""
         with self._put_scope() as s:
@@ -152,16 +154,19 @@ class Inbox:
                 now=wall_now(),
                 claimed_by=claimed_by,
                 lease=self.lease,
+                platform=platform,
             )
 
-    def claim(self, worker: str, limit: int) -> list[Row]:
-        """Claim up to `limit` rows that are due (looking first without a lock, when it can)."""
+    def claim(self, worker: str, limit: int, *, platforms: tuple[str, ...] | None = None) -> list[Row]:
+        """Claim up to `limit` rows that are due, of these platforms (default: all), looking first without a
+        lock when it can."""
         if self._peek_scope is not None:
             with self._peek_scope() as s:
-                if not q.any_claimable(s, now=wall_now()):
+                if not q.any_claimable(s, now=wall_now(), platforms=platforms):
                     return []
         with self._scope() as s:
-            return [_row(item) for item in q.claim(s, now=wall_now(), worker=worker, lease=self.lease, limit=limit)]
+            claimed = q.claim(s, now=wall_now(), worker=worker, lease=self.lease, limit=limit, platforms=platforms)
+            return [_row(item) for item in claimed]
 
     def extend(self, worker: str, item_ids: list[int]) -> None:
         """Keep the rows this worker is running its own for another lease."""
@@ -219,4 +224,5 @@ def _row(item: object) -> Row:
         payload=item.payload,
         received_at=received,
         attempts=item.attempts,
+        platform=item.platform,
     )

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bot.errors import DeliveryFailed
+from bot.messenger import platform_of
 from storage import outbox as q
 from storage.db import SessionScope
 
@@ -46,6 +47,7 @@ class DueWork:
     due_at: datetime
     attempts: int
     team_id: str = ""
+    platform: str = "slack"
 
 
 Deliver = Callable[[DueWork, datetime], Outcome]
@@ -89,6 +91,7 @@ def schedule(
         due_at=due_at,
         payload=json.dumps(payload or {}, sort_keys=True),
         now=now,
+        platform=platform_of(team_id),
     )
 
 
@@ -127,6 +130,7 @@ class Outbox:
                     due_at=r.due_at,
                     attempts=r.attempts,
                     team_id=r.team_id,
+                    platform=r.platform,
                 )
                 for r in rows
             ]

@@ -1,11 +1,11 @@
-"""Naming people in typed text: <@U…>, <@U…|name> and @name."""
+"""Naming people in typed text: <@U…>, <@U…|name>, <@ou_…> (a Feishu mention, as its adapter writes it) and @name."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
-MENTION_RE = re.compile(r"<@([UW][A-Z0-9_]+)(?:\|[^>]*)?>")
+MENTION_RE = re.compile(r"<@([UW][A-Z0-9_]+|ou_[0-9A-Za-z_]+)(?:\|[^>]*)?>")  # Slack member IDs, Feishu open_ids
 AT_NAME_RE = re.compile(r"(?<![\w<@])@([^\s@<>—–,，;；|:：]+)")
 
 

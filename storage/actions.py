@@ -31,10 +31,13 @@ def by_code(session: Session, *, team_id: str, code: str) -> ActionItem | None:
 
 
 def by_message(
-    session: Session, *, channel_id: str, message_ts: str, teams: Collection[str] | None = None
+    session: Session, *, channel_id: str | None, message_ts: str, teams: Collection[str] | None = None
 ) -> ActionItem | None:
-    """The action item shown by the given message (of one of `teams`, when given)."""
-    stmt = select(ActionItem).where(col(ActionItem.channel_id) == channel_id, col(ActionItem.message_ts) == message_ts)
+    """The action item shown by the given message (of one of `teams`, when given; in any channel when
+    `channel_id` is None)."""
+    stmt = select(ActionItem).where(col(ActionItem.message_ts) == message_ts)
+    if channel_id is not None:
+        stmt = stmt.where(col(ActionItem.channel_id) == channel_id)
     if teams is not None:
         stmt = stmt.where(col(ActionItem.team_id).in_(list(teams)))
     return session.scalars(stmt).first()

@@ -29,6 +29,7 @@ def put(
     now: datetime,
     claimed_by: str | None = None,
     lease: timedelta | None = None,
+    platform: str = "slack",
 ) -> int | None:
     """Insert a row unless its duplicate key is taken; its id, or None for a duplicate.
 
@@ -36,6 +37,7 @@ def put(
     """
     values: dict[str, Any] = {
         "team_id": team_id[:32],
+        "platform": platform[:16],
         "kind": kind[:80],
         "payload": payload,
         "received_at": received_at,
@@ -77,14 +79,33 @@ def _claimable(now: datetime) -> Any:
     )
 
 
-def any_claimable(session: Session, *, now: datetime) -> bool:
-    """Whether any row could be claimed now (a read: the idle poll takes no lock)."""
-    return session.scalar(select(col(InboxItem.id)).where(_claimable(now)).limit(1)) is not None
+def _of_platforms(platforms: tuple[str, ...] | None) -> Any:
+    return true() if platforms is None else col(InboxItem.platform).in_(platforms)
 
 
-def claim(session: Session, *, now: datetime, worker: str, lease: timedelta, limit: int) -> list[InboxItem]:
-    """Atomically claim up to `limit` rows (oldest first) that are due, or whose worker's lease ran out."""
-    due = select(col(InboxItem.id)).where(_claimable(now)).order_by(col(InboxItem.id)).limit(limit)
+def any_claimable(session: Session, *, now: datetime, platforms: tuple[str, ...] | None = None) -> bool:
+    """Whether any row (of these platforms) could be claimed now (a read: the idle poll takes no lock)."""
+    found = select(col(InboxItem.id)).where(_claimable(now), _of_platforms(platforms)).limit(1)
+    return session.scalar(found) is not None
+
+
+def claim(
+    session: Session,
+    *,
+    now: datetime,
+    worker: str,
+    lease: timedelta,
+    limit: int,
+    platforms: tuple[str, ...] | None = None,
+) -> list[InboxItem]:
+    """Atomically claim up to `limit` rows (oldest first, of these platforms) that are due, or whose worker's
+    lease ran out."""
+    due = (
+        select(col(InboxItem.id))
+        .where(_claimable(now), _of_platforms(platforms))
+        .order_by(col(InboxItem.id))
+        .limit(limit)
+    )
     if session.get_bind().dialect.name == "postgresql":
         due = due.with_for_update(skip_locked=True, of=InboxItem)
     ids = list(session.scalars(due).all())

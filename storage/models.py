@@ -121,10 +121,12 @@ class OutboxItem(SQLModel, table=True):
         Index("ix_outbox_due", "state", "due_at"),
         Index("ix_outbox_subject", "subject"),
         Index("ix_outbox_team", "team_id", "state"),
+        Index("ix_outbox_platform", "platform", "state"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     team_id: str = Field(default="", max_length=32)  # whose token sends it; "" for rows from before workspaces
+    platform: str = Field(default="slack", sa_column=Column(String(16), nullable=False, server_default="slack"))
     kind: str = Field(max_length=40)
     subject: str = Field(max_length=64)
     dedupe_key: str = Field(max_length=160)
@@ -345,10 +347,12 @@ class InboxItem(SQLModel, table=True):
         UniqueConstraint("dedupe_key", name="uq_inbox_dedupe"),
         Index("ix_inbox_claimable", "state", "next_attempt_at"),
         Index("ix_inbox_order", "order_key", "state"),
+        Index("ix_inbox_platform", "platform", "state"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     team_id: str = Field(default="", max_length=32)
+    platform: str = Field(default="slack", sa_column=Column(String(16), nullable=False, server_default="slack"))
     kind: str = Field(max_length=80)
     dedupe_key: str | None = Field(default=None, max_length=200)  # Slack's retries and double clicks share one
     order_key: str | None = Field(default=None, max_length=120)  # rows about one message run in arrival order
@@ -393,6 +397,7 @@ class Workspace(SQLModel, table=True):
     __tablename__ = "workspace"
 
     team_id: str = Field(primary_key=True, max_length=32)
+    platform: str = Field(default="slack", sa_column=Column(String(16), nullable=False, server_default="slack"))
     enterprise_id: str | None = Field(default=None, max_length=32, index=True)
     org_install: bool = False
     name: str = Field(default="", max_length=200)

@@ -26,10 +26,12 @@ def schedule(
     due_at: datetime,
     payload: str,
     now: datetime,
+    platform: str = "slack",
 ) -> None:
     """Insert a row unless one with the same dedupe key exists (then nothing changes)."""
     values: dict[str, Any] = {
         "team_id": team_id[:32],
+        "platform": platform[:16],
         "kind": kind,
         "subject": subject,
         "dedupe_key": dedupe_key,

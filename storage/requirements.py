@@ -28,12 +28,13 @@ def by_code(session: Session, *, team_id: str, code: str) -> Requirement | None:
 
 
 def by_message(
-    session: Session, *, channel_id: str, message_ts: str, teams: Collection[str] | None = None
+    session: Session, *, channel_id: str | None, message_ts: str, teams: Collection[str] | None = None
 ) -> Requirement | None:
-    """The requirement whose sheet is the given message (of one of `teams`, when given)."""
-    stmt = select(Requirement).where(
-        col(Requirement.channel_id) == channel_id, col(Requirement.message_ts) == message_ts
-    )
+    """The requirement whose sheet is the given message (of one of `teams`, when given); `channel_id` None:
+    in whichever channel (a platform whose message IDs are unique on their own)."""
+    stmt = select(Requirement).where(col(Requirement.message_ts) == message_ts)
+    if channel_id is not None:
+        stmt = stmt.where(col(Requirement.channel_id) == channel_id)
     if teams is not None:
         stmt = stmt.where(col(Requirement.team_id).in_(list(teams)))
     return session.scalars(stmt).first()

@@ -9,6 +9,7 @@ from bot.catalog import (
     core,
     digest,
     export,
+    feishu,
     home,
     incidents,
     meetings,
@@ -16,4 +17,4 @@ from bot.catalog import (
     welcome,
 )
 
-FEATURES = (core, meetings, actions, home, digest, export, incidents, channels, welcome, metrics, charts)
+FEATURES = (core, meetings, actions, home, digest, export, incidents, channels, welcome, metrics, charts, feishu)

@@ -399,7 +399,7 @@ class ActionService:
             return self._load(s, row, with_history=with_history)
 
     def by_message(
-        self, channel_id: str, message_ts: str, *, teams: Collection[str] | None = None
+        self, channel_id: str | None, message_ts: str, *, teams: Collection[str] | None = None
     ) -> ActionInfo | None:
         """The item shown by a message, if any."""
         with self._scope() as s:

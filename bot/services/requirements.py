@@ -540,7 +540,7 @@ class RequirementService:
             return self._load(s, req, with_history=with_history)
 
     def by_message(
-        self, channel_id: str, message_ts: str, *, teams: Collection[str] | None = None
+        self, channel_id: str | None, message_ts: str, *, teams: Collection[str] | None = None
     ) -> RequirementInfo | None:
         """The record shown by a message, if any (only records of `teams`, when given)."""
         with self._scope() as s:

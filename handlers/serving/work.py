@@ -14,12 +14,13 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 
 from slack_bolt import App, BoltRequest
 
 from bot.inbox import Inbox, Row, working_on
+from bot.messenger import Platform
 from handlers.serving.intake import FAILURE_KEY, RECEIVED_KEY, ROW_KEY
 
 logger = logging.getLogger(__name__)
@@ -32,19 +33,29 @@ def request_of(row: Row) -> BoltRequest:
 
 
 class Worker:
-    """Claims rows and runs them on a pool of threads until stopped."""
+    """Claims rows and runs them on a pool of threads until stopped.
+
+    Slack's rows run through the Bolt app (`app`; None when Slack is not served); another platform's rows
+    run through its adapter's runner in `runners` (raising when the row failed). A worker claims only rows of
+    the platforms it can run.
+    """
 
     def __init__(
         self,
-        app: App,
+        app: App | None,
         inbox: Inbox,
         *,
         name: str,
         threads: int = 8,
         poll: float = 0.05,
         on_parked: Callable[[Row, BaseException], None] | None = None,
+        runners: Mapping[str, Callable[[Row], None]] | None = None,
     ) -> None:
         self.app = app
+        self.runners = dict(runners or {})
+        served = ([Platform.SLACK.value] if app is not None else []) + list(self.runners)
+        # only Slack: every row, as before platforms (the query stays the one the benchmark measured)
+        self.platforms: tuple[str, ...] | None = None if served == [Platform.SLACK.value] else tuple(served)
         self.inbox = inbox
         self.name = name
         self.threads = threads
@@ -65,12 +76,19 @@ class Worker:
     def run(self, row: Row) -> bool:
         """Run one claimed row to its end and record the outcome; True when it is done."""
         failure: BaseException | None = None
+        runner = self.runners.get(row.platform)
         try:
-            request = request_of(row)
-            with working_on(row):
-                self.app.dispatch(request)
-            failure = request.context.get(FAILURE_KEY)
-        except Exception as exc:  # Bolt itself failed on the row; it is retried like a failed listener
+            if runner is not None:
+                with working_on(row):
+                    runner(row)
+            elif self.app is not None and row.platform == Platform.SLACK:
+                request = request_of(row)
+                with working_on(row):
+                    self.app.dispatch(request)
+                failure = request.context.get(FAILURE_KEY)
+            else:
+                raise LookupError(f"no {row.platform} adapter is configured in this process")
+        except Exception as exc:  # Bolt or the adapter failed on the row; it is retried like a failed listener
             failure = exc
         if failure is None:
             self.inbox.done(self.name, row.id)
@@ -132,7 +150,7 @@ class Worker:
         deadline = time.monotonic() + timeout
         ran = 0
         while time.monotonic() < deadline:
-            rows = self.inbox.claim(self.name, self.threads)
+            rows = self.inbox.claim(self.name, self.threads, platforms=self.platforms)
             if not rows:
                 return ran
             for row in rows:
@@ -146,7 +164,7 @@ class Worker:
             rows: list[Row] = []
             if free:
                 try:
-                    rows = self.inbox.claim(self.name, free)
+                    rows = self.inbox.claim(self.name, free, platforms=self.platforms)
                 except Exception:
                     logger.exception("could not claim requests from the inbox")
                     self._stop.wait(1.0)

@@ -1,0 +1,60 @@
+"""Texts only Feishu (Lark) shows: its help, where forms go, and what a text command to the bot answered."""
+
+from __future__ import annotations
+
+EN: dict[str, str] = {
+    "feishu.help": "*coordbot on Feishu*: type a command to me in a direct message, or @mention me in a group:\n"
+    "• *需求* / */requirement*: a requirement sheet both owners sign (✅ 确认 or a ✅ reaction)\n"
+    "• *行动项 @owner what by when* / */action*: an action item in one line (e.g. `行动项 @李雷 提交预算方案 下周五前`)\n"
+    "• *会议* / */meeting*: a meeting with its agenda; *纪要* / */minutes MTG-…*: its minutes\n"
+    "• *事故 SEV2 what is broken* / */incident*: declare an incident (a group chat is opened for it); "
+    "*事故 解决* in that chat resolves it\n"
+    "• *周报* / */digest*: this group's weekly digest (now, and every Monday)\n"
+    "• *语言 中文* / */lang en*: the language I write to you in\n"
+    "Forms come to you as cards in our direct chat; the records they make are posted in the group you typed in.",
+    "feishu.form_sent": "I sent you the form in our direct chat.",
+    "feishu.in_a_group": "Type this in the group where the record belongs (@mention me there): that is where it will be posted.",
+    "feishu.saved": "Saved: it will be posted in a moment.",
+    "feishu.done": "Done.",
+    "feishu.lang_set": "I will write to you in English from now on.",
+    "feishu.lang_usage": "Type *语言 中文* or */lang en*.",
+    "feishu.not_in_chat": "I cannot post in that group: add coordbot to it first (group settings → Bots), then try again.",
+    "feishu.unknown": "I don't know “{text}”. Type *help* (or *帮助*) for what I can do.",
+    "feishu.incident_chat": "{code} {title}",
+    "feishu.incident_opened": "{code} was declared by {declarer}: the incident's group chat is open, and this card is pinned in it.",
+    "feishu.incident_elsewhere": "{code} ({severity}) was declared: {title}. Its group chat is open for the responders.",
+    "feishu.digest_on": "This group gets its weekly digest every Monday at 09:00; here is this week's.",
+    "feishu.no_digest_in_dm": "A digest belongs to a group: @mention me with *周报* in the group.",
+    "feishu.hello": "👋 Hi! I keep your team's sign-offs, meetings, action items and incidents moving. Type *help* to start.",
+    "feishu.pinned_timeline": "Pinned in the incident chat by {author}: {text}",
+    "feishu.form.chat": "Group",
+    "feishu.card.title": "coordbot",
+}
+
+ZH: dict[str, str] = {
+    "feishu.help": "*飞书上的 coordbot*：私聊我输入命令，或在群里 @我：\n"
+    "• *需求* / */requirement*：需求沟通与确认表，双方负责人签字（点 ✅ 确认，或加 ✅ 表情）\n"
+    "• *行动项 @负责人 事项 截止时间* / */action*：一行创建行动项（例如 `行动项 @李雷 提交预算方案 下周五前`）\n"
+    "• *会议* / */meeting*：带议程的会议；*纪要* / */minutes MTG-…*：会议纪要\n"
+    "• *事故 SEV2 故障描述* / */incident*：宣布事故（会为它建一个群）；在该群里发 *事故 解决* 即结束\n"
+    "• *周报* / */digest*：本群周报（现在发一份，之后每周一发）\n"
+    "• *语言 中文* / */lang en*：我给你写消息用的语言\n"
+    "表单以卡片形式私聊发给你；填好后记录会发到你输入命令的群里。",
+    "feishu.form_sent": "表单已私聊发给你。",
+    "feishu.in_a_group": "请在记录所属的群里输入（在群里 @我）：记录会发到那个群。",
+    "feishu.saved": "已保存，马上发出。",
+    "feishu.done": "好了。",
+    "feishu.lang_set": "以后我用中文给你写消息。",
+    "feishu.lang_usage": "输入 *语言 中文* 或 */lang en*。",
+    "feishu.not_in_chat": "我无法在那个群里发消息：请先把 coordbot 加进群（群设置 → 群机器人），再试一次。",
+    "feishu.unknown": "无法识别“{text}”。输入 *帮助*（或 *help*）查看我能做什么。",
+    "feishu.incident_chat": "{code} {title}",
+    "feishu.incident_opened": "{code} 由 {declarer} 宣布：事故群已建立，这张卡片已置顶。",
+    "feishu.incident_elsewhere": "已宣布 {code}（{severity}）：{title}。响应人员的事故群已建立。",
+    "feishu.digest_on": "本群每周一 09:00 收到周报；这是本周的。",
+    "feishu.no_digest_in_dm": "周报属于群：请在群里 @我 并输入 *周报*。",
+    "feishu.hello": "👋 你好！我帮团队推进签字确认、会议、行动项和事故处理。输入 *帮助* 开始。",
+    "feishu.pinned_timeline": "{author} 在事故群置顶：{text}",
+    "feishu.form.chat": "群",
+    "feishu.card.title": "coordbot",
+}

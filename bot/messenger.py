@@ -20,6 +20,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
+from storage.outbox import platform_of as _platform_of
+
 
 class Platform(StrEnum):
     """The messengers coordbot serves."""
@@ -35,8 +37,7 @@ def workspace_key(platform: str, tenant: str) -> str:
 
 def platform_of(workspace: str) -> str:
     """The platform a workspace string belongs to (unprefixed strings are Slack's, as they always were)."""
-    prefix, sep, _ = workspace.partition(":")
-    return prefix if sep and prefix in Platform.__members__.values() else Platform.SLACK
+    return _platform_of(workspace)
 
 
 def tenant_of(workspace: str) -> str:
@@ -122,6 +123,7 @@ class ButtonPressed(Inbound):
     record_id: int
     channel: str
     message: str
+    detail: Mapping[str, Any] = field(default_factory=dict)  # what else the button carried (a status to set)
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,6 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bot.errors import DeliveryFailed
-from bot.messenger import platform_of
 from storage import outbox as q
 from storage.db import SessionScope
 
@@ -91,7 +90,6 @@ def schedule(
         due_at=due_at,
         payload=json.dumps(payload or {}, sort_keys=True),
         now=now,
-        platform=platform_of(team_id),
     )
 
 

@@ -216,13 +216,26 @@ def migrate(engine: Engine, revision: str = "head") -> None:
 
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            # Replicas starting together upgrade one at a time; the others wait, then find the schema current.
-            # (SQLite's BEGIN IMMEDIATE already serializes them.)
-            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
-        cfg.attributes["connection"] = connection
-        command.upgrade(cfg, revision)
+    with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        raw = connection.connection.driver_connection
+        if sqlite and raw is not None:
+            # a migration that changes a column rebuilds its table (SQLite's way), which the tables that refer to
+            # it would refuse: their references are checked once, at the end, instead (Alembic's advice)
+            raw.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with connection.begin():
+                if connection.dialect.name == "postgresql":
+                    # Replicas starting together upgrade one at a time; the others wait, then find the schema
+                    # current. (SQLite's BEGIN IMMEDIATE already serializes them.)
+                    connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+                cfg.attributes["connection"] = connection
+                command.upgrade(cfg, revision)
+                if sqlite and connection.exec_driver_sql("PRAGMA foreign_key_check").first() is not None:
+                    raise RuntimeError("the upgrade left rows that refer to rows that are not there")
+        finally:
+            if sqlite and raw is not None:
+                raw.execute("PRAGMA foreign_keys=ON")
     logger.info("database schema is at %s", revision)
 
 

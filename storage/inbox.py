@@ -36,7 +36,7 @@ def put(
     With `claimed_by`, the row is inserted already claimed by that worker (it runs the row at once).
     """
     values: dict[str, Any] = {
-        "team_id": team_id[:32],
+        "team_id": team_id[:64],
         "platform": platform[:16],
         "kind": kind[:80],
         "payload": payload,

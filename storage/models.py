@@ -12,7 +12,7 @@ class Counter(SQLModel, table=True):
     """Per-workspace, per-prefix, per-year sequence for human IDs like RW-2026-001."""
 
     __tablename__ = "counter"
-    team_id: str = Field(primary_key=True, max_length=32)
+    team_id: str = Field(primary_key=True, max_length=64)
     prefix: str = Field(primary_key=True, max_length=16)
     year: int = Field(primary_key=True)
     value: int = 0
@@ -29,15 +29,15 @@ class Requirement(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    team_id: str = Field(max_length=32)
+    team_id: str = Field(max_length=64)
     code: str = Field(max_length=32)
     revision: int = 1
     status: str = Field(default="awaiting", max_length=24)
-    author_id: str = Field(max_length=32)
+    author_id: str = Field(max_length=64)
     requester_dept: str = Field(sa_column=Column(Text, nullable=False))
-    requester_owner: str = Field(max_length=32, index=True)
+    requester_owner: str = Field(max_length=64, index=True)
     receiver_dept: str = Field(sa_column=Column(Text, nullable=False))
-    receiver_owner: str = Field(max_length=32, index=True)
+    receiver_owner: str = Field(max_length=64, index=True)
     background: str = Field(sa_column=Column(Text, nullable=False))
     goal: str = Field(sa_column=Column(Text, nullable=False))
     description: str = Field(sa_column=Column(Text, nullable=False))
@@ -45,8 +45,8 @@ class Requirement(SQLModel, table=True):
     due_at: datetime
     resources: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
     confirm_by: datetime
-    channel_id: str = Field(max_length=32)
-    message_ts: str | None = Field(default=None, max_length=32)
+    channel_id: str = Field(max_length=64)
+    message_ts: str | None = Field(default=None, max_length=64)
     change_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     created_at: datetime
     updated_at: datetime
@@ -63,7 +63,7 @@ class Signature(SQLModel, table=True):
     requirement_id: int = Field(foreign_key="requirement.id", index=True)
     revision: int
     role: str = Field(max_length=16)
-    user_id: str = Field(max_length=32)
+    user_id: str = Field(max_length=64)
     via: str = Field(max_length=16)
     signed_at: datetime
 
@@ -77,10 +77,10 @@ class OpenQuestion(SQLModel, table=True):
     requirement_id: int = Field(foreign_key="requirement.id", index=True)
     position: int
     text: str = Field(sa_column=Column(Text, nullable=False))
-    owner_id: str = Field(max_length=32)
+    owner_id: str = Field(max_length=64)
     deadline: datetime
     answered_at: datetime | None = None
-    answered_by: str | None = Field(default=None, max_length=32)
+    answered_by: str | None = Field(default=None, max_length=64)
 
 
 class RequirementRevision(SQLModel, table=True):
@@ -93,7 +93,7 @@ class RequirementRevision(SQLModel, table=True):
     requirement_id: int = Field(foreign_key="requirement.id", index=True)
     revision: int
     content: str = Field(sa_column=Column(Text, nullable=False))
-    created_by: str = Field(max_length=32)
+    created_by: str = Field(max_length=64)
     created_at: datetime
 
 
@@ -107,7 +107,7 @@ class HistoryEntry(SQLModel, table=True):
     subject_type: str = Field(max_length=24)
     subject_id: int
     at: datetime
-    actor_id: str = Field(max_length=32)
+    actor_id: str = Field(max_length=64)
     action: str = Field(max_length=40)
     detail: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
 
@@ -125,7 +125,7 @@ class OutboxItem(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    team_id: str = Field(default="", max_length=32)  # whose token sends it; "" for rows from before workspaces
+    team_id: str = Field(default="", max_length=64)  # whose token sends it; "" for rows from before workspaces
     platform: str = Field(default="slack", sa_column=Column(String(16), nullable=False, server_default="slack"))
     kind: str = Field(max_length=40)
     subject: str = Field(max_length=64)
@@ -145,8 +145,8 @@ class UserPref(SQLModel, table=True):
     """A person's own settings, overriding what Slack says about them."""
 
     __tablename__ = "user_pref"
-    team_id: str = Field(primary_key=True, max_length=32)
-    user_id: str = Field(primary_key=True, max_length=32)
+    team_id: str = Field(primary_key=True, max_length=64)
+    user_id: str = Field(primary_key=True, max_length=64)
     lang: str | None = Field(default=None, max_length=8)
     updated_at: datetime
 
@@ -155,8 +155,8 @@ class ChannelPref(SQLModel, table=True):
     """A channel's settings: the language of what the bot posts there."""
 
     __tablename__ = "channel_pref"
-    team_id: str = Field(primary_key=True, max_length=32)
-    channel_id: str = Field(primary_key=True, max_length=32)
+    team_id: str = Field(primary_key=True, max_length=64)
+    channel_id: str = Field(primary_key=True, max_length=64)
     lang: str | None = Field(default=None, max_length=8)
     updated_at: datetime
 
@@ -172,7 +172,7 @@ class Meeting(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    team_id: str = Field(max_length=32)
+    team_id: str = Field(max_length=64)
     code: str = Field(max_length=32)
     title: str = Field(sa_column=Column(Text, nullable=False))
     goal: str = Field(sa_column=Column(Text, nullable=False))
@@ -180,17 +180,17 @@ class Meeting(SQLModel, table=True):
     duration_minutes: int
     location: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
     materials: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
-    host_id: str = Field(max_length=32, index=True)
-    channel_id: str = Field(max_length=32)
-    message_ts: str | None = Field(default=None, max_length=32)
-    created_by: str = Field(max_length=32)
+    host_id: str = Field(max_length=64, index=True)
+    channel_id: str = Field(max_length=64)
+    message_ts: str | None = Field(default=None, max_length=64)
+    created_by: str = Field(max_length=64)
     created_at: datetime
     updated_at: datetime
     decisions: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # JSON list
     notes: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     minutes_at: datetime | None = None
-    minutes_by: str | None = Field(default=None, max_length=32)
-    minutes_ts: str | None = Field(default=None, max_length=32)
+    minutes_by: str | None = Field(default=None, max_length=64)
+    minutes_ts: str | None = Field(default=None, max_length=64)
     incident_id: int | None = Field(default=None, index=True)  # the incident this meeting reviews (复盘)
 
 
@@ -199,7 +199,7 @@ class MeetingParticipant(SQLModel, table=True):
 
     __tablename__ = "meeting_participant"
     meeting_id: int = Field(foreign_key="meeting.id", primary_key=True)
-    user_id: str = Field(primary_key=True, max_length=32, index=True)
+    user_id: str = Field(primary_key=True, max_length=64, index=True)
 
 
 class AgendaItem(SQLModel, table=True):
@@ -210,7 +210,7 @@ class AgendaItem(SQLModel, table=True):
     meeting_id: int = Field(foreign_key="meeting.id", index=True)
     position: int
     topic: str = Field(sa_column=Column(Text, nullable=False))
-    owner_id: str = Field(max_length=32)
+    owner_id: str = Field(max_length=64)
     minutes: int
 
 
@@ -219,7 +219,7 @@ class MinutesAck(SQLModel, table=True):
 
     __tablename__ = "minutes_ack"
     meeting_id: int = Field(foreign_key="meeting.id", primary_key=True)
-    user_id: str = Field(primary_key=True, max_length=32)
+    user_id: str = Field(primary_key=True, max_length=64)
     at: datetime
 
 
@@ -235,11 +235,11 @@ class ActionItem(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    team_id: str = Field(max_length=32)
+    team_id: str = Field(max_length=64)
     code: str = Field(max_length=32)
     title: str = Field(sa_column=Column(Text, nullable=False))
-    owner_id: str = Field(max_length=32)
-    creator_id: str = Field(max_length=32)
+    owner_id: str = Field(max_length=64)
+    creator_id: str = Field(max_length=64)
     due_at: datetime
     deliverable: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
     status: str = Field(default="open", max_length=16)
@@ -247,9 +247,9 @@ class ActionItem(SQLModel, table=True):
     source_type: str = Field(default="", max_length=16)
     source_id: int | None = None
     source_code: str = Field(default="", max_length=32)
-    escalate_to: str | None = Field(default=None, max_length=32)
-    channel_id: str = Field(default="", max_length=32)
-    message_ts: str | None = Field(default=None, max_length=32)
+    escalate_to: str | None = Field(default=None, max_length=64)
+    channel_id: str = Field(default="", max_length=64)
+    message_ts: str | None = Field(default=None, max_length=64)
     created_at: datetime
     updated_at: datetime
     done_at: datetime | None = None
@@ -262,12 +262,12 @@ class DigestSubscription(SQLModel, table=True):
     """A channel's weekly digest: which weekday and time, in which timezone."""
 
     __tablename__ = "digest_subscription"
-    team_id: str = Field(primary_key=True, max_length=32)
-    channel_id: str = Field(primary_key=True, max_length=32)
+    team_id: str = Field(primary_key=True, max_length=64)
+    channel_id: str = Field(primary_key=True, max_length=64)
     weekday: int = 0  # Monday
     time_of_day: str = Field(default="09:00", max_length=5)
     tz: str = Field(default="UTC", max_length=64)
-    created_by: str = Field(max_length=32)
+    created_by: str = Field(max_length=64)
     created_at: datetime
     updated_at: datetime
 
@@ -283,29 +283,29 @@ class Incident(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    team_id: str = Field(max_length=32)
+    team_id: str = Field(max_length=64)
     code: str = Field(max_length=32)
     title: str = Field(sa_column=Column(Text, nullable=False))
     severity: str = Field(max_length=8)
     status: str = Field(default="investigating", max_length=16)
     description: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
     impact: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
-    commander_id: str = Field(max_length=32)
-    comms_id: str | None = Field(default=None, max_length=32)
-    declared_by: str = Field(max_length=32)
-    declared_in: str = Field(default="", max_length=32)
-    channel_id: str = Field(default="", max_length=32)
+    commander_id: str = Field(max_length=64)
+    comms_id: str | None = Field(default=None, max_length=64)
+    declared_by: str = Field(max_length=64)
+    declared_in: str = Field(default="", max_length=64)
+    channel_id: str = Field(default="", max_length=64)
     channel_name: str = Field(default="", max_length=80)
-    summary_ts: str | None = Field(default=None, max_length=32)
-    announce_channel_id: str = Field(default="", max_length=32)
-    announce_ts: str | None = Field(default=None, max_length=32)
+    summary_ts: str | None = Field(default=None, max_length=64)
+    announce_channel_id: str = Field(default="", max_length=64)
+    announce_ts: str | None = Field(default=None, max_length=64)
     declared_at: datetime
     acknowledged_at: datetime | None = None
-    acknowledged_by: str | None = Field(default=None, max_length=32)
+    acknowledged_by: str | None = Field(default=None, max_length=64)
     escalated_at: datetime | None = None
     last_update_at: datetime
     resolved_at: datetime | None = None
-    resolved_by: str | None = Field(default=None, max_length=32)
+    resolved_by: str | None = Field(default=None, max_length=64)
     resolution: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     mitigated_at: datetime | None = None  # the first time it went to `monitoring`
     reopened_count: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
@@ -319,7 +319,7 @@ class IncidentResponder(SQLModel, table=True):
 
     __tablename__ = "incident_responder"
     incident_id: int = Field(foreign_key="incident.id", primary_key=True)
-    user_id: str = Field(primary_key=True, max_length=32)
+    user_id: str = Field(primary_key=True, max_length=64)
     added_at: datetime
 
 
@@ -332,11 +332,11 @@ class IncidentTimeline(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     incident_id: int = Field(foreign_key="incident.id")
     at: datetime
-    actor_id: str = Field(max_length=32)
+    actor_id: str = Field(max_length=64)
     kind: str = Field(max_length=24)
     text: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
     detail: str = Field(default="{}", sa_column=Column(Text, nullable=False, server_default="{}"))
-    message_ts: str | None = Field(default=None, max_length=32)
+    message_ts: str | None = Field(default=None, max_length=64)
 
 
 class InboxItem(SQLModel, table=True):
@@ -351,7 +351,7 @@ class InboxItem(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    team_id: str = Field(default="", max_length=32)
+    team_id: str = Field(default="", max_length=64)
     platform: str = Field(default="slack", sa_column=Column(String(16), nullable=False, server_default="slack"))
     kind: str = Field(max_length=80)
     dedupe_key: str | None = Field(default=None, max_length=200)  # Slack's retries and double clicks share one
@@ -382,8 +382,8 @@ class LeftChannel(SQLModel, table=True):
 
     __tablename__ = "left_channel"
 
-    team_id: str = Field(primary_key=True, max_length=32)
-    channel_id: str = Field(primary_key=True, max_length=32)
+    team_id: str = Field(primary_key=True, max_length=64)
+    channel_id: str = Field(primary_key=True, max_length=64)
     left_at: datetime
 
 
@@ -396,14 +396,14 @@ class Workspace(SQLModel, table=True):
 
     __tablename__ = "workspace"
 
-    team_id: str = Field(primary_key=True, max_length=32)
+    team_id: str = Field(primary_key=True, max_length=64)
     platform: str = Field(default="slack", sa_column=Column(String(16), nullable=False, server_default="slack"))
-    enterprise_id: str | None = Field(default=None, max_length=32, index=True)
+    enterprise_id: str | None = Field(default=None, max_length=64, index=True)
     org_install: bool = False
     name: str = Field(default="", max_length=200)
     state: str = Field(default="active", max_length=16)  # active | uninstalled
     reason: str | None = Field(default=None, max_length=64)  # why it stopped: app_uninstalled, tokens_revoked
-    installer_id: str | None = Field(default=None, max_length=32)
+    installer_id: str | None = Field(default=None, max_length=64)
     installed_at: datetime | None = None
     changed_at: datetime
 

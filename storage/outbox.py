@@ -16,6 +16,15 @@ PENDING, CLAIMED, SENT, FAILED, CANCELLED = "pending", "claimed", "sent", "faile
 HELD = "held"  # kept, not sent, while its workspace has no token (uninstalled); a re-install makes it pending
 
 
+PLATFORMS = ("slack", "feishu")
+
+
+def platform_of(team_id: str) -> str:
+    """The messenger a workspace string belongs to: `feishu:<tenant>` is Feishu's, a bare ID Slack's."""
+    prefix, sep, _ = team_id.partition(":")
+    return prefix if sep and prefix in PLATFORMS else "slack"
+
+
 def schedule(
     session: Session,
     *,
@@ -26,12 +35,11 @@ def schedule(
     due_at: datetime,
     payload: str,
     now: datetime,
-    platform: str = "slack",
 ) -> None:
     """Insert a row unless one with the same dedupe key exists (then nothing changes)."""
     values: dict[str, Any] = {
-        "team_id": team_id[:32],
-        "platform": platform[:16],
+        "team_id": team_id[:64],
+        "platform": platform_of(team_id),
         "kind": kind,
         "subject": subject,
         "dedupe_key": dedupe_key,

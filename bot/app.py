@@ -22,7 +22,8 @@ from sqlalchemy import Engine, text
 import handlers
 from bot.config import Settings
 from bot.inbox import Row, worker_name
-from bot.outbox import TickReport
+from bot.messenger import Platform
+from bot.outbox import Deliver, DueWork, Outcome, TickReport
 from bot.services import Services, utc_now
 from handlers.due.outbound import make_deliver
 from handlers.install import TENANTS_KEY
@@ -36,6 +37,8 @@ from storage.db import impatient, is_sqlite, make_engine, make_session_scope, mi
 
 if TYPE_CHECKING:  # imported when installs are configured (it loads SQLAlchemy's asyncio part)
     from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+
+    from handlers.feishu.adapter import Feishu  # imported when Feishu is configured (it loads lark-oapi)
 
 logger = logging.getLogger(__name__)
 
@@ -70,12 +73,22 @@ class Runtime:
     directory: Directory
     tenants: Tenants
     store: SQLAlchemyInstallationStore | None = None  # with OAuth: where installs keep their tokens
+    feishu: Feishu | None = None  # with FEISHU_APP_ID and FEISHU_APP_SECRET: the Feishu adapter
 
     def tick(self, now: datetime | None = None) -> TickReport:
-        """Deliver everything due as of `now` (default: the clock's now), each with its workspace's token."""
-        if not self.tenants.multi:
-            self.directory.ensure_team()  # `coordbot tick` runs without loading the member list
-        deliver = make_deliver(self.tenants, self.services)
+        """Deliver everything due as of `now` (default: the clock's now), each by its platform's adapter, with
+        its workspace's token."""
+        slack: Deliver | None = None
+        feishu = self.feishu.deliver() if self.feishu is not None else None
+        if self.settings.slack or self.feishu is None:
+            if not self.tenants.multi:
+                self.directory.ensure_team()  # `coordbot tick` runs without loading the member list
+            slack = make_deliver(self.tenants, self.services)
+
+        def deliver(item: DueWork, when: datetime) -> Outcome:
+            by = feishu if item.platform == Platform.FEISHU else slack
+            return Outcome.HELD if by is None else by(item, when)  # kept until that messenger is configured
+
         return self.services.outbox.tick(now or self.services.now(), deliver)
 
     def healthy(self) -> bool:
@@ -142,9 +155,17 @@ def build_runtime(
         directory=directory,
         tenants=tenants,
         store=store,
+        feishu=feishu_adapter(services) if settings.feishu else None,
     )
     services.deliver_due = runtime.tick
     return runtime
+
+
+def feishu_adapter(services: Services, api: Any = None) -> Feishu:
+    """The Feishu adapter over the shared services (`api`: a FeishuApi pointed elsewhere, for tests)."""
+    from handlers.feishu.adapter import Feishu
+
+    return Feishu(services, api=api)
 
 
 class _QuietTokenNotice(logging.Filter):
@@ -207,10 +228,19 @@ def create_app(
 
 @dataclass
 class Serving:
-    """The serving app and the worker that runs rows in this process."""
+    """The serving app (None when only Feishu is served) and the worker that runs rows in this process."""
 
-    app: App
+    app: App | None
     worker: Worker
+
+
+def _slack_served(runtime: Runtime) -> bool:
+    """Slack's apps are built unless only Feishu is configured."""
+    return runtime.settings.slack or runtime.feishu is None
+
+
+def _runners(runtime: Runtime) -> dict[str, Callable[[Row], None]]:
+    return {Platform.FEISHU.value: runtime.feishu.run} if runtime.feishu is not None else {}
 
 
 def build_serving(runtime: Runtime, *, claim: bool, token_verification: bool = True) -> Serving:
@@ -220,7 +250,8 @@ def build_serving(runtime: Runtime, *, claim: bool, token_verification: bool = T
     this process stored claimed (modals to open within Slack's 3 seconds), and worker processes do the rest.
     """
     settings = runtime.settings
-    work_app = create_app(runtime, token_verification=token_verification, worker=True)
+    slack = _slack_served(runtime)
+    work_app = create_app(runtime, token_verification=token_verification, worker=True) if slack else None
     role = "serve+work" if claim else "serve"
     worker = Worker(
         work_app,
@@ -229,6 +260,7 @@ def build_serving(runtime: Runtime, *, claim: bool, token_verification: bool = T
         threads=settings.worker_threads,
         poll=settings.inbox_poll,
         on_parked=parked_notice(runtime),
+        runners=_runners(runtime),
     )
     intake = Intake(
         runtime.services.inbox,
@@ -237,7 +269,9 @@ def build_serving(runtime: Runtime, *, claim: bool, token_verification: bool = T
         run_now=worker.submit,
         wake=worker.wake if claim else None,
     )
-    app = create_app(runtime, token_verification=token_verification, intake=intake)
+    app = create_app(runtime, token_verification=token_verification, intake=intake) if slack else None
+    if runtime.feishu is not None:
+        runtime.feishu.intake.wake = worker.wake if claim else None
     worker.start(claim=claim)
     return Serving(app=app, worker=worker)
 
@@ -245,7 +279,7 @@ def build_serving(runtime: Runtime, *, claim: bool, token_verification: bool = T
 def build_worker(runtime: Runtime, *, token_verification: bool = True, role: str = "worker") -> Worker:
     """A worker that claims and runs every due row (`coordbot work`)."""
     settings = runtime.settings
-    app = create_app(runtime, token_verification=token_verification, worker=True)
+    app = create_app(runtime, token_verification=token_verification, worker=True) if _slack_served(runtime) else None
     return Worker(
         app,
         runtime.services.inbox,
@@ -253,6 +287,7 @@ def build_worker(runtime: Runtime, *, token_verification: bool = True, role: str
         threads=settings.worker_threads,
         poll=settings.inbox_poll,
         on_parked=parked_notice(runtime),
+        runners=_runners(runtime),
     )
 
 
@@ -260,6 +295,10 @@ def parked_notice(runtime: Runtime) -> Callable[[Row, BaseException], None]:
     """Tell the person behind a request that it was given up on, with the row's number to quote."""
 
     def notify(row: Row, error: BaseException) -> None:
+        if row.platform == Platform.FEISHU:
+            if runtime.feishu is not None:
+                runtime.feishu.tell_parked(row)
+            return
         body = json.loads(row.payload)
         tenant = runtime.tenants.get(row.team_id)
         if tenant is None:

@@ -200,7 +200,9 @@ def run(no_scheduler: bool, port: int | None, host: str, workers: int | None, se
     from storage.db import ANSWERING
 
     count = 0 if serve_only else settings.workers if workers is None else workers
-    if settings.oauth:  # tokens come from installs: nothing to check until the first one
+    if not settings.slack:
+        logger.info("Slack is not configured: serving Feishu only")
+    elif settings.oauth:  # tokens come from installs: nothing to check until the first one
         logger.info("installable in many workspaces: tokens come from installs (Add to Slack)")
     else:
         who = _slack(settings)  # first: a wrong token leaves nothing behind
@@ -215,9 +217,10 @@ def run(no_scheduler: bool, port: int | None, host: str, workers: int | None, se
             # started first, so they load while this process does the same
             procs = WorkerProcesses(worker_command(scheduler=not no_scheduler), count).start()
         dates.warm_up()  # dateparser loads its language data here, not in the first request
-        if not settings.oauth:
+        if settings.slack and not settings.oauth:
             _load_directory(runtime)  # with installs, each workspace's members load when first needed
         serving = build_serving(runtime, claim=not count and not serve_only)
+        routes = _feishu(runtime, serving)
     except Exception as exc:  # checked above, so this is rare: still one line, and the workers go too
         if procs is not None:
             procs.close()
@@ -231,6 +234,7 @@ def run(no_scheduler: bool, port: int | None, host: str, workers: int | None, se
 
             stop = threading.Event()
             signal.signal(signal.SIGTERM, lambda *_: stop.set())
+            assert serving.app is not None  # an app-level token configures Slack
             handler = SocketModeHandler(serving.app, settings.app_token)
             handler.connect()
             logger.info("coordbot running in Socket Mode")
@@ -248,8 +252,12 @@ def run(no_scheduler: bool, port: int | None, host: str, workers: int | None, se
                 host=host,
                 port=port or settings.port,
                 health=healthy,
+                routes=routes,
             )
-            logger.info("coordbot listening on http://%s:%s/slack/events", host, port or settings.port)
+            if serving.app is not None:
+                logger.info("coordbot listening on http://%s:%s/slack/events", host, port or settings.port)
+            for path in routes:
+                logger.info("Feishu callbacks: http://%s:%s%s", host, port or settings.port, path)
             if settings.oauth:
                 logger.info("install page (Add to Slack): http://%s:%s/slack/install", host, port or settings.port)
             # uvicorn handles SIGTERM and Ctrl-C itself, then raises the signal again for the handler it
@@ -265,6 +273,21 @@ def run(no_scheduler: bool, port: int | None, host: str, workers: int | None, se
         if procs is not None:
             procs.close()
         logger.info("coordbot stopped")
+
+
+def _feishu(runtime: Any, serving: Any) -> dict[str, Any]:
+    """Start receiving Feishu's events: the callback route to serve, or the long connection on its thread."""
+    if runtime.feishu is None:
+        return {}
+    settings = runtime.settings
+    wake = serving.worker.wake
+    if settings.feishu_callbacks:
+        from handlers.feishu.intake import EVENTS_PATH
+
+        return {EVENTS_PATH: runtime.feishu.callbacks(wake=wake)}
+    runtime.feishu.long_connection(wake=wake).start()
+    logger.info("Feishu: receiving events by the long connection (%s)", settings.feishu_domain)
+    return {}
 
 
 def _freeze_startup_objects() -> None:

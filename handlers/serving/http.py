@@ -18,7 +18,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -40,6 +40,7 @@ KEEP_ALIVE_SECONDS = 5  # an idle connection is closed after this long
 MAX_CONNECTIONS = 1000  # beyond this many open connections, requests get 503
 GRACE_SECONDS = 30  # SIGTERM: in-flight requests get this long to finish
 Health = Callable[[], bool]
+ASGIApp = Callable[[Any, Callable[..., Any], Callable[..., Any]], Awaitable[None]]
 
 
 class TooLarge(Exception):
@@ -47,12 +48,25 @@ class TooLarge(Exception):
 
 
 class SlackASGI(SlackRequestHandler):
-    """Bolt's ASGI adapter, with the checks above, a health route, and dispatch off the event loop."""
+    """Bolt's ASGI adapter, with the checks above, a health route, and dispatch off the event loop.
 
-    def __init__(self, app: App, *, signing_secret: str, health: Health | None = None, threads: int = 16) -> None:
-        super().__init__(app, path=EVENTS_PATH)
+    `routes`: other messengers' callback routes by path (Feishu's `/feishu/events`), which check their own
+    signatures. Without a Bolt `app` (only another messenger is served), Slack's paths answer 404.
+    """
+
+    def __init__(
+        self,
+        app: App | None,
+        *,
+        signing_secret: str,
+        health: Health | None = None,
+        threads: int = 16,
+        routes: Mapping[str, ASGIApp] | None = None,
+    ) -> None:
+        super().__init__(app, path=EVENTS_PATH)  # type: ignore[arg-type]  # None: Slack is not served
         self.verifier = SignatureVerifier(signing_secret)
         self.health = health or (lambda: True)
+        self.routes = dict(routes or {})
         self.executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="dispatch")
 
     async def __call__(self, scope: Any, receive: Callable[..., Any], send: Callable[..., Any]) -> None:
@@ -63,6 +77,13 @@ class SlackASGI(SlackRequestHandler):
         if scope["type"] == "http" and scope["method"] == "GET" and scope["path"] == HEALTH_PATH:
             ok = await asyncio.get_running_loop().run_in_executor(self.executor, self._healthy)
             await _send(send, 200 if ok else 503, json.dumps({"ok": ok}).encode(), "application/json")
+            return
+        route = self.routes.get(scope["path"]) if scope["type"] == "http" else None
+        if route is not None:
+            await route(scope, receive, send)
+            return
+        if self.app is None and scope["type"] == "http":
+            await _send(send, 404, b"not found", "text/plain; charset=utf-8")
             return
         await super().__call__(scope, receive, send)
 
@@ -199,15 +220,16 @@ class Server:
 
     def __init__(
         self,
-        app: App,
+        app: App | None,
         *,
         signing_secret: str,
         host: str = "0.0.0.0",
         port: int = 3000,
         health: Health | None = None,
         keep_alive: int = KEEP_ALIVE_SECONDS,
+        routes: Mapping[str, ASGIApp] | None = None,
     ) -> None:
-        self.asgi = SlackASGI(app, signing_secret=signing_secret, health=health)
+        self.asgi = SlackASGI(app, signing_secret=signing_secret, health=health, routes=routes)
         self.server = uvicorn.Server(config(self.asgi, host=host, port=port, keep_alive=keep_alive))
         self._thread: threading.Thread | None = None
 

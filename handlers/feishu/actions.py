@@ -1,0 +1,104 @@
+"""Action items on Feishu: the one-line command, the form card, the item's card with its buttons."""
+
+from __future__ import annotations
+
+import logging
+
+from bot.messenger import ButtonPressed, CommandTyped, FormSubmitted
+from bot.services.action_text import parse_quick
+from bot.services.actions import ActionDraft, ActionInfo, ActionStatus, quick_problem_key
+from bot.text import text_lang
+from handlers.blocks.actions import status_label
+from handlers.blocks.common import escape, truncate
+from handlers.due.outbound import RecordLocks
+from handlers.feishu.cards import actions as cards
+from handlers.feishu.turn import Turn
+
+logger = logging.getLogger(__name__)
+
+BUTTON_STATUS = {cards.DO_DONE: ActionStatus.DONE, cards.DO_START: ActionStatus.IN_PROGRESS}
+_locks = RecordLocks()
+
+
+def on_command(turn: Turn, cmd: CommandTyped) -> None:
+    """`行动项 @owner what by when`: the item at once; alone: the form; unclear: why, and the form."""
+    text = cmd.text.strip()
+    if text.lower() in ("help", "帮助", "?"):
+        turn.tell("action.help")
+        return
+    if cmd.direct or not cmd.channel:
+        turn.tell("feishu.in_a_group")
+        return
+    services, tz = turn.services, turn.tz
+    if not text:
+        turn.show(cards.action_form(turn.lang, chat_id=cmd.channel, tz=tz, now=turn.now), purpose="form")
+        return
+    members = turn.people.members(cmd.channel)
+    quick = parse_quick(text, now=turn.now, tz=tz, members=members, workday_end=services.settings.workday_end)
+    if quick.problem is None and quick.owner_id and quick.due:
+        draft = ActionDraft(title=quick.title, owner_id=quick.owner_id, due=quick.due)
+        create(turn, cmd.channel, draft)
+        return
+    key = quick_problem_key(quick.problem)
+    turn.tell(key, text=escape(truncate(quick.due_text, 80)))
+    turn.show(cards.action_form(text_lang(text, turn.lang), chat_id=cmd.channel, tz=tz, now=turn.now), purpose="form")
+
+
+def on_form(turn: Turn, form: FormSubmitted) -> None:
+    """The item's form came back (checked when it arrived): store the item and post its card."""
+    draft = cards.parse_action_form(
+        dict(form.values), now=turn.now, tz=turn.tz, lang=turn.lang, workday_end=turn.services.settings.workday_end
+    )
+    create(turn, form.channel, draft)
+
+
+def create(turn: Turn, chat: str, draft: ActionDraft) -> ActionInfo:
+    """Store one item in the group it was raised in (an incident's, when raised there) and post its card."""
+    services = turn.services
+    (item,) = services.actions.create_many(
+        team_id=turn.workspace,
+        creator_id=turn.user,
+        drafts=[draft],
+        now=turn.now,
+        channel_id=chat,
+        **services.incidents.source_for(chat),
+    )
+    lang = services.prefs.channel_lang(turn.workspace, chat) or turn.lang
+    posted = turn.post(chat, cards.action_card(lang, item, tz=turn.tz), ref=f"action:{item.id}")
+    if posted is not None:
+        services.actions.attach_message(item.id, channel_id=posted.channel, message_ts=posted.message)
+    return item
+
+
+def refresh(turn: Turn, action_id: int) -> None:
+    """Show an item's new state in its card."""
+    item = turn.services.actions.get(action_id)
+    if item.message_ts:
+        lang = turn.services.prefs.channel_lang(turn.workspace, item.channel_id) or turn.lang
+        turn.api.update_card(item.message_ts, cards.action_card(lang, item, tz=turn.tz))
+
+
+def on_button(turn: Turn, pressed: ButtonPressed) -> None:
+    """Done / Start on an item's card: its owner or creator changes the status; the card shows it."""
+    status = BUTTON_STATUS[pressed.action]
+    actions = turn.services.actions
+    with _locks[pressed.record_id]:
+        item = actions.get(pressed.record_id)
+        actions.check_can_update(item.owner_id, item.creator_id, turn.user)
+        item, changed = actions.set_status(pressed.record_id, user_id=turn.user, status=status, now=turn.now)
+        if not changed:
+            turn.tell("action.reply.unchanged", code=item.code, status=status_label(turn.lang, item.status))
+            return
+        refresh(turn, item.id)
+
+
+def on_reaction_done(turn: Turn, item: ActionInfo, *, added: bool) -> None:
+    """A ✅ on an item's card from its owner or creator marks it done (taking it off reopens it)."""
+    actions = turn.services.actions
+    if turn.user not in (item.owner_id, item.creator_id):
+        return
+    status = ActionStatus.DONE if added else ActionStatus.OPEN
+    with _locks[item.id]:
+        _, changed = actions.set_status(item.id, user_id=turn.user, status=status, now=turn.now)
+        if changed:
+            refresh(turn, item.id)

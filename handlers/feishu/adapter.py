@@ -1,0 +1,215 @@
+"""The Feishu adapter, wired: intake (callbacks or long connection), the runner of stored events, and the
+sender of due work, over one lark-oapi client and the shared services."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable
+from datetime import datetime
+
+from bot.errors import CoordbotError, ValidationFailed
+from bot.inbox import Row
+from bot.messenger import (
+    FEISHU_CAPABILITIES,
+    ButtonPressed,
+    CommandTyped,
+    FormSubmitted,
+    HomeOpened,
+    Inbound,
+    ReactionChanged,
+)
+from bot.outbox import Deliver
+from bot.services import Services
+from bot.text import LANGS, t, text_lang
+from handlers.feishu import actions, digest, incident, meeting, requirement
+from handlers.feishu.api import FeishuApi
+from handlers.feishu.due import make_feishu_deliver
+from handlers.feishu.events import inbound
+from handlers.feishu.forms import Forms
+from handlers.feishu.intake import FeishuCallbacks, FeishuIntake, LongConnection
+from handlers.feishu.people import FeishuPeople
+from handlers.feishu.turn import Turn
+
+logger = logging.getLogger(__name__)
+
+LANG_WORDS = {"中文": "zh", "zh": "zh", "chinese": "zh", "英文": "en", "english": "en", "en": "en"}
+
+
+class Feishu:
+    """Everything coordbot does on Feishu, for the tenants of one Feishu app."""
+
+    capabilities = FEISHU_CAPABILITIES
+
+    def __init__(self, services: Services, *, api: FeishuApi | None = None) -> None:
+        settings = services.settings
+        self.services = services
+        self.api = api or FeishuApi(
+            app_id=settings.feishu_app_id,
+            app_secret=settings.feishu_app_secret,
+            domain=settings.feishu_domain,
+            timeout=settings.http_timeout,
+        )
+        self._people: dict[str, FeishuPeople] = {}
+        self._lock = threading.Lock()
+        self.forms = Forms(services, self.people_for, services.now)
+        self.intake = FeishuIntake(services.inbox, forms=self.forms, now=services.now)
+
+    def people_for(self, workspace: str) -> FeishuPeople:
+        """The people of one tenant (made once)."""
+        with self._lock:
+            found = self._people.get(workspace)
+            if found is None:
+                settings = self.services.settings
+                found = self._people[workspace] = FeishuPeople(
+                    self.api,
+                    workspace=workspace,
+                    prefs=self.services.prefs,
+                    default_tz=settings.tz,
+                    default_lang=settings.lang,
+                )
+            return found
+
+    # -- intake ------------------------------------------------------------------------------------------
+
+    def callbacks(self, *, wake: Callable[[], None] | None = None) -> FeishuCallbacks:
+        """The HTTP callback route (signature checked with FEISHU_ENCRYPT_KEY)."""
+        settings = self.services.settings
+        self.intake.wake = wake
+        return FeishuCallbacks(
+            self.intake,
+            encrypt_key=settings.feishu_encrypt_key,
+            verification_token=settings.feishu_verification_token,
+        )
+
+    def long_connection(self, *, wake: Callable[[], None] | None = None) -> LongConnection:
+        """The long-connection client (no public URL needed), not yet started."""
+        settings = self.services.settings
+        self.intake.wake = wake
+        return LongConnection(
+            self.intake,
+            app_id=settings.feishu_app_id,
+            app_secret=settings.feishu_app_secret,
+            domain=settings.feishu_domain,
+        )
+
+    # -- running stored events -------------------------------------------------------------------------------
+
+    def run(self, row: Row) -> None:
+        """Run one stored event in full (the worker's runner for Feishu rows); raises when it should be retried."""
+        event = inbound(json.loads(row.payload), received_at=row.received_at)
+        if event is None:
+            return
+        turn = Turn(event=event, api=self.api, services=self.services, people=self.people_for(event.workspace))
+        try:
+            self._dispatch(turn, event)
+        except ValidationFailed as exc:  # a form checked on arrival, read again later: the person is told why
+            key, params = next(iter(exc.field_errors.values()), ("error.generic", {"ref": row.id}))
+            turn.tell(key, **params)
+        except CoordbotError as exc:  # not allowed, not found, changed meanwhile: said to the person alone
+            turn.tell(exc.key, **{"ref": row.id, **exc.params})
+
+    def tell_parked(self, row: Row) -> None:
+        """Tell the person behind a row that was given up on, with the row's number to quote."""
+        event = inbound(json.loads(row.payload), received_at=row.received_at)
+        if event is None or not event.user:
+            return
+        turn = Turn(event=event, api=self.api, services=self.services, people=self.people_for(event.workspace))
+        try:
+            turn.tell("error.generic", ref=row.id)
+        except Exception:  # Feishu is what failed, most likely: the row stays parked with its reason
+            logger.warning("could not tell %s that request %s was parked", event.user, row.id)
+
+    def _dispatch(self, turn: Turn, event: Inbound) -> None:
+        if isinstance(event, CommandTyped):
+            if event.text:
+                turn.people.heard(turn.user, text_lang(event.text, turn.lang))
+            self._command(turn, event)
+        elif isinstance(event, FormSubmitted):
+            handler = FORMS.get(event.form)
+            if handler is not None:
+                handler(turn, event)
+        elif isinstance(event, ButtonPressed):
+            pressed = BUTTONS.get(event.action.partition(".")[0])
+            if pressed is not None:
+                pressed(turn, event)
+        elif isinstance(event, ReactionChanged):
+            if not requirement.on_reaction(turn, event) and event.emoji in requirement.SIGN_EMOJI:
+                item = self.services.actions.by_message(None, event.message, teams=[turn.workspace])
+                if item is not None:
+                    actions.on_reaction_done(turn, item, added=event.added)
+        elif isinstance(event, HomeOpened):
+            turn.tell("feishu.hello")
+
+    def _command(self, turn: Turn, cmd: CommandTyped) -> None:
+        if cmd.command == "lang":
+            lang = LANG_WORDS.get(cmd.text.strip().lower())
+            if lang not in LANGS:
+                turn.tell("feishu.lang_usage")
+                return
+            self.services.prefs.set_user_lang(turn.workspace, turn.user, lang, now=turn.now)
+            turn.tell("feishu.lang_set")
+        elif cmd.command == "help":
+            turn.tell("feishu.help")
+        elif cmd.command in COMMANDS:
+            COMMANDS[cmd.command](turn, cmd)
+        else:
+            turn.tell("feishu.unknown", text=cmd.text[:100])
+
+    # -- due work --------------------------------------------------------------------------------------------
+
+    def deliver(self) -> Deliver:
+        """The outbox's sender for Feishu workspaces' rows."""
+        return make_feishu_deliver(self.api, self.services, self.people_for, refresh=self)
+
+    def refresh(self, kind: str, record_id: int) -> None:
+        """Show a record's new state in its card (due work changed it: an escalation, a reminder sent)."""
+        if kind == "incident":
+            team = self.services.incidents.get(record_id).team_id
+        elif kind == "action":
+            team = self.services.actions.get(record_id).team_id
+        else:
+            return
+        people = self.people_for(team)
+        turn = Turn(
+            event=Inbound(workspace=team, user="", received_at=self.services.now()),
+            api=self.api,
+            services=self.services,
+            people=people,
+        )
+        (incident.refresh if kind == "incident" else actions.refresh)(turn, record_id)
+
+    def say_hello(self, user: str, workspace: str, now: datetime) -> None:
+        """A first message to a person (used by the sandbox)."""
+        lang = self.people_for(workspace).lang_of(user)
+        Turn(
+            event=Inbound(workspace=workspace, user=user, received_at=now),
+            api=self.api,
+            services=self.services,
+            people=self.people_for(workspace),
+        ).tell_text(t(lang, "feishu.hello"), purpose="hello")
+
+
+COMMANDS: dict[str, Callable[[Turn, CommandTyped], None]] = {
+    "requirement": requirement.on_command,
+    "action": actions.on_command,
+    "incident": incident.on_command,
+    "meeting": meeting.on_command,
+    "minutes": meeting.on_minutes_command,
+    "digest": digest.on_command,
+}
+FORMS: dict[str, Callable[[Turn, FormSubmitted], None]] = {
+    "requirement": requirement.on_form,
+    "action": actions.on_form,
+    "incident": incident.on_form,
+    "meeting": meeting.on_form,
+    "minutes": meeting.on_minutes_form,
+    "resolution": incident.on_resolution_form,
+}
+BUTTONS: dict[str, Callable[[Turn, ButtonPressed], None]] = {
+    "requirement": requirement.on_button,
+    "action": actions.on_button,
+    "incident": incident.on_button,
+    "meeting": meeting.on_button,
+}

@@ -1,0 +1,168 @@
+"""Incidents on Feishu: declared by a line or a form, a group chat opened for them with the summary card pinned,
+updates and resolution by command in that chat, the timeline completed from the chat's pinned messages."""
+
+from __future__ import annotations
+
+import logging
+
+from bot import inbox
+from bot.messenger import ButtonPressed, CommandTyped, FormSubmitted
+from bot.services.incident_text import parse_command
+from bot.services.incidents import IncidentDraft, IncidentInfo, ResolutionDraft, Status, parse_severity
+from bot.text import t
+from handlers.blocks.common import escape, mention
+from handlers.due.outbound import RecordLocks
+from handlers.feishu.api import FeishuError
+from handlers.feishu.cards import actions as item_cards
+from handlers.feishu.cards import incident as cards
+from handlers.feishu.turn import Turn, once_key
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_SEVERITY = "SEV3"
+_locks = RecordLocks()
+
+
+def on_command(turn: Turn, cmd: CommandTyped) -> None:
+    """`事故 SEV2 what is broken` declares; in an incident's chat `事故 解决 …`, `事故 进展 …`; alone: the form."""
+    command = parse_command(cmd.text)
+    here = turn.services.incidents.by_channel(cmd.channel) if cmd.channel else None
+    if command.verb == "help":
+        turn.tell("feishu.help")
+    elif command.verb == "declare" and not command.rest:
+        turn.show(cards.incident_form(turn.lang, chat_id=cmd.channel, tz=turn.tz, now=turn.now), purpose="form")
+    elif command.verb == "declare":
+        head, _, rest = command.rest.partition(" ")
+        severity = parse_severity(head)
+        title = rest.strip() if severity is not None and rest.strip() else command.rest
+        draft = IncidentDraft(
+            title=title, severity=(severity or DEFAULT_SEVERITY), commander_id=turn.user, responders=()
+        )
+        declare(turn, draft, origin=cmd.channel)
+    elif here is None:
+        turn.tell("error.incident_not_in_channel")
+    elif command.verb == "resolve":
+        resolve(turn, here, ResolutionDraft(summary=command.rest or here.title))
+    elif command.verb == "update":
+        turn.services.incidents.post_update(here.id, user_id=turn.user, text=command.rest, now=turn.now)
+        refresh(turn, here.id)
+    else:
+        turn.tell("feishu.unknown", text=cmd.text[:100])
+
+
+def on_form(turn: Turn, form: FormSubmitted) -> None:
+    """The declaration form came back (checked when it arrived)."""
+    draft = cards.parse_incident_form(dict(form.values), lang=turn.lang, user_id=turn.user)
+    declare(turn, draft, origin=form.channel)
+
+
+def on_resolution_form(turn: Turn, form: FormSubmitted) -> None:
+    """The resolve form came back: summary, decisions, follow-ups (owners among the incident chat's members)."""
+    info = turn.services.incidents.get(int(form.context.get("incident") or 0))
+    draft = cards.parse_resolution_form(
+        dict(form.values),
+        now=turn.now,
+        tz=turn.tz,
+        lang=turn.lang,
+        members=turn.people.members(info.channel_id) if info.channel_id else [],
+        workday_end=turn.services.settings.workday_end,
+    )
+    resolve(turn, info, draft)
+
+
+def declare(turn: Turn, draft: IncidentDraft, *, origin: str) -> IncidentInfo:
+    """Store the incident, open its group chat with the people in it, post and pin the summary card, and say it
+    where it was declared. A second run of the row picks up where the first left off."""
+    incidents = turn.services.incidents
+    info = incidents.declare(
+        team_id=turn.workspace, declarer_id=turn.user, draft=draft, origin_channel=origin, now=turn.now
+    )
+    if not (inbox.rerun() and info.channel_id):
+        people = [p for p in dict.fromkeys([info.commander_id, *info.responders, turn.user]) if p]
+        chat = turn.api.create_chat(
+            name=t(turn.lang, "feishu.incident_chat", code=info.code, title=info.title)[:60],
+            description=info.title[:100],
+            members=people,
+            uuid=once_key("incident-chat", info.id),
+        )
+        info = incidents.attach_channel(info.id, channel_id=chat, channel_name=info.code)
+    if info.channel_id and not (inbox.rerun() and info.summary_ts):
+        lang = turn.lang
+        posted = turn.post(info.channel_id, cards.incident_card(lang, info, tz=turn.tz), ref=f"incident:{info.id}")
+        if posted is not None:
+            try:
+                turn.api.pin(posted.message)
+            except FeishuError as exc:
+                logger.info("could not pin the summary of %s: %s", info.code, exc.code)
+            info = incidents.attach_summary(info.id, ts=posted.message)
+            turn.say(
+                info.channel_id,
+                t(lang, "feishu.incident_opened", code=info.code, declarer=mention(turn.user)),
+                purpose="opened",
+            )
+    if origin and origin != info.channel_id:
+        text = t(
+            turn.lang,
+            "feishu.incident_elsewhere",
+            code=info.code,
+            severity=info.severity.value,
+            title=escape(info.title),
+        )
+        turn.say(origin, text, purpose="announce")
+    return info
+
+
+def refresh(turn: Turn, incident_id: int) -> None:
+    """Show the incident's new state in its pinned card."""
+    with _locks[incident_id]:
+        info = turn.services.incidents.get(incident_id, with_timeline=True)
+        if info.summary_ts:
+            turn.api.update_card(info.summary_ts, cards.incident_card(turn.lang, info, tz=turn.tz))
+
+
+def collect_pins(turn: Turn, info: IncidentInfo) -> int:
+    """Put the chat's pinned messages on the timeline (the summary card aside); how many were new."""
+    if not info.channel_id:
+        return 0
+    added = 0
+    for message in turn.api.pins(info.channel_id):
+        if message == info.summary_ts:
+            continue
+        text = turn.api.message_text(message)
+        if not text:
+            continue
+        entry = turn.services.incidents.pin_message(
+            info.id, message_ts=message, author_id="", pinned_by="", text=text, at=None, now=turn.now
+        )
+        added += entry is not None
+    return added
+
+
+def resolve(turn: Turn, info: IncidentInfo, draft: ResolutionDraft) -> None:
+    """Close the incident (its commander), with the chat's pins on its timeline first; its follow-ups get cards."""
+    turn.services.incidents.check_commander(info, turn.user)
+    collect_pins(turn, info)
+    outcome = turn.services.incidents.resolve(info.id, user_id=turn.user, draft=draft, now=turn.now)
+    refresh(turn, info.id)
+    chat = info.channel_id or info.announce_channel_id
+    for item in outcome.follow_ups:
+        if chat:
+            posted = turn.post(chat, item_cards.action_card(turn.lang, item, tz=turn.tz), ref=f"action:{item.id}")
+            if posted is not None:
+                turn.services.actions.attach_message(item.id, channel_id=posted.channel, message_ts=posted.message)
+
+
+def on_button(turn: Turn, pressed: ButtonPressed) -> None:
+    """Acknowledge (the commander, or a backup escalated to) and Resolve on the incident's card."""
+    incidents = turn.services.incidents
+    if pressed.action == cards.DO_ACK:
+        incidents.acknowledge(pressed.record_id, user_id=turn.user, now=turn.now)
+        refresh(turn, pressed.record_id)
+    elif pressed.action == cards.DO_RESOLVE:
+        info = incidents.get(pressed.record_id)
+        incidents.check_commander(info, turn.user)
+        turn.show(cards.resolution_form(turn.lang, info, now=turn.now), purpose=f"resolve:{info.id}")
+    elif pressed.action == cards.DO_STATUS:
+        status = Status(str(pressed.detail.get("status") or ""))
+        incidents.set_status(pressed.record_id, user_id=turn.user, status=status, now=turn.now)
+        refresh(turn, pressed.record_id)

@@ -1,0 +1,127 @@
+"""The requirement sheet on Feishu: the form card, the sheet card in its group, signing by button or reaction."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from bot.messenger import ButtonPressed, CommandTyped, FormSubmitted, ReactionChanged
+from bot.services.requirements import RequirementInfo
+from bot.text import t
+from handlers.blocks.common import mention
+from handlers.due.outbound import RecordLocks
+from handlers.feishu.cards import requirement as cards
+from handlers.feishu.cards.common import when
+from handlers.feishu.turn import Turn
+
+logger = logging.getLogger(__name__)
+
+CODE_RE = re.compile(r"^RW-\d{4}-\d{3,}$", re.IGNORECASE)
+SIGN_EMOJI = frozenset({"DONE", "CheckMark", "OK"})  # Feishu's ✅-like reactions
+_locks = RecordLocks()
+
+
+def on_command(turn: Turn, cmd: CommandTyped) -> None:
+    """`需求` / `/requirement`: the form (in the person's direct chat); `list`; an ID shows that sheet."""
+    text = cmd.text.strip()
+    reqs = turn.services.requirements
+    if text.lower() in ("help", "帮助", "?"):
+        turn.tell("feishu.help")
+    elif text.lower() in ("list", "列表"):
+        awaiting = reqs.awaiting(turn.workspace, turn.user)
+        lines = [
+            t(
+                turn.lang,
+                "list.line",
+                code=r.code,
+                status=t(turn.lang, f"status.{r.status.value}"),
+                requester=mention(r.requester_owner),
+                receiver=mention(r.receiver_owner),
+                when=when(r.confirm_by, turn.tz, turn.lang),
+            )
+            for r in awaiting
+        ] or [t(turn.lang, "list.none_awaiting")]
+        turn.tell_text(t(turn.lang, "list.awaiting_title") + "\n" + "\n".join(lines), purpose="list")
+    elif CODE_RE.match(text):
+        req = reqs.by_code(turn.workspace, text.upper(), with_history=True)
+        if req.channel_id and not turn.people.can_see(turn.user, req.channel_id):
+            turn.tell("error.requirement_not_found", code=text)
+            return
+        turn.show(cards.requirement_card(turn.lang, req, tz=turn.tz), purpose=f"show:{req.code}")
+    elif text:
+        turn.tell("feishu.unknown", text=text[:100])
+    elif cmd.direct or not cmd.channel:
+        turn.tell("feishu.in_a_group")
+    else:
+        form = cards.requirement_form(turn.lang, chat_id=cmd.channel, tz=turn.tz, now=turn.now)
+        turn.show(form, purpose="form")
+
+
+def on_form(turn: Turn, form: FormSubmitted) -> None:
+    """The sheet's form came back (checked when it arrived): store the sheet and post it in its group."""
+    draft = cards.parse_requirement_form(
+        dict(form.values),
+        now=turn.now,
+        tz=turn.tz,
+        lang=turn.lang,
+        workday_end=turn.services.settings.workday_end,
+        chat_id=form.channel,
+        members=turn.people.members(form.channel),
+    )
+    req = turn.services.requirements.create(team_id=turn.workspace, author_id=turn.user, draft=draft, now=turn.now)
+    post(turn, req)
+
+
+def post(turn: Turn, req: RequirementInfo) -> None:
+    """Post a new sheet's card in its group and remember the message."""
+    lang = turn.services.prefs.channel_lang(turn.workspace, req.channel_id) or turn.lang
+    posted = turn.post(req.channel_id, cards.requirement_card(lang, req, tz=turn.tz), ref=f"requirement:{req.id}")
+    if posted is not None:
+        turn.services.requirements.attach_message(req.id, channel_id=posted.channel, message_ts=posted.message)
+
+
+def refresh(turn: Turn, requirement_id: int, *, confirmed_now: bool = False) -> None:
+    """Show the sheet's new state in its card (one render at a time per sheet); a note when it locked."""
+    with _locks[requirement_id]:
+        req = turn.services.requirements.get(requirement_id, with_history=True)
+        lang = turn.services.prefs.channel_lang(turn.workspace, req.channel_id) or turn.lang
+        if req.message_ts:
+            turn.api.update_card(req.message_ts, cards.requirement_card(lang, req, tz=turn.tz))
+    if confirmed_now and req.message_ts:
+        note = t(
+            lang,
+            "thread.confirmed",
+            code=req.code,
+            requester=mention(req.requester_owner),
+            receiver=mention(req.receiver_owner),
+        )
+        turn.say(req.channel_id, note, purpose=f"confirmed:{req.id}")
+
+
+def on_button(turn: Turn, pressed: ButtonPressed) -> None:
+    """确认 on the card: the pressing owner signs (anyone else is told they may not)."""
+    outcome = turn.services.requirements.sign(pressed.record_id, user_id=turn.user, via="button", now=turn.now)
+    if not outcome.changed:
+        turn.tell("reply.already_signed", code=outcome.requirement.code)
+        return
+    refresh(turn, outcome.requirement.id, confirmed_now=outcome.confirmed_now)
+
+
+def on_reaction(turn: Turn, reaction: ReactionChanged) -> bool:
+    """A ✅ on a sheet's card signs (taking it off withdraws) for its owners; True when the message is a sheet."""
+    reqs = turn.services.requirements
+    req = reqs.by_message(None, reaction.message, teams=[turn.workspace])
+    if req is None:
+        return False
+    if reaction.emoji not in SIGN_EMOJI:
+        return True
+    if not reaction.added:
+        if turn.user in req.owners and reqs.withdraw(req.id, user_id=turn.user, now=turn.now).changed:
+            refresh(turn, req.id)
+        return True
+    if turn.user not in req.owners:
+        return True  # a reaction from anyone else is just a reaction
+    outcome = reqs.sign(req.id, user_id=turn.user, via="reaction", now=turn.now)
+    if outcome.changed:
+        refresh(turn, req.id, confirmed_now=outcome.confirmed_now)
+    return True

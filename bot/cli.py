@@ -390,10 +390,10 @@ def work(no_scheduler: bool, threads: int | None, parent: int | None) -> None:
     """Work off the inbox and tick the outbox, beside `coordbot run` or on another host sharing its database."""
     settings = _settings()
     _logging(settings.log_level, role="worker")
-    if not settings.bot_token and not settings.oauth:
+    if not settings.bot_token and not settings.oauth and not settings.feishu:
         click.echo(
             "coordbot work needs SLACK_BOT_TOKEN (or, for many workspaces, SLACK_CLIENT_ID and "
-            "SLACK_CLIENT_SECRET) to do the work it claims.",
+            "SLACK_CLIENT_SECRET), or FEISHU_APP_ID and FEISHU_APP_SECRET, to do the work it claims.",
             err=True,
         )
         sys.exit(2)
@@ -408,7 +408,7 @@ def work(no_scheduler: bool, threads: int | None, parent: int | None) -> None:
     if threads is not None:
         settings = dataclasses.replace(settings, worker_threads=threads)
     _database(settings, create=False).dispose()  # a worker works on the database a server stores requests in
-    if not settings.oauth:
+    if settings.bot_token:
         _slack(settings)
     lower_priority(settings.worker_nice)
     stop = threading.Event()
@@ -417,7 +417,7 @@ def work(no_scheduler: bool, threads: int | None, parent: int | None) -> None:
     # _database() above brought the schema up to date; requests being stored write before this worker
     runtime = build_runtime(settings, upgrade=False, writer=WORKING)
     dates.warm_up()
-    if not settings.oauth:
+    if settings.bot_token:
         _load_directory(runtime)
     worker = build_worker(runtime).start()
     _freeze_startup_objects()
@@ -481,12 +481,19 @@ def tick(now_text: str | None) -> None:
 
 
 def _team_id(value: str | None) -> str | None:
-    """A --team value as Slack writes team IDs (T0123ABC), or None when not given."""
+    """A --team value as Slack writes team IDs (T0123ABC), or a Feishu tenant as `feishu:<tenant_key>`; None when
+    not given."""
     if value is None:
         return None
+    prefix, sep, tenant = value.strip().partition(":")
+    if sep and prefix.lower() == "feishu" and tenant.isalnum():
+        return f"feishu:{tenant}"
     team_id = value.strip().upper()
     if not team_id or not team_id.isalnum():
-        raise click.BadParameter(f"not a Slack team ID: {value!r} (e.g. T0123ABCD)", param_hint="--team")
+        raise click.BadParameter(
+            f"not a workspace: {value!r} (a Slack team ID such as T0123ABCD, or feishu:<tenant_key>)",
+            param_hint="--team",
+        )
     return team_id
 
 
@@ -601,6 +608,21 @@ def manifest_cmd(url: str | None, distribute: bool) -> None:
     click.echo(render(url, distribute=distribute), nl=False)
     if distribute and url is not None:
         click.echo(distribution_step(url), err=True)
+
+
+@main.command(name="feishu-setup")
+@click.option(
+    "--url", default=None, metavar="BASE", help="Public base URL, for HTTP callbacks (else: long connection)."
+)
+@click.option("--lang", type=click.Choice(["en", "zh"]), default=None, help="Language (default: COORDBOT_LANG, or en).")
+def feishu_setup(url: str | None, lang: str | None) -> None:
+    """What to switch on in Feishu's developer console: permissions, events, the callback URL, the bot menu."""
+    from handlers.feishu.setup import setup_text
+
+    if url is not None and not url.startswith(("https://", "http://")):
+        raise click.BadParameter("a URL such as https://coordbot.example.com", param_hint="--url")
+    language = lang or ("zh" if os.environ.get("COORDBOT_LANG", "").lower().startswith("zh") else "en")
+    click.echo(setup_text(language, url=url or "", events=os.environ.get("FEISHU_EVENTS", "auto").lower()))
 
 
 EXPORT_HELP = """Write records with their full history (who changed what, when) for archives and audits.

@@ -495,3 +495,22 @@ def _post(fake: FakeFeishu, path: str, body: dict[str, Any], *, token: str | Non
             return response.status, json.loads(response.read())["code"]
     except urllib.error.HTTPError as exc:
         return exc.code, json.loads(exc.read())["code"]
+
+
+def test_messages_to_one_chat_are_paced_to_five_a_second() -> None:
+    """A burst to one chat waits its turn (Feishu allows about 5 a second per chat); other chats do not wait."""
+    from handlers.feishu.api import ChatPace
+
+    now = [0.0]
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    pace = ChatPace(5, clock=lambda: now[0])
+    waits = [pace.wait_turn("chat_id:oc_a", sleep) for _ in range(12)]
+    # five go at once; the sixth and the eleventh each wait for the next second
+    assert waits == [0.0] * 5 + [1.0] + [0.0] * 4 + [1.0] + [0.0]
+    assert now[0] == pytest.approx(2.0)
+    assert pace.wait_turn("chat_id:oc_b", sleep) == 0.0

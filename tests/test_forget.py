@@ -236,7 +236,7 @@ def test_the_command_checks_its_team_argument(tmp_path: Any) -> None:
     url = f"sqlite:///{tmp_path / 'x.db'}"
     assert forget(url).exit_code == 2  # --team is required
     result = forget(url, "--team", "T1; DROP TABLE")
-    assert result.exit_code == 2 and "not a Slack team ID" in result.output
+    assert result.exit_code == 2 and "not a workspace" in result.output
 
 
 def test_forget_runs_in_one_transaction(two: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -10,6 +10,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import threading
+import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -99,12 +102,43 @@ class FeishuUser:
     en_name: str = ""
 
 
+class ChatPace:
+    """At most `per_second` messages to one chat in any second, from this process (Feishu allows about 5): a
+    burst of reminders to one group waits its turn here instead of meeting Feishu's rate-limit answer."""
+
+    def __init__(self, per_second: int = 5, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self.per_second = per_second
+        self._clock = clock
+        self._sent: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def wait_turn(self, chat: str, sleep: Callable[[float], None] = time.sleep) -> float:
+        """Block until a message to `chat` may go; the seconds waited."""
+        waited = 0.0
+        while True:
+            with self._lock:
+                now = self._clock()
+                recent = self._sent.setdefault(chat, deque())
+                while recent and now - recent[0] >= 1.0:
+                    recent.popleft()
+                if len(recent) < self.per_second:
+                    recent.append(now)
+                    if len(self._sent) > 10_000:  # forget idle chats now and then
+                        for key in [k for k, v in self._sent.items() if not v]:
+                            del self._sent[key]
+                    return waited
+                pause = 1.0 - (now - recent[0])
+            sleep(pause)
+            waited += pause
+
+
 class FeishuApi:
     """coordbot's calls to one Feishu app's Open API."""
 
     def __init__(self, *, app_id: str, app_secret: str, domain: str, timeout: float = 10.0) -> None:
         """``domain``: https://open.feishu.cn, https://open.larksuite.com, or a fake's http://127.0.0.1:PORT."""
         self._app_id = app_id
+        self.pace = ChatPace()
         self._client = (
             lark.Client.builder()
             .app_id(app_id)
@@ -248,6 +282,7 @@ class FeishuApi:
         if (chat_id is None) == (open_id is None):
             raise ValueError("give exactly one of chat_id and open_id")
         id_type, receive_id = ("chat_id", chat_id) if chat_id is not None else ("open_id", open_id)
+        self.pace.wait_turn(f"{id_type}:{receive_id}")
         body = CreateMessageRequestBody.builder().receive_id(receive_id).msg_type(msg_type).content(content)
         if uuid:
             body = body.uuid(_uuid(uuid))

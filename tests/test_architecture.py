@@ -31,7 +31,7 @@ def imports(path: Path) -> set[str]:
     ("package", "forbidden"),
     [
         ("storage", {"slack_bolt", "slack_sdk", "bot", "handlers"}),
-        ("bot", {"slack_bolt", "slack_sdk", "handlers"}),
+        ("bot", {"slack_bolt", "slack_sdk", "handlers", "lark_oapi"}),
     ],
 )
 def test_imports_point_inwards(package: str, forbidden: set[str]) -> None:
@@ -43,6 +43,33 @@ def test_imports_point_inwards(package: str, forbidden: set[str]) -> None:
         bad = imports(path) & forbidden
         if bad:
             wrong[rel] = sorted(bad)
+    assert wrong == {}
+
+
+def modules(path: Path) -> set[str]:
+    """Full module names a file imports (at any depth of the file)."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+def test_the_feishu_adapter_stands_beside_slacks_on_the_core_alone() -> None:
+    """The Feishu adapter uses the core (bot/, storage/), lark-oapi and its own modules: nothing of Slack's SDKs
+    or of Slack's adapter, so that another messenger can be added the same way without touching either."""
+    wrong = {}
+    for path in (ROOT / "handlers" / "feishu").rglob("*.py"):
+        bad = {
+            m
+            for m in modules(path)
+            if m.split(".")[0] in ("slack_bolt", "slack_sdk")
+            or (m.startswith("handlers.") and not m.startswith("handlers.feishu"))
+        }
+        if bad:
+            wrong[path.relative_to(ROOT).as_posix()] = sorted(bad)
     assert wrong == {}
 
 

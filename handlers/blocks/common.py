@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,33 +19,12 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.blocks.basic_components import DispatchActionConfig
 
+from bot.markup import escape as escape  # the catalog's markup, for the Slack builders and listeners
+from bot.markup import mention as mention
+from bot.markup import truncate as truncate
+
 SECTION_MAX = 3000
 PLAIN_MAX = 75  # button and option text
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-def escape(text: str) -> str:
-    """Escape user-typed text for mrkdwn: &, < and > (so <!channel> cannot ping)."""
-    text = _CONTROL.sub("", text)
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def truncate(text: str, limit: int) -> str:
-    """Cut text to `limit` characters with an ellipsis, never inside an escape entity or a Slack token.
-
-    User text is escaped, so a raw `<` opens markup the bot wrote (a mention, a date, a link): a cut that
-    would leave one unclosed goes before it, lest the reader see half a token as text.
-    """
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1]
-    amp = cut.rfind("&")
-    if amp != -1 and ";" not in cut[amp:]:
-        cut = cut[:amp]
-    lt = cut.rfind("<")
-    if lt != -1 and ">" not in cut[lt:]:
-        cut = cut[:lt]
-    return cut + "…"
 
 
 INPUT = "value"  # the action_id of every input element in coordbot's forms; the block_id names the field
@@ -85,11 +63,6 @@ def pack_lines(lines: Sequence[str], limit: int = SECTION_MAX) -> list[str]:
     if current:
         out.append(current)
     return out
-
-
-def mention(user_id: str) -> str:
-    """A mention that notifies the user."""
-    return f"<@{user_id}>"
 
 
 def date_token(dt: datetime, tz: str, *, with_time: bool = True, long: bool = False) -> str:

@@ -15,6 +15,7 @@ from slack_sdk.errors import SlackApiError, SlackRequestError
 
 from bot import inbox
 from bot.errors import DeliveryFailed, NotFound
+from bot.markup import RecordLocks as RecordLocks  # the Slack listeners take it from here
 from bot.outbox import Deliver, DueWork, Outcome
 from bot.services import Services
 from handlers.workspace.directory import Directory
@@ -56,18 +57,6 @@ def classify(exc: Exception) -> DeliveryFailed:
                 return DeliveryFailed("ratelimited", permanent=False)
         return DeliveryFailed(error, permanent=error in PERMANENT_ERRORS)
     return DeliveryFailed(f"{type(exc).__name__}: {exc}"[:300], permanent=False)
-
-
-class RecordLocks:
-    """One lock per record: in this process, one change and re-render of a record's message at a time."""
-
-    def __init__(self) -> None:
-        self._locks: dict[int, threading.Lock] = {}
-        self._guard = threading.Lock()
-
-    def __getitem__(self, record_id: int) -> threading.Lock:
-        with self._guard:
-            return self._locks.setdefault(record_id, threading.Lock())
 
 
 PERMALINKS_KEPT = 20_000  # about 3 MB of links: every record a busy workspace shows for weeks

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import logging
 
+from bot.markup import RecordLocks, escape, truncate
 from bot.messenger import ButtonPressed, CommandTyped, FormSubmitted
 from bot.services.action_text import parse_quick
 from bot.services.actions import ActionDraft, ActionInfo, ActionStatus, quick_problem_key
-from bot.text import text_lang
-from handlers.blocks.actions import status_label
-from handlers.blocks.common import escape, truncate
-from handlers.due.outbound import RecordLocks
+from bot.text import t, text_lang
 from handlers.feishu.cards import actions as cards
 from handlers.feishu.turn import Turn
 
@@ -87,7 +85,9 @@ def on_button(turn: Turn, pressed: ButtonPressed) -> None:
         actions.check_can_update(item.owner_id, item.creator_id, turn.user)
         item, changed = actions.set_status(pressed.record_id, user_id=turn.user, status=status, now=turn.now)
         if not changed:
-            turn.tell("action.reply.unchanged", code=item.code, status=status_label(turn.lang, item.status))
+            turn.tell(
+                "action.reply.unchanged", code=item.code, status=t(turn.lang, f"action.status.{item.status.value}")
+            )
             return
         refresh(turn, item.id)
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import logging
 
+from bot.markup import escape, truncate
 from bot.messenger import CommandTyped
 from bot.services.digest_text import Schedule, parse_schedule
 from bot.text import t
-from handlers.blocks.common import escape, truncate
 from handlers.feishu.cards.digest import digest_card
 from handlers.feishu.turn import Turn
 

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from urllib.parse import quote
 
 from bot.errors import DeliveryFailed, NotFound
+from bot.markup import escape, mention, truncate
 from bot.messenger import Platform, platform_of
 from bot.outbox import Deliver, DueWork, Outcome
 from bot.services import Services
@@ -25,7 +26,6 @@ from bot.services.meetings import KIND_AGENDA, KIND_MINUTES_DM, KIND_MINUTES_MIS
 from bot.services.requirements import KIND_OVERDUE, KIND_QUESTION_REMINDER, KIND_SIGN_REMINDER, Status
 from bot.services.workspaces import KIND_WELCOME
 from bot.text import t
-from handlers.blocks.common import escape, mention, truncate
 from handlers.feishu.api import FeishuApi, FeishuError
 from handlers.feishu.cards import common
 from handlers.feishu.cards import incident as incident_cards

@@ -6,12 +6,11 @@ from __future__ import annotations
 import logging
 
 from bot import inbox
+from bot.markup import RecordLocks, escape, mention
 from bot.messenger import ButtonPressed, CommandTyped, FormSubmitted
 from bot.services.incident_text import parse_command
 from bot.services.incidents import IncidentDraft, IncidentInfo, ResolutionDraft, Status, parse_severity
 from bot.text import t
-from handlers.blocks.common import escape, mention
-from handlers.due.outbound import RecordLocks
 from handlers.feishu.api import FeishuError
 from handlers.feishu.cards import actions as item_cards
 from handlers.feishu.cards import incident as cards

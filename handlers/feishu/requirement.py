@@ -5,11 +5,10 @@ from __future__ import annotations
 import logging
 import re
 
+from bot.markup import RecordLocks, mention
 from bot.messenger import ButtonPressed, CommandTyped, FormSubmitted, ReactionChanged
 from bot.services.requirements import RequirementInfo
 from bot.text import t
-from handlers.blocks.common import mention
-from handlers.due.outbound import RecordLocks
 from handlers.feishu.cards import requirement as cards
 from handlers.feishu.cards.common import when
 from handlers.feishu.turn import Turn

@@ -139,6 +139,7 @@ class FeishuApi:
         """``domain``: https://open.feishu.cn, https://open.larksuite.com, or a fake's http://127.0.0.1:PORT."""
         self._app_id = app_id
         self.pace = ChatPace()
+        self._bot_open_id: str | None = None
         self._client = (
             lark.Client.builder()
             .app_id(app_id)
@@ -266,6 +267,23 @@ class FeishuApi:
         make = _members_request(chat_id)
         pages = self._pages("im.chat_members.get", self._client.im.v1.chat_members.get, make)
         return [m.member_id for page in pages for m in page.items or [] if m.member_id]
+
+    def bot_open_id(self) -> str:
+        """The bot's own open_id (bot/v3/info, which lark-oapi has no typed request for), asked once."""
+        if self._bot_open_id is None:
+            request = (
+                lark.BaseRequest.builder()
+                .http_method(lark.HttpMethod.GET)
+                .uri("/open-apis/bot/v3/info")
+                .token_types({lark.AccessTokenType.TENANT})
+                .build()
+            )
+            response = self._attempt("bot.info", self._client.request, request)
+            if response.code != 0:
+                raise FeishuError(int(response.code or NO_ANSWER), str(response.msg or ""))
+            answer = json.loads(response.raw.content or b"{}")
+            self._bot_open_id = str((answer.get("bot") or {}).get("open_id") or "")
+        return self._bot_open_id
 
     def user(self, open_id: str) -> FeishuUser:
         """A person's name; FeishuError (permanent) when the app cannot see them."""

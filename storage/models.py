@@ -148,6 +148,7 @@ class UserPref(SQLModel, table=True):
     team_id: str = Field(primary_key=True, max_length=64)
     user_id: str = Field(primary_key=True, max_length=64)
     lang: str | None = Field(default=None, max_length=8)
+    tz: str | None = Field(default=None, max_length=64)  # an IANA zone, where the messenger gives none
     updated_at: datetime
 
 

@@ -19,6 +19,24 @@ def user_langs(session: Session, team_id: str) -> dict[str, str]:
     return {u: lang for u, lang in rows if lang}
 
 
+def user_tzs(session: Session, team_id: str) -> dict[str, str]:
+    """Every user's own timezone in a workspace (where the messenger gives none)."""
+    rows = session.execute(
+        select(col(UserPref.user_id), col(UserPref.tz)).where(col(UserPref.team_id) == team_id)
+    ).all()
+    return {u: tz for u, tz in rows if tz}
+
+
+def set_user_tz(session: Session, *, team_id: str, user_id: str, tz: str | None, now: datetime) -> None:
+    """Store (or clear, with None) a user's timezone."""
+    row = session.get(UserPref, (team_id, user_id))
+    if row is None:
+        session.add(UserPref(team_id=team_id, user_id=user_id, tz=tz, updated_at=now))
+    else:
+        row.tz, row.updated_at = tz, now
+        session.add(row)
+
+
 def channel_langs(session: Session, team_id: str) -> dict[str, str]:
     """Every channel's language setting in a workspace."""
     rows = session.execute(

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -368,3 +369,29 @@ def test_the_same_process_still_answers_slack(feishu_bot: FeishuBot) -> None:
     feishu_item = bot.runtime.services.actions.by_code(WS, "ACT-2026-001")
     assert (slack_item.channel_id, slack_item.owner_id) == (GENERAL, "U_BOB")
     assert (feishu_item.channel_id, feishu_item.owner_id) == (CHAT, BOB)
+
+
+def test_a_person_chooses_language_and_timezone_feishu_does_not_give(feishu_bot: FeishuBot) -> None:
+    """`时区 …` and the settings card: dates typed by that person are read, and shown to them, in their zone."""
+    bot = feishu_bot
+    bot.feishu.dm("时区 Mars/Olympus", user=BOB)
+    bot.card_with("Mars/Olympus", to=BOB)  # told it is no timezone, nothing stored
+    assert bot.runtime.services.prefs.user_tz(WS, BOB) is None
+    bot.feishu.dm("设置", user=BOB)
+    settings = bot.card_with("Timezone", to=BOB)
+    answer = bot.submit(settings, BOB, {"lang": "zh", "tz": "America/New_York"})
+    assert answer["toast"]["type"] == "success", answer
+    bot.card_with("已保存", to=BOB)  # confirmed in the language just chosen
+    assert bot.runtime.services.prefs.user_tz(WS, BOB) == "America/New_York"
+    assert bot.runtime.services.prefs.user_lang(WS, BOB) == "zh"
+    # Bob's "tomorrow 5pm" is 5 pm in New York
+    bot.feishu.message(
+        "@_user_1 行动项 @_user_2 review the deck tomorrow 5pm",
+        user=BOB,
+        chat=CHAT,
+        mentions=[bot.feishu.bot_mention(), ("@_user_2", ALICE, "韩梅梅")],
+    )
+    bot.card_with("ACT-2026-001", chat=CHAT)
+    item = bot.runtime.services.actions.by_code(WS, "ACT-2026-001")
+    local = item.due.astimezone(ZoneInfo("America/New_York"))
+    assert (local.day, local.hour) == (27, 17), local  # Thursday 01:00 in New York when typed: Friday the 27th

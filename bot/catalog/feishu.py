@@ -10,7 +10,7 @@ EN: dict[str, str] = {
     "• *事故 SEV2 what is broken* / */incident*: declare an incident (a group chat is opened for it); "
     "*事故 解决* in that chat resolves it\n"
     "• *周报* / */digest*: this group's weekly digest (now, and every Monday)\n"
-    "• *语言 中文* / */lang en*: the language I write to you in\n"
+    "• *语言 中文* / */lang en*, *时区 Asia/Tokyo*, or *设置*: the language and timezone I use with you\n"
     "Forms come to you as cards in our direct chat; the records they make are posted in the group you typed in.",
     "feishu.form_sent": "I sent you the form in our direct chat.",
     "feishu.in_a_group": "Type this in the group where the record belongs (@mention me there): that is where it will be posted.",
@@ -27,6 +27,14 @@ EN: dict[str, str] = {
     "feishu.no_digest_in_dm": "A digest belongs to a group: @mention me with *周报* in the group.",
     "feishu.hello": "👋 Hi! I keep your team's sign-offs, meetings, action items and incidents moving. Type *help* to start.",
     "feishu.pinned_timeline": "Pinned in the incident chat by {author}: {text}",
+    "feishu.tz_set": "Times are shown to you in {tz} from now on.",
+    "feishu.tz_usage": "Your times are shown in {tz}. Type *时区 Asia/Tokyo* (or */tz Europe/Berlin*) to change it.",
+    "feishu.settings.title": "Your coordbot settings",
+    "feishu.settings.intro": "Feishu does not tell coordbot your language or timezone: choose them here.",
+    "feishu.settings.lang": "Language",
+    "feishu.settings.tz": "Timezone",
+    "feishu.settings.save": "Save",
+    "feishu.settings.saved": "Saved. Times are shown to you in {tz}.",
     "feishu.form.chat": "Group",
     "feishu.card.title": "coordbot",
 }
@@ -38,7 +46,7 @@ ZH: dict[str, str] = {
     "• *会议* / */meeting*：带议程的会议；*纪要* / */minutes MTG-…*：会议纪要\n"
     "• *事故 SEV2 故障描述* / */incident*：宣布事故（会为它建一个群）；在该群里发 *事故 解决* 即结束\n"
     "• *周报* / */digest*：本群周报（现在发一份，之后每周一发）\n"
-    "• *语言 中文* / */lang en*：我给你写消息用的语言\n"
+    "• *语言 中文* / */lang en*、*时区 Asia/Tokyo* 或 *设置*：我对你使用的语言和时区\n"
     "表单以卡片形式私聊发给你；填好后记录会发到你输入命令的群里。",
     "feishu.form_sent": "表单已私聊发给你。",
     "feishu.in_a_group": "请在记录所属的群里输入（在群里 @我）：记录会发到那个群。",
@@ -55,6 +63,14 @@ ZH: dict[str, str] = {
     "feishu.no_digest_in_dm": "周报属于群：请在群里 @我 并输入 *周报*。",
     "feishu.hello": "👋 你好！我帮团队推进签字确认、会议、行动项和事故处理。输入 *帮助* 开始。",
     "feishu.pinned_timeline": "{author} 在事故群置顶：{text}",
+    "feishu.tz_set": "以后给你显示的时间按 {tz}。",
+    "feishu.tz_usage": "你的时间按 {tz} 显示。输入 *时区 Asia/Tokyo*（或 */tz Europe/Berlin*）可以修改。",
+    "feishu.settings.title": "我的 coordbot 设置",
+    "feishu.settings.intro": "飞书不向 coordbot 提供你的语言和时区：请在这里选择。",
+    "feishu.settings.lang": "语言",
+    "feishu.settings.tz": "时区",
+    "feishu.settings.save": "保存",
+    "feishu.settings.saved": "已保存。给你显示的时间按 {tz}。",
     "feishu.form.chat": "群",
     "feishu.card.title": "coordbot",
 }

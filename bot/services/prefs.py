@@ -6,6 +6,7 @@ import logging
 import threading
 import time
 from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.errors import ValidationFailed
 from bot.text import LANGS
@@ -29,6 +30,7 @@ class Preferences:
         self._ttl = ttl
         self._lock = threading.Lock()
         self._users: dict[str, dict[str, str]] = {}
+        self._tzs: dict[str, dict[str, str]] = {}
         self._channels: dict[str, dict[str, str]] = {}
         self._loaded: dict[str, float] = {}
         self._refreshing: set[str] = set()
@@ -63,14 +65,29 @@ class Preferences:
     def _read(self, team_id: str) -> None:
         with self._scope() as s:
             users, channels = repo.user_langs(s, team_id), repo.channel_langs(s, team_id)
+            tzs = repo.user_tzs(s, team_id)
         with self._lock:
-            self._users[team_id], self._channels[team_id] = users, channels
+            self._users[team_id], self._channels[team_id], self._tzs[team_id] = users, channels, tzs
             self._loaded[team_id] = time.monotonic()
 
     def user_lang(self, team_id: str, user_id: str) -> str | None:
         """The language a user chose, if any (replicas see a change within the cache's lifetime)."""
         self._load(team_id)
         return self._users.get(team_id, {}).get(user_id)
+
+    def user_tz(self, team_id: str, user_id: str) -> str | None:
+        """The timezone a user chose, if any (for messengers that do not say it)."""
+        self._load(team_id)
+        return self._tzs.get(team_id, {}).get(user_id)
+
+    def set_user_tz(self, team_id: str, user_id: str, tz: str | None, *, now: datetime) -> None:
+        """Choose a user's timezone (an IANA name such as Asia/Shanghai); None goes back to the default."""
+        if tz is not None and not valid_zone(tz):
+            raise ValidationFailed({"tz": ("error.unknown_timezone", {"tz": tz[:64]})})
+        with self._scope() as s:
+            repo.set_user_tz(s, team_id=team_id, user_id=user_id, tz=tz, now=now)
+        with self._lock:
+            _put(self._tzs.setdefault(team_id, {}), user_id, tz)
 
     def channel_lang(self, team_id: str, channel_id: str) -> str | None:
         """The language set for a channel, if any."""
@@ -99,6 +116,15 @@ def _put(copy: dict[str, str], key: str, lang: str | None) -> None:
         copy.pop(key, None)
     else:
         copy[key] = lang
+
+
+def valid_zone(name: str) -> bool:
+    """Whether `name` is an IANA timezone this machine knows."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return "/" in name or name == "UTC"
 
 
 def _check(lang: str | None) -> None:

@@ -22,8 +22,8 @@ from bot.messenger import (
 )
 from bot.outbox import Deliver
 from bot.services import Services
-from bot.text import LANGS, t, text_lang
-from handlers.feishu import actions, digest, incident, meeting, requirement
+from bot.text import t, text_lang
+from handlers.feishu import actions, digest, incident, meeting, requirement, settings
 from handlers.feishu.api import FeishuApi, FeishuError
 from handlers.feishu.due import make_feishu_deliver
 from handlers.feishu.events import inbound
@@ -33,8 +33,6 @@ from handlers.feishu.people import FeishuPeople
 from handlers.feishu.turn import Turn
 
 logger = logging.getLogger(__name__)
-
-LANG_WORDS = {"中文": "zh", "zh": "zh", "chinese": "zh", "英文": "en", "english": "en", "en": "en"}
 
 
 class Feishu:
@@ -152,14 +150,7 @@ class Feishu:
             turn.tell("feishu.hello")
 
     def _command(self, turn: Turn, cmd: CommandTyped) -> None:
-        if cmd.command == "lang":
-            lang = LANG_WORDS.get(cmd.text.strip().lower())
-            if lang not in LANGS:
-                turn.tell("feishu.lang_usage")
-                return
-            self.services.prefs.set_user_lang(turn.workspace, turn.user, lang, now=turn.now)
-            turn.tell("feishu.lang_set")
-        elif cmd.command == "help":
+        if cmd.command == "help":
             turn.tell("feishu.help")
         elif cmd.command in COMMANDS:
             COMMANDS[cmd.command](turn, cmd)
@@ -207,6 +198,9 @@ COMMANDS: dict[str, Callable[[Turn, CommandTyped], None]] = {
     "meeting": meeting.on_command,
     "minutes": meeting.on_minutes_command,
     "digest": digest.on_command,
+    "lang": settings.on_command,
+    "tz": settings.on_command,
+    "settings": settings.on_command,
 }
 FORMS: dict[str, Callable[[Turn, FormSubmitted], None]] = {
     "requirement": requirement.on_form,
@@ -215,6 +209,7 @@ FORMS: dict[str, Callable[[Turn, FormSubmitted], None]] = {
     "meeting": meeting.on_form,
     "minutes": meeting.on_minutes_form,
     "resolution": incident.on_resolution_form,
+    "settings": settings.on_form,
 }
 BUTTONS: dict[str, Callable[[Turn, ButtonPressed], None]] = {
     "requirement": requirement.on_button,

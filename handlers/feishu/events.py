@@ -43,6 +43,11 @@ COMMANDS: dict[str, str] = {
     "周报": "digest",
     "lang": "lang",
     "语言": "lang",
+    "tz": "tz",
+    "timezone": "tz",
+    "时区": "tz",
+    "settings": "settings",
+    "设置": "settings",
     "help": "help",
     "帮助": "help",
 }

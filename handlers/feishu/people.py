@@ -2,7 +2,7 @@
 
 Names come from the contact API and chats' member lists, kept for a while. Feishu does not tell a bot a
 person's language or timezone: the language is the one the person chose (`/lang`), else the one they write
-in, else the configured default; the timezone is the configured one (COORDBOT_TZ).
+in, else the configured default; the timezone is the one they chose (`/tz`), else COORDBOT_TZ.
 """
 
 from __future__ import annotations
@@ -59,8 +59,9 @@ class FeishuPeople:
             self._guessed[user] = lang
 
     def tz_of(self, user: str, *, fetch: bool = False) -> str:
-        """The configured timezone (Feishu does not give a bot its users' timezones)."""
-        return self.default_tz
+        """The timezone the person chose (`时区 …`), else the configured one: Feishu does not give a bot its users'
+        timezones."""
+        return self.prefs.user_tz(self.workspace, user) or self.default_tz
 
     def name_of(self, user: str) -> str:
         """The person's name from the contact API (their open_id when the bot may not read it)."""

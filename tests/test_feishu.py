@@ -280,6 +280,15 @@ def test_an_incident_gets_a_group_chat_a_pinned_card_and_its_pins_on_the_timelin
     assert CAROL in chat["members"] and info.severity.value == "SEV2" and info.commander_id == CAROL
     assert any(p["message_id"] == info.summary_ts for p in bot.fake.pins)
     bot.card_with("INC-2026-001", chat=CHAT)  # said where it was declared too
+    # the commander pulls Bob in: a responder, and a member of the chat
+    bot.feishu.message(
+        "@_user_1 事故 拉人 @_user_2",
+        user=CAROL,
+        chat=info.channel_id,
+        mentions=[bot.feishu.bot_mention(), ("@_user_2", BOB, "李雷")],
+    )
+    wait_until(lambda: BOB in bot.fake.chats[info.channel_id]["members"], what="Bob in the incident chat")
+    wait_until(lambda: BOB in bot.runtime.services.incidents.get(info.id).responders, what="Bob a responder")
     # a responder's finding, pinned in the incident chat by a person
     finding = bot.fake.add_user_message(info.channel_id, CAROL, "根因：连接池耗尽，已扩容")
     bot.fake.pin_by(CAROL, finding["message_id"])

@@ -8,7 +8,7 @@ EN: dict[str, str] = {
     "• *行动项 @owner what by when* / */action*: an action item in one line (e.g. `行动项 @李雷 提交预算方案 下周五前`)\n"
     "• *会议* / */meeting*: a meeting with its agenda; *纪要* / */minutes MTG-…*: its minutes\n"
     "• *事故 SEV2 what is broken* / */incident*: declare an incident (a group chat is opened for it); "
-    "*事故 解决* in that chat resolves it\n"
+    "in that chat *事故 拉人 @someone* adds people and *事故 解决* resolves it\n"
     "• *周报* / */digest*: this group's weekly digest (now, and every Monday)\n"
     "• *语言 中文* / */lang en*, *时区 Asia/Tokyo*, or *设置*: the language and timezone I use with you\n"
     "Forms come to you as cards in our direct chat; the records they make are posted in the group you typed in.",
@@ -21,6 +21,7 @@ EN: dict[str, str] = {
     "feishu.not_in_chat": "I cannot post in that group: add coordbot to it first (group settings → Bots), then try again.",
     "feishu.unknown": "I don't know “{text}”. Type *help* (or *帮助*) for what I can do.",
     "feishu.incident_chat": "{code} {title}",
+    "feishu.incident_who": "Name who to add with an @mention: *事故 拉人 @李雷* (or *事故 角色 沟通 @李雷* for the comms lead).",
     "feishu.incident_opened": "{code} was declared by {declarer}: the incident's group chat is open, and this card is pinned in it.",
     "feishu.incident_elsewhere": "{code} ({severity}) was declared: {title}. Its group chat is open for the responders.",
     "feishu.digest_on": "This group now gets a weekly digest ({schedule}); here is this week's.",
@@ -44,7 +45,7 @@ ZH: dict[str, str] = {
     "• *需求* / */requirement*：需求沟通与确认表，双方负责人签字（点 ✅ 确认，或加 ✅ 表情）\n"
     "• *行动项 @负责人 事项 截止时间* / */action*：一行创建行动项（例如 `行动项 @李雷 提交预算方案 下周五前`）\n"
     "• *会议* / */meeting*：带议程的会议；*纪要* / */minutes MTG-…*：会议纪要\n"
-    "• *事故 SEV2 故障描述* / */incident*：宣布事故（会为它建一个群）；在该群里发 *事故 解决* 即结束\n"
+    "• *事故 SEV2 故障描述* / */incident*：宣布事故（会为它建一个群）；在该群里 *事故 拉人 @某人* 拉人，*事故 解决* 结束\n"
     "• *周报* / */digest*：本群周报（现在发一份，之后每周一发）\n"
     "• *语言 中文* / */lang en*、*时区 Asia/Tokyo* 或 *设置*：我对你使用的语言和时区\n"
     "表单以卡片形式私聊发给你；填好后记录会发到你输入命令的群里。",
@@ -57,6 +58,7 @@ ZH: dict[str, str] = {
     "feishu.not_in_chat": "我无法在那个群里发消息：请先把 coordbot 加进群（群设置 → 群机器人），再试一次。",
     "feishu.unknown": "无法识别“{text}”。输入 *帮助*（或 *help*）查看我能做什么。",
     "feishu.incident_chat": "{code} {title}",
+    "feishu.incident_who": "请用 @ 指明要拉谁：*事故 拉人 @李雷*（或 *事故 角色 沟通 @李雷* 指定对外沟通负责人）。",
     "feishu.incident_opened": "{code} 由 {declarer} 宣布：事故群已建立，这张卡片已置顶。",
     "feishu.incident_elsewhere": "已宣布 {code}（{severity}）：{title}。响应人员的事故群已建立。",
     "feishu.digest_on": "本群将每周收到周报（{schedule}）；这是本周的。",

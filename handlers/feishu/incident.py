@@ -8,7 +8,8 @@ import logging
 from bot import inbox
 from bot.markup import RecordLocks, escape, mention
 from bot.messenger import ButtonPressed, CommandTyped, FormSubmitted
-from bot.services.incident_text import parse_command
+from bot.people import MENTION_RE
+from bot.services.incident_text import ROLE_WORDS, parse_command
 from bot.services.incidents import IncidentDraft, IncidentInfo, ResolutionDraft, Status, parse_severity
 from bot.text import t
 from handlers.feishu.api import FeishuError
@@ -28,6 +29,8 @@ def on_command(turn: Turn, cmd: CommandTyped) -> None:
     here = turn.services.incidents.by_channel(cmd.channel) if cmd.channel else None
     if command.verb == "help":
         turn.tell("feishu.help")
+    elif here is not None and head_word(cmd.text) in ADD_WORDS:
+        add_people(turn, here, cmd)
     elif command.verb == "declare" and not command.rest:
         turn.show(cards.incident_form(turn.lang, chat_id=cmd.channel, tz=turn.tz, now=turn.now), purpose="form")
     elif command.verb == "declare":
@@ -42,11 +45,39 @@ def on_command(turn: Turn, cmd: CommandTyped) -> None:
         turn.tell("error.incident_not_in_channel")
     elif command.verb == "resolve":
         resolve(turn, here, ResolutionDraft(summary=command.rest or here.title))
+    elif command.verb == "role":
+        add_people(turn, here, cmd)
     elif command.verb == "update":
         turn.services.incidents.post_update(here.id, user_id=turn.user, text=command.rest, now=turn.now)
         refresh(turn, here.id)
     else:
         turn.tell("feishu.unknown", text=cmd.text[:100])
+
+
+ADD_WORDS = frozenset({"拉人", "加人", "add", "invite"})
+
+
+def head_word(text: str) -> str:
+    """The first word of a line, lower-cased."""
+    return text.strip().partition(" ")[0].lower()
+
+
+def add_people(turn: Turn, info: IncidentInfo, cmd: CommandTyped) -> None:
+    """`事故 拉人 @李雷` / `事故 角色 沟通 @李雷`: the commander adds responders (or names the comms lead); each is
+    added to the incident's chat."""
+    words = cmd.text.split()
+    role = next((ROLE_WORDS[w.lower()] for w in words[1:3] if w.lower() in ROLE_WORDS), "responder")
+    people = list(dict.fromkeys(MENTION_RE.findall(cmd.text)))
+    if not people:
+        turn.tell("feishu.incident_who")
+        return
+    incidents = turn.services.incidents
+    for person in people:
+        incidents.assign_role(info.id, user_id=turn.user, role=role, target_id=person, now=turn.now)
+    if info.channel_id:
+        turn.api.add_members(info.channel_id, people)
+        turn.people.forget_chat(info.channel_id)
+    refresh(turn, info.id)
 
 
 def on_form(turn: Turn, form: FormSubmitted) -> None:

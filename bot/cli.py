@@ -207,6 +207,8 @@ def run(no_scheduler: bool, port: int | None, host: str, workers: int | None, se
     else:
         who = _slack(settings)  # first: a wrong token leaves nothing behind
         logger.info("Slack: %s in workspace %s (%s)", who["user"] or "the bot", who["team"], who["team_id"])
+    if settings.feishu:
+        _feishu_check(settings)  # like Slack's: a wrong secret leaves nothing behind
     _database(settings, create=True).dispose()
     logger.info("database: %s", describe(settings.database_url))
     procs = None
@@ -220,7 +222,7 @@ def run(no_scheduler: bool, port: int | None, host: str, workers: int | None, se
         if settings.slack and not settings.oauth:
             _load_directory(runtime)  # with installs, each workspace's members load when first needed
         serving = build_serving(runtime, claim=not count and not serve_only)
-        routes = _feishu(runtime, serving)
+        routes, connection = _feishu(runtime, serving)
     except Exception as exc:  # checked above, so this is rare: still one line, and the workers go too
         if procs is not None:
             procs.close()
@@ -244,7 +246,8 @@ def run(no_scheduler: bool, port: int | None, host: str, workers: int | None, se
             from handlers.serving.http import Server
 
             def healthy() -> bool:
-                return runtime.healthy() and (procs is None or procs.healthy())
+                listening = connection is None or connection.thread.is_alive()  # Feishu's long connection
+                return runtime.healthy() and (procs is None or procs.healthy()) and listening
 
             server = Server(
                 serving.app,
@@ -275,19 +278,43 @@ def run(no_scheduler: bool, port: int | None, host: str, workers: int | None, se
         logger.info("coordbot stopped")
 
 
-def _feishu(runtime: Any, serving: Any) -> dict[str, Any]:
-    """Start receiving Feishu's events: the callback route to serve, or the long connection on its thread."""
+def _feishu_check(settings: Settings) -> None:
+    """Ask Feishu who the bot is; ends the command when Feishu refuses the app's ID and secret or cannot be reached
+    (otherwise the long connection would give up quietly and no event would ever arrive)."""
+    from handlers.feishu.api import FeishuApi, FeishuError
+
+    api = FeishuApi(
+        app_id=settings.feishu_app_id,
+        app_secret=settings.feishu_app_secret,
+        domain=settings.feishu_domain,
+        timeout=settings.http_timeout,
+    )
+    try:
+        bot = api.bot_open_id()
+    except FeishuError as exc:
+        _stop(
+            f"Feishu did not accept FEISHU_APP_ID {settings.feishu_app_id} with its FEISHU_APP_SECRET at "
+            f"{settings.feishu_domain} ({exc.code}: {exc.msg}): check both in the developer console, and that the "
+            "app is published with the bot feature (`coordbot feishu-setup`).",
+            exc,
+        )
+    logger.info("Feishu: app %s, bot %s", settings.feishu_app_id, bot or "(no open_id yet)")
+
+
+def _feishu(runtime: Any, serving: Any) -> tuple[dict[str, Any], Any]:
+    """Start receiving Feishu's events: the callback route to serve, or the long connection on its thread (which
+    the health check watches)."""
     if runtime.feishu is None:
-        return {}
+        return {}, None
     settings = runtime.settings
     wake = serving.worker.wake
     if settings.feishu_callbacks:
         from handlers.feishu.intake import EVENTS_PATH
 
-        return {EVENTS_PATH: runtime.feishu.callbacks(wake=wake)}
-    runtime.feishu.long_connection(wake=wake).start()
+        return {EVENTS_PATH: runtime.feishu.callbacks(wake=wake)}, None
+    connection = runtime.feishu.long_connection(wake=wake).start()
     logger.info("Feishu: receiving events by the long connection (%s)", settings.feishu_domain)
-    return {}
+    return {}, connection
 
 
 def _freeze_startup_objects() -> None:
@@ -622,7 +649,8 @@ def feishu_setup(url: str | None, lang: str | None) -> None:
     if url is not None and not url.startswith(("https://", "http://")):
         raise click.BadParameter("a URL such as https://coordbot.example.com", param_hint="--url")
     language = lang or ("zh" if os.environ.get("COORDBOT_LANG", "").lower().startswith("zh") else "en")
-    click.echo(setup_text(language, url=url or "", events=os.environ.get("FEISHU_EVENTS", "auto").lower()))
+    events = os.environ.get("FEISHU_EVENTS", "").strip().lower() or "auto"
+    click.echo(setup_text(language, url=url or "", events=events))
 
 
 EXPORT_HELP = """Write records with their full history (who changed what, when) for archives and audits.

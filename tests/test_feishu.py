@@ -151,7 +151,7 @@ def feishu_bot(database_url: str, clock: FixedClock) -> Iterator[FeishuBot]:
 
 def sheet_values(**overrides: Any) -> dict[str, Any]:
     """A filled-in requirement form, as Feishu sends its form_value."""
-    values = {
+    values: dict[str, Any] = {
         requirement_cards.Names.REQUESTER_DEPT: "产品部",
         requirement_cards.Names.REQUESTER_OWNER: ALICE,
         requirement_cards.Names.RECEIVER_DEPT: "研发部",
@@ -296,7 +296,8 @@ def test_an_incident_gets_a_group_chat_a_pinned_card_and_its_pins_on_the_timelin
     wait_until(lambda: bot.runtime.services.incidents.get(info.id).status == IncidentStatus.RESOLVED, what="resolved")
     timeline = bot.runtime.services.incidents.get(info.id, with_timeline=True).timeline
     assert any("连接池耗尽" in (item.text or "") for item in timeline), [item.text for item in timeline]
-    wait_until(lambda: len(bot.fake.message(info.summary_ts)["versions"]) >= 2, what="the card shows it resolved")
+    summary = str(info.summary_ts)
+    wait_until(lambda: len(bot.fake.message(summary)["versions"]) >= 2, what="the card shows it resolved")
 
 
 def test_a_meeting_then_its_minutes_with_an_action_item_in_chinese(feishu_bot: FeishuBot) -> None:

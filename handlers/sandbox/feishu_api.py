@@ -26,8 +26,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from itertools import count
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import parse_qsl, unquote, urlsplit
+
+if TYPE_CHECKING:
+    from handlers.sandbox.feishu_ws import FakeLongConnection
 
 RATE_LIMITED = 99991400
 TOKEN_MISSING = 99991661
@@ -116,7 +119,8 @@ _ROUTES = [  # (verb, path, name); the name's handler is the method "_" + name w
     ("GET", "/open-apis/im/v1/pins", "im.pin.list"),
     ("GET", "/open-apis/contact/v3/users/{user_id}", "contact.user.get"),
 ]
-TOKENLESS = frozenset({"auth.tenant_access_token"})
+TOKENLESS = frozenset({"auth.tenant_access_token", "ws.endpoint"})
+WS_ENDPOINT = "/callback/ws/endpoint"  # lark_oapi.ws.const.GEN_ENDPOINT_URI: where the long connection starts
 
 
 def _hex(*parts: str, length: int = 32) -> str:
@@ -418,6 +422,20 @@ class FakeFeishu:
                         self._faults.remove(fault)
                     return fault
         return None
+
+    # ------------------------------------------------------------------ the long connection
+
+    def serve_long_connection(self, ws: FakeLongConnection) -> None:
+        """Answer lark's ``ws.Client`` endpoint request with ``ws``'s websocket URL and client config."""
+
+        def endpoint(call: Call, params: dict[str, str]) -> dict[str, Any]:
+            body = call.body or {}
+            if (body.get("AppID"), body.get("AppSecret")) != (self.app_id, self.app_secret):
+                return {"code": 403, "msg": "invalid AppID or AppSecret"}  # lark stops on a client error
+            return ws.endpoint()
+
+        with self._lock:
+            self._routes.append(("POST", _pattern(WS_ENDPOINT), "ws.endpoint", endpoint))
 
     # ------------------------------------------------------------------ HTTP plumbing
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from datetime import datetime, time
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -484,3 +484,15 @@ def test_every_way_of_writing_a_time_of_day_agrees_with_its_twin(hour: int, minu
     assert all(when is not None for when in read.values()), read
     assert len({(w.hour, w.minute, w.date()) for w in read.values() if w}) == 1, read
     assert all(w is not None and (w.hour, w.minute) == (hour, minute) for w in read.values()), read
+
+
+@pytest.mark.parametrize("day", range(7))
+@pytest.mark.parametrize(
+    "line", ["<@ou_bob> 提交预算方案 下周五前", "<@U_BOB> 提交预算方案下周五前", "<@U_BOB> 整理需求 本周五"]
+)
+def test_a_relative_chinese_deadline_keeps_its_modifier_on_every_weekday(day: int, line: str) -> None:
+    """On a weekend 周五 and 下周五 name the same Friday: the 下 (本) still belongs to the deadline, not the task."""
+    now = datetime(2026, 11, 23, 6, 0, tzinfo=UTC) + timedelta(days=day)  # Monday, then each day of the week
+    quick = parse_quick(line, now=now, tz="Asia/Shanghai", members=[])
+    assert quick.problem is None and quick.title in ("提交预算方案", "整理需求"), quick
+    assert quick.due_text.startswith(("下", "本")), quick

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time
 
@@ -45,6 +46,22 @@ def _absorb_ending(text: str, cut: int) -> int:
     return cut
 
 
+# Words that make a Chinese date phrase relative (下周五, 本周五, 这个周五): left at the end of the task, they belong to
+# the deadline after it, even when the phrase without them happens to name the same day (on a weekend, 周五 and
+# 下周五 are both the coming Friday).
+_DATE_MODIFIERS = ("下下个", "下下", "下个", "这个", "本", "这", "下", "上", "今", "明", "后")
+
+
+def _absorb_modifier(head: str, tail: str, same_time: Callable[[str], bool]) -> tuple[str, str]:
+    """Move a date modifier that ends the task onto the deadline that follows it, when that reads the same."""
+    for word in _DATE_MODIFIERS:
+        if head.endswith(word) and _CJK.match(tail[:1] or " ") and same_time(word + tail):
+            rest = head[: -len(word)].rstrip()
+            if rest:
+                return rest, word + tail
+    return head, tail
+
+
 def parse_quick(
     text: str, *, now: datetime, tz: str, members: list[Member], workday_end: time = time(18, 0)
 ) -> QuickAction:
@@ -71,7 +88,7 @@ def parse_quick(
         for cut in reversed(cuts):  # trailing phrase, shortest first
             head, tail = _JOINERS.sub("", rest[:cut]).strip(), rest[cut:].strip()
             if when(tail) == whole and head and when(head) is None:
-                best = (head, tail)
+                best = _absorb_modifier(head, tail, lambda phrase: when(phrase) == whole)
                 break
         for cut in cuts:  # leading phrase, shortest first
             cut = _absorb_ending(rest, cut)

@@ -1,5 +1,5 @@
-"""the messenger each inbox row, due row and workspace belongs to; a person's own timezone; IDs of people,
-chats and messages up to 64 characters (Feishu's open_id, chat_id and message_id are 35)
+"""the messenger each inbox row, due row and workspace belongs to; IDs of people, chats and messages up to 64
+characters (Feishu's open_id, chat_id and message_id are 35)
 
 Revision ID: 0011
 Revises: 0010
@@ -111,8 +111,6 @@ def upgrade() -> None:
     for table in ("inbox", "outbox", "workspace"):
         with op.batch_alter_table(table) as batch:
             batch.add_column(sa.Column("platform", sa.String(length=16), nullable=False, server_default="slack"))
-    with op.batch_alter_table("user_pref") as batch:
-        batch.add_column(sa.Column("tz", sa.String(length=64), nullable=True))
     with op.batch_alter_table("inbox") as batch:
         batch.create_index("ix_inbox_platform", ["platform", "state"])
     with op.batch_alter_table("outbox") as batch:
@@ -128,8 +126,6 @@ def downgrade() -> None:
     for table in ("workspace", "outbox", "inbox"):
         with op.batch_alter_table(table) as batch:
             batch.drop_column("platform")
-    with op.batch_alter_table("user_pref") as batch:
-        batch.drop_column("tz")
     for table, columns in WIDENED.items():
         with op.batch_alter_table(table) as batch:
             for name, nullable in columns:

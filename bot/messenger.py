@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from storage.outbox import platform_of as _platform_of
 
@@ -152,6 +152,7 @@ class Posted:
     message: str
 
 
+@runtime_checkable
 class People(Protocol):
     """A workspace's people as the core needs them: language, timezone, name, who may see what."""
 

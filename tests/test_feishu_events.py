@@ -94,3 +94,23 @@ def test_cards_and_reactions() -> None:
         inbound(DRIVER.card_action_event(user="ou_b", chat="c", message_id="m", value={"do": "x"}), received_at=WHEN)
         is None
     )
+
+
+def test_both_adapters_answer_the_seams_questions_about_people(runtime: object) -> None:
+    """Slack's member directory and Feishu's people both give the core what `bot.messenger.People` names."""
+    from bot.messenger import People
+    from handlers.feishu.api import FeishuApi
+    from handlers.feishu.people import FeishuPeople
+
+    slack = runtime.directory  # type: ignore[attr-defined]
+    api = FeishuApi(app_id="cli_x", app_secret="s", domain="http://127.0.0.1:9")
+    feishu = FeishuPeople(
+        api,
+        workspace="feishu:t",
+        prefs=runtime.services.prefs,
+        default_tz="Asia/Shanghai",
+        default_lang="zh",  # type: ignore[attr-defined]
+    )
+    assert isinstance(slack, People) and isinstance(feishu, People)
+    assert slack.name_of("U_BOB") == "bob" and slack.name_of("U_NOBODY") == "U_NOBODY"
+    assert (feishu.tz_of("ou_x"), feishu.lang_of("ou_x")) == ("Asia/Shanghai", "zh")

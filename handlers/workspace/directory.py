@@ -176,6 +176,11 @@ class Directory:
         member = self.get(user_id, fetch=fetch)
         return normalize_lang(member.locale if member else None, self.default_lang)
 
+    def name_of(self, user_id: str) -> str:
+        """The name people know the person by (their ID when Slack will not say)."""
+        member = self.get(user_id, fetch=True)
+        return member.label if member else user_id
+
     def channel_lang(self, channel_id: str) -> str:
         """The language of the bot's posts in a channel: the channel's setting, else the workspace default."""
         return self._prefs.channel_lang(self.team_id, channel_id) or self.default_lang

@@ -8,7 +8,10 @@ EN: dict[str, str] = {
     "• *行动项 @owner what by when* / */action*: an action item in one line (e.g. `行动项 @李雷 提交预算方案 下周五前`)\n"
     "• *会议* / */meeting*: a meeting with its agenda; *纪要* / */minutes MTG-…*: its minutes\n"
     "• *事故 SEV2 what is broken* / */incident*: declare an incident (a group chat is opened for it); "
-    "in that chat *事故 拉人 @someone* adds people and *事故 解决* resolves it\n"
+    "in that chat *事故 拉人 @someone* adds people and *事故 解决* resolves it; "
+    "*事故 统计 30* / */incident stats 30*: the incident numbers of the last 30 days (90 unless you say)\n"
+    "• *我的* / */home*: your page, in our direct chat: sheets awaiting your signature, your open action items, "
+    "your meetings and the minutes you owe, with their buttons\n"
     "• *周报* / */digest*: this group's weekly digest (now, and every Monday)\n"
     "• *语言 中文* / */lang en*, *时区 Asia/Tokyo*, or *设置*: the language and timezone I use with you\n"
     "Forms come to you as cards in our direct chat; the records they make are posted in the group you typed in.",
@@ -38,6 +41,12 @@ EN: dict[str, str] = {
     "feishu.settings.saved": "Saved. Times are shown to you in {tz}.",
     "feishu.form.chat": "Group",
     "feishu.card.title": "coordbot",
+    "feishu.home.title": "My coordbot page",
+    "feishu.home.as_of": "As of {when}",
+    "feishu.home.summary": "{sign} to sign · {actions} action items · {late} overdue",
+    "feishu.home.hint": "Type *我的* (or */home*) to me any time to see this page up to date. "
+    "Each button here does what it does on the record's own card.",
+    "feishu.stats.scope": "This organization, the last {days} days",
 }
 
 ZH: dict[str, str] = {
@@ -45,7 +54,9 @@ ZH: dict[str, str] = {
     "• *需求* / */requirement*：需求沟通与确认表，双方负责人签字（点 ✅ 确认，或加 ✅ 表情）\n"
     "• *行动项 @负责人 事项 截止时间* / */action*：一行创建行动项（例如 `行动项 @李雷 提交预算方案 下周五前`）\n"
     "• *会议* / */meeting*：带议程的会议；*纪要* / */minutes MTG-…*：会议纪要\n"
-    "• *事故 SEV2 故障描述* / */incident*：宣布事故（会为它建一个群）；在该群里 *事故 拉人 @某人* 拉人，*事故 解决* 结束\n"
+    "• *事故 SEV2 故障描述* / */incident*：宣布事故（会为它建一个群）；在该群里 *事故 拉人 @某人* 拉人，*事故 解决* 结束；"
+    "*事故 统计 30* / */incident stats 30*：近 30 天的事故数据（不写天数则为 90 天）\n"
+    "• *我的* / */home*：私聊发你的个人页：等你签字的需求、你未完成的行动项、你的会议和待记录的纪要，附带操作按钮\n"
     "• *周报* / */digest*：本群周报（现在发一份，之后每周一发）\n"
     "• *语言 中文* / */lang en*、*时区 Asia/Tokyo* 或 *设置*：我对你使用的语言和时区\n"
     "表单以卡片形式私聊发给你；填好后记录会发到你输入命令的群里。",
@@ -75,4 +86,9 @@ ZH: dict[str, str] = {
     "feishu.settings.saved": "已保存。给你显示的时间按 {tz}。",
     "feishu.form.chat": "群",
     "feishu.card.title": "coordbot",
+    "feishu.home.title": "我的 coordbot",
+    "feishu.home.as_of": "截至 {when}",
+    "feishu.home.summary": "待签字 {sign} · 行动项 {actions} · 逾期 {late}",
+    "feishu.home.hint": "随时私聊我输入 *我的*（或 */home*）查看最新的个人页。这里的按钮与记录卡片上的按钮作用相同。",
+    "feishu.stats.scope": "本组织近 {days} 天",
 }

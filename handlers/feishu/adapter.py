@@ -23,8 +23,9 @@ from bot.messenger import (
 from bot.outbox import Deliver
 from bot.services import Services
 from bot.text import t, text_lang
-from handlers.feishu import actions, digest, incident, meeting, requirement, settings
+from handlers.feishu import actions, digest, home, incident, meeting, requirement, settings
 from handlers.feishu.api import FeishuApi, FeishuError
+from handlers.feishu.cards.home import pressed_on_page
 from handlers.feishu.due import make_feishu_deliver
 from handlers.feishu.events import inbound
 from handlers.feishu.forms import Forms
@@ -139,7 +140,9 @@ class Feishu:
                 handler(turn, event)
         elif isinstance(event, ButtonPressed):
             pressed = BUTTONS.get(event.action.partition(".")[0])
-            if pressed is not None:
+            if pressed is not None and pressed_on_page(event.detail):
+                home.act_on_page(turn, event, pressed)  # the record's own handler, then the page drawn again
+            elif pressed is not None:
                 pressed(turn, event)
         elif isinstance(event, ReactionChanged):
             if not requirement.on_reaction(turn, event) and event.emoji in requirement.SIGN_EMOJI:
@@ -148,6 +151,7 @@ class Feishu:
                     actions.on_reaction_done(turn, item, added=event.added)
         elif isinstance(event, HomeOpened):
             turn.tell("feishu.hello")
+            home.show(turn)
 
     def _command(self, turn: Turn, cmd: CommandTyped) -> None:
         if cmd.command == "help":
@@ -201,6 +205,7 @@ COMMANDS: dict[str, Callable[[Turn, CommandTyped], None]] = {
     "lang": settings.on_command,
     "tz": settings.on_command,
     "settings": settings.on_command,
+    "home": home.on_command,
 }
 FORMS: dict[str, Callable[[Turn, FormSubmitted], None]] = {
     "requirement": requirement.on_form,

@@ -48,6 +48,8 @@ COMMANDS: dict[str, str] = {
     "时区": "tz",
     "settings": "settings",
     "设置": "settings",
+    "home": "home",
+    "我的": "home",
     "help": "help",
     "帮助": "help",
 }

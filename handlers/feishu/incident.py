@@ -4,6 +4,8 @@ updates and resolution by command in that chat, the timeline completed from the 
 from __future__ import annotations
 
 import logging
+import re
+from datetime import timedelta
 
 from bot import inbox
 from bot.markup import RecordLocks, escape, mention
@@ -15,6 +17,7 @@ from bot.text import t
 from handlers.feishu.api import FeishuError
 from handlers.feishu.cards import actions as item_cards
 from handlers.feishu.cards import incident as cards
+from handlers.feishu.cards.stats import stats_card
 from handlers.feishu.turn import Turn, once_key
 
 logger = logging.getLogger(__name__)
@@ -24,7 +27,11 @@ _locks = RecordLocks()
 
 
 def on_command(turn: Turn, cmd: CommandTyped) -> None:
-    """`事故 SEV2 what is broken` declares; in an incident's chat `事故 解决 …`, `事故 进展 …`; alone: the form."""
+    """`事故 SEV2 what is broken` declares; in an incident's chat `事故 解决 …`, `事故 进展 …`; alone: the form;
+    anywhere `事故 统计 [days]` the numbers."""
+    if head_word(cmd.text) in STATS_WORDS:  # parse_command does not know it (Slack's /incident reads it itself)
+        show_stats(turn, cmd)
+        return
     command = parse_command(cmd.text)
     here = turn.services.incidents.by_channel(cmd.channel) if cmd.channel else None
     if command.verb == "help":
@@ -55,6 +62,28 @@ def on_command(turn: Turn, cmd: CommandTyped) -> None:
 
 
 ADD_WORDS = frozenset({"拉人", "加人", "add", "invite"})
+STATS_WORDS = frozenset({"统计", "stats"})
+STATS_DAYS = 90  # without a number: the last quarter (as `/incident stats` on Slack)
+MAX_STATS_DAYS = 3660
+_DAYS = re.compile(r"^(\d{1,4})\s*(?:天|日|d|days?)?$", re.IGNORECASE)
+
+
+def stats_days(text: str) -> int:
+    """The days asked for after the verb (`统计 30`, `stats 30d`, `统计 30天`), else STATS_DAYS."""
+    _, _, rest = text.strip().partition(" ")
+    m = _DAYS.match(rest.strip())
+    days = int(m.group(1)) if m else 0
+    return days if 0 < days <= MAX_STATS_DAYS else STATS_DAYS
+
+
+def show_stats(turn: Turn, cmd: CommandTyped) -> None:
+    """`事故 统计 [days]` / `/incident stats 30`: the workspace's incidents of the last days (90 by default), to the
+    asker in their direct chat."""
+    days = stats_days(cmd.text)
+    now = turn.now
+    report = turn.services.metrics.report(team_id=turn.workspace, since=now - timedelta(days=days), until=now, now=now)
+    shown = stats_card(turn.lang, report, scope_label=t(turn.lang, "feishu.stats.scope", days=days), tz=turn.tz)
+    turn.show(shown, purpose=f"stats:{days}")
 
 
 def head_word(text: str) -> str:

@@ -23,7 +23,7 @@ SCOPES: tuple[tuple[str, str, str], ...] = (
     ("contact:user.base:readonly", "show people's names", "读取用户姓名"),
 )
 # a sheet or an item belongs to a group, so they start from a group (@coordbot 需求); the menu is the bot's own chat
-MENU = (("incident", "事故 / Declare an incident"), ("help", "帮助 / Help"))
+MENU = (("home", "我的 / My page"), ("incident", "事故 / Declare an incident"), ("help", "帮助 / Help"))
 
 
 STEPS = {

@@ -8,6 +8,7 @@ seconds to wait from ``x-ogw-ratelimit-reset``, and whether retrying can help (`
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import logging
 import threading
@@ -25,6 +26,8 @@ from lark_oapi.api.im.v1 import (
     CreateChatMembersRequestBody,
     CreateChatRequest,
     CreateChatRequestBody,
+    CreateImageRequest,
+    CreateImageRequestBody,
     CreateMessageReactionRequest,
     CreateMessageReactionRequestBody,
     CreateMessageRequest,
@@ -217,6 +220,22 @@ class FeishuApi:
         for page in self._pages("im.pin.list", self._client.im.v1.pin.list, _pin_list(chat_id)):
             found.extend((int(p.create_time or 0), p.message_id) for p in page.items or [])
         return [message_id for _, message_id in sorted(found, key=lambda pin: pin[0])]
+
+    # ------------------------------------------------------------------ images
+
+    def upload_image(self, png: bytes) -> str:
+        """Upload an image for messages and cards (image_type message); return its image_key."""
+
+        def create(_: object) -> Any:
+            # a request of its own for each attempt: sending turns the body into a multipart stream read once
+            body = CreateImageRequestBody.builder().image_type("message").image(io.BytesIO(png)).build()
+            return self._client.im.v1.image.create(CreateImageRequest.builder().request_body(body).build())
+
+        data = self._call("im.image.create", create, None)
+        image_key = getattr(data, "image_key", None)
+        if not image_key:
+            raise FeishuError(NO_ANSWER, "the answer has no image_key", permanent=True)
+        return str(image_key)
 
     # ------------------------------------------------------------------ chats and people
 

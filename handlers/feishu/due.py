@@ -31,6 +31,7 @@ from handlers.feishu.cards import common
 from handlers.feishu.cards import incident as incident_cards
 from handlers.feishu.cards import meeting as meeting_cards
 from handlers.feishu.cards.digest import digest_card
+from handlers.feishu.digest import upload_chart
 from handlers.feishu.people import FeishuPeople
 
 logger = logging.getLogger(__name__)
@@ -325,9 +326,10 @@ def feishu_deliverers(
         digest = services.digests.content(
             team, chat, now=now, open_incidents=services.incidents.with_open_followups(team, chat)
         )
-        lang = channel_lang(chat)
+        lang, tz = channel_lang(chat), services.settings.tz
         late_due = due_at if period.late else None
-        card = digest_card(lang, digest, tz=services.settings.tz, name_of=people.name_of, late_due=late_due)
+        chart = upload_chart(api, services, workspace=team, chat=chat, lang=lang, tz=tz, now=now)
+        card = digest_card(lang, digest, tz=tz, name_of=people.name_of, late_due=late_due, chart_key=chart)
         api.send_card(chat_id=chat, card=card, uuid=idempotency_key(work))
         logger.info("digest posted in %s", chat)
         return Outcome.SENT

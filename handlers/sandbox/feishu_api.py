@@ -1,14 +1,16 @@
 """A fake Feishu (Lark) Open API served over HTTP on 127.0.0.1 that records every call.
 
 Point lark-oapi at it with ``lark.Client.builder().domain(fake.url)``. It answers the endpoints coordbot uses
-(tenant tokens, messages, replies, card patches, chats and their members, pins, users, reactions) with the JSON
-shapes and error codes Feishu gives, checks what the bot sends (a content that is a JSON string, a text that has
-``text``, a card that Feishu would render, a patch only of the bot's own shared cards), and can inject faults
-(``fail_next``: a rate limit with ``x-ogw-ratelimit-reset``, a server error, a non-JSON gateway page).
+(tenant tokens, messages, replies, card patches, image uploads, chats and their members, pins, users, reactions)
+with the JSON shapes and error codes Feishu gives, checks what the bot sends (a content that is a JSON string, a
+text that has ``text``, a card that Feishu would render with only image keys it issued, a patch only of the bot's
+own shared cards, an upload that is a multipart form of an image), and can inject faults (``fail_next``: a rate
+limit with ``x-ogw-ratelimit-reset``, a server error, a non-JSON gateway page).
 
 Seed it with ``add_user`` and ``add_chat`` (``add_user_message`` records what a person said; the driver does
-that); read ``messages`` (``messages_to``, ``card_texts``), ``chats``, ``pins``, ``reactions`` and ``calls``
-(``wait_for``). ``page_size_cap`` makes lists page; ``GET /open-apis/bot/v3/info`` gives the bot's open_id.
+that); read ``messages`` (``messages_to``, ``card_texts``), ``chats``, ``pins``, ``reactions``, ``images``
+(image_key -> the uploaded bytes) and ``calls`` (``wait_for``; an upload's form parts are in ``Call.files``).
+``page_size_cap`` makes lists page; ``GET /open-apis/bot/v3/info`` gives the bot's open_id.
 
 Tokens are derived from the app's credentials, so every fake with the same app_id and secret accepts a token
 lark-oapi cached from another (the SDK's token cache is process-wide); ``expire_tokens`` invalidates them.
@@ -22,7 +24,7 @@ import json
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from itertools import count
@@ -40,9 +42,26 @@ MESSAGE_UUID_TTL = 3600.0  # a message uuid deduplicates for an hour
 CHAT_UUID_TTL = 10 * 3600.0  # a chat-creation uuid for ten hours
 TEXT_LIMIT = 150 * 1024  # bytes of a text message's content
 CARD_LIMIT = 30 * 1024  # bytes of a card's content
+IMAGE_LIMIT = 10 * 1024 * 1024  # bytes of an uploaded image
+IMAGE_TYPES = frozenset({"message", "avatar"})
+IMAGE_INVALID_PARAM = 234001
+IMAGE_TOO_LARGE = 234006
+IMAGE_EMPTY = 234010
+IMAGE_UNKNOWN_FORMAT = 234011
+_IMAGE_MAGIC = (  # the formats the upload takes, by their first bytes (WEBP: RIFF....WEBP)
+    (b"\x89PNG\r\n\x1a\n", "png"),
+    (b"\xff\xd8\xff", "jpeg"),
+    (b"GIF87a", "gif"),
+    (b"GIF89a", "gif"),
+    (b"BM", "bmp"),
+    (b"\x00\x00\x01\x00", "ico"),
+    (b"II*\x00", "tiff"),
+    (b"MM\x00*", "tiff"),
+)
 MAX_IDS = 50  # user_id_list / id_list per call
 MAX_UUID = 50  # characters of an idempotency key
 CARD_INVALID = "Failed to create card content, ext=ErrCode: 200621; ErrMsg: parse card json err, please check card json"
+CARD_IMAGE_INVALID = "Failed to create card content, ext=ErrCode: 200570; ErrMsg: card contains invalid image keys"
 _TEXT_TAGS = frozenset({"plain_text", "lark_md", "markdown"})
 _V2_REMOVED_TAGS = frozenset({"action", "note"})  # card 1.0 modules that schema 2.0 rejects
 
@@ -70,6 +89,7 @@ class Call:
     status: int = 0
     response: dict[str, Any] = field(default_factory=dict)
     at: float = 0.0
+    files: dict[str, bytes] = field(default_factory=dict)  # a multipart form's parts (its text ones also in body)
 
     def __iter__(self) -> Iterator[Any]:
         return iter((self.method, self.path, self.body, self.query))
@@ -111,6 +131,7 @@ _ROUTES = [  # (verb, path, name); the name's handler is the method "_" + name w
     ("PATCH", "/open-apis/im/v1/messages/{message_id}", "im.message.patch"),
     ("GET", "/open-apis/im/v1/messages/{message_id}", "im.message.get"),
     ("POST", "/open-apis/im/v1/messages/{message_id}/reactions", "im.message_reaction.create"),
+    ("POST", "/open-apis/im/v1/images", "im.image.create"),
     ("POST", "/open-apis/im/v1/chats", "im.chat.create"),
     ("GET", "/open-apis/im/v1/chats/{chat_id}", "im.chat.get"),
     ("POST", "/open-apis/im/v1/chats/{chat_id}/members", "im.chat_members.create"),
@@ -203,6 +224,7 @@ class FakeFeishu:
         self.messages: list[dict[str, Any]] = []
         self.pins: list[dict[str, Any]] = []
         self.reactions: list[dict[str, Any]] = []
+        self.images: dict[str, bytes] = {}  # image_key -> the bytes uploaded
         self.page_size_cap = 100  # lower it to make lists page
         self._by_id: dict[str, dict[str, Any]] = {}
         self._message_uuids: dict[str, tuple[float, str]] = {}
@@ -463,7 +485,14 @@ class FakeFeishu:
             return _Answer(404, {}, raw="404 page not found")
         name, handler, params = route
         call.name = name
-        if raw:
+        content_type = next((v for k, v in call.headers.items() if k.lower() == "content-type"), "")
+        if raw and content_type.split(";")[0].strip().lower() == "multipart/form-data":
+            try:
+                call.files = _multipart(raw, content_type)
+            except ValueError:
+                return _failure(FeishuApiFailure(9499, "Bad Request"))
+            call.body = {name: text for name, data in call.files.items() if (text := _utf8(data)) is not None}
+        elif raw:
             try:
                 call.body = json.loads(raw)
             except ValueError:
@@ -641,7 +670,7 @@ class FakeFeishu:
         id_type = call.query.get("receive_id_type", "")
         if id_type not in {"open_id", "chat_id", "user_id", "union_id", "email"}:
             raise FeishuApiFailure(99992402, "field validation failed: receive_id_type")
-        content = _content(str(body["msg_type"]), body["content"])
+        content = _content(str(body["msg_type"]), body["content"], images=self.images)
         existing = self._dedupe(self._message_uuids, body.get("uuid"), MESSAGE_UUID_TTL)
         if existing is not None:
             return _ok(self._message_json(self._by_id[existing]))
@@ -665,7 +694,7 @@ class FakeFeishu:
 
     def _im_message_reply(self, call: Call, params: dict[str, str]) -> dict[str, Any]:
         body = _body(call, "msg_type", "content")
-        content = _content(str(body["msg_type"]), body["content"])
+        content = _content(str(body["msg_type"]), body["content"], images=self.images)
         existing = self._dedupe(self._message_uuids, body.get("uuid"), MESSAGE_UUID_TTL)
         if existing is not None:
             return _ok(self._message_json(self._by_id[existing]))
@@ -693,7 +722,7 @@ class FakeFeishu:
             )
         if message["sender_type"] != "app":
             raise FeishuApiFailure(230027, "Lack of necessary permissions: the message was not sent by this bot.")
-        card = _content("interactive", body["content"])
+        card = _content("interactive", body["content"], images=self.images)
         if not (_shared(message["content"]) and _shared(card)):
             raise FeishuApiFailure(
                 230001,
@@ -722,6 +751,25 @@ class FakeFeishu:
         }
         self.reactions.append({**reaction, "message_id": message["message_id"]})
         return _ok(reaction)
+
+    def _im_image_create(self, call: Call, params: dict[str, str]) -> dict[str, Any]:
+        if not call.files:
+            raise FeishuApiFailure(IMAGE_INVALID_PARAM, "Invalid request param: a multipart form is expected.")
+        if (call.body or {}).get("image_type") not in IMAGE_TYPES:
+            raise FeishuApiFailure(IMAGE_INVALID_PARAM, "Invalid request param: image_type.")
+        image = call.files.get("image")
+        if image is None:
+            raise FeishuApiFailure(IMAGE_INVALID_PARAM, "Invalid request param: image.")
+        if not image:
+            raise FeishuApiFailure(IMAGE_EMPTY, "File's size can't be 0.")
+        if len(image) > IMAGE_LIMIT:
+            raise FeishuApiFailure(IMAGE_TOO_LARGE, "The file size exceed the max value.")
+        if image_format(image) is None:
+            raise FeishuApiFailure(IMAGE_UNKNOWN_FORMAT, "Can't regonnize the image format.")
+        h = _hex("image", self.app_id, str(next(self._seq)), length=34)  # img_v3_0238_073f1823-df2b-…-e293f18abcef
+        image_key = f"img_v3_02{h[:2]}_{h[2:10]}-{h[10:14]}-{h[14:18]}-{h[18:22]}-{h[22:34]}"
+        self.images[image_key] = image
+        return _ok({"image_key": image_key})
 
     def _im_chat_create(self, call: Call, params: dict[str, str]) -> dict[str, Any]:
         body = call.body or {}
@@ -864,8 +912,47 @@ def _body(call: Call, *required: str) -> dict[str, Any]:
     return body
 
 
-def _content(msg_type: str, content: Any) -> dict[str, Any]:
-    """Parse and check a message's ``content`` as Feishu does; return it decoded."""
+def image_format(data: bytes) -> str | None:
+    """The format of an image the upload takes (png, jpeg, gif, webp, bmp, ico, tiff), by its first bytes."""
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "webp"
+    return next((name for magic, name in _IMAGE_MAGIC if data.startswith(magic)), None)
+
+
+def _utf8(data: bytes) -> str | None:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def _multipart(raw: bytes, content_type: str) -> dict[str, bytes]:
+    """A multipart/form-data body's parts by name, byte for byte (ValueError when it is not one)."""
+    boundary = re.search(r'boundary="?([^";]+)"?', content_type)
+    if boundary is None:
+        raise ValueError("no boundary")
+    chunks = raw.split(b"--" + boundary.group(1).encode("latin-1"))
+    if len(chunks) < 3 or not chunks[-1].startswith(b"--"):
+        raise ValueError("not a closed multipart body")
+    parts: dict[str, bytes] = {}
+    for chunk in chunks[1:-1]:
+        head, sep, data = chunk.removeprefix(b"\r\n").partition(b"\r\n\r\n")
+        if not sep or not data.endswith(b"\r\n"):
+            raise ValueError("a part without headers")
+        disposition = next(
+            (line for line in head.decode("utf-8").split("\r\n") if line.lower().startswith("content-disposition:")),
+            "",
+        )
+        name = re.search(r'\bname="([^"]*)"', disposition)
+        if name is None:
+            raise ValueError("a part without a name")
+        parts[name.group(1)] = data[:-2]
+    return parts
+
+
+def _content(msg_type: str, content: Any, *, images: Collection[str] = ()) -> dict[str, Any]:
+    """Parse and check a message's ``content`` as Feishu does (a card's images among ``images``); return it
+    decoded."""
     if not isinstance(content, str):
         raise FeishuApiFailure(99992402, "field validation failed: content must be a string of JSON")
     limit = CARD_LIMIT if msg_type == "interactive" else TEXT_LIMIT
@@ -883,7 +970,7 @@ def _content(msg_type: str, content: Any) -> dict[str, Any]:
         if not isinstance(decoded.get("text"), str) or not decoded["text"].strip():
             raise FeishuApiFailure(230001, "Your request contains an invalid request parameter, ext=text is empty.")
     elif msg_type == "interactive":
-        _check_card(decoded)
+        _check_card(decoded, images)
     elif msg_type != "post":
         raise FeishuApiFailure(
             230001,
@@ -893,7 +980,7 @@ def _content(msg_type: str, content: Any) -> dict[str, Any]:
     return decoded
 
 
-def _check_card(card: dict[str, Any]) -> None:
+def _check_card(card: dict[str, Any], images: Collection[str] = ()) -> None:
     if card.get("type") == "template":
         if not (card.get("data") or {}).get("template_id"):
             raise FeishuApiFailure(230099, CARD_INVALID)
@@ -912,10 +999,10 @@ def _check_card(card: dict[str, Any]) -> None:
         elements = [e for locale in card["i18n_elements"].values() for e in locale]
     else:
         raise FeishuApiFailure(230099, f"{CARD_INVALID}: a card needs elements (or schema 2.0 and body.elements)")
-    _check_elements(elements, v2=schema == "2.0")
+    _check_elements(elements, v2=schema == "2.0", images=images)
 
 
-def _check_elements(elements: Any, *, v2: bool) -> None:
+def _check_elements(elements: Any, *, v2: bool, images: Collection[str]) -> None:
     if not isinstance(elements, list):
         raise FeishuApiFailure(230099, CARD_INVALID)
     for element in elements:
@@ -927,9 +1014,18 @@ def _check_elements(elements: Any, *, v2: bool) -> None:
                 f"Failed to create card content, ext=ErrCode: 200861; ErrMsg: cards of schema V2 no longer "
                 f"support this capability; ErrorValue: {element['tag']}",
             )
+        if element["tag"] == "img":
+            keys = [element.get("img_key")]
+        elif element["tag"] == "img_combination":
+            keys = [i.get("img_key") if isinstance(i, dict) else None for i in element.get("img_list") or [None]]
+        else:
+            keys = []
+        for image_key in keys:
+            if not isinstance(image_key, str) or image_key not in images:
+                raise FeishuApiFailure(230099, f"{CARD_IMAGE_INVALID}; ErrorValue: image key {image_key}")
         for key in ("elements", "columns", "actions"):
             if key in element:
-                _check_elements(element[key], v2=v2)
+                _check_elements(element[key], v2=v2, images=images)
 
 
 def _shared(card: dict[str, Any]) -> bool:

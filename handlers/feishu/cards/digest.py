@@ -1,4 +1,4 @@
-"""Feishu card for the weekly chat digest: counts, a trend, and the top records of each list."""
+"""Feishu card for the weekly chat digest: counts, a trend, its chart, and the top records of each list."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from bot.services.charts import WEEKS
 from bot.services.digests import Digest, Entry, OwnerGroup, Ref, Trend
 from bot.text import t
-from handlers.feishu.cards.common import Md, at, card, clip, escape_md, hr, lark_t, markdown, when
+from handlers.feishu.cards.common import Md, at, card, clip, escape_md, hr, lark_t, markdown, plain, when
 
 logger = logging.getLogger(__name__)
 
@@ -203,6 +204,16 @@ def trend_text(lang: str, d: Digest) -> str:
     )
 
 
+def chart_image(lang: str, chart_key: str) -> dict[str, Any]:
+    """The action items chart, an image uploaded to Feishu (its image_key), shown whole across the card."""
+    return {
+        "tag": "img",
+        "img_key": chart_key,
+        "alt": {"tag": "plain_text", "content": plain(t(lang, "chart.actions.title", weeks=WEEKS))},
+        "scale_type": "fit_horizontal",  # the chart's own size and proportions: no cropping
+    }
+
+
 def window_text(lang: str, d: Digest, *, tz: str, chat_name: str = "", late_due: datetime | None = None) -> str:
     """The digest's chat and days (plain text): `#chat · 2026-11-19 (Thu) – 2026-11-26 (Thu)`, and when it is late."""
     start, end = when(d.start, tz, lang, with_time=False), when(d.end, tz, lang, with_time=False)
@@ -221,16 +232,19 @@ def digest_card(
     name_of: Callable[[str], str] | None = None,
     chat_name: str = "",
     late_due: datetime | None = None,
+    chart_key: str | None = None,
 ) -> dict[str, Any]:
-    """The digest: the window, counts, the trend, then each non-empty list (overdue work by owner).
+    """The digest: the window, counts, the trend, the chart (`chart_key`: its uploaded image), then each
+    non-empty list (overdue work by owner).
 
     People with overdue work are mentioned (notified); the others are named with `name_of` when given (asked
     only about the people of the records shown), else mentioned too.
     """
     style = _Style(lang, tz, name_of)
+    chart = [chart_image(lang, chart_key)] if chart_key else []
     elements: list[dict[str, Any]]
     if digest.empty:
-        elements = [markdown(lark_t(lang, "digest.empty"))]
+        elements = [markdown(lark_t(lang, "digest.empty")), *chart]
     else:
         summary = lark_t(
             lang,
@@ -249,6 +263,7 @@ def digest_card(
         elements = [
             markdown(summary),
             markdown(trend_text(lang, digest), notation=True),
+            *chart,
             hr(),
             *_sections(style, digest),
         ]

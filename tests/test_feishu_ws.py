@@ -12,6 +12,7 @@ import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -84,8 +85,12 @@ class WsBot:
 
 
 @pytest.fixture
-def ws_bot(database_url: str, clock: FixedClock) -> Iterator[WsBot]:
-    """Slack and Feishu served by one process over one database; Feishu's events by the long connection."""
+def ws_bot(tmp_path: Path, clock: FixedClock) -> Iterator[WsBot]:
+    """Slack and Feishu served by one process over one database; Feishu's events by the long connection.
+
+    On a SQLite file only: what is tested is the transport (lark-oapi runs every long-connection client on one
+    event loop per process and cannot stop one, so the test runs once per process); the database behind the
+    inbox is the same for every way events arrive, and the other Feishu tests run on both."""
     assert not lark_ws_client.loop.is_running(), (
         "a lark ws.Client already runs in this process: lark-oapi runs every client on one module-level "
         "event loop and cannot stop one, so only one long-connection test can run per process"
@@ -98,7 +103,7 @@ def ws_bot(database_url: str, clock: FixedClock) -> Iterator[WsBot]:
         settings = Settings(
             bot_token=slack.bot_token,
             signing_secret=SIGNING_SECRET,
-            database_url=database_url,
+            database_url=f"sqlite:///{tmp_path / 'coordbot.db'}",
             slack_api_url=slack.api_url,
             inbox_poll=0.02,
             tz="Asia/Shanghai",

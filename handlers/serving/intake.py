@@ -218,16 +218,17 @@ def kind_of(body: Mapping[str, Any]) -> str:
 
 
 def team_of(body: Mapping[str, Any]) -> str:
-    """The workspace a request came from."""
+    """The workspace a request came from (without NUL, which PostgreSQL's text cannot hold: a garbled ID
+    must not keep the request from being stored)."""
     team = body.get("team")
     if isinstance(team, dict) and isinstance(team.get("id"), str):
-        return str(team["id"])
+        return str(team["id"]).replace("\x00", "")
     for found in (
         body.get("team_id"),
         (body.get("user") or {}).get("team_id") if isinstance(body.get("user"), dict) else None,
     ):
         if isinstance(found, str) and found:
-            return found
+            return found.replace("\x00", "")
     return ""
 
 

@@ -8,7 +8,8 @@ from typing import Any
 from bot.messenger import CommandTyped, FormSubmitted
 from bot.services.prefs import valid_zone
 from bot.text import LANGS, t
-from handlers.feishu.cards.common import card, form, form_text, markdown, select, validate_card
+from handlers.feishu.cards.check import validate_card
+from handlers.feishu.cards.common import card, form, form_text, markdown, select
 from handlers.feishu.turn import Turn
 
 FORM_KIND = "settings"

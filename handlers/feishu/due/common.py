@@ -1,0 +1,97 @@
+"""What every kind of Feishu due work shares: the sender its renderers use, idempotency keys, links, failures."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+from urllib.parse import quote
+
+from bot.errors import DeliveryFailed
+from bot.outbox import DueWork, Outcome
+from bot.services import Services
+from handlers.feishu.api import FeishuApi, FeishuError
+from handlers.feishu.cards import common
+from handlers.feishu.people import FeishuPeople
+
+logger = logging.getLogger(__name__)
+
+FeishuDeliverer = Callable[[DueWork, datetime], Outcome]
+TITLE_MAX = 100  # characters of a card's header
+
+
+class Refresher(Protocol):
+    """Shows a record's card again, in place, after due work changed the record (supplied by the adapter)."""
+
+    def refresh(self, kind: str, record_id: int) -> None:
+        """Re-render the card of record `record_id` of `kind` ("action", "incident", ...)."""
+
+
+def idempotency_key(work: DueWork, part: str = "") -> str:
+    """The uuid a row's message is sent with: the same row (and part) is one message, however often it is sent."""
+    return f"coordbot-{work.id}" + (f"-{part}" if part else "")
+
+
+def failure(exc: FeishuError) -> DeliveryFailed:
+    """A refused or failed Open API call as the outbox's delivery failure (retried unless permanent)."""
+    reason = f"feishu {exc.code}: {exc.msg}"[:300]
+    if exc.permanent:
+        return DeliveryFailed(reason, permanent=True)
+    return DeliveryFailed(reason, permanent=False, retry_after=exc.retry_after)
+
+
+def chat_link(services: Services, chat_id: str | None) -> str:
+    """A link that opens a group chat in the Feishu (or Lark) client; Feishu has no permalinks of messages."""
+    host = "applink.larksuite.com" if "larksuite" in services.settings.feishu_domain else "applink.feishu.cn"
+    return f"https://{host}/client/chat/open?openChatId={quote(chat_id or '', safe='')}"
+
+
+def card_title(code: str, title: str = "") -> str:
+    """A record's card header: its code, then its title, cut to fit."""
+    return common.plain(f"{code} · {title}" if title else code, TITLE_MAX)
+
+
+def md(*texts: str) -> list[dict[str, Any]]:
+    """Catalog texts (Slack mrkdwn) as card markdown elements, empty ones left out."""
+    return [common.markdown(common.lark_md(text)) for text in texts if text]
+
+
+@dataclass(frozen=True)
+class Outbound:
+    """What one Feishu workspace's renderers send with: its API, the services, its people, the card refresher."""
+
+    api: FeishuApi
+    services: Services
+    people: FeishuPeople
+    refresh: Refresher
+
+    def who(self, user: str) -> tuple[str, str]:
+        """A person's language and timezone (asked of Feishu when not known yet)."""
+        return self.people.lang_of(user, fetch=True), self.people.tz_of(user, fetch=True)
+
+    def dm(
+        self,
+        work: DueWork,
+        user: str,
+        title: str,
+        elements: list[dict[str, Any]],
+        *,
+        template: str = "blue",
+        subtitle: str | None = None,
+    ) -> None:
+        """Send a person a card in the bot's chat with them, once for the row however often it is sent."""
+        card = common.card(title, elements, template=template, subtitle=subtitle)
+        self.api.send_card(open_id=user, card=card, uuid=idempotency_key(work))
+
+    def refreshed(self, kind: str, record_id: int) -> None:
+        """Show a record's card again after due work changed it (a failure is logged, not raised)."""
+        try:
+            self.refresh.refresh(kind, record_id)
+        except FeishuError as exc:  # the notice is out; a stale card is shown right at the next change
+            logger.warning("could not refresh %s #%d after due work: %s %s", kind, record_id, exc.code, exc.msg)
+
+    def channel_lang(self, chat: str) -> str:
+        """The language a group chat is written to in."""
+        return self.services.prefs.channel_lang(self.people.workspace, chat) or self.people.default_lang

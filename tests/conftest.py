@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import gc
 import os
+import shutil
+import sqlite3
+import tempfile
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,7 +26,7 @@ from handlers.sandbox.driver import SlackDriver
 from handlers.sandbox.slack_api import FakeSlack
 from handlers.serving.http import Server
 from handlers.serving.work import Worker
-from storage.db import MIGRATIONS, normalize_url
+from storage.db import MIGRATIONS, make_engine, migrate, normalize_url
 from tests.browser import chromium, page, static_server  # noqa: F401  (fixtures for the browser tests)
 
 SIGNING_SECRET = "test-signing-secret"
@@ -102,15 +106,33 @@ def postgres_url() -> str:
     return url.set(database=name).render_as_string(hide_password=False)
 
 
+@functools.cache
+def sqlite_template() -> Path:
+    """A SQLite file with the newest schema, made once per test process: each test starts from a copy of it
+    instead of running every migration again (a sixth of a second of CPU each, over a thousand times)."""
+    path = Path(tempfile.mkdtemp(prefix="coordbot-schema-")) / "schema.db"
+    engine = make_engine(f"sqlite:///{path}")
+    migrate(engine)
+    engine.dispose()
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # everything in the file itself, none in its log
+    return path
+
+
 @pytest.fixture(params=BACKENDS)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A fresh database: a temp SQLite file, or PostgreSQL when TEST_DATABASE_URL is set (with the schema of
-    the newest revision when an earlier test left it so, emptied: `@pytest.mark.empty_schema` asks for none)."""
+    """A fresh database with the newest schema: a temp SQLite file, or PostgreSQL when TEST_DATABASE_URL is set
+    (its tables emptied when an earlier test left it at the newest revision). `@pytest.mark.empty_schema` asks
+    for an empty database instead."""
+    empty = request.node.get_closest_marker("empty_schema") is not None
     if request.param == "postgres":
         url = postgres_url()
-        reset_postgres(url, empty=request.node.get_closest_marker("empty_schema") is not None)
+        reset_postgres(url, empty=empty)
         return url
-    return f"sqlite:///{tmp_path / 'coordbot.db'}"
+    target = tmp_path / "coordbot.db"
+    if not empty:
+        shutil.copyfile(sqlite_template(), target)
+    return f"sqlite:///{target}"
 
 
 @pytest.fixture

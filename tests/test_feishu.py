@@ -174,6 +174,15 @@ def test_the_requirement_sheet_from_form_card_to_two_signatures(feishu_bot: Feis
     form = wait_until(lambda: next(iter(bot.cards_in(to=ALICE)), None), what="the form in Alice's direct chat")
     assert submit_value(form["content"]) == {"form": "requirement", "chat": CHAT}
 
+    # a form whose record is gone is refused at once, in words
+    gone = bot.feishu.card_action(
+        user=ALICE,
+        chat=form["chat_id"],
+        message_id=form["message_id"],
+        value={"form": "minutes", "meeting": 999},
+        form_value={"decisions": "x"},
+    )
+    assert gone.status == 200 and gone.body["toast"]["type"] == "error", gone
     # a form with a mistake is answered at once with what is wrong, and nothing is stored
     answer = bot.submit(form, ALICE, sheet_values(confirm_by="去年"))
     assert answer["toast"]["type"] == "error"

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from bot.errors import ValidationFailed
+from bot.errors import CoordbotError, ValidationFailed
 from bot.services import Services
 from bot.text import t
 from handlers.feishu.cards import actions as action_cards
@@ -80,6 +80,11 @@ class Forms:
         elif form != "settings":  # the settings card offers only valid choices
             return toast("error", t(lang, "feishu.unknown", text=form[:40]))
         return toast("success", t(lang, "feishu.saved"))
+
+    def refusal(self, workspace: str, operator: dict[str, Any], exc: CoordbotError) -> dict[str, Any]:
+        """The toast that says why a form was refused (its record gone, not allowed), in the person's language."""
+        lang = self.people_for(workspace).lang_of(str(operator.get("open_id") or ""))
+        return toast("error", t(lang, exc.key, **{"ref": "-", **exc.params}))
 
     def errors_answer(
         self, workspace: str, operator: dict[str, Any], action: dict[str, Any], exc: ValidationFailed

@@ -31,7 +31,7 @@ from lark_oapi.event.callback.model.p2_card_action_trigger import (
 )
 from lark_oapi.event.custom import CustomizedEvent
 
-from bot.errors import ValidationFailed
+from bot.errors import CoordbotError, ValidationFailed
 from bot.inbox import Inbox, Row
 from bot.messenger import Platform, workspace_key
 from handlers.feishu.forms import Forms
@@ -123,11 +123,16 @@ class FeishuIntake:
         action = event.get("action") or {}
         operator = event.get("operator") or {}
         workspace = workspace_key(Platform.FEISHU, str(operator.get("tenant_key") or ""))
+        _reached.set(True)  # lark verified it: whatever happens now is coordbot's answer, never a 401
         try:
             accepted = self.forms.check(workspace, str(operator.get("open_id") or ""), action)
         except ValidationFailed as exc:
-            _reached.set(True)
             return P2CardActionTriggerResponse(self.forms.errors_answer(workspace, operator, action, exc))
+        except CoordbotError as exc:  # the form's record is gone, or the person may not: said at once
+            return P2CardActionTriggerResponse(self.forms.refusal(workspace, operator, exc))
+        except Exception:  # reading the form needed Feishu (a group's members) and it did not answer in time
+            logger.exception("could not check a Feishu form on arrival; the worker reads it again")
+            accepted = {}
         self.store(envelope)
         return P2CardActionTriggerResponse(accepted)
 

@@ -28,6 +28,7 @@ Install it to the workspace, then set SLACK_BOT_TOKEN (Bot User OAuth Token, xox
 SLACK_APP_TOKEN (xapp-…, Socket Mode) or SLACK_SIGNING_SECRET (Basic Information > Signing Secret, HTTP mode).
 To install it in many workspaces ("Add to Slack"), set SLACK_CLIENT_ID, SLACK_CLIENT_SECRET and
 SLACK_SIGNING_SECRET instead of SLACK_BOT_TOKEN (coordbot manifest --url https://… --distribute).
+On Feishu (Lark) instead, or as well: set FEISHU_APP_ID and FEISHU_APP_SECRET (coordbot feishu-setup).
 
 To try coordbot first without a Slack workspace: coordbot demo"""
 
@@ -114,7 +115,7 @@ def _parse_now(value: str | None) -> datetime | None:
 @click.option("--debug", is_flag=True, help="Show the full traceback when a command fails.")
 @click.pass_context
 def main(ctx: click.Context, debug: bool) -> None:
-    """coordbot: the coordination handbook inside Slack."""
+    """coordbot: the coordination handbook inside Slack and Feishu (Lark)."""
     ctx.obj = {"debug": debug}
 
 
@@ -171,7 +172,7 @@ def _slack(settings: Settings) -> dict[str, str]:
     help="Only answer (and open forms): `coordbot work` on this or other hosts does the rest.",
 )
 def run(no_scheduler: bool, port: int | None, host: str, workers: int | None, serve_only: bool) -> None:
-    """Start the bot: Socket Mode with SLACK_APP_TOKEN, otherwise HTTP on $PORT.
+    """Start the bot: Socket Mode with SLACK_APP_TOKEN, otherwise HTTP on $PORT; Feishu too when FEISHU_APP_ID is set.
 
     This process answers Slack, storing each request in the inbox before it answers; the worker
     processes it starts (and restarts) do the work and tick the outbox.

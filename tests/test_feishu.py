@@ -414,3 +414,27 @@ def test_a_person_chooses_language_and_timezone_feishu_does_not_give(feishu_bot:
     item = bot.runtime.services.actions.by_code(WS, "ACT-2026-001")
     local = item.due.astimezone(ZoneInfo("America/New_York"))
     assert (local.day, local.hour) == (27, 17), local  # Thursday 01:00 in New York when typed: Friday the 27th
+
+
+def test_a_button_pressed_before_its_card_was_linked_links_the_card_and_updates_it(feishu_bot: FeishuBot) -> None:
+    """A quick click can arrive before the request that posted the card has stored which message it is: the
+    pressed card, in the item's own group, is the item's, and is linked and updated."""
+    from bot.services.actions import ActionDraft
+
+    bot = feishu_bot
+    services = bot.runtime.services
+    (item,) = services.actions.create_many(
+        team_id=WS,
+        creator_id=ALICE,
+        drafts=[ActionDraft(title="提交预算方案", owner_id=BOB, due=bot.clock() + timedelta(days=3))],
+        now=bot.clock(),
+        channel_id=CHAT,
+    )
+    assert bot.runtime.feishu is not None
+    sent = bot.runtime.feishu.api.send_card(chat_id=CHAT, card=action_cards.action_card("zh", item, tz="Asia/Shanghai"))
+    assert services.actions.get(item.id).message_ts is None  # posted, not linked yet
+    card = bot.fake.message(sent.message_id)
+    bot.press(card, BOB, action_cards.DO_DONE)
+    wait_until(lambda: services.actions.get(item.id).message_ts == sent.message_id, what="the card linked")
+    wait_until(lambda: len(bot.fake.message(sent.message_id)["versions"]) >= 2, what="the card updated")
+    assert services.actions.get(item.id).status == ActionStatus.DONE

@@ -10,6 +10,7 @@ from bot.services.action_text import parse_quick
 from bot.services.actions import ActionDraft, ActionInfo, ActionStatus, quick_problem_key
 from bot.text import t, text_lang
 from handlers.feishu.cards import actions as cards
+from handlers.feishu.cards.home import pressed_on_page
 from handlers.feishu.turn import Turn
 
 logger = logging.getLogger(__name__)
@@ -68,12 +69,16 @@ def create(turn: Turn, chat: str, draft: ActionDraft) -> ActionInfo:
     return item
 
 
-def refresh(turn: Turn, action_id: int) -> None:
-    """Show an item's new state in its card."""
+def refresh(turn: Turn, action_id: int, *, shown_in: str | None = None) -> None:
+    """Show an item's new state in its card. `shown_in`: the card a button was pressed on, which is the item's
+    even when the request that posted it has not linked it yet (a quick click): it is linked now."""
     item = turn.services.actions.get(action_id)
-    if item.message_ts:
+    if not item.message_ts and shown_in:
+        turn.services.actions.attach_message(item.id, channel_id=item.channel_id, message_ts=shown_in)
+    message = item.message_ts or shown_in
+    if message:
         lang = turn.services.prefs.channel_lang(turn.workspace, item.channel_id) or turn.lang
-        turn.api.update_card(item.message_ts, cards.action_card(lang, item, tz=turn.tz))
+        turn.api.update_card(message, cards.action_card(lang, item, tz=turn.tz))
 
 
 def on_button(turn: Turn, pressed: ButtonPressed) -> None:
@@ -89,7 +94,15 @@ def on_button(turn: Turn, pressed: ButtonPressed) -> None:
                 "action.reply.unchanged", code=item.code, status=t(turn.lang, f"action.status.{item.status.value}")
             )
             return
-        refresh(turn, item.id)
+        refresh(turn, item.id, shown_in=own_card(pressed, item.channel_id))
+
+
+def own_card(pressed: ButtonPressed, record_chat: str) -> str | None:
+    """The record's own card the button was on: a card in the record's group (not the person's page, nor a
+    copy shown to them alone), else None."""
+    if pressed_on_page(pressed.detail) or not pressed.message or pressed.channel != record_chat:
+        return None
+    return pressed.message
 
 
 def on_reaction_done(turn: Turn, item: ActionInfo, *, added: bool) -> None:

@@ -9,6 +9,7 @@ from bot.markup import RecordLocks, mention
 from bot.messenger import ButtonPressed, CommandTyped, FormSubmitted, ReactionChanged
 from bot.services.requirements import RequirementInfo
 from bot.text import t
+from handlers.feishu.actions import own_card
 from handlers.feishu.cards import requirement as cards
 from handlers.feishu.cards.common import when
 from handlers.feishu.turn import Turn
@@ -79,10 +80,14 @@ def post(turn: Turn, req: RequirementInfo) -> None:
         turn.services.requirements.attach_message(req.id, channel_id=posted.channel, message_ts=posted.message)
 
 
-def refresh(turn: Turn, requirement_id: int, *, confirmed_now: bool = False) -> None:
-    """Show the sheet's new state in its card (one render at a time per sheet); a note when it locked."""
+def refresh(turn: Turn, requirement_id: int, *, confirmed_now: bool = False, shown_in: str | None = None) -> None:
+    """Show the sheet's new state in its card (one render at a time per sheet); a note when it locked.
+    `shown_in`: the card a button was pressed on, linked now when the posting request has not yet."""
     with _locks[requirement_id]:
         req = turn.services.requirements.get(requirement_id, with_history=True)
+        if not req.message_ts and shown_in:
+            turn.services.requirements.attach_message(req.id, channel_id=req.channel_id, message_ts=shown_in)
+            req = turn.services.requirements.get(requirement_id, with_history=True)
         lang = turn.services.prefs.channel_lang(turn.workspace, req.channel_id) or turn.lang
         if req.message_ts:
             turn.api.update_card(req.message_ts, cards.requirement_card(lang, req, tz=turn.tz))
@@ -103,7 +108,8 @@ def on_button(turn: Turn, pressed: ButtonPressed) -> None:
     if not outcome.changed:
         turn.tell("reply.already_signed", code=outcome.requirement.code)
         return
-    refresh(turn, outcome.requirement.id, confirmed_now=outcome.confirmed_now)
+    shown_in = own_card(pressed, outcome.requirement.channel_id)
+    refresh(turn, outcome.requirement.id, confirmed_now=outcome.confirmed_now, shown_in=shown_in)
 
 
 def on_reaction(turn: Turn, reaction: ReactionChanged) -> bool:

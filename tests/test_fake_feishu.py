@@ -8,7 +8,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, cast
 
 import lark_oapi as lark
 import pytest
@@ -514,3 +514,24 @@ def test_messages_to_one_chat_are_paced_to_five_a_second() -> None:
     assert waits == [0.0] * 5 + [1.0] + [0.0] * 4 + [1.0] + [0.0]
     assert now[0] == pytest.approx(2.0)
     assert pace.wait_turn("chat_id:oc_b", sleep) == 0.0
+
+
+def test_a_groups_members_come_with_their_names_in_one_call() -> None:
+    """Reading a group's members (for @names in typed text) costs one member-list call, not a contact lookup
+    per person."""
+    from bot.services.prefs import Preferences
+    from handlers.feishu.people import FeishuPeople
+
+    with FakeFeishu(app_id="cli_members_names") as fake:
+        people_ids = [f"ou_p{i}" for i in range(30)]
+        for i, open_id in enumerate(people_ids):
+            fake.add_user(open_id, f"同事{i}")
+        fake.add_chat("oc_big", "大群", people_ids)
+        api = FeishuApi(app_id=fake.app_id, app_secret=fake.app_secret, domain=fake.url)
+        people = FeishuPeople(
+            api, workspace="feishu:t", prefs=cast(Preferences, None), default_tz="Asia/Shanghai", default_lang="zh"
+        )
+        members = people.members("oc_big")
+        assert [(m.id, m.name) for m in members][:2] == [("ou_p0", "同事0"), ("ou_p1", "同事1")]
+        assert len(members) == 30 and people.name_of("ou_p7") == "同事7"
+        assert fake.calls("contact") == []

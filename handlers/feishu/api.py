@@ -283,9 +283,18 @@ class FeishuApi:
 
     def chat_members(self, chat_id: str) -> list[str]:
         """The open_ids of a chat's members (the bot not among them)."""
+        return [person.open_id for person in self.chat_people(chat_id)]
+
+    def chat_people(self, chat_id: str) -> list[FeishuUser]:
+        """A chat's members with the names the member list gives (no contact lookup per person)."""
         make = _members_request(chat_id)
         pages = self._pages("im.chat_members.get", self._client.im.v1.chat_members.get, make)
-        return [m.member_id for page in pages for m in page.items or [] if m.member_id]
+        return [
+            FeishuUser(open_id=m.member_id, name=m.name or "")
+            for page in pages
+            for m in page.items or []
+            if m.member_id
+        ]
 
     def bot_open_id(self) -> str:
         """The bot's own open_id (bot/v3/info, which lark-oapi has no typed request for), asked once."""

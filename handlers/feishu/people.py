@@ -87,13 +87,15 @@ class FeishuPeople:
         if cached is not None and now - cached[0] < KEEP_SECONDS:
             return cached[1]
         try:
-            ids = self.api.chat_members(chat)
+            people = self.api.chat_people(chat)
         except FeishuError as exc:
             logger.info("no members of %s: %s", chat, exc.code)
             return cached[1] if cached else []
-        found = [Member(id=open_id, name=self.name_of(open_id), real_name=self.name_of(open_id)) for open_id in ids]
+        # the member list carries the names: one call per chat, not a contact lookup per person
+        found = [Member(id=p.open_id, name=p.name, real_name=p.name) for p in people]
         with self._lock:
             self._chats[chat] = (now, found)
+            self._names.update((p.open_id, p.name) for p in people if p.name)
         return found
 
     def can_see(self, user: str, channel: str) -> bool:

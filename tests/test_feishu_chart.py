@@ -36,7 +36,7 @@ from tests.conftest import START, FixedClock
 from tests.helpers import wait_until
 from tests.test_feishu import BOB, CHAT, FeishuBot
 from tests.test_feishu import WS as BOT_WS
-from tests.test_feishu_due import ALICE, CAROL, GENERAL, TZ, WS, Env, Recorder
+from tests.test_feishu_due import ALICE, CAROL, GENERAL, TZ, WS, Env
 
 feishu_bot = test_feishu.feishu_bot  # the deployment of tests/test_feishu.py: Slack and Feishu over real HTTP
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -68,9 +68,8 @@ def env(tmp_path: Path) -> Iterator[Env]:
     services = Services.build(settings, make_session_scope(engine), clock=FixedClock())
     api = FeishuApi(app_id=fake.app_id, app_secret=fake.app_secret, domain=fake.url)
     people = FeishuPeople(api, workspace=WS, prefs=services.prefs, default_tz=TZ, default_lang="en")
-    refresher = Recorder()
-    deliver = make_feishu_deliver(api, services, lambda _team: people, refresh=refresher)
-    yield Env(fake, services, people, refresher, deliver)
+    deliver = make_feishu_deliver(api, services, lambda _team: people)
+    yield Env(fake, services, people, deliver)
     fake.stop()
     engine.dispose()
 

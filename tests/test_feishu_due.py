@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -39,16 +39,6 @@ GENERAL, INCIDENT_CHAT = "oc_general", "oc_incident"
 TZ = "Asia/Shanghai"
 
 
-@dataclass
-class Recorder:
-    """The adapter's card refresher, as the tests see it: what it was asked to show again."""
-
-    calls: list[tuple[str, int]] = field(default_factory=list)
-
-    def refresh(self, kind: str, record_id: int) -> None:
-        """Remember the request."""
-        self.calls.append((kind, record_id))
-
 
 @dataclass
 class Env:
@@ -57,7 +47,6 @@ class Env:
     fake: FakeFeishu
     services: Services
     people: FeishuPeople
-    refresher: Recorder
     deliver: Deliver
 
     def tick(self, at: datetime) -> TickReport:
@@ -101,9 +90,8 @@ def env(tmp_path: Path) -> Iterator[Env]:
     services.prefs.set_user_lang(WS, ALICE, "zh", now=START)
     api = FeishuApi(app_id=fake.app_id, app_secret=fake.app_secret, domain=fake.url)
     people = FeishuPeople(api, workspace=WS, prefs=services.prefs, default_tz=TZ, default_lang="en")
-    refresher = Recorder()
-    deliver = make_feishu_deliver(api, services, lambda _team: people, refresh=refresher)
-    yield Env(fake, services, people, refresher, deliver)
+    deliver = make_feishu_deliver(api, services, lambda _team: people)
+    yield Env(fake, services, people, deliver)
     fake.stop()
     engine.dispose()
 
@@ -277,7 +265,7 @@ def test_an_action_item_done_after_its_reminder_was_claimed_is_not_reminded(env:
     assert env.dms(BOB) == []
 
 
-def test_an_overdue_action_item_is_escalated_once_and_its_card_refreshed(env: Env) -> None:
+def test_an_overdue_action_item_is_escalated_once(env: Env) -> None:
     item = action(env)
     env.tick(START + timedelta(days=2, hours=1))
     assert "Reminder: action item" in texts(env.dms(BOB)[0])
@@ -289,7 +277,6 @@ def test_an_overdue_action_item_is_escalated_once_and_its_card_refreshed(env: En
     assert "需关注" in texts(escalated) and f"<at id={BOB}></at>" in texts(escalated)
     assert escalated["content"]["header"]["template"] == "red"
     assert env.services.actions.get(item).escalated_at == START + timedelta(days=6)
-    assert env.refresher.calls == [("action", item)]
 
 
 # -- incidents -----------------------------------------------------------------------------------------------
@@ -304,7 +291,6 @@ def test_an_unacknowledged_incident_calls_the_backups(env: Env) -> None:
     [ask] = env.dms(CAROL)
     assert "backup list" in texts(ask) and f"openChatId={INCIDENT_CHAT}" in texts(ask)
     assert buttons(ask) == [{"do": incident_cards.DO_ACK, "id": info.id}]
-    assert env.refresher.calls == [("incident", info.id)]
     assert env.services.incidents.get(info.id).escalated_at is not None
 
 

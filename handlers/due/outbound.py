@@ -18,7 +18,6 @@ from bot.errors import DeliveryFailed, NotFound
 from bot.markup import RecordLocks as RecordLocks  # the Slack listeners take it from here
 from bot.outbox import Deliver, DueWork, Outcome
 from bot.services import Services
-from handlers.workspace.directory import Directory
 from handlers.workspace.tenants import Tenant, Tenants
 
 logger = logging.getLogger(__name__)
@@ -176,35 +175,13 @@ def link_or_channel(client: WebClient, channel_id: str, ts: str | None) -> str:
 
 
 Deliverer = Callable[[DueWork, datetime], Outcome]
-Provider = Callable[[WebClient, Services, Directory], Mapping[str, Deliverer]]
 # Errors after which a workspace's token is no good: its due work is held (until a re-install), not failed
 NO_TOKEN_ERRORS = frozenset({"invalid_auth", "not_authed", "token_revoked", "account_inactive", "team_not_found"})
 
 
-def _renderers(client: WebClient, services: Services, directory: Directory) -> dict[str, Deliverer]:
-    from handlers.due import actions as actions_due
-    from handlers.due import digest as digest_due
-    from handlers.due import incident as incident_due
-    from handlers.due import meeting as meeting_due
-    from handlers.due import requirement as requirement_due
-    from handlers.due import welcome as welcome_due
-
-    kinds: dict[str, Deliverer] = {}
-    for provider in (
-        requirement_due.deliverers,
-        meeting_due.deliverers,
-        actions_due.deliverers,
-        digest_due.deliverers,
-        incident_due.deliverers,
-        welcome_due.deliverers,
-    ):
-        kinds.update(provider(client, services, directory))
-    return kinds
-
-
 def make_deliver(tenants: Tenants, services: Services) -> Deliver:
     """The delivery function the tick hands each due row to: sent with its workspace's token, by its kind."""
-    by_tenant: dict[int, tuple[Tenant, dict[str, Deliverer]]] = {}
+    by_tenant: dict[int, tuple[Tenant, Deliverer]] = {}
 
     def deliver(item: DueWork, now: datetime) -> Outcome:
         tenant = tenants.get(item.team_id)
@@ -212,10 +189,10 @@ def make_deliver(tenants: Tenants, services: Services) -> Deliver:
             return Outcome.HELD
         known = by_tenant.get(id(tenant))
         if known is None or known[0] is not tenant:
-            known = by_tenant[id(tenant)] = (tenant, _renderers(tenant.client, services, tenant.directory))
-        handler = known[1].get(item.kind)
-        if handler is None:
-            raise DeliveryFailed(f"unknown kind {item.kind}", permanent=True)
+            from handlers.due.notices import deliverer  # it renders with the features' builders, which use this
+
+            known = by_tenant[id(tenant)] = (tenant, deliverer(tenant.client, services, tenant.directory))
+        handler = known[1]
         try:
             with tenants.acting_for(tenant):
                 return handler(item, now)

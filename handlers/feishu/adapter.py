@@ -165,24 +165,7 @@ class Feishu:
 
     def deliver(self) -> Deliver:
         """The outbox's sender for Feishu workspaces' rows."""
-        return make_feishu_deliver(self.api, self.services, self.people_for, refresh=self)
-
-    def refresh(self, kind: str, record_id: int) -> None:
-        """Show a record's new state in its card (due work changed it: an escalation, a reminder sent)."""
-        if kind == "incident":
-            team = self.services.incidents.get(record_id).team_id
-        elif kind == "action":
-            team = self.services.actions.get(record_id).team_id
-        else:
-            return
-        people = self.people_for(team)
-        turn = Turn(
-            event=Inbound(workspace=team, user="", received_at=self.services.now()),
-            api=self.api,
-            services=self.services,
-            people=people,
-        )
-        (incident.refresh if kind == "incident" else actions.refresh)(turn, record_id)
+        return make_feishu_deliver(self.api, self.services, self.people_for)
 
     def say_hello(self, user: str, workspace: str, now: datetime) -> None:
         """A first message to a person (used by the sandbox)."""

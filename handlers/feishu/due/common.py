@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import quote
 
 from bot.errors import DeliveryFailed
@@ -20,13 +20,6 @@ logger = logging.getLogger(__name__)
 
 FeishuDeliverer = Callable[[DueWork, datetime], Outcome]
 TITLE_MAX = 100  # characters of a card's header
-
-
-class Refresher(Protocol):
-    """Shows a record's card again, in place, after due work changed the record (supplied by the adapter)."""
-
-    def refresh(self, kind: str, record_id: int) -> None:
-        """Re-render the card of record `record_id` of `kind` ("action", "incident", ...)."""
 
 
 def idempotency_key(work: DueWork, part: str = "") -> str:
@@ -60,12 +53,11 @@ def md(*texts: str) -> list[dict[str, Any]]:
 
 @dataclass(frozen=True)
 class Outbound:
-    """What one Feishu workspace's renderers send with: its API, the services, its people, the card refresher."""
+    """What one Feishu workspace's renderers send with: its API, the services, its people."""
 
     api: FeishuApi
     services: Services
     people: FeishuPeople
-    refresh: Refresher
 
     def who(self, user: str) -> tuple[str, str]:
         """A person's language and timezone (asked of Feishu when not known yet)."""
@@ -84,13 +76,6 @@ class Outbound:
         """Send a person a card in the bot's chat with them, once for the row however often it is sent."""
         card = common.card(title, elements, template=template, subtitle=subtitle)
         self.api.send_card(open_id=user, card=card, uuid=idempotency_key(work))
-
-    def refreshed(self, kind: str, record_id: int) -> None:
-        """Show a record's card again after due work changed it (a failure is logged, not raised)."""
-        try:
-            self.refresh.refresh(kind, record_id)
-        except FeishuError as exc:  # the notice is out; a stale card is shown right at the next change
-            logger.warning("could not refresh %s #%d after due work: %s %s", kind, record_id, exc.code, exc.msg)
 
     def channel_lang(self, chat: str) -> str:
         """The language a group chat is written to in."""

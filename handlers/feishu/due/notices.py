@@ -1,0 +1,165 @@
+"""Due work as Feishu shows it: the core plans each row's notices (`bot.services.notices`); this renders them.
+
+A person's notice is a card in the bot's chat with them, in their language and timezone; a channel's is a card
+in the group chat, in the group's language. A card cannot localize a time per reader, so times are written
+in the reader's zone; Feishu has no message permalinks, so links open the group chat.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bot import notices as n
+from bot.outbox import DueWork, Outcome
+from bot.services import notices as rules
+from bot.text import t
+from handlers.feishu.cards import incident as incident_cards
+from handlers.feishu.cards import meeting as meeting_cards
+from handlers.feishu.cards.common import button, buttons, card, plain, when
+from handlers.feishu.cards.digest import digest_card
+from handlers.feishu.digest import upload_chart
+from handlers.feishu.due.common import TITLE_MAX, FeishuDeliverer, Outbound, card_title, chat_link, idempotency_key, md
+
+TEMPLATES = {n.Tone.INFO: "blue", n.Tone.WARN: "orange", n.Tone.ALERT: "red", n.Tone.DONE: "green"}
+_DO = "incident"  # written apart: the catalog check reads "x.y" as a text key
+# the review reminder's button: {"do": DO_REVIEW_MEETING, "id": incident id}; the other buttons are the cards' own
+DO_REVIEW_MEETING = f"{_DO}.review_meeting"
+
+
+class FeishuFormat:
+    """Times written in the reader's zone and language, links to group chats."""
+
+    def __init__(self, out: Outbound) -> None:
+        self.out = out
+
+    def when(self, at: datetime, tz: str, lang: str, *, with_time: bool = True) -> str:
+        """ "2026-12-11 (Fri) 15:00", "2026-12-11（周五）15:00"."""
+        return when(at, tz, lang, with_time=with_time)
+
+    def link(self, channel: str | None, ts: str | None, *, fallback: bool) -> str | None:
+        """The group chat the message is in (Feishu gives no link to a message)."""
+        return chat_link(self.out.services, channel) if channel or fallback else None
+
+    def room(self, channel: str | None, code: str) -> str:
+        """The incident's group chat, linked under its code."""
+        return f"<{chat_link(self.out.services, channel)}|{code}>" if channel else code
+
+
+@dataclass(frozen=True)
+class Shown:
+    """A notice about to be sent: its reader's language and timezone, and its rendered text and last line."""
+
+    notice: n.Notice
+    lang: str
+    tz: str
+    text: str
+    footer: str | None
+    work: DueWork
+    now: datetime
+
+    @property
+    def template(self) -> str:
+        """The header's colour for the notice's tone."""
+        return TEMPLATES[self.notice.tone]
+
+
+def deliverer(out: Outbound) -> FeishuDeliverer:
+    """The sender of every kind of due work for one Feishu workspace: plan the row, send its notices, mark it."""
+    api, services, fmt = out.api, out.services, FeishuFormat(out)
+
+    def title(s: Shown) -> str:
+        if s.notice.heading is not None:
+            return plain(n.render(s.notice.heading, s.lang, s.tz, fmt) or "", TITLE_MAX)
+        record = s.notice.record
+        return card_title(record.code, record.title) if record else "coordbot"
+
+    def send(s: Shown, elements: list[dict[str, Any]], *, heading: str | None = None, subtitle: str | None = None):
+        if s.notice.in_channel:
+            shown = card(heading or title(s), elements, template=s.template, subtitle=subtitle)
+            api.send_card(chat_id=s.notice.to, card=shown, uuid=idempotency_key(s.work, s.notice.part))
+        else:
+            out.dm(s.work, s.notice.to, heading or title(s), elements, template=s.template, subtitle=subtitle)
+
+    def plain_notice(s: Shown) -> None:
+        send(s, md(f"{s.text}\n{s.footer}" if s.footer else s.text))
+
+    def agenda(s: Shown) -> None:
+        shown = meeting_cards.meeting_card(s.lang, s.notice.about, tz=s.tz)
+        details = shown["body"]["elements"][:-1]  # the card without its buttons
+        subtitle = shown["header"].get("subtitle")
+        elements = [*md(s.text), *details, *md(s.footer or "")]
+        send(s, elements, heading=shown["header"]["title"]["content"], subtitle=subtitle and subtitle["content"])
+
+    def minutes(s: Shown) -> None:
+        info = s.notice.about
+        items = services.actions.for_source(rules.meeting.KIND, info.id)
+        shown = meeting_cards.minutes_card(s.lang, info, items, tz=s.tz, ack_button=True)
+        send(s, [*md(s.text), *shown["body"]["elements"]], heading=shown["header"]["title"]["content"])
+
+    def ack(s: Shown) -> None:
+        info = s.notice.about
+        pressed = button(
+            t(s.lang, "incident.button.ack"),
+            {"do": incident_cards.DO_ACK, "id": info.id},
+            kind="primary_filled",
+            name=f"{incident_cards.Names.ACK}_{info.id}",
+        )
+        send(s, [*md(s.text), buttons(pressed)])
+
+    def review(s: Shown) -> None:
+        info = s.notice.about
+        schedule = button(
+            t(s.lang, "incident.button.review_meeting"),
+            {"do": DO_REVIEW_MEETING, "id": info.id},
+            kind="primary_filled",
+            name=f"incident_review_meeting_{info.id}",
+        )
+        send(s, [*md(s.text), buttons(schedule)])
+
+    def digest(s: Shown) -> None:
+        team, chat, late_due = str(s.notice.data["team_id"]), s.notice.to, s.notice.data.get("late_due")
+        content = services.digests.content(
+            team, chat, now=s.now, open_incidents=services.incidents.with_open_followups(team, chat)
+        )
+        chart = upload_chart(api, services, workspace=team, chat=chat, lang=s.lang, tz=s.tz, now=s.now)
+        shown = digest_card(s.lang, content, tz=s.tz, name_of=out.people.name_of, late_due=late_due, chart_key=chart)
+        api.send_card(chat_id=chat, card=shown, uuid=idempotency_key(s.work))
+
+    def welcome(s: Shown) -> None:
+        # A Feishu tenant adds the app in its admin console, with no install flow that schedules this; should a
+        # row come anyway, the person gets the short hello (the install welcome speaks of Slack).
+        send(s, md(t(s.lang, "feishu.hello")))
+
+    extras: dict[n.Extra, Callable[[Shown], None]] = {
+        n.Extra.AGENDA: agenda,
+        n.Extra.MINUTES: minutes,
+        n.Extra.ACK: ack,
+        n.Extra.REVIEW: review,
+        n.Extra.DIGEST: digest,
+        n.Extra.WELCOME: welcome,
+    }
+
+    def show(notice: n.Notice, work: DueWork, now: datetime) -> None:
+        if notice.in_channel:
+            lang, tz = out.channel_lang(notice.to), services.settings.tz
+        else:
+            lang, tz = out.who(notice.to)
+        text = (n.render(notice.text, lang, tz, fmt) or "") if notice.text else ""
+        footer = n.render(notice.footer, lang, tz, fmt) if notice.footer else None
+        shown = Shown(notice, lang, tz, text, footer, work, now)
+        (plain_notice if notice.extra is None else extras[notice.extra])(shown)
+
+    def deliver(work: DueWork, now: datetime) -> Outcome:
+        plan = rules.plan(services, work, now)
+        if plan.skipped:
+            return Outcome.SKIPPED
+        for notice in plan.notices:
+            show(notice, work, now)
+        if plan.then is not None:
+            plan.then()
+        return Outcome.SENT
+
+    return deliver

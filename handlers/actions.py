@@ -414,26 +414,11 @@ def _set_status_and_refresh_cards(
             )
 
 
-def on_reaction(
-    event: dict[str, Any], client: WebClient, services: Services, directory: Directory, *, removed: bool
-) -> bool:
-    """✅ on an item's card marks it done (removing it restores the status before); True when it is a card."""
-    where = event.get("item") or {}
-    item = services.actions.by_message(str(where.get("channel")), str(where.get("ts")), teams=directory.scope())
-    if item is None:
-        return False
-    user = event["user"]
-    if event.get("reaction") not in services.settings.sign_reactions:
-        return True
-    if removed:
-        if item.status != ActionStatus.DONE or user not in (item.owner_id, item.creator_id):
-            return True
-        status = _status_before_done(services.actions.get(item.id, with_history=True))
-    else:
-        status = ActionStatus.DONE
-    with _card_locks[item.id]:
-        item, changed = services.actions.set_status(item.id, user_id=user, status=status, now=services.now())
-        if changed and item.message_ts:
+def show_again(client: WebClient, services: Services, directory: Directory, action_id: int) -> None:
+    """Re-render an item's card after a change made elsewhere (a reaction), from its current state."""
+    with _card_locks[action_id]:
+        item = services.actions.get(action_id)
+        if item.message_ts:
             refresh_card(
                 client,
                 services,
@@ -443,18 +428,6 @@ def on_reaction(
                 message_ts=item.message_ts,
                 source_link=source_link_of(client, item),
             )
-    return True
-
-
-def _status_before_done(item: ActionInfo) -> ActionStatus:
-    """The open status an item had before it was marked done (one that won't be done comes back open)."""
-    for entry in reversed(item.history):
-        if entry.action == "status_changed" and entry.detail.get("to") == ActionStatus.DONE:
-            before = ActionStatus(entry.detail.get("from") or ActionStatus.OPEN)
-            if before == ActionStatus.WONT_DO:
-                return ActionStatus.OPEN
-            return ActionStatus.IN_PROGRESS if before == ActionStatus.BLOCKED else before
-    return ActionStatus.OPEN
 
 
 def source_link_of(client: WebClient, item: ActionInfo) -> str | None:

@@ -332,22 +332,3 @@ def acknowledge_by_button(
     respond(text=t(directory.lang_of(user), key, code=info.code), response_type="ephemeral", replace_original=False)
     if changed:
         refresh_card(client, services, directory, info.id)
-
-
-def on_reaction(
-    event: dict[str, Any], client: WebClient, services: Services, directory: Directory, *, removed: bool
-) -> bool:
-    """✅ on the minutes acknowledges them (removing it withdraws); True when the message is a meeting's."""
-    item = event.get("item") or {}
-    info = services.meetings.by_message(str(item.get("channel")), str(item.get("ts")), teams=directory.scope())
-    if info is None:
-        return False
-    if info.minutes_ts != item.get("ts") or event.get("reaction") not in services.settings.sign_reactions:
-        return True
-    if removed:
-        _, changed = services.meetings.withdraw_ack(info.id, user_id=event["user"], now=services.now())
-    else:
-        _, changed = services.meetings.acknowledge(info.id, user_id=event["user"], now=services.now())
-    if changed:
-        refresh_card(client, services, directory, info.id)
-    return True

@@ -8,7 +8,9 @@ from typing import Any
 from slack_bolt import App
 from slack_sdk import WebClient
 
+from bot.messenger import ReactionChanged
 from bot.services import Services
+from bot.services.reactions import MINUTES, SHEET, react
 from handlers import actions, incident, meeting, requirement
 from handlers.serving.replies import through_inbox
 from handlers.workspace.directory import Directory
@@ -34,11 +36,33 @@ def on_reaction_removed(event: dict[str, Any], client: WebClient, services: Serv
 
 def offer_to_features(
     event: dict[str, Any], client: WebClient, services: Services, directory: Directory, *, removed: bool
-) -> None:
-    """Offer the reaction to each feature until one recognizes the message."""
+) -> bool:
+    """📌 in an incident channel goes on its timeline; any other reaction is the core's to apply (✅ signs a sheet,
+    acknowledges minutes, closes an action item); the record's message is shown again when it changed. True
+    when the message was one coordbot knows."""
     item = event.get("item") or {}
     if item.get("type") != "message" or not item.get("channel") or not item.get("ts"):
-        return
-    for handler in (incident.on_reaction, requirement.on_reaction, meeting.on_reaction, actions.on_reaction):
-        if handler(event, client, services, directory, removed=removed):
-            return
+        return False
+    if incident.on_reaction(event, client, services, directory, removed=removed):
+        return True
+    reaction = ReactionChanged(
+        workspace=directory.team_id,
+        user=str(event.get("user") or ""),
+        received_at=services.now(),
+        emoji=str(event.get("reaction") or ""),
+        channel=str(item["channel"]),
+        message=str(item["ts"]),
+        added=not removed,
+    )
+    sign = reaction.emoji in services.settings.sign_reactions
+    reacted = react(services, reaction, sign=sign, teams=directory.scope(), channel=reaction.channel)
+    if reacted is None or not reacted.changed:
+        return reacted is not None
+    if reacted.kind == SHEET:
+        note = ("thread.confirmed", None) if reacted.confirmed_now else None
+        requirement.refresh_sheet(client, services, directory, reacted.record_id, note=note)
+    elif reacted.kind == MINUTES:
+        meeting.refresh_card(client, services, directory, reacted.record_id)
+    else:
+        actions.show_again(client, services, directory, reacted.record_id)
+    return True

@@ -268,30 +268,6 @@ def sign_by_button(
     )
 
 
-def on_reaction(
-    event: dict[str, Any], client: WebClient, services: Services, directory: Directory, *, removed: bool
-) -> bool:
-    """✅ on a sheet signs (removing it withdraws) for its owners; True when the message is a sheet."""
-    item = event.get("item") or {}
-    req = services.requirements.by_message(str(item.get("channel")), str(item.get("ts")), teams=directory.scope())
-    if req is None:
-        return False
-    if event.get("reaction") not in services.settings.sign_reactions:
-        return True
-    if removed:
-        if (
-            event["user"] in req.owners
-            and services.requirements.withdraw(req.id, user_id=event["user"], now=services.now()).changed
-        ):
-            refresh_sheet(client, services, directory, req.id)
-        return True
-    outcome = services.requirements.sign(req.id, user_id=event["user"], via="reaction", now=services.now())
-    if outcome.changed:
-        note = ("thread.confirmed", None) if outcome.confirmed_now else None
-        refresh_sheet(client, services, directory, req.id, note=note)
-    return True
-
-
 # -- changes, edits, questions -------------------------------------------------------------------------
 
 

@@ -25,11 +25,14 @@ def by_code(session: Session, *, team_id: str, code: str) -> Meeting | None:
     return session.scalars(select(Meeting).where(col(Meeting.team_id) == team_id, col(Meeting.code) == code)).first()
 
 
-def by_message(session: Session, *, channel_id: str, ts: str, teams: Collection[str] | None = None) -> Meeting | None:
-    """The meeting whose card or minutes is the given message (of one of `teams`, when given)."""
-    stmt = select(Meeting).where(
-        col(Meeting.channel_id) == channel_id, (col(Meeting.message_ts) == ts) | (col(Meeting.minutes_ts) == ts)
-    )
+def by_message(
+    session: Session, *, channel_id: str | None, ts: str, teams: Collection[str] | None = None
+) -> Meeting | None:
+    """The meeting whose card or minutes is the given message (of one of `teams`, when given); `channel_id`
+    None: in whichever channel (a platform whose message IDs are unique on their own)."""
+    stmt = select(Meeting).where((col(Meeting.message_ts) == ts) | (col(Meeting.minutes_ts) == ts))
+    if channel_id is not None:
+        stmt = stmt.where(col(Meeting.channel_id) == channel_id)
     if teams is not None:
         stmt = stmt.where(col(Meeting.team_id).in_(list(teams)))
     return session.scalars(stmt).first()

@@ -22,8 +22,9 @@ from bot.services.actions import (
     ActionService,
     ActionStatus,
 )
-from handlers.actions import on_reaction, send_action_dms
+from handlers.actions import send_action_dms
 from handlers.blocks.actions import Ids, action_card, action_text, shown_source_link
+from handlers.reactions import offer_to_features
 from handlers.sandbox.slack_api import ALICE, BOB, CAROL, DAVE, GENERAL
 from storage.models import ActionItem, Counter, HistoryEntry, OutboxItem
 from tests.conftest import Bot
@@ -444,7 +445,7 @@ def test_a_check_mark_on_the_card_marks_it_done_and_removing_it_restores_the_sta
             "reaction": name,
             "item": {"type": "message", "channel": "DU_BOB", "ts": ts},
         }
-        return on_reaction(event, rt.client, rt.services, rt.directory, removed=removed)
+        return offer_to_features(event, rt.client, rt.services, rt.directory, removed=removed)
 
     assert react("tada", removed=False) and service(bot).get(item.id).status == ActionStatus.IN_PROGRESS
     assert not react("white_check_mark", removed=False, ts="1.000001")  # not a card

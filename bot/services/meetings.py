@@ -426,7 +426,9 @@ class MeetingService:
                 raise NotFound("error.meeting_not_found", code=code)
             return self._load(s, row, with_history=with_history)
 
-    def by_message(self, channel_id: str, ts: str, *, teams: Collection[str] | None = None) -> MeetingInfo | None:
+    def by_message(
+        self, channel_id: str | None, ts: str, *, teams: Collection[str] | None = None
+    ) -> MeetingInfo | None:
         """The meeting whose card or minutes is this message."""
         with self._scope() as s:
             row = repo.by_message(s, channel_id=channel_id, ts=ts, teams=teams)

@@ -13,6 +13,7 @@ from typing import Any, cast
 import lark_oapi as lark
 import pytest
 from lark_oapi.core.model import RawRequest
+from lark_oapi.core.token import TokenManager
 from lark_oapi.core.utils import AESCipher
 from lark_oapi.event.callback.model.p2_card_action_trigger import P2CardActionTriggerResponse
 
@@ -47,8 +48,11 @@ def fake() -> Iterator[FakeFeishu]:
 
 
 @pytest.fixture
-def api(fake: FakeFeishu) -> FeishuApi:
-    return FeishuApi(app_id=fake.app_id, app_secret=fake.app_secret, domain=fake.url, timeout=5)
+def api(fake: FakeFeishu) -> Iterator[FeishuApi]:
+    yield FeishuApi(app_id=fake.app_id, app_secret=fake.app_secret, domain=fake.url, timeout=5)
+    # lark-oapi's token cache is process-wide: a token of a generation this fake expired would be refused by the
+    # next test's fake, and that refusal counted among its calls
+    TokenManager.cache.set(f"self_tenant_token:{fake.app_id}", "", 0)
 
 
 # ------------------------------------------------------------------ messages

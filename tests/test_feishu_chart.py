@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from lark_oapi.core.token import TokenManager
 from PIL import Image
 
 from bot import charts
@@ -84,9 +85,12 @@ def fake() -> Iterator[FakeFeishu]:
 
 
 @pytest.fixture
-def api(fake: FakeFeishu) -> FeishuApi:
+def api(fake: FakeFeishu) -> Iterator[FeishuApi]:
     """A client of the fake."""
-    return FeishuApi(app_id=fake.app_id, app_secret=fake.app_secret, domain=fake.url, timeout=5)
+    yield FeishuApi(app_id=fake.app_id, app_secret=fake.app_secret, domain=fake.url, timeout=5)
+    # lark-oapi's token cache is process-wide: a token of a generation this fake expired would be refused by the
+    # next test's fake, and that refusal counted among its calls
+    TokenManager.cache.set(f"self_tenant_token:{fake.app_id}", "", 0)
 
 
 # -- helpers ----------------------------------------------------------------------------------------------------

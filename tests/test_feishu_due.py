@@ -39,7 +39,6 @@ GENERAL, INCIDENT_CHAT = "oc_general", "oc_incident"
 TZ = "Asia/Shanghai"
 
 
-
 @dataclass
 class Env:
     """A Feishu workspace's due work, ready to tick."""

@@ -102,7 +102,9 @@ def tick(plain: PlainText, at: datetime) -> None:
 
 
 def test_typed_text_is_escaped_and_cut_once_for_every_messenger() -> None:
-    text = n.Text.of("remind.question", code="RW-1", when=n.When(START), text=n.Typed("<b>R&D " + "x" * 600, 500), link="")
+    text = n.Text.of(
+        "remind.question", code="RW-1", when=n.When(START), text=n.Typed("<b>R&D " + "x" * 600, 500), link=""
+    )
     shown = n.render(text, "en", "UTC", PlainFormat())
     assert shown is not None
     assert "&lt;b&gt;R&amp;D " in shown and "<b>" not in shown

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from functools import partial
 
 from bot.markup import RecordLocks, escape, truncate
 from bot.messenger import ButtonPressed, CommandTyped, FormSubmitted
@@ -63,7 +64,8 @@ def create(turn: Turn, chat: str, draft: ActionDraft) -> ActionInfo:
         **services.incidents.source_for(chat),
     )
     lang = services.prefs.channel_lang(turn.workspace, chat) or turn.lang
-    posted = turn.post(chat, cards.action_card(lang, item, tz=turn.tz), ref=f"action:{item.id}")
+    shown = turn.for_chat(chat, lang, partial(cards.action_card, item=item, tz=turn.tz))
+    posted = turn.post(chat, shown, ref=f"action:{item.id}")
     if posted is not None:
         services.actions.attach_message(item.id, channel_id=posted.channel, message_ts=posted.message)
     return item
@@ -78,7 +80,8 @@ def refresh(turn: Turn, action_id: int, *, shown_in: str | None = None) -> None:
     message = item.message_ts or shown_in
     if message:
         lang = turn.services.prefs.channel_lang(turn.workspace, item.channel_id) or turn.lang
-        turn.api.update_card(message, cards.action_card(lang, item, tz=turn.tz))
+        shown = turn.for_chat(item.channel_id, lang, partial(cards.action_card, item=item, tz=turn.tz))
+        turn.api.update_card(message, shown)
 
 
 def on_button(turn: Turn, pressed: ButtonPressed) -> None:

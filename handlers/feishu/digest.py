@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from functools import partial
 
 from bot import charts
 from bot.markup import escape, truncate
@@ -46,7 +47,8 @@ def on_command(turn: Turn, cmd: CommandTyped) -> None:
     chart = upload_chart(turn.api, services, workspace=turn.workspace, chat=cmd.channel, lang=lang, tz=tz, now=turn.now)
     day = t(lang, f"digest.day.{schedule.weekday}")
     turn.say(cmd.channel, t(lang, "feishu.digest_on", schedule=f"{day} {schedule.time_text}"), purpose="digest-on")
-    shown = digest_card(lang, digest, tz=tz, chart_key=chart)
+    # the chart is drawn once, in the group's language (or the person's): an image has one language
+    shown = turn.for_chat(cmd.channel, lang, partial(digest_card, digest=digest, tz=tz, chart_key=chart))
     turn.post(cmd.channel, shown, ref=f"digest-now:{cmd.channel}:{turn.now.date()}")
 
 

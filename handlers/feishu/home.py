@@ -9,6 +9,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from typing import Any, Generic, TypeVar
 
 from bot.errors import CoordbotError
@@ -62,7 +63,8 @@ def redraw(turn: Turn, message: str) -> None:
 
 
 def page(turn: Turn) -> dict[str, Any]:
-    """The person's page as of now, with only records in group chats they are in."""
+    """The person's page as of now, with only records in group chats they are in (read once, drawn in each of
+    the person's possible languages unless they chose one)."""
     services, team, user, now = turn.services, turn.workspace, turn.user, turn.now
     where = home_channels(services.session_scope, team_id=team, user_id=user, now=now)
     seen: dict[str, bool] = {}
@@ -93,16 +95,20 @@ def page(turn: Turn) -> dict[str, Any]:
         found, total = meetings.minutes_owed(team, user, now, limit=limit)
         return found, total, 0
 
-    return cards.home_card(
-        turn.lang,
-        awaiting=_Part(awaiting, lambda r: r.channel_id, lambda r: r.confirm_by < now).shown(
-            hidden & where.awaiting, visible
-        ),
-        actions=_Part(actions, lambda a: a.channel_id, lambda a: a.due < now).shown(hidden & where.actions, visible),
-        meetings=_Part(upcoming, lambda m: m.channel_id, _never).shown(hidden & where.meetings, visible),
-        minutes=_Part(owed, lambda m: m.channel_id, _never).shown(hidden & where.meetings, visible),
-        tz=turn.tz,
-        now=now,
+    return turn.for_person(
+        partial(
+            cards.home_card,
+            awaiting=_Part(awaiting, lambda r: r.channel_id, lambda r: r.confirm_by < now).shown(
+                hidden & where.awaiting, visible
+            ),
+            actions=_Part(actions, lambda a: a.channel_id, lambda a: a.due < now).shown(
+                hidden & where.actions, visible
+            ),
+            meetings=_Part(upcoming, lambda m: m.channel_id, _never).shown(hidden & where.meetings, visible),
+            minutes=_Part(owed, lambda m: m.channel_id, _never).shown(hidden & where.meetings, visible),
+            tz=turn.tz,
+            now=now,
+        )
     )
 
 

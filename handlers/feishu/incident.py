@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import re
 from datetime import timedelta
+from functools import partial
 
 from bot import inbox
 from bot.markup import RecordLocks, escape, mention
@@ -82,7 +83,9 @@ def show_stats(turn: Turn, cmd: CommandTyped) -> None:
     days = stats_days(cmd.text)
     now = turn.now
     report = turn.services.metrics.report(team_id=turn.workspace, since=now - timedelta(days=days), until=now, now=now)
-    shown = stats_card(turn.lang, report, scope_label=t(turn.lang, "feishu.stats.scope", days=days), tz=turn.tz)
+    shown = turn.for_person(
+        lambda lang: stats_card(lang, report, scope_label=t(lang, "feishu.stats.scope", days=days), tz=turn.tz)
+    )
     turn.show(shown, purpose=f"stats:{days}")
 
 
@@ -147,7 +150,8 @@ def declare(turn: Turn, draft: IncidentDraft, *, origin: str) -> IncidentInfo:
         info = incidents.attach_channel(info.id, channel_id=chat, channel_name=info.code)
     if info.channel_id and not (inbox.rerun() and info.summary_ts):
         lang = turn.lang
-        posted = turn.post(info.channel_id, cards.incident_card(lang, info, tz=turn.tz), ref=f"incident:{info.id}")
+        shown = turn.for_chat(info.channel_id, lang, partial(cards.incident_card, info=info, tz=turn.tz))
+        posted = turn.post(info.channel_id, shown, ref=f"incident:{info.id}")
         if posted is not None:
             try:
                 turn.api.pin(posted.message)
@@ -176,7 +180,8 @@ def refresh(turn: Turn, incident_id: int) -> None:
     with _locks[incident_id]:
         info = turn.services.incidents.get(incident_id, with_timeline=True)
         if info.summary_ts:
-            turn.api.update_card(info.summary_ts, cards.incident_card(turn.lang, info, tz=turn.tz))
+            build = partial(cards.incident_card, info=info, tz=turn.tz)
+            turn.api.update_card(info.summary_ts, turn.for_chat(info.channel_id, turn.lang, build))
 
 
 def collect_pins(turn: Turn, info: IncidentInfo) -> int:
@@ -206,7 +211,8 @@ def resolve(turn: Turn, info: IncidentInfo, draft: ResolutionDraft) -> None:
     chat = info.channel_id or info.announce_channel_id
     for item in outcome.follow_ups:
         if chat:
-            posted = turn.post(chat, item_cards.action_card(turn.lang, item, tz=turn.tz), ref=f"action:{item.id}")
+            shown = turn.for_chat(chat, turn.lang, partial(item_cards.action_card, item=item, tz=turn.tz))
+            posted = turn.post(chat, shown, ref=f"action:{item.id}")
             if posted is not None:
                 turn.services.actions.attach_message(item.id, channel_id=posted.channel, message_ts=posted.message)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from functools import partial
 
 from bot.messenger import ButtonPressed, CommandTyped, FormSubmitted
 from handlers.feishu.cards import actions as item_cards
@@ -57,7 +58,8 @@ def on_form(turn: Turn, form: FormSubmitted) -> None:
     )
     info = turn.services.meetings.create(team_id=turn.workspace, creator_id=turn.user, draft=draft, now=turn.now)
     lang = turn.services.prefs.channel_lang(turn.workspace, info.channel_id) or turn.lang
-    posted = turn.post(info.channel_id, cards.meeting_card(lang, info, tz=turn.tz), ref=f"meeting:{info.id}")
+    shown = turn.for_chat(info.channel_id, lang, partial(cards.meeting_card, info=info, tz=turn.tz))
+    posted = turn.post(info.channel_id, shown, ref=f"meeting:{info.id}")
     if posted is not None:
         turn.services.meetings.attach_message(info.id, channel_id=posted.channel, message_ts=posted.message)
 
@@ -79,7 +81,7 @@ def on_minutes_form(turn: Turn, form: FormSubmitted) -> None:
     info = outcome.meeting
     lang = turn.services.prefs.channel_lang(turn.workspace, info.channel_id) or turn.lang
     items = turn.services.actions.for_source("meeting", info.id)
-    shown = cards.minutes_card(lang, info, items, tz=turn.tz)
+    shown = turn.for_chat(info.channel_id, lang, partial(cards.minutes_card, info=info, actions=items, tz=turn.tz))
     if info.minutes_ts:  # recorded before: the card shows the new minutes
         turn.api.update_card(info.minutes_ts, shown)
     else:
@@ -87,11 +89,13 @@ def on_minutes_form(turn: Turn, form: FormSubmitted) -> None:
         if posted is not None:
             meetings.attach_minutes_message(info.id, minutes_ts=posted.message)
     for item in outcome.new_actions:
-        card = turn.post(info.channel_id, item_cards.action_card(lang, item, tz=turn.tz), ref=f"action:{item.id}")
+        item_card = turn.for_chat(info.channel_id, lang, partial(item_cards.action_card, item=item, tz=turn.tz))
+        card = turn.post(info.channel_id, item_card, ref=f"action:{item.id}")
         if card is not None:
             turn.services.actions.attach_message(item.id, channel_id=card.channel, message_ts=card.message)
     if info.message_ts:
-        turn.api.update_card(info.message_ts, cards.meeting_card(lang, info, tz=turn.tz))
+        shown = turn.for_chat(info.channel_id, lang, partial(cards.meeting_card, info=info, tz=turn.tz))
+        turn.api.update_card(info.message_ts, shown)
 
 
 def on_button(turn: Turn, pressed: ButtonPressed) -> None:
@@ -104,4 +108,5 @@ def on_button(turn: Turn, pressed: ButtonPressed) -> None:
         if changed and info.minutes_ts:
             items = turn.services.actions.for_source("meeting", info.id)
             lang = turn.services.prefs.channel_lang(turn.workspace, info.channel_id) or turn.lang
-            turn.api.update_card(info.minutes_ts, cards.minutes_card(lang, info, items, tz=turn.tz))
+            build = partial(cards.minutes_card, info=info, actions=items, tz=turn.tz)
+            turn.api.update_card(info.minutes_ts, turn.for_chat(info.channel_id, lang, build))

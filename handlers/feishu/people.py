@@ -2,7 +2,8 @@
 
 Names come from the contact API and chats' member lists, kept for a while. Feishu does not tell a bot a
 person's language or timezone: the language is the one the person chose (`/lang`), else the one they write
-in, else the configured default; the timezone is the one they chose (`/tz`), else COORDBOT_TZ.
+in, else the configured default (cards also carry every catalog language, which each reader's Feishu client
+chooses from, until the person chooses one); the timezone is the one they chose (`/tz`), else COORDBOT_TZ.
 """
 
 from __future__ import annotations
@@ -45,9 +46,13 @@ class FeishuPeople:
         self._guessed: dict[str, str] = {}
         self._lock = threading.Lock()
 
+    def chosen_lang(self, user: str) -> str | None:
+        """The language the person chose (`语言 …`, the settings card), None while they have not chosen one."""
+        return self.prefs.user_lang(self.workspace, user)
+
     def lang_of(self, user: str, *, fetch: bool = False) -> str:
         """The language the person chose, else the one they last wrote in, else the default."""
-        chosen = self.prefs.user_lang(self.workspace, user)
+        chosen = self.chosen_lang(user)
         if chosen:
             return chosen
         with self._lock:

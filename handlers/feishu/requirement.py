@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from functools import partial
 
 from bot.markup import RecordLocks, mention
 from bot.messenger import ButtonPressed, CommandTyped, FormSubmitted, ReactionChanged
@@ -47,7 +48,7 @@ def on_command(turn: Turn, cmd: CommandTyped) -> None:
         if req.channel_id and not turn.people.can_see(turn.user, req.channel_id):
             turn.tell("error.requirement_not_found", code=text)
             return
-        turn.show(cards.requirement_card(turn.lang, req, tz=turn.tz), purpose=f"show:{req.code}")
+        turn.show(turn.for_person(partial(cards.requirement_card, req=req, tz=turn.tz)), purpose=f"show:{req.code}")
     elif text:
         turn.tell("feishu.unknown", text=text[:100])
     elif cmd.direct or not cmd.channel:
@@ -75,7 +76,8 @@ def on_form(turn: Turn, form: FormSubmitted) -> None:
 def post(turn: Turn, req: RequirementInfo) -> None:
     """Post a new sheet's card in its group and remember the message."""
     lang = turn.services.prefs.channel_lang(turn.workspace, req.channel_id) or turn.lang
-    posted = turn.post(req.channel_id, cards.requirement_card(lang, req, tz=turn.tz), ref=f"requirement:{req.id}")
+    shown = turn.for_chat(req.channel_id, lang, partial(cards.requirement_card, req=req, tz=turn.tz))
+    posted = turn.post(req.channel_id, shown, ref=f"requirement:{req.id}")
     if posted is not None:
         turn.services.requirements.attach_message(req.id, channel_id=posted.channel, message_ts=posted.message)
 
@@ -90,7 +92,8 @@ def refresh(turn: Turn, requirement_id: int, *, confirmed_now: bool = False, sho
             req = turn.services.requirements.get(requirement_id, with_history=True)
         lang = turn.services.prefs.channel_lang(turn.workspace, req.channel_id) or turn.lang
         if req.message_ts:
-            turn.api.update_card(req.message_ts, cards.requirement_card(lang, req, tz=turn.tz))
+            shown = turn.for_chat(req.channel_id, lang, partial(cards.requirement_card, req=req, tz=turn.tz))
+            turn.api.update_card(req.message_ts, shown)
     if confirmed_now and req.message_ts:
         note = t(
             lang,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -19,6 +20,7 @@ from bot.services import Services
 from bot.text import t
 from handlers.feishu.api import FeishuApi, FeishuError
 from handlers.feishu.cards.common import card, lark_md, markdown
+from handlers.feishu.cards.i18n import bilingual
 from handlers.feishu.people import FeishuPeople
 
 logger = logging.getLogger(__name__)
@@ -65,6 +67,20 @@ class Turn:
     def tz(self) -> str:
         """The person's timezone."""
         return self.people.tz_of(self.user)
+
+    def for_chat(self, chat: str, lang: str, build: Callable[[str], dict[str, Any]]) -> dict[str, Any]:
+        """A record's card for a group chat, built by `build(lang)`: in `lang` alone when the group has a language
+        set, else in each reader's Feishu language (`lang` where a reader's is not in the catalog)."""
+        if self.services.prefs.channel_lang(self.workspace, chat) is not None:
+            return build(lang)
+        return bilingual(build, lang)
+
+    def for_person(self, build: Callable[[str], dict[str, Any]]) -> dict[str, Any]:
+        """A card for the person alone, built by `build(lang)`: in the language they chose, else in their Feishu
+        client's (the one they write in where it is not in the catalog)."""
+        if self.people.chosen_lang(self.user) is not None:
+            return build(self.lang)
+        return bilingual(build, self.lang)
 
     def key(self, purpose: str) -> str:
         """The idempotency key of one message this row sends."""

@@ -33,6 +33,10 @@ INTERACTIVE = frozenset(
     | {"date_picker", "picker_time", "picker_datetime", "checker", "select_img", "interactive_container"}
 )
 _FORM_ONLY = ("required", "form_action_type")
+LOCALES = frozenset(  # the languages a text's i18n_content may give
+    {"zh_cn", "en_us", "ja_jp", "zh_hk", "zh_tw", "id_id", "vi_vn", "th_th", "pt_br", "es_es", "ko_kr", "de_de"}
+    | {"fr_fr", "it_it", "ru_ru", "ms_my"}
+)
 
 
 def card_size(card: dict[str, Any]) -> int:
@@ -57,6 +61,23 @@ def _check_plain(where: str, text: Any, limit: int) -> None:
         raise ValueError(f"{where}: empty text")
     if len(text["content"]) > limit:
         raise ValueError(f"{where}: text longer than {limit} characters")
+    _check_i18n(where, text, limit)
+
+
+def _check_i18n(where: str, text: dict[str, Any], limit: int | None = None) -> None:
+    """A text's texts by language (i18n_content), if it has them: each a known locale's, none empty or too long."""
+    if "i18n_content" not in text:
+        return
+    texts = text["i18n_content"]
+    if not isinstance(texts, dict) or not texts:
+        raise ValueError(f"{where}.i18n_content: not an object of texts by locale")
+    for locale, content in texts.items():
+        if locale not in LOCALES:
+            raise ValueError(f"{where}.i18n_content: unknown locale {locale!r}")
+        if not isinstance(content, str) or not content.strip():
+            raise ValueError(f"{where}.i18n_content.{locale}: empty text")
+        if limit is not None and len(content) > limit:
+            raise ValueError(f"{where}.i18n_content.{locale}: text longer than {limit} characters")
 
 
 def validate_card(card: Any) -> None:
@@ -153,6 +174,7 @@ def _check_form(element: dict[str, Any], where: str, *, root: bool, in_form: boo
 def _check_markdown(element: dict[str, Any], where: str) -> None:
     if not isinstance(element.get("content"), str) or not element["content"].strip():
         raise ValueError(f"{where}: a markdown element needs content")
+    _check_i18n(where, element)
 
 
 def _check_button(element: dict[str, Any], where: str) -> None:

@@ -258,6 +258,32 @@ def test_an_action_item_in_one_chinese_line_then_done_by_its_owner(feishu_bot: F
     wait_until(lambda: len(bot.fake.message(card["message_id"])["versions"]) >= 2, what="the card updated")
 
 
+def test_a_check_mark_closes_an_item_and_taking_it_off_restores_the_status_before(feishu_bot: FeishuBot) -> None:
+    """The same rule as on Slack: ✅ from the owner marks done; taking it off brings back "in progress", not "open";
+    a ✅ from anyone else is just a reaction."""
+    bot = feishu_bot
+    bot.feishu.message(
+        "@_user_1 行动项 @_user_2 提交预算方案 下周五前",
+        user=ALICE,
+        chat=CHAT,
+        mentions=[bot.feishu.bot_mention(), ("@_user_2", BOB, "李雷")],
+    )
+    card = bot.card_with("ACT-2026-001", chat=CHAT)
+    actions = bot.runtime.services.actions
+    item = actions.by_code(WS, "ACT-2026-001")
+    bot.press(card, BOB, action_cards.DO_START)
+    wait_until(lambda: actions.get(item.id).status == ActionStatus.IN_PROGRESS, what="started")
+    assert bot.feishu.react("DONE", user=CAROL, message_id=card["message_id"]).status == 200
+    assert bot.feishu.react("DONE", user=BOB, message_id=card["message_id"]).status == 200
+    wait_until(lambda: actions.get(item.id).status == ActionStatus.DONE, what="done by the owner's ✅")
+    assert [e.actor_id for e in actions.get(item.id, with_history=True).history if e.action == "status_changed"] == [
+        BOB,
+        BOB,
+    ]
+    assert bot.feishu.react("DONE", user=BOB, message_id=card["message_id"], removed=True).status == 200
+    wait_until(lambda: actions.get(item.id).status == ActionStatus.IN_PROGRESS, what="back in progress")
+
+
 def test_reminders_reach_each_owner_by_direct_message_in_their_language(feishu_bot: FeishuBot) -> None:
     """Bob chose Chinese (语言 中文); Alice did not: the sign reminders before the deadline speak to each in theirs."""
     bot = feishu_bot
@@ -339,6 +365,15 @@ def test_a_meeting_then_its_minutes_with_an_action_item_in_chinese(feishu_bot: F
     bot.card_with("ACT-2026-001", chat=CHAT)
     item = bot.runtime.services.actions.by_code(WS, "ACT-2026-001")
     assert (item.owner_id, item.source_type) == (BOB, "meeting")
+    # a ✅ on the minutes card acknowledges them, as on Slack; taking it off withdraws
+    meetings = bot.runtime.services.meetings
+    info = meetings.by_code(WS, "MTG-2026-001")
+    minutes = wait_until(lambda: meetings.get(info.id).minutes_ts, what="the minutes card linked")
+    bot.feishu.react("DONE", user=CAROL, message_id=minutes)
+    wait_until(lambda: CAROL in dict(meetings.get(info.id).acks), what="Carol's acknowledgment")
+    wait_until(lambda: len(bot.fake.message(minutes)["versions"]) >= 2, what="the minutes card shows it")
+    bot.feishu.react("DONE", user=CAROL, message_id=minutes, removed=True)
+    wait_until(lambda: CAROL not in dict(meetings.get(info.id).acks), what="withdrawn")
 
 
 def test_the_weekly_digest_of_a_group(feishu_bot: FeishuBot) -> None:

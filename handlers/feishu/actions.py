@@ -106,15 +106,3 @@ def own_card(pressed: ButtonPressed, record_chat: str) -> str | None:
     if pressed_on_page(pressed.detail) or not pressed.message or pressed.channel != record_chat:
         return None
     return pressed.message
-
-
-def on_reaction_done(turn: Turn, item: ActionInfo, *, added: bool) -> None:
-    """A ✅ on an item's card from its owner or creator marks it done (taking it off reopens it)."""
-    actions = turn.services.actions
-    if turn.user not in (item.owner_id, item.creator_id):
-        return
-    status = ActionStatus.DONE if added else ActionStatus.OPEN
-    with _locks[item.id]:
-        _, changed = actions.set_status(item.id, user_id=turn.user, status=status, now=turn.now)
-        if changed:
-            refresh(turn, item.id)

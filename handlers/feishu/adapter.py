@@ -9,7 +9,7 @@ import threading
 from collections.abc import Callable
 from datetime import datetime
 
-from bot.errors import CoordbotError, ValidationFailed
+from bot.errors import CoordbotError, NotAllowed, ValidationFailed
 from bot.inbox import Row
 from bot.messenger import (
     FEISHU_CAPABILITIES,
@@ -22,6 +22,7 @@ from bot.messenger import (
 )
 from bot.outbox import Deliver
 from bot.services import Services
+from bot.services.reactions import MINUTES, SHEET, react
 from bot.text import t, text_lang
 from handlers.feishu import actions, digest, home, incident, meeting, requirement, settings
 from handlers.feishu.api import FeishuApi, FeishuError
@@ -145,13 +146,26 @@ class Feishu:
             elif pressed is not None:
                 pressed(turn, event)
         elif isinstance(event, ReactionChanged):
-            if not requirement.on_reaction(turn, event) and event.emoji in requirement.SIGN_EMOJI:
-                item = self.services.actions.by_message(None, event.message, teams=[turn.workspace])
-                if item is not None:
-                    actions.on_reaction_done(turn, item, added=event.added)
+            self._react(turn, event)
         elif isinstance(event, HomeOpened):
             turn.tell("feishu.hello")
             home.show(turn)
+
+    def _react(self, turn: Turn, event: ReactionChanged) -> None:
+        """A reaction on a record's card, applied by the core's rules; the card shown again when it changed."""
+        sign = event.emoji in requirement.SIGN_EMOJI
+        try:  # Feishu's message IDs are unique on their own: no chat needed to find the record
+            reacted = react(self.services, event, sign=sign, teams=[turn.workspace], channel=None)
+        except NotAllowed:
+            return  # a ✅ from someone who may not sign or close is just a reaction here: nobody is messaged
+        if reacted is None or not reacted.changed:
+            return
+        if reacted.kind == SHEET:
+            requirement.refresh(turn, reacted.record_id, confirmed_now=reacted.confirmed_now)
+        elif reacted.kind == MINUTES:
+            meeting.refresh_minutes(turn, reacted.record_id)
+        else:
+            actions.refresh(turn, reacted.record_id)
 
     def _command(self, turn: Turn, cmd: CommandTyped) -> None:
         if cmd.command == "help":

@@ -105,8 +105,15 @@ def on_button(turn: Turn, pressed: ButtonPressed) -> None:
         open_minutes(turn, pressed.record_id)
     elif pressed.action == cards.DO_ACK:
         info, changed = meetings.acknowledge(pressed.record_id, user_id=turn.user, now=turn.now)
-        if changed and info.minutes_ts:
-            items = turn.services.actions.for_source("meeting", info.id)
-            lang = turn.services.prefs.channel_lang(turn.workspace, info.channel_id) or turn.lang
-            build = partial(cards.minutes_card, info=info, actions=items, tz=turn.tz)
-            turn.api.update_card(info.minutes_ts, turn.for_chat(info.channel_id, lang, build))
+        if changed:
+            refresh_minutes(turn, info.id)
+
+
+def refresh_minutes(turn: Turn, meeting_id: int) -> None:
+    """Show the minutes' acknowledgments in their card."""
+    info = turn.services.meetings.get(meeting_id)
+    if info.minutes_ts:
+        items = turn.services.actions.for_source("meeting", info.id)
+        lang = turn.services.prefs.channel_lang(turn.workspace, info.channel_id) or turn.lang
+        build = partial(cards.minutes_card, info=info, actions=items, tz=turn.tz)
+        turn.api.update_card(info.minutes_ts, turn.for_chat(info.channel_id, lang, build))

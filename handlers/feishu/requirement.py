@@ -7,7 +7,7 @@ import re
 from functools import partial
 
 from bot.markup import RecordLocks, mention
-from bot.messenger import ButtonPressed, CommandTyped, FormSubmitted, ReactionChanged
+from bot.messenger import ButtonPressed, CommandTyped, FormSubmitted
 from bot.services.requirements import RequirementInfo
 from bot.text import t
 from handlers.feishu.actions import own_card
@@ -113,23 +113,3 @@ def on_button(turn: Turn, pressed: ButtonPressed) -> None:
         return
     shown_in = own_card(pressed, outcome.requirement.channel_id)
     refresh(turn, outcome.requirement.id, confirmed_now=outcome.confirmed_now, shown_in=shown_in)
-
-
-def on_reaction(turn: Turn, reaction: ReactionChanged) -> bool:
-    """A ✅ on a sheet's card signs (taking it off withdraws) for its owners; True when the message is a sheet."""
-    reqs = turn.services.requirements
-    req = reqs.by_message(None, reaction.message, teams=[turn.workspace])
-    if req is None:
-        return False
-    if reaction.emoji not in SIGN_EMOJI:
-        return True
-    if not reaction.added:
-        if turn.user in req.owners and reqs.withdraw(req.id, user_id=turn.user, now=turn.now).changed:
-            refresh(turn, req.id)
-        return True
-    if turn.user not in req.owners:
-        return True  # a reaction from anyone else is just a reaction
-    outcome = reqs.sign(req.id, user_id=turn.user, via="reaction", now=turn.now)
-    if outcome.changed:
-        refresh(turn, req.id, confirmed_now=outcome.confirmed_now)
-    return True

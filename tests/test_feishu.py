@@ -70,7 +70,16 @@ class FeishuBot:
         )
 
     def submit(self, form_card: dict[str, Any], user: str, values: dict[str, Any]) -> dict[str, Any]:
-        """Fill in and send the form in a card (its submit button's callback value, as Feishu sends it)."""
+        """Fill in and send the form in a card (its submit button's callback value, as Feishu sends it).
+
+        As Feishu's client does, a person picker lets one pick only whom it offers: its options, or with none the
+        members of the chat the card is in (a form sent to a person: that person alone)."""
+        for name, offered in pickers(form_card["content"]).items():
+            chosen = values.get(name)
+            picked = chosen if isinstance(chosen, list) else [chosen] if chosen else []
+            group = self.fake.chats.get(form_card["chat_id"])
+            allowed = offered or (list(group["members"]) if group else [user])  # a direct chat: the person
+            assert set(picked) <= set(allowed), f"{name} offers {allowed}, not {picked}"
         value = submit_value(form_card["content"])
         delivery = self.feishu.card_action(
             user=user,
@@ -100,6 +109,24 @@ def button_values(node: Any) -> Iterator[dict[str, Any]]:
     elif isinstance(node, list):
         for item in node:
             yield from button_values(item)
+
+
+def pickers(content: dict[str, Any]) -> dict[str, list[str]]:
+    """A form's person pickers by name, each with the open_ids it offers (empty: the chat's members)."""
+    found: dict[str, list[str]] = {}
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("tag") in ("select_person", "multi_select_person") and node.get("name"):
+                found[node["name"]] = [o["value"] for o in node.get("options") or []]
+            for child in node.values():
+                walk(child)
+        elif isinstance(node, list):
+            for child in node:
+                walk(child)
+
+    walk(content)
+    return found
 
 
 def submit_value(content: Any) -> dict[str, Any]:

@@ -77,13 +77,16 @@ def test_my_page_lists_what_bob_owes_and_its_buttons_sign_and_close(feishu_bot: 
     """`我的` to the bot: the sheet awaiting Bob (not the one in a group he is not in) and his action item;
     确认 on the page signs the sheet, Done closes the item, and the page shows each change in place."""
     bot = feishu_bot
-    bot.fake.add_chat(SECRET, "董事会", [ALICE, CAROL])
+    bot.fake.add_chat(SECRET, "董事会", [ALICE, BOB, CAROL])
     bot.said("需求")
     bot.submit(form_for(bot, CHAT), ALICE, sheet_values())
     bot.card_with("RW-2026-001", chat=CHAT)
     bot.said("需求", chat=SECRET)
     bot.submit(form_for(bot, SECRET), ALICE, sheet_values(background="董事会的需求"))
     bot.card_with("RW-2026-002", chat=SECRET)
+    bot.fake.chats[SECRET]["members"].remove(BOB)  # Bob left the board's group since
+    assert bot.runtime.feishu is not None
+    bot.runtime.feishu.people_for(WS).forget_chat(SECRET)
     secret = bot.runtime.services.requirements.by_code(WS, "RW-2026-002")
     assert secret.receiver_owner == BOB and secret.channel_id == SECRET  # it awaits Bob, in a group he cannot see
     an_item_for_bob(bot)

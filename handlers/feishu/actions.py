@@ -31,7 +31,10 @@ def on_command(turn: Turn, cmd: CommandTyped) -> None:
         return
     services, tz = turn.services, turn.tz
     if not text:
-        turn.show(cards.action_form(turn.lang, chat_id=cmd.channel, tz=tz, now=turn.now), purpose="form")
+        form = cards.action_form(
+            turn.lang, chat_id=cmd.channel, tz=tz, now=turn.now, people=turn.candidates(cmd.channel)
+        )
+        turn.show(form, purpose="form")
         return
     members = turn.people.members(cmd.channel)
     quick = parse_quick(text, now=turn.now, tz=tz, members=members, workday_end=services.settings.workday_end)
@@ -41,7 +44,8 @@ def on_command(turn: Turn, cmd: CommandTyped) -> None:
         return
     key = quick_problem_key(quick.problem)
     turn.tell(key, text=escape(truncate(quick.due_text, 80)))
-    turn.show(cards.action_form(text_lang(text, turn.lang), chat_id=cmd.channel, tz=tz, now=turn.now), purpose="form")
+    lang, people = text_lang(text, turn.lang), turn.candidates(cmd.channel)
+    turn.show(cards.action_form(lang, chat_id=cmd.channel, tz=tz, now=turn.now, people=people), purpose="form")
 
 
 def on_form(turn: Turn, form: FormSubmitted) -> None:

@@ -40,7 +40,9 @@ def on_command(turn: Turn, cmd: CommandTyped) -> None:
     elif here is not None and head_word(cmd.text) in ADD_WORDS:
         add_people(turn, here, cmd)
     elif command.verb == "declare" and not command.rest:
-        turn.show(cards.incident_form(turn.lang, chat_id=cmd.channel, tz=turn.tz, now=turn.now), purpose="form")
+        people = turn.candidates(cmd.channel if not cmd.direct else None)
+        form = cards.incident_form(turn.lang, chat_id=cmd.channel, tz=turn.tz, now=turn.now, people=people)
+        turn.show(form, purpose="form")
     elif command.verb == "declare":
         head, _, rest = command.rest.partition(" ")
         severity = parse_severity(head)

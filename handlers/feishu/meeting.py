@@ -23,7 +23,10 @@ def on_command(turn: Turn, cmd: CommandTyped) -> None:
     elif cmd.direct or not cmd.channel:
         turn.tell("feishu.in_a_group")
     else:
-        turn.show(cards.meeting_form(turn.lang, chat_id=cmd.channel, tz=turn.tz, now=turn.now), purpose="form")
+        people = turn.candidates(cmd.channel)
+        turn.show(
+            cards.meeting_form(turn.lang, chat_id=cmd.channel, tz=turn.tz, now=turn.now, people=people), purpose="form"
+        )
 
 
 def on_minutes_command(turn: Turn, cmd: CommandTyped) -> None:

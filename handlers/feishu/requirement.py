@@ -54,7 +54,8 @@ def on_command(turn: Turn, cmd: CommandTyped) -> None:
     elif cmd.direct or not cmd.channel:
         turn.tell("feishu.in_a_group")
     else:
-        form = cards.requirement_form(turn.lang, chat_id=cmd.channel, tz=turn.tz, now=turn.now)
+        people = turn.candidates(cmd.channel)
+        form = cards.requirement_form(turn.lang, chat_id=cmd.channel, tz=turn.tz, now=turn.now, people=people)
         turn.show(form, purpose="form")
 
 

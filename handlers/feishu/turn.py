@@ -24,6 +24,7 @@ from handlers.feishu.cards.i18n import bilingual
 from handlers.feishu.people import FeishuPeople
 
 logger = logging.getLogger(__name__)
+PICKER_MAX = 200  # candidates a form's person picker offers (the card stays far below Feishu's size limit)
 
 NOT_IN_CHAT_CODES = frozenset({230002, 232006, 232011})  # no such chat, or the bot is not in it
 
@@ -81,6 +82,12 @@ class Turn:
         if self.people.chosen_lang(self.user) is not None:
             return build(self.lang)
         return bilingual(build, self.lang)
+
+    def candidates(self, chat: str | None) -> tuple[str, ...]:
+        """Whom a form's person pickers offer: the person, then the group's members. A form is sent to the
+        person alone, and a picker without candidates offers the members of the chat it is in: only them."""
+        members = [m.id for m in self.people.members(chat)] if chat else []
+        return tuple(dict.fromkeys([self.user, *members]))[:PICKER_MAX]
 
     def key(self, purpose: str) -> str:
         """The idempotency key of one message this row sends."""

@@ -114,9 +114,12 @@ def incident_errors(lang: str, exc: ValidationFailed) -> dict[str, Any]:
 # -- declaring ---------------------------------------------------------------------------------------------
 
 
-def incident_form(lang: str, *, chat_id: str, tz: str, now: datetime, title: str = "") -> dict[str, Any]:
+def incident_form(
+    lang: str, *, chat_id: str, tz: str, now: datetime, title: str = "", people: Sequence[str] = ()
+) -> dict[str, Any]:
     """The declare form: title, severity, what is known, impact, commander (empty: the declarer), responders; its
-    submit calls back with {"form": "incident", "chat": chat_id}."""
+    submit calls back with {"form": "incident", "chat": chat_id}. The pickers offer `people` (open_ids), or
+    every member of the chat the card is in."""
     severities = [
         (s.value, f"{severity_label(lang, s)} — {t(lang, f'incident.severity_hint.{s.value}')}") for s in Severity
     ]
@@ -125,9 +128,9 @@ def incident_form(lang: str, *, chat_id: str, tz: str, now: datetime, title: str
         select(Names.SEVERITY, t(lang, "incident.field.severity"), severities, required=True),
         text_input(Names.DESCRIPTION, t(lang, "incident.field.description"), multiline=True),
         text_input(Names.IMPACT, t(lang, "incident.field.impact"), multiline=True),
-        person_picker(Names.COMMANDER, t(lang, "incident.field.commander")),
+        person_picker(Names.COMMANDER, t(lang, "incident.field.commander"), people=people),
         markdown(lark_t(lang, "incident.hint.commander"), notation=True),
-        *people_picker(Names.RESPONDERS, t(lang, "incident.field.responders")),
+        *people_picker(Names.RESPONDERS, t(lang, "incident.field.responders"), people=people),
     ]
     body = [
         markdown(lark_t(lang, "incident.intro")),

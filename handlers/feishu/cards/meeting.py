@@ -107,16 +107,18 @@ def meeting_errors(lang: str, exc: ValidationFailed) -> dict[str, Any]:
 # -- helpers the incident cards share -------------------------------------------------------------------------
 
 
-def people_picker(name: str, label: str, *, required: bool = False) -> list[dict[str, Any]]:
-    """A several-people picker of a form (the chat's members), its label above it; its value is a list of
-    open_ids."""
-    picker = {
+def people_picker(name: str, label: str, *, required: bool = False, people: Sequence[str] = ()) -> list[dict[str, Any]]:
+    """A several-people picker of a form, its label above it; its value is a list of open_ids. It offers `people`
+    (open_ids), or when there are none every member of the chat the card is in."""
+    picker: dict[str, Any] = {
         "tag": "multi_select_person",
         "name": name,
         "required": required,
         "width": "fill",
         "placeholder": {"tag": "plain_text", "content": plain(label)},
     }
+    if people:
+        picker["options"] = [{"value": p} for p in dict.fromkeys(people)]
     return [markdown(f"**{escape_md(label)}**"), picker]
 
 
@@ -182,9 +184,10 @@ def parse_action_items(
 # -- scheduling ----------------------------------------------------------------------------------------------
 
 
-def meeting_form(lang: str, *, chat_id: str, tz: str, now: datetime) -> dict[str, Any]:
+def meeting_form(lang: str, *, chat_id: str, tz: str, now: datetime, people: Sequence[str] = ()) -> dict[str, Any]:
     """The scheduling form: title, goal, start (typed as a phrase, read in `tz`), duration, room, host (empty: who
-    submits), participants, materials, agenda; its submit calls back with {"form": "meeting", "chat": chat_id}."""
+    submits), participants, materials, agenda; its submit calls back with {"form": "meeting", "chat": chat_id}.
+    The pickers offer `people` (open_ids), or every member of the chat the card is in."""
     elements = [
         text_input(Names.TITLE, t(lang, "meeting.field.title"), required=True, max_length=150),
         text_input(Names.GOAL, t(lang, "meeting.field.goal"), required=True, multiline=True),
@@ -202,8 +205,8 @@ def meeting_form(lang: str, *, chat_id: str, tz: str, now: datetime) -> dict[str
         ),
         markdown(lark_t(lang, "meeting.hint.duration"), notation=True),
         text_input(Names.LOCATION, t(lang, "meeting.field.location"), max_length=500),
-        person_picker(Names.HOST, t(lang, "meeting.field.host")),
-        *people_picker(Names.PARTICIPANTS, t(lang, "meeting.field.participants")),
+        person_picker(Names.HOST, t(lang, "meeting.field.host"), people=people),
+        *people_picker(Names.PARTICIPANTS, t(lang, "meeting.field.participants"), people=people),
         text_input(Names.MATERIALS, t(lang, "meeting.field.materials"), multiline=True),
         text_input(Names.AGENDA, t(lang, "meeting.field.agenda"), multiline=True),
         markdown(lark_t(lang, "meeting.hint.agenda"), notation=True),

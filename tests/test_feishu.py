@@ -500,3 +500,73 @@ def test_a_button_pressed_before_its_card_was_linked_links_the_card_and_updates_
     wait_until(lambda: services.actions.get(item.id).message_ts == sent.message_id, what="the card linked")
     wait_until(lambda: len(bot.fake.message(sent.message_id)["versions"]) >= 2, what="the card updated")
     assert services.actions.get(item.id).status == ActionStatus.DONE
+
+
+def form_defaults(content: dict[str, Any]) -> dict[str, Any]:
+    """What a form sends when submitted as shown: each input's default, each picker's initial choice."""
+    values: dict[str, Any] = {}
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            name = node.get("name")
+            if node.get("tag") == "input" and name and node.get("default_value"):
+                values[name] = node["default_value"]
+            elif node.get("tag") == "select_person" and name and node.get("initial_option"):
+                values[name] = node["initial_option"]
+            elif node.get("tag") == "multi_select_person" and name and node.get("selected_values"):
+                values[name] = list(node["selected_values"])
+            for child in node.values():
+                walk(child)
+        elif isinstance(node, list):
+            for child in node:
+                walk(child)
+
+    walk(content)
+    return values
+
+
+def test_the_review_reminders_button_opens_the_review_meeting_filled_in(feishu_bot: FeishuBot) -> None:
+    """A resolved SEV1 with no review meeting reminds its commander; the reminder's button gives the meeting form
+    filled in for the review (team, time, agenda), and the meeting it schedules is that incident's review."""
+    from handlers.feishu.cards import incident as incident_cards
+
+    bot = feishu_bot
+    incidents = bot.runtime.services.incidents
+    bot.said("事故 SEV1 支付接口超时", user=CAROL)
+    info = wait_until(lambda: incidents.by_code(WS, "INC-2026-001"), what="the incident")
+    chat = wait_until(lambda: incidents.get(info.id).channel_id, what="its group chat")
+    bot.said("事故 解决 已扩容连接池", user=CAROL, chat=chat)
+    wait_until(lambda: incidents.get(info.id).status == IncidentStatus.RESOLVED, what="resolved")
+    bot.runtime.tick(bot.clock.advance(timedelta(days=8)))
+    reminder = wait_until(
+        lambda: next(
+            (
+                m
+                for m in bot.cards_in(to=CAROL)
+                if {"do": incident_cards.DO_REVIEW_MEETING, "id": info.id} in button_values(m["content"])
+            ),
+            None,
+        ),
+        what="the review reminder",
+    )
+    bot.press(reminder, CAROL, incident_cards.DO_REVIEW_MEETING)
+    form = wait_until(
+        lambda: next((m for m in bot.cards_in(to=CAROL) if submit_value_or_none(m) == "meeting"), None),
+        what="the review meeting's form",
+    )
+    values = form_defaults(form["content"])
+    assert "INC-2026-001" in values[meeting_cards.Names.TITLE] and values[meeting_cards.Names.HOST] == CAROL
+    assert CAROL in values[meeting_cards.Names.PARTICIPANTS] and values[meeting_cards.Names.AGENDA]
+    answer = bot.submit(form, CAROL, values)
+    assert answer["toast"]["type"] == "success", answer
+    meeting = wait_until(lambda: bot.runtime.services.meetings.by_code(WS, "MTG-2026-001"), what="the meeting")
+    assert meeting.incident_id == info.id and meeting.channel_id == chat
+    assert wait_until(lambda: incidents.get(info.id).review_meeting_code, what="the review named") == meeting.code
+    summary = str(incidents.get(info.id).summary_ts)
+    wait_until(lambda: "MTG-2026-001" in bot.texts({"message_id": summary}), what="the incident card names it")
+
+
+def submit_value_or_none(message: dict[str, Any]) -> str | None:
+    """The "form" a card's submit button sends, if it has one."""
+    found = next((v for v in button_values(message["content"]) if "form" in v), None)
+    return str(found["form"]) if found else None

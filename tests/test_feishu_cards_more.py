@@ -349,6 +349,36 @@ def test_meeting_form_round_trips_a_chinese_time_and_agenda() -> None:
     assert english.start == draft.start and english.host_id == "ou_li" and english.duration_minutes == 60
 
 
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_filled_in_meeting_form_sent_as_shown_gives_back_its_draft(lang: str) -> None:
+    from bot.services.meetings import MeetingDraft
+    from tests.test_feishu import form_defaults
+
+    draft = MeetingDraft(
+        title="INC-2026-001 复盘",
+        goal="Learn from INC-2026-001",
+        start=datetime(2026, 12, 1, 10, 0, tzinfo=SH),
+        duration_minutes=60,
+        host_id="ou_li",
+        participants=("ou_li", "ou_han"),
+        channel_id="oc_team",
+        agenda=(AgendaEntry("Timeline", "ou_li", 15), AgendaEntry("Causes", "ou_li", 20)),
+    )
+    shown = meeting_cards.meeting_form(
+        lang, chat_id="oc_team", tz=TZ, now=NOW, people=("ou_han",), draft=draft, incident_id=7
+    )
+    validate_card(shown)
+    assert submit_value(shown) == {"form": "meeting", "chat": "oc_team", "incident": 7}
+    again = parse_meeting(form_defaults(shown), lang)
+    assert (again.title, again.goal, again.start, again.duration_minutes) == (
+        draft.title,
+        draft.goal,
+        draft.start,
+        60,
+    )
+    assert (again.host_id, again.participants, again.agenda) == (draft.host_id, draft.participants, draft.agenda)
+
+
 def test_meeting_form_names_its_bad_fields() -> None:
     with pytest.raises(ValidationFailed) as exc:
         parse_meeting({"title": "", "goal": "g", "start": "改天吧", "duration_minutes": "一小时", "agenda": "乱写"})

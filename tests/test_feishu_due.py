@@ -26,7 +26,7 @@ from handlers.feishu.api import FeishuApi
 from handlers.feishu.cards import incident as incident_cards
 from handlers.feishu.cards import meeting as meeting_cards
 from handlers.feishu.cards.common import validate_card
-from handlers.feishu.due import DO_REVIEW_MEETING, make_feishu_deliver
+from handlers.feishu.due import make_feishu_deliver
 from handlers.feishu.people import FeishuPeople
 from handlers.sandbox.feishu_api import FakeFeishu, card_texts
 from storage.db import make_engine, make_session_scope, migrate
@@ -312,7 +312,7 @@ def test_a_resolved_sev1_without_a_review_meeting_reminds_its_commander(env: Env
     env.tick(row.due_at.replace(tzinfo=UTC) + timedelta(minutes=1))
     [reminder] = [m for m in env.dms(BOB) if "review meeting" in texts(m)]
     assert "2026-11-26 (Thu) 15:00" in texts(reminder)
-    assert buttons(reminder) == [{"do": DO_REVIEW_MEETING, "id": info.id}]
+    assert buttons(reminder) == [{"do": incident_cards.DO_REVIEW_MEETING, "id": info.id}]
 
 
 # -- the digest, the welcome, and what cannot be delivered ----------------------------------------------------

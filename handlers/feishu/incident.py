@@ -13,11 +13,19 @@ from bot.markup import RecordLocks, escape, mention
 from bot.messenger import ButtonPressed, CommandTyped, FormSubmitted
 from bot.people import MENTION_RE
 from bot.services.incident_text import ROLE_WORDS, parse_command
-from bot.services.incidents import IncidentDraft, IncidentInfo, ResolutionDraft, Status, parse_severity
+from bot.services.incidents import (
+    IncidentDraft,
+    IncidentInfo,
+    ResolutionDraft,
+    Status,
+    parse_severity,
+    review_meeting_draft,
+)
 from bot.text import t
 from handlers.feishu.api import FeishuError
 from handlers.feishu.cards import actions as item_cards
 from handlers.feishu.cards import incident as cards
+from handlers.feishu.cards import meeting as meeting_cards
 from handlers.feishu.cards.stats import stats_card
 from handlers.feishu.turn import Turn, once_key
 
@@ -177,6 +185,27 @@ def declare(turn: Turn, draft: IncidentDraft, *, origin: str) -> IncidentInfo:
     return info
 
 
+def open_review_meeting(turn: Turn, incident_id: int) -> None:
+    """The meeting form, filled in for the incident's review: its team, an hour two working days on at 10:00, a
+    standard agenda led by the commander; the meeting it schedules is that review (as on Slack)."""
+    info = turn.services.incidents.get(incident_id)
+    settings = turn.services.settings
+    later = settings.calendar.add_working_days(turn.now, 2, turn.tz)
+    start = later.replace(hour=10, minute=0, second=0, microsecond=0)
+    draft = review_meeting_draft(info, lang=turn.lang, start=start)
+    people = (*draft.participants, *turn.candidates(draft.channel_id))
+    form = meeting_cards.meeting_form(
+        turn.lang,
+        chat_id=draft.channel_id or "",
+        tz=turn.tz,
+        now=turn.now,
+        people=people,
+        draft=draft,
+        incident_id=info.id,
+    )
+    turn.show(form, purpose=f"review:{info.id}")
+
+
 def refresh(turn: Turn, incident_id: int) -> None:
     """Show the incident's new state in its pinned card."""
     with _locks[incident_id]:
@@ -229,6 +258,8 @@ def on_button(turn: Turn, pressed: ButtonPressed) -> None:
         info = incidents.get(pressed.record_id)
         incidents.check_commander(info, turn.user)
         turn.show(cards.resolution_form(turn.lang, info, now=turn.now), purpose=f"resolve:{info.id}")
+    elif pressed.action == cards.DO_REVIEW_MEETING:
+        open_review_meeting(turn, pressed.record_id)
     elif pressed.action == cards.DO_STATUS:
         status = Status(str(pressed.detail.get("status") or ""))
         incidents.set_status(pressed.record_id, user_id=turn.user, status=status, now=turn.now)

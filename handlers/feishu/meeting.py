@@ -59,12 +59,20 @@ def on_form(turn: Turn, form: FormSubmitted) -> None:
         chat_id=form.channel,
         members=turn.people.members(form.channel),
     )
-    info = turn.services.meetings.create(team_id=turn.workspace, creator_id=turn.user, draft=draft, now=turn.now)
+    reviewed = form.context.get("incident")  # the form of an incident's review meeting says which
+    incident_id = int(reviewed) if isinstance(reviewed, int | str) and str(reviewed).isdigit() else None
+    info = turn.services.meetings.create(
+        team_id=turn.workspace, creator_id=turn.user, draft=draft, now=turn.now, incident_id=incident_id
+    )
     lang = turn.services.prefs.channel_lang(turn.workspace, info.channel_id) or turn.lang
     shown = turn.for_chat(info.channel_id, lang, partial(cards.meeting_card, info=info, tz=turn.tz))
     posted = turn.post(info.channel_id, shown, ref=f"meeting:{info.id}")
     if posted is not None:
         turn.services.meetings.attach_message(info.id, channel_id=posted.channel, message_ts=posted.message)
+    if info.incident_id is not None:  # the incident's card names its review meeting
+        from handlers.feishu import incident  # the incident feature builds on meetings, not the other way round
+
+        incident.refresh(turn, info.incident_id)
 
 
 def on_minutes_form(turn: Turn, form: FormSubmitted) -> None:

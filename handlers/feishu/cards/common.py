@@ -360,9 +360,12 @@ def _labelled(label: str, element: dict[str, Any]) -> dict[str, Any]:
     return {"tag": "column_set", "columns": [column]}
 
 
-def person_picker(name: str, label: str, *, required: bool = False, people: Sequence[str] = ()) -> dict[str, Any]:
+def person_picker(
+    name: str, label: str, *, required: bool = False, people: Sequence[str] = (), initial: str | None = None
+) -> dict[str, Any]:
     """A one-person picker of a form; its value is the chosen open_id. It offers `people` (open_ids), or when
-    there are none every member of the chat the card is in (in a one-to-one chat: only that person)."""
+    there are none every member of the chat the card is in (in a one-to-one chat: only that person); `initial`
+    is picked to begin with (offered too)."""
     picker: dict[str, Any] = {
         "tag": "select_person",
         "name": name,
@@ -370,6 +373,9 @@ def person_picker(name: str, label: str, *, required: bool = False, people: Sequ
         "width": "fill",
         "placeholder": _text(label),
     }
+    if initial:
+        people = [initial, *people] if people else ()
+        picker["initial_option"] = initial
     if people:
         picker["options"] = [{"value": p} for p in dict.fromkeys(people)]
     return _labelled(label, picker)

@@ -54,6 +54,7 @@ _DO = "incident"  # a button value's "do" is "<_DO>.<verb>" (written apart: the 
 DO_ACK = f"{_DO}.ack"
 DO_RESOLVE = f"{_DO}.resolve"  # opens the resolve form
 DO_STATUS = f"{_DO}.status"  # with "status": the status to move to
+DO_REVIEW_MEETING = f"{_DO}.review_meeting"  # the review reminder's button: the review meeting's form
 
 
 class Names(StrEnum):

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime, time
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from bot.dates import parse_when
 from bot.errors import ValidationFailed
@@ -107,9 +108,12 @@ def meeting_errors(lang: str, exc: ValidationFailed) -> dict[str, Any]:
 # -- helpers the incident cards share -------------------------------------------------------------------------
 
 
-def people_picker(name: str, label: str, *, required: bool = False, people: Sequence[str] = ()) -> list[dict[str, Any]]:
+def people_picker(
+    name: str, label: str, *, required: bool = False, people: Sequence[str] = (), initial: Sequence[str] = ()
+) -> list[dict[str, Any]]:
     """A several-people picker of a form, its label above it; its value is a list of open_ids. It offers `people`
-    (open_ids), or when there are none every member of the chat the card is in."""
+    (open_ids), or when there are none every member of the chat the card is in; `initial` are picked to begin
+    with (offered too)."""
     picker: dict[str, Any] = {
         "tag": "multi_select_person",
         "name": name,
@@ -117,6 +121,9 @@ def people_picker(name: str, label: str, *, required: bool = False, people: Sequ
         "width": "fill",
         "placeholder": {"tag": "plain_text", "content": plain(label)},
     }
+    if initial:
+        people = [*initial, *people] if people else ()
+        picker["selected_values"] = list(dict.fromkeys(initial))
     if people:
         picker["options"] = [{"value": p} for p in dict.fromkeys(people)]
     return [markdown(f"**{escape_md(label)}**"), picker]
@@ -184,13 +191,37 @@ def parse_action_items(
 # -- scheduling ----------------------------------------------------------------------------------------------
 
 
-def meeting_form(lang: str, *, chat_id: str, tz: str, now: datetime, people: Sequence[str] = ()) -> dict[str, Any]:
+def meeting_form(
+    lang: str,
+    *,
+    chat_id: str,
+    tz: str,
+    now: datetime,
+    people: Sequence[str] = (),
+    draft: MeetingDraft | None = None,
+    incident_id: int | None = None,
+) -> dict[str, Any]:
     """The scheduling form: title, goal, start (typed as a phrase, read in `tz`), duration, room, host (empty: who
-    submits), participants, materials, agenda; its submit calls back with {"form": "meeting", "chat": chat_id}.
-    The pickers offer `people` (open_ids), or every member of the chat the card is in."""
+    submits), participants, materials, agenda; its submit calls back with {"form": "meeting", "chat": chat_id}
+    (and "incident": the incident it reviews, with `incident_id`). The pickers offer `people` (open_ids), or
+    every member of the chat the card is in. `draft` fills it in (an incident's review meeting)."""
+    start = f"{draft.start.astimezone(ZoneInfo(tz)):%Y-%m-%d %H:%M}" if draft else ""
+    agenda = "\n".join(f"{a.topic} — {a.minutes} min" for a in draft.agenda) if draft else ""  # led by the host
     elements = [
-        text_input(Names.TITLE, t(lang, "meeting.field.title"), required=True, max_length=150),
-        text_input(Names.GOAL, t(lang, "meeting.field.goal"), required=True, multiline=True),
+        text_input(
+            Names.TITLE,
+            t(lang, "meeting.field.title"),
+            required=True,
+            max_length=150,
+            default=draft.title if draft else "",
+        ),
+        text_input(
+            Names.GOAL,
+            t(lang, "meeting.field.goal"),
+            required=True,
+            multiline=True,
+            default=draft.goal if draft else "",
+        ),
         markdown(lark_t(lang, "meeting.hint.goal"), notation=True),
         text_input(
             Names.START,
@@ -198,23 +229,42 @@ def meeting_form(lang: str, *, chat_id: str, tz: str, now: datetime, people: Seq
             required=True,
             max_length=100,
             placeholder=t(lang, "meeting.placeholder.start"),
+            default=start,
         ),
         markdown(f"{lark_t(lang, 'meeting.echo.empty_start')} ({escape_md(tz)})", notation=True),
         text_input(
-            Names.DURATION, t(lang, "meeting.field.duration_minutes"), required=True, max_length=10, default="60"
+            Names.DURATION,
+            t(lang, "meeting.field.duration_minutes"),
+            required=True,
+            max_length=10,
+            default=str(draft.duration_minutes if draft else 60),
         ),
         markdown(lark_t(lang, "meeting.hint.duration"), notation=True),
-        text_input(Names.LOCATION, t(lang, "meeting.field.location"), max_length=500),
-        person_picker(Names.HOST, t(lang, "meeting.field.host"), people=people),
-        *people_picker(Names.PARTICIPANTS, t(lang, "meeting.field.participants"), people=people),
-        text_input(Names.MATERIALS, t(lang, "meeting.field.materials"), multiline=True),
-        text_input(Names.AGENDA, t(lang, "meeting.field.agenda"), multiline=True),
+        text_input(
+            Names.LOCATION, t(lang, "meeting.field.location"), max_length=500, default=draft.location if draft else ""
+        ),
+        person_picker(
+            Names.HOST, t(lang, "meeting.field.host"), people=people, initial=draft.host_id if draft else None
+        ),
+        *people_picker(
+            Names.PARTICIPANTS,
+            t(lang, "meeting.field.participants"),
+            people=people,
+            initial=draft.participants if draft else (),
+        ),
+        text_input(
+            Names.MATERIALS,
+            t(lang, "meeting.field.materials"),
+            multiline=True,
+            default=draft.materials if draft else "",
+        ),
+        text_input(Names.AGENDA, t(lang, "meeting.field.agenda"), multiline=True, default=agenda),
         markdown(lark_t(lang, "meeting.hint.agenda"), notation=True),
     ]
-    body = [
-        markdown(lark_t(lang, "meeting.intro")),
-        form(Names.FORM, elements, t(lang, "meeting.submit"), {"form": FORM_KIND, "chat": chat_id}),
-    ]
+    value: dict[str, Any] = {"form": FORM_KIND, "chat": chat_id}
+    if incident_id is not None:
+        value["incident"] = incident_id
+    body = [markdown(lark_t(lang, "meeting.intro")), form(Names.FORM, elements, t(lang, "meeting.submit"), value)]
     return card(t(lang, "meeting.modal_title"), body, template="blue")
 
 

@@ -17,11 +17,10 @@ from bot.outbox import Deliver, DueWork, Outcome
 from bot.services import Services
 from handlers.feishu.api import FeishuApi, FeishuError
 from handlers.feishu.due.common import TITLE_MAX, FeishuDeliverer, Outbound, chat_link, failure, idempotency_key
-from handlers.feishu.due.notices import DO_REVIEW_MEETING, deliverer
+from handlers.feishu.due.notices import deliverer
 from handlers.feishu.people import FeishuPeople
 
 __all__ = [
-    "DO_REVIEW_MEETING",
     "TITLE_MAX",
     "FeishuDeliverer",
     "chat_link",

@@ -24,9 +24,6 @@ from handlers.feishu.digest import upload_chart
 from handlers.feishu.due.common import TITLE_MAX, FeishuDeliverer, Outbound, card_title, chat_link, idempotency_key, md
 
 TEMPLATES = {n.Tone.INFO: "blue", n.Tone.WARN: "orange", n.Tone.ALERT: "red", n.Tone.DONE: "green"}
-_DO = "incident"  # written apart: the catalog check reads "x.y" as a text key
-# the review reminder's button: {"do": DO_REVIEW_MEETING, "id": incident id}; the other buttons are the cards' own
-DO_REVIEW_MEETING = f"{_DO}.review_meeting"
 
 
 class FeishuFormat:
@@ -113,7 +110,7 @@ def deliverer(out: Outbound) -> FeishuDeliverer:
         info = s.notice.about
         schedule = button(
             t(s.lang, "incident.button.review_meeting"),
-            {"do": DO_REVIEW_MEETING, "id": info.id},
+            {"do": incident_cards.DO_REVIEW_MEETING, "id": info.id},
             kind="primary_filled",
             name=f"incident_review_meeting_{info.id}",
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
@@ -175,6 +176,32 @@ def test_sign_reminders_reach_each_owner_in_their_language(env: Env) -> None:
     assert req.code in texts(to_bob) and f"openChatId={GENERAL}" in texts(to_bob)
     ids = {r.id for r in env.rows("req.sign_reminder")}
     assert {to_alice["uuid"], to_bob["uuid"]} == {f"coordbot-{i}" for i in ids}
+
+
+def test_a_reminder_shows_each_reader_their_feishu_language_unless_they_chose_one(env: Env) -> None:
+    sheet(env)
+    env.tick(START + timedelta(hours=23))
+    [to_alice], [to_bob] = env.dms(ALICE), env.dms(BOB)
+    assert "i18n_content" not in json.dumps(to_alice["content"])  # Alice chose Chinese
+    locales = {
+        tuple(sorted(node["i18n_content"]))
+        for node in walk(to_bob["content"])
+        if isinstance(node.get("i18n_content"), dict)
+    }
+    assert locales == {("en_us", "zh_cn")}  # Bob did not: Feishu shows him his client's language
+    reminder = next(node for node in walk(to_bob["content"]) if "Reminder" in str(node.get("content")))
+    assert "提醒" in reminder["i18n_content"]["zh_cn"] and reminder["content"] == reminder["i18n_content"]["en_us"]
+
+
+def walk(node: Any) -> Iterator[dict[str, Any]]:
+    """Every object in a card."""
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from walk(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from walk(item)
 
 
 def test_the_overdue_notice_names_who_has_not_signed(env: Env) -> None:

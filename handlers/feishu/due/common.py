@@ -63,20 +63,6 @@ class Outbound:
         """A person's language and timezone (asked of Feishu when not known yet)."""
         return self.people.lang_of(user, fetch=True), self.people.tz_of(user, fetch=True)
 
-    def dm(
-        self,
-        work: DueWork,
-        user: str,
-        title: str,
-        elements: list[dict[str, Any]],
-        *,
-        template: str = "blue",
-        subtitle: str | None = None,
-    ) -> None:
-        """Send a person a card in the bot's chat with them, once for the row however often it is sent."""
-        card = common.card(title, elements, template=template, subtitle=subtitle)
-        self.api.send_card(open_id=user, card=card, uuid=idempotency_key(work))
-
     def channel_lang(self, chat: str) -> str:
         """The language a group chat is written to in."""
         return self.services.prefs.channel_lang(self.people.workspace, chat) or self.people.default_lang

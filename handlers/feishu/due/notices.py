@@ -8,8 +8,9 @@ in the reader's zone; Feishu has no message permalinks, so links open the group 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from bot import notices as n
@@ -20,6 +21,7 @@ from handlers.feishu.cards import incident as incident_cards
 from handlers.feishu.cards import meeting as meeting_cards
 from handlers.feishu.cards.common import button, buttons, card, plain, when
 from handlers.feishu.cards.digest import digest_card
+from handlers.feishu.cards.i18n import bilingual
 from handlers.feishu.digest import upload_chart
 from handlers.feishu.due.common import TITLE_MAX, FeishuDeliverer, Outbound, card_title, chat_link, idempotency_key, md
 
@@ -73,30 +75,26 @@ def deliverer(out: Outbound) -> FeishuDeliverer:
         record = s.notice.record
         return card_title(record.code, record.title) if record else "coordbot"
 
-    def send(s: Shown, elements: list[dict[str, Any]], *, heading: str | None = None, subtitle: str | None = None):
-        if s.notice.in_channel:
-            shown = card(heading or title(s), elements, template=s.template, subtitle=subtitle)
-            api.send_card(chat_id=s.notice.to, card=shown, uuid=idempotency_key(s.work, s.notice.part))
-        else:
-            out.dm(s.work, s.notice.to, heading or title(s), elements, template=s.template, subtitle=subtitle)
+    def body(s: Shown, elements: list[dict[str, Any]], heading: str | None = None, subtitle: str | None = None):
+        return card(heading or title(s), elements, template=s.template, subtitle=subtitle)
 
-    def plain_notice(s: Shown) -> None:
-        send(s, md(f"{s.text}\n{s.footer}" if s.footer else s.text))
+    def plain_notice(s: Shown) -> dict[str, Any]:
+        return body(s, md(f"{s.text}\n{s.footer}" if s.footer else s.text))
 
-    def agenda(s: Shown) -> None:
+    def agenda(s: Shown) -> dict[str, Any]:
         shown = meeting_cards.meeting_card(s.lang, s.notice.about, tz=s.tz)
         details = shown["body"]["elements"][:-1]  # the card without its buttons
         subtitle = shown["header"].get("subtitle")
         elements = [*md(s.text), *details, *md(s.footer or "")]
-        send(s, elements, heading=shown["header"]["title"]["content"], subtitle=subtitle and subtitle["content"])
+        return body(s, elements, shown["header"]["title"]["content"], subtitle and subtitle["content"])
 
-    def minutes(s: Shown) -> None:
+    def minutes(s: Shown) -> dict[str, Any]:
         info = s.notice.about
         items = services.actions.for_source(rules.meeting.KIND, info.id)
         shown = meeting_cards.minutes_card(s.lang, info, items, tz=s.tz, ack_button=True)
-        send(s, [*md(s.text), *shown["body"]["elements"]], heading=shown["header"]["title"]["content"])
+        return body(s, [*md(s.text), *shown["body"]["elements"]], shown["header"]["title"]["content"])
 
-    def ack(s: Shown) -> None:
+    def ack(s: Shown) -> dict[str, Any]:
         info = s.notice.about
         pressed = button(
             t(s.lang, "incident.button.ack"),
@@ -104,9 +102,9 @@ def deliverer(out: Outbound) -> FeishuDeliverer:
             kind="primary_filled",
             name=f"{incident_cards.Names.ACK}_{info.id}",
         )
-        send(s, [*md(s.text), buttons(pressed)])
+        return body(s, [*md(s.text), buttons(pressed)])
 
-    def review(s: Shown) -> None:
+    def review(s: Shown) -> dict[str, Any]:
         info = s.notice.about
         schedule = button(
             t(s.lang, "incident.button.review_meeting"),
@@ -114,23 +112,22 @@ def deliverer(out: Outbound) -> FeishuDeliverer:
             kind="primary_filled",
             name=f"incident_review_meeting_{info.id}",
         )
-        send(s, [*md(s.text), buttons(schedule)])
+        return body(s, [*md(s.text), buttons(schedule)])
 
-    def digest(s: Shown) -> None:
+    def digest(s: Shown) -> dict[str, Any]:
         team, chat, late_due = str(s.notice.data["team_id"]), s.notice.to, s.notice.data.get("late_due")
         content = services.digests.content(
             team, chat, now=s.now, open_incidents=services.incidents.with_open_followups(team, chat)
         )
-        chart = upload_chart(api, services, workspace=team, chat=chat, lang=s.lang, tz=s.tz, now=s.now)
-        shown = digest_card(s.lang, content, tz=s.tz, name_of=out.people.name_of, late_due=late_due, chart_key=chart)
-        api.send_card(chat_id=chat, card=shown, uuid=idempotency_key(s.work))
+        chart = s.notice.data.get("chart")
+        return digest_card(s.lang, content, tz=s.tz, name_of=out.people.name_of, late_due=late_due, chart_key=chart)
 
-    def welcome(s: Shown) -> None:
+    def welcome(s: Shown) -> dict[str, Any]:
         # A Feishu tenant adds the app in its admin console, with no install flow that schedules this; should a
         # row come anyway, the person gets the short hello (the install welcome speaks of Slack).
-        send(s, md(t(s.lang, "feishu.hello")))
+        return body(s, md(t(s.lang, "feishu.hello")))
 
-    extras: dict[n.Extra, Callable[[Shown], None]] = {
+    extras: dict[n.Extra, Callable[[Shown], dict[str, Any]]] = {
         n.Extra.AGENDA: agenda,
         n.Extra.MINUTES: minutes,
         n.Extra.ACK: ack,
@@ -139,15 +136,28 @@ def deliverer(out: Outbound) -> FeishuDeliverer:
         n.Extra.WELCOME: welcome,
     }
 
-    def show(notice: n.Notice, work: DueWork, now: datetime) -> None:
-        if notice.in_channel:
-            lang, tz = out.channel_lang(notice.to), services.settings.tz
-        else:
-            lang, tz = out.who(notice.to)
+    def build(notice: n.Notice, lang: str, tz: str, work: DueWork, now: datetime) -> dict[str, Any]:
         text = (n.render(notice.text, lang, tz, fmt) or "") if notice.text else ""
         footer = n.render(notice.footer, lang, tz, fmt) if notice.footer else None
         shown = Shown(notice, lang, tz, text, footer, work, now)
-        (plain_notice if notice.extra is None else extras[notice.extra])(shown)
+        return (plain_notice if notice.extra is None else extras[notice.extra])(shown)
+
+    def show(notice: n.Notice, work: DueWork, now: datetime) -> None:
+        """Send one notice: in the language chosen for its reader, else in each reader's Feishu language."""
+        workspace = out.people.workspace
+        if notice.in_channel:
+            lang, tz = out.channel_lang(notice.to), services.settings.tz
+            chosen = services.prefs.channel_lang(workspace, notice.to) is not None
+        else:
+            lang, tz = out.who(notice.to)
+            chosen = out.people.chosen_lang(notice.to) is not None
+        if notice.extra == n.Extra.DIGEST:  # the chart is drawn and uploaded once, in the chat's language
+            chart = upload_chart(api, services, workspace=workspace, chat=notice.to, lang=lang, tz=tz, now=now)
+            notice = replace(notice, data={**notice.data, "chart": chart})
+        shown = partial(build, notice, tz=tz, work=work, now=now)
+        content = shown(lang) if chosen else bilingual(shown, lang)
+        where = {"chat_id": notice.to} if notice.in_channel else {"open_id": notice.to}
+        api.send_card(**where, card=content, uuid=idempotency_key(work, notice.part))
 
     def deliver(work: DueWork, now: datetime) -> Outcome:
         plan = rules.plan(services, work, now)

@@ -259,7 +259,10 @@ def test_a_sheet_in_a_group_with_no_language_shows_each_reader_theirs(feishu_bot
 
 def test_a_group_with_a_language_set_gets_its_cards_in_it_alone(feishu_bot: FeishuBot) -> None:
     bot = feishu_bot
-    bot.runtime.services.prefs.set_channel_lang(WS, CHAT, "en", now=NOW)
+    prefs = bot.runtime.services.prefs
+    bot.said("语言 本群 English", user=BOB)  # anyone in the group may set it; the group is told
+    wait_until(lambda: prefs.channel_lang(WS, CHAT) == "en", what="the group's language stored")
+    bot.card_with("set this group's language", chat=CHAT)
     bot.feishu.message(
         "@_user_1 行动项 @_user_2 提交预算方案 下周五前",
         user=ALICE,
@@ -274,6 +277,16 @@ def test_a_group_with_a_language_set_gets_its_cards_in_it_alone(feishu_bot: Feis
     bot.press(posted, BOB, action_cards.DO_DONE)
     wait_until(lambda: len(bot.fake.message(posted["message_id"])["versions"]) >= 2, what="the card updated")
     assert not i18n_texts(current(bot, posted))
+
+    bot.said("语言 本群 自动", user=BOB)  # unset: each reader's own language again
+    wait_until(lambda: prefs.channel_lang(WS, CHAT) is None, what="the group's language unset")
+    bot.card_with("自己的飞书语言", chat=CHAT)  # said in the language Bob wrote in
+    bot.feishu.react("DONE", user=BOB, message_id=posted["message_id"], removed=True)  # reopened: shown again
+    wait_until(lambda: len(bot.fake.message(posted["message_id"])["versions"]) >= 3, what="the card updated again")
+    assert i18n_texts(current(bot, posted))
+    bot.said("语言 English", user=ALICE)  # without 本群: Alice's own language, not the group's
+    wait_until(lambda: prefs.user_lang(WS, ALICE) == "en", what="Alice's choice")
+    assert prefs.channel_lang(WS, CHAT) is None
 
 
 def test_a_person_who_chose_a_language_gets_their_cards_in_it_alone(feishu_bot: FeishuBot) -> None:

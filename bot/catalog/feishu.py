@@ -13,14 +13,17 @@ EN: dict[str, str] = {
     "• *我的* / */home*: your page, in our direct chat: sheets awaiting your signature, your open action items, "
     "your meetings and the minutes you owe, with their buttons\n"
     "• *周报* / */digest*: this group's weekly digest (now, and every Monday)\n"
-    "• *语言 中文* / */lang en*, *时区 Asia/Tokyo*, or *设置*: the language and timezone I use with you\n"
+    "• *语言 中文* / */lang en*, *时区 Asia/Tokyo*, or *设置*: the language and timezone I use with you; "
+    "in a group, *语言 本群 中文* / */lang group en* sets the group's (*语言 本群 自动*: each reader's own)\n"
     "Forms come to you as cards in our direct chat; the records they make are posted in the group you typed in.",
     "feishu.form_sent": "I sent you the form in our direct chat.",
     "feishu.in_a_group": "Type this in the group where the record belongs (@mention me there): that is where it will be posted.",
     "feishu.saved": "Saved: it will be posted in a moment.",
     "feishu.done": "Done.",
     "feishu.lang_set": "I will write to you in English from now on.",
-    "feishu.lang_usage": "Type *语言 中文* or */lang en*.",
+    "feishu.lang_usage": "Type *语言 中文* or */lang en*; in a group, *语言 本群 中文* or */lang group auto* for the group.",
+    "feishu.group_lang_set": "{user} set this group's language: its cards are in {language} from now on.",
+    "feishu.group_lang_auto": "{user} unset this group's language: its cards show each reader their own Feishu language.",
     "feishu.not_in_chat": "I cannot post in that group: add coordbot to it first (group settings → Bots), then try again.",
     "feishu.unknown": "I don't know “{text}”. Type *help* (or *帮助*) for what I can do.",
     "feishu.incident_chat": "{code} {title}",
@@ -58,14 +61,17 @@ ZH: dict[str, str] = {
     "*事故 统计 30* / */incident stats 30*：近 30 天的事故数据（不写天数则为 90 天）\n"
     "• *我的* / */home*：私聊发你的个人页：等你签字的需求、你未完成的行动项、你的会议和待记录的纪要，附带操作按钮\n"
     "• *周报* / */digest*：本群周报（现在发一份，之后每周一发）\n"
-    "• *语言 中文* / */lang en*、*时区 Asia/Tokyo* 或 *设置*：我对你使用的语言和时区\n"
+    "• *语言 中文* / */lang en*、*时区 Asia/Tokyo* 或 *设置*：我对你使用的语言和时区；"
+    "在群里 *语言 本群 中文* / */lang group en* 设置本群的语言（*语言 本群 自动*：按各人的飞书语言显示）\n"
     "表单以卡片形式私聊发给你；填好后记录会发到你输入命令的群里。",
     "feishu.form_sent": "表单已私聊发给你。",
     "feishu.in_a_group": "请在记录所属的群里输入（在群里 @我）：记录会发到那个群。",
     "feishu.saved": "已保存，马上发出。",
     "feishu.done": "好了。",
     "feishu.lang_set": "以后我用中文给你写消息。",
-    "feishu.lang_usage": "输入 *语言 中文* 或 */lang en*。",
+    "feishu.lang_usage": "输入 *语言 中文* 或 */lang en*；在群里输入 *语言 本群 中文* 或 */lang group auto* 设置本群的语言。",
+    "feishu.group_lang_set": "{user} 设置了本群的语言：今后本群的卡片使用{language}。",
+    "feishu.group_lang_auto": "{user} 取消了本群的语言设置：本群的卡片按每位读者自己的飞书语言显示。",
     "feishu.not_in_chat": "我无法在那个群里发消息：请先把 coordbot 加进群（群设置 → 群机器人），再试一次。",
     "feishu.unknown": "无法识别“{text}”。输入 *帮助*（或 *help*）查看我能做什么。",
     "feishu.incident_chat": "{code} {title}",

@@ -1,10 +1,11 @@
-"""A person's own settings on Feishu: the language coordbot writes to them in and their timezone (Feishu gives a
-bot neither), by command (`语言 中文`, `时区 Asia/Tokyo`) or in the settings card (`设置`)."""
+"""Settings on Feishu: a person's language and timezone (Feishu gives a bot neither), by command (`语言 中文`,
+`时区 Asia/Tokyo`) or in the settings card (`设置`); and a group's language (`语言 本群 中文`, `语言 本群 自动`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from bot.markup import mention
 from bot.messenger import CommandTyped, FormSubmitted
 from bot.services.prefs import valid_zone
 from bot.text import LANGS, t
@@ -14,6 +15,8 @@ from handlers.feishu.turn import Turn
 
 FORM_KIND = "settings"
 LANG_WORDS = {"中文": "zh", "zh": "zh", "chinese": "zh", "英文": "en", "english": "en", "en": "en"}
+AUTO_WORDS = ("自动", "默认", "auto", "default")  # a group's language unset: each reader's own Feishu language
+GROUP_WORDS = ("本群", "群", "group", "chat")
 # the zones a team is most likely in, offered in the card; any other is typed: 时区 America/Sao_Paulo
 ZONES = (
     "Asia/Shanghai",
@@ -61,6 +64,8 @@ def on_command(turn: Turn, cmd: CommandTyped) -> None:
     prefs, typed = turn.services.prefs, cmd.text.strip()
     if cmd.command == "settings":
         turn.show(settings_card(turn.lang, tz=turn.tz), purpose="settings")
+    elif cmd.command == "lang" and typed.split(" ", 1)[0].lower() in GROUP_WORDS:
+        set_group_lang(turn, cmd, typed.partition(" ")[2].strip().lower())
     elif cmd.command == "lang":
         lang = LANG_WORDS.get(typed.lower())
         if lang not in LANGS:
@@ -73,6 +78,22 @@ def on_command(turn: Turn, cmd: CommandTyped) -> None:
     else:
         prefs.set_user_tz(turn.workspace, turn.user, typed, now=turn.now)  # an unknown zone is told, not stored
         turn.tell("feishu.tz_set", tz=typed)
+
+
+def set_group_lang(turn: Turn, cmd: CommandTyped, word: str) -> None:
+    """`语言 本群 中文` in a group: the group's cards in that language alone; `自动` unsets it (each reader sees
+    their own Feishu language). Said in the group, as anyone in it may change it."""
+    lang = None if word in AUTO_WORDS else LANG_WORDS.get(word)
+    if cmd.direct or not cmd.channel or (lang is None and word not in AUTO_WORDS):
+        turn.tell("feishu.lang_usage")
+        return
+    turn.services.prefs.set_channel_lang(turn.workspace, cmd.channel, lang, now=turn.now)
+    said = lang or turn.lang
+    if lang is None:
+        text = t(said, "feishu.group_lang_auto", user=mention(turn.user))
+    else:
+        text = t(said, "feishu.group_lang_set", user=mention(turn.user), language=t(said, f"lang.{lang}"))
+    turn.say(cmd.channel, text, purpose="group-lang")
 
 
 def on_form(turn: Turn, submitted: FormSubmitted) -> None:

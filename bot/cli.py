@@ -290,6 +290,25 @@ def _feishu_check(settings: Settings) -> None:
         domain=settings.feishu_domain,
         timeout=settings.http_timeout,
     )
+    if settings.feishu_store:  # its token needs a tenant and a ticket: the check is asking Feishu for a ticket
+        try:
+            api = FeishuApi(
+                app_id=settings.feishu_app_id,
+                app_secret=settings.feishu_app_secret,
+                domain=settings.feishu_domain,
+                timeout=settings.http_timeout,
+                store=True,
+            )
+            api.resend_ticket()
+        except FeishuError as exc:
+            _stop(
+                f"Feishu did not accept the store app FEISHU_APP_ID {settings.feishu_app_id} with its "
+                f"FEISHU_APP_SECRET at {settings.feishu_domain} ({exc.code}: {exc.msg}): check both in the developer "
+                "console (`coordbot feishu-setup`).",
+                exc,
+            )
+        logger.info("Feishu: store app %s; its ticket is on its way to the callback URL", settings.feishu_app_id)
+        return
     try:
         bot = api.bot_open_id()
     except FeishuError as exc:
@@ -651,7 +670,8 @@ def feishu_setup(url: str | None, lang: str | None) -> None:
         raise click.BadParameter("a URL such as https://coordbot.example.com", param_hint="--url")
     language = lang or ("zh" if os.environ.get("COORDBOT_LANG", "").lower().startswith("zh") else "en")
     events = os.environ.get("FEISHU_EVENTS", "").strip().lower() or "auto"
-    click.echo(setup_text(language, url=url or "", events=events))
+    store = os.environ.get("FEISHU_APP_TYPE", "").strip().lower() == "store"
+    click.echo(setup_text(language, url=url or "", events=events, store=store))
 
 
 EXPORT_HELP = """Write records with their full history (who changed what, when) for archives and audits.

@@ -86,6 +86,7 @@ class Settings:
     feishu_encrypt_key: str = field(default="", repr=False)
     feishu_domain: str = FEISHU_DOMAINS["feishu"]
     feishu_events: str = "auto"  # how Feishu's events arrive: ws (long connection), http (callbacks), auto
+    feishu_app_type: str = "custom"  # custom: one tenant's own app; store: a store app installed by many tenants
 
     @property
     def calendar(self) -> WorkCalendar:
@@ -113,9 +114,16 @@ class Settings:
         return bool(self.bot_token or self.oauth or self.app_token or self.client_id or self.client_secret)
 
     @property
+    def feishu_store(self) -> bool:
+        """A Feishu store app: installed by many tenants, its tokens got with the ticket Feishu pushes hourly."""
+        return self.feishu and self.feishu_app_type == "store"
+
+    @property
     def feishu_callbacks(self) -> bool:
         """Feishu's events and card actions arrive as HTTP callbacks (with a signature to check), not by the
-        long connection."""
+        long connection (which Feishu offers custom apps only)."""
+        if self.feishu_store:
+            return True
         if self.feishu_events == "auto":
             return bool(self.feishu_encrypt_key)
         return self.feishu_events == "http"
@@ -237,6 +245,12 @@ class Settings:
                 worker_nice = -1
             if not 0 <= worker_nice <= 19:
                 raise ConfigError("COORDBOT_WORKER_NICE must be idle or a nice value between 0 and 19")
+        app_type = _choice("FEISHU_APP_TYPE", get("FEISHU_APP_TYPE", "custom").lower(), ("custom", "store"))
+        if app_type == "store" and get("FEISHU_EVENTS", "auto").lower() == "ws":
+            raise ConfigError(
+                "FEISHU_EVENTS=ws: Feishu offers the long connection to custom apps only; a store app "
+                "(FEISHU_APP_TYPE=store) receives its events by HTTP callback (FEISHU_EVENTS=http)"
+            )
         return cls(
             bot_token=get("SLACK_BOT_TOKEN", ""),
             signing_secret=get("SLACK_SIGNING_SECRET", ""),
@@ -283,4 +297,5 @@ class Settings:
             feishu_encrypt_key=get("FEISHU_ENCRYPT_KEY", ""),
             feishu_domain=feishu_domain(get("FEISHU_DOMAIN", "feishu")),
             feishu_events=_choice("FEISHU_EVENTS", get("FEISHU_EVENTS", "auto").lower(), ("auto", "ws", "http")),
+            feishu_app_type=app_type,
         )

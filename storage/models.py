@@ -409,6 +409,18 @@ class Workspace(SQLModel, table=True):
     changed_at: datetime
 
 
+class AppTicket(SQLModel, table=True):
+    """The latest ticket a messenger pushed to an app installable by many tenants (Feishu's store apps get
+    one about hourly): with the app's secret it is what obtains the app's token, so every process reads it here."""
+
+    __tablename__ = "app_ticket"
+
+    platform: str = Field(primary_key=True, max_length=16)
+    app_id: str = Field(primary_key=True, max_length=64)
+    ticket: str = Field(max_length=512)
+    received_at: datetime
+
+
 # The tables slack_sdk's SQLAlchemy installation and OAuth state stores use (their `build_*_table` class
 # methods), declared here so that migrations create exactly them; a test compares them with slack_sdk's.
 def _install_columns() -> list[Column]:

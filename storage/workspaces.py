@@ -8,7 +8,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from storage.models import OutboxItem, Workspace
+from storage.models import AppTicket, OutboxItem, Workspace
 
 __all__ = ["Workspace"]
 from storage.outbox import HELD, PENDING
@@ -127,3 +127,17 @@ def is_active(session: Session, team_id: str) -> bool:
     """Whether the workspace may be sent to (unknown workspaces are: single-workspace mode never records one)."""
     row = session.get(Workspace, team_id)
     return row is None or row.state == ACTIVE
+
+
+def app_ticket(session: Session, *, platform: str, app_id: str) -> AppTicket | None:
+    """The latest ticket pushed to a store app, if one arrived."""
+    return session.get(AppTicket, (platform, app_id))
+
+
+def keep_app_ticket(session: Session, *, platform: str, app_id: str, ticket: str, now: datetime) -> None:
+    """Keep the ticket just pushed to a store app, in place of the one before."""
+    row = session.get(AppTicket, (platform, app_id))
+    if row is None:
+        session.add(AppTicket(platform=platform, app_id=app_id, ticket=ticket, received_at=now))
+    else:
+        row.ticket, row.received_at = ticket, now

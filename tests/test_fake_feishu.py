@@ -7,18 +7,32 @@ import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, cast
 
 import lark_oapi as lark
 import pytest
+from lark_oapi.api.auth.v3 import ResendAppTicketRequest, ResendAppTicketRequestBody
+from lark_oapi.api.im.v1 import CreateMessageRequest, CreateMessageRequestBody, CreateMessageResponse
+from lark_oapi.core.exception import ObtainAccessTokenException
 from lark_oapi.core.model import RawRequest
 from lark_oapi.core.token import TokenManager
 from lark_oapi.core.utils import AESCipher
 from lark_oapi.event.callback.model.p2_card_action_trigger import P2CardActionTriggerResponse
 
 from handlers.feishu.api import FeishuApi, FeishuError, FeishuUser
-from handlers.sandbox.feishu_api import FakeFeishu, p2p_chat_id
+from handlers.sandbox.feishu_api import (
+    APP_TOKEN_FAILED,
+    APP_TOKEN_INVALID,
+    INVALID_PARAM,
+    RESEND_FAILED,
+    SECRET_INVALID,
+    TENANT_TOKEN_FAILED,
+    TOKEN_INVALID,
+    FakeFeishu,
+    p2p_chat_id,
+)
 from handlers.sandbox.feishu_driver import FeishuDriver, encrypt_payload
 
 ALICE, BOB, CAROL, DAVE = "ou_alice0000000000000000000000001", "ou_bob", "ou_carol", "ou_dave"
@@ -448,15 +462,24 @@ class _EventsHandler(BaseHTTPRequestHandler):
         """Quiet."""
 
 
-@pytest.fixture
-def endpoint(dispatcher: lark.EventDispatcherHandler) -> Iterator[str]:
+@contextmanager
+def _events_endpoint(dispatcher: lark.EventDispatcherHandler) -> Iterator[str]:
+    """An HTTP server of ``dispatcher`` on 127.0.0.1; its base URL."""
     handler = type("Handler", (_EventsHandler,), {"dispatcher": dispatcher})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def endpoint(dispatcher: lark.EventDispatcherHandler) -> Iterator[str]:
+    with _events_endpoint(dispatcher) as url:
+        yield url
 
 
 def test_the_driver_posts_over_http_and_records_messages_in_the_fake(
@@ -539,3 +562,276 @@ def test_a_groups_members_come_with_their_names_in_one_call() -> None:
         assert [(m.id, m.name) for m in members][:2] == [("ou_p0", "同事0"), ("ou_p1", "同事1")]
         assert len(members) == 30 and people.name_of("ou_p7") == "同事7"
         assert fake.calls("contact") == []
+
+
+# ------------------------------------------------------------------ a store app, installed by many tenants
+
+STORE_APP = "cli_store_test"
+ACME, GLOBEX, INITECH = "tenant_acme", "tenant_globex", "tenant_initech"
+ELSEWHERE = "oc_elsewhere0000000000000000000001"
+
+
+def _forget_store_tokens() -> None:
+    """lark-oapi caches a store app's tokens process-wide (by app_id, and tenant): none may reach another test."""
+    TokenManager.cache.set(f"isv_app_token:{STORE_APP}", "", 0)
+    for tenant in (ACME, GLOBEX, INITECH):
+        TokenManager.cache.set(f"isv_tenant_token:{STORE_APP}:{tenant}", "", 0)
+
+
+@pytest.fixture
+def store() -> Iterator[FakeFeishu]:
+    """A store app's Feishu: Acme and Globex installed it (Initech did not)."""
+    _forget_store_tokens()
+    with FakeFeishu(app_id=STORE_APP, marketplace=True) as running:
+        running.add_user(ALICE, "Alice")
+        running.add_user(BOB, "Bob")
+        running.add_chat(GENERAL, "general", [ALICE])
+        running.add_chat(ELSEWHERE, "elsewhere", [BOB])
+        running.install(ACME)
+        running.install(GLOBEX)
+        yield running
+    _forget_store_tokens()
+
+
+@pytest.fixture
+def client(store: FakeFeishu) -> lark.Client:
+    """lark-oapi as a store app."""
+    return (
+        lark.Client.builder()
+        .app_id(store.app_id)
+        .app_secret(store.app_secret)
+        .app_type(lark.AppType.ISV)
+        .domain(store.url)
+        .log_level(lark.LogLevel.WARNING)
+        .build()
+    )
+
+
+def _send_for(client: lark.Client, tenant: str, ticket: str, chat_id: str, text: str) -> CreateMessageResponse:
+    """Send ``text`` to ``chat_id`` as the store app, for ``tenant``, with ``ticket``."""
+    body = (
+        CreateMessageRequestBody.builder()
+        .receive_id(chat_id)
+        .msg_type("text")
+        .content(json.dumps({"text": text}))
+        .build()
+    )
+    request = CreateMessageRequest.builder().receive_id_type("chat_id").request_body(body).build()
+    option = lark.RequestOption.builder().tenant_key(tenant).app_ticket(ticket).build()
+    return client.im.v1.message.create(request, option)
+
+
+def _bearer_of(call: Any) -> str:
+    return str(call.headers.get("Authorization", "")).removeprefix("Bearer ")
+
+
+def test_each_installed_tenant_gets_its_own_token_and_its_calls_are_its_own(
+    store: FakeFeishu, client: lark.Client
+) -> None:
+    to_acme = _send_for(client, ACME, store.app_ticket, GENERAL, "hello Acme")
+    to_globex = _send_for(client, GLOBEX, store.app_ticket, ELSEWHERE, "hello Globex")
+
+    assert to_acme.success() and to_globex.success()
+    assert [(c.name, c.tenant, c.code) for c in store.calls()] == [
+        ("auth.app_access_token", None, 0),  # once: lark-oapi keeps the app's token
+        ("auth.isv_tenant_access_token", None, 0),
+        ("im.message.create", ACME, 0),
+        ("auth.isv_tenant_access_token", None, 0),
+        ("im.message.create", GLOBEX, 0),
+    ]
+    # (lark-oapi builds every token request on one shared body: each also carries the fields of the ones before)
+    app_call, acme_call, _, globex_call, _ = [c.body or {} for c in store.calls()]
+    assert (app_call["app_id"], app_call["app_secret"], app_call["app_ticket"]) == (
+        STORE_APP,
+        store.app_secret,
+        store.app_ticket,
+    )
+    assert (acme_call["app_access_token"], acme_call["tenant_key"]) == (store.app_token, ACME)
+    assert (globex_call["app_access_token"], globex_call["tenant_key"]) == (store.app_token, GLOBEX)
+    tokens = [c.response["tenant_access_token"] for c in store.calls("auth.isv_tenant_access_token")]
+    assert tokens == [store.tenant_token(ACME), store.tenant_token(GLOBEX)] and tokens[0] != tokens[1]
+    assert [_bearer_of(c) for c in store.calls("im.message.create")] == tokens
+    assert store.app_token.startswith("a-") and all(t.startswith("t-") for t in tokens)
+    assert [(m["chat_id"], m["tenant_key"]) for m in store.messages] == [(GENERAL, ACME), (ELSEWHERE, GLOBEX)]
+
+
+def test_only_the_current_ticket_gets_the_app_its_token(store: FakeFeishu, client: lark.Client) -> None:
+    stale = store.app_ticket
+    fresh = store.new_ticket()
+
+    with pytest.raises(ObtainAccessTokenException) as caught:
+        _send_for(client, ACME, stale, GENERAL, "hi")
+    sent = _send_for(client, ACME, fresh, GENERAL, "hi")
+
+    assert fresh != stale and len(fresh) >= 24
+    assert caught.value.code == APP_TOKEN_FAILED
+    assert sent.success()
+    assert [(c.name, c.code) for c in store.calls()] == [
+        ("auth.app_access_token", APP_TOKEN_FAILED),
+        ("auth.app_access_token", 0),
+        ("auth.isv_tenant_access_token", 0),
+        ("im.message.create", 0),
+    ]
+
+
+def test_a_tenant_without_the_app_gets_no_token(store: FakeFeishu, client: lark.Client) -> None:
+    with pytest.raises(ObtainAccessTokenException) as never_installed:
+        _send_for(client, INITECH, store.app_ticket, GENERAL, "hi")
+    assert _send_for(client, ACME, store.app_ticket, GENERAL, "before").success()
+    old_token = store.tenant_token(ACME)
+
+    store.uninstall(ACME)
+    with_the_old_token = _send_for(client, ACME, store.app_ticket, GENERAL, "after")  # lark-oapi kept the token
+    _forget_store_tokens()
+    with pytest.raises(ObtainAccessTokenException) as uninstalled:
+        _send_for(client, ACME, store.app_ticket, GENERAL, "after")
+    store.install(ACME)
+
+    assert never_installed.value.code == uninstalled.value.code == TENANT_TOKEN_FAILED
+    assert with_the_old_token.code == TOKEN_INVALID
+    assert store.calls("im.message.create")[-1].tenant is None
+    assert store.installed == {ACME, GLOBEX} and store.tenant_token(ACME) != old_token  # a reinstall: new tokens
+    with pytest.raises(KeyError):
+        store.tenant_token(INITECH)
+    assert [m["content"] for m in store.messages] == [{"text": "before"}]
+
+
+def test_expired_tokens_of_a_store_app_are_refused_and_fetched_anew(store: FakeFeishu, client: lark.Client) -> None:
+    _send_for(client, ACME, store.app_ticket, GENERAL, "before")
+    old_app_token = store.app_token
+    store.expire_tokens()
+    store.reset()
+
+    refused = _send_for(client, ACME, store.app_ticket, GENERAL, "cached tenant token")
+    TokenManager.cache.set(f"isv_tenant_token:{STORE_APP}:{ACME}", "", 0)
+    with pytest.raises(ObtainAccessTokenException) as stale_app_token:
+        _send_for(client, ACME, store.app_ticket, GENERAL, "cached app token")
+    _forget_store_tokens()
+    sent = _send_for(client, ACME, store.app_ticket, GENERAL, "all anew")
+
+    assert refused.code == TOKEN_INVALID and stale_app_token.value.code == APP_TOKEN_INVALID
+    assert sent.success() and store.app_token != old_app_token
+    assert [(c.name, c.code, c.tenant) for c in store.calls()] == [
+        ("im.message.create", TOKEN_INVALID, None),
+        ("auth.isv_tenant_access_token", APP_TOKEN_INVALID, None),
+        ("auth.app_access_token", 0, None),
+        ("auth.isv_tenant_access_token", 0, None),
+        ("im.message.create", 0, ACME),
+    ]
+
+
+def test_the_app_ticket_event_is_signed_and_read_by_lark_oapi(driver: FeishuDriver) -> None:
+    tickets: list[Any] = []
+    dispatcher = (
+        lark.EventDispatcherHandler.builder(ENCRYPT_KEY, VERIFICATION_TOKEN)
+        .register_p1_customized_event("app_ticket", tickets.append)
+        .build()
+    )
+
+    event = driver.app_ticket_event(STORE_APP, "ticket-1")
+    answer = dispatcher.do(_raw(*driver.signed(event)))
+
+    assert set(event) == {"uuid", "token", "ts", "type", "event"}
+    assert (event["token"], event["type"]) == (VERIFICATION_TOKEN, "event_callback")
+    assert event["event"] == {"app_id": STORE_APP, "app_ticket": "ticket-1", "type": "app_ticket"}
+    assert float(event["ts"]) > 0 and len(event["uuid"]) == 32
+    assert answer.status_code == 200
+    assert (tickets[0].uuid, tickets[0].event["app_ticket"]) == (event["uuid"], "ticket-1")
+    tampered = dispatcher.do(_raw(*driver.signed(driver.app_ticket_event(STORE_APP, "forged"), tamper=True)))
+    assert tampered.status_code != 200 and len(tickets) == 1
+
+
+def test_asking_for_the_ticket_again_pushes_it_to_the_app_after_the_answer(
+    store: FakeFeishu, client: lark.Client
+) -> None:
+    tickets: list[str] = []
+    arrived = threading.Event()
+    answered = threading.Event()
+    seen_answered: list[bool] = []
+
+    def ticket_event(data: Any) -> None:
+        tickets.append(data.event["app_ticket"])
+        arrived.set()
+
+    dispatcher = (
+        lark.EventDispatcherHandler.builder(ENCRYPT_KEY, VERIFICATION_TOKEN)
+        .register_p1_customized_event("app_ticket", ticket_event)
+        .build()
+    )
+    with _events_endpoint(dispatcher) as url:
+        driver = FeishuDriver(url, verification_token=VERIFICATION_TOKEN, encrypt_key=ENCRYPT_KEY, app_id=STORE_APP)
+
+        def push(ticket: str) -> None:
+            seen_answered.append(answered.wait(5))  # pushing before the answer would hold the call up
+            driver.deliver_app_ticket(STORE_APP, ticket)
+
+        store.on_ticket_resend = push
+        wrong = ResendAppTicketRequestBody.builder().app_id(STORE_APP).app_secret("not-the-secret").build()
+        refused = client.auth.v3.app_ticket.resend(ResendAppTicketRequest.builder().request_body(wrong).build())
+        body = ResendAppTicketRequestBody.builder().app_id(STORE_APP).app_secret(store.app_secret).build()
+        resent = client.auth.v3.app_ticket.resend(ResendAppTicketRequest.builder().request_body(body).build())
+        answered.set()
+
+        assert arrived.wait(5)
+    sent = _send_for(client, GLOBEX, tickets[0], ELSEWHERE, "with the pushed ticket")
+
+    assert refused.code == SECRET_INVALID and resent.success()
+    assert seen_answered == [True] and tickets == [store.app_ticket]
+    assert sent.success()
+    assert [c.tenant for c in store.calls("auth.app_ticket.resend")] == [None, None]
+
+
+def test_the_store_endpoints_are_a_store_apps_and_the_internal_token_a_custom_apps(
+    fake: FakeFeishu, api: FeishuApi, store: FakeFeishu
+) -> None:
+    credentials = {"app_id": fake.app_id, "app_secret": fake.app_secret}
+    app_token = "/open-apis/auth/v3/app_access_token"
+    tenant_token = "/open-apis/auth/v3/tenant_access_token"
+    resend = "/open-apis/auth/v3/app_ticket/resend"
+    internal = "/open-apis/auth/v3/tenant_access_token/internal"
+
+    custom_app = [
+        _post(fake, app_token, {**credentials, "app_ticket": store.app_ticket}, token=None)[1],
+        _post(fake, tenant_token, {"app_access_token": store.app_token, "tenant_key": ACME}, token=None)[1],
+        _post(fake, resend, credentials, token=None)[1],
+    ]
+    store_app = [
+        _post(store, internal, {"app_id": store.app_id, "app_secret": store.app_secret}, token=None)[1],
+        _post(store, resend, {"app_id": "cli_other", "app_secret": store.app_secret}, token=None)[1],
+        _post(
+            store, app_token, {"app_id": store.app_id, "app_secret": "nope", "app_ticket": store.app_ticket}, token=None
+        )[1],
+        _post(store, "/open-apis/im/v1/pins", {"message_id": "om_x"}, token=store.token)[1],
+    ]
+    api.send_text(chat_id=GENERAL, text="a custom app's call")
+
+    assert custom_app == [INVALID_PARAM, APP_TOKEN_INVALID, RESEND_FAILED]
+    assert store_app == [INVALID_PARAM, INVALID_PARAM, SECRET_INVALID, TOKEN_INVALID]
+    assert {c.tenant for c in fake.calls() if c.name.startswith("auth.")} == {None}
+    assert [(c.tenant, c.code) for c in fake.calls("im.message.create")] == [(fake.tenant_key, 0)]
+    assert fake.messages[0]["tenant_key"] == fake.tenant_key
+
+
+def test_a_driver_of_another_tenant_speaks_for_that_tenant(
+    store: FakeFeishu, endpoint: str, received: list[tuple[str, Any]]
+) -> None:
+    driver = FeishuDriver(
+        endpoint,
+        verification_token=VERIFICATION_TOKEN,
+        encrypt_key=ENCRYPT_KEY,
+        tenant_key=GLOBEX,
+        app_id=STORE_APP,
+        fake=store,
+    )
+
+    said = driver.message("@_user_1 hi", user=BOB, chat=ELSEWHERE, mentions=[driver.bot_mention()])
+    clicked = driver.card_action(user=BOB, chat=ELSEWHERE, message_id="om_card", value={"act": "done"})
+
+    assert said.status == clicked.status == 200
+    message, card = received[0][1], received[1][1]
+    assert message.header.tenant_key == card.header.tenant_key == GLOBEX
+    assert message.header.app_id == STORE_APP
+    assert message.event.sender.tenant_key == message.event.message.mentions[0].tenant_key == GLOBEX
+    assert card.event.operator.tenant_key == GLOBEX
+    recorded = store.message(message.event.message.message_id)
+    assert recorded["tenant_key"] == recorded["mentions"][0]["tenant_key"] == GLOBEX

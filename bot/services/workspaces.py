@@ -124,6 +124,17 @@ class WorkspaceService:
         with self._scope() as s:
             return repo.is_active(s, team_id)
 
+    def app_ticket(self, platform: str, app_id: str) -> str | None:
+        """The latest ticket pushed to a store app (None before the first arrives)."""
+        with self._scope() as s:
+            row = repo.app_ticket(s, platform=platform, app_id=app_id)
+            return row.ticket if row else None
+
+    def keep_app_ticket(self, platform: str, app_id: str, ticket: str, *, now: datetime) -> None:
+        """Keep a ticket just pushed to a store app (every process reads it from here)."""
+        with self._scope() as s:
+            repo.keep_app_ticket(s, platform=platform, app_id=app_id, ticket=ticket, now=now)
+
 
 def _info(row: repo.Workspace, held: int) -> WorkspaceInfo:
     return WorkspaceInfo(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable
 from datetime import datetime
 
@@ -18,7 +19,9 @@ from bot.messenger import (
     FormSubmitted,
     HomeOpened,
     Inbound,
+    Platform,
     ReactionChanged,
+    tenant_of,
 )
 from bot.outbox import Deliver
 from bot.services import Services
@@ -35,6 +38,8 @@ from handlers.feishu.people import FeishuPeople
 from handlers.feishu.turn import Turn
 
 logger = logging.getLogger(__name__)
+TICKET_KEPT = 60.0  # seconds a store app's ticket is used before the database is read again (Feishu: hourly)
+TICKET_ASK_EVERY = 60.0  # seconds between two requests to Feishu to push a ticket
 
 
 class Feishu:
@@ -50,20 +55,69 @@ class Feishu:
             app_secret=settings.feishu_app_secret,
             domain=settings.feishu_domain,
             timeout=settings.http_timeout,
+            store=settings.feishu_store,
+            ticket=self.ticket,
+            no_ticket=self.ask_for_ticket,
         )
         self._people: dict[str, FeishuPeople] = {}
+        self._apis: dict[str, FeishuApi] = {}
         self._lock = threading.Lock()
+        self._ticket: tuple[float, str | None] = (-TICKET_KEPT, None)
+        self._asked_at = -TICKET_ASK_EVERY
         self.forms = Forms(services, self.people_for, services.now)
-        self.intake = FeishuIntake(services.inbox, forms=self.forms, now=services.now)
+        tickets = self.keep_ticket if settings.feishu_store else None
+        self.intake = FeishuIntake(services.inbox, forms=self.forms, now=services.now, tickets=tickets)
+
+    def api_for(self, workspace: str) -> FeishuApi:
+        """The calls for one tenant (a store app's are made with that tenant's token)."""
+        with self._lock:
+            found = self._apis.get(workspace)
+            if found is None:
+                found = self._apis[workspace] = self.api.for_tenant(tenant_of(workspace))
+            return found
+
+    # -- a store app's ticket ----------------------------------------------------------------------------------
+
+    def ticket(self) -> str | None:
+        """The latest ticket Feishu pushed to this store app (read from the database at most once a minute)."""
+        read_at, ticket = self._ticket
+        if time.monotonic() - read_at < TICKET_KEPT and ticket:
+            return ticket
+        ticket = self.services.workspaces.app_ticket(Platform.FEISHU, self.services.settings.feishu_app_id)
+        self._ticket = (time.monotonic(), ticket)
+        return ticket
+
+    def keep_ticket(self, app_id: str, ticket: str) -> None:
+        """A ticket Feishu pushed (a verified callback): kept for every process; another app's is ignored."""
+        if app_id != self.services.settings.feishu_app_id:
+            logger.warning("a ticket for another app (%s) was pushed here: ignored", app_id)
+            return
+        self.services.workspaces.keep_app_ticket(Platform.FEISHU, app_id, ticket, now=self.services.now())
+        self._ticket = (time.monotonic(), ticket)
+        logger.info("Feishu pushed the store app a new ticket")
+
+    def ask_for_ticket(self) -> None:
+        """Feishu would not give the app its token (no ticket yet, or a stale one): ask it to push one, at most
+        once a minute; it arrives at the callback URL within seconds."""
+        self._ticket = (-TICKET_KEPT, None)  # read the database again at the next call
+        now = time.monotonic()
+        if now - self._asked_at < TICKET_ASK_EVERY:
+            return
+        self._asked_at = now
+        try:
+            self.api.resend_ticket()
+        except FeishuError as exc:
+            logger.warning("could not ask Feishu to push a ticket: %s %s", exc.code, exc.msg)
 
     def people_for(self, workspace: str) -> FeishuPeople:
         """The people of one tenant (made once)."""
+        api = self.api_for(workspace)
         with self._lock:
             found = self._people.get(workspace)
             if found is None:
                 settings = self.services.settings
                 found = self._people[workspace] = FeishuPeople(
-                    self.api,
+                    api,
                     workspace=workspace,
                     prefs=self.services.prefs,
                     default_tz=settings.tz,
@@ -96,21 +150,23 @@ class Feishu:
 
     # -- running stored events -------------------------------------------------------------------------------
 
-    def bot_open_id(self) -> str:
+    def bot_open_id(self, workspace: str = "") -> str:
         """The bot's open_id, to tell its own @mention in a group from the people named (asked once; without it
         the first mention of a group message is taken as the bot's, as Feishu delivers only those)."""
         try:
-            return self.api.bot_open_id()
+            return (self.api_for(workspace) if workspace else self.api).bot_open_id()
         except FeishuError as exc:
             logger.warning("could not ask Feishu for the bot's open_id (%s): the first @mention is taken as it", exc)
             return ""
 
     def run(self, row: Row) -> None:
         """Run one stored event in full (the worker's runner for Feishu rows); raises when it should be retried."""
-        event = inbound(json.loads(row.payload), received_at=row.received_at, bot_open_id=self.bot_open_id())
+        bot = self.bot_open_id(row.team_id)
+        event = inbound(json.loads(row.payload), received_at=row.received_at, bot_open_id=bot)
         if event is None:
             return
-        turn = Turn(event=event, api=self.api, services=self.services, people=self.people_for(event.workspace))
+        api, people = self.api_for(event.workspace), self.people_for(event.workspace)
+        turn = Turn(event=event, api=api, services=self.services, people=people)
         try:
             self._dispatch(turn, event)
         except ValidationFailed as exc:  # a form checked on arrival, read again later: the person is told why
@@ -124,7 +180,8 @@ class Feishu:
         event = inbound(json.loads(row.payload), received_at=row.received_at)
         if event is None or not event.user:
             return
-        turn = Turn(event=event, api=self.api, services=self.services, people=self.people_for(event.workspace))
+        api, people = self.api_for(event.workspace), self.people_for(event.workspace)
+        turn = Turn(event=event, api=api, services=self.services, people=people)
         try:
             turn.tell("error.generic", ref=row.id)
         except Exception:  # Feishu is what failed, most likely: the row stays parked with its reason
@@ -186,7 +243,7 @@ class Feishu:
         lang = self.people_for(workspace).lang_of(user)
         Turn(
             event=Inbound(workspace=workspace, user=user, received_at=now),
-            api=self.api,
+            api=self.api_for(workspace),
             services=self.services,
             people=self.people_for(workspace),
         ).tell_text(t(lang, "feishu.hello"), purpose="hello")

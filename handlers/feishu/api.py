@@ -1,12 +1,15 @@
 """The Feishu Open API calls coordbot makes, through lark-oapi's typed client (the only module that calls it).
 
 lark-oapi fetches and caches the tenant_access_token; when Feishu says a cached token is no longer valid, the
-token is forgotten and the call made once more. Failures become ``FeishuError``: Feishu's code and msg, the
+token is forgotten and the call made once more. A store app (installed by many tenants) calls for one tenant at a
+time (`for_tenant`): lark-oapi gets that tenant's token with the app's token, which needs the latest ticket
+Feishu pushed (`ticket`). Failures become ``FeishuError``: Feishu's code and msg, the
 seconds to wait from ``x-ogw-ratelimit-reset``, and whether retrying can help (``permanent``).
 """
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import io
 import json
@@ -20,6 +23,7 @@ from typing import Any
 
 import lark_oapi as lark
 import requests
+from lark_oapi.api.auth.v3 import ResendAppTicketRequest, ResendAppTicketRequestBody
 from lark_oapi.api.contact.v3 import GetUserRequest
 from lark_oapi.api.im.v1 import (
     CreateChatMembersRequest,
@@ -138,23 +142,65 @@ class ChatPace:
 class FeishuApi:
     """coordbot's calls to one Feishu app's Open API."""
 
-    def __init__(self, *, app_id: str, app_secret: str, domain: str, timeout: float = 10.0) -> None:
-        """``domain``: https://open.feishu.cn, https://open.larksuite.com, or a fake's http://127.0.0.1:PORT."""
+    def __init__(
+        self,
+        *,
+        app_id: str,
+        app_secret: str,
+        domain: str,
+        timeout: float = 10.0,
+        store: bool = False,
+        ticket: Callable[[], str | None] | None = None,
+        no_ticket: Callable[[], None] | None = None,
+    ) -> None:
+        """``domain``: https://open.feishu.cn, https://open.larksuite.com, or a fake's http://127.0.0.1:PORT.
+        ``store``: a store app, whose calls are made for one tenant (`for_tenant`) with the latest ``ticket``;
+        ``no_ticket`` is told when Feishu refused to give the app its token (no ticket yet, or a stale one)."""
         self._app_id = app_id
+        self._app_secret = app_secret  # for asking Feishu to push a ticket (never logged: not in repr)
         self.pace = ChatPace()
         self._bot_open_id: str | None = None
-        self._client = (
+        self._store = store
+        self._tenant = ""
+        self._ticket = ticket or (lambda: None)
+        self._no_ticket = no_ticket or (lambda: None)
+        builder = (
             lark.Client.builder()
             .app_id(app_id)
             .app_secret(app_secret)
             .domain(domain.rstrip("/"))
             .timeout(timeout)
             .log_level(lark.LogLevel.WARNING)
-            .build()
         )
+        if store:
+            builder = builder.app_type(lark.AppType.ISV)
+        self._client = builder.build()
 
     def __repr__(self) -> str:
-        return f"FeishuApi(app_id={self._app_id!r})"
+        return f"FeishuApi(app_id={self._app_id!r}" + (f", tenant={self._tenant!r})" if self._tenant else ")")
+
+    @property
+    def store(self) -> bool:
+        """A store app: its calls are made for one tenant at a time."""
+        return self._store
+
+    def for_tenant(self, tenant_key: str) -> FeishuApi:
+        """The calls for one tenant: a store app's token is the tenant's; a custom app serves only its own."""
+        if not self._store:
+            return self
+        view = copy.copy(self)  # the same client, pace and ticket source
+        view._tenant, view._bot_open_id = tenant_key, None
+        return view
+
+    def resend_ticket(self) -> None:
+        """Ask Feishu to push the store app a ticket now (it arrives at the event callback URL)."""
+        body = ResendAppTicketRequestBody.builder().app_id(self._app_id).app_secret(self._client._config.app_secret)
+        request = ResendAppTicketRequest.builder().request_body(body.build()).build()
+        response = self._attempt(
+            "auth.app_ticket.resend", self._client.auth.v3.app_ticket.resend, request, tokens=False
+        )
+        if not response.success():
+            raise _error(response)
 
     # ------------------------------------------------------------------ messages
 
@@ -226,10 +272,10 @@ class FeishuApi:
     def upload_image(self, png: bytes) -> str:
         """Upload an image for messages and cards (image_type message); return its image_key."""
 
-        def create(_: object) -> Any:
+        def create(_: object, option: lark.RequestOption | None = None) -> Any:
             # a request of its own for each attempt: sending turns the body into a multipart stream read once
             body = CreateImageRequestBody.builder().image_type("message").image(io.BytesIO(png)).build()
-            return self._client.im.v1.image.create(CreateImageRequest.builder().request_body(body).build())
+            return self._client.im.v1.image.create(CreateImageRequest.builder().request_body(body).build(), option)
 
         data = self._call("im.image.create", create, None)
         image_key = getattr(data, "image_key", None)
@@ -340,7 +386,7 @@ class FeishuApi:
         response = self._attempt(what, method, request)
         if response.code in TOKEN_CODES:
             logger.info("Feishu refused the cached tenant_access_token (%s); fetching a new one", response.code)
-            TokenManager.cache.set(f"self_tenant_token:{self._app_id}", "", 0)
+            TokenManager.cache.set(self._token_cache_key(), "", 0)
             response = self._attempt(what, method, request)
         if not response.success():
             error = _error(response)
@@ -348,11 +394,28 @@ class FeishuApi:
             raise error
         return getattr(response, "data", None)  # a patch's answer has no data
 
-    def _attempt(self, what: str, method: Callable[[Any], Any], request: Any) -> Any:
+    def _token_cache_key(self) -> str:
+        """Where lark-oapi keeps the token this view's calls use."""
+        if self._store:
+            return f"isv_tenant_token:{self._app_id}:{self._tenant}"
+        return f"self_tenant_token:{self._app_id}"
+
+    def _option(self) -> lark.RequestOption | None:
+        """A store app's calls say for which tenant, and carry the ticket lark-oapi gets the app's token with."""
+        if not self._store:
+            return None
+        if not self._tenant:
+            raise FeishuError(NO_ANSWER, "a store app's call must say which tenant it is for", permanent=True)
+        return lark.RequestOption.builder().tenant_key(self._tenant).app_ticket(self._ticket() or "").build()
+
+    def _attempt(self, what: str, method: Callable[..., Any], request: Any, *, tokens: bool = True) -> Any:
         try:
-            return method(request)
+            option = self._option() if tokens else None
+            return method(request, option) if option is not None else method(request)
         except ObtainAccessTokenException as exc:
-            raise FeishuError(int(exc.code or NO_ANSWER), f"tenant_access_token: {exc.msg}") from None
+            if self._store:  # no ticket yet, or a stale one: Feishu is asked to push one
+                self._no_ticket()
+            raise FeishuError(int(exc.code or NO_ANSWER), f"access token: {exc.msg}") from None
         except NoAuthorizationException as exc:
             raise FeishuError(NO_ANSWER, str(exc.msg), permanent=True) from None
         except requests.RequestException as exc:

@@ -41,6 +41,7 @@ logger = logging.getLogger(__name__)
 EVENTS_PATH = "/feishu/events"
 MAX_BODY = 1_000_000
 MAX_SKEW_SECONDS = 300  # a signed callback older (or newer) than this is refused: a replay, or a clock off
+APP_TICKET = "app_ticket"  # the v1 event that brings a store app its ticket
 EVENT_TYPES = (
     "im.message.receive_v1",
     "im.message.reaction.created_v1",
@@ -67,11 +68,13 @@ class FeishuIntake:
         forms: Forms,
         now: Callable[[], datetime],
         wake: Callable[[], None] | None = None,
+        tickets: Callable[[str, str], None] | None = None,
     ) -> None:
         self.inbox = inbox
         self.forms = forms
         self.now = now
         self.wake = wake
+        self.tickets = tickets  # a store app keeps the tickets Feishu pushes (app_id, ticket)
 
     # -- storing -------------------------------------------------------------------------------------
 
@@ -116,6 +119,19 @@ class FeishuIntake:
         """An event processor: store the event as delivered."""
         self.store(_as_dict(data))
 
+    def on_app_ticket(self, data: CustomizedEvent) -> None:
+        """A store app's ticket, pushed by Feishu about hourly (a verified callback): kept, not queued."""
+        _reached.set(True)
+        event = data.event or {}
+        app_id, ticket = str(event.get("app_id") or ""), str(event.get("app_ticket") or "")
+        if not ticket or self.tickets is None:
+            return
+        try:
+            self.tickets(app_id, ticket)
+        except Exception as exc:  # the database is away: Feishu pushes it again (and hourly anyway)
+            logger.exception("could not keep the app ticket Feishu pushed")
+            raise NotStored(str(exc)) from exc
+
     def on_card_action(self, data: P2CardActionTrigger) -> P2CardActionTriggerResponse:
         """A button or a form in a card: a form is checked first (errors go back as a toast), then stored."""
         envelope = _as_dict(data)
@@ -144,6 +160,8 @@ class FeishuIntake:
         for event_type in EVENT_TYPES:
             builder.register_p2_customized_event(event_type, self.on_event)
         builder.register_p2_card_action_trigger(self.on_card_action)
+        if self.tickets is not None:
+            builder.register_p1_customized_event(APP_TICKET, self.on_app_ticket)
         return builder.build()
 
 

@@ -43,6 +43,11 @@ STEPS = {
         "publish": "6. Create a version, publish it, and add the bot to the groups that use it. Times are shown in\n"
         "   COORDBOT_TZ (Feishu does not tell a bot its users' timezones).",
         "placeholder": "https://<your host>",
+        "store_intro": "Create a store app (for the App Directory) in Feishu's developer console, then:",
+        "store": "   A store app receives its events by HTTP callback only; Feishu pushes it an app_ticket about\n"
+        "   hourly at the same URL, which coordbot keeps in its database (FEISHU_APP_TYPE=store).",
+        "store_publish": "6. Publish it to the App Directory; each organization that installs it is a workspace of\n"
+        "   its own (feishu:<tenant_key>), with its own numbering and data.",
     },
     "zh": {
         "intro": "在飞书开放平台（open.feishu.cn/app，国际版 open.larksuite.com/app）创建企业自建应用，然后：",
@@ -60,21 +65,29 @@ STEPS = {
         "   国际版设 FEISHU_DOMAIN=lark。",
         "publish": "6. 创建版本并发布，把机器人拉进要用的群。时间按 COORDBOT_TZ 显示（飞书不向机器人提供用户时区）。",
         "placeholder": "https://<你的域名>",
+        "store_intro": "在飞书开放平台创建商店应用（上架应用目录），然后：",
+        "store": "   商店应用只能通过 HTTP 回调接收事件；飞书约每小时向同一地址推送 app_ticket，\n"
+        "   coordbot 把它存入数据库（FEISHU_APP_TYPE=store）。",
+        "store_publish": "6. 发布到应用目录；每个安装它的企业都是一个独立的工作区（feishu:<tenant_key>），\n"
+        "   编号与数据各自独立。",
     },
 }
 
 
-def setup_text(lang: str, *, url: str = "", events: str = "auto") -> str:
+def setup_text(lang: str, *, url: str = "", events: str = "auto", store: bool = False) -> str:
     """The console checklist, in English or Chinese; `url`: where this deployment is reached from Feishu (HTTP
-    callbacks; without one, and unless FEISHU_EVENTS=http, the long connection)."""
+    callbacks; without one, and unless FEISHU_EVENTS=http, the long connection); `store`: a store app installed
+    by many organizations (HTTP callbacks only)."""
     steps = STEPS["zh" if lang == "zh" else "en"]
     callback = (url.rstrip("/") or steps["placeholder"]) + EVENTS_PATH
-    http = events == "http" or (events == "auto" and bool(url))
-    lines = [steps["intro"], "", steps["bot"], steps["scopes"]]
+    http = store or events == "http" or (events == "auto" and bool(url))
+    lines = [steps["store_intro" if store else "intro"], "", steps["bot"], steps["scopes"]]
     lines += [f"   - {scope}  ({zh_what if lang == 'zh' else what})" for scope, what, zh_what in SCOPES]
-    lines += [steps["http"].format(url=callback) if http else steps["ws"], steps["events"]]
+    lines += [steps["http"].format(url=callback) if http else steps["ws"]]
+    lines += [steps["store"]] if store else []
+    lines += [steps["events"]]
     lines += [f"   - {event}" for event in EVENT_TYPES]
     lines += [f"   - {CARD_ACTION}  ({steps['card']})", steps["menu"]]
     lines += [f"   - {key}: {label}" for key, label in MENU]
-    lines += [steps["credentials"], steps["publish"]]
+    lines += [steps["credentials"], steps["store_publish" if store else "publish"]]
     return "\n".join(lines)

@@ -1,7 +1,8 @@
 """Plays Feishu's side of event delivery to coordbot's Feishu endpoint.
 
 ``FeishuDriver`` builds schema 2.0 event envelopes shaped like Feishu's (a message that @mentions the bot, a
-DM, a card button or form submit, a reaction, a bot menu click, the URL verification), encrypts them the way Feishu
+DM, a card button or form submit, a reaction, a bot menu click, the URL verification), and the schema 1.0 app_ticket
+event Feishu pushes a store app; the events are of the driver's ``tenant_key``. It encrypts them the way Feishu
 does when an encrypt key is set (AES-256-CBC, key sha256(encrypt_key), a random 16-byte IV in front, base64), signs
 them (X-Lark-Request-Timestamp, X-Lark-Request-Nonce, X-Lark-Signature) and POSTs them over real HTTP to
 ``url + "/feishu/events"``. ``envelope_bytes`` gives the same event as the long connection delivers it (plain JSON).
@@ -189,6 +190,16 @@ class FeishuDriver:
         }
         return self.envelope("im.chat.access_event.bot_p2p_chat_entered_v1", event)
 
+    def app_ticket_event(self, app_id: str, ticket: str) -> dict[str, Any]:
+        """app_ticket: the schema 1.0 event Feishu pushes a store app hourly, and when the app asks for it."""
+        return {
+            "uuid": uuid.uuid4().hex,
+            "token": self.verification_token,
+            "ts": f"{time.time():.7f}",  # seconds, with a fraction, as a string
+            "type": "event_callback",
+            "event": {"app_id": app_id, "app_ticket": ticket, "type": "app_ticket"},
+        }
+
     def envelope_bytes(self, envelope: Mapping[str, Any]) -> bytes:
         """The envelope as the long connection delivers it: plain JSON bytes, not encrypted."""
         return json.dumps(envelope, ensure_ascii=False).encode("utf-8")
@@ -258,6 +269,10 @@ class FeishuDriver:
     def enter_dm(self, *, user: str) -> Delivery:
         """A person opens their one-to-one chat with the bot."""
         return self.post(self.dm_entered_event(user=user))
+
+    def deliver_app_ticket(self, app_id: str, ticket: str) -> Delivery:
+        """Feishu pushes the store app ``app_id`` its app_ticket."""
+        return self.post(self.app_ticket_event(app_id, ticket))
 
     def verify_url(self, challenge: str) -> Delivery:
         """The URL verification Feishu sends when the callback URL is saved."""
@@ -344,6 +359,7 @@ class FeishuDriver:
             mentions=[
                 {"key": m["key"], "id": m["id"]["open_id"], "name": m["name"]} for m in message.get("mentions", [])
             ],
+            tenant_key=envelope["event"]["sender"]["tenant_key"],
         )
 
 

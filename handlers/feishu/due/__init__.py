@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from bot.errors import DeliveryFailed, NotFound
-from bot.messenger import Platform, platform_of
+from bot.messenger import Platform, platform_of, tenant_of
 from bot.outbox import Deliver, DueWork, Outcome
 from bot.services import Services
 from handlers.feishu.api import FeishuApi, FeishuError
@@ -40,7 +40,8 @@ def make_feishu_deliver(api: FeishuApi, services: Services, people_for: Callable
         people = people_for(work.team_id)
         known = built.get(work.team_id)
         if known is None or known[0] is not people:
-            known = built[work.team_id] = (people, deliverer(Outbound(api, services, people)))
+            view = api.for_tenant(tenant_of(work.team_id))  # a store app calls with the tenant's token
+            known = built[work.team_id] = (people, deliverer(Outbound(view, services, people)))
         try:
             return known[1](work, now)
         except NotFound:

@@ -15,6 +15,11 @@ that); read ``messages`` (``messages_to``, ``card_texts``), ``chats``, ``pins``,
 Tokens are derived from the app's credentials, so every fake with the same app_id and secret accepts a token
 lark-oapi cached from another (the SDK's token cache is process-wide); ``expire_tokens`` invalidates them.
 
+``FakeFeishu(marketplace=True)`` is a store app's Feishu instead: the app gets its app_access_token with the current
+``app_ticket`` (``new_ticket`` rotates it; ``on_ticket_resend`` hears the app ask for it again), and a
+tenant_access_token for each tenant that ``install``-ed it (``uninstall``); every ``Call`` says whose token it
+carried (``Call.tenant``).
+
 ``FakeFeishu`` (fake.py, with the route table) is assembled from layers, each in a module of its own:
 
 - workspace.py: the app and its bot, the people and chats it can see, ids derived from open_ids, the stored state;
@@ -22,7 +27,8 @@ lark-oapi cached from another (the SDK's token cache is process-wide); ``expire_
 - content.py: what a message's content may be (texts, cards and their images), and reading a card's texts;
 - images.py, chats.py, contact.py: image uploads, chats with their members and pins, who is who;
 - server.py: the HTTP server, routing, tenant tokens, recorded calls, injected faults, the long connection's
-  endpoint; multipart.py: reading an upload's form; calls.py: a recorded call and an error answer.
+  endpoint; multipart.py: reading an upload's form; calls.py: a recorded call and an error answer;
+- marketplace.py: a store app's ticket, the tenants that installed it and their tokens.
 """
 
 from __future__ import annotations
@@ -40,6 +46,14 @@ from handlers.sandbox.feishu_api.images import (
     IMAGE_UNKNOWN_FORMAT,
     image_format,
 )
+from handlers.sandbox.feishu_api.marketplace import (
+    APP_TOKEN_FAILED,
+    APP_TOKEN_INVALID,
+    INVALID_PARAM,
+    RESEND_FAILED,
+    SECRET_INVALID,
+    TENANT_TOKEN_FAILED,
+)
 from handlers.sandbox.feishu_api.messages import MESSAGE_UUID_TTL
 from handlers.sandbox.feishu_api.server import (
     RATE_LIMITED,
@@ -52,6 +66,8 @@ from handlers.sandbox.feishu_api.server import (
 from handlers.sandbox.feishu_api.workspace import MAX_UUID, bot_open_id, p2p_chat_id, union_id_of, user_id_of
 
 __all__ = [
+    "APP_TOKEN_FAILED",
+    "APP_TOKEN_INVALID",
     "CARD_IMAGE_INVALID",
     "CARD_INVALID",
     "CARD_LIMIT",
@@ -62,10 +78,14 @@ __all__ = [
     "IMAGE_TOO_LARGE",
     "IMAGE_TYPES",
     "IMAGE_UNKNOWN_FORMAT",
+    "INVALID_PARAM",
     "MAX_IDS",
     "MAX_UUID",
     "MESSAGE_UUID_TTL",
     "RATE_LIMITED",
+    "RESEND_FAILED",
+    "SECRET_INVALID",
+    "TENANT_TOKEN_FAILED",
     "TEXT_LIMIT",
     "TOKENLESS",
     "TOKEN_INVALID",

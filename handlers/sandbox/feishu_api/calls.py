@@ -32,6 +32,7 @@ class Call:
     response: dict[str, Any] = field(default_factory=dict)
     at: float = 0.0
     files: dict[str, bytes] = field(default_factory=dict)  # a multipart form's parts (its text ones also in body)
+    tenant: str | None = None  # whose tenant_access_token the call carried (None: an auth call, or no valid token)
 
     def __iter__(self) -> Iterator[Any]:
         return iter((self.method, self.path, self.body, self.query))

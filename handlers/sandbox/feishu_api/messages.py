@@ -29,8 +29,10 @@ class MessageMethods(Workspace):
         root_id: str | None = None,
         parent_id: str | None = None,
         mentions: list[dict[str, Any]] | None = None,
+        tenant_key: str | None = None,
     ) -> dict[str, Any]:
-        """Record a text message a person sent (the driver does this so the bot can reply to, pin or read it)."""
+        """Record a text message a person (of ``tenant_key``, default the fake's) sent, for the bot to read or pin."""
+        tenant_key = tenant_key or self.tenant_key
         with self._lock:
             if chat_id not in self.chats:
                 p2p = next((u for u in self.users if p2p_chat_id(u, self.app_id) == chat_id), None)
@@ -47,6 +49,7 @@ class MessageMethods(Workspace):
                 root_id=root_id,
                 parent_id=parent_id,
                 message_id=message_id,
+                tenant_key=tenant_key,
             )
             message["mentions"] = [
                 {
@@ -54,7 +57,7 @@ class MessageMethods(Workspace):
                     "id": m["id"],
                     "id_type": "open_id",
                     "name": m.get("name", ""),
-                    "tenant_key": self.tenant_key,
+                    "tenant_key": tenant_key,
                 }
                 for m in mentions or []
             ]
@@ -95,6 +98,7 @@ class MessageMethods(Workspace):
         parent_id: str | None = None,
         uuid: str | None = None,
         message_id: str | None = None,
+        tenant_key: str | None = None,
     ) -> dict[str, Any]:
         now = self._now_ms()
         message = {
@@ -115,6 +119,7 @@ class MessageMethods(Workspace):
             "deleted": False,
             "versions": [copy.deepcopy(content)],
             "mentions": [],
+            "tenant_key": tenant_key or self.tenant_key,  # the sender's: a store app's, the tenant it sent for
         }
         self.messages.append(message)
         self._by_id[message["message_id"]] = message
@@ -134,7 +139,7 @@ class MessageMethods(Workspace):
                 "id": message["sender_id"],
                 "id_type": "app_id" if from_app else "open_id",
                 "sender_type": message["sender_type"],
-                "tenant_key": self.tenant_key,
+                "tenant_key": message["tenant_key"],
             },
             "body": {"content": message["raw_content"]},
         }
@@ -167,7 +172,14 @@ class MessageMethods(Workspace):
                 f"Your request contains an invalid request parameter, ext=the fake "
                 f"only sends by open_id or chat_id, not {id_type}.",
             )
-        message = self._store(chat["chat_id"], str(body["msg_type"]), content, body["content"], uuid=body.get("uuid"))
+        message = self._store(
+            chat["chat_id"],
+            str(body["msg_type"]),
+            content,
+            body["content"],
+            uuid=body.get("uuid"),
+            tenant_key=call.tenant,
+        )
         if body.get("uuid"):
             self._message_uuids[str(body["uuid"])] = (time.time(), message["message_id"])
         return _ok(self._message_json(message))
@@ -187,6 +199,7 @@ class MessageMethods(Workspace):
             uuid=body.get("uuid"),
             root_id=parent["root_id"] or parent["message_id"],
             parent_id=parent["message_id"],
+            tenant_key=call.tenant,
         )
         message["reply_in_thread"] = bool(body.get("reply_in_thread"))
         if body.get("uuid"):

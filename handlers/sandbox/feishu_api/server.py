@@ -6,6 +6,7 @@ import json
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any, Self
@@ -22,7 +23,15 @@ RATE_LIMITED = 99991400
 TOKEN_MISSING = 99991661
 TOKEN_INVALID = 99991663
 TOKEN_TTL = 7200
-TOKENLESS = frozenset({"auth.tenant_access_token", "ws.endpoint"})
+TOKENLESS = frozenset(  # the calls that get a token (or the long connection's endpoint) carry none
+    {
+        "auth.tenant_access_token",
+        "auth.app_access_token",
+        "auth.isv_tenant_access_token",
+        "auth.app_ticket.resend",
+        "ws.endpoint",
+    }
+)
 WS_ENDPOINT = "/callback/ws/endpoint"  # lark_oapi.ws.const.GEN_ENDPOINT_URI: where the long connection starts
 
 
@@ -78,6 +87,7 @@ class FeishuServer(Workspace):
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._routes: list[tuple[str, re.Pattern[str], str, Handler]] = []
+        self._then: dict[int, Callable[[], None]] = {}  # id(call) -> what to do once its answer is sent
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -133,15 +143,19 @@ class FeishuServer(Workspace):
         return {"code": 0, "msg": "ok", "tenant_access_token": self.token, "expire": TOKEN_TTL}
 
     def expire_tokens(self) -> None:
-        """Invalidate every tenant_access_token issued so far (the next calls get 99991663)."""
+        """Invalidate every access token issued so far, tenant and app ones (the next calls get 99991663)."""
         with self._lock:
             self._generation += 1
 
     @property
     def token(self) -> str:
-        """The tenant_access_token currently valid."""
+        """The custom app's tenant_access_token currently valid."""
         digest = _hex("token", self.app_id, self.app_secret, str(self._generation), length=38)
         return f"t-g{digest}"
+
+    def _tenant_of(self, token: str) -> str | None:
+        """The tenant whose valid tenant_access_token this is (None when it is no valid one)."""
+        return self.tenant_key if token == self.token else None
 
     # ------------------------------------------------------------------ recorded calls
 
@@ -238,7 +252,15 @@ class FeishuServer(Workspace):
         call.status, call.response = answer.status, answer.body
         with self._lock:
             self._calls.append(call)
+            then = self._then.pop(id(call), None)
         _send(request, answer)
+        if then is not None:  # only now: the caller has its answer before what the call set off reaches it
+            threading.Thread(target=then, name="fake-feishu-then", daemon=True).start()
+
+    def _after_sending(self, call: Call, action: Callable[[], None]) -> None:
+        """Run ``action`` in a thread of its own once ``call`` has been answered."""
+        with self._lock:
+            self._then[id(call)] = action
 
     def _answer(self, call: Call, raw: bytes) -> _Answer:
         route = self._route(call.method, call.path)
@@ -258,15 +280,19 @@ class FeishuServer(Workspace):
                 call.body = json.loads(raw)
             except ValueError:
                 return _failure(FeishuApiFailure(9499, "Bad Request"))
+        bearer = _bearer(call.headers)
+        if name not in TOKENLESS and bearer:
+            call.tenant = self._tenant_of(bearer)
         fault = self._take_fault(name, call.path)
         if fault is not None:
             if fault.delay > 0:
                 time.sleep(fault.delay)
             return _fault_answer(fault)
         if name not in TOKENLESS:
-            refused = self._refused(call.headers)
-            if refused is not None:
-                return _failure(refused)
+            if not bearer:
+                return _failure(FeishuApiFailure(TOKEN_MISSING, "Missing access token for authorization.", 400))
+            if call.tenant is None:
+                return _failure(FeishuApiFailure(TOKEN_INVALID, "Invalid access token for authorization.", 400))
         try:
             with self._lock:
                 return _Answer(200, handler(call, params))
@@ -282,13 +308,11 @@ class FeishuServer(Workspace):
                 return name, handler, {k: unquote(v) for k, v in matched.groupdict().items()}
         return None
 
-    def _refused(self, headers: dict[str, str]) -> FeishuApiFailure | None:
-        value = next((v for k, v in headers.items() if k.lower() == "authorization"), "")
-        if not value.startswith("Bearer ") or not value[len("Bearer ") :].strip():
-            return FeishuApiFailure(TOKEN_MISSING, "Missing access token for authorization.", 400)
-        if value[len("Bearer ") :].strip() != self.token:
-            return FeishuApiFailure(TOKEN_INVALID, "Invalid access token for authorization.", 400)
-        return None
+
+def _bearer(headers: dict[str, str]) -> str:
+    """The token of an ``Authorization: Bearer …`` header ("" when there is none)."""
+    value = next((v for k, v in headers.items() if k.lower() == "authorization"), "")
+    return value[len("Bearer ") :].strip() if value.startswith("Bearer ") else ""
 
 
 def _pattern(template: str) -> re.Pattern[str]:

@@ -1,0 +1,181 @@
+"""A Feishu store app: one deployment serving every organization that installs it, each with its own token.
+
+Feishu pushes the app a ticket (about hourly, and when asked); lark-oapi gets the app's token with it, then each
+tenant's token. The fake Feishu plays a store app's Feishu: it issues tokens only for the current ticket and
+installed tenants, and records which tenant's token each call carried.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+from lark_oapi.core.token import TokenManager
+
+from bot.app import Runtime, build_runtime, build_serving, make_client
+from bot.config import ConfigError, Settings
+from bot.messenger import Platform
+from handlers.feishu.intake import EVENTS_PATH
+from handlers.sandbox.feishu_api import FakeFeishu
+from handlers.sandbox.feishu_driver import FeishuDriver
+from handlers.sandbox.slack_api import FakeSlack
+from handlers.serving.http import Server
+from tests.conftest import SIGNING_SECRET, FixedClock
+from tests.helpers import wait_until
+
+ENCRYPT_KEY = "store-encrypt-key"
+TOKEN = "store-verification-token"
+APP_ID = "cli_store"
+TENANTS = {"tenant_a": ("ou_a_lei", "ou_a_mei", "oc_a_team"), "tenant_b": ("ou_b_lei", "ou_b_mei", "oc_b_team")}
+
+
+@dataclass
+class Store:
+    """A store app installed by two organizations, served over HTTP callbacks."""
+
+    runtime: Runtime
+    fake: FakeFeishu
+    drivers: dict[str, FeishuDriver]
+    clock: FixedClock
+
+    def one_liner(self, tenant: str) -> None:
+        """`@coordbot 行动项 @梅 提交预算方案 下周五前` in the tenant's group, by its first person."""
+        creator, owner, chat = TENANTS[tenant]
+        driver = self.drivers[tenant]
+        delivery = driver.message(
+            "@_user_1 行动项 @_user_2 提交预算方案 下周五前",
+            user=creator,
+            chat=chat,
+            mentions=[driver.bot_mention(), ("@_user_2", owner, "梅")],
+        )
+        assert delivery.status == 200, delivery
+
+    def sent_to(self, receive_id: str) -> list[str | None]:
+        """The tenant of the token each message sent to a chat or person was sent with."""
+        return [
+            call.tenant
+            for call in self.fake.calls("im.message.create")
+            if (call.body or {}).get("receive_id") == receive_id and call.status == 200
+        ]
+
+
+def _forget_tokens() -> None:
+    """lark-oapi keeps tokens process-wide by app ID: a test starts without another's."""
+    TokenManager.cache.set(f"isv_app_token:{APP_ID}", "", 0)
+    for tenant in TENANTS:
+        TokenManager.cache.set(f"isv_tenant_token:{APP_ID}:{tenant}", "", 0)
+
+
+@pytest.fixture
+def store(database_url: str, clock: FixedClock) -> Iterator[Store]:
+    _forget_tokens()
+    with FakeSlack() as slack, FakeFeishu(app_id=APP_ID, app_secret="store-secret", marketplace=True) as fake:
+        for tenant, (lei, mei, chat) in TENANTS.items():
+            fake.install(tenant)
+            fake.add_user(lei, "雷")
+            fake.add_user(mei, "梅")
+            fake.add_chat(chat, f"{tenant} 团队", [lei, mei])
+        settings = Settings(
+            bot_token=slack.bot_token,
+            signing_secret=SIGNING_SECRET,
+            database_url=database_url,
+            slack_api_url=slack.api_url,
+            inbox_poll=0.02,
+            tz="Asia/Shanghai",
+            lang="zh",
+            work_hours="00:00-23:59",
+            work_days="mon-sun",
+            feishu_app_id=fake.app_id,
+            feishu_app_secret=fake.app_secret,
+            feishu_verification_token=TOKEN,
+            feishu_encrypt_key=ENCRYPT_KEY,
+            feishu_domain=fake.url,
+            feishu_app_type="store",
+        )
+        runtime = build_runtime(settings, clock=clock, client=make_client(settings))
+        serving = build_serving(runtime, claim=True)
+        assert runtime.feishu is not None
+        server = Server(
+            serving.app,
+            signing_secret=SIGNING_SECRET,
+            host="127.0.0.1",
+            port=0,
+            routes={EVENTS_PATH: runtime.feishu.callbacks(wake=serving.worker.wake)},
+        ).start_background()
+        drivers = {
+            tenant: FeishuDriver(
+                server.url,
+                verification_token=TOKEN,
+                encrypt_key=ENCRYPT_KEY,
+                tenant_key=tenant,
+                app_id=APP_ID,
+                fake=fake,
+            )
+            for tenant in TENANTS
+        }
+        # Feishu pushes the ticket to the app's callback URL when the app asks for one
+        fake.on_ticket_resend = lambda ticket: drivers["tenant_a"].deliver_app_ticket(APP_ID, ticket)
+        try:
+            yield Store(runtime, fake, drivers, clock)
+        finally:
+            server.shutdown(wait=False)
+            serving.worker.stop()
+            runtime.engine.dispose()
+            _forget_tokens()
+
+
+def test_two_organizations_each_get_their_own_records_and_tokens(store: Store) -> None:
+    """The pushed ticket is kept; each organization's one-liner is its ACT-2026-001, its card sent with its own
+    token, and the reminders go out with each one's token too."""
+    workspaces = store.runtime.services.workspaces
+    assert store.drivers["tenant_b"].deliver_app_ticket(APP_ID, store.fake.app_ticket).status == 200
+    assert workspaces.app_ticket(Platform.FEISHU, APP_ID) == store.fake.app_ticket
+    actions = store.runtime.services.actions
+    for tenant in TENANTS:
+        store.one_liner(tenant)
+    for tenant, (_, owner, chat) in TENANTS.items():
+        item = wait_until(lambda t=tenant: actions.by_code(f"feishu:{t}", "ACT-2026-001"), what=f"{tenant}'s item")
+        assert (item.owner_id, item.channel_id) == (owner, chat)
+        wait_until(lambda c=chat: store.sent_to(c), what=f"{tenant}'s card")
+        assert set(store.sent_to(chat)) == {tenant}
+    report = store.runtime.tick(store.clock.advance(timedelta(days=8)))  # the owners' reminders, then overdue
+    assert report.sent >= 2, report
+    for tenant, (_, owner, _) in TENANTS.items():
+        assert store.sent_to(owner) and set(store.sent_to(owner)) == {tenant}
+
+
+def test_without_a_ticket_coordbot_asks_feishu_for_one_and_goes_on(store: Store) -> None:
+    """Before the first hourly push (a fresh deployment), the first call cannot get a token: coordbot asks Feishu
+    to push the ticket, keeps it, and the request is run again with it."""
+    workspaces = store.runtime.services.workspaces
+    assert workspaces.app_ticket(Platform.FEISHU, APP_ID) is None
+    store.one_liner("tenant_a")
+    wait_until(lambda: store.fake.calls("auth.app_ticket.resend"), what="coordbot asking for a ticket")
+    wait_until(lambda: workspaces.app_ticket(Platform.FEISHU, APP_ID) == store.fake.app_ticket, what="ticket kept")
+    _, _, chat = TENANTS["tenant_a"]
+    wait_until(lambda: store.sent_to(chat), timeout=15, what="the card, once the request ran again")
+    assert store.runtime.services.actions.by_code("feishu:tenant_a", "ACT-2026-001").channel_id == chat
+
+
+def test_a_ticket_for_another_app_or_an_unsigned_one_is_not_kept(store: Store) -> None:
+    workspaces = store.runtime.services.workspaces
+    other = store.drivers["tenant_a"].deliver_app_ticket("cli_someone_else", "forged")
+    assert other.status == 200  # verified, from Feishu: answered, and ignored
+    assert workspaces.app_ticket(Platform.FEISHU, APP_ID) is None
+    driver = store.drivers["tenant_a"]
+    body = driver.body_for(driver.app_ticket_event(APP_ID, "forged"))
+    unsigned = driver.send(body, {"content-type": "application/json"})
+    assert unsigned.status == 401
+    assert workspaces.app_ticket(Platform.FEISHU, APP_ID) is None
+
+
+def test_a_store_app_cannot_take_the_long_connection() -> None:
+    with pytest.raises(ConfigError, match="long connection"):
+        Settings.from_env(
+            {"FEISHU_APP_ID": APP_ID, "FEISHU_APP_SECRET": "s", "FEISHU_APP_TYPE": "store", "FEISHU_EVENTS": "ws"}
+        )
+    settings = Settings.from_env({"FEISHU_APP_ID": APP_ID, "FEISHU_APP_SECRET": "s", "FEISHU_APP_TYPE": "store"})
+    assert settings.feishu_store and settings.feishu_callbacks
+    assert set(settings.missing_for_run()) >= {"FEISHU_ENCRYPT_KEY", "FEISHU_VERIFICATION_TOKEN"}

@@ -11,7 +11,7 @@ from sqlmodel import col
 from storage.models import AppTicket, OutboxItem, Workspace
 
 __all__ = ["Workspace"]
-from storage.outbox import HELD, PENDING
+from storage.outbox import HELD, PENDING, platform_of
 
 ACTIVE, UNINSTALLED = "active", "uninstalled"
 
@@ -28,7 +28,12 @@ def seen(
     row = session.get(Workspace, team_id)
     if row is None:
         row = Workspace(
-            team_id=team_id, enterprise_id=enterprise_id, org_install=org_install, name=name, changed_at=now
+            team_id=team_id,
+            platform=platform_of(team_id),
+            enterprise_id=enterprise_id,
+            org_install=org_install,
+            name=name,
+            changed_at=now,
         )
         session.add(row)
     elif (row.enterprise_id, row.org_install) != (enterprise_id, org_install) or (name and row.name != name):

@@ -13,6 +13,8 @@ from datetime import timedelta
 
 import pytest
 from lark_oapi.core.token import TokenManager
+from sqlalchemy import select
+from sqlmodel import col
 
 from bot.app import Runtime, build_runtime, build_serving, make_client
 from bot.config import ConfigError, Settings
@@ -22,6 +24,8 @@ from handlers.sandbox.feishu_api import FakeFeishu
 from handlers.sandbox.feishu_driver import FeishuDriver
 from handlers.sandbox.slack_api import FakeSlack
 from handlers.serving.http import Server
+from storage.models import OutboxItem
+from storage.models import Workspace as WorkspaceRow
 from tests.conftest import SIGNING_SECRET, FixedClock
 from tests.helpers import wait_until
 
@@ -179,3 +183,51 @@ def test_a_store_app_cannot_take_the_long_connection() -> None:
     settings = Settings.from_env({"FEISHU_APP_ID": APP_ID, "FEISHU_APP_SECRET": "s", "FEISHU_APP_TYPE": "store"})
     assert settings.feishu_store and settings.feishu_callbacks
     assert set(settings.missing_for_run()) >= {"FEISHU_ENCRYPT_KEY", "FEISHU_VERIFICATION_TOKEN"}
+
+
+def app_event(store: Store, tenant: str, kind: str, **fields: object) -> dict[str, object]:
+    """A schema 1.0 event about the app's life in an organization, as Feishu pushes it."""
+    envelope = store.drivers["tenant_a"].app_ticket_event(APP_ID, "")
+    envelope["event"] = {"app_id": APP_ID, "tenant_key": tenant, "type": kind, **fields}
+    return envelope
+
+
+def test_an_organization_installing_stopping_and_starting_the_app(store: Store) -> None:
+    """app_open: the organization is a workspace, its installer welcomed with its own token (once, however often
+    the event comes); app_status_change stop: its due work is held, not failed; start: it goes out."""
+    store.drivers["tenant_a"].deliver_app_ticket(APP_ID, store.fake.app_ticket)
+    workspaces = store.runtime.services.workspaces
+    store.fake.install("tenant_c")
+    store.fake.add_user("ou_c_admin", "管理员")
+    opened = app_event(store, "tenant_c", "app_open", installer={"open_id": "ou_c_admin"}, applicants=[])
+    driver = store.drivers["tenant_a"]
+    assert driver.post(opened).status == 200
+    assert driver.post(opened).status == 200  # Feishu delivers again: one install, one welcome
+    info = wait_until(lambda: workspaces.get("feishu:tenant_c"), what="the new workspace")
+    assert (info.installer_id, info.active) == ("ou_c_admin", True)
+    with store.runtime.services.session_scope() as s:
+        assert s.get(WorkspaceRow, "feishu:tenant_c").platform == "feishu"
+    store.runtime.tick(store.clock())
+    wait_until(lambda: store.sent_to("ou_c_admin"), what="the installer's welcome")
+    assert store.sent_to("ou_c_admin") == ["tenant_c"]
+
+    store.one_liner("tenant_a")
+    actions = store.runtime.services.actions
+    item = wait_until(lambda: actions.by_code("feishu:tenant_a", "ACT-2026-001"), what="tenant_a's item")
+    _, owner, _ = TENANTS["tenant_a"]
+    stopped = app_event(store, "tenant_a", "app_status_change", status="stop_by_tenant", operator={})
+    assert driver.post(stopped).status == 200
+    wait_until(lambda: not workspaces.is_active("feishu:tenant_a"), what="tenant_a stopped")
+    before = len(store.sent_to(owner))
+    store.runtime.tick(store.clock.advance(timedelta(days=8)))
+    assert len(store.sent_to(owner)) == before  # the reminders wait
+    with store.runtime.services.session_scope() as s:
+        states = [r.state for r in s.scalars(select(OutboxItem).where(col(OutboxItem.team_id) == "feishu:tenant_a"))]
+    assert states and set(states) == {"held"}
+    started = app_event(store, "tenant_a", "app_status_change", status="start_by_tenant", operator={})
+    assert driver.post(started).status == 200
+    wait_until(lambda: workspaces.is_active("feishu:tenant_a"), what="tenant_a started again")
+    report = store.runtime.tick(store.clock.advance(timedelta(minutes=1)))
+    assert report.sent >= 1, report
+    assert len(store.sent_to(owner)) > before and set(store.sent_to(owner)) == {"tenant_a"}
+    assert actions.get(item.id).owner_id == owner

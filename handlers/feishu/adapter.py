@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from bot.errors import CoordbotError, NotAllowed, ValidationFailed
 from bot.inbox import Row
@@ -161,8 +162,12 @@ class Feishu:
 
     def run(self, row: Row) -> None:
         """Run one stored event in full (the worker's runner for Feishu rows); raises when it should be retried."""
+        payload = json.loads(row.payload)
+        if payload.get("uuid") and not payload.get("header"):  # schema 1.0: a store app's life in a tenant
+            self._app_event(row.team_id, payload.get("event") or {}, row.received_at)
+            return
         bot = self.bot_open_id(row.team_id)
-        event = inbound(json.loads(row.payload), received_at=row.received_at, bot_open_id=bot)
+        event = inbound(payload, received_at=row.received_at, bot_open_id=bot)
         if event is None:
             return
         api, people = self.api_for(event.workspace), self.people_for(event.workspace)
@@ -174,6 +179,29 @@ class Feishu:
             turn.tell(key, **params)
         except CoordbotError as exc:  # not allowed, not found, changed meanwhile: said to the person alone
             turn.tell(exc.key, **{"ref": row.id, **exc.params})
+
+    def _app_event(self, workspace: str, event: dict[str, Any], at: datetime) -> None:
+        """An organization installed the store app (its installer is welcomed), started or stopped using it, or
+        removed it: while it is not using it, its due work is held, not failed."""
+        kind, status = str(event.get("type") or ""), str(event.get("status") or "")
+        workspaces = self.services.workspaces
+        if kind == "app_open" or (kind == "app_status_change" and status.startswith("start")):
+            # only a first install welcomes someone: whoever installed it (an admin, or a member without review)
+            who = (event.get("installer") or event.get("installer_employee") or {}) if kind == "app_open" else {}
+            installer = str(who.get("open_id") or "") or None
+            workspaces.installed(
+                team_id=workspace,
+                enterprise_id=None,
+                org_install=False,
+                name="",
+                installer_id=installer,
+                now=at,
+                app_id=str(event.get("app_id") or ""),
+            )
+        elif kind == "app_uninstalled" or (kind == "app_status_change" and status.startswith("stop")):
+            # an organization that installed the app before this deployment knew of it has no row yet
+            workspaces.seen(team_id=workspace, enterprise_id=None, org_install=False, now=at)
+            workspaces.uninstalled(team_id=workspace, enterprise_id=None, reason=status or kind, now=at)
 
     def tell_parked(self, row: Row) -> None:
         """Tell the person behind a row that was given up on, with the row's number to quote."""

@@ -42,6 +42,8 @@ EVENTS_PATH = "/feishu/events"
 MAX_BODY = 1_000_000
 MAX_SKEW_SECONDS = 300  # a signed callback older (or newer) than this is refused: a replay, or a clock off
 APP_TICKET = "app_ticket"  # the v1 event that brings a store app its ticket
+# v1 events of a store app's life in an organization: installed, stopped or started again, removed
+APP_EVENTS = ("app_open", "app_status_change", "app_uninstalled")
 EVENT_TYPES = (
     "im.message.receive_v1",
     "im.message.reaction.created_v1",
@@ -81,11 +83,12 @@ class FeishuIntake:
     def store(self, envelope: dict[str, Any]) -> Row | None:
         """Store one event (its envelope as delivered) unless its event_id was stored before."""
         _reached.set(True)
-        header = envelope.get("header") or {}
+        header = envelope.get("header") or {}  # a schema 2.0 event; a 1.0 one (an app's lifecycle) has none
         event = envelope.get("event") or {}
-        event_type = str(header.get("event_type") or "")
-        tenant = str(header.get("tenant_key") or (event.get("operator") or {}).get("tenant_key") or "")
-        event_id = str(header.get("event_id") or "")
+        event_type = str(header.get("event_type") or event.get("type") or "")
+        operator = event.get("operator") or {}
+        tenant = str(header.get("tenant_key") or event.get("tenant_key") or operator.get("tenant_key") or "")
+        event_id = str(header.get("event_id") or envelope.get("uuid") or "")
         received = self.now()
         try:
             row_id = self.inbox.put(
@@ -160,8 +163,10 @@ class FeishuIntake:
         for event_type in EVENT_TYPES:
             builder.register_p2_customized_event(event_type, self.on_event)
         builder.register_p2_card_action_trigger(self.on_card_action)
-        if self.tickets is not None:
+        if self.tickets is not None:  # a store app: its ticket, and organizations installing and removing it
             builder.register_p1_customized_event(APP_TICKET, self.on_app_ticket)
+            for event_type in APP_EVENTS:
+                builder.register_p1_customized_event(event_type, self.on_event)
         return builder.build()
 
 

@@ -37,6 +37,8 @@ def make_feishu_deliver(api: FeishuApi, services: Services, people_for: Callable
     def deliver(work: DueWork, now: datetime) -> Outcome:
         if platform_of(work.team_id) != Platform.FEISHU:
             raise DeliveryFailed(f"{work.team_id or 'no workspace'} is not a Feishu workspace", permanent=True)
+        if not services.workspaces.is_active(work.team_id):  # the organization stopped using the app: kept
+            return Outcome.HELD
         people = people_for(work.team_id)
         known = built.get(work.team_id)
         if known is None or known[0] is not people:

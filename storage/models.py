@@ -24,7 +24,8 @@ class Requirement(SQLModel, table=True):
     __tablename__ = "requirement"
     __table_args__ = (
         UniqueConstraint("team_id", "code", name="uq_requirement_code"),
-        Index("ix_requirement_message", "channel_id", "message_ts"),
+        # message first: Feishu's message IDs find a record without its chat, Slack's ts with its channel
+        Index("ix_requirement_message_first", "message_ts", "channel_id"),
         Index("ix_requirement_channel_created", "channel_id", "created_at"),
     )
 
@@ -168,8 +169,8 @@ class Meeting(SQLModel, table=True):
     __tablename__ = "meeting"
     __table_args__ = (
         UniqueConstraint("team_id", "code", name="uq_meeting_code"),
-        Index("ix_meeting_message", "channel_id", "message_ts"),
-        Index("ix_meeting_minutes_message", "channel_id", "minutes_ts"),
+        Index("ix_meeting_message_first", "message_ts", "channel_id"),
+        Index("ix_meeting_minutes_first", "minutes_ts", "channel_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -233,6 +234,7 @@ class ActionItem(SQLModel, table=True):
         Index("ix_action_owner_status", "owner_id", "status"),
         Index("ix_action_source", "source_type", "source_id"),
         Index("ix_action_channel", "channel_id", "created_at"),
+        Index("ix_action_message", "message_ts", "channel_id"),  # a reaction or a button finds its card's item
     )
 
     id: int | None = Field(default=None, primary_key=True)

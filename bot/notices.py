@@ -164,6 +164,26 @@ class Formatter(Protocol):
         """A record's channel as a link, or the code."""
 
 
+@dataclass(frozen=True)
+class Shown:
+    """A notice about to be sent: its reader's language and timezone, its text and last line rendered."""
+
+    notice: Notice
+    lang: str
+    tz: str
+    text: str
+    footer: str | None
+    work: Any  # the outbox row (bot.outbox.DueWork) it is sent for
+    now: datetime
+
+
+def shown(notice: Notice, lang: str, tz: str, fmt: Formatter, *, work: Any, now: datetime) -> Shown:
+    """The notice rendered for a reader in `lang` and `tz` (a last line whose link is unknown is left out)."""
+    text = (render(notice.text, lang, tz, fmt) or "") if notice.text else ""
+    footer = render(notice.footer, lang, tz, fmt) if notice.footer else None
+    return Shown(notice, lang, tz, text, footer, work, now)
+
+
 class _Unknown(Exception):
     """A value has nothing to show (a link to a message the platform will not give): the line is left out."""
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -98,35 +99,32 @@ class FeishuBot:
         assert delivery.status == 200, delivery
 
 
-def button_values(node: Any) -> Iterator[dict[str, Any]]:
-    """Every callback value of a card's buttons."""
+def nodes(node: Any) -> Iterator[dict[str, Any]]:
+    """Every object in a card, depth first."""
     if isinstance(node, dict):
-        for behaviour in node.get("behaviors") or []:
-            if behaviour.get("type") == "callback":
-                yield behaviour["value"]
+        yield node
         for value in node.values():
-            yield from button_values(value)
+            yield from nodes(value)
     elif isinstance(node, list):
         for item in node:
-            yield from button_values(item)
+            yield from nodes(item)
+
+
+def button_values(node: Any) -> Iterator[dict[str, Any]]:
+    """Every callback value of a card's buttons."""
+    for found in nodes(node):
+        for behaviour in found.get("behaviors") or []:
+            if behaviour.get("type") == "callback":
+                yield behaviour["value"]
 
 
 def pickers(content: dict[str, Any]) -> dict[str, list[str]]:
     """A form's person pickers by name, each with the open_ids it offers (empty: the chat's members)."""
-    found: dict[str, list[str]] = {}
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if node.get("tag") in ("select_person", "multi_select_person") and node.get("name"):
-                found[node["name"]] = [o["value"] for o in node.get("options") or []]
-            for child in node.values():
-                walk(child)
-        elif isinstance(node, list):
-            for child in node:
-                walk(child)
-
-    walk(content)
-    return found
+    return {
+        node["name"]: [o["value"] for o in node.get("options") or []]
+        for node in nodes(content)
+        if node.get("tag") in ("select_person", "multi_select_person") and node.get("name")
+    }
 
 
 def submit_value(content: Any) -> dict[str, Any]:
@@ -157,23 +155,30 @@ def feishu_bot(database_url: str, clock: FixedClock) -> Iterator[FeishuBot]:
             feishu_encrypt_key=ENCRYPT_KEY,
             feishu_domain=fake.url,
         )
-        runtime = build_runtime(settings, clock=clock, client=make_client(settings))
-        serving = build_serving(runtime, claim=True)
-        assert runtime.feishu is not None
-        server = Server(
-            serving.app,
-            signing_secret=SIGNING_SECRET,
-            host="127.0.0.1",
-            port=0,
-            routes={EVENTS_PATH: runtime.feishu.callbacks(wake=serving.worker.wake)},
-        ).start_background()
-        driver = FeishuDriver(server.url, verification_token=TOKEN, encrypt_key=ENCRYPT_KEY, fake=fake)
-        try:
+        with served(settings, clock) as (runtime, server):
+            driver = FeishuDriver(server.url, verification_token=TOKEN, encrypt_key=ENCRYPT_KEY, fake=fake)
             yield FeishuBot(runtime, fake, slack, driver, clock, server)
-        finally:
-            server.shutdown(wait=False)
-            serving.worker.stop()
-            runtime.engine.dispose()
+
+
+@contextmanager
+def served(settings: Settings, clock: FixedClock) -> Iterator[tuple[Runtime, Server]]:
+    """The runtime of `settings` served over HTTP, Feishu's callbacks at /feishu/events, a worker running."""
+    runtime = build_runtime(settings, clock=clock, client=make_client(settings))
+    serving = build_serving(runtime, claim=True)
+    assert runtime.feishu is not None
+    server = Server(
+        serving.app,
+        signing_secret=SIGNING_SECRET,
+        host="127.0.0.1",
+        port=0,
+        routes={EVENTS_PATH: runtime.feishu.callbacks(wake=serving.worker.wake)},
+    ).start_background()
+    try:
+        yield runtime, server
+    finally:
+        server.shutdown(wait=False)
+        serving.worker.stop()
+        runtime.engine.dispose()
 
 
 def sheet_values(**overrides: Any) -> dict[str, Any]:
@@ -505,23 +510,14 @@ def test_a_button_pressed_before_its_card_was_linked_links_the_card_and_updates_
 def form_defaults(content: dict[str, Any]) -> dict[str, Any]:
     """What a form sends when submitted as shown: each input's default, each picker's initial choice."""
     values: dict[str, Any] = {}
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            name = node.get("name")
-            if node.get("tag") == "input" and name and node.get("default_value"):
-                values[name] = node["default_value"]
-            elif node.get("tag") == "select_person" and name and node.get("initial_option"):
-                values[name] = node["initial_option"]
-            elif node.get("tag") == "multi_select_person" and name and node.get("selected_values"):
-                values[name] = list(node["selected_values"])
-            for child in node.values():
-                walk(child)
-        elif isinstance(node, list):
-            for child in node:
-                walk(child)
-
-    walk(content)
+    for node in nodes(content):
+        name, tag = node.get("name"), node.get("tag")
+        if tag == "input" and name and node.get("default_value"):
+            values[name] = node["default_value"]
+        elif tag == "select_person" and name and node.get("initial_option"):
+            values[name] = node["initial_option"]
+        elif tag == "multi_select_person" and name and node.get("selected_values"):
+            values[name] = list(node["selected_values"])
     return values
 
 

@@ -16,18 +16,17 @@ from lark_oapi.core.token import TokenManager
 from sqlalchemy import select
 from sqlmodel import col
 
-from bot.app import Runtime, build_runtime, build_serving, make_client
+from bot.app import Runtime
 from bot.config import ConfigError, Settings
 from bot.messenger import Platform
-from handlers.feishu.intake import EVENTS_PATH
 from handlers.sandbox.feishu_api import FakeFeishu
 from handlers.sandbox.feishu_driver import FeishuDriver
 from handlers.sandbox.slack_api import FakeSlack
-from handlers.serving.http import Server
 from storage.models import OutboxItem
 from storage.models import Workspace as WorkspaceRow
 from tests.conftest import SIGNING_SECRET, FixedClock
 from tests.helpers import wait_until
+from tests.test_feishu import served
 
 ENCRYPT_KEY = "store-encrypt-key"
 TOKEN = "store-verification-token"
@@ -98,36 +97,22 @@ def store(database_url: str, clock: FixedClock) -> Iterator[Store]:
             feishu_domain=fake.url,
             feishu_app_type="store",
         )
-        runtime = build_runtime(settings, clock=clock, client=make_client(settings))
-        serving = build_serving(runtime, claim=True)
-        assert runtime.feishu is not None
-        server = Server(
-            serving.app,
-            signing_secret=SIGNING_SECRET,
-            host="127.0.0.1",
-            port=0,
-            routes={EVENTS_PATH: runtime.feishu.callbacks(wake=serving.worker.wake)},
-        ).start_background()
-        drivers = {
-            tenant: FeishuDriver(
-                server.url,
-                verification_token=TOKEN,
-                encrypt_key=ENCRYPT_KEY,
-                tenant_key=tenant,
-                app_id=APP_ID,
-                fake=fake,
-            )
-            for tenant in TENANTS
-        }
-        # Feishu pushes the ticket to the app's callback URL when the app asks for one
-        fake.on_ticket_resend = lambda ticket: drivers["tenant_a"].deliver_app_ticket(APP_ID, ticket)
-        try:
+        with served(settings, clock) as (runtime, server):
+            drivers = {
+                tenant: FeishuDriver(
+                    server.url,
+                    verification_token=TOKEN,
+                    encrypt_key=ENCRYPT_KEY,
+                    tenant_key=tenant,
+                    app_id=APP_ID,
+                    fake=fake,
+                )
+                for tenant in TENANTS
+            }
+            # Feishu pushes the ticket to the app's callback URL when the app asks for one
+            fake.on_ticket_resend = lambda ticket: drivers["tenant_a"].deliver_app_ticket(APP_ID, ticket)
             yield Store(runtime, fake, drivers, clock)
-        finally:
-            server.shutdown(wait=False)
-            serving.worker.stop()
-            runtime.engine.dispose()
-            _forget_tokens()
+    _forget_tokens()
 
 
 def test_two_organizations_each_get_their_own_records_and_tokens(store: Store) -> None:

@@ -8,7 +8,6 @@ with a notice (an agenda, the minutes, a button) is built from the feature's Blo
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 
 from slack_sdk import WebClient
@@ -49,52 +48,39 @@ class SlackFormat:
         return f"<#{channel}>" if channel else code
 
 
-@dataclass(frozen=True)
-class Shown:
-    """A notice about to be sent: its reader's language and timezone, and its rendered text and last line."""
-
-    notice: n.Notice
-    lang: str
-    tz: str
-    text: str
-    footer: str | None
-    work: DueWork
-    now: datetime
-
-
 def deliverer(client: WebClient, services: Services, directory: Directory) -> Deliverer:
     """The sender of every kind of due work for one workspace: plan the row, post its notices, mark it."""
     fmt = SlackFormat(client)
 
-    def plain(s: Shown) -> None:
+    def plain(s: n.Shown) -> None:
         client.chat_postMessage(channel=s.notice.to, text=f"{s.text}\n{s.footer}" if s.footer else s.text)
 
-    def agenda(s: Shown) -> None:
+    def agenda(s: n.Shown) -> None:
         card = meeting_blocks.card_blocks(s.lang, s.notice.about, tz=s.tz)[:-1]  # the card without its buttons
         body: list[Block] = [section(s.text), *card[1:]]
         if s.footer:
             body.append(context(s.footer))
         client.chat_postMessage(channel=s.notice.to, text=s.text, blocks=body)
 
-    def minutes(s: Shown) -> None:
+    def minutes(s: n.Shown) -> None:
         info = s.notice.about
         items = services.actions.for_source(rules.meeting.KIND, info.id)
         body = [section(s.text), *meeting_blocks.minutes_blocks(s.lang, info, items, tz=s.tz, ack_button=True)]
         client.chat_postMessage(channel=s.notice.to, text=s.text, blocks=body)
 
-    def ack(s: Shown) -> None:
+    def ack(s: n.Shown) -> None:
         blocks = incident_blocks.ack_request_blocks(s.lang, s.notice.about, s.text)
         client.chat_postMessage(channel=s.notice.to, text=s.text, blocks=blocks)
 
-    def review(s: Shown) -> None:
+    def review(s: n.Shown) -> None:
         blocks = incident_blocks.review_due_blocks(s.lang, s.notice.about, s.text)
         client.chat_postMessage(channel=s.notice.to, text=s.text, blocks=blocks)
 
-    def digest(s: Shown) -> None:
+    def digest(s: n.Shown) -> None:
         team, late_due = str(s.notice.data["team_id"]), s.notice.data.get("late_due")
         post_digest(client, services, directory, team_id=team, channel_id=s.notice.to, now=s.now, late_due=late_due)
 
-    def welcome(s: Shown) -> None:
+    def welcome(s: n.Shown) -> None:
         team = None if s.work.team_id.startswith("E") else s.work.team_id  # an organization's link names none
         shown, blocks = welcome_dm(
             s.lang,
@@ -104,7 +90,7 @@ def deliverer(client: WebClient, services: Services, directory: Directory) -> De
         )
         client.chat_postMessage(channel=s.notice.to, text=shown, blocks=blocks)
 
-    extras: dict[n.Extra, Callable[[Shown], None]] = {
+    extras: dict[n.Extra, Callable[[n.Shown], None]] = {
         n.Extra.AGENDA: agenda,
         n.Extra.MINUTES: minutes,
         n.Extra.ACK: ack,
@@ -118,19 +104,9 @@ def deliverer(client: WebClient, services: Services, directory: Directory) -> De
             lang, tz = directory.channel_lang(notice.to), services.settings.tz
         else:
             lang, tz = directory.lang_of(notice.to, fetch=True), directory.tz_of(notice.to, fetch=True)
-        text = (n.render(notice.text, lang, tz, fmt) or "") if notice.text else ""
-        footer = n.render(notice.footer, lang, tz, fmt) if notice.footer else None
-        shown = Shown(notice, lang, tz, text, footer, work, now)
-        (plain if notice.extra is None else extras[notice.extra])(shown)
+        (plain if notice.extra is None else extras[notice.extra])(n.shown(notice, lang, tz, fmt, work=work, now=now))
 
     def deliver(work: DueWork, now: datetime) -> Outcome:
-        plan = rules.plan(services, work, now)
-        if plan.skipped:
-            return Outcome.SKIPPED
-        for notice in plan.notices:
-            send(notice, work, now)
-        if plan.then is not None:
-            plan.then()
-        return Outcome.SENT
+        return rules.deliver(services, work, now, lambda notice: send(notice, work, now))
 
     return deliver

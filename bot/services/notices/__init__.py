@@ -11,8 +11,8 @@ from collections.abc import Callable
 from datetime import datetime
 
 from bot.errors import DeliveryFailed
-from bot.notices import Plan
-from bot.outbox import DueWork
+from bot.notices import Notice, Plan
+from bot.outbox import DueWork, Outcome
 from bot.services import Services
 from bot.services.actions import KIND_ACTION_ESCALATE, KIND_ACTION_OVERDUE, KIND_ACTION_REMINDER
 from bot.services.digests import KIND_DIGEST
@@ -41,6 +41,19 @@ PLANNERS: dict[str, Planner] = {
     KIND_REVIEW_DUE: lambda s, w, now: incident.review_due(s.incidents, w, now),
     KIND_WELCOME: lambda s, w, now: welcome.welcome(w, now),
 }
+
+
+def deliver(services: Services, work: DueWork, now: datetime, send: Callable[[Notice], None]) -> Outcome:
+    """Plan a due row, hand each notice to the messenger's `send`, then mark what the plan marks; a failure
+    of `send` leaves it unmarked, so the row is tried again whole."""
+    planned = plan(services, work, now)
+    if planned.skipped:
+        return Outcome.SKIPPED
+    for notice in planned.notices:
+        send(notice)
+    if planned.then is not None:
+        planned.then()
+    return Outcome.SENT
 
 
 def plan(services: Services, work: DueWork, now: datetime) -> Plan:

@@ -8,12 +8,13 @@ in the reader's zone; Feishu has no message permalinks, so links open the group 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 from functools import partial
 from typing import Any
 
 from bot import notices as n
+from bot.notices import Shown
 from bot.outbox import DueWork, Outcome
 from bot.services import notices as rules
 from bot.text import t
@@ -47,24 +48,6 @@ class FeishuFormat:
         return f"<{chat_link(self.out.services, channel)}|{code}>" if channel else code
 
 
-@dataclass(frozen=True)
-class Shown:
-    """A notice about to be sent: its reader's language and timezone, and its rendered text and last line."""
-
-    notice: n.Notice
-    lang: str
-    tz: str
-    text: str
-    footer: str | None
-    work: DueWork
-    now: datetime
-
-    @property
-    def template(self) -> str:
-        """The header's colour for the notice's tone."""
-        return TEMPLATES[self.notice.tone]
-
-
 def deliverer(out: Outbound) -> FeishuDeliverer:
     """The sender of every kind of due work for one Feishu workspace: plan the row, send its notices, mark it."""
     api, services, fmt = out.api, out.services, FeishuFormat(out)
@@ -76,7 +59,7 @@ def deliverer(out: Outbound) -> FeishuDeliverer:
         return card_title(record.code, record.title) if record else "coordbot"
 
     def body(s: Shown, elements: list[dict[str, Any]], heading: str | None = None, subtitle: str | None = None):
-        return card(heading or title(s), elements, template=s.template, subtitle=subtitle)
+        return card(heading or title(s), elements, template=TEMPLATES[s.notice.tone], subtitle=subtitle)
 
     def plain_notice(s: Shown) -> dict[str, Any]:
         return body(s, md(f"{s.text}\n{s.footer}" if s.footer else s.text))
@@ -94,25 +77,17 @@ def deliverer(out: Outbound) -> FeishuDeliverer:
         shown = meeting_cards.minutes_card(s.lang, info, items, tz=s.tz, ack_button=True)
         return body(s, [*md(s.text), *shown["body"]["elements"]], shown["header"]["title"]["content"])
 
-    def ack(s: Shown) -> dict[str, Any]:
-        info = s.notice.about
-        pressed = button(
-            t(s.lang, "incident.button.ack"),
-            {"do": incident_cards.DO_ACK, "id": info.id},
-            kind="primary_filled",
-            name=f"{incident_cards.Names.ACK}_{info.id}",
-        )
+    def with_button(s: Shown, label: str, does: str, name: str) -> dict[str, Any]:
+        pressed = button(t(s.lang, label), {"do": does, "id": s.notice.about.id}, kind="primary_filled", name=name)
         return body(s, [*md(s.text), buttons(pressed)])
 
-    def review(s: Shown) -> dict[str, Any]:
+    def ack(s: Shown) -> dict[str, Any]:
         info = s.notice.about
-        schedule = button(
-            t(s.lang, "incident.button.review_meeting"),
-            {"do": incident_cards.DO_REVIEW_MEETING, "id": info.id},
-            kind="primary_filled",
-            name=f"incident_review_meeting_{info.id}",
-        )
-        return body(s, [*md(s.text), buttons(schedule)])
+        return with_button(s, "incident.button.ack", incident_cards.DO_ACK, f"{incident_cards.Names.ACK}_{info.id}")
+
+    def review(s: Shown) -> dict[str, Any]:
+        does, name = incident_cards.DO_REVIEW_MEETING, f"incident_review_meeting_{s.notice.about.id}"
+        return with_button(s, "incident.button.review_meeting", does, name)
 
     def digest(s: Shown) -> dict[str, Any]:
         team, chat, late_due = str(s.notice.data["team_id"]), s.notice.to, s.notice.data.get("late_due")
@@ -137,9 +112,7 @@ def deliverer(out: Outbound) -> FeishuDeliverer:
     }
 
     def build(notice: n.Notice, lang: str, tz: str, work: DueWork, now: datetime) -> dict[str, Any]:
-        text = (n.render(notice.text, lang, tz, fmt) or "") if notice.text else ""
-        footer = n.render(notice.footer, lang, tz, fmt) if notice.footer else None
-        shown = Shown(notice, lang, tz, text, footer, work, now)
+        shown = n.shown(notice, lang, tz, fmt, work=work, now=now)
         return (plain_notice if notice.extra is None else extras[notice.extra])(shown)
 
     def show(notice: n.Notice, work: DueWork, now: datetime) -> None:
@@ -160,13 +133,6 @@ def deliverer(out: Outbound) -> FeishuDeliverer:
         api.send_card(**where, card=content, uuid=idempotency_key(work, notice.part))
 
     def deliver(work: DueWork, now: datetime) -> Outcome:
-        plan = rules.plan(services, work, now)
-        if plan.skipped:
-            return Outcome.SKIPPED
-        for notice in plan.notices:
-            show(notice, work, now)
-        if plan.then is not None:
-            plan.then()
-        return Outcome.SENT
+        return rules.deliver(services, work, now, lambda notice: show(notice, work, now))
 
     return deliver

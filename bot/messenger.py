@@ -102,6 +102,7 @@ class CommandTyped(Inbound):
     channel: str  # where it was typed (a DM's chat when typed to the bot alone)
     direct: bool = False  # typed to the bot alone
     mentions: Mapping[str, str] = field(default_factory=dict)  # how a person was written in the text -> their ID
+    reply_to: str = ""  # the message it answers, when typed as a reply (an item made from that message)
 
 
 @dataclass(frozen=True)

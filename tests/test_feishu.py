@@ -290,6 +290,37 @@ def test_an_action_item_in_one_chinese_line_then_done_by_its_owner(feishu_bot: F
     wait_until(lambda: len(bot.fake.message(card["message_id"])["versions"]) >= 2, what="the card updated")
 
 
+def test_a_one_liner_typed_as_a_reply_makes_the_item_from_that_message(feishu_bot: FeishuBot) -> None:
+    """Feishu's stand-in for Slack's message shortcut: reply to a message with `@coordbot 行动项 @李雷 下周五前`
+    and the item's title is that message, which its card quotes with a link to the group."""
+    bot = feishu_bot
+    said = bot.fake.add_user_message(CHAT, CAROL, "客户要的导出功能需要有人跟进 <b>")
+    bot.feishu.message(
+        "@_user_1 行动项 @_user_2 下周五前",
+        user=ALICE,
+        chat=CHAT,
+        mentions=[bot.feishu.bot_mention(), ("@_user_2", BOB, "李雷")],
+        parent_id=said["message_id"],
+    )
+    card = bot.card_with("ACT-2026-001", chat=CHAT)
+    item = bot.runtime.services.actions.by_code(WS, "ACT-2026-001")
+    assert (item.owner_id, item.title) == (BOB, "客户要的导出功能需要有人跟进 <b>")
+    assert f"openChatId={CHAT}" in item.context and item.title in item.context
+    quoted = next(line for line in bot.texts(card).splitlines() if "openChatId" in line)
+    assert "客户要的导出功能需要有人跟进 &#60;b&#62;" in quoted  # typed markup quoted as text, not markup
+    # a one-liner with its own title keeps it; the message it answers is still its context
+    bot.feishu.message(
+        "@_user_1 行动项 @_user_2 写导出的设计 下周五前",
+        user=ALICE,
+        chat=CHAT,
+        mentions=[bot.feishu.bot_mention(), ("@_user_2", BOB, "李雷")],
+        parent_id=said["message_id"],
+    )
+    bot.card_with("ACT-2026-002", chat=CHAT)
+    second = bot.runtime.services.actions.by_code(WS, "ACT-2026-002")
+    assert second.title == "写导出的设计" and "客户要的导出功能" in second.context
+
+
 def test_a_check_mark_closes_an_item_and_taking_it_off_restores_the_status_before(feishu_bot: FeishuBot) -> None:
     """The same rule as on Slack: ✅ from the owner marks done; taking it off brings back "in progress", not "open";
     a ✅ from anyone else is just a reaction."""

@@ -496,3 +496,13 @@ def test_a_relative_chinese_deadline_keeps_its_modifier_on_every_weekday(day: in
     quick = parse_quick(line, now=now, tz="Asia/Shanghai", members=[])
     assert quick.problem is None and quick.title in ("提交预算方案", "整理需求"), quick
     assert quick.due_text.startswith(("下", "本")), quick
+
+
+@pytest.mark.parametrize("day", range(7))
+@pytest.mark.parametrize("when", ["下周五前", "明天", "next Friday", "by next Friday EOD"])
+def test_a_line_that_is_only_a_time_says_nothing_is_to_be_done(day: int, when: str) -> None:
+    """`@李雷 下周五前` names an owner and a time but no task: it is not read as a task called "五前"."""
+    now = datetime(2026, 11, 23, 6, 0, tzinfo=UTC) + timedelta(days=day)
+    quick = parse_quick(f"<@U_BOB> {when}", now=now, tz="Asia/Shanghai", members=[])
+    assert (quick.problem, quick.title, quick.owner_id) == ("no_title", "", "U_BOB"), quick
+    assert quick.due is not None and quick.due_text == when

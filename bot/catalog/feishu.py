@@ -5,7 +5,8 @@ from __future__ import annotations
 EN: dict[str, str] = {
     "feishu.help": "*coordbot on Feishu*: type a command to me in a direct message, or @mention me in a group:\n"
     "• *需求* / */requirement*: a requirement sheet both owners sign (✅ 确认 or a ✅ reaction)\n"
-    "• *行动项 @owner what by when* / */action*: an action item in one line (e.g. `行动项 @李雷 提交预算方案 下周五前`)\n"
+    "• *行动项 @owner what by when* / */action*: an action item in one line (e.g. `行动项 @李雷 提交预算方案 下周五前`); "
+    "typed as a reply to a message, the item is made from that message (`行动项 @李雷 下周五前`)\n"
     "• *会议* / */meeting*: a meeting with its agenda; *纪要* / */minutes MTG-…*: its minutes\n"
     "• *事故 SEV2 what is broken* / */incident*: declare an incident (a group chat is opened for it); "
     "in that chat *事故 拉人 @someone* adds people and *事故 解决* resolves it; "
@@ -55,7 +56,8 @@ EN: dict[str, str] = {
 ZH: dict[str, str] = {
     "feishu.help": "*飞书上的 coordbot*：私聊我输入命令，或在群里 @我：\n"
     "• *需求* / */requirement*：需求沟通与确认表，双方负责人签字（点 ✅ 确认，或加 ✅ 表情）\n"
-    "• *行动项 @负责人 事项 截止时间* / */action*：一行创建行动项（例如 `行动项 @李雷 提交预算方案 下周五前`）\n"
+    "• *行动项 @负责人 事项 截止时间* / */action*：一行创建行动项（例如 `行动项 @李雷 提交预算方案 下周五前`）；"
+    "回复某条消息时输入（`行动项 @李雷 下周五前`），即以该消息创建行动项\n"
     "• *会议* / */meeting*：带议程的会议；*纪要* / */minutes MTG-…*：会议纪要\n"
     "• *事故 SEV2 故障描述* / */incident*：宣布事故（会为它建一个群）；在该群里 *事故 拉人 @某人* 拉人，*事故 解决* 结束；"
     "*事故 统计 30* / */incident stats 30*：近 30 天的事故数据（不写天数则为 90 天）\n"

@@ -25,7 +25,7 @@ class QuickAction:
     title: str
     due: datetime | None
     due_text: str = ""
-    problem: str | None = None  # "no_owner", "unknown_person", "ambiguous_person", "no_due"
+    problem: str | None = None  # "no_owner", "unknown_person", "ambiguous_person", "no_due", "no_title"
 
 
 def _cuts(text: str) -> list[int]:
@@ -83,7 +83,9 @@ def parse_quick(
 
     whole = find_when(rest, now=now, tz=tz, workday_end=workday_end) if rest.strip() else None
     best: tuple[str, str] | None = None
-    if whole is not None:
+    if whole is not None and when(rest) == whole:  # only a time ("下周五前"): nothing is said to be done
+        best = ("", rest)
+    elif whole is not None:
         cuts = _cuts(rest)
         for cut in reversed(cuts):  # trailing phrase, shortest first
             head, tail = _JOINERS.sub("", rest[:cut]).strip(), rest[cut:].strip()
@@ -101,6 +103,8 @@ def parse_quick(
     problem = None if owner else "no_owner"
     if problem is None and best is None:
         problem = "no_due"
+    elif problem is None and not title.strip(" ,，;；:："):
+        problem = "no_title"
     return QuickAction(
         owner.user_id if owner else None, title.strip(" ,，;；:："), whole if best else None, due_text, problem
     )

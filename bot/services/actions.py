@@ -116,6 +116,7 @@ QUICK_PROBLEM_KEYS: dict[str, str] = {
     "no_owner": "action.quick_no_owner",
     "unknown_person": "action.quick_no_owner",
     "ambiguous_person": "action.quick_no_owner",
+    "no_title": "action.quick_no_title",
 }
 
 

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from functools import partial
 
 from bot.markup import RecordLocks, escape, truncate
 from bot.messenger import ButtonPressed, CommandTyped, FormSubmitted
 from bot.services.action_text import parse_quick
-from bot.services.actions import ActionDraft, ActionInfo, ActionStatus, quick_problem_key
+from bot.services.actions import MAX_TITLE, ActionDraft, ActionInfo, ActionStatus, quick_problem_key
 from bot.text import t, text_lang
+from handlers.feishu.api import FeishuError
 from handlers.feishu.cards import actions as cards
 from handlers.feishu.cards.home import pressed_on_page
+from handlers.feishu.due.common import chat_link
 from handlers.feishu.turn import Turn
 
 logger = logging.getLogger(__name__)
@@ -38,9 +41,13 @@ def on_command(turn: Turn, cmd: CommandTyped) -> None:
         return
     members = turn.people.members(cmd.channel)
     quick = parse_quick(text, now=turn.now, tz=tz, members=members, workday_end=services.settings.workday_end)
+    said = replied_to(turn, cmd) if quick.problem in (None, "no_title") else ""  # a reply: made from that message
+    if quick.problem == "no_title" and said:
+        quick = replace(quick, problem=None)
     if quick.problem is None and quick.owner_id and quick.due:
-        draft = ActionDraft(title=quick.title, owner_id=quick.owner_id, due=quick.due)
-        create(turn, cmd.channel, draft)
+        title = quick.title or truncate(said, MAX_TITLE - 10)
+        context = f"{chat_link(services, cmd.channel)}\n{said}" if said else ""
+        create(turn, cmd.channel, ActionDraft(title=title, owner_id=quick.owner_id, due=quick.due), context=context)
         return
     key = quick_problem_key(quick.problem)
     turn.tell(key, text=escape(truncate(quick.due_text, 80)))
@@ -56,8 +63,20 @@ def on_form(turn: Turn, form: FormSubmitted) -> None:
     create(turn, form.channel, draft)
 
 
-def create(turn: Turn, chat: str, draft: ActionDraft) -> ActionInfo:
-    """Store one item in the group it was raised in (an incident's, when raised there) and post its card."""
+def replied_to(turn: Turn, cmd: CommandTyped) -> str:
+    """The text of the message a command was typed in reply to ("" when none, or not a text Feishu gives)."""
+    if not cmd.reply_to:
+        return ""
+    try:
+        return turn.api.message_text(cmd.reply_to).strip()
+    except FeishuError as exc:  # the item is made without it: the person still gets what they asked for
+        logger.info("could not read the message %s replied to: %s", cmd.reply_to, exc.code)
+        return ""
+
+
+def create(turn: Turn, chat: str, draft: ActionDraft, *, context: str = "") -> ActionInfo:
+    """Store one item in the group it was raised in (an incident's, when raised there) and post its card;
+    `context`: the message it was made from (a link, then its text)."""
     services = turn.services
     (item,) = services.actions.create_many(
         team_id=turn.workspace,
@@ -65,6 +84,7 @@ def create(turn: Turn, chat: str, draft: ActionDraft) -> ActionInfo:
         drafts=[draft],
         now=turn.now,
         channel_id=chat,
+        context=context,
         **services.incidents.source_for(chat),
     )
     lang = services.prefs.channel_lang(turn.workspace, chat) or turn.lang

@@ -153,6 +153,7 @@ def _message(workspace: str, event: dict[str, Any], received_at: datetime, bot_o
         channel=str(message.get("chat_id") or ""),
         direct=direct,
         mentions=named,
+        reply_to=str(message.get("parent_id") or ""),
     )
 
 

@@ -18,8 +18,9 @@ from sqlmodel import SQLModel
 import storage.models  # noqa: F401  (declares the tables on SQLModel.metadata)
 from storage.export import TABLES as RECORDS  # history subject type → its record table
 
-# Tables holding nothing of any one workspace: OAuth `state` values live for minutes and name no team.
-KEPT = frozenset({"slack_oauth_states"})
+# Tables holding nothing of any one workspace: OAuth `state` values live for minutes and name no team; a store
+# app's ticket belongs to the app (every organization's token is got with it).
+KEPT = frozenset({"slack_oauth_states", "app_ticket"})
 
 Where = Callable[[str], ColumnElement[bool]]
 

@@ -92,6 +92,17 @@ class FeishuBot:
         assert delivery.status == 200, delivery
         return delivery.body
 
+    def action_for_bob(self, task: str, *, user: str = ALICE, parent_id: str | None = None) -> None:
+        """`@coordbot 行动项 @李雷 <task>` in the group (as a reply to `parent_id`, when given)."""
+        delivery = self.feishu.message(
+            f"@_user_1 行动项 @_user_2 {task}",
+            user=user,
+            chat=CHAT,
+            mentions=[self.feishu.bot_mention(), ("@_user_2", BOB, "李雷")],
+            parent_id=parent_id,
+        )
+        assert delivery.status == 200, delivery
+
     def press(self, card: dict[str, Any], user: str, does: str) -> None:
         """Press the button of a card whose callback value does `does`."""
         value = next(v for v in button_values(self.fake.message(card["message_id"])["content"]) if v.get("do") == does)
@@ -274,12 +285,7 @@ def test_a_redelivered_event_is_run_once_and_an_unsigned_one_is_refused(feishu_b
 def test_an_action_item_in_one_chinese_line_then_done_by_its_owner(feishu_bot: FeishuBot) -> None:
     """`@coordbot 行动项 @李雷 提交预算方案 下周五前`: owner, task and due read from the line; Done closes it."""
     bot = feishu_bot
-    bot.feishu.message(
-        "@_user_1 行动项 @_user_2 提交预算方案 下周五前",
-        user=ALICE,
-        chat=CHAT,
-        mentions=[bot.feishu.bot_mention(), ("@_user_2", BOB, "李雷")],
-    )
+    bot.action_for_bob("提交预算方案 下周五前")
     card = bot.card_with("ACT-2026-001", chat=CHAT)
     item = bot.runtime.services.actions.by_code(WS, "ACT-2026-001")
     assert (item.owner_id, item.title, item.channel_id) == (BOB, "提交预算方案", CHAT)
@@ -295,13 +301,7 @@ def test_a_one_liner_typed_as_a_reply_makes_the_item_from_that_message(feishu_bo
     and the item's title is that message, which its card quotes with a link to the group."""
     bot = feishu_bot
     said = bot.fake.add_user_message(CHAT, CAROL, "客户要的导出功能需要有人跟进 <b>")
-    bot.feishu.message(
-        "@_user_1 行动项 @_user_2 下周五前",
-        user=ALICE,
-        chat=CHAT,
-        mentions=[bot.feishu.bot_mention(), ("@_user_2", BOB, "李雷")],
-        parent_id=said["message_id"],
-    )
+    bot.action_for_bob("下周五前", parent_id=said["message_id"])
     card = bot.card_with("ACT-2026-001", chat=CHAT)
     item = bot.runtime.services.actions.by_code(WS, "ACT-2026-001")
     assert (item.owner_id, item.title) == (BOB, "客户要的导出功能需要有人跟进 <b>")
@@ -309,13 +309,7 @@ def test_a_one_liner_typed_as_a_reply_makes_the_item_from_that_message(feishu_bo
     quoted = next(line for line in bot.texts(card).splitlines() if "openChatId" in line)
     assert "客户要的导出功能需要有人跟进 &#60;b&#62;" in quoted  # typed markup quoted as text, not markup
     # a one-liner with its own title keeps it; the message it answers is still its context
-    bot.feishu.message(
-        "@_user_1 行动项 @_user_2 写导出的设计 下周五前",
-        user=ALICE,
-        chat=CHAT,
-        mentions=[bot.feishu.bot_mention(), ("@_user_2", BOB, "李雷")],
-        parent_id=said["message_id"],
-    )
+    bot.action_for_bob("写导出的设计 下周五前", parent_id=said["message_id"])
     bot.card_with("ACT-2026-002", chat=CHAT)
     second = bot.runtime.services.actions.by_code(WS, "ACT-2026-002")
     assert second.title == "写导出的设计" and "客户要的导出功能" in second.context
@@ -325,12 +319,7 @@ def test_a_check_mark_closes_an_item_and_taking_it_off_restores_the_status_befor
     """The same rule as on Slack: ✅ from the owner marks done; taking it off brings back "in progress", not "open";
     a ✅ from anyone else is just a reaction."""
     bot = feishu_bot
-    bot.feishu.message(
-        "@_user_1 行动项 @_user_2 提交预算方案 下周五前",
-        user=ALICE,
-        chat=CHAT,
-        mentions=[bot.feishu.bot_mention(), ("@_user_2", BOB, "李雷")],
-    )
+    bot.action_for_bob("提交预算方案 下周五前")
     card = bot.card_with("ACT-2026-001", chat=CHAT)
     actions = bot.runtime.services.actions
     item = actions.by_code(WS, "ACT-2026-001")
@@ -442,12 +431,7 @@ def test_a_meeting_then_its_minutes_with_an_action_item_in_chinese(feishu_bot: F
 def test_the_weekly_digest_of_a_group(feishu_bot: FeishuBot) -> None:
     """周报 subscribes the group and shows this week's; Monday 09:00 the outbox posts the next one."""
     bot = feishu_bot
-    bot.feishu.message(
-        "@_user_1 行动项 @_user_2 提交预算方案 下周五前",
-        user=ALICE,
-        chat=CHAT,
-        mentions=[bot.feishu.bot_mention(), ("@_user_2", BOB, "李雷")],
-    )
+    bot.action_for_bob("提交预算方案 下周五前")
     bot.card_with("ACT-2026-001", chat=CHAT)
     before = len(bot.cards_in(chat=CHAT))
     bot.said("周报")
@@ -472,12 +456,7 @@ def test_the_same_process_still_answers_slack(feishu_bot: FeishuBot) -> None:
     bot = feishu_bot
     bot.runtime.directory.load()
     slack = SlackDriver(bot.server.url + "/slack/events", SIGNING_SECRET, bot.slack)
-    bot.feishu.message(
-        "@_user_1 行动项 @_user_2 提交预算方案 下周五前",
-        user=ALICE,
-        chat=CHAT,
-        mentions=[bot.feishu.bot_mention(), ("@_user_2", BOB, "李雷")],
-    )
+    bot.action_for_bob("提交预算方案 下周五前")
     reply = slack.slash("/action", "<@U_BOB|bob> write the launch post by next Friday 3pm", user=SLACK_ALICE)
     assert reply.status == 200
     bot.slack.wait_for("chat.postMessage", 1)

@@ -61,12 +61,7 @@ def form_for(bot: FeishuBot, chat: str) -> dict[str, Any]:
 
 
 def an_item_for_bob(bot: FeishuBot) -> None:
-    bot.feishu.message(
-        "@_user_1 行动项 @_user_2 提交预算方案 下周五前",
-        user=ALICE,
-        chat=CHAT,
-        mentions=[bot.feishu.bot_mention(), ("@_user_2", BOB, "李雷")],
-    )
+    bot.action_for_bob("提交预算方案 下周五前")
     bot.card_with("ACT-2026-001", chat=CHAT)
 
 

@@ -263,12 +263,7 @@ def test_a_group_with_a_language_set_gets_its_cards_in_it_alone(feishu_bot: Feis
     bot.said("语言 本群 English", user=BOB)  # anyone in the group may set it; the group is told
     wait_until(lambda: prefs.channel_lang(WS, CHAT) == "en", what="the group's language stored")
     bot.card_with("set this group's language", chat=CHAT)
-    bot.feishu.message(
-        "@_user_1 行动项 @_user_2 提交预算方案 下周五前",
-        user=ALICE,
-        chat=CHAT,
-        mentions=[bot.feishu.bot_mention(), ("@_user_2", BOB, "李雷")],
-    )
+    bot.action_for_bob("提交预算方案 下周五前")
     posted = bot.card_with("ACT-2026-001", chat=CHAT)
     shown = current(bot, posted)
     assert not i18n_texts(shown), shown

@@ -206,13 +206,22 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """The split is a matter of processes, not of databases: on PostgreSQL it runs in one mode."""
+    """The split is a matter of processes, not of databases: on PostgreSQL it runs in one mode. A test marked
+    `postgres_cases(names)` runs on PostgreSQL for those cases only (what it checks is the same SQL for the
+    rest), and one marked `sqlite_only` runs on SQLite alone (the suite runs on two cores)."""
     keep: list[pytest.Item] = []
     drop: list[pytest.Item] = []
     for item in items:
         params = getattr(item, "callspec", None)
         p = params.params if params else {}
-        (drop if p.get("bot_mode") == "workers" and p.get("database_url") == "postgres" else keep).append(item)
+        on_postgres = p.get("database_url") == "postgres"
+        sample = item.get_closest_marker("postgres_cases")
+        dropped = on_postgres and (
+            p.get("bot_mode") == "workers"
+            or item.get_closest_marker("sqlite_only") is not None
+            or (sample is not None and getattr(p.get("case"), "name", None) not in sample.args[0])
+        )
+        (drop if dropped else keep).append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep

@@ -288,6 +288,9 @@ def cards_by_code(fake: FakeFeishu) -> tuple[Counter[str], dict[str, tuple[str, 
     return shown, message_of
 
 
+# Feishu's events go into the same inbox whose SIGKILL behaviour on PostgreSQL tests/test_crash.py and
+# tests/test_workspaces.py check; this test is about Feishu's side: redelivery, event_id, the uuid of each card
+@pytest.mark.sqlite_only
 def test_sigkill_mid_burst_of_feishu_action_items_loses_and_doubles_nothing(
     run: Callable[[], Run], feishu: FakeFeishu, engine: Engine
 ) -> None:

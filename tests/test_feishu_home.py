@@ -38,6 +38,8 @@ from tests.test_feishu import ALICE, BOB, CAROL, CHAT, WS, FeishuBot, button_val
 from tests.test_feishu_cards import item, sheet
 from tests.test_feishu_cards_more import meeting
 
+pytestmark = pytest.mark.sqlite_only  # cards and pages: the database's part is tested on both elsewhere
+
 SECRET = "oc_board"  # a group Bob is not in
 NOW = datetime(2026, 11, 26, 6, 0, tzinfo=UTC)  # the fixture's clock
 

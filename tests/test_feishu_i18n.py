@@ -40,6 +40,8 @@ from tests.test_feishu_cards import item, sheet
 from tests.test_feishu_cards_more import digest, incident, meeting
 from tests.test_feishu_home import figures
 
+pytestmark = pytest.mark.sqlite_only  # cards and pages: the database's part is tested on both elsewhere
+
 feishu_bot = test_feishu.feishu_bot  # the deployment with the fake Feishu, as a fixture of these tests too
 
 TZ = "Asia/Shanghai"

@@ -585,7 +585,29 @@ def slow_api(bot: Bot) -> Any:
     bot.fake.set_delay(0)
 
 
+# On PostgreSQL every case stores its row with the same INSERT before the answer: a sample of each kind of request
+POSTGRES_CASES = frozenset(
+    {
+        "/requirement",
+        "/action one line",
+        "/incident",
+        "sign with the button",
+        "record minutes",
+        "item done",
+        "home: sign",
+        "incident: acknowledge",
+        "edited sheet",
+        "✅ added",
+        "📌 in an incident channel",
+        "home opened",
+        "bot removed from a channel",
+        "app uninstalled",
+    }
+)
+
+
 @pytest.mark.both_modes
+@pytest.mark.postgres_cases(POSTGRES_CASES)
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_every_request_is_acknowledged_in_time_when_the_web_api_is_slow(bot: Bot, case: Case, slow_api: Any) -> None:
     send = case.prepare(bot)

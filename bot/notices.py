@@ -68,9 +68,11 @@ class Room:
 
 @dataclass(frozen=True)
 class Label:
-    """Another catalog text without values (a severity's name), in the reader's language."""
+    """Another catalog text without values (a severity's name), in the reader's language, after `mark` (an
+    emoji that goes with it)."""
 
     key: str
+    mark: str = ""
 
 
 @dataclass(frozen=True)
@@ -221,5 +223,5 @@ def _value(v: Any, lang: str, tz: str, fmt: Formatter) -> Any:
     if isinstance(v, Room):
         return fmt.room(v.channel, v.code)
     if isinstance(v, Label):
-        return t(lang, v.key)
+        return f"{v.mark} {t(lang, v.key)}" if v.mark else t(lang, v.key)
     return v

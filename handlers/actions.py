@@ -11,7 +11,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.errors import ValidationFailed
-from bot.services import Services
+from bot.services import Services, presses
 from bot.services.action_text import parse_quick
 from bot.services.actions import (
     ActionDraft,
@@ -33,7 +33,6 @@ from handlers.blocks.actions import (
     due_echo,
     parse_action_form,
     shown_source_link,
-    status_label,
     with_due_echo,
     wont_do_modal,
 )
@@ -41,6 +40,7 @@ from handlers.blocks.common import ModalMeta, escape, form_text, truncate
 from handlers.commands import Invocation, Routes, command_listener, whole_line
 from handlers.due.outbound import RecordLocks, message_link
 from handlers.membership import Unposted, post_record, refuse_channel, repostable, warm
+from handlers.presses import press_on, pressed
 from handlers.serving.replies import field_errors, in_view, refresh_modal, through_inbox
 from handlers.workspace.directory import Directory
 from handlers.workspace.visibility import require_visible
@@ -71,7 +71,7 @@ def accept_action(
 ) -> None:
     """Accept: the owner takes the item on (in progress)."""
     ack()
-    _set_status_and_refresh_cards(body, client, respond, services, directory, ActionStatus.IN_PROGRESS)
+    _set_status_and_refresh_cards(body, client, respond, services, directory, presses.START)
 
 
 def resume_action(
@@ -79,7 +79,7 @@ def resume_action(
 ) -> None:
     """In progress: work goes on (after being blocked)."""
     ack()
-    _set_status_and_refresh_cards(body, client, respond, services, directory, ActionStatus.IN_PROGRESS)
+    _set_status_and_refresh_cards(body, client, respond, services, directory, presses.START)
 
 
 def complete_action(
@@ -87,7 +87,7 @@ def complete_action(
 ) -> None:
     """Done: the item is finished and its reminders stop."""
     ack()
-    _set_status_and_refresh_cards(body, client, respond, services, directory, ActionStatus.DONE)
+    _set_status_and_refresh_cards(body, client, respond, services, directory, presses.DONE)
 
 
 def open_blocked_modal(
@@ -176,7 +176,7 @@ def reopen_action(
 ) -> None:
     """Reopen: an item that was not to be done is open again, with its reminders."""
     ack()
-    _set_status_and_refresh_cards(body, client, respond, services, directory, ActionStatus.OPEN)
+    _set_status_and_refresh_cards(body, client, respond, services, directory, presses.REOPEN)
 
 
 # -- creating items ------------------------------------------------------------------------------------
@@ -380,26 +380,17 @@ def _set_status_and_refresh_cards(
     respond: Respond,
     services: Services,
     directory: Directory,
-    status: ActionStatus,
+    action: str,
 ) -> None:
-    """Change the status (refusals reach the error handler), then re-render the card that was clicked."""
-    user = body["user"]["id"]
-    action_id = int(body["actions"][0]["value"])
-    with _card_locks[action_id]:  # one status change and re-render at a time per item
-        item, changed = services.actions.set_status(action_id, user_id=user, status=status, now=services.now())
-        if not changed:
-            lang = directory.lang_of(user)
-            respond(
-                text=t(lang, "action.reply.unchanged", code=item.code, status=status_label(lang, item.status)),
-                response_type="ephemeral",
-                replace_original=False,
-            )
+    """Move the item as the button says (refusals reach the error handler), then re-render the card that was
+    clicked and the item's own."""
+    event = pressed(body, services, directory, action)
+    with _card_locks[event.record_id]:  # one status change and re-render at a time per item
+        if not press_on(body, client, respond, services, directory, action).changed:
             return
-        message = body.get("message") or {}
-        container = body.get("container") or {}
-        channel = str(container.get("channel_id") or (body.get("channel") or {}).get("id") or "")
-        ts = str(container.get("message_ts") or message.get("ts") or "")
-        link = shown_source_link(message.get("blocks"))
+        item = services.actions.get(event.record_id)
+        channel, ts = event.channel, event.message
+        link = shown_source_link((body.get("message") or {}).get("blocks"))
         if channel and ts:
             refresh_card(client, services, directory, item, channel_id=channel, message_ts=ts, source_link=link)
         if item.message_ts and (item.channel_id, item.message_ts) != (channel, ts):

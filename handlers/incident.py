@@ -9,6 +9,8 @@ from datetime import timedelta
 from slack_bolt import App
 
 from bot.errors import NotAllowed
+from bot.messenger import ButtonPressed
+from bot.services import presses
 from bot.services.incident_text import Status, parse_command, parse_status, plain_text
 from bot.services.incidents import IncidentInfo, parse_severity
 from bot.text import t
@@ -123,7 +125,17 @@ def set_status(cmd: Invocation) -> None:
     if status is None:
         cmd.respond(text=t(cmd.lang, "incident.reply.usage.status"), response_type="ephemeral")
         return
-    change_status(cmd.client, cmd.respond, cmd.services, cmd.directory, info.id, user=cmd.user, status=status)
+    event = ButtonPressed(
+        workspace=cmd.directory.team_id,
+        user=cmd.user,
+        received_at=cmd.services.now(),
+        action=presses.INCIDENT_STATUS,
+        record_id=info.id,
+        channel=cmd.channel,
+        message="",
+        detail={"status": status.value},
+    )  # the same as the summary's status button
+    change_status(cmd.client, cmd.respond, cmd.services, cmd.directory, event)
 
 
 def add_update(cmd: Invocation) -> None:

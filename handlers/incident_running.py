@@ -11,14 +11,17 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.errors import NotAllowed
+from bot.messenger import ButtonPressed
 from bot.people import find_people
-from bot.services import Services
-from bot.services.incident_text import ROLE_WORDS, Status, plain_text
+from bot.services import Services, presses
+from bot.services.incident_text import ROLE_WORDS, plain_text
 from bot.services.incidents import IncidentInfo
+from bot.services.presses import Pressed
 from bot.text import t
 from handlers.blocks import incident as blocks
 from handlers.blocks.common import escape, mention, section, truncate
 from handlers.incident_declaration import invite, post_text, refresh
+from handlers.presses import carry_out, press_on, pressed, said
 from handlers.workspace.directory import Directory
 
 logger = logging.getLogger(__name__)
@@ -31,33 +34,20 @@ def acknowledge_by_button(
 ) -> None:
     """The commander acknowledges (summary or DM); a backup called by the escalation takes it and joins."""
     ack()
-    user = body["user"]["id"]
-    lang = directory.lang_of(user)
-    outcome = services.incidents.acknowledge(int(body["actions"][0]["value"]), user_id=user, now=services.now())
-    info = outcome.incident
-    in_dm = str((body.get("container") or {}).get("channel_id") or "").startswith("D")
-    if not outcome.changed:
-        respond(
-            text=t(lang, "incident.reply.already_acked", code=info.code),
-            response_type="ephemeral",
-            replace_original=False,
-        )
+    done = press_on(body, client, respond, services, directory, presses.INCIDENT_ACK)
+    if not done.changed:
         return
-    if outcome.backup and info.channel_id:
-        invite(client, directory, info.channel_id, [user])
-    refresh(client, services, directory, info.id)
-    key = "incident.post.acked_backup" if outcome.backup else "incident.post.acked"
-    post_text(
-        client, info.channel_id, t(directory.channel_lang(info.channel_id), key, user=mention(user), code=info.code)
-    )
-    if in_dm:
-        done = t(
-            lang,
-            "incident.dm.joined" if outcome.backup else "incident.dm.acked",
+    info = services.incidents.get(done.record_id)
+    show(client, services, directory, done, info, news_first=False)
+    if str((body.get("container") or {}).get("channel_id") or "").startswith("D"):  # pressed in a DM
+        user = str(body["user"]["id"])
+        text = t(
+            directory.lang_of(user),
+            "incident.dm.joined" if done.backup else "incident.dm.acked",
             code=info.code,
             channel=blocks.channel_link(info),
         )
-        respond(text=done, blocks=[section(done)], replace_original=True)  # the button goes
+        respond(text=text, blocks=[section(text)], replace_original=True)  # the button goes
 
 
 def change_status_by_button(
@@ -65,46 +55,32 @@ def change_status_by_button(
 ) -> None:
     """A status button on the summary: for the commander and the responders."""
     ack()
-    raw_id, _, status = str(body["actions"][0]["value"]).partition(":")
-    change_status(client, respond, services, directory, int(raw_id), user=body["user"]["id"], status=Status(status))
+    change_status(client, respond, services, directory, pressed(body, services, directory, presses.INCIDENT_STATUS))
 
 
 def change_status(
-    client: WebClient,
-    respond: Respond,
-    services: Services,
-    directory: Directory,
-    incident_id: int,
-    *,
-    user: str,
-    status: Status,
+    client: WebClient, respond: Respond, services: Services, directory: Directory, event: ButtonPressed
 ) -> None:
-    """Move the status, post the change in the channel, and bring the summary and announcement up to date."""
-    info, before = services.incidents.set_status(incident_id, user_id=user, status=status, now=services.now())
-    if before is None:
-        lang = directory.lang_of(user)
-        respond(
-            text=t(
-                lang, "incident.reply.unchanged", code=info.code, status=t(lang, f"incident.status.{info.status.value}")
-            ),
-            response_type="ephemeral",
-            replace_original=False,
-        )
-        return
-    lang = directory.channel_lang(info.channel_id)
-    post_text(
-        client,
-        info.channel_id,
-        t(
-            lang,
-            "incident.post.status",
-            code=info.code,
-            user=mention(user),
-            to=blocks.status_label(lang, info.status),
-            **{"from": t(lang, f"incident.status.{before.value}")},
-        ),
-    )
+    """Move the status (a button, or `/incident status` doing the same), post the change in the channel, and
+    bring the summary and announcement up to date."""
+    done = carry_out(event, client, respond, services, directory)
+    if done.changed:
+        show(client, services, directory, done, services.incidents.get(done.record_id), news_first=True)
+
+
+def show(
+    client: WebClient, services: Services, directory: Directory, done: Pressed, info: IncidentInfo, *, news_first: bool
+) -> None:
+    """What a press changed, in the incident's channel: who joined, the summary again, and the news line (before
+    the summary when `news_first`)."""
+    if done.joined and info.channel_id:
+        invite(client, directory, info.channel_id, list(done.joined))
+    news = done.news and said(done.news, client, lang=directory.channel_lang(info.channel_id), tz=services.settings.tz)
+    if news and news_first:
+        post_text(client, info.channel_id, news)
     refresh(client, services, directory, info.id)
+    if news and not news_first:
+        post_text(client, info.channel_id, news)
 
 
 def post_update(

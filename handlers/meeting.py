@@ -10,7 +10,7 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
 from bot.errors import NotFound, ValidationFailed
-from bot.services import Services
+from bot.services import Services, presses
 from bot.services.meetings import MAX_PARTICIPANTS_ADVISED, MeetingInfo, validate, validate_minutes
 from bot.text import t
 from handlers.actions import send_action_dms
@@ -20,6 +20,7 @@ from handlers.blocks.meeting import Ids
 from handlers.commands import Invocation, Routes, command_listener
 from handlers.due.outbound import RecordLocks, message_link
 from handlers.membership import Unposted, post_record, refuse_channel, repostable, warm
+from handlers.presses import press_on
 from handlers.serving.replies import field_errors, in_view, refresh_modal, through_inbox
 from handlers.workspace.directory import Directory
 from handlers.workspace.visibility import require_visible
@@ -326,9 +327,5 @@ def acknowledge_by_button(
 ) -> None:
     """Acknowledge the minutes from their DM copy."""
     ack()
-    user = body["user"]["id"]
-    info, changed = services.meetings.acknowledge(int(body["actions"][0]["value"]), user_id=user, now=services.now())
-    key = "meeting.reply.acknowledged" if changed else "meeting.reply.already_acknowledged"
-    respond(text=t(directory.lang_of(user), key, code=info.code), response_type="ephemeral", replace_original=False)
-    if changed:
-        refresh_card(client, services, directory, info.id)
+    if press_on(body, client, respond, services, directory, presses.MINUTES_ACK).changed:
+        refresh_card(client, services, directory, int(body["actions"][0]["value"]))

@@ -11,7 +11,7 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
 from bot.errors import Conflict, NotAllowed, NotFound, ValidationFailed
-from bot.services import Services
+from bot.services import Services, presses
 from bot.services.requirements import RequirementInfo, validate
 from bot.text import t
 from handlers.blocks import requirement as blocks
@@ -20,6 +20,7 @@ from handlers.blocks.requirement import Ids, ModalMeta
 from handlers.commands import Invocation, Routes, command_listener, whole_line
 from handlers.due.outbound import RecordLocks, link_or_channel, message_link
 from handlers.membership import Unposted, post_record, refuse_channel, repostable, warm
+from handlers.presses import press_on
 from handlers.serving.replies import field_errors, in_view, refresh_modal, through_inbox
 from handlers.workspace.directory import Directory
 from handlers.workspace.visibility import require_visible
@@ -247,25 +248,10 @@ def sign_by_button(
 ) -> None:
     """Confirm: the clicking owner signs."""
     ack()
-    user = body["user"]["id"]
-    lang = directory.lang_of(user)
-    outcome = services.requirements.sign(
-        int(body["actions"][0]["value"]), user_id=user, via="button", now=services.now()
-    )
-    if not outcome.changed:
-        respond(
-            text=t(lang, "reply.already_signed", code=outcome.requirement.code),
-            response_type="ephemeral",
-            replace_original=False,
-        )
-        return
-    refresh_sheet(
-        client,
-        services,
-        directory,
-        outcome.requirement.id,
-        note=("thread.confirmed", None) if outcome.confirmed_now else None,
-    )
+    done = press_on(body, client, respond, services, directory, presses.SIGN)
+    if done.changed:
+        note = ("thread.confirmed", None) if done.confirmed_now else None
+        refresh_sheet(client, services, directory, done.record_id, note=note)
 
 
 # -- changes, edits, questions -------------------------------------------------------------------------
@@ -339,11 +325,9 @@ def open_edit_modal(
 
 
 def mark_question_answered(
-    ack: Ack, body: dict[str, Any], client: WebClient, services: Services, directory: Directory
+    ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, services: Services, directory: Directory
 ) -> None:
     """An open question is marked answered; its reminder stops."""
     ack()
-    req = services.requirements.answer_question(
-        int(body["actions"][0]["value"]), user_id=body["user"]["id"], now=services.now()
-    )
-    refresh_sheet(client, services, directory, req.id)
+    done = press_on(body, client, respond, services, directory, presses.ANSWERED)
+    refresh_sheet(client, services, directory, done.record_id)

@@ -20,7 +20,9 @@ from bot.errors import NotFound
 from bot.services.actions import ActionStatus
 from bot.services.incidents import Status as IncidentStatus
 from bot.services.requirements import Status
+from bot.text import t
 from handlers.feishu.cards import actions as action_cards
+from handlers.feishu.cards import incident as incident_cards
 from handlers.feishu.cards import meeting as meeting_cards
 from handlers.feishu.cards import requirement as requirement_cards
 from handlers.feishu.intake import EVENTS_PATH
@@ -103,9 +105,13 @@ class FeishuBot:
         )
         assert delivery.status == 200, delivery
 
-    def press(self, card: dict[str, Any], user: str, does: str) -> None:
-        """Press the button of a card whose callback value does `does`."""
-        value = next(v for v in button_values(self.fake.message(card["message_id"])["content"]) if v.get("do") == does)
+    def press(self, card: dict[str, Any], user: str, does: str, **detail: str) -> None:
+        """Press the button of a card whose callback value does `does` (with `detail` in it, when given)."""
+        value = next(
+            v
+            for v in button_values(self.fake.message(card["message_id"])["content"])
+            if v.get("do") == does and all(v.get(k) == x for k, x in detail.items())
+        )
         delivery = self.feishu.card_action(user=user, chat=card["chat_id"], message_id=card["message_id"], value=value)
         assert delivery.status == 200, delivery
 
@@ -385,6 +391,49 @@ def test_an_incident_gets_a_group_chat_a_pinned_card_and_its_pins_on_the_timelin
     assert any("连接池耗尽" in (item.text or "") for item in timeline), [item.text for item in timeline]
     summary = str(info.summary_ts)
     wait_until(lambda: len(bot.fake.message(summary)["versions"]) >= 2, what="the card shows it resolved")
+
+
+def test_buttons_on_an_incidents_card_are_news_in_its_chat_by_the_core_rules(feishu_bot: FeishuBot) -> None:
+    """Acknowledge and a status button on the pinned card do what Slack's do (the same core rules): each is a
+    line in the incident's chat; pressed again, the presser alone hears that nothing
+    changed; someone who is not on the incident may not move it."""
+    bot = feishu_bot
+    incidents = bot.runtime.services.incidents
+    bot.said("事故")  # the form, in the group: Alice declares, Carol commands
+    names = incident_cards.Names
+    form = wait_until(
+        lambda: next((m for m in bot.cards_in(to=ALICE) if names.FORM in json.dumps(m["content"])), None),
+        what="the incident form",
+    )
+    answer = bot.submit(form, ALICE, {names.TITLE: "支付接口超时", names.SEVERITY: "SEV2", names.COMMANDER: CAROL})
+    assert answer["toast"]["type"] == "success", answer
+    info = wait_until(lambda: incidents.by_code(WS, "INC-2026-001"), what="the incident")
+    summary = wait_until(lambda: incidents.get(info.id).summary_ts, what="the summary card posted")
+    chat = str(incidents.get(info.id).channel_id)
+    card = {"message_id": summary, "chat_id": chat}
+    bot.press(card, CAROL, incident_cards.DO_ACK)
+    bot.card_with(f"<at id={CAROL}></at> acknowledged INC-2026-001", chat=chat)
+    wait_until(lambda: incidents.get(info.id).acknowledged_at, what="acknowledged")
+    bot.press(card, CAROL, incident_cards.DO_STATUS, status=IncidentStatus.IDENTIFIED.value)
+    moved = bot.texts(bot.card_with("Investigating → ", chat=chat))
+    assert "INC-2026-001" in moved and "🎯 Identified" in moved and f"<at id={CAROL}></at>" in moved
+    wait_until(lambda: incidents.get(info.id).status == IncidentStatus.IDENTIFIED, what="identified")
+    wait_until(lambda: len(bot.fake.message(summary)["versions"]) >= 3, what="the card shows both changes")
+    again = {"do": incident_cards.DO_STATUS, "id": info.id, "status": IncidentStatus.IDENTIFIED.value}
+    bot.feishu.card_action(user=CAROL, chat=chat, message_id=summary, value=again)  # a second click, as it was
+    unchanged = {
+        t(lang, "incident.reply.unchanged", code="INC-2026-001", status=t(lang, "incident.status.identified"))
+        for lang in ("en", "zh")
+    }
+    wait_until(
+        lambda: any(told in bot.texts(m) for m in bot.cards_in(to=CAROL) for told in unchanged),
+        what="Carol told it is identified already",
+    )
+    bot.press(card, ALICE, incident_cards.DO_STATUS, status=IncidentStatus.MONITORING.value)
+    bot.card_with("INC-2026-001", to=ALICE)  # why not: she is not on the incident
+    assert incidents.get(info.id).status == IncidentStatus.IDENTIFIED
+    in_chat = [m for m in bot.cards_in(chat=chat) if "→" in bot.texts(m)]
+    assert len(in_chat) == 1  # neither the repeat nor the refusal was news
 
 
 def test_a_meeting_then_its_minutes_with_an_action_item_in_chinese(feishu_bot: FeishuBot) -> None:

@@ -41,6 +41,10 @@ class Status(StrEnum):
     RESOLVED = "resolved"
 
 
+STATUS_EMOJI = {Status.INVESTIGATING: "🔍", Status.IDENTIFIED: "🎯", Status.MONITORING: "👀", Status.RESOLVED: "✅"}
+"""How each status is marked wherever it is shown, on every messenger."""
+
+
 OPEN_STATUSES = (Status.INVESTIGATING, Status.IDENTIFIED, Status.MONITORING)
 
 STATUS_WORDS: dict[str, Status] = {

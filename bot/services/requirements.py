@@ -498,13 +498,18 @@ class RequirementService:
             s.flush()
             return self._load(s, req)
 
-    def answer_question(self, question_id: int, *, user_id: str, now: datetime) -> RequirementInfo:
-        """Mark an open question answered (its owner, either sheet owner, or the author)."""
+    def answer_question(
+        self, question_id: int, *, user_id: str, now: datetime, teams: Collection[str] | None = None
+    ) -> RequirementInfo:
+        """Mark an open question answered (its owner, either sheet owner, or the author); `teams`: the
+        workspaces whose sheets the user may act on (None: any)."""
         with self._scope() as s:
             question = repo.question(s, question_id)
             if question is None:
                 raise NotFound("error.not_found", code=str(question_id))
             req = self._get(s, question.requirement_id, lock=True)
+            if teams is not None and req.team_id not in teams:
+                raise NotFound("error.not_found", code=str(question_id))
             allowed = {question.owner_id, req.requester_owner, req.receiver_owner, req.author_id}
             if user_id not in allowed:
                 raise NotAllowed("error.only_question_owner")

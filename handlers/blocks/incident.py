@@ -30,7 +30,7 @@ from bot.errors import ValidationFailed
 from bot.people import Member
 from bot.services import incident_text
 from bot.services.actions import ActionDraft, ActionInfo
-from bot.services.incident_text import OPEN_STATUSES, Severity, Status, duration_text
+from bot.services.incident_text import OPEN_STATUSES, STATUS_EMOJI, Severity, Status, duration_text
 from bot.services.incidents import (
     IncidentDraft,
     IncidentEdit,
@@ -83,7 +83,7 @@ EDIT_FIELDS = ("title", "description", "impact")
 STATUS_ACTION = re.compile(r"^incident_status_[a-z]+$")
 MESSAGE_BLOCKS = 45  # under Slack's 50 a message
 _MENTION = re.compile(r"&lt;@([UW][A-Z0-9_]+)&gt;")
-EMOJI = {Status.INVESTIGATING: "🔍", Status.IDENTIFIED: "🎯", Status.MONITORING: "👀", Status.RESOLVED: "✅"}
+EMOJI = STATUS_EMOJI
 
 
 def rich(text: str) -> str:

@@ -10,7 +10,7 @@ from bot.markup import RecordLocks, escape, truncate
 from bot.messenger import ButtonPressed, CommandTyped, FormSubmitted
 from bot.services.action_text import parse_quick
 from bot.services.actions import MAX_TITLE, ActionDraft, ActionInfo, ActionStatus, quick_problem_key
-from bot.text import t, text_lang
+from bot.text import text_lang
 from handlers.feishu.api import FeishuError
 from handlers.feishu.cards import actions as cards
 from handlers.feishu.cards.home import pressed_on_page
@@ -110,18 +110,10 @@ def refresh(turn: Turn, action_id: int, *, shown_in: str | None = None) -> None:
 
 def on_button(turn: Turn, pressed: ButtonPressed) -> None:
     """Done / Start on an item's card: its owner or creator changes the status; the card shows it."""
-    status = BUTTON_STATUS[pressed.action]
-    actions = turn.services.actions
     with _locks[pressed.record_id]:
-        item = actions.get(pressed.record_id)
-        actions.check_can_update(item.owner_id, item.creator_id, turn.user)
-        item, changed = actions.set_status(pressed.record_id, user_id=turn.user, status=status, now=turn.now)
-        if not changed:
-            turn.tell(
-                "action.reply.unchanged", code=item.code, status=t(turn.lang, f"action.status.{item.status.value}")
-            )
-            return
-        refresh(turn, item.id, shown_in=own_card(pressed, item.channel_id))
+        if turn.press(pressed).changed:
+            item = turn.services.actions.get(pressed.record_id)
+            refresh(turn, item.id, shown_in=own_card(pressed, item.channel_id))
 
 
 def own_card(pressed: ButtonPressed, record_chat: str) -> str | None:

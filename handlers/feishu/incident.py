@@ -17,10 +17,10 @@ from bot.services.incidents import (
     IncidentDraft,
     IncidentInfo,
     ResolutionDraft,
-    Status,
     parse_severity,
     review_meeting_draft,
 )
+from bot.services.presses import Pressed
 from bot.text import t
 from handlers.feishu.api import FeishuError
 from handlers.feishu.cards import actions as item_cards
@@ -251,16 +251,23 @@ def resolve(turn: Turn, info: IncidentInfo, draft: ResolutionDraft) -> None:
 def on_button(turn: Turn, pressed: ButtonPressed) -> None:
     """Acknowledge (the commander, or a backup escalated to) and Resolve on the incident's card."""
     incidents = turn.services.incidents
-    if pressed.action == cards.DO_ACK:
-        incidents.acknowledge(pressed.record_id, user_id=turn.user, now=turn.now)
-        refresh(turn, pressed.record_id)
+    if pressed.action in (cards.DO_ACK, cards.DO_STATUS):
+        show(turn, turn.press(pressed))
     elif pressed.action == cards.DO_RESOLVE:
         info = incidents.get(pressed.record_id)
         incidents.check_commander(info, turn.user)
         turn.show(cards.resolution_form(turn.lang, info, now=turn.now), purpose=f"resolve:{info.id}")
     elif pressed.action == cards.DO_REVIEW_MEETING:
         open_review_meeting(turn, pressed.record_id)
-    elif pressed.action == cards.DO_STATUS:
-        status = Status(str(pressed.detail.get("status") or ""))
-        incidents.set_status(pressed.record_id, user_id=turn.user, status=status, now=turn.now)
-        refresh(turn, pressed.record_id)
+
+
+def show(turn: Turn, done: Pressed) -> None:
+    """What a press changed, in the incident's group: who joined, the news line, the pinned card again."""
+    if not done.changed:
+        return
+    info = turn.services.incidents.get(done.record_id)
+    if done.joined and info.channel_id:
+        turn.api.add_members(info.channel_id, list(done.joined))
+    if done.news is not None and info.channel_id:
+        turn.announce(info.channel_id, done.news, purpose=f"news:{done.news.key}")
+    refresh(turn, info.id)

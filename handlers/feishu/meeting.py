@@ -110,14 +110,11 @@ def on_minutes_form(turn: Turn, form: FormSubmitted) -> None:
 
 
 def on_button(turn: Turn, pressed: ButtonPressed) -> None:
-    """Record minutes, on a meeting's card."""
-    meetings = turn.services.meetings
+    """Record minutes, or acknowledge them, on a meeting's card."""
     if pressed.action == cards.DO_MINUTES:
         open_minutes(turn, pressed.record_id)
-    elif pressed.action == cards.DO_ACK:
-        info, changed = meetings.acknowledge(pressed.record_id, user_id=turn.user, now=turn.now)
-        if changed:
-            refresh_minutes(turn, info.id)
+    elif pressed.action == cards.DO_ACK and turn.press(pressed).changed:
+        refresh_minutes(turn, pressed.record_id)
 
 
 def refresh_minutes(turn: Turn, meeting_id: int) -> None:

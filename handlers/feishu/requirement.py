@@ -108,9 +108,7 @@ def refresh(turn: Turn, requirement_id: int, *, confirmed_now: bool = False, sho
 
 def on_button(turn: Turn, pressed: ButtonPressed) -> None:
     """确认 on the card: the pressing owner signs (anyone else is told they may not)."""
-    outcome = turn.services.requirements.sign(pressed.record_id, user_id=turn.user, via="button", now=turn.now)
-    if not outcome.changed:
-        turn.tell("reply.already_signed", code=outcome.requirement.code)
-        return
-    shown_in = own_card(pressed, outcome.requirement.channel_id)
-    refresh(turn, outcome.requirement.id, confirmed_now=outcome.confirmed_now, shown_in=shown_in)
+    done = turn.press(pressed)
+    if done.changed:
+        shown_in = own_card(pressed, turn.services.requirements.get(done.record_id).channel_id)
+        refresh(turn, done.record_id, confirmed_now=done.confirmed_now, shown_in=shown_in)

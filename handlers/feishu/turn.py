@@ -15,12 +15,15 @@ from datetime import datetime
 from typing import Any
 
 from bot import inbox
-from bot.messenger import Inbound, Posted
+from bot.messenger import ButtonPressed, Inbound, Posted
+from bot.notices import Text, render
 from bot.services import Services
+from bot.services.presses import Pressed, press
 from bot.text import t
 from handlers.feishu.api import FeishuApi, FeishuError
 from handlers.feishu.cards.common import card, lark_md, markdown
 from handlers.feishu.cards.i18n import bilingual
+from handlers.feishu.due.common import FeishuFormat, Outbound
 from handlers.feishu.people import FeishuPeople
 
 logger = logging.getLogger(__name__)
@@ -118,6 +121,28 @@ class Turn:
                 return None
             raise
         return Posted(channel=sent.chat_id or chat, message=sent.message_id)
+
+    def press(self, event: ButtonPressed) -> Pressed:
+        """A record's button, carried out by the core's rules; what the core has for the presser alone is told
+        them in their direct chat."""
+        done = press(self.services, event, teams=(self.workspace,))
+        if done.reply is not None:
+            self.tell_text(self.render(done.reply, self.lang), purpose=done.reply.key)
+        return done
+
+    def render(self, text: Text, lang: str) -> str:
+        """A core text in `lang`, times in the person's timezone."""
+        fmt = FeishuFormat(Outbound(self.api, self.services, self.people))
+        return render(text, lang, self.tz, fmt) or ""
+
+    def announce(self, chat: str, text: Text, *, purpose: str) -> None:
+        """A core text in a group: in the group's language when it has one set, else in each reader's."""
+
+        def build(lang: str) -> dict[str, Any]:
+            return card(t(lang, "feishu.card.title"), [markdown(lark_md(self.render(text, lang)))], template="grey")
+
+        lang = self.services.prefs.channel_lang(self.workspace, chat) or self.lang
+        self.api.send_card(chat_id=chat, card=self.for_chat(chat, lang, build), uuid=self.key(purpose))
 
     def say(self, chat: str, mrkdwn: str, *, purpose: str) -> None:
         """A short note in a group (as a card, so that mentions and bold show)."""

@@ -10,6 +10,7 @@ from typing import Any
 
 from bot.dates import parse_when
 from bot.errors import ValidationFailed
+from bot.services import presses
 from bot.services.actions import MAX_DELIVERABLE, MAX_TITLE, ActionDraft, ActionInfo, ActionStatus
 from bot.text import t, text_lang
 from handlers.feishu.cards.common import (
@@ -34,9 +35,8 @@ from handlers.feishu.cards.common import (
 logger = logging.getLogger(__name__)
 
 FORM_KIND = "action"  # the submit value's "form"
-_DO = "action"  # a button value's "do" is "<_DO>.<verb>"
-DO_DONE = f"{_DO}.done"
-DO_START = f"{_DO}.start"  # accept an open item, or resume a blocked one: both make it in progress
+DO_DONE = presses.DONE
+DO_START = presses.START  # accept an open item, or resume a blocked one: both make it in progress
 
 
 class Names(StrEnum):

@@ -10,8 +10,9 @@ from typing import Any
 
 from bot.errors import ValidationFailed
 from bot.people import MENTION_RE, Member
+from bot.services import presses
 from bot.services.actions import ActionDraft
-from bot.services.incident_text import OPEN_STATUSES, Severity, Status, duration_text
+from bot.services.incident_text import OPEN_STATUSES, STATUS_EMOJI, Severity, Status, duration_text
 from bot.services.incidents import (
     MAX_TITLE,
     IncidentDraft,
@@ -51,9 +52,9 @@ logger = logging.getLogger(__name__)
 FORM_KIND = "incident"  # the declare form's submit value's "form"
 RESOLUTION_KIND = "resolution"  # the resolve form's submit value's "form" (with "incident": its id)
 _DO = "incident"  # a button value's "do" is "<_DO>.<verb>" (written apart: the catalog check reads "x.y" as a key)
-DO_ACK = f"{_DO}.ack"
+DO_ACK = presses.INCIDENT_ACK
 DO_RESOLVE = f"{_DO}.resolve"  # opens the resolve form
-DO_STATUS = f"{_DO}.status"  # with "status": the status to move to
+DO_STATUS = presses.INCIDENT_STATUS  # with "status": the status to move to
 DO_REVIEW_MEETING = f"{_DO}.review_meeting"  # the review reminder's button: the review meeting's form
 
 
@@ -81,7 +82,7 @@ class Names(StrEnum):
 FIELDS = (Names.TITLE, Names.SEVERITY, Names.DESCRIPTION, Names.IMPACT, Names.COMMANDER, Names.RESPONDERS)
 RESOLUTION_FIELDS = (Names.SUMMARY, Names.DECISIONS, Names.FOLLOW_UPS)
 LABELS = {f.value: f"incident.field.{f.value}" for f in (*FIELDS, *RESOLUTION_FIELDS)}  # field -> its label's key
-EMOJI = {Status.INVESTIGATING: "🔍", Status.IDENTIFIED: "🎯", Status.MONITORING: "👀", Status.RESOLVED: "✅"}
+EMOJI = STATUS_EMOJI
 TEMPLATE = {Severity.SEV1: "red", Severity.SEV2: "orange", Severity.SEV3: "yellow", Severity.SEV4: "blue"}
 TEXT_MAX = 1500  # typed text shown on the card, before escaping
 

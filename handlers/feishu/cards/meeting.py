@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from bot.dates import parse_when
 from bot.errors import ValidationFailed
 from bot.people import Member, find_people
+from bot.services import presses
 from bot.services.action_text import parse_quick
 from bot.services.meeting_text import MINUTES_RE, ActionLine, parse_action_lines, parse_agenda
 from bot.services.meetings import (
@@ -55,7 +56,7 @@ FORM_KIND = "meeting"  # the scheduling form's submit value's "form" (with "chat
 MINUTES_KIND = "minutes"  # the minutes form's submit value's "form" (with "meeting": its id)
 _DO = "meeting"  # a button value's "do" is "<_DO>.<verb>" (written apart: the catalog check reads "x.y" as a key)
 DO_MINUTES = f"{_DO}.minutes"  # opens the minutes form
-DO_ACK = f"{_DO}.ack"  # acknowledges the minutes
+DO_ACK = presses.MINUTES_ACK  # acknowledges the minutes
 
 
 class Names(StrEnum):

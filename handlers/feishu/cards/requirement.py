@@ -11,6 +11,7 @@ from typing import Any
 from bot.dates import parse_when
 from bot.errors import ValidationFailed
 from bot.people import Member
+from bot.services import presses
 from bot.services.requirement_text import LineError, parse_questions
 from bot.services.requirements import (
     MAX_SHORT,
@@ -50,7 +51,7 @@ logger = logging.getLogger(__name__)
 MAX_SHOWN_QUESTIONS = 15
 MAX_SHOWN_TEXT = 1500  # a long field from an older (Slack-sized) record, cut on the card
 FORM_KIND = "requirement"  # the submit value's "form"
-DO_SIGN = "requirement.sign"  # a button value's "do"
+DO_SIGN = presses.SIGN  # a button value's "do"
 
 
 class Names(StrEnum):

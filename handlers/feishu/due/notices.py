@@ -20,32 +20,21 @@ from bot.services import notices as rules
 from bot.text import t
 from handlers.feishu.cards import incident as incident_cards
 from handlers.feishu.cards import meeting as meeting_cards
-from handlers.feishu.cards.common import button, buttons, card, plain, when
+from handlers.feishu.cards.common import button, buttons, card, plain
 from handlers.feishu.cards.digest import digest_card
 from handlers.feishu.cards.i18n import bilingual
 from handlers.feishu.digest import upload_chart
-from handlers.feishu.due.common import TITLE_MAX, FeishuDeliverer, Outbound, card_title, chat_link, idempotency_key, md
+from handlers.feishu.due.common import (
+    TITLE_MAX,
+    FeishuDeliverer,
+    FeishuFormat,
+    Outbound,
+    card_title,
+    idempotency_key,
+    md,
+)
 
 TEMPLATES = {n.Tone.INFO: "blue", n.Tone.WARN: "orange", n.Tone.ALERT: "red", n.Tone.DONE: "green"}
-
-
-class FeishuFormat:
-    """Times written in the reader's zone and language, links to group chats."""
-
-    def __init__(self, out: Outbound) -> None:
-        self.out = out
-
-    def when(self, at: datetime, tz: str, lang: str, *, with_time: bool = True) -> str:
-        """ "2026-12-11 (Fri) 15:00", "2026-12-11（周五）15:00"."""
-        return when(at, tz, lang, with_time=with_time)
-
-    def link(self, channel: str | None, ts: str | None, *, fallback: bool) -> str | None:
-        """The group chat the message is in (Feishu gives no link to a message)."""
-        return chat_link(self.out.services, channel) if channel or fallback else None
-
-    def room(self, channel: str | None, code: str) -> str:
-        """The incident's group chat, linked under its code."""
-        return f"<{chat_link(self.out.services, channel)}|{code}>" if channel else code
 
 
 def deliverer(out: Outbound) -> FeishuDeliverer:

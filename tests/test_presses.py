@@ -1,0 +1,228 @@
+"""What a record's button does is decided in the core, for every messenger: Slack's listeners and Feishu's cards
+both hand a `ButtonPressed` to `bot.services.presses.press` and show what it answers.
+
+These tests press buttons the way a third messenger would, on `bot` alone, over a real SQLite file, and render
+the answers with the plain-text formatter of `tests/test_notices.py`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot import notices as n
+from bot.config import Settings
+from bot.errors import NotAllowed, NotFound
+from bot.messenger import ButtonPressed
+from bot.outbox import DueWork, Outcome
+from bot.services import Services, presses
+from bot.services import notices as rules
+from bot.services.actions import ActionDraft, ActionStatus
+from bot.services.incidents import IncidentDraft, Status
+from bot.services.meetings import MeetingDraft, MinutesDraft
+from bot.services.requirements import QuestionDraft, RequirementDraft
+from bot.services.requirements import Status as SheetStatus
+from storage.db import make_engine, make_session_scope, migrate
+from tests.conftest import START, FixedClock
+from tests.test_notices import PlainFormat
+
+WS, OTHER = "T_PLAIN", "feishu:tenant_other"
+ALICE, BOB, CAROL, DAVE = "U_ALICE", "U_BOB", "U_CAROL", "U_DAVE"
+GENERAL = "C_GENERAL"
+
+
+@pytest.fixture
+def services(tmp_path: Path) -> Iterator[Services]:
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'coordbot.db'}",
+        tz="Asia/Shanghai",
+        lang="en",
+        work_hours="00:00-23:59",
+        work_days="mon-sun",
+        incident_escalation=(CAROL,),
+        digest_charts=False,
+    )
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    yield Services.build(settings, make_session_scope(engine), clock=FixedClock())
+    engine.dispose()
+
+
+def click(
+    services: Services,
+    action: str,
+    record_id: int,
+    user: str,
+    *,
+    workspace: str = WS,
+    at: datetime = START,
+    detail: dict[str, Any] | None = None,
+) -> presses.Pressed:
+    event = ButtonPressed(
+        workspace=workspace,
+        user=user,
+        received_at=at,
+        action=action,
+        record_id=record_id,
+        channel=GENERAL,
+        message="1.5",
+        detail=detail or {},
+    )
+    return presses.press(services, event, teams=(workspace,))
+
+
+def said(text: n.Text | None, lang: str = "en") -> str:
+    assert text is not None
+    return n.render(text, lang, "Asia/Shanghai", PlainFormat()) or ""
+
+
+def sheet(services: Services, team: str = WS) -> int:
+    draft = RequirementDraft(
+        requester_dept="Marketing",
+        requester_owner=ALICE,
+        receiver_dept="Engineering",
+        receiver_owner=BOB,
+        background="bg",
+        goal="goal",
+        description="desc",
+        priority="medium",
+        due=START + timedelta(days=14),
+        confirm_by=START + timedelta(days=1),
+        channel_id=GENERAL,
+        questions=(QuestionDraft("Which markets?", CAROL, START + timedelta(hours=6)),),
+    )
+    return services.requirements.create(team_id=team, author_id=ALICE, draft=draft, now=START).id
+
+
+def test_both_owners_sign_and_the_second_signature_locks_the_sheet(services: Services) -> None:
+    rid = sheet(services)
+    with pytest.raises(NotAllowed):
+        click(services, presses.SIGN, rid, CAROL)  # not an owner
+    first = click(services, presses.SIGN, rid, ALICE)
+    assert (first.kind, first.record_id, first.changed, first.confirmed_now, first.reply) == (
+        presses.SHEET,
+        rid,
+        True,
+        False,
+        None,
+    )
+    again = click(services, presses.SIGN, rid, ALICE)
+    assert not again.changed and said(again.reply).startswith("You") and "RW-2026-001" in said(again.reply)
+    assert "RW-2026-001" in said(again.reply, "zh") and said(again.reply, "zh") != said(again.reply)
+    second = click(services, presses.SIGN, rid, BOB)
+    assert second.changed and second.confirmed_now
+    assert services.requirements.get(rid).status == SheetStatus.CONFIRMED
+
+
+def test_a_question_is_answered_by_its_owner_and_the_sheet_is_shown_again(services: Services) -> None:
+    rid = sheet(services)
+    [question] = services.requirements.get(rid).questions
+    with pytest.raises(NotAllowed):
+        click(services, presses.ANSWERED, question.id, DAVE)
+    done = click(services, presses.ANSWERED, question.id, CAROL)
+    assert (done.kind, done.record_id, done.changed) == (presses.SHEET, rid, True)
+    [answered] = services.requirements.get(rid).questions
+    assert answered.answered_by == CAROL
+
+
+def test_an_items_buttons_move_it_and_a_repeat_says_where_it_stands(services: Services) -> None:
+    draft = ActionDraft(title="Send the budget", owner_id=BOB, due=START + timedelta(days=3))
+    [item] = services.actions.create_many(team_id=WS, creator_id=ALICE, drafts=[draft], now=START, channel_id=GENERAL)
+    with pytest.raises(NotAllowed):
+        click(services, presses.DONE, item.id, CAROL)
+    assert click(services, presses.START, item.id, BOB).changed
+    assert services.actions.get(item.id).status == ActionStatus.IN_PROGRESS
+    assert click(services, presses.DONE, item.id, ALICE).changed  # the creator may close it too
+    repeat = click(services, presses.DONE, item.id, BOB)
+    assert (repeat.kind, repeat.changed) == (presses.ACTION, False)
+    assert "Done" in said(repeat.reply) and "ACT-2026-001" in said(repeat.reply)
+    assert "已完成" in said(repeat.reply, "zh")
+    assert click(services, presses.REOPEN, item.id, BOB).changed
+    assert services.actions.get(item.id).status == ActionStatus.OPEN
+
+
+def test_minutes_are_acknowledged_once_with_a_word_to_the_presser(services: Services) -> None:
+    draft = MeetingDraft(
+        title="Weekly",
+        goal="priorities",
+        start=START + timedelta(days=3),
+        duration_minutes=30,
+        host_id=ALICE,
+        participants=(BOB,),
+        channel_id=GENERAL,
+    )
+    info = services.meetings.create(team_id=WS, creator_id=ALICE, draft=draft, now=START)
+    services.meetings.record_minutes(info.id, user_id=ALICE, draft=MinutesDraft(decisions=("ship",)), now=START)
+    first = click(services, presses.MINUTES_ACK, info.id, BOB)
+    second = click(services, presses.MINUTES_ACK, info.id, BOB)
+    assert (first.kind, first.changed, second.changed) == (presses.MINUTES, True, False)
+    assert said(first.reply) != said(second.reply) and all(info.code in said(p.reply) for p in (first, second))
+    assert BOB in dict(services.meetings.get(info.id).acks)
+
+
+def _escalate(services: Services, at: datetime) -> None:
+    def deliver(work: DueWork, now: datetime) -> Outcome:
+        plan = rules.plan(services, work, now)
+        if plan.then is not None:
+            plan.then()
+        return Outcome.SKIPPED if plan.skipped else Outcome.SENT
+
+    services.outbox.tick(at, deliver)
+
+
+def test_an_incidents_acknowledgment_and_status_are_news_for_its_channel(services: Services) -> None:
+    draft = IncidentDraft(title="Checkout down", severity="SEV1", commander_id=BOB)
+    info = services.incidents.declare(team_id=WS, declarer_id=ALICE, draft=draft, origin_channel=GENERAL, now=START)
+    services.incidents.attach_channel(info.id, channel_id="C_INC", channel_name="inc")
+    with pytest.raises(NotAllowed):
+        click(services, presses.INCIDENT_ACK, info.id, CAROL)  # a backup, before anyone escalated to them
+    _escalate(services, START + timedelta(minutes=5))
+    taken = click(services, presses.INCIDENT_ACK, info.id, CAROL, at=START + timedelta(minutes=6))
+    assert (taken.kind, taken.changed, taken.backup, taken.joined) == (presses.INCIDENT, True, True, (CAROL,))
+    assert f"<@{CAROL}>" in said(taken.news) and info.code in said(taken.news)
+    moved = click(services, presses.INCIDENT_STATUS, info.id, BOB, detail={"status": Status.IDENTIFIED.value})
+    assert moved.changed and moved.reply is None
+    assert "Investigating → *🎯 Identified*" in said(moved.news)
+    same = click(services, presses.INCIDENT_STATUS, info.id, BOB, detail={"status": Status.IDENTIFIED.value})
+    assert not same.changed and same.news is None and "Identified" in said(same.reply)
+    with pytest.raises(NotAllowed):
+        click(services, presses.INCIDENT_STATUS, info.id, DAVE, detail={"status": Status.MONITORING.value})
+
+
+def test_a_record_of_another_workspace_is_not_found_and_stays_as_it_was(services: Services) -> None:
+    rid = sheet(services, team=OTHER)
+    [question] = services.requirements.get(rid).questions
+    [item] = services.actions.create_many(
+        team_id=OTHER,
+        creator_id=ALICE,
+        drafts=[ActionDraft(title="x", owner_id=BOB, due=START + timedelta(days=1))],
+        now=START,
+        channel_id=GENERAL,
+    )
+    draft = IncidentDraft(title="down", severity="SEV2", commander_id=BOB)
+    incident = services.incidents.declare(
+        team_id=OTHER, declarer_id=ALICE, draft=draft, origin_channel=GENERAL, now=START
+    )
+    for action, record, user, detail in (
+        (presses.SIGN, rid, ALICE, {}),
+        (presses.ANSWERED, question.id, CAROL, {}),
+        (presses.DONE, item.id, BOB, {}),
+        (presses.INCIDENT_ACK, incident.id, BOB, {}),
+        (presses.INCIDENT_STATUS, incident.id, BOB, {"status": Status.IDENTIFIED.value}),
+    ):
+        with pytest.raises(NotFound):
+            click(services, action, record, user, detail=detail)  # the presser's workspace is WS
+    assert not services.requirements.get(rid).signatures
+    assert services.requirements.get(rid).questions[0].answered_at is None
+    assert services.actions.get(item.id).status == ActionStatus.OPEN
+    assert services.incidents.get(incident.id).acknowledged_at is None
+    assert click(services, presses.SIGN, rid, ALICE, workspace=OTHER).changed  # in its own workspace it is
+
+
+def test_a_button_the_core_does_not_know_is_not_found(services: Services) -> None:
+    with pytest.raises(NotFound):
+        click(services, "requirement.explode", 1, ALICE)

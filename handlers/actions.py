@@ -12,16 +12,14 @@ from slack_sdk.errors import SlackApiError
 
 from bot.errors import ValidationFailed
 from bot.services import Services, presses
-from bot.services.action_text import parse_quick
 from bot.services.actions import (
-    ActionDraft,
     ActionInfo,
     ActionStatus,
     named_source,
-    quick_problem_key,
     source_message,
 )
 from bot.services.incident_text import plain_text
+from bot.services.quick_actions import add_quick
 from bot.text import t, text_lang
 from handlers.blocks.actions import (
     ActionPrefill,
@@ -209,21 +207,22 @@ def create_in_one_line(cmd: Invocation) -> None:
     """`/action @owner what by when`: the item, created at once; the form, prefilled, when the line is unclear."""
     cmd.ack()
     services, directory, user, channel, text = cmd.services, cmd.directory, cmd.user, cmd.channel, cmd.text
-    lang, tz, now, workday_end = cmd.lang, cmd.tz, services.now(), services.settings.workday_end
-    quick = parse_quick(text, now=now, tz=tz, members=directory.members(), workday_end=workday_end)
-    if quick.problem is None and quick.owner_id and quick.due:
-        draft = ActionDraft(title=quick.title, owner_id=quick.owner_id, due=quick.due)
-        (item,) = services.actions.create_many(
-            team_id=cmd.team_id,
-            creator_id=user,
-            drafts=[draft],
-            now=now,
-            channel_id=channel,
-            **services.incidents.source_for(channel),
-        )
-        post_card(cmd.client, services, directory, item, author=user)
+    lang, tz, now = cmd.lang, cmd.tz, services.now()
+    added = add_quick(
+        services,
+        workspace=cmd.team_id,
+        user=user,
+        channel=channel,
+        text=text,
+        members=directory.members(),
+        now=now,
+        tz=tz,
+    )
+    if added.item is not None:
+        post_card(cmd.client, services, directory, added.item, author=user)
         return
     # Not sure what was meant: say why, and open the form prefilled instead of guessing.
+    quick = added.understood
     cmd.client.views_open(
         trigger_id=cmd.trigger_id,
         view=action_modal(
@@ -232,15 +231,12 @@ def create_in_one_line(cmd: Invocation) -> None:
             user_id=user,
             now=now,
             tz=tz,
-            workday_end=workday_end,
+            workday_end=services.settings.workday_end,
             prefill=ActionPrefill(title=quick.title, owner_id=quick.owner_id, due_text=quick.due_text),
         ),
     )
     warm(directory, channel)
-    key = quick_problem_key(quick.problem)
-    cmd.respond(
-        text=t(text_lang(text, lang), key, text=escape(truncate(quick.due_text, 80))), response_type="ephemeral"
-    )
+    cmd.respond(text=t(text_lang(text, lang), added.reason, **(added.reason_params or {})), response_type="ephemeral")
 
 
 # the whole line is the word: `/action help` explains, `/action help Bob with the slides by Friday` is an item

@@ -1,8 +1,9 @@
-"""What a record's button does is decided in the core, for every messenger: Slack's listeners and Feishu's cards
-both hand a `ButtonPressed` to `bot.services.presses.press` and show what it answers.
+"""What a record's button does, and what a one-line action item makes, is decided in the core for every
+messenger: Slack's listeners and Feishu's cards both hand a `ButtonPressed` to `bot.services.presses.press`, and
+a typed line to `bot.services.quick_actions.add_quick`, and show what they answer.
 
-These tests press buttons the way a third messenger would, on `bot` alone, over a real SQLite file, and render
-the answers with the plain-text formatter of `tests/test_notices.py`.
+These tests press buttons and type lines the way a third messenger would, on `bot` alone, over a real SQLite
+file, and render the answers with the plain-text formatter of `tests/test_notices.py`.
 """
 
 from __future__ import annotations
@@ -24,10 +25,12 @@ from bot.services import notices as rules
 from bot.services.actions import ActionDraft, ActionStatus
 from bot.services.incidents import IncidentDraft, Status
 from bot.services.meetings import MeetingDraft, MinutesDraft
+from bot.services.quick_actions import add_quick
 from bot.services.requirements import QuestionDraft, RequirementDraft
 from bot.services.requirements import Status as SheetStatus
 from storage.db import make_engine, make_session_scope, migrate
 from tests.conftest import START, FixedClock
+from tests.helpers import MEMBERS
 from tests.test_notices import PlainFormat
 
 WS, OTHER = "T_PLAIN", "feishu:tenant_other"
@@ -226,3 +229,69 @@ def test_a_record_of_another_workspace_is_not_found_and_stays_as_it_was(services
 def test_a_button_the_core_does_not_know_is_not_found(services: Services) -> None:
     with pytest.raises(NotFound):
         click(services, "requirement.explode", 1, ALICE)
+
+
+# -- an item from one typed line, the same on every messenger ----------------------------------------------------
+
+
+def test_a_clear_line_is_an_item_raised_in_its_channel(services: Services) -> None:
+    added = add_quick(
+        services,
+        workspace=WS,
+        user=ALICE,
+        channel=GENERAL,
+        text="<@U_BOB> send the budget by Friday",
+        members=list(MEMBERS),
+        now=START,
+        tz="Asia/Shanghai",
+    )
+    assert added.item is not None and added.reason == ""
+    item = services.actions.get(added.item.id)
+    assert (item.owner_id, item.creator_id, item.channel_id, item.title) == (BOB, ALICE, GENERAL, "send the budget")
+    assert item.due is not None and item.due > START
+
+
+def test_a_reply_without_a_title_takes_the_answered_message_as_title_and_context(services: Services) -> None:
+    added = add_quick(
+        services,
+        workspace=WS,
+        user=ALICE,
+        channel=GENERAL,
+        text="<@U_BOB> 下周五前",
+        members=list(MEMBERS),
+        now=START,
+        tz="Asia/Shanghai",
+        replied="Fix the <login> page",
+        context="#general",
+    )
+    assert added.item is not None
+    item = services.actions.get(added.item.id)
+    assert item.title == "Fix the <login> page" and item.context == "#general\nFix the <login> page"
+
+
+def test_an_unclear_line_says_why_and_what_was_understood(services: Services) -> None:
+    alone = add_quick(
+        services,
+        workspace=WS,
+        user=ALICE,
+        channel=GENERAL,
+        text="<@U_BOB> 下周五前",
+        members=list(MEMBERS),
+        now=START,
+        tz="Asia/Shanghai",
+    )
+    assert alone.item is None and alone.reason == "action.quick_no_title"
+    assert alone.understood.owner_id == BOB and alone.understood.due is not None
+    no_when = add_quick(
+        services,
+        workspace=WS,
+        user=ALICE,
+        channel=GENERAL,
+        text="<@U_BOB> send the <budget>",
+        members=list(MEMBERS),
+        now=START,
+        tz="Asia/Shanghai",
+    )
+    assert no_when.item is None and no_when.reason.startswith("action.quick_")
+    assert no_when.understood.title == "send the <budget>"
+    assert services.actions.open_for_owner(WS, BOB) == []  # nothing was made

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 from functools import partial
 
-from bot.markup import RecordLocks, escape, truncate
+from bot.markup import RecordLocks
 from bot.messenger import ButtonPressed, CommandTyped, FormSubmitted
-from bot.services.action_text import parse_quick
-from bot.services.actions import MAX_TITLE, ActionDraft, ActionInfo, ActionStatus, quick_problem_key
+from bot.services.actions import ActionDraft, ActionInfo
+from bot.services.quick_actions import add_quick
 from bot.text import text_lang
 from handlers.feishu.api import FeishuError
 from handlers.feishu.cards import actions as cards
@@ -19,7 +18,6 @@ from handlers.feishu.turn import Turn
 
 logger = logging.getLogger(__name__)
 
-BUTTON_STATUS = {cards.DO_DONE: ActionStatus.DONE, cards.DO_START: ActionStatus.IN_PROGRESS}
 _locks = RecordLocks()
 
 
@@ -39,18 +37,23 @@ def on_command(turn: Turn, cmd: CommandTyped) -> None:
         )
         turn.show(form, purpose="form")
         return
-    members = turn.people.members(cmd.channel)
-    quick = parse_quick(text, now=turn.now, tz=tz, members=members, workday_end=services.settings.workday_end)
-    said = replied_to(turn, cmd) if quick.problem in (None, "no_title") else ""  # a reply: made from that message
-    if quick.problem == "no_title" and said:
-        quick = replace(quick, problem=None)
-    if quick.problem is None and quick.owner_id and quick.due:
-        title = quick.title or truncate(said, MAX_TITLE - 10)
-        context = f"{chat_link(services, cmd.channel)}\n{said}" if said else ""
-        create(turn, cmd.channel, ActionDraft(title=title, owner_id=quick.owner_id, due=quick.due), context=context)
+    said = replied_to(turn, cmd)  # a reply: the item may be made from that message
+    added = add_quick(
+        services,
+        workspace=turn.workspace,
+        user=turn.user,
+        channel=cmd.channel,
+        text=text,
+        members=turn.people.members(cmd.channel),
+        now=turn.now,
+        tz=tz,
+        replied=said,
+        context=chat_link(services, cmd.channel) if said else "",
+    )
+    if added.item is not None:
+        show_new(turn, added.item)
         return
-    key = quick_problem_key(quick.problem)
-    turn.tell(key, text=escape(truncate(quick.due_text, 80)))
+    turn.tell(added.reason, **(added.reason_params or {}))
     lang, people = text_lang(text, turn.lang), turn.candidates(cmd.channel)
     turn.show(cards.action_form(lang, chat_id=cmd.channel, tz=tz, now=turn.now, people=people), purpose="form")
 
@@ -87,12 +90,17 @@ def create(turn: Turn, chat: str, draft: ActionDraft, *, context: str = "") -> A
         context=context,
         **services.incidents.source_for(chat),
     )
-    lang = services.prefs.channel_lang(turn.workspace, chat) or turn.lang
-    shown = turn.for_chat(chat, lang, partial(cards.action_card, item=item, tz=turn.tz))
-    posted = turn.post(chat, shown, ref=f"action:{item.id}")
-    if posted is not None:
-        services.actions.attach_message(item.id, channel_id=posted.channel, message_ts=posted.message)
+    show_new(turn, item)
     return item
+
+
+def show_new(turn: Turn, item: ActionInfo) -> None:
+    """Post a new item's card in its group and remember the message."""
+    lang = turn.services.prefs.channel_lang(turn.workspace, item.channel_id) or turn.lang
+    shown = turn.for_chat(item.channel_id, lang, partial(cards.action_card, item=item, tz=turn.tz))
+    posted = turn.post(item.channel_id, shown, ref=f"action:{item.id}")
+    if posted is not None:
+        turn.services.actions.attach_message(item.id, channel_id=posted.channel, message_ts=posted.message)
 
 
 def refresh(turn: Turn, action_id: int, *, shown_in: str | None = None) -> None:

@@ -23,46 +23,9 @@ from bot.messenger import (
     ReactionChanged,
     workspace_key,
 )
+from bot.words import COMMANDS, parse_command
 
-# first word -> feature; a slash is optional, and Chinese words work as well as English ones
-COMMANDS: dict[str, str] = {
-    "requirement": "requirement",
-    "需求": "requirement",
-    "需求单": "requirement",
-    "action": "action",
-    "行动项": "action",
-    "待办": "action",
-    "incident": "incident",
-    "事故": "incident",
-    "故障": "incident",
-    "meeting": "meeting",
-    "会议": "meeting",
-    "minutes": "minutes",
-    "纪要": "minutes",
-    "digest": "digest",
-    "周报": "digest",
-    "lang": "lang",
-    "语言": "lang",
-    "tz": "tz",
-    "timezone": "tz",
-    "时区": "tz",
-    "settings": "settings",
-    "设置": "settings",
-    "home": "home",
-    "我的": "home",
-    "help": "help",
-    "帮助": "help",
-}
-_FIRST_WORD = re.compile(r"^\s*/?(\S+?)(?:[\s:：]+|$)(.*)$", re.S)
-
-
-def parse_command(text: str) -> tuple[str, str] | None:
-    """(feature, the rest of the line) when the text starts with a command word, else None."""
-    m = _FIRST_WORD.match(text)
-    if not m:
-        return None
-    feature = COMMANDS.get(m.group(1).lower())
-    return (feature, m.group(2).strip()) if feature else None
+__all__ = ["COMMANDS", "inbound", "parse_command"]
 
 
 def _text_of(message: dict[str, Any]) -> str:

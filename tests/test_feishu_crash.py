@@ -66,10 +66,11 @@ RUN_ENV = {
 class Run:
     """`coordbot run` serving only Feishu, with its workers in a process group of its own, logging to a file."""
 
-    def __init__(self, database_url: str, fake: FakeFeishu, log: Path) -> None:
+    def __init__(self, database_url: str, fake: FakeFeishu, log: Path, env: dict[str, str] | None = None) -> None:
         self.database_url = database_url
         self.fake = fake
         self.log = log
+        self.env = env or {}  # more settings (a store app's)
         self.proc: subprocess.Popen[str] | None = None
         self.url = ""
 
@@ -85,6 +86,7 @@ class Run:
             "FEISHU_ENCRYPT_KEY": ENCRYPT_KEY,  # with the key set, events arrive as HTTP callbacks
             "FEISHU_VERIFICATION_TOKEN": TOKEN,
             "FEISHU_DOMAIN": self.fake.url,
+            **self.env,
         }
         assert not any(k.startswith("SLACK_") for k in env)
         with self.log.open("a") as out:
@@ -101,8 +103,16 @@ class Run:
         wait_healthy(self.proc, self.url)
         return self
 
-    def driver(self) -> FeishuDriver:
-        return FeishuDriver(self.url, verification_token=TOKEN, encrypt_key=ENCRYPT_KEY, fake=self.fake, timeout=10.0)
+    def driver(self, tenant_key: str = "tenant_test") -> FeishuDriver:
+        return FeishuDriver(
+            self.url,
+            verification_token=TOKEN,
+            encrypt_key=ENCRYPT_KEY,
+            tenant_key=tenant_key,
+            app_id=self.fake.app_id,
+            fake=self.fake,
+            timeout=10.0,
+        )
 
     def kill_all(self) -> None:
         """SIGKILL the server and every worker at once."""

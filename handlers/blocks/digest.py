@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
 from slack_sdk.models.blocks import Block, ContextBlock, DividerBlock, HeaderBlock, MarkdownTextObject, SectionBlock
 
-from bot.services.digests import Digest, Entry, OwnerGroup, Ref, Trend
+from bot import digest_lines
+from bot.digest_lines import MAX_NOTE, MAX_TITLE, TOP, Listing, listings
+from bot.services.digests import Digest, Entry, Ref
 from bot.text import t
 from handlers.blocks.common import SECTION_MAX, date_token, escape, mention, plain, truncate
 
-TOP = 5  # records listed per list; the rest are counted
-PER_OWNER = 3  # overdue items listed per owner
-MAX_TITLE = 80
-MAX_NOTE = 200
 BUDGET = SECTION_MAX - 200  # room left for the "and N more" line
 
 
@@ -59,6 +57,13 @@ class _Style:
     name_of: Callable[[str], str]
     base_url: str | None
 
+    def fill(self, key: str, **params: object) -> str:
+        return t(self.lang, key, **params)
+
+    def markup(self, text: str) -> str:
+        # the catalog is written in mrkdwn and every part is escaped as it is made: nothing to mark
+        return text
+
     def record(self, ref: Ref) -> str:
         code = escape(ref.code)
         link = permalink(self.base_url, ref)
@@ -83,160 +88,42 @@ class _Style:
         return t(self.lang, key, reason=truncate(escape(" ".join(entry.note.split())), MAX_NOTE))
 
 
-def _change(trend: Trend) -> str:
-    if trend.delta > 0:
-        return f"↑{trend.delta}"
-    if trend.delta < 0:
-        return f"↓{-trend.delta}"
-    return "±0"
+# the block of each list, by its heading's key
+_BLOCK_IDS = {
+    "digest.incidents": Ids.INCIDENTS,
+    "digest.attention": Ids.ATTENTION,
+    "digest.confirmed": Ids.CONFIRMED,
+    "digest.awaiting": Ids.AWAITING,
+    "digest.changes": Ids.CHANGES,
+    "digest.done": Ids.DONE,
+    "digest.overdue": Ids.OVERDUE,
+    "digest.blocked": Ids.BLOCKED,
+    "digest.open": Ids.OPEN,
+    "digest.held": Ids.HELD,
+    "digest.minutes_missing": Ids.MINUTES_MISSING,
+    "digest.upcoming": Ids.UPCOMING,
+}
 
 
-def _list(
-    style: _Style, block_id: str, heading: str, lines: Sequence[str], total: int, more_key: str = "digest.more"
-) -> SectionBlock:
+def _list(lang: str, listing: Listing) -> SectionBlock:
     """A heading and the top lines that fit in one section; the rest are counted."""
-    text, shown = heading, 0
-    for line in lines[:TOP]:
+    text, shown = listing.heading, 0
+    for line in listing.lines[:TOP]:
         if len(text) + 1 + len(line) > BUDGET:
             break
         text += "\n" + line
         shown += 1
-    if total > shown:
-        text += "\n" + t(style.lang, more_key, n=total - shown)
-    return SectionBlock(block_id=block_id, text=MarkdownTextObject(text=truncate(text, SECTION_MAX)))
-
-
-def _line(style: _Style, entry: Entry, extra: str, people: str | None = None) -> str:
-    return t(
-        style.lang,
-        "digest.line",
-        record=style.record(entry.ref),
-        title=style.title(entry),
-        people=style.people(entry) if people is None else people,
-        extra=extra,
-    )
-
-
-def _source(style: _Style, entry: Entry) -> str:
-    return t(style.lang, "digest.extra.source", source=style.record(entry.source)) if entry.source else ""
-
-
-def _action_line(style: _Style, entry: Entry, *, done: bool = False) -> str:
-    if done:
-        extra = t(style.lang, "digest.extra.done", when=style.when(entry.when))
-    else:
-        key = "digest.extra.overdue" if entry.overdue else "digest.extra.due"
-        extra = t(style.lang, key, when=style.when(entry.when))
-    return _line(style, entry, extra + _source(style, entry) + style.note("digest.extra.blocked", entry))
-
-
-def _awaiting_line(style: _Style, entry: Entry) -> str:
-    key = "digest.extra.sign_overdue" if entry.overdue else "digest.extra.sign_by"
-    people = t(style.lang, "digest.waiting_for", people=style.people(entry))
-    return _line(style, entry, t(style.lang, key, when=style.when(entry.when)), people=people)
-
-
-def _meeting_line(style: _Style, entry: Entry, *, minutes: bool) -> str:
-    extra = t(style.lang, "digest.extra.when", when=style.when(entry.when))
-    if minutes:
-        extra += t(style.lang, "digest.extra.minutes" if entry.done else "digest.extra.no_minutes")
-    return _line(style, entry, extra)
-
-
-def _owner_line(style: _Style, group: OwnerGroup) -> str:
-    items = [
-        t(style.lang, "digest.owner_item", record=style.record(e.ref), title=style.title(e), when=style.when(e.when))
-        for e in group.entries[:PER_OWNER]
-    ]
-    if len(group.entries) > PER_OWNER:
-        items.append(t(style.lang, "digest.owner_more", n=len(group.entries) - PER_OWNER))
-    return t(
-        style.lang,
-        "digest.owner_line",
-        owner=style.person(group.owner_id, notify=True),
-        n=len(group.entries),
-        items="; ".join(items),
-    )
+    if listing.total > shown:
+        text += "\n" + t(lang, listing.more_key, n=listing.total - shown)
+    return SectionBlock(block_id=_BLOCK_IDS[listing.key], text=MarkdownTextObject(text=truncate(text, SECTION_MAX)))
 
 
 def _sections(style: _Style, d: Digest) -> list[Block]:
     """Each non-empty list; requirement sheets, action items and meetings apart, with dividers between."""
-    lang = style.lang
-
-    def listing(
-        block_id: str, key: str, entries: Sequence[Entry], render: Callable[[Entry], str], more_key: str = "digest.more"
-    ) -> list[Block]:
-        if not entries:
-            return []
-        return [
-            _list(
-                style,
-                block_id,
-                t(lang, key, n=len(entries)),
-                [render(e) for e in entries[:TOP]],
-                len(entries),
-                more_key,
-            )
-        ]
-
-    overdue: list[Block] = []
-    if d.overdue:
-        overdue = [
-            _list(
-                style,
-                Ids.OVERDUE,
-                t(lang, "digest.overdue", n=d.overdue_count),
-                [_owner_line(style, g) for g in d.overdue[:TOP]],
-                len(d.overdue),
-                "digest.more_owners",
-            )
-        ]
-    more_req = "digest.more_requirements"
-    groups: list[list[Block]] = [
-        listing(
-            Ids.INCIDENTS,
-            "digest.incidents",
-            d.incidents,
-            lambda e: _line(style, e, t(lang, "digest.extra.incident", n=e.note or "0")),
-        ),
-        listing(Ids.ATTENTION, "digest.attention", d.needs_attention, lambda e: _action_line(style, e)),
-        [
-            *listing(
-                Ids.CONFIRMED,
-                "digest.confirmed",
-                d.confirmed,
-                lambda e: _line(style, e, t(lang, "digest.extra.confirmed", when=style.when(e.when))),
-                more_req,
-            ),
-            *listing(Ids.AWAITING, "digest.awaiting", d.awaiting, lambda e: _awaiting_line(style, e), more_req),
-            *listing(
-                Ids.CHANGES,
-                "digest.changes",
-                d.changes_requested,
-                lambda e: _line(style, e, style.note("digest.extra.changes", e)),
-                more_req,
-            ),
-        ],
-        [
-            *listing(Ids.DONE, "digest.done", d.done, lambda e: _action_line(style, e, done=True)),
-            *overdue,
-            *listing(Ids.BLOCKED, "digest.blocked", d.blocked, lambda e: _action_line(style, e)),
-            *listing(Ids.OPEN, "digest.open", d.open, lambda e: _action_line(style, e)),
-        ],
-        [
-            *listing(Ids.HELD, "digest.held", d.held, lambda e: _meeting_line(style, e, minutes=True)),
-            *listing(
-                Ids.MINUTES_MISSING,
-                "digest.minutes_missing",
-                d.minutes_missing,
-                lambda e: _meeting_line(style, e, minutes=False),
-            ),
-            *listing(Ids.UPCOMING, "digest.upcoming", d.upcoming, lambda e: _meeting_line(style, e, minutes=False)),
-        ],
-    ]
     out: list[Block] = []
-    for group in (g for g in groups if g):
-        out += [DividerBlock(), *group] if out else group
+    for group in listings(style, d):
+        blocks: list[Block] = [_list(style.lang, x) for x in group]
+        out += [DividerBlock(), *blocks] if out else blocks
     return out
 
 
@@ -300,16 +187,7 @@ def digest_blocks(
 
 def trend_text(lang: str, d: Digest) -> str:
     """One line against the previous week: done, overdue, confirmed."""
-    return t(
-        lang,
-        "digest.trend",
-        done=d.done_trend.current,
-        done_change=_change(d.done_trend),
-        overdue=d.overdue_trend.current,
-        overdue_change=_change(d.overdue_trend),
-        confirmed=d.confirmed_trend.current,
-        confirmed_change=_change(d.confirmed_trend),
-    )
+    return digest_lines.trend_text(t, lang, d)
 
 
 def digest_text(lang: str, d: Digest, *, tz: str, late_due: datetime | None = None) -> str:

@@ -6,6 +6,15 @@ events below, stores them in the inbox, runs them against the services, and turn
 into the platform's own cards, messages and forms. Due work in the outbox is delivered by the adapter of the
 platform its workspace is on.
 
+The core never calls a messenger. It answers each event with a decision, and the adapter shows it: a record's
+button (`bot.services.presses.Pressed`), a reaction (`bot.services.reactions.Reacted`), a one-line item
+(`bot.services.quick_actions.QuickAdded`), due work (`bot.services.notices.Plan` of `bot.notices.Notice`s, texts
+with typed values the adapter's formatter fills), a digest's lines (`bot.digest_lines`). So there is no outbound
+interface to implement and no list of platform features for the core to consult: what differs between platforms
+(forms as modals or as cards, a reply only one person sees or a direct message, dates each reader sees in their
+own timezone or written in one) is how each adapter renders the same decision. What the core does ask of an
+adapter is who people are (`People`).
+
 A workspace is one string everywhere in the tables (`team_id` columns): Slack's team ID as it is (`T…`,
 `E…`), any other platform's tenant prefixed with the platform (`feishu:<tenant_key>`). The inbox and the
 outbox also carry the platform in a column of its own, so that each platform's worker and sender take only
@@ -43,42 +52,6 @@ def platform_of(workspace: str) -> str:
 def tenant_of(workspace: str) -> str:
     """The platform's own tenant ID inside a workspace string."""
     return workspace.partition(":")[2] if platform_of(workspace) != Platform.SLACK else workspace
-
-
-@dataclass(frozen=True)
-class Capabilities:
-    """What a platform can do, where the core or a shared text must choose between ways of showing things."""
-
-    modals: bool  # forms open over the conversation (Slack), or are cards in it (Feishu)
-    ephemeral: bool  # a message only one person in a channel sees
-    reader_local_dates: bool  # a date token each reader sees in their own timezone
-    home_tab: bool  # a per-person page in the app
-    threads: bool  # replies under a message
-    pins: bool  # pinned messages a bot can read
-    user_timezones: bool  # the platform says each person's timezone
-    user_locales: bool  # the platform says each person's language
-
-
-SLACK_CAPABILITIES = Capabilities(
-    modals=True,
-    ephemeral=True,
-    reader_local_dates=True,
-    home_tab=True,
-    threads=True,
-    pins=True,
-    user_timezones=True,
-    user_locales=True,
-)
-FEISHU_CAPABILITIES = Capabilities(
-    modals=False,
-    ephemeral=False,
-    reader_local_dates=False,
-    home_tab=False,
-    threads=True,
-    pins=True,
-    user_timezones=False,
-    user_locales=False,
-)
 
 
 # -- inbound: what a person did, in every platform's words -------------------------------------------------
@@ -168,21 +141,3 @@ class People(Protocol):
 
     def can_see(self, user: str, channel: str) -> bool:
         """Whether the person may see what is in the channel."""
-
-
-class Messenger(Protocol):
-    """The outbound intents every adapter offers, in its own format (`content` is the adapter's card)."""
-
-    capabilities: Capabilities
-
-    def post_record(self, channel: str, content: Any, *, ref: str) -> Posted:
-        """Post a record's message once (`ref` names the record: a retry finds the first post)."""
-
-    def update_record(self, where: Posted, content: Any) -> None:
-        """Show a record's new state in place."""
-
-    def direct(self, user: str, text: str, *, ref: str | None = None) -> Posted:
-        """A message to one person alone."""
-
-    def say(self, channel: str, text: str, *, thread: str | None = None, ref: str | None = None) -> Posted:
-        """A message in a channel (under `thread` where the platform has threads)."""

@@ -14,7 +14,6 @@ from typing import Any
 from bot.errors import CoordbotError, NotAllowed, ValidationFailed
 from bot.inbox import Row
 from bot.messenger import (
-    FEISHU_CAPABILITIES,
     ButtonPressed,
     CommandTyped,
     FormSubmitted,
@@ -45,8 +44,6 @@ TICKET_ASK_EVERY = 60.0  # seconds between two requests to Feishu to push a tick
 
 class Feishu:
     """Everything coordbot does on Feishu, for the tenants of one Feishu app."""
-
-    capabilities = FEISHU_CAPABILITIES
 
     def __init__(self, services: Services, *, api: FeishuApi | None = None) -> None:
         settings = services.settings

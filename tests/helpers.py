@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -14,8 +16,10 @@ from sqlalchemy import func, select
 from sqlmodel import SQLModel, col
 
 from bot.app import Runtime
+from bot.config import Settings
 from bot.errors import NotFound
 from bot.people import Member
+from bot.services import Services
 from bot.services.actions import ActionDraft, ActionInfo
 from bot.services.incidents import IncidentInfo
 from bot.services.meetings import ActionDraftLine, MeetingDraft, MeetingInfo, MinutesDraft
@@ -28,8 +32,9 @@ from handlers.blocks.incident import Ids as IncidentIds
 from handlers.blocks.meeting import Ids as MeetingIds
 from handlers.sandbox.driver import Reply, view_state
 from handlers.sandbox.slack_api import ALICE, BOB, CAROL, DAVE, GENERAL
+from storage.db import make_engine, make_session_scope, migrate
 from storage.models import HistoryEntry, Incident, OutboxItem, Requirement
-from tests.conftest import START, Bot
+from tests.conftest import START, Bot, FixedClock
 
 SHEET_VALUES: dict[str, Any] = {
     "requester_dept": "Marketing",
@@ -623,3 +628,24 @@ def posts(bot: Bot, channel: str) -> list[dict[str, Any]]:
         for c in bot.fake.calls("chat.postMessage")
         if c.params["channel"] == channel and c.response and c.response.get("ok")
     ]
+
+
+@contextmanager
+def core_services(folder: Path, **settings: Any) -> Iterator[Services]:
+    """The core alone over a real SQLite file in `folder`, for tests that need no messenger: Shanghai time, every
+    hour a working hour, Carol the incident backup, no charts (each overridable)."""
+    defaults: dict[str, Any] = {
+        "tz": "Asia/Shanghai",
+        "lang": "en",
+        "work_hours": "00:00-23:59",
+        "work_days": "mon-sun",
+        "incident_escalation": (CAROL,),
+        "digest_charts": False,
+    }
+    config = Settings(database_url=f"sqlite:///{folder / 'coordbot.db'}", **(defaults | settings))
+    engine = make_engine(config.database_url)
+    migrate(engine)
+    try:
+        yield Services.build(config, make_session_scope(engine), clock=FixedClock())
+    finally:
+        engine.dispose()

@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 
 from bot import notices as n
-from bot.config import Settings
 from bot.errors import DeliveryFailed
 from bot.outbox import DueWork, Outcome
 from bot.services import Services
@@ -24,8 +23,8 @@ from bot.services.actions import ActionDraft, ActionStatus
 from bot.services.incidents import IncidentDraft
 from bot.services.requirements import QuestionDraft, RequirementDraft
 from bot.text import t
-from storage.db import make_engine, make_session_scope, migrate
-from tests.conftest import START, FixedClock
+from tests.conftest import START
+from tests.helpers import core_services
 
 WS = "T_PLAIN"
 ALICE, BOB, CAROL = "U_ALICE", "U_BOB", "U_CAROL"
@@ -79,19 +78,8 @@ class PlainText:
 
 @pytest.fixture
 def plain(tmp_path: Path) -> Iterator[PlainText]:
-    settings = Settings(
-        database_url=f"sqlite:///{tmp_path / 'coordbot.db'}",
-        tz="Asia/Shanghai",
-        lang="en",
-        work_hours="00:00-23:59",
-        work_days="mon-sun",
-        incident_escalation=(CAROL,),
-        digest_charts=False,
-    )
-    engine = make_engine(settings.database_url)
-    migrate(engine)
-    yield PlainText(Services.build(settings, make_session_scope(engine), clock=FixedClock()), langs={ALICE: "zh"})
-    engine.dispose()
+    with core_services(tmp_path) as services:
+        yield PlainText(services, langs={ALICE: "zh"})
 
 
 def tick(plain: PlainText, at: datetime) -> None:

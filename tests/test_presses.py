@@ -16,7 +16,6 @@ from typing import Any
 import pytest
 
 from bot import notices as n
-from bot.config import Settings
 from bot.errors import NotAllowed, NotFound
 from bot.messenger import ButtonPressed
 from bot.outbox import DueWork, Outcome
@@ -25,12 +24,11 @@ from bot.services import notices as rules
 from bot.services.actions import ActionDraft, ActionStatus
 from bot.services.incidents import IncidentDraft, Status
 from bot.services.meetings import MeetingDraft, MinutesDraft
-from bot.services.quick_actions import add_quick
+from bot.services.quick_actions import QuickAdded, add_quick
 from bot.services.requirements import QuestionDraft, RequirementDraft
 from bot.services.requirements import Status as SheetStatus
-from storage.db import make_engine, make_session_scope, migrate
-from tests.conftest import START, FixedClock
-from tests.helpers import MEMBERS
+from tests.conftest import START
+from tests.helpers import MEMBERS, core_services
 from tests.test_notices import PlainFormat
 
 WS, OTHER = "T_PLAIN", "feishu:tenant_other"
@@ -40,19 +38,8 @@ GENERAL = "C_GENERAL"
 
 @pytest.fixture
 def services(tmp_path: Path) -> Iterator[Services]:
-    settings = Settings(
-        database_url=f"sqlite:///{tmp_path / 'coordbot.db'}",
-        tz="Asia/Shanghai",
-        lang="en",
-        work_hours="00:00-23:59",
-        work_days="mon-sun",
-        incident_escalation=(CAROL,),
-        digest_charts=False,
-    )
-    engine = make_engine(settings.database_url)
-    migrate(engine)
-    yield Services.build(settings, make_session_scope(engine), clock=FixedClock())
-    engine.dispose()
+    with core_services(tmp_path) as core:
+        yield core
 
 
 def click(
@@ -234,17 +221,23 @@ def test_a_button_the_core_does_not_know_is_not_found(services: Services) -> Non
 # -- an item from one typed line, the same on every messenger ----------------------------------------------------
 
 
-def test_a_clear_line_is_an_item_raised_in_its_channel(services: Services) -> None:
-    added = add_quick(
+def typed(services: Services, text: str, **more: str) -> QuickAdded:
+    """Alice types `text` in #general."""
+    return add_quick(
         services,
         workspace=WS,
         user=ALICE,
         channel=GENERAL,
-        text="<@U_BOB> send the budget by Friday",
+        text=text,
         members=list(MEMBERS),
         now=START,
         tz="Asia/Shanghai",
+        **more,
     )
+
+
+def test_a_clear_line_is_an_item_raised_in_its_channel(services: Services) -> None:
+    added = typed(services, "<@U_BOB> send the budget by Friday")
     assert added.item is not None and added.reason == ""
     item = services.actions.get(added.item.id)
     assert (item.owner_id, item.creator_id, item.channel_id, item.title) == (BOB, ALICE, GENERAL, "send the budget")
@@ -252,46 +245,17 @@ def test_a_clear_line_is_an_item_raised_in_its_channel(services: Services) -> No
 
 
 def test_a_reply_without_a_title_takes_the_answered_message_as_title_and_context(services: Services) -> None:
-    added = add_quick(
-        services,
-        workspace=WS,
-        user=ALICE,
-        channel=GENERAL,
-        text="<@U_BOB> 下周五前",
-        members=list(MEMBERS),
-        now=START,
-        tz="Asia/Shanghai",
-        replied="Fix the <login> page",
-        context="#general",
-    )
+    added = typed(services, "<@U_BOB> 下周五前", replied="Fix the <login> page", context="#general")
     assert added.item is not None
     item = services.actions.get(added.item.id)
     assert item.title == "Fix the <login> page" and item.context == "#general\nFix the <login> page"
 
 
 def test_an_unclear_line_says_why_and_what_was_understood(services: Services) -> None:
-    alone = add_quick(
-        services,
-        workspace=WS,
-        user=ALICE,
-        channel=GENERAL,
-        text="<@U_BOB> 下周五前",
-        members=list(MEMBERS),
-        now=START,
-        tz="Asia/Shanghai",
-    )
+    alone = typed(services, "<@U_BOB> 下周五前")
     assert alone.item is None and alone.reason == "action.quick_no_title"
     assert alone.understood.owner_id == BOB and alone.understood.due is not None
-    no_when = add_quick(
-        services,
-        workspace=WS,
-        user=ALICE,
-        channel=GENERAL,
-        text="<@U_BOB> send the <budget>",
-        members=list(MEMBERS),
-        now=START,
-        tz="Asia/Shanghai",
-    )
+    no_when = typed(services, "<@U_BOB> send the <budget>")
     assert no_when.item is None and no_when.reason.startswith("action.quick_")
     assert no_when.understood.title == "send the <budget>"
     assert services.actions.open_for_owner(WS, BOB) == []  # nothing was made

@@ -208,16 +208,7 @@ def create_in_one_line(cmd: Invocation) -> None:
     cmd.ack()
     services, directory, user, channel, text = cmd.services, cmd.directory, cmd.user, cmd.channel, cmd.text
     lang, tz, now = cmd.lang, cmd.tz, services.now()
-    added = add_quick(
-        services,
-        workspace=cmd.team_id,
-        user=user,
-        channel=channel,
-        text=text,
-        members=directory.members(),
-        now=now,
-        tz=tz,
-    )
+    added = add_quick(services, cmd.typed, members=directory.members(), tz=tz)
     if added.item is not None:
         post_card(cmd.client, services, directory, added.item, author=user)
         return

@@ -20,7 +20,9 @@ from typing import Any
 from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
+from bot.messenger import CommandTyped
 from bot.services import Services
+from handlers.inbound import command_typed
 from handlers.workspace.directory import Directory
 
 logger = logging.getLogger(__name__)
@@ -69,6 +71,11 @@ class Invocation:
     def tz(self) -> str:
         """The timezone of the person who ran the command."""
         return self.directory.tz_of(self.user)
+
+    @property
+    def typed(self) -> CommandTyped:
+        """The command as the core's event, as of now."""
+        return command_typed(self.command, text=self.text, received_at=self.services.now())
 
     @property
     def words(self) -> list[str]:

@@ -16,24 +16,13 @@ from bot.notices import Text, render
 from bot.services import Services
 from bot.services.presses import Pressed, press
 from handlers.due.notices import SlackFormat
+from handlers.inbound import button_pressed
 from handlers.workspace.directory import Directory
 
 
 def pressed(body: dict[str, Any], services: Services, directory: Directory, action: str) -> ButtonPressed:
-    """A block action as the core reads it: the record from the button's value (`<id>` or `<id>:<status>`),
-    the message it was on from the container."""
-    raw_id, _, status = str(body["actions"][0]["value"]).partition(":")
-    container = body.get("container") or {}
-    return ButtonPressed(
-        workspace=directory.team_id,
-        user=str(body["user"]["id"]),
-        received_at=services.now(),
-        action=action,
-        record_id=int(raw_id),
-        channel=str(container.get("channel_id") or (body.get("channel") or {}).get("id") or ""),
-        message=str(container.get("message_ts") or (body.get("message") or {}).get("ts") or ""),
-        detail={"status": status} if status else {},
-    )
+    """The block action as the core's event, in this workspace, as of now."""
+    return button_pressed(body, workspace=directory.team_id, action=action, received_at=services.now())
 
 
 def press_on(

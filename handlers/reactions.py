@@ -8,10 +8,10 @@ from typing import Any
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot.messenger import ReactionChanged
 from bot.services import Services
 from bot.services.reactions import MINUTES, SHEET, react
 from handlers import actions, incident, meeting, requirement
+from handlers.inbound import reaction_changed
 from handlers.serving.replies import through_inbox
 from handlers.workspace.directory import Directory
 
@@ -40,20 +40,15 @@ def offer_to_features(
     """📌 in an incident channel goes on its timeline; any other reaction is the core's to apply (✅ signs a sheet,
     acknowledges minutes, closes an action item); the record's message is shown again when it changed. True
     when the message was one coordbot knows."""
-    item = event.get("item") or {}
-    if item.get("type") != "message" or not item.get("channel") or not item.get("ts"):
+    reaction = reaction_changed(
+        {**event, "type": "reaction_removed" if removed else "reaction_added"},
+        workspace=directory.team_id,
+        received_at=services.now(),
+    )
+    if reaction is None:
         return False
     if incident.on_reaction(event, client, services, directory, removed=removed):
         return True
-    reaction = ReactionChanged(
-        workspace=directory.team_id,
-        user=str(event.get("user") or ""),
-        received_at=services.now(),
-        emoji=str(event.get("reaction") or ""),
-        channel=str(item["channel"]),
-        message=str(item["ts"]),
-        added=not removed,
-    )
     sign = reaction.emoji in services.settings.sign_reactions
     reacted = react(services, reaction, sign=sign, teams=directory.scope(), channel=reaction.channel)
     if reacted is None or not reacted.changed:

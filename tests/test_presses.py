@@ -17,7 +17,7 @@ import pytest
 
 from bot import notices as n
 from bot.errors import NotAllowed, NotFound
-from bot.messenger import ButtonPressed
+from bot.messenger import ButtonPressed, CommandTyped
 from bot.outbox import DueWork, Outcome
 from bot.services import Services, presses
 from bot.services import notices as rules
@@ -223,17 +223,8 @@ def test_a_button_the_core_does_not_know_is_not_found(services: Services) -> Non
 
 def typed(services: Services, text: str, **more: str) -> QuickAdded:
     """Alice types `text` in #general."""
-    return add_quick(
-        services,
-        workspace=WS,
-        user=ALICE,
-        channel=GENERAL,
-        text=text,
-        members=list(MEMBERS),
-        now=START,
-        tz="Asia/Shanghai",
-        **more,
-    )
+    line = CommandTyped(workspace=WS, user=ALICE, received_at=START, command="action", text=text, channel=GENERAL)
+    return add_quick(services, line, members=list(MEMBERS), tz="Asia/Shanghai", **more)
 
 
 def test_a_clear_line_is_an_item_raised_in_its_channel(services: Services) -> None:

@@ -11,9 +11,9 @@ understood, for the adapter to offer its form prefilled.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
 from bot.markup import escape, truncate
+from bot.messenger import CommandTyped
 from bot.people import Member
 from bot.services import Services
 from bot.services.action_text import QuickAction, parse_quick
@@ -32,32 +32,30 @@ class QuickAdded:
 
 def add_quick(
     services: Services,
+    typed: CommandTyped,
     *,
-    workspace: str,
-    user: str,
-    channel: str,
-    text: str,
     members: list[Member],
-    now: datetime,
     tz: str,
     replied: str = "",
     context: str = "",
 ) -> QuickAdded:
-    """Make the item a line describes, or say why not. `replied`: the text of the message the line answers
-    ("" when none); `context`: where that message is, shown with the item before its text."""
-    quick = parse_quick(text, now=now, tz=tz, members=members, workday_end=services.settings.workday_end)
+    """Make the item a typed line describes (read in the typist's `tz`, naming `members`), or say why not.
+    `replied`: the text of the message the line answers ("" when none); `context`: where that message is,
+    shown with the item before its text."""
+    now, workday_end = typed.received_at, services.settings.workday_end
+    quick = parse_quick(typed.text, now=now, tz=tz, members=members, workday_end=workday_end)
     title = quick.title or (truncate(replied, MAX_TITLE - 10) if quick.problem in (None, "no_title") else "")
     if quick.problem not in (None, "no_title") or not (title and quick.owner_id and quick.due):
         params = {"text": escape(truncate(quick.due_text, 80))}
         return QuickAdded(None, quick, reason=quick_problem_key(quick.problem), reason_params=params)
     (item,) = services.actions.create_many(
-        team_id=workspace,
-        creator_id=user,
+        team_id=typed.workspace,
+        creator_id=typed.user,
         drafts=[ActionDraft(title=title, owner_id=quick.owner_id, due=quick.due)],
         now=now,
-        channel_id=channel,
+        channel_id=typed.channel,
         context="\n".join(x for x in (context, replied) if x) if replied else "",
-        **services.incidents.source_for(channel),
+        **services.incidents.source_for(typed.channel),
     )
     return QuickAdded(item, quick)
 

@@ -40,12 +40,8 @@ def on_command(turn: Turn, cmd: CommandTyped) -> None:
     said = replied_to(turn, cmd)  # a reply: the item may be made from that message
     added = add_quick(
         services,
-        workspace=turn.workspace,
-        user=turn.user,
-        channel=cmd.channel,
-        text=text,
+        cmd,
         members=turn.people.members(cmd.channel),
-        now=turn.now,
         tz=tz,
         replied=said,
         context=chat_link(services, cmd.channel) if said else "",

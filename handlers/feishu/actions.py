@@ -13,7 +13,7 @@ from bot.text import text_lang
 from handlers.feishu.api import FeishuError
 from handlers.feishu.cards import actions as cards
 from handlers.feishu.cards.home import pressed_on_page
-from handlers.feishu.due.common import chat_link
+from handlers.feishu.formats import chat_link
 from handlers.feishu.turn import Turn
 
 logger = logging.getLogger(__name__)

@@ -23,7 +23,7 @@ from bot.text import t
 from handlers.feishu.api import FeishuApi, FeishuError
 from handlers.feishu.cards.common import card, lark_md, markdown
 from handlers.feishu.cards.i18n import bilingual
-from handlers.feishu.due.common import FeishuFormat, Outbound
+from handlers.feishu.formats import FeishuFormat
 from handlers.feishu.people import FeishuPeople
 
 logger = logging.getLogger(__name__)
@@ -132,7 +132,7 @@ class Turn:
 
     def render(self, text: Text, lang: str) -> str:
         """A core text in `lang`, times in the person's timezone."""
-        fmt = FeishuFormat(Outbound(self.api, self.services, self.people))
+        fmt = FeishuFormat(self.services)
         return render(text, lang, self.tz, fmt) or ""
 
     def announce(self, chat: str, text: Text, *, purpose: str) -> None:

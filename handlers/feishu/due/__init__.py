@@ -16,8 +16,9 @@ from bot.messenger import Platform, platform_of, tenant_of
 from bot.outbox import Deliver, DueWork, Outcome
 from bot.services import Services
 from handlers.feishu.api import FeishuApi, FeishuError
-from handlers.feishu.due.common import TITLE_MAX, FeishuDeliverer, Outbound, chat_link, failure, idempotency_key
+from handlers.feishu.due.common import TITLE_MAX, FeishuDeliverer, Outbound, failure, idempotency_key
 from handlers.feishu.due.notices import deliverer
+from handlers.feishu.formats import chat_link
 from handlers.feishu.people import FeishuPeople
 
 __all__ = [

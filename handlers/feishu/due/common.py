@@ -7,7 +7,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from urllib.parse import quote
 
 from bot.errors import DeliveryFailed
 from bot.outbox import DueWork, Outcome
@@ -35,12 +34,6 @@ def failure(exc: FeishuError) -> DeliveryFailed:
     return DeliveryFailed(reason, permanent=False, retry_after=exc.retry_after)
 
 
-def chat_link(services: Services, chat_id: str | None) -> str:
-    """A link that opens a group chat in the Feishu (or Lark) client; Feishu has no permalinks of messages."""
-    host = "applink.larksuite.com" if "larksuite" in services.settings.feishu_domain else "applink.feishu.cn"
-    return f"https://{host}/client/chat/open?openChatId={quote(chat_id or '', safe='')}"
-
-
 def card_title(code: str, title: str = "") -> str:
     """A record's card header: its code, then its title, cut to fit."""
     return common.plain(f"{code} · {title}" if title else code, TITLE_MAX)
@@ -66,22 +59,3 @@ class Outbound:
     def channel_lang(self, chat: str) -> str:
         """The language a group chat is written to in."""
         return self.services.prefs.channel_lang(self.people.workspace, chat) or self.people.default_lang
-
-
-class FeishuFormat:
-    """Times written in the reader's zone and language, links to group chats."""
-
-    def __init__(self, out: Outbound) -> None:
-        self.out = out
-
-    def when(self, at: datetime, tz: str, lang: str, *, with_time: bool = True) -> str:
-        """ "2026-12-11 (Fri) 15:00", "2026-12-11（周五）15:00"."""
-        return common.when(at, tz, lang, with_time=with_time)
-
-    def link(self, channel: str | None, ts: str | None, *, fallback: bool) -> str | None:
-        """The group chat the message is in (Feishu gives no link to a message)."""
-        return chat_link(self.out.services, channel) if channel or fallback else None
-
-    def room(self, channel: str | None, code: str) -> str:
-        """The incident's group chat, linked under its code."""
-        return f"<{chat_link(self.out.services, channel)}|{code}>" if channel else code

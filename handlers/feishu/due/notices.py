@@ -27,19 +27,19 @@ from handlers.feishu.digest import upload_chart
 from handlers.feishu.due.common import (
     TITLE_MAX,
     FeishuDeliverer,
-    FeishuFormat,
     Outbound,
     card_title,
     idempotency_key,
     md,
 )
+from handlers.feishu.formats import FeishuFormat
 
 TEMPLATES = {n.Tone.INFO: "blue", n.Tone.WARN: "orange", n.Tone.ALERT: "red", n.Tone.DONE: "green"}
 
 
 def deliverer(out: Outbound) -> FeishuDeliverer:
     """The sender of every kind of due work for one Feishu workspace: plan the row, send its notices, mark it."""
-    api, services, fmt = out.api, out.services, FeishuFormat(out)
+    api, services, fmt = out.api, out.services, FeishuFormat(out.services)
 
     def title(s: Shown) -> str:
         if s.notice.heading is not None:

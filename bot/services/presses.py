@@ -61,7 +61,8 @@ def press(services: Services, event: ButtonPressed, *, teams: Collection[str] | 
     if event.action == SIGN:
         reqs = services.requirements
         _check(reqs.get(rid).team_id, teams, rid)
-        outcome = reqs.sign(rid, user_id=user, via="button", now=now)  # NotAllowed for anyone but the owners
+        via = "home" if event.detail.get("via") == "home" else "button"  # pressed on the person's own page
+        outcome = reqs.sign(rid, user_id=user, via=via, now=now)  # NotAllowed for anyone but the owners
         code = outcome.requirement.code
         reply = None if outcome.changed else Text("reply.already_signed", {"code": code})
         return Pressed(SHEET, rid, outcome.changed, reply=reply, confirmed_now=outcome.confirmed_now)

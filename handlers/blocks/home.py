@@ -27,6 +27,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.services.actions import ActionInfo
+from bot.services.home_page import MEETING_DAYS  # how far ahead "upcoming meetings" looks
 from bot.services.meetings import MeetingInfo
 from bot.services.requirements import RequirementInfo
 from bot.text import t
@@ -35,7 +36,6 @@ from handlers.blocks.common import SECTION_MAX, context, date_token, escape, men
 
 PAGE_SIZE = 10  # records per part and page: 4 parts stay well under 100 blocks (action items take two each)
 MAX_BLOCKS = 100
-MEETING_DAYS = 14  # how far ahead "upcoming meetings" looks
 TITLE_MAX = 200  # a record's title in a line
 
 T = TypeVar("T")

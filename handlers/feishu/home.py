@@ -7,25 +7,18 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import replace
 from functools import partial
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 from bot.errors import CoordbotError
 from bot.messenger import ButtonPressed, CommandTyped
-from bot.services.actions import ActionInfo
-from bot.services.meetings import MeetingInfo
-from bot.services.requirements import RequirementInfo
-from bot.services.visibility import home_channels
+from bot.services.home_page import Windows, home_page
 from handlers.feishu.cards import home as cards
-from handlers.feishu.cards.home import MAX_SHOWN, MEETING_DAYS, Shown
+from handlers.feishu.cards.home import MAX_SHOWN
 from handlers.feishu.turn import Turn
 
 logger = logging.getLogger(__name__)
-
-ALL = 1_000_000  # "every one" as a page size
-T = TypeVar("T")
 
 _guard = threading.Lock()
 _locks: dict[str, threading.Lock] = {}  # one redraw of a page card at a time (per message), in this process
@@ -45,7 +38,7 @@ def act_on_page(turn: Turn, pressed: ButtonPressed, handler: Callable[[Turn, But
     """A record's button pressed on the page: the record's own handler does it, then the page shows the change
     (also when it was refused: the record may have moved on since the page was drawn)."""
     try:
-        handler(turn, pressed)
+        handler(turn, replace(pressed, detail={**pressed.detail, "via": "home"}))  # a signature says where it was made
     except CoordbotError:
         redraw(turn, pressed.message)
         raise
@@ -65,70 +58,23 @@ def redraw(turn: Turn, message: str) -> None:
 def page(turn: Turn) -> dict[str, Any]:
     """The person's page as of now, with only records in group chats they are in (read once, drawn in each of
     the person's possible languages unless they chose one)."""
-    services, team, user, now = turn.services, turn.workspace, turn.user, turn.now
-    where = home_channels(services.session_scope, team_id=team, user_id=user, now=now)
-    seen: dict[str, bool] = {}
-
-    def visible(chat: str) -> bool:
-        if not chat:
-            return True  # a record in no group is its people's own
-        if chat not in seen:
-            seen[chat] = turn.people.can_see(user, chat)
-        return seen[chat]
-
-    hidden = frozenset(c for c in where.every if not visible(c))
-    reqs, acts, meetings = services.requirements, services.actions, services.meetings
-
-    def awaiting(limit: int) -> tuple[list[RequirementInfo], int, int]:
-        total, late = reqs.awaiting_counts(team, user, now)
-        return (reqs.awaiting_page(team, user, limit=limit) if total else []), total, late
-
-    def actions(limit: int) -> tuple[list[ActionInfo], int, int]:
-        total, late = acts.open_counts(team, user, now)
-        return (acts.open_page(team, user, limit=limit) if total else []), total, late
-
-    def upcoming(limit: int) -> tuple[list[MeetingInfo], int, int]:
-        found, total = meetings.upcoming_page(team, user, now, within=timedelta(days=MEETING_DAYS), limit=limit)
-        return found, total, 0
-
-    def owed(limit: int) -> tuple[list[MeetingInfo], int, int]:
-        found, total = meetings.minutes_owed(team, user, now, limit=limit)
-        return found, total, 0
-
+    user = turn.user
+    listed = home_page(
+        turn.services,
+        team_id=turn.workspace,
+        user_id=user,
+        now=turn.now,
+        can_see=lambda chat: not chat or turn.people.can_see(user, chat),  # a record in no group is its people's own
+        windows=Windows.first(MAX_SHOWN),  # a card does not page: the first of each part, and how many in all
+    )
     return turn.for_person(
         partial(
             cards.home_card,
-            awaiting=_Part(awaiting, lambda r: r.channel_id, lambda r: r.confirm_by < now).shown(
-                hidden & where.awaiting, visible
-            ),
-            actions=_Part(actions, lambda a: a.channel_id, lambda a: a.due < now).shown(
-                hidden & where.actions, visible
-            ),
-            meetings=_Part(upcoming, lambda m: m.channel_id, _never).shown(hidden & where.meetings, visible),
-            minutes=_Part(owed, lambda m: m.channel_id, _never).shown(hidden & where.meetings, visible),
+            awaiting=listed.awaiting,
+            actions=listed.actions,
+            meetings=listed.meetings,
+            minutes=listed.minutes,
             tz=turn.tz,
-            now=now,
+            now=turn.now,
         )
     )
-
-
-def _never(_record: object) -> bool:
-    return False
-
-
-@dataclass(frozen=True)
-class _Part(Generic[T]):
-    """How one part of the page reads its records: the first `limit` of them, how many in all, how many late."""
-
-    fetch: Callable[[int], tuple[list[T], int, int]]
-    chat: Callable[[T], str]
-    late: Callable[[T], bool]
-
-    def shown(self, hidden: frozenset[str], visible: Callable[[str], bool]) -> Shown[T]:
-        """The part's first records and its counts: by the database, unless some of its groups are hidden from
-        the person (then its records are read whole, and counted here)."""
-        if hidden:
-            every = [r for r in self.fetch(ALL)[0] if visible(self.chat(r))]
-            return Shown(every[:MAX_SHOWN], len(every), sum(1 for r in every if self.late(r)))
-        items, total, late = self.fetch(MAX_SHOWN)
-        return Shown([r for r in items if visible(self.chat(r))], total, late)

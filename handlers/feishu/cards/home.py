@@ -9,12 +9,13 @@ features' button handlers do the work), marked as pressed on the page so that th
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 from bot.services.actions import ActionInfo
+from bot.services.home_page import MEETING_DAYS
+from bot.services.home_page import Listed as Shown  # one part of the page: what the core lists of it
 from bot.services.meetings import MeetingInfo
 from bot.services.requirements import RequirementInfo
 from bot.text import t
@@ -26,21 +27,9 @@ from handlers.feishu.cards.common import at, button, card, clip, hr, lark_t, mar
 logger = logging.getLogger(__name__)
 
 MAX_SHOWN = 10  # records of each part on the card
-MEETING_DAYS = 14  # how far ahead "upcoming meetings" looks (as on Slack's App Home)
 TITLE_SHOWN = 80  # characters of a record's title in its line (four parts of ten stay within 30 KB)
 ON = "on"  # a button value's key saying where it was pressed
 PAGE = "home"  # … on the page
-
-T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Shown(Generic[T]):
-    """One part of the page: the records shown, how many there are in all, how many of them are late."""
-
-    items: Sequence[T] = ()
-    total: int = 0
-    late: int = 0
 
 
 def pressed_on_page(value: Mapping[str, Any]) -> bool:

@@ -631,9 +631,10 @@ def posts(bot: Bot, channel: str) -> list[dict[str, Any]]:
 
 
 @contextmanager
-def core_services(folder: Path, **settings: Any) -> Iterator[Services]:
-    """The core alone over a real SQLite file in `folder`, for tests that need no messenger: Shanghai time, every
-    hour a working hour, Carol the incident backup, no charts (each overridable)."""
+def core_services(database: Path | str, **settings: Any) -> Iterator[Services]:
+    """The core alone over a real database (a SQLite file in the folder `database`, or a URL), for tests that need
+    no messenger: Shanghai time, every hour a working hour, Carol the incident backup, no charts (each
+    overridable)."""
     defaults: dict[str, Any] = {
         "tz": "Asia/Shanghai",
         "lang": "en",
@@ -642,7 +643,8 @@ def core_services(folder: Path, **settings: Any) -> Iterator[Services]:
         "incident_escalation": (CAROL,),
         "digest_charts": False,
     }
-    config = Settings(database_url=f"sqlite:///{folder / 'coordbot.db'}", **(defaults | settings))
+    url = database if isinstance(database, str) else f"sqlite:///{database / 'coordbot.db'}"
+    config = Settings(database_url=url, **(defaults | settings))
     engine = make_engine(config.database_url)
     migrate(engine)
     try:

@@ -14,15 +14,14 @@ from typing import Any
 
 import pytest
 
-from bot.config import Settings
 from bot.messenger import ButtonPressed
 from bot.services import Services, presses
 from bot.services.actions import ActionDraft, ActionInfo, ActionStatus
 from bot.services.home_page import MEETING_DAYS, HomePage, Listed, Window, Windows, home_page, last_start
 from bot.services.meetings import MeetingDraft, MeetingInfo, MinutesDraft
 from bot.services.requirements import RequirementDraft, RequirementInfo, Role
-from storage.db import make_engine, make_session_scope, migrate
-from tests.conftest import START, FixedClock
+from tests.conftest import START
+from tests.helpers import core_services
 
 WS, OTHER = "T_PLAIN", "feishu:tenant_other"
 ALICE, BOB, CAROL = "U_ALICE", "U_BOB", "U_CAROL"
@@ -32,18 +31,8 @@ NOW = START
 
 @pytest.fixture
 def services(database_url: str) -> Iterator[Services]:
-    settings = Settings(
-        database_url=database_url,
-        tz="Asia/Shanghai",
-        lang="en",
-        work_hours="00:00-23:59",
-        work_days="mon-sun",
-        digest_charts=False,
-    )
-    engine = make_engine(settings.database_url)
-    migrate(engine)
-    yield Services.build(settings, make_session_scope(engine), clock=FixedClock())
-    engine.dispose()
+    with core_services(database_url, incident_escalation=()) as core:
+        yield core
 
 
 # -- seeding -------------------------------------------------------------------------------------------------

@@ -85,8 +85,10 @@ class Runtime:
                 self.directory.ensure_team()  # `coordbot tick` runs without loading the member list
             slack = make_deliver(self.tenants, self.services)
 
+        senders = {Platform.SLACK.value: slack, Platform.FEISHU.value: feishu}
+
         def deliver(item: DueWork, when: datetime) -> Outcome:
-            by = feishu if item.platform == Platform.FEISHU else slack
+            by = senders.get(item.platform)
             return Outcome.HELD if by is None else by(item, when)  # kept until that messenger is configured
 
         return self.services.outbox.tick(now or self.services.now(), deliver)

@@ -33,7 +33,8 @@ from storage.outbox import platform_of as _platform_of
 
 
 class Platform(StrEnum):
-    """The messengers coordbot serves."""
+    """The messengers coordbot serves today. Another adapter names its own (a lower-case word): the tables, the
+    inbox and the outbox take any name, and only the composition root (`bot/app.py`) wires it in."""
 
     SLACK = "slack"
     FEISHU = "feishu"

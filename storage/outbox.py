@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,13 +17,14 @@ PENDING, CLAIMED, SENT, FAILED, CANCELLED = "pending", "claimed", "sent", "faile
 HELD = "held"  # kept, not sent, while its workspace has no token (uninstalled); a re-install makes it pending
 
 
-PLATFORMS = ("slack", "feishu")
+_PLATFORM = re.compile(r"[a-z][a-z0-9_]*")  # a messenger's name; Slack's IDs are upper case (T…, E…:T…)
 
 
 def platform_of(team_id: str) -> str:
-    """The messenger a workspace string belongs to: `feishu:<tenant>` is Feishu's, a bare ID Slack's."""
+    """The messenger a workspace string belongs to: `feishu:<tenant>` is Feishu's (and `<name>:<tenant>` any
+    other's, so that an adapter for another messenger needs nothing new here), a bare ID Slack's."""
     prefix, sep, _ = team_id.partition(":")
-    return prefix if sep and prefix in PLATFORMS else "slack"
+    return prefix if sep and _PLATFORM.fullmatch(prefix) else "slack"
 
 
 def schedule(

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
+from sqlmodel import col
 
+from bot.app import Runtime
 from bot.messenger import (
     ButtonPressed,
     CommandTyped,
@@ -16,8 +19,12 @@ from bot.messenger import (
     tenant_of,
     workspace_key,
 )
+from bot.services.actions import ActionDraft
 from handlers.feishu.events import inbound, parse_command
 from handlers.sandbox.feishu_driver import FeishuDriver
+from handlers.sandbox.slack_api import FakeSlack
+from storage.models import OutboxItem
+from tests.conftest import START
 
 WHEN = datetime(2026, 11, 26, 6, 0, tzinfo=UTC)
 DRIVER = FeishuDriver("http://127.0.0.1:9", verification_token="v", encrypt_key="k")
@@ -30,7 +37,10 @@ DRIVER = FeishuDriver("http://127.0.0.1:9", verification_token="v", encrypt_key=
 def test_workspace_strings_carry_their_platform(platform: str, tenant: str, key: str) -> None:
     assert workspace_key(platform, tenant) == key
     assert platform_of(key) == platform and tenant_of(key) == tenant
-    assert platform_of("E0GRID:T1") == Platform.SLACK  # only a known platform's prefix counts
+    assert platform_of("E0GRID:T1") == Platform.SLACK  # Slack's IDs are upper case: a Grid's key is Slack's
+    # another messenger's adapter needs nothing new in the core to keep its workspaces apart
+    assert workspace_key("dingtalk", "ding_corp") == "dingtalk:ding_corp"
+    assert (platform_of("dingtalk:ding_corp"), tenant_of("dingtalk:ding_corp")) == ("dingtalk", "ding_corp")
 
 
 @pytest.mark.parametrize(
@@ -114,3 +124,19 @@ def test_both_adapters_answer_the_seams_questions_about_people(runtime: object) 
     assert isinstance(slack, People) and isinstance(feishu, People)
     assert slack.name_of("U_BOB") == "bob" and slack.name_of("U_NOBODY") == "U_NOBODY"
     assert (feishu.tz_of("ou_x"), feishu.lang_of("ou_x")) == ("Asia/Shanghai", "zh")
+
+
+def test_due_work_of_a_messenger_this_deployment_does_not_serve_is_held_not_sent_elsewhere(
+    runtime: Runtime, fake: FakeSlack
+) -> None:
+    """A workspace of another messenger (`dingtalk:…`) keeps its rows apart: a deployment serving Slack alone holds
+    them until that messenger is wired in, and never sends them through Slack."""
+    draft = ActionDraft(title="Send the budget", owner_id="ding_bob", due=START + timedelta(days=1))
+    runtime.services.actions.create_many(
+        team_id="dingtalk:ding_corp", creator_id="ding_alice", drafts=[draft], now=START, channel_id="ding_chat"
+    )
+    runtime.tick(START + timedelta(days=3))
+    with runtime.services.session_scope() as s:
+        rows = s.scalars(select(OutboxItem).where(col(OutboxItem.team_id) == "dingtalk:ding_corp")).all()
+        assert rows and {(r.platform, r.state) for r in rows} == {("dingtalk", "held")}
+    assert not [c for c in fake.calls("chat.postMessage") if "ding" in str(c.get("channel"))]

@@ -24,6 +24,7 @@ from sqlalchemy import Engine, insert, text
 from bench.common import Backend, median, widen_fake_backlog
 from bot.app import Runtime, build_runtime, make_client
 from bot.config import Settings
+from bot.services.home_page import Windows, home_page
 from handlers import digest as digest_handlers
 from handlers import home as home_handlers
 from handlers.blocks import digest as digest_blocks
@@ -422,18 +423,13 @@ def build_home(runtime: Runtime, user: str) -> dict[str, Any]:
     """The App Home's first page of every part, as the bot gathers and builds it, as JSON (no permalinks)."""
     services, directory = runtime.services, runtime.directory
     size, team = home_blocks.PAGE_SIZE, directory.team_id
-    total, late = services.requirements.awaiting_counts(team, user, NOW)
-    awaiting = home_blocks.Listing(
-        services.requirements.awaiting_page(team, user, offset=0, limit=size), total, 1, late
+    listed = home_page(  # what the home lists, as the core decides it; every channel visible (no Slack asked)
+        services, team_id=team, user_id=user, now=NOW, can_see=lambda _channel: True, windows=Windows.first(size)
     )
-    total, late = services.actions.open_counts(team, user, NOW)
-    actions = home_blocks.Listing(services.actions.open_page(team, user, offset=0, limit=size), total, 1, late)
-    items, total = services.meetings.upcoming_page(
-        team, user, NOW, within=timedelta(days=home_blocks.MEETING_DAYS), offset=0, limit=size
-    )
-    meetings = home_blocks.Listing(items, total, 1)
-    items, total = services.meetings.minutes_owed(team, user, NOW, offset=0, limit=size)
-    minutes = home_blocks.Listing(items, total, 1)
+    awaiting = home_blocks.Listing(listed.awaiting.items, listed.awaiting.total, 1, listed.awaiting.late)
+    actions = home_blocks.Listing(listed.actions.items, listed.actions.total, 1, listed.actions.late)
+    meetings = home_blocks.Listing(listed.meetings.items, listed.meetings.total, 1)
+    minutes = home_blocks.Listing(listed.minutes.items, listed.minutes.total, 1)
     view = home_blocks.home(
         directory.lang_of(user),
         awaiting=awaiting,

@@ -15,6 +15,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from handlers.sandbox.feishu_api.calls import Call, FeishuApiFailure, Handler, _hex, _matches
 from handlers.sandbox.feishu_api.multipart import _multipart, _utf8
 from handlers.sandbox.feishu_api.workspace import Workspace
+from handlers.sandbox.recorded import CallLog
 
 if TYPE_CHECKING:
     from handlers.sandbox.feishu_ws import FakeLongConnection
@@ -76,7 +77,7 @@ class _Handler(BaseHTTPRequestHandler):
         """Keep test output quiet."""
 
 
-class FeishuServer(Workspace):
+class FeishuServer(CallLog[Call], Workspace):
     """Serves the workspace on 127.0.0.1: ``_routes`` names the handler of each endpoint (verb and path)."""
 
     def __init__(self, *, app_id: str, app_secret: str, tenant_key: str) -> None:
@@ -159,29 +160,12 @@ class FeishuServer(Workspace):
 
     # ------------------------------------------------------------------ recorded calls
 
-    def calls(self, path_or_name: str | None = None) -> list[Call]:
-        """A copy of the recorded calls: all, those of one endpoint name (``im.message.create``), or of a path."""
-        with self._lock:
-            return [c for c in self._calls if path_or_name is None or _matches(path_or_name, c.name, c.path)]
+    def _is(self, call: Call, which: str) -> bool:
+        """An endpoint's name (``im.message.create``) or a fragment of its path."""
+        return _matches(which, call.name, call.path)
 
-    def wait_for(self, name: str, count: int = 1, timeout: float = 5.0) -> list[Call]:
-        """Wait until ``name`` (an endpoint name or path fragment) has been answered ``count`` times."""
-        deadline = time.monotonic() + timeout
-        while True:
-            found = self.calls(name)
-            if len(found) >= count:
-                return found
-            if time.monotonic() >= deadline:
-                seen = [c.name or c.path for c in self.calls()]
-                raise AssertionError(
-                    f"expected {count} call(s) of {name!r} within {timeout}s, got {len(found)}; seen: {seen or 'none'}"
-                )
-            time.sleep(0.005)
-
-    def reset(self) -> None:
-        """Forget recorded calls (users, chats, messages and pins stay)."""
-        with self._lock:
-            self._calls.clear()
+    def _label(self, call: Call) -> str:
+        return call.name or call.path
 
     # ------------------------------------------------------------------ faults
 

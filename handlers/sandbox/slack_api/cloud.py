@@ -22,6 +22,7 @@ from itertools import count
 from typing import Any, Self
 
 from bot.manifest import BOT_SCOPES
+from handlers.sandbox.recorded import CallLog
 from handlers.sandbox.slack_api.calls import Call, MethodHandler, SlackApiFailure, _id_list, _parse_params
 from handlers.sandbox.slack_api.fake import FakeSlack
 from handlers.sandbox.slack_api.files import UPLOAD_PATH
@@ -72,7 +73,7 @@ class _Grant:
     state: str = "active"  # active | replaced (by a later install) | revoked
 
 
-class FakeSlackCloud(Listener):
+class FakeSlackCloud(CallLog[Call], Listener):
     """Slack for many workspaces and orgs on one 127.0.0.1 port: OAuth installs, and tokens that tell who calls."""
 
     def __init__(
@@ -224,16 +225,6 @@ class FakeSlackCloud(Listener):
             return self._active(str(team_id or enterprise_id))
 
     # ------------------------------------------------------------------ recorded calls
-
-    def calls(self, method: str | None = None) -> list[Call]:
-        """A copy of the calls the cloud answered itself (oauth.v2.access, unknown tokens), optionally of one method."""
-        with self._lock:
-            return [c for c in self._calls if method is None or c.method == method]
-
-    def reset(self) -> None:
-        """Forget the cloud's recorded calls (each workspace keeps its own)."""
-        with self._lock:
-            self._calls.clear()
 
     # ------------------------------------------------------------------ what the workspaces ask of their host
 

@@ -12,6 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol, Self
 from urllib.parse import SplitResult, urlsplit
 
+from handlers.sandbox.recorded import CallLog
 from handlers.sandbox.slack_api.calls import Call, MethodHandler, SlackApiFailure, _parse_params, _truthy
 from handlers.sandbox.slack_api.views import Views
 
@@ -147,7 +148,7 @@ class Listener:
         return f"{self.base_url}/api/"
 
 
-class WebApiServer(Listener, Views):
+class WebApiServer(CallLog[Call], Listener, Views):
     """Serves the workspace, its messages and views on 127.0.0.1; ``_methods`` names the handler of each method."""
 
     _methods: dict[str, MethodHandler]
@@ -175,33 +176,6 @@ class WebApiServer(Listener, Views):
     def port(self) -> int:
         """The TCP port the fake listens on (its host's, when hosted)."""
         return self._host.port if self._host is not None else self._listening_port()
-
-    # ------------------------------------------------------------------ recorded calls
-
-    def calls(self, method: str | None = None) -> list[Call]:
-        """A copy of the recorded calls, optionally only those of one method."""
-        with self._lock:
-            return [c for c in self._calls if method is None or c.method == method]
-
-    def wait_for(self, method: str, count: int = 1, timeout: float = 5.0) -> list[Call]:
-        """Wait until ``method`` has been answered ``count`` times; return those calls."""
-        deadline = time.monotonic() + timeout
-        while True:
-            found = self.calls(method)
-            if len(found) >= count:
-                return found
-            if time.monotonic() >= deadline:
-                seen = [c.method for c in self.calls()]
-                raise AssertionError(
-                    f"expected {count} call(s) of {method!r} within {timeout}s, got {len(found)}; "
-                    f"methods seen in order: {seen or 'none'}"
-                )
-            time.sleep(0.005)
-
-    def reset(self) -> None:
-        """Forget recorded calls (users, channels, messages and validation_errors stay)."""
-        with self._lock:
-            self._calls.clear()
 
     # ------------------------------------------------------------------ fault injection
 

@@ -23,6 +23,7 @@ from bot.services import Services
 from bot.services.actions import ActionDraft, ActionInfo
 from bot.services.incidents import IncidentInfo
 from bot.services.meetings import ActionDraftLine, MeetingDraft, MeetingInfo, MinutesDraft
+from bot.services.requirements import QuestionDraft, RequirementDraft
 from handlers import actions as action_handlers
 from handlers import meeting as meeting_handlers
 from handlers.blocks import requirement as requirement_blocks
@@ -651,3 +652,29 @@ def core_services(database: Path | str, **settings: Any) -> Iterator[Services]:
         yield Services.build(config, make_session_scope(engine), clock=FixedClock())
     finally:
         engine.dispose()
+
+
+def sheet_draft(
+    *,
+    requester: str = ALICE,
+    receiver: str = BOB,
+    channel: str = GENERAL,
+    confirm_by: datetime | None = None,
+    due: datetime | None = None,
+    questions: tuple[QuestionDraft, ...] = (),
+) -> RequirementDraft:
+    """A requirement sheet from Marketing to Engineering: to sign a day after START, due two weeks after."""
+    return RequirementDraft(
+        requester_dept="Marketing",
+        requester_owner=requester,
+        receiver_dept="Engineering",
+        receiver_owner=receiver,
+        background="bg",
+        goal="goal",
+        description="desc",
+        priority="medium",
+        due=due or START + timedelta(days=14),
+        confirm_by=confirm_by or START + timedelta(days=1),
+        channel_id=channel,
+        questions=questions,
+    )

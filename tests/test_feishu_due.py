@@ -22,7 +22,7 @@ from bot.services.digest_text import Schedule
 from bot.services.incidents import IncidentDraft, IncidentInfo
 from bot.services.incidents.review import ResolutionDraft
 from bot.services.meetings import AgendaEntry, MeetingDraft, MeetingInfo, MinutesDraft
-from bot.services.requirements import QuestionDraft, RequirementDraft, RequirementInfo
+from bot.services.requirements import QuestionDraft, RequirementInfo
 from handlers.feishu.api import FeishuApi
 from handlers.feishu.cards import incident as incident_cards
 from handlers.feishu.cards import meeting as meeting_cards
@@ -33,6 +33,7 @@ from handlers.sandbox.feishu_api import FakeFeishu, card_texts
 from storage.db import make_engine, make_session_scope, migrate
 from storage.models import OutboxItem
 from tests.conftest import START, FixedClock
+from tests.helpers import sheet_draft
 
 WS = "feishu:tenant_test"
 ALICE, BOB, CAROL, GHOST = "ou_alice", "ou_bob", "ou_carol", "ou_ghost"
@@ -121,20 +122,7 @@ def buttons(message: dict[str, Any]) -> list[dict[str, Any]]:
 
 def sheet(env: Env, *, questions: tuple[QuestionDraft, ...] = ()) -> RequirementInfo:
     """A sheet Alice asks of Bob, to sign by tomorrow 14:00 in Shanghai."""
-    draft = RequirementDraft(
-        requester_dept="Marketing",
-        requester_owner=ALICE,
-        receiver_dept="Engineering",
-        receiver_owner=BOB,
-        background="bg",
-        goal="goal",
-        description="desc",
-        priority="medium",
-        due=START + timedelta(days=14),
-        confirm_by=START + timedelta(days=1),
-        channel_id=GENERAL,
-        questions=questions,
-    )
+    draft = sheet_draft(requester=ALICE, receiver=BOB, channel=GENERAL, questions=questions)
     return env.services.requirements.create(team_id=WS, author_id=ALICE, draft=draft, now=START)
 
 

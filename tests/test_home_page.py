@@ -19,9 +19,9 @@ from bot.services import Services, presses
 from bot.services.actions import ActionDraft, ActionInfo, ActionStatus
 from bot.services.home_page import MEETING_DAYS, HomePage, Listed, Window, Windows, home_page, last_start
 from bot.services.meetings import MeetingDraft, MeetingInfo, MinutesDraft
-from bot.services.requirements import RequirementDraft, RequirementInfo, Role
+from bot.services.requirements import RequirementInfo, Role
 from tests.conftest import START
-from tests.helpers import core_services
+from tests.helpers import core_services, sheet_draft
 
 WS, OTHER = "T_PLAIN", "feishu:tenant_other"
 ALICE, BOB, CAROL = "U_ALICE", "U_BOB", "U_CAROL"
@@ -48,18 +48,8 @@ def sheet(
 ) -> RequirementInfo:
     """A sheet Alice asks `receiver` to sign; one already late was entered a week before its sign-by time."""
     confirm_by = confirm_by or NOW + timedelta(days=2)
-    draft = RequirementDraft(
-        requester_dept="Marketing",
-        requester_owner=ALICE,
-        receiver_dept="Engineering",
-        receiver_owner=receiver,
-        background="bg",
-        goal="goal",
-        description="desc",
-        priority="medium",
-        due=max(confirm_by, NOW) + timedelta(days=7),
-        confirm_by=confirm_by,
-        channel_id=channel,
+    draft = sheet_draft(
+        receiver=receiver, channel=channel, confirm_by=confirm_by, due=max(confirm_by, NOW) + timedelta(days=7)
     )
     return services.requirements.create(
         team_id=team, author_id=ALICE, draft=draft, now=min(NOW, confirm_by - timedelta(days=7))

@@ -21,10 +21,10 @@ from bot.services import Services
 from bot.services import notices as rules
 from bot.services.actions import ActionDraft, ActionStatus
 from bot.services.incidents import IncidentDraft
-from bot.services.requirements import QuestionDraft, RequirementDraft
+from bot.services.requirements import QuestionDraft
 from bot.text import t
 from tests.conftest import START
-from tests.helpers import core_services
+from tests.helpers import core_services, sheet_draft
 
 WS = "T_PLAIN"
 ALICE, BOB, CAROL = "U_ALICE", "U_BOB", "U_CAROL"
@@ -126,20 +126,7 @@ def test_a_line_whose_link_is_unknown_is_left_out() -> None:
 
 def test_sign_and_question_reminders_reach_each_owner_in_their_language(plain: PlainText) -> None:
     question = QuestionDraft("Which <markets>?", CAROL, START + timedelta(hours=6))
-    draft = RequirementDraft(
-        requester_dept="Marketing",
-        requester_owner=ALICE,
-        receiver_dept="Engineering",
-        receiver_owner=BOB,
-        background="bg",
-        goal="goal",
-        description="desc",
-        priority="medium",
-        due=START + timedelta(days=14),
-        confirm_by=START + timedelta(days=1),
-        channel_id=GENERAL,
-        questions=(question,),
-    )
+    draft = sheet_draft(requester=ALICE, receiver=BOB, channel=GENERAL, questions=(question,))
     req = plain.services.requirements.create(team_id=WS, author_id=ALICE, draft=draft, now=START)
     plain.services.requirements.attach_message(req.id, channel_id=GENERAL, message_ts="1.5")
     tick(plain, START + timedelta(hours=23))

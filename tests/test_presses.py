@@ -25,10 +25,10 @@ from bot.services.actions import ActionDraft, ActionStatus
 from bot.services.incidents import IncidentDraft, Status
 from bot.services.meetings import MeetingDraft, MinutesDraft
 from bot.services.quick_actions import QuickAdded, add_quick
-from bot.services.requirements import QuestionDraft, RequirementDraft
+from bot.services.requirements import QuestionDraft
 from bot.services.requirements import Status as SheetStatus
 from tests.conftest import START
-from tests.helpers import MEMBERS, core_services
+from tests.helpers import MEMBERS, core_services, sheet_draft
 from tests.test_notices import PlainFormat
 
 WS, OTHER = "T_PLAIN", "feishu:tenant_other"
@@ -71,18 +71,10 @@ def said(text: n.Text | None, lang: str = "en") -> str:
 
 
 def sheet(services: Services, team: str = WS) -> int:
-    draft = RequirementDraft(
-        requester_dept="Marketing",
-        requester_owner=ALICE,
-        receiver_dept="Engineering",
-        receiver_owner=BOB,
-        background="bg",
-        goal="goal",
-        description="desc",
-        priority="medium",
-        due=START + timedelta(days=14),
-        confirm_by=START + timedelta(days=1),
-        channel_id=GENERAL,
+    draft = sheet_draft(
+        requester=ALICE,
+        receiver=BOB,
+        channel=GENERAL,
         questions=(QuestionDraft("Which markets?", CAROL, START + timedelta(hours=6)),),
     )
     return services.requirements.create(team_id=team, author_id=ALICE, draft=draft, now=START).id

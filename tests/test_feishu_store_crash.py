@@ -12,6 +12,7 @@ organization is stopped.
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -74,6 +75,21 @@ def feishu() -> Iterator[FakeFeishu]:
 @pytest.fixture
 def run(database_url: str, feishu: FakeFeishu, tmp_path: Path) -> Iterator[Callable[[], Run]]:
     started: list[Run] = []
+
+    def push_ticket(ticket: str) -> None:
+        """Feishu pushes the ticket to the app's callback URL (the run asking for it is starting up: Feishu tries
+        again for a while when nobody answers yet)."""
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                started[-1].driver("tenant_a").deliver_app_ticket(APP_ID, ticket)
+                return
+            except (OSError, ValueError):  # not listening yet (or its address not known yet)
+                if time.monotonic() > deadline:
+                    return
+                time.sleep(0.2)
+
+    feishu.on_ticket_resend = push_ticket
 
     def start() -> Run:
         one = Run(database_url, feishu, tmp_path / "run.log", env={"FEISHU_APP_TYPE": "store"})
@@ -154,7 +170,6 @@ def test_sigkill_mid_burst_of_a_store_app_loses_no_item_ticket_or_stop(
         return drivers.setdefault(tenant, current.driver(tenant))
 
     current = first
-    feishu.on_ticket_resend = lambda ticket: driver("tenant_a").deliver_app_ticket(APP_ID, ticket)
     lei_a = ORGS["tenant_a"][0]
     assert driver("tenant_a").enter_dm(user=lei_a).status == 200  # a worker says hello: tokens work
     wait_for(lambda: feishu.messages_to(open_id=lei_a), "a worker at work with tenant_a's token", timeout=60)

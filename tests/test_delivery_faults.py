@@ -48,7 +48,7 @@ def delivered(bot: Bot) -> list[tuple[str, str]]:
     """(user, record code) of every sign reminder Slack accepted, in order."""
     out = []
     for call in bot.fake.calls("chat.postMessage"):
-        if call.params["channel"].startswith("U_") and call.response and call.response.get("ok"):
+        if str(call.params.get("channel", "")).startswith("U_") and call.response and call.response.get("ok"):
             found = re.search(r"RW-\d{4}-\d{3}", str(call.params["text"]))
             out.append((call.params["channel"], found.group(0) if found else ""))
     return out

@@ -34,9 +34,9 @@ from tests.test_feishu_crash import INDEX, Run, burst, redeliver, wait_for
 pytestmark = pytest.mark.processes
 
 APP_ID = "cli_store_crash"
-BURST = 48
+BURST = 24
 KILL_AT = BURST // 2
-TICKET_AT, STOP_AT = KILL_AT - 6, KILL_AT - 4  # where the new ticket and the stop are in the burst
+TICKET_AT, STOP_AT = KILL_AT - 4, KILL_AT - 2  # where the new ticket and the stop are in the burst
 # per organization: who raises items, who owns them, the groups
 ORGS = {
     "tenant_a": ("ou_a_lei", "ou_a_mei", ("oc_a_0", "oc_a_1")),

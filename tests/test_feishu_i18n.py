@@ -302,3 +302,24 @@ def test_a_person_who_chose_a_language_gets_their_cards_in_it_alone(feishu_bot: 
         what="the second page",
     )
     assert not i18n_texts(current(bot, pages[-1]))
+
+
+def test_an_incident_chat_with_a_language_set_keeps_its_card_in_it_whoever_presses(feishu_bot: FeishuBot) -> None:
+    """The incident's pinned card follows the chat's language once one is set there, not the language of the
+    person whose button redraws it (here someone writing Chinese)."""
+    bot = feishu_bot
+    incidents = bot.runtime.services.incidents
+    bot.said("事故 SEV2 支付接口超时", user=ALICE)
+    info = wait_until(lambda: incidents.by_code(WS, "INC-2026-001"), what="the incident")
+    summary = wait_until(lambda: incidents.get(info.id).summary_ts, what="the summary card posted")
+    chat = str(incidents.get(info.id).channel_id)
+    bot.said("语言 本群 English", user=ALICE, chat=chat)
+    wait_until(lambda: bot.runtime.services.prefs.channel_lang(WS, chat) == "en", what="the chat's language")
+    card = {"message_id": summary, "chat_id": chat}
+    bot.press(card, ALICE, incident_cards.DO_STATUS, status="identified")
+    wait_until(lambda: incidents.get(info.id).status.value == "identified", what="identified")
+    wait_until(lambda: len(bot.fake.message(summary)["versions"]) >= 2, what="the card redrawn")
+    shown = current(bot, card)
+    assert not i18n_texts(shown), shown
+    assert t("en", "incident.status.identified") in json.dumps(shown, ensure_ascii=False)
+    assert t("zh", "incident.status.identified") not in json.dumps(shown, ensure_ascii=False)

@@ -92,8 +92,7 @@ def create(turn: Turn, chat: str, draft: ActionDraft, *, context: str = "") -> A
 
 def show_new(turn: Turn, item: ActionInfo) -> None:
     """Post a new item's card in its group and remember the message."""
-    lang = turn.services.prefs.channel_lang(turn.workspace, item.channel_id) or turn.lang
-    shown = turn.for_chat(item.channel_id, lang, partial(cards.action_card, item=item, tz=turn.tz))
+    shown = turn.for_chat(item.channel_id, partial(cards.action_card, item=item, tz=turn.tz))
     posted = turn.post(item.channel_id, shown, ref=f"action:{item.id}")
     if posted is not None:
         turn.services.actions.attach_message(item.id, channel_id=posted.channel, message_ts=posted.message)
@@ -107,8 +106,7 @@ def refresh(turn: Turn, action_id: int, *, shown_in: str | None = None) -> None:
         turn.services.actions.attach_message(item.id, channel_id=item.channel_id, message_ts=shown_in)
     message = item.message_ts or shown_in
     if message:
-        lang = turn.services.prefs.channel_lang(turn.workspace, item.channel_id) or turn.lang
-        shown = turn.for_chat(item.channel_id, lang, partial(cards.action_card, item=item, tz=turn.tz))
+        shown = turn.for_chat(item.channel_id, partial(cards.action_card, item=item, tz=turn.tz))
         turn.api.update_card(message, shown)
 
 

@@ -36,7 +36,7 @@ def on_command(turn: Turn, cmd: CommandTyped) -> None:
     services.digests.subscribe(
         team_id=turn.workspace, channel_id=cmd.channel, user_id=turn.user, schedule=schedule, now=turn.now
     )
-    lang, tz = services.prefs.channel_lang(turn.workspace, cmd.channel) or turn.lang, turn.tz
+    lang, tz = turn.chat_lang(cmd.channel), turn.tz
     digest = services.digests.content(
         turn.workspace,
         cmd.channel,
@@ -48,7 +48,7 @@ def on_command(turn: Turn, cmd: CommandTyped) -> None:
     day = t(lang, f"digest.day.{schedule.weekday}")
     turn.say(cmd.channel, t(lang, "feishu.digest_on", schedule=f"{day} {schedule.time_text}"), purpose="digest-on")
     # the chart is drawn once, in the group's language (or the person's): an image has one language
-    shown = turn.for_chat(cmd.channel, lang, partial(digest_card, digest=digest, tz=tz, chart_key=chart))
+    shown = turn.for_chat(cmd.channel, partial(digest_card, digest=digest, tz=tz, chart_key=chart))
     turn.post(cmd.channel, shown, ref=f"digest-now:{cmd.channel}:{turn.now.date()}")
 
 

@@ -159,8 +159,7 @@ def declare(turn: Turn, draft: IncidentDraft, *, origin: str) -> IncidentInfo:
         )
         info = incidents.attach_channel(info.id, channel_id=chat, channel_name=info.code)
     if info.channel_id and not (inbox.rerun() and info.summary_ts):
-        lang = turn.lang
-        shown = turn.for_chat(info.channel_id, lang, partial(cards.incident_card, info=info, tz=turn.tz))
+        shown = turn.for_chat(info.channel_id, partial(cards.incident_card, info=info, tz=turn.tz))
         posted = turn.post(info.channel_id, shown, ref=f"incident:{info.id}")
         if posted is not None:
             try:
@@ -170,7 +169,7 @@ def declare(turn: Turn, draft: IncidentDraft, *, origin: str) -> IncidentInfo:
             info = incidents.attach_summary(info.id, ts=posted.message)
             turn.say(
                 info.channel_id,
-                t(lang, "feishu.incident_opened", code=info.code, declarer=mention(turn.user)),
+                t(turn.lang, "feishu.incident_opened", code=info.code, declarer=mention(turn.user)),
                 purpose="opened",
             )
     if origin and origin != info.channel_id:
@@ -212,7 +211,7 @@ def refresh(turn: Turn, incident_id: int) -> None:
         info = turn.services.incidents.get(incident_id, with_timeline=True)
         if info.summary_ts:
             build = partial(cards.incident_card, info=info, tz=turn.tz)
-            turn.api.update_card(info.summary_ts, turn.for_chat(info.channel_id, turn.lang, build))
+            turn.api.update_card(info.summary_ts, turn.for_chat(info.channel_id, build))
 
 
 def collect_pins(turn: Turn, info: IncidentInfo) -> int:
@@ -242,7 +241,7 @@ def resolve(turn: Turn, info: IncidentInfo, draft: ResolutionDraft) -> None:
     chat = info.channel_id or info.announce_channel_id
     for item in outcome.follow_ups:
         if chat:
-            shown = turn.for_chat(chat, turn.lang, partial(item_cards.action_card, item=item, tz=turn.tz))
+            shown = turn.for_chat(chat, partial(item_cards.action_card, item=item, tz=turn.tz))
             posted = turn.post(chat, shown, ref=f"action:{item.id}")
             if posted is not None:
                 turn.services.actions.attach_message(item.id, channel_id=posted.channel, message_ts=posted.message)

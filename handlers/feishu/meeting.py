@@ -64,8 +64,7 @@ def on_form(turn: Turn, form: FormSubmitted) -> None:
     info = turn.services.meetings.create(
         team_id=turn.workspace, creator_id=turn.user, draft=draft, now=turn.now, incident_id=incident_id
     )
-    lang = turn.services.prefs.channel_lang(turn.workspace, info.channel_id) or turn.lang
-    shown = turn.for_chat(info.channel_id, lang, partial(cards.meeting_card, info=info, tz=turn.tz))
+    shown = turn.for_chat(info.channel_id, partial(cards.meeting_card, info=info, tz=turn.tz))
     posted = turn.post(info.channel_id, shown, ref=f"meeting:{info.id}")
     if posted is not None:
         turn.services.meetings.attach_message(info.id, channel_id=posted.channel, message_ts=posted.message)
@@ -90,9 +89,8 @@ def on_minutes_form(turn: Turn, form: FormSubmitted) -> None:
     )
     outcome = meetings.record_minutes(meeting_id, user_id=turn.user, draft=draft, now=turn.now)
     info = outcome.meeting
-    lang = turn.services.prefs.channel_lang(turn.workspace, info.channel_id) or turn.lang
     items = turn.services.actions.for_source("meeting", info.id)
-    shown = turn.for_chat(info.channel_id, lang, partial(cards.minutes_card, info=info, actions=items, tz=turn.tz))
+    shown = turn.for_chat(info.channel_id, partial(cards.minutes_card, info=info, actions=items, tz=turn.tz))
     if info.minutes_ts:  # recorded before: the card shows the new minutes
         turn.api.update_card(info.minutes_ts, shown)
     else:
@@ -100,12 +98,12 @@ def on_minutes_form(turn: Turn, form: FormSubmitted) -> None:
         if posted is not None:
             meetings.attach_minutes_message(info.id, minutes_ts=posted.message)
     for item in outcome.new_actions:
-        item_card = turn.for_chat(info.channel_id, lang, partial(item_cards.action_card, item=item, tz=turn.tz))
+        item_card = turn.for_chat(info.channel_id, partial(item_cards.action_card, item=item, tz=turn.tz))
         card = turn.post(info.channel_id, item_card, ref=f"action:{item.id}")
         if card is not None:
             turn.services.actions.attach_message(item.id, channel_id=card.channel, message_ts=card.message)
     if info.message_ts:
-        shown = turn.for_chat(info.channel_id, lang, partial(cards.meeting_card, info=info, tz=turn.tz))
+        shown = turn.for_chat(info.channel_id, partial(cards.meeting_card, info=info, tz=turn.tz))
         turn.api.update_card(info.message_ts, shown)
 
 
@@ -122,6 +120,5 @@ def refresh_minutes(turn: Turn, meeting_id: int) -> None:
     info = turn.services.meetings.get(meeting_id)
     if info.minutes_ts:
         items = turn.services.actions.for_source("meeting", info.id)
-        lang = turn.services.prefs.channel_lang(turn.workspace, info.channel_id) or turn.lang
         build = partial(cards.minutes_card, info=info, actions=items, tz=turn.tz)
-        turn.api.update_card(info.minutes_ts, turn.for_chat(info.channel_id, lang, build))
+        turn.api.update_card(info.minutes_ts, turn.for_chat(info.channel_id, build))

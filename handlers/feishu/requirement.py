@@ -76,8 +76,7 @@ def on_form(turn: Turn, form: FormSubmitted) -> None:
 
 def post(turn: Turn, req: RequirementInfo) -> None:
     """Post a new sheet's card in its group and remember the message."""
-    lang = turn.services.prefs.channel_lang(turn.workspace, req.channel_id) or turn.lang
-    shown = turn.for_chat(req.channel_id, lang, partial(cards.requirement_card, req=req, tz=turn.tz))
+    shown = turn.for_chat(req.channel_id, partial(cards.requirement_card, req=req, tz=turn.tz))
     posted = turn.post(req.channel_id, shown, ref=f"requirement:{req.id}")
     if posted is not None:
         turn.services.requirements.attach_message(req.id, channel_id=posted.channel, message_ts=posted.message)
@@ -91,9 +90,9 @@ def refresh(turn: Turn, requirement_id: int, *, confirmed_now: bool = False, sho
         if not req.message_ts and shown_in:
             turn.services.requirements.attach_message(req.id, channel_id=req.channel_id, message_ts=shown_in)
             req = turn.services.requirements.get(requirement_id, with_history=True)
-        lang = turn.services.prefs.channel_lang(turn.workspace, req.channel_id) or turn.lang
+        lang = turn.chat_lang(req.channel_id)
         if req.message_ts:
-            shown = turn.for_chat(req.channel_id, lang, partial(cards.requirement_card, req=req, tz=turn.tz))
+            shown = turn.for_chat(req.channel_id, partial(cards.requirement_card, req=req, tz=turn.tz))
             turn.api.update_card(req.message_ts, shown)
     if confirmed_now and req.message_ts:
         note = t(

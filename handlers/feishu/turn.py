@@ -72,12 +72,15 @@ class Turn:
         """The person's timezone."""
         return self.people.tz_of(self.user)
 
-    def for_chat(self, chat: str, lang: str, build: Callable[[str], dict[str, Any]]) -> dict[str, Any]:
-        """A record's card for a group chat, built by `build(lang)`: in `lang` alone when the group has a language
-        set, else in each reader's Feishu language (`lang` where a reader's is not in the catalog)."""
-        if self.services.prefs.channel_lang(self.workspace, chat) is not None:
-            return build(lang)
-        return bilingual(build, lang)
+    def chat_lang(self, chat: str) -> str:
+        """The language a group is written to in: the one set for it, else the person's."""
+        return self.services.prefs.channel_lang(self.workspace, chat) or self.lang
+
+    def for_chat(self, chat: str, build: Callable[[str], dict[str, Any]]) -> dict[str, Any]:
+        """A record's card for a group chat, built by `build(lang)`: in the group's language alone when it has one
+        set, else in each reader's Feishu language (the person's where a reader's is not in the catalog)."""
+        chosen = self.services.prefs.channel_lang(self.workspace, chat)
+        return build(chosen) if chosen is not None else bilingual(build, self.lang)
 
     def for_person(self, build: Callable[[str], dict[str, Any]]) -> dict[str, Any]:
         """A card for the person alone, built by `build(lang)`: in the language they chose, else in their Feishu
@@ -141,8 +144,7 @@ class Turn:
         def build(lang: str) -> dict[str, Any]:
             return card(t(lang, "feishu.card.title"), [markdown(lark_md(self.render(text, lang)))], template="grey")
 
-        lang = self.services.prefs.channel_lang(self.workspace, chat) or self.lang
-        self.api.send_card(chat_id=chat, card=self.for_chat(chat, lang, build), uuid=self.key(purpose))
+        self.api.send_card(chat_id=chat, card=self.for_chat(chat, build), uuid=self.key(purpose))
 
     def say(self, chat: str, mrkdwn: str, *, purpose: str) -> None:
         """A short note in a group (as a card, so that mentions and bold show)."""

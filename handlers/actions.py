@@ -38,7 +38,7 @@ from handlers.blocks.common import ModalMeta, escape, form_text, truncate
 from handlers.commands import Invocation, Routes, command_listener, whole_line
 from handlers.due.outbound import RecordLocks, message_link
 from handlers.membership import Unposted, post_record, refuse_channel, repostable, warm
-from handlers.presses import press_on, pressed
+from handlers.presses import carry_out, pressed
 from handlers.serving.replies import field_errors, in_view, refresh_modal, through_inbox
 from handlers.workspace.directory import Directory
 from handlers.workspace.visibility import require_visible
@@ -373,7 +373,7 @@ def _set_status_and_refresh_cards(
     clicked and the item's own."""
     event = pressed(body, services, directory, action)
     with _card_locks[event.record_id]:  # one status change and re-render at a time per item
-        if not press_on(body, client, respond, services, directory, action).changed:
+        if not carry_out(event, client, respond, services, directory).changed:
             return
         item = services.actions.get(event.record_id)
         channel, ts = event.channel, event.message
